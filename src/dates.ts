@@ -1,0 +1,105 @@
+/**
+ * Calendar rules on plain dates. A date is a day number (days since 1970-01-01, UTC),
+ * exchanged as ISO "YYYY-MM-DD".
+ */
+export type Day = number;
+
+const MS_PER_DAY = 86_400_000;
+const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+export function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+export function daysInMonth(y: number, m: number): number {
+  return m === 2 ? (isLeap(y) ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+}
+
+/** Day number of a calendar date (proleptic Gregorian). */
+export function dayOf(y: number, m: number, d: number): Day {
+  // days from civil (Howard Hinnant's public-domain algorithm, restated)
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const mp = (m + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Parse "YYYY-MM-DD" strictly; returns NaN when it is not a real date. */
+export function parseDay(s: string): Day {
+  if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return NaN;
+  const y = digits(s, 0, 4);
+  const m = digits(s, 5, 7);
+  const d = digits(s, 8, 10);
+  if (y < 0 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return NaN;
+  return dayOf(y, m, d);
+}
+
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+export function isDateString(s: string): boolean {
+  return !Number.isNaN(parseDay(s));
+}
+
+export interface Ymd {
+  y: number;
+  m: number;
+  d: number;
+}
+
+export function ymd(day: Day): Ymd {
+  const dt = new Date(day * MS_PER_DAY);
+  return { y: dt.getUTCFullYear(), m: dt.getUTCMonth() + 1, d: dt.getUTCDate() };
+}
+
+export function formatDay(day: Day): string {
+  const { y, m, d } = ymd(day);
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+/** The same day n calendar months later, clamped to the month's end (01-31 + 1 month = 02-28). */
+export function addMonths(day: Day, n: number): Day {
+  const { y, m, d } = ymd(day);
+  const total = y * 12 + (m - 1) + n;
+  const ny = Math.floor(total / 12);
+  const nm = (total % 12) + 1;
+  return dayOf(ny, nm, Math.min(d, daysInMonth(ny, nm)));
+}
+
+export function firstOfMonth(day: Day): Day {
+  const { y, m } = ymd(day);
+  return dayOf(y, m, 1);
+}
+
+/** Full years of age on `at` for someone born on `birth` (周岁). */
+export function ageOn(birth: Day, at: Day): number {
+  const b = ymd(birth);
+  const a = ymd(at);
+  let age = a.y - b.y;
+  if (a.m < b.m || (a.m === b.m && a.d < b.d)) age--;
+  return age;
+}
+
+export function yearStart(y: number): Day {
+  return dayOf(y, 1, 1);
+}
+
+export function yearEnd(y: number): Day {
+  return dayOf(y, 12, 31);
+}
+
+/** Day of year (0-based) of a date, used only to spot-check calendars in tests. */
+export function dayOfYear(day: Day): number {
+  const { y, m, d } = ymd(day);
+  return DAYS_BEFORE_MONTH[m - 1] + (m > 2 && isLeap(y) ? 1 : 0) + d - 1;
+}

@@ -1,0 +1,104 @@
+/** The one name for each thing (../shared/GLOSSARY.md), as code identifiers. */
+
+export const PERSON_KINDS = [
+  'adult',
+  'student_child',
+  'college_student',
+  'newborn',
+  'residence_permit_holder',
+  'flexible_worker',
+] as const;
+export type PersonKind = (typeof PERSON_KINDS)[number];
+
+export const NEEDY_STATUSES = [
+  'destitute',
+  'orphan',
+  'unsupported_child',
+  'dibao',
+  'dibao_edge',
+  'relapsed_poor',
+  'unstable_exited',
+  'at_risk_edge',
+  'sudden_hardship',
+  'monitored',
+  'stable_exited',
+  'severe_disability',
+  'entitled_veteran',
+  'civil_affairs_registered',
+  'illness_impoverished',
+  'old_demobilized_soldier',
+] as const;
+export type NeedyStatus = (typeof NEEDY_STATUSES)[number];
+
+/** Derived groups a rule may name; a person belongs through the statuses listed. */
+export const STATUS_GROUPS = {
+  /** 农村低收入人口 — the glossary's derived group. */
+  rural_low_income: [
+    'destitute',
+    'orphan',
+    'unsupported_child',
+    'dibao',
+    'dibao_edge',
+    'stable_exited',
+    'unstable_exited',
+    'monitored',
+    'at_risk_edge',
+    'sudden_hardship',
+    'relapsed_poor',
+  ],
+} as const satisfies Record<string, readonly NeedyStatus[]>;
+export type StatusGroup = keyof typeof STATUS_GROUPS;
+
+/** 纳入监测范围的易返贫致贫人口: its three kinds imply the status itself. */
+export const STATUS_IMPLIES: Partial<Record<NeedyStatus, NeedyStatus[]>> = {
+  unstable_exited: ['monitored'],
+  at_risk_edge: ['monitored'],
+  sudden_hardship: ['monitored'],
+};
+
+export const STATUS_LABELS: Record<NeedyStatus | StatusGroup, string> = {
+  destitute: '特困人员',
+  orphan: '孤儿',
+  unsupported_child: '事实无人抚养儿童',
+  dibao: '低保对象',
+  dibao_edge: '低保边缘家庭成员',
+  relapsed_poor: '返贫致贫人口',
+  unstable_exited: '脱贫不稳定户',
+  at_risk_edge: '边缘易致贫户',
+  sudden_hardship: '突发严重困难户',
+  monitored: '纳入监测范围的易返贫致贫人口',
+  stable_exited: '稳定脱贫人口',
+  severe_disability: '重度（一、二级）残疾人',
+  entitled_veteran: '在乡重点优抚对象',
+  civil_affairs_registered: '民政部门建档其他人员',
+  illness_impoverished: '因病致贫家庭重病患者',
+  old_demobilized_soldier: '在乡老复员军人',
+  rural_low_income: '农村低收入人口',
+};
+
+export const KIND_LABELS: Record<PersonKind, string> = {
+  adult: '城乡居民（成年）',
+  student_child: '学生、儿童',
+  college_student: '在校大学生',
+  newborn: '新生儿',
+  residence_permit_holder: '持居住证人员',
+  flexible_worker: '灵活就业人员',
+};
+
+export const TIERS = ['tier1', 'tier2'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export const SUBSIDY_LEVELS = ['central', 'provincial', 'prefecture', 'county', 'local'] as const;
+export type SubsidyLevel = (typeof SUBSIDY_LEVELS)[number];
+
+export const REGION_CLASSES = ['west', 'central', 'east'] as const;
+export type RegionClass = (typeof REGION_CLASSES)[number];
+
+/** Business refusal codes of the contribution quote. */
+export const REFUSAL_CODES = {
+  BEFORE_ENROLLMENT_WINDOW: '缴费日期早于集中参保期',
+  AFTER_FINAL_DEADLINE: '已超过最迟缴费期限',
+  NEWBORN_NOT_IN_COVERAGE_YEAR: '新生儿出生日期不在待遇年度内',
+  NO_APPLICABLE_RULE: '政策包中没有适用于该情形的规则',
+} as const;
+export type RefusalCode = keyof typeof REFUSAL_CODES;
