@@ -88,7 +88,7 @@ export const KIND_LABELS: Record<PersonKind, string> = {
 export const TIERS = ['tier1', 'tier2'] as const;
 export type Tier = (typeof TIERS)[number];
 
-export const SUBSIDY_LEVELS = ['central', 'provincial', 'prefecture', 'county', 'local'] as const;
+export const SUBSIDY_LEVELS = ['central', 'provincial', 'prefecture', 'county', 'local', 'unallocated'] as const;
 export type SubsidyLevel = (typeof SUBSIDY_LEVELS)[number];
 
 export const REGION_CLASSES = ['west', 'central', 'east'] as const;

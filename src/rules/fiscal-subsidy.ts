@@ -1,0 +1,46 @@
+/** 财政补助: the per-capita fiscal subsidy and its split by budget level. */
+import { applyRate, formatYuan, type Fen } from '../money.js';
+import type { SubsidyLevel } from '../policy/vocabulary.js';
+import type { CompiledPack } from './compile.js';
+import type { QuoteInput } from './input.js';
+import type { Trace } from './trace.js';
+
+export interface SubsidyShare {
+  level: SubsidyLevel;
+  fen: Fen;
+}
+
+const LEVEL_LABELS: Record<SubsidyLevel, string> = {
+  central: '中央',
+  provincial: '省级',
+  prefecture: '市级',
+  county: '县级',
+  local: '地方（未分级）',
+  unallocated: '未划分',
+};
+
+export function subsidyShares(cp: CompiledPack, q: QuoteInput, trace: Trace): SubsidyShare[] {
+  const total = cp.perCapita.fen;
+  trace.add('fiscalSubsidy.total', total / 100, `人均财政补助 ${formatYuan(total)} 元${cp.perCapita.param.bound === 'min' ? '（通知规定的下限）' : ''}`, cp.perCapita.param);
+  if (q.subsidyClass) {
+    const split = cp.splits.get(q.subsidyClass)!;
+    trace.add(
+      'fiscalSubsidy.shares',
+      q.subsidyClass,
+      `按补助类别 ${q.subsidyClass} 分担：${split.lines.map((l) => `${LEVEL_LABELS[l.level]} ${formatYuan(l.fen)} 元`).join('，')}`,
+      split.param,
+    );
+    return split.lines.map((l) => ({ level: l.level, fen: l.fen }));
+  }
+  if (cp.central) {
+    const c = applyRate(total, cp.central.rate);
+    trace.add('fiscalSubsidy.regionClass', cp.central.regionClass, `中央财政补助地区类别：${cp.central.regionClass}`, cp.central.classParam);
+    trace.add('fiscalSubsidy.centralShare', c / 100, `中央财政按 ${cp.central.rate.text} 补助 ${formatYuan(c)} 元，其余 ${formatYuan(total - c)} 元由地方财政负担`, cp.central.param);
+    return [
+      { level: 'central', fen: c },
+      { level: 'local', fen: total - c },
+    ];
+  }
+  trace.add('fiscalSubsidy.shares', 'unallocated', '本政策包未设地区类别，无法划分各级财政分担');
+  return [{ level: 'unallocated', fen: total }];
+}

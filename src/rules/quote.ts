@@ -1,0 +1,90 @@
+/**
+ * The contribution quote: for one person, what the notice means — accepted or refused,
+ * standard, assistance, what the person pays, the fiscal subsidy and its split, the
+ * benefit period — each step traced to its rule. Pure: a compiled pack and an input in.
+ */
+import type { Fen } from '../money.js';
+import { formatYuan } from '../money.js';
+import { REFUSAL_CODES, type RefusalCode } from '../policy/vocabulary.js';
+import { referenceAge, type CompiledPack, type EvalContext } from './compile.js';
+import { individualStandard } from './contribution.js';
+import { contributionAssistance } from './assistance.js';
+import { acceptance, subsidyDecision } from './enrollment.js';
+import { subsidyShares, type SubsidyShare } from './fiscal-subsidy.js';
+import { benefitPeriod, type BenefitPeriod } from './benefit-period.js';
+import type { QuoteInput } from './input.js';
+import { Trace, type TraceStep } from './trace.js';
+
+export interface ContributionResult {
+  accepted: boolean;
+  reason: { code: RefusalCode; message: string } | null;
+  standard: Fen;
+  assistance: Fen | null;
+  individualDue: Fen | null;
+  /** the fiscal subsidy a late payer bears himself (0 when the subsidy is granted) */
+  subsidyBorneByPerson: Fen | null;
+  subsidy: { total: Fen; shares: SubsidyShare[] } | null;
+  period: BenefitPeriod | null;
+  examples: string[];
+  trace: TraceStep[];
+}
+
+export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = true): ContributionResult {
+  const trace = new Trace(traceOn);
+  const ctx: EvalContext = { age: referenceAge(cp, q) };
+  if (cp.ageReference.param && cp.ageConditioned && q.statusMask !== 0) trace.add('age', ctx.age, `年龄条件按 ${ctx.age} 周岁计`, cp.ageReference.param);
+  let standard = individualStandard(cp, q, trace);
+
+  if (q.kind === 'newborn' && (q.birth < cp.coverageStart || q.birth > cp.coverageEnd)) {
+    trace.add('acceptance', 'NEWBORN_NOT_IN_COVERAGE_YEAR', '新生儿指待遇年度内出生者；请按学生、儿童参保');
+    return refused(standard, 'NEWBORN_NOT_IN_COVERAGE_YEAR', REFUSAL_CODES.NEWBORN_NOT_IN_COVERAGE_YEAR, trace);
+  }
+  const acc = acceptance(cp, q, ctx, trace);
+  if (!acc.accepted) return refused(standard, acc.code, acc.message, trace);
+
+  let assistance: Fen = 0;
+  let borne: Fen = 0;
+  let subsidy: ContributionResult['subsidy'] = null;
+  if (acc.how === 'guardian' && cp.guardianContribution) {
+    standard = cp.guardianContribution.fen;
+    trace.add('standardContribution', standard / 100, `随法定监护人参保的新生儿，个人缴费 ${formatYuan(standard)} 元`, cp.guardianContribution.param);
+  }
+  const sd = subsidyDecision(cp, q, ctx, trace);
+  if (sd.assistanceKept) assistance = contributionAssistance(cp, q, ctx, standard, trace);
+  else trace.add('contributionAssistance', 0, '逾期缴费，资金全额由个人承担，不享受分类资助');
+  if (sd.granted) subsidy = { total: cp.perCapita.fen, shares: subsidyShares(cp, q, trace) };
+  else {
+    borne = cp.perCapita.fen;
+    trace.add('fiscalSubsidyBorneByPerson', borne / 100, `个人承担财政补助部分 ${formatYuan(borne)} 元`, cp.perCapita.param);
+  }
+  const due = standard - assistance + borne;
+  trace.add('individualDue', due / 100, `个人应缴 = 个人缴费标准 ${formatYuan(standard)} − 分类资助 ${formatYuan(assistance)}${borne ? ` + 个人承担的财政补助 ${formatYuan(borne)}` : ''} = ${formatYuan(due)} 元`);
+  const period = benefitPeriod(cp, q, ctx, trace);
+  return {
+    accepted: true,
+    reason: null,
+    standard,
+    assistance,
+    individualDue: due,
+    subsidyBorneByPerson: borne,
+    subsidy,
+    period,
+    examples: [...trace.examples].sort(),
+    trace: trace.steps,
+  };
+}
+
+function refused(standard: Fen, code: RefusalCode, message: string, trace: Trace): ContributionResult {
+  return {
+    accepted: false,
+    reason: { code, message },
+    standard,
+    assistance: null,
+    individualDue: null,
+    subsidyBorneByPerson: null,
+    subsidy: null,
+    period: null,
+    examples: [...trace.examples].sort(),
+    trace: trace.steps,
+  };
+}
