@@ -1,0 +1,158 @@
+/**
+ * The yibao command line: quotes, policy packs and batch assessment.
+ * Exit codes: 0 done; 1 done, but some rows were bad (assess); 2 bad input or bad packs.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import cliProgress from 'cli-progress';
+import { InputError } from '../errors.js';
+import { PackError } from '../policy/errors.js';
+import { diffPacks } from '../policy/diff.js';
+import { PolicyLibrary } from '../policy/loader.js';
+import { renderDiff, renderPack } from '../policy/show.js';
+import { assess } from '../services/assess.js';
+import { packRef, packRefString } from '../services/pack-ref.js';
+import { QuoteService } from '../services/quote-service.js';
+
+const program = new Command('yibao')
+  .description('城乡居民基本医疗保险: policy packs, contribution quotes, batch assessment')
+  .option('--policies <dir>', 'policy folder (default: the bundled policies/)', process.env.YIBAO_POLICIES)
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+const policiesDir = (): string | undefined => program.opts<{ policies?: string }>().policies;
+const service = (): QuoteService => QuoteService.load(policiesDir());
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new InputError('(stdin)', 'pipe a JSON request into standard input, or give --file');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string, source: string): unknown {
+  if (!text.trim()) throw new InputError('(request)', `${source} is empty; expected a JSON object`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError('(request)', `${source} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+const quote = program.command('quote').description('quote what the notice means for one person');
+quote
+  .command('contribution')
+  .description('read a JSON request (stdin or --file), print the JSON answer (same as POST /api/v1/quotes/contribution)')
+  .option('-f, --file <path>', 'read the request from a file instead of standard input')
+  .option('--compact', 'one-line JSON')
+  .action(async (o: { file?: string; compact?: boolean }) => {
+    let text: string;
+    if (o.file) {
+      try {
+        text = readFileSync(o.file, 'utf8');
+      } catch {
+        throw new InputError('--file', `${o.file}: cannot read this file`);
+      }
+    } else text = await readStdin();
+    const answer = service().contribution(parseJson(text, o.file ?? 'standard input'));
+    process.stdout.write(`${JSON.stringify(answer, null, o.compact ? undefined : 2)}\n`);
+  });
+
+const pack = program.command('pack').description('policy packs: list, show, diff, check');
+pack
+  .command('list')
+  .description('the packs held')
+  .action(() => {
+    const lib = PolicyLibrary.load(policiesDir());
+    for (const id of lib.packIds()) {
+      const p = lib.resolve(id);
+      console.log(`${id}\t${p.name}\t(extends ${p.chain.slice(1).join(' → ') || '—'})`);
+    }
+  });
+pack
+  .command('show')
+  .description('print a pack resolved through its parents, each value with its citation or example mark')
+  .argument('<region>', '6-digit region code, e.g. 500230 (a county without a pack shows its parent’s)')
+  .argument('<year>', 'coverage year')
+  .option('--json', 'as JSON')
+  .action((region: string, year: string, o: { json?: boolean }) => {
+    const lib = PolicyLibrary.load(policiesDir());
+    const p = packRef(lib, 'region', region, year);
+    if (o.json) console.log(JSON.stringify({ ...p, params: Object.fromEntries(p.params), rules: undefined }, null, 2));
+    else console.log(renderPack(p));
+  });
+pack
+  .command('diff')
+  .description('what differs between two packs, e.g. pack diff 500000/2022 500000/2023')
+  .argument('<from>', 'REGION/YEAR')
+  .argument('<to>', 'REGION/YEAR')
+  .option('--json', 'as JSON')
+  .action((a: string, b: string, o: { json?: boolean }) => {
+    const lib = PolicyLibrary.load(policiesDir());
+    const d = diffPacks(packRefString(lib, 'from', a), packRefString(lib, 'to', b));
+    console.log(o.json ? JSON.stringify(d, null, 2) : renderDiff(d));
+  });
+pack
+  .command('check')
+  .description('validate every pack: citations, quoted sentences, parameters, rule conflicts')
+  .action(() => {
+    const lib = PolicyLibrary.load(policiesDir());
+    const examples = lib.packIds().reduce((n, id) => n + Object.values(lib.raw(id)?.params ?? {}).filter((p) => p.example).length, 0);
+    console.log(`${lib.packIds().length} packs, ${lib.documents.size} documents: all valid (${examples} values are marked example).`);
+  });
+
+program
+  .command('assess')
+  .description('quote every person of a CSV or XLSX sheet; writes CSV or XLSX by the output’s extension')
+  .argument('<input>', 'persons, .csv or .xlsx (header row: region, coverageYear, tier, birthDate, kind, statuses, paidOn, …; Chinese headings accepted)')
+  .requiredOption('-o, --output <path>', 'where to write the quotes (.csv or .xlsx)')
+  .option('--errors <path>', 'where to list bad rows (default: <output>.errors.csv)')
+  .option('--no-progress', 'no progress bar')
+  .action(async (input: string, o: { output: string; errors?: string; progress: boolean }) => {
+    const svc = service();
+    const bar = o.progress ? new cliProgress.SingleBar({ format: 'assessing |{bar}| {percentage}% · {rows} rows · {eta_formatted} left', stream: process.stderr, noTTYOutput: false, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+    bar?.start(1, 0, { rows: 0 });
+    const summary = await assess(svc, {
+      input,
+      output: o.output,
+      errors: o.errors,
+      onProgress: (bytes, total, rows) => {
+        bar?.setTotal(Math.max(total, 1));
+        bar?.update(bytes, { rows });
+      },
+    }).finally(() => bar?.stop());
+    console.error(`${summary.rows} rows: ${summary.assessed} quoted (${summary.refused} refused by the notice's rules), ${summary.bad} bad rows. Quotes: ${summary.output}`);
+    if (summary.bad) {
+      for (const p of summary.problems.slice(0, 20)) console.error(`  line ${p.line}: ${p.field}: ${p.message}`);
+      if (summary.bad > 20) console.error(`  … ${summary.bad - 20} more`);
+      console.error(`Bad rows are listed in ${summary.errors}`);
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command('serve')
+  .description('the HTTP service (same as npm start)')
+  .option('-p, --port <port>', 'port', process.env.PORT ?? '3000')
+  .action(async (o: { port: string }) => {
+    process.env.PORT = o.port;
+    if (policiesDir()) process.env.YIBAO_POLICIES = policiesDir();
+    await import('../main.js');
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  } else if (e instanceof InputError) {
+    console.error(`error: ${e.message}`);
+    process.exit(2);
+  } else if (e instanceof PackError) {
+    console.error(`The policy packs have problems:\n${e.message}`);
+    process.exit(2);
+  } else {
+    console.error(`internal error: ${(e as Error).message}`);
+    process.exit(70);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * One error shape for every route: { error, field, message }. Bad input of any kind is a 400
+ * naming the field; nothing reaches the caller as a stack trace or a 500 for input reasons.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { InputError } from '../errors.js';
+
+export interface ErrorBody {
+  error: string;
+  field?: string;
+  message: string;
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof InputError) return reply.code(400).send({ error: 'invalid_input', field: err.field, message: err.message } satisfies ErrorBody);
+    const code = err.code ?? '';
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply.code(415).send({ error: 'unsupported_media_type', field: '(content-type)', message: 'send the request as application/json' });
+    if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+      return reply.code(400).send({ error: 'invalid_input', field: '(body)', message: 'the request body is empty; send a JSON object' });
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(413).send({ error: 'body_too_large', field: '(body)', message: 'the request body is too large' });
+    if (err instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+      return reply.code(400).send({ error: 'invalid_input', field: '(body)', message: `the body is not valid JSON: ${err.message}` });
+    if (err.validation)
+      return reply.code(400).send({ error: 'invalid_input', field: err.validationContext ?? '(request)', message: err.message });
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
+      return reply.code(err.statusCode).send({ error: 'bad_request', message: err.message });
+    req.log.error({ err }, 'unexpected error');
+    return reply.code(500).send({ error: 'internal', message: 'an unexpected error occurred; it has been logged' });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}; see /docs for the API` }),
+  );
+}

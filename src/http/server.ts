@@ -1,0 +1,144 @@
+/**
+ * The HTTP service: the contribution quote, the policy packs and their diff, with the
+ * OpenAPI document generated from the same zod schemas the handlers use (/docs).
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { diffPacks } from '../policy/diff.js';
+import type { ResolvedPack } from '../policy/loader.js';
+import { contributionAnswerSchema, contributionRequestSchema } from '../services/contribution-request.js';
+import { packRef, packRefString } from '../services/pack-ref.js';
+import type { QuoteService } from '../services/quote-service.js';
+import { installErrorHandling } from './errors.js';
+
+export interface ServerOptions {
+  logger?: boolean | { level: string };
+}
+
+const errorSchema = z.object({ error: z.string(), field: z.string().optional(), message: z.string() });
+
+const paramSchema = z.object({
+  key: z.string(),
+  value: z.unknown(),
+  from: z.string().describe('the pack that set the value'),
+  cite: z.string().optional(),
+  quote: z.string().optional(),
+  example: z.string().optional().describe('present when the value is an example, not policy'),
+  note: z.string().optional(),
+});
+const packSchema = z.object({ id: z.string(), name: z.string(), region: z.string(), year: z.number(), chain: z.array(z.string()), params: z.array(paramSchema) });
+const paramSideSchema = z.object({ value: z.unknown(), cite: z.string().optional(), example: z.string().optional(), pack: z.string() }).nullable();
+const diffSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  unchanged: z.number(),
+  changes: z.array(z.object({ key: z.string(), change: z.enum(['added', 'removed', 'value', 'basis']), from: paramSideSchema, to: paramSideSchema })),
+});
+
+function packJson(p: ResolvedPack): z.infer<typeof packSchema> {
+  return {
+    id: p.id,
+    name: p.name,
+    region: p.region,
+    year: p.year,
+    chain: p.chain,
+    params: [...p.params.values()]
+      .sort((a, b) => a.key.localeCompare(b.key))
+      .map((x) => ({ key: x.key, value: x.value, from: x.from, cite: x.cite, quote: x.quote, example: x.example, note: x.note })),
+  };
+}
+
+export async function buildServer(service: QuoteService, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 }).withTypeProvider<ZodTypeProvider>();
+  // The handlers validate with the same schemas (so CLI and HTTP give the same messages);
+  // fastify only carries the schemas into the OpenAPI document.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  installErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'yibao — 城乡居民基本医疗保险',
+        version: '0.1.0',
+        description:
+          'Policy packs for each notice and the contribution quote: standard, classified assistance (分类资助), fiscal subsidy and its split, enrollment windows, benefit periods — every amount with the rule and article behind it. Values marked `example` are not policy.',
+      },
+      tags: [
+        { name: 'quotes', description: 'What the notice means for one person' },
+        { name: 'packs', description: 'Policy packs: data with citations' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  const lib = service.lib;
+
+  app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
+  app.get('/health', { schema: { hide: true } }, () => ({ status: 'ok', packs: lib.packIds().length }));
+
+  app.post(
+    '/api/v1/quotes/contribution',
+    {
+      schema: {
+        tags: ['quotes'],
+        summary: 'Quote one person’s contribution, assistance, fiscal subsidy and benefit period',
+        description:
+          'Example: `{"region":"500230","coverageYear":2022,"tier":"tier1","person":{"birthDate":"1980-05-01","kind":"adult","statuses":["dibao"]}}` — a 低保 person in 丰都县, 2022, tier 1. `trace` shows each step with its citation; `examplesUsed` lists values that are examples, not policy.',
+        body: contributionRequestSchema,
+        response: { 200: contributionAnswerSchema, 400: errorSchema },
+      },
+    },
+    (req) => service.contribution(req.body),
+  );
+
+  app.get(
+    '/api/v1/packs',
+    { schema: { tags: ['packs'], summary: 'The packs held, one per region and coverage year' } },
+    () =>
+      lib.packIds().map((id) => {
+        const p = lib.resolve(id);
+        return { id, name: p.name, region: p.region, regionName: lib.regions.get(p.region)?.name ?? p.region, year: p.year, chain: p.chain, file: lib.fileOf(id) };
+      }),
+  );
+
+  app.get(
+    '/api/v1/packs/:region/:year',
+    {
+      schema: {
+        tags: ['packs'],
+        summary: 'A region’s pack for a year, resolved through its parents (a county without a pack gets its parent’s)',
+        params: z.object({ region: z.string(), year: z.string() }),
+        response: { 200: packSchema, 400: errorSchema },
+      },
+    },
+    (req) => packJson(packRef(lib, 'region', req.params.region, req.params.year)),
+  );
+
+  app.get(
+    '/api/v1/pack-diff',
+    {
+      schema: {
+        tags: ['packs'],
+        summary: 'What differs between two packs, e.g. from=500000/2022&to=500000/2023',
+        querystring: z.object({ from: z.string(), to: z.string() }),
+        response: { 200: diffSchema, 400: errorSchema },
+      },
+    },
+    (req) => {
+      const q = (req.query ?? {}) as { from?: unknown; to?: unknown };
+      const a = packRefString(lib, 'from', typeof q.from === 'string' ? q.from : '');
+      const b = packRefString(lib, 'to', typeof q.to === 'string' ? q.to : '');
+      return diffPacks(a, b);
+    },
+  );
+
+  app.get('/api/v1/documents', { schema: { tags: ['packs'], summary: 'The notices the packs cite' } }, () =>
+    [...lib.documents.values()].map(({ text: _t, ...d }) => d),
+  );
+  app.get('/api/v1/regions', { schema: { tags: ['packs'], summary: 'Region codes known (GB/T 2260)' } }, () => [...lib.regions.values()]);
+
+  return app;
+}
