@@ -1,0 +1,126 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+
+const bin = join(import.meta.dirname, '..', 'bin', 'yibao.js');
+const run = (args: string[], input?: string) => spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+
+const dibao = { region: '500230', coverageYear: 2022, tier: 'tier1', person: { birthDate: '1980-05-01', kind: 'adult', statuses: ['dibao'] } };
+
+describe('CLI', () => {
+  test('quote contribution reads stdin and prints the JSON answer', () => {
+    const r = run(['quote', 'contribution'], JSON.stringify(dibao));
+    assert.equal(r.status, 0, r.stderr);
+    const a = JSON.parse(r.stdout);
+    assert.equal(a.individualDue, 32);
+    assert.equal(a.contributionAssistance, 288);
+  });
+
+  test('quote contribution --file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yibao-'));
+    const f = join(dir, 'req.json');
+    writeFileSync(f, JSON.stringify({ ...dibao, tier: 'tier2' }));
+    const r = run(['quote', 'contribution', '--file', f]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).standardContribution, 695);
+  });
+
+  for (const [name, input, field] of [
+    ['bad date', JSON.stringify({ ...dibao, person: { ...dibao.person, birthDate: '1980-13-01' } }), 'person.birthDate'],
+    ['unknown region', JSON.stringify({ ...dibao, region: '123456' }), 'region'],
+    ['not JSON', 'hello', '(request)'],
+  ] as const)
+    test(`exit 2 with the field named: ${name}`, () => {
+      const r = run(['quote', 'contribution'], input);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, new RegExp(`^error: ${field.replace(/[.()]/g, '\\$&')}:`));
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(r.stdout, '');
+    });
+
+  test('pack show resolves through parents with citations and example marks', () => {
+    const r = run(['pack', 'show', '500230', '2022']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /resolved through 500230\/2022 → 500000\/2022 → 000000\/2022/);
+    assert.match(r.stdout, /contribution\.default = \{"tier1":320,"tier2":695\}/);
+    assert.match(r.stdout, /示例（非政策）/);
+  });
+
+  test('pack diff 500000/2022 500000/2023 shows the new standards', () => {
+    const r = run(['pack', 'diff', '500000/2022', '500000/2023', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const d = JSON.parse(r.stdout);
+    const c = d.changes.find((x: { key: string }) => x.key === 'contribution.default');
+    assert.deepEqual(c.to.value, { tier1: 350, tier2: 725 });
+  });
+
+  test('pack check passes on the bundled packs and fails (exit 2) on a bad folder', () => {
+    assert.equal(run(['pack', 'check']).status, 0);
+    const dir = mkdtempSync(join(tmpdir(), 'yibao-'));
+    const r = run(['--policies', dir, 'pack', 'check']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /regions\.yaml/);
+  });
+
+  test('unknown command is a usage error, exit 2', () => {
+    assert.equal(run(['frobnicate']).status, 2);
+  });
+});
+
+describe('assess: batch over CSV and XLSX', () => {
+  const csv = [
+    '编号,区划代码,待遇年度,档次,出生日期,人员类别,资助身份,缴费日期',
+    '1,500230,2022,一档,1980-05-01,成年居民,低保,2022-01-10',
+    '2,500230,2022,tier2,1950-02-03,adult,destitute;dibao,2022-02-01',
+    '3,500230,2022,tier1,1980-02-30,adult,,2022-01-10',
+    '4,500230,2022,tier1,1990-01-01,adult,,2023-09-01',
+    '5,660000,2022,,2010-01-01,student_child,nonsense,',
+  ].join('\n');
+
+  test('CSV in, CSV out: good rows quoted, bad rows reported by line, exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yibao-'));
+    writeFileSync(join(dir, 'in.csv'), csv);
+    const r = run(['assess', join(dir, 'in.csv'), '-o', join(dir, 'out.csv'), '--no-progress']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /5 rows: 3 quoted \(1 refused/);
+    assert.match(r.stderr, /line 4: birthDate:/);
+    assert.match(r.stderr, /line 6: statuses:/);
+    const out = readFileSync(join(dir, 'out.csv'), 'utf8').replace(/^\uFEFF/, '').trim().split('\n');
+    assert.equal(out.length, 4);
+    assert.match(out[1], /^2,1,是,,,500230\/2022,320,288,32,0,610,/);
+    assert.match(out[3], /^5,4,否,AFTER_FINAL_DEADLINE,/);
+    const errs = readFileSync(join(dir, 'out.csv.errors.csv'), 'utf8').replace(/^\uFEFF/, '').trim().split('\n');
+    assert.deepEqual(errs.slice(1).map((l) => l.split(',').slice(0, 2).join(',')), ['4,birthDate', '6,statuses']);
+    assert.ok(!existsSync(join(dir, 'out.csv.part')));
+  });
+
+  test('XLSX in (date cells), XLSX out; ID numbers masked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yibao-'));
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('人员');
+    ws.addRow(['身份证号', 'region', 'coverageYear', 'tier', 'birthDate', 'kind', 'statuses', 'paidOn']);
+    ws.addRow(['500230198005011234', '500230', 2022, 'tier1', new Date(Date.UTC(1980, 4, 1)), 'adult', 'dibao', new Date(Date.UTC(2022, 0, 10))]);
+    await wb.xlsx.writeFile(join(dir, 'in.xlsx'));
+    const r = run(['assess', join(dir, 'in.xlsx'), '-o', join(dir, 'out.xlsx'), '--no-progress']);
+    assert.equal(r.status, 0, r.stderr);
+    const back = new ExcelJS.Workbook();
+    await back.xlsx.readFile(join(dir, 'out.xlsx'));
+    const row = back.worksheets[0].getRow(2).values as unknown[];
+    assert.equal(row[2], '500***********1234');
+    assert.equal(row[3], '是');
+    assert.equal(Number(row[9]), 32);
+  });
+
+  test('a file without the required columns is exit 2 naming the header', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yibao-'));
+    writeFileSync(join(dir, 'in.csv'), 'a,b\n1,2\n');
+    const r = run(['assess', join(dir, 'in.csv'), '-o', join(dir, 'out.csv')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /error: header: no region column/);
+    assert.ok(!existsSync(join(dir, 'out.csv')));
+  });
+});

@@ -1,0 +1,109 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../src/http/server.ts';
+import { QuoteService } from '../src/services/quote-service.ts';
+
+let app: FastifyInstance;
+let base: string;
+
+before(async () => {
+  app = await buildServer(QuoteService.load());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  assert.ok(addr && typeof addr === 'object');
+  base = `http://127.0.0.1:${addr.port}`;
+});
+after(() => app.close());
+
+const dibao = { region: '500230', coverageYear: 2022, tier: 'tier1', person: { birthDate: '1980-05-01', kind: 'adult', statuses: ['dibao'] } };
+
+async function post(body: string, type = 'application/json'): Promise<{ status: number; json: Record<string, any> }> {
+  const res = await fetch(`${base}/api/v1/quotes/contribution`, { method: 'POST', headers: { 'content-type': type }, body });
+  return { status: res.status, json: (await res.json()) as Record<string, any> };
+}
+
+describe('HTTP quote API over a real socket', () => {
+  test('a 低保 person in 丰都县 2022 tier 1 gets a cited quote', async () => {
+    const { status, json } = await post(JSON.stringify(dibao));
+    assert.equal(status, 200);
+    assert.equal(json.accepted, true);
+    assert.equal(json.standardContribution, 320);
+    assert.equal(json.contributionAssistance, 288);
+    assert.equal(json.individualDue, 32);
+    assert.equal(json.fiscalSubsidy.total, 610);
+    assert.deepEqual(json.benefitPeriod, { start: '2022-01-01', end: '2022-12-31' });
+    const step = json.trace.find((s: { step: string }) => s.step === 'contributionAssistance');
+    assert.match(step.cite, /^兴义府发〔2022〕3号 二\(四\)/);
+    assert.ok(step.quote.length > 0);
+    assert.ok(json.examplesUsed.includes('fiscalSubsidy.regionClass'), 'the example region class is declared');
+  });
+
+  test('CLI and HTTP give the same answer for the same request', async () => {
+    const { json } = await post(JSON.stringify(dibao));
+    const direct = QuoteService.load().contribution(structuredClone(dibao));
+    assert.deepEqual(json, JSON.parse(JSON.stringify(direct)));
+  });
+
+  const bad: [string, string, string][] = [
+    ['malformed JSON', '{"region":', '(body)'],
+    ['not an object', '[1,2]', '(request)'],
+    ['unknown region', JSON.stringify({ ...dibao, region: '999999' }), 'region'],
+    ['region not 6 digits', JSON.stringify({ ...dibao, region: '5002' }), 'region'],
+    ['year without a pack', JSON.stringify({ ...dibao, coverageYear: 2030 }), 'coverageYear'],
+    ['impossible date', JSON.stringify({ ...dibao, person: { ...dibao.person, birthDate: '1980-02-30' } }), 'person.birthDate'],
+    ['unknown status', JSON.stringify({ ...dibao, person: { ...dibao.person, statuses: ['rich'] } }), 'person.statuses.0'],
+    ['wrong type', JSON.stringify({ ...dibao, coverageYear: '2022' }), 'coverageYear'],
+    ['unknown field', JSON.stringify({ ...dibao, colour: 'red' }), 'colour'],
+    ['missing tier where the region has tiers', JSON.stringify({ ...dibao, tier: undefined }), 'tier'],
+    ['subsidy class where none exists', JSON.stringify({ ...dibao, subsidyClass: 'other_county' }), 'subsidyClass'],
+  ];
+  for (const [name, body, field] of bad)
+    test(`400 naming the field: ${name}`, async () => {
+      const { status, json } = await post(body);
+      assert.equal(status, 400);
+      assert.equal(json.error, 'invalid_input');
+      assert.equal(json.field, field);
+      assert.ok(!/at .*\.ts:\d+/.test(json.message), 'no stack trace');
+    });
+
+  test('a business refusal is a 200 with a coded reason', async () => {
+    const { status, json } = await post(JSON.stringify({ ...dibao, paidOn: '2023-06-01' }));
+    assert.equal(status, 200);
+    assert.equal(json.accepted, false);
+    assert.equal(json.reason.code, 'AFTER_FINAL_DEADLINE');
+    assert.equal(json.individualDue, null);
+  });
+
+  test('the OpenAPI document describes the quote route with its request schema', async () => {
+    const res = await fetch(`${base}/docs/json`);
+    assert.equal(res.status, 200);
+    const doc = (await res.json()) as any;
+    const op = doc.paths['/api/v1/quotes/contribution'].post;
+    const schema = op.requestBody.content['application/json'].schema;
+    assert.ok(schema.properties.region && schema.properties.person && schema.properties.coverageYear);
+    assert.ok(op.responses['200']);
+    const ui = await fetch(`${base}/docs`);
+    assert.equal(ui.status, 200);
+  });
+
+  test('packs: a county without a pack gets its parent’s; diff lists changes', async () => {
+    const p = (await (await fetch(`${base}/api/v1/packs/500101/2023`)).json()) as any;
+    assert.equal(p.id, '500000/2023');
+    const std = p.params.find((x: { key: string }) => x.key === 'contribution.default');
+    assert.deepEqual(std.value, { tier1: 350, tier2: 725 });
+    assert.match(std.cite, /渝医保发〔2022〕25号/);
+    const d = (await (await fetch(`${base}/api/v1/pack-diff?from=500000/2022&to=500000/2023`)).json()) as any;
+    const c = d.changes.find((x: { key: string }) => x.key === 'contribution.default');
+    assert.deepEqual([c.from.value, c.to.value], [{ tier1: 320, tier2: 695 }, { tier1: 350, tier2: 725 }]);
+    const badRef = await fetch(`${base}/api/v1/pack-diff?from=500000&to=500000/2023`);
+    assert.equal(badRef.status, 400);
+    assert.equal(((await badRef.json()) as any).field, 'from');
+  });
+
+  test('unknown routes are JSON 404s', async () => {
+    const res = await fetch(`${base}/api/v1/nothing`);
+    assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as any).error, 'not_found');
+  });
+});
