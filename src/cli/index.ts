@@ -30,6 +30,14 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function readFileArg(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new InputError('--file', `${path}: cannot read this file`);
+  }
+}
+
 function parseJson(text: string, source: string): unknown {
   if (!text.trim()) throw new InputError('(request)', `${source} is empty; expected a JSON object`);
   try {
@@ -46,15 +54,21 @@ quote
   .option('-f, --file <path>', 'read the request from a file instead of standard input')
   .option('--compact', 'one-line JSON')
   .action(async (o: { file?: string; compact?: boolean }) => {
-    let text: string;
-    if (o.file) {
-      try {
-        text = readFileSync(o.file, 'utf8');
-      } catch {
-        throw new InputError('--file', `${o.file}: cannot read this file`);
-      }
-    } else text = await readStdin();
+    const text = o.file ? readFileArg(o.file) : await readStdin();
     const answer = service().contribution(parseJson(text, o.file ?? 'standard input'));
+    process.stdout.write(`${JSON.stringify(answer, null, o.compact ? undefined : 2)}\n`);
+  });
+
+quote
+  .command('settlement')
+  .description('read a JSON settlement request (stdin or --file): one encounter, or a year of encounters with --year; same as POST /api/v1/quotes/settlement[/year]')
+  .option('-f, --file <path>', 'read the request from a file instead of standard input')
+  .option('--year', 'the request lists `encounters` of a year: settle them in order and total per fund')
+  .option('--compact', 'one-line JSON')
+  .action(async (o: { file?: string; compact?: boolean; year?: boolean }) => {
+    const body = parseJson(o.file ? readFileArg(o.file) : await readStdin(), o.file ?? 'standard input');
+    const svc = service();
+    const answer = o.year ? svc.settlementYear(body) : svc.settlement(body);
     process.stdout.write(`${JSON.stringify(answer, null, o.compact ? undefined : 2)}\n`);
   });
 

@@ -11,6 +11,7 @@ import { diffPacks } from '../policy/diff.js';
 import type { ResolvedPack } from '../policy/loader.js';
 import { contributionAnswerSchema, contributionRequestSchema } from '../services/contribution-request.js';
 import { packRef, packRefString } from '../services/pack-ref.js';
+import { settlementQuoteAnswerSchema, settlementRequestSchema, settlementYearAnswerSchema, settlementYearRequestSchema } from '../services/settlement-request.js';
 import type { QuoteService } from '../services/quote-service.js';
 import { installErrorHandling } from './errors.js';
 
@@ -92,6 +93,34 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
       },
     },
     (req) => service.contribution(req.body),
+  );
+
+  app.post(
+    '/api/v1/quotes/settlement',
+    {
+      schema: {
+        tags: ['quotes'],
+        summary: 'Settle one encounter through the three tiers: basic fund, 大病保险, 医疗救助',
+        description:
+          'Give the encounter as itemised `fees` (甲/乙/丙 with price limits and 乙-class self-pay shares) or pre-classified `costs`, and the person’s year-to-date `accumulators`. The answer carries the national split and fund fields (setlinfo, setldetail), the accumulators after, and a trace citing every rule. Outside the benefit period, or of a type the pack does not cover, the encounter is settled as cash with a coded `cashReason`.',
+        body: settlementRequestSchema,
+        response: { 200: settlementQuoteAnswerSchema, 400: errorSchema },
+      },
+    },
+    (req) => service.settlement(req.body),
+  );
+
+  app.post(
+    '/api/v1/quotes/settlement/year',
+    {
+      schema: {
+        tags: ['quotes'],
+        summary: 'Settle a year of encounters in date order: each settlement and the year’s totals per fund (“how much will I get back”)',
+        body: settlementYearRequestSchema,
+        response: { 200: settlementYearAnswerSchema, 400: errorSchema },
+      },
+    },
+    (req) => service.settlementYear(req.body),
   );
 
   app.get(

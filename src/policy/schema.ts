@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isDateString } from '../dates.js';
+import { BENEFIT_FAMILIES } from './benefit-params.js';
 import { parseRate, yuanToFen } from '../money.js';
 import {
   NEEDY_STATUSES,
@@ -184,7 +185,7 @@ export const PARAM_FAMILIES: { pattern: RegExp; schema: z.ZodType; doc: string; 
     doc: 'a classified contribution assistance rule: when (statuses, tier, kind, age), then (assist amount)',
   },
   // Parameters later stages compute with; carried now with their citations.
-  { pattern: /^benefits\.[A-Za-z0-9_.]+$/, schema: z.union([yuan, rate, z.string(), z.record(z.string(), z.unknown())]), doc: 'benefit parameters', yearly: true },
+  ...BENEFIT_FAMILIES,
   { pattern: /^fund\.[A-Za-z0-9_.]+$/, schema: z.union([z.number(), z.string(), rate]), doc: 'fund management bottom lines' },
   { pattern: /^targets\.[A-Za-z0-9_.]+$/, schema: z.union([z.number(), z.string(), rate]), doc: 'enrollment targets and reporting', yearly: true },
 ];

@@ -102,3 +102,39 @@ export const REFUSAL_CODES = {
   NO_APPLICABLE_RULE: '政策包中没有适用于该情形的规则',
 } as const;
 export type RefusalCode = keyof typeof REFUSAL_CODES;
+
+/** Encounter types of settlement (national med_type in brackets). */
+export const ENCOUNTER_TYPES = [
+  'inpatient', // 住院 (2101)
+  'general_outpatient', // 普通门诊 (11)
+  'hypertension_diabetes', // 门诊两病 (9901)
+  'chronic_special_outpatient', // 门诊慢特病 (14)
+  'maternity', // 生育 (51 门诊 / 52 住院)
+] as const;
+export type EncounterType = (typeof ENCOUNTER_TYPES)[number];
+
+export const ENCOUNTER_LABELS: Record<EncounterType, string> = {
+  inpatient: '住院',
+  general_outpatient: '普通门诊',
+  hypertension_diabetes: '门诊两病（高血压、糖尿病）用药',
+  chronic_special_outpatient: '门诊慢特病',
+  maternity: '生育',
+};
+
+/** Hospital levels (national 医院等级 一级/二级/三级; 基层 counts as 一级). */
+export const HOSPITAL_LEVELS = ['primary', 'secondary', 'tertiary'] as const;
+export type HospitalLevel = (typeof HOSPITAL_LEVELS)[number];
+export const LEVEL_LABELS: Record<HospitalLevel, string> = { primary: '一级及以下', secondary: '二级', tertiary: '三级' };
+
+/** Where the care was given, from the coordinating area's point of view. */
+export const CARE_LOCATIONS = ['in_area', 'in_province', 'out_of_province'] as const;
+export type CareLocation = (typeof CARE_LOCATIONS)[number];
+
+/** Why an encounter (or part of it) was settled as cash: coded, as claim rejection reasons. */
+export const SETTLEMENT_CODES = {
+  OUTSIDE_BENEFIT_PERIOD: '就诊日期不在待遇享受期内，费用由个人负担',
+  ENCOUNTER_TYPE_NOT_COVERED: '政策包未规定该类就诊的待遇，费用由个人负担',
+  DISEASE_NOT_LISTED: '病种不在门诊慢特病病种范围内，按普通门诊以外费用由个人负担',
+  OUTSIDE_COVERAGE_YEAR: '就诊日期不在该待遇年度内',
+} as const;
+export type SettlementCode = keyof typeof SETTLEMENT_CODES;

@@ -1,0 +1,101 @@
+/**
+ * 基本医保统筹基金: deductible (per admission, lower for later admissions; per year for
+ * outpatient types), the ratio by tier and hospital level less the out-of-area reduction,
+ * and the annual limits.
+ */
+import { applyRate, formatYuan, type Fen, type Rate } from '../../money.js';
+import { ENCOUNTER_LABELS, LEVEL_LABELS } from '../../policy/vocabulary.js';
+import type { Trace } from '../trace.js';
+import { subtractRate, type CompiledBenefits, type PaidType } from './compile.js';
+import type { Accumulators, Encounter, SettlementPerson } from './input.js';
+import type { FundDetail } from './result.js';
+
+export interface BasicOutcome {
+  deductible: Fen;
+  ratio: Rate;
+  pay: Fen;
+  detail: FundDetail;
+}
+
+export function basicFund(cb: CompiledBenefits, type: PaidType, p: SettlementPerson, e: Encounter, acc: Accumulators, delta: Accumulators, trace: Trace): BasicOutcome {
+  const b = cb.basic[type]!;
+  const S = e.costs.inScope;
+  const label = ENCOUNTER_LABELS[type];
+  // Deductible.
+  let ded = b.deductible.get(p.tier, e.level);
+  let deductibleLeft: Fen;
+  if (type === 'inpatient') {
+    trace.add('basic.deductible', ded / 100, `${label}${LEVEL_LABELS[e.level]}医院起付线 ${formatYuan(ded)} 元`, b.deductible.param);
+    if (acc.inpatientAdmissions > 0 && cb.laterAdmission) {
+      ded = applyRate(ded, cb.laterAdmission.rate);
+      trace.add('basic.deductible', ded / 100, `本年度第 ${acc.inpatientAdmissions + 1} 次住院，起付线按 ${cb.laterAdmission.rate.text} 计为 ${formatYuan(ded)} 元`, cb.laterAdmission.param);
+    }
+    deductibleLeft = ded;
+    delta.inpatientAdmissions += 1;
+  } else {
+    const used = type === 'general_outpatient' ? acc.generalOutpatientDeductible : type === 'hypertension_diabetes' ? acc.hypertensionDiabetesDeductible : acc.chronicDeductible;
+    deductibleLeft = Math.max(0, ded - used);
+    trace.add('basic.deductible', ded / 100, `${label}年度起付线 ${formatYuan(ded)} 元，本年已累计 ${formatYuan(used)} 元，尚余 ${formatYuan(deductibleLeft)} 元`, b.deductible.param);
+  }
+  const act = Math.min(deductibleLeft, S);
+  if (type === 'general_outpatient') delta.generalOutpatientDeductible += act;
+  else if (type === 'hypertension_diabetes') delta.hypertensionDiabetesDeductible += act;
+  else if (type === 'chronic_special_outpatient') delta.chronicDeductible += act;
+
+  // Ratio.
+  let ratio = b.ratio.get(p.tier, e.level);
+  trace.add('basic.ratio', ratio.text, `${p.tier ? (p.tier === 'tier1' ? '一档' : '二档') : ''}${LEVEL_LABELS[e.level]}医院${label}统筹基金支付比例 ${ratio.text}`, b.ratio.param);
+  if (e.location !== 'in_area' && cb.outOfArea) {
+    const cut = cb.outOfArea[e.location];
+    ratio = subtractRate(ratio, cut);
+    let why = `${e.location === 'in_province' ? '省内异地' : '跨省异地'}就医降低 ${cut.text}`;
+    if (!e.referred) {
+      ratio = subtractRate(ratio, cb.outOfArea.unreferred);
+      why += `，未按规定转诊再降低 ${cb.outOfArea.unreferred.text}`;
+    }
+    trace.add('basic.ratio', ratio.text, `${why}，实际支付比例 ${ratio.text}`, cb.outOfArea.param);
+  }
+  const eligible = S - act;
+  let pay = applyRate(eligible, ratio);
+  trace.add('basic.computed', pay / 100, `（政策范围内 ${formatYuan(S)} − 起付线 ${formatYuan(act)}）× ${ratio.text} = ${formatYuan(pay)} 元`);
+
+  // Limits.
+  let left: Fen | null = null;
+  const limitStep = (limit: Fen, used: Fen, what: string, param: Parameters<Trace['add']>[3]): void => {
+    const rest = Math.max(0, limit - used);
+    left = left === null ? rest : Math.min(left, rest);
+    if (pay > rest) {
+      trace.add('basic.limit', rest / 100, `${what} ${formatYuan(limit)} 元，本年已支付 ${formatYuan(used)} 元，本次最多支付 ${formatYuan(rest)} 元`, param);
+      pay = rest;
+    }
+  };
+  if (type === 'inpatient' || type === 'chronic_special_outpatient') {
+    if (cb.basicLimit) limitStep(cb.basicLimit.get(p.tier), acc.basicPaid, '基本医保统筹基金年度最高支付限额', cb.basicLimit.param);
+    if (type === 'chronic_special_outpatient' && e.disease && cb.diseases) {
+      const d = cb.diseases.byCode.get(e.disease)!;
+      limitStep(d.limit, acc.chronicPaid[e.disease] ?? 0, `${d.name}门诊年度支付限额`, cb.diseases.param);
+      delta.chronicPaid[e.disease] = (delta.chronicPaid[e.disease] ?? 0) + pay;
+    }
+    delta.basicPaid += pay;
+  } else if (b.annualLimit) {
+    const used = type === 'general_outpatient' ? acc.generalOutpatientPaid : acc.hypertensionDiabetesPaid;
+    limitStep(b.annualLimit.get(p.tier), used, `${label}年度支付限额`, b.annualLimit.param);
+    if (type === 'general_outpatient') delta.generalOutpatientPaid += pay;
+    else delta.hypertensionDiabetesPaid += pay;
+  }
+  trace.add('hifp_pay', pay / 100, `基本医保统筹基金支付 ${formatYuan(pay)} 元`);
+  const outpatientPool = type === 'general_outpatient' || type === 'hypertension_diabetes';
+  return {
+    deductible: act,
+    ratio,
+    pay,
+    detail: {
+      fundPayType: outpatientPool ? '390102' : '390100',
+      fundName: outpatientPool ? '居民门诊统筹基金' : '城乡居民基本医疗保险基金',
+      base: S,
+      limitLeft: left,
+      amount: pay,
+      process: `起付线${formatYuan(act)}，比例${ratio.text}`,
+    },
+  };
+}
