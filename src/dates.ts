@@ -57,9 +57,17 @@ export interface Ymd {
   d: number;
 }
 
+/** Calendar date of a day number, by integer arithmetic on 400-year eras (no Date object). */
 export function ymd(day: Day): Ymd {
-  const dt = new Date(day * MS_PER_DAY);
-  return { y: dt.getUTCFullYear(), m: dt.getUTCMonth() + 1, d: dt.getUTCDate() };
+  const z = day + 719468; // days from 0000-03-01
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097; // day of era [0, 146096]
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)); // day of March-based year
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
 }
 
 export function formatDay(day: Day): string {

@@ -27,12 +27,12 @@ export function contributionAssistance(
   trace: Trace,
 ): Fen {
   if (q.statusMask === 0) {
-    trace.add('contributionAssistance', 0, '无困难群众身份，不享受分类资助');
+    { if (trace.on) trace.add('contributionAssistance', 0, '无困难群众身份，不享受分类资助'); }
     return 0;
   }
   const rules = applicable(cp.rules.assistance, q, ctx);
   if (rules.length === 0) {
-    trace.add('contributionAssistance', 0, `身份（${q.statuses.map((s) => STATUS_LABELS[s as NeedyStatus] ?? s).join('、')}）在本统筹区本年度无适用的资助规则`);
+    { if (trace.on) trace.add('contributionAssistance', 0, `身份（${q.statuses.map((s) => STATUS_LABELS[s as NeedyStatus] ?? s).join('、')}）在本统筹区本年度无适用的资助规则`); }
     return 0;
   }
   let best = rules[0];
@@ -46,12 +46,12 @@ export function contributionAssistance(
   }
   if (trace.on && rules.length > 1) {
     const others = rules.filter((r) => r !== best).map((r) => `${r.rule.label ?? r.id} ${formatYuan(ruleAmount(cp, r, standard))} 元`);
-    trace.add('assistance.multipleStatuses', best.id, `同时适用多项资助规则，取最有利的一项；未采用：${others.join('；')}`, cp.multipleStatuses);
-  } else if (rules.length > 1) trace.add('assistance.multipleStatuses', best.id, '', cp.multipleStatuses);
+    { if (trace.on) trace.add('assistance.multipleStatuses', best.id, `同时适用多项资助规则，取最有利的一项；未采用：${others.join('；')}`, cp.multipleStatuses); else trace.use(cp.multipleStatuses); }
+  } else if (rules.length > 1) { if (trace.on) trace.add('assistance.multipleStatuses', best.id, '', cp.multipleStatuses); else trace.use(cp.multipleStatuses); }
   const capped = Math.min(bestFen, standard);
   if (trace.on) {
     const who = matchedStatuses(q.statuses, best.statusMask).map((s) => STATUS_LABELS[s as NeedyStatus]).join('、');
-    trace.add('contributionAssistance', capped / 100, `按“${best.rule.label ?? best.id}”资助 ${formatYuan(bestFen)} 元（身份：${who}）${capped < bestFen ? `，以个人缴费标准 ${formatYuan(standard)} 元为限` : ''}`, best.param, best.id);
-  } else trace.add('contributionAssistance', 0, '', best.param);
+    { if (trace.on) trace.add('contributionAssistance', capped / 100, `按“${best.rule.label ?? best.id}”资助 ${formatYuan(bestFen)} 元（身份：${who}）${capped < bestFen ? `，以个人缴费标准 ${formatYuan(standard)} 元为限` : ''}`, best.param, best.id); else trace.use(best.param); }
+  } else { if (trace.on) trace.add('contributionAssistance', 0, '', best.param); else trace.use(best.param); }
   return capped;
 }

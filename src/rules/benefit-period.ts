@@ -19,17 +19,17 @@ export function basePeriod(cp: CompiledPack, q: QuoteInput, trace: Trace): { fro
   const c = cp.college;
   if (q.kind === 'college_student' && c.period === 'academic_year' && c.academicYear) {
     let to = c.academicYear.to;
-    trace.add('benefitPeriod.base', `${formatDay(c.academicYear.from)}..${formatDay(to)}`, '在校大学生按学年度参保', c.academicYear.param);
+    { if (trace.on) trace.add('benefitPeriod.base', `${formatDay(c.academicYear.from)}..${formatDay(to)}`, '在校大学生按学年度参保', c.academicYear.param); else trace.use(c.academicYear.param); }
     if (q.graduationYear !== null && q.graduationYear === ymd(to).y) {
       if (c.graduateEnd === 'coverage_year_end') {
         to = dayOf(q.graduationYear, 12, 31);
-        trace.add('benefitPeriod.graduateEnd', formatDay(to), '当年毕业的参保大学生，待遇享受至当年12月31日', c.graduateEndParam);
-      } else trace.add('benefitPeriod.graduateEnd', formatDay(to), '当年毕业的参保大学生，待遇享受至学年度末', c.graduateEndParam);
+        { if (trace.on) trace.add('benefitPeriod.graduateEnd', formatDay(to), '当年毕业的参保大学生，待遇享受至当年12月31日', c.graduateEndParam); else trace.use(c.graduateEndParam); }
+      } else { if (trace.on) trace.add('benefitPeriod.graduateEnd', formatDay(to), '当年毕业的参保大学生，待遇享受至学年度末', c.graduateEndParam); else trace.use(c.graduateEndParam); }
     }
     return { from: c.academicYear.from, to };
   }
   if (q.kind === 'college_student' && c.periodParam)
-    trace.add('benefitPeriod.base', 'natural_year', '在校大学生按自然年度参保', c.periodParam);
+    { if (trace.on) trace.add('benefitPeriod.base', 'natural_year', '在校大学生按自然年度参保', c.periodParam); else trace.use(c.periodParam); }
   return { from: cp.coverageStart, to: cp.coverageEnd };
 }
 
@@ -38,7 +38,7 @@ export function benefitPeriod(cp: CompiledPack, q: QuoteInput, ctx: EvalContext,
   const r = decide(cp, 'benefitStart', q, ctx);
   let start = base.from;
   let waitingDays = 0;
-  if (!r) trace.add('benefitPeriod.start', formatDay(start), '无适用的待遇起始规则，按待遇期首日');
+  if (!r) { if (trace.on) trace.add('benefitPeriod.start', formatDay(start), '无适用的待遇起始规则，按待遇期首日'); }
   else {
     const s = r.rule.then.start;
     const paid = q.paid ?? base.from;
@@ -65,11 +65,11 @@ export function benefitPeriod(cp: CompiledPack, q: QuoteInput, ctx: EvalContext,
     }
     if (q.kind === 'newborn' && start < q.birth) start = q.birth;
     if (start < base.from) start = base.from;
-    trace.add('benefitPeriod.start', formatDay(start), explain, r.param, r.id);
+    { if (trace.on) trace.add('benefitPeriod.start', formatDay(start), explain, r.param, r.id); else trace.use(r.param); }
   }
-  trace.add('benefitPeriod.end', formatDay(base.to), '待遇享受至待遇期末');
+  { if (trace.on) trace.add('benefitPeriod.end', formatDay(base.to), '待遇享受至待遇期末'); }
   if (start > base.to) {
-    trace.add('benefitPeriod', null, '等待期结束时本待遇期已结束，本年度无待遇享受期');
+    { if (trace.on) trace.add('benefitPeriod', null, '等待期结束时本待遇期已结束，本年度无待遇享受期'); }
     return null;
   }
   return { start, end: base.to, waitingDays };

@@ -9,12 +9,12 @@ import type { Trace } from './trace.js';
 export function individualStandard(cp: CompiledPack, q: QuoteInput, trace: Trace): Fen {
   const s = cp.standard[q.kind];
   const fen = s.byTier ? s.byTier[q.tier === 'tier2' ? 1 : 0] : s.single!;
-  trace.add(
+  { if (trace.on) trace.add(
     'standardContribution',
     fen / 100,
     `${KIND_LABELS[q.kind]}${q.tier ? (q.tier === 'tier1' ? '一档' : '二档') : ''}个人缴费标准 ${formatYuan(fen)} 元${s.param.bound === 'min' ? '（通知规定的下限）' : ''}`,
     s.param,
-  );
+  ); else trace.use(s.param); }
   return fen;
 }
 

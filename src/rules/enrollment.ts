@@ -14,6 +14,7 @@ import type { Trace } from './trace.js';
 export function decide<G extends RuleGroup>(cp: CompiledPack, group: G, q: QuoteInput, ctx: EvalContext): CompiledRule<G> | null {
   const rules = applicable(cp.rules[group] as CompiledRule<G>[], q, ctx);
   if (rules.length === 0) return null;
+  if (rules.length === 1) return rules[0];
   const first = JSON.stringify(rules[0].rule.then);
   for (let i = 1; i < rules.length; i++)
     if (JSON.stringify(rules[i].rule.then) !== first)
@@ -35,18 +36,18 @@ const ACCEPT_LABELS: Record<string, string> = {
 };
 
 export function acceptance(cp: CompiledPack, q: QuoteInput, ctx: EvalContext, trace: Trace): Acceptance {
-  const when = q.paid === null ? '未缴费' : `${formatDay(q.paid)}${q.paidAssumed ? '（未提供缴费日期，按集中参保期首日估算）' : ''}缴费`;
+  const when = !trace.on ? '' : q.paid === null ? '未缴费' : `${formatDay(q.paid)}${q.paidAssumed ? '（未提供缴费日期，按集中参保期首日估算）' : ''}缴费`;
   const r = decide(cp, 'acceptance', q, ctx);
   if (!r) {
-    trace.add('acceptance', 'NO_APPLICABLE_RULE', `${when}：政策包中没有适用的受理规则`);
+    { if (trace.on) trace.add('acceptance', 'NO_APPLICABLE_RULE', `${when}：政策包中没有适用的受理规则`); }
     return { accepted: false, code: 'NO_APPLICABLE_RULE', message: REFUSAL_CODES.NO_APPLICABLE_RULE };
   }
   const then = r.rule.then;
   if ('refuse' in then) {
-    trace.add('acceptance', then.refuse, `${when}：${REFUSAL_CODES[then.refuse]}，不予受理`, r.param, r.id);
+    { if (trace.on) trace.add('acceptance', then.refuse, `${when}：${REFUSAL_CODES[then.refuse]}，不予受理`, r.param, r.id); else trace.use(r.param); }
     return { accepted: false, code: then.refuse, message: `${REFUSAL_CODES[then.refuse]}（${r.param.cite ?? '示例规则'}）` };
   }
-  trace.add('acceptance', then.accept, `${when}：${ACCEPT_LABELS[then.accept]}，予以受理`, r.param, r.id);
+  { if (trace.on) trace.add('acceptance', then.accept, `${when}：${ACCEPT_LABELS[then.accept]}，予以受理`, r.param, r.id); else trace.use(r.param); }
   return { accepted: true, how: then.accept };
 }
 
@@ -58,17 +59,17 @@ export interface SubsidyDecision {
 export function subsidyDecision(cp: CompiledPack, q: QuoteInput, ctx: EvalContext, trace: Trace): SubsidyDecision {
   const r = decide(cp, 'subsidy', q, ctx);
   if (!r) {
-    trace.add('fiscalSubsidy.eligible', true, '无财政补助限制规则，照常享受财政补助');
+    { if (trace.on) trace.add('fiscalSubsidy.eligible', true, '无财政补助限制规则，照常享受财政补助'); }
     return { granted: true, assistanceKept: true };
   }
   const granted = r.rule.then.subsidy === 'granted';
   const assistanceKept = r.rule.then.assistance !== 'lost';
-  trace.add(
+  { if (trace.on) trace.add(
     'fiscalSubsidy.eligible',
     granted,
     granted ? '享受财政补助' : `不享受财政补助，财政补助部分由个人承担${assistanceKept ? '' : '，分类资助亦不适用'}`,
     r.param,
     r.id,
-  );
+  ); else trace.use(r.param); }
   return { granted, assistanceKept };
 }

@@ -21,26 +21,26 @@ const LEVEL_LABELS: Record<SubsidyLevel, string> = {
 
 export function subsidyShares(cp: CompiledPack, q: QuoteInput, trace: Trace): SubsidyShare[] {
   const total = cp.perCapita.fen;
-  trace.add('fiscalSubsidy.total', total / 100, `人均财政补助 ${formatYuan(total)} 元${cp.perCapita.param.bound === 'min' ? '（通知规定的下限）' : ''}`, cp.perCapita.param);
+  { if (trace.on) trace.add('fiscalSubsidy.total', total / 100, `人均财政补助 ${formatYuan(total)} 元${cp.perCapita.param.bound === 'min' ? '（通知规定的下限）' : ''}`, cp.perCapita.param); else trace.use(cp.perCapita.param); }
   if (q.subsidyClass) {
     const split = cp.splits.get(q.subsidyClass)!;
-    trace.add(
+    { if (trace.on) trace.add(
       'fiscalSubsidy.shares',
       q.subsidyClass,
       `按补助类别 ${q.subsidyClass} 分担：${split.lines.map((l) => `${LEVEL_LABELS[l.level]} ${formatYuan(l.fen)} 元`).join('，')}`,
       split.param,
-    );
+    ); else trace.use(split.param); }
     return split.lines.map((l) => ({ level: l.level, fen: l.fen }));
   }
   if (cp.central) {
     const c = applyRate(total, cp.central.rate);
-    trace.add('fiscalSubsidy.regionClass', cp.central.regionClass, `中央财政补助地区类别：${cp.central.regionClass}`, cp.central.classParam);
-    trace.add('fiscalSubsidy.centralShare', c / 100, `中央财政按 ${cp.central.rate.text} 补助 ${formatYuan(c)} 元，其余 ${formatYuan(total - c)} 元由地方财政负担`, cp.central.param);
+    { if (trace.on) trace.add('fiscalSubsidy.regionClass', cp.central.regionClass, `中央财政补助地区类别：${cp.central.regionClass}`, cp.central.classParam); else trace.use(cp.central.classParam); }
+    { if (trace.on) trace.add('fiscalSubsidy.centralShare', c / 100, `中央财政按 ${cp.central.rate.text} 补助 ${formatYuan(c)} 元，其余 ${formatYuan(total - c)} 元由地方财政负担`, cp.central.param); else trace.use(cp.central.param); }
     return [
       { level: 'central', fen: c },
       { level: 'local', fen: total - c },
     ];
   }
-  trace.add('fiscalSubsidy.shares', 'unallocated', '本政策包未设地区类别，无法划分各级财政分担');
+  { if (trace.on) trace.add('fiscalSubsidy.shares', 'unallocated', '本政策包未设地区类别，无法划分各级财政分担'); }
   return [{ level: 'unallocated', fen: total }];
 }

@@ -32,11 +32,11 @@ export interface ContributionResult {
 export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = true): ContributionResult {
   const trace = new Trace(traceOn);
   const ctx: EvalContext = { age: referenceAge(cp, q) };
-  if (cp.ageReference.param && cp.ageConditioned && q.statusMask !== 0) trace.add('age', ctx.age, `年龄条件按 ${ctx.age} 周岁计`, cp.ageReference.param);
+  if (cp.ageReference.param && cp.ageConditioned && q.statusMask !== 0) { if (trace.on) trace.add('age', ctx.age, `年龄条件按 ${ctx.age} 周岁计`, cp.ageReference.param); else trace.use(cp.ageReference.param); }
   let standard = individualStandard(cp, q, trace);
 
   if (q.kind === 'newborn' && (q.birth < cp.coverageStart || q.birth > cp.coverageEnd)) {
-    trace.add('acceptance', 'NEWBORN_NOT_IN_COVERAGE_YEAR', '新生儿指待遇年度内出生者；请按学生、儿童参保');
+    { if (trace.on) trace.add('acceptance', 'NEWBORN_NOT_IN_COVERAGE_YEAR', '新生儿指待遇年度内出生者；请按学生、儿童参保'); }
     return refused(standard, 'NEWBORN_NOT_IN_COVERAGE_YEAR', REFUSAL_CODES.NEWBORN_NOT_IN_COVERAGE_YEAR, trace);
   }
   const acc = acceptance(cp, q, ctx, trace);
@@ -47,18 +47,18 @@ export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = tru
   let subsidy: ContributionResult['subsidy'] = null;
   if (acc.how === 'guardian' && cp.guardianContribution) {
     standard = cp.guardianContribution.fen;
-    trace.add('standardContribution', standard / 100, `随法定监护人参保的新生儿，个人缴费 ${formatYuan(standard)} 元`, cp.guardianContribution.param);
+    { if (trace.on) trace.add('standardContribution', standard / 100, `随法定监护人参保的新生儿，个人缴费 ${formatYuan(standard)} 元`, cp.guardianContribution.param); else trace.use(cp.guardianContribution.param); }
   }
   const sd = subsidyDecision(cp, q, ctx, trace);
   if (sd.assistanceKept) assistance = contributionAssistance(cp, q, ctx, standard, trace);
-  else trace.add('contributionAssistance', 0, '逾期缴费，资金全额由个人承担，不享受分类资助');
+  else { if (trace.on) trace.add('contributionAssistance', 0, '逾期缴费，资金全额由个人承担，不享受分类资助'); }
   if (sd.granted) subsidy = { total: cp.perCapita.fen, shares: subsidyShares(cp, q, trace) };
   else {
     borne = cp.perCapita.fen;
-    trace.add('fiscalSubsidyBorneByPerson', borne / 100, `个人承担财政补助部分 ${formatYuan(borne)} 元`, cp.perCapita.param);
+    { if (trace.on) trace.add('fiscalSubsidyBorneByPerson', borne / 100, `个人承担财政补助部分 ${formatYuan(borne)} 元`, cp.perCapita.param); else trace.use(cp.perCapita.param); }
   }
   const due = standard - assistance + borne;
-  trace.add('individualDue', due / 100, `个人应缴 = 个人缴费标准 ${formatYuan(standard)} − 分类资助 ${formatYuan(assistance)}${borne ? ` + 个人承担的财政补助 ${formatYuan(borne)}` : ''} = ${formatYuan(due)} 元`);
+  { if (trace.on) trace.add('individualDue', due / 100, `个人应缴 = 个人缴费标准 ${formatYuan(standard)} − 分类资助 ${formatYuan(assistance)}${borne ? ` + 个人承担的财政补助 ${formatYuan(borne)}` : ''} = ${formatYuan(due)} 元`); }
   const period = benefitPeriod(cp, q, ctx, trace);
   return {
     accepted: true,
@@ -69,7 +69,7 @@ export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = tru
     subsidyBorneByPerson: borne,
     subsidy,
     period,
-    examples: [...trace.examples].sort(),
+    examples: trace.examples(),
     trace: trace.steps,
   };
 }
@@ -84,7 +84,7 @@ function refused(standard: Fen, code: RefusalCode, message: string, trace: Trace
     subsidyBorneByPerson: null,
     subsidy: null,
     period: null,
-    examples: [...trace.examples].sort(),
+    examples: trace.examples(),
     trace: trace.steps,
   };
 }

@@ -16,14 +16,33 @@ export interface TraceStep {
   note?: string;
 }
 
-/** Collects steps when tracing; a no-op (and no allocation) when not. */
+/**
+ * Collects steps when tracing. Callers build explanations only when `on` (the explanation
+ * strings are most of the cost of a quote); with tracing off they call `use` so the
+ * example values a result rests on are still reported.
+ */
+const NO_STEPS: TraceStep[] = [];
+Object.freeze(NO_STEPS);
+
 export class Trace {
-  readonly steps: TraceStep[] = [];
-  readonly examples = new Set<string>();
-  constructor(readonly on: boolean) {}
+  readonly steps: TraceStep[];
+  private readonly exampleKeys: string[] = [];
+  constructor(readonly on: boolean) {
+    this.steps = on ? [] : NO_STEPS;
+  }
+
+  /** Note that a parameter was used (records it if it is an example value). */
+  use(p: ResolvedParam | undefined): void {
+    if (p?.example && !this.exampleKeys.includes(p.key)) this.exampleKeys.push(p.key);
+  }
+
+  /** The example parameters used, in the order first used (the trace's own list: call once, when done; sort at the edge). */
+  examples(): string[] {
+    return this.exampleKeys;
+  }
 
   add(step: string, value: unknown, explain: string, p?: ResolvedParam, rule?: string): void {
-    if (p?.example) this.examples.add(p.key);
+    this.use(p);
     if (!this.on) return;
     const s: TraceStep = { step, value, explain };
     if (p) {

@@ -144,7 +144,7 @@ export function toAnswer(lib: PolicyLibrary, cp: CompiledPack, q: QuoteInput, re
     fiscalSubsidy: res.subsidy ? { total: res.subsidy.total / 100, shares: res.subsidy.shares.map((s) => ({ level: s.level, amount: s.fen / 100 })) } : null,
     benefitPeriod: res.period ? { start: formatDay(res.period.start), end: formatDay(res.period.end) } : null,
     waitingDays: res.period ? res.period.waitingDays : null,
-    examplesUsed: res.examples,
+    examplesUsed: res.examples.slice().sort(),
     trace: res.trace,
   };
 }

@@ -8,7 +8,7 @@ import type { CompiledPack } from '../rules/compile.js';
 import { classifyLines } from '../rules/settlement/costs.js';
 import type { CompiledBenefits } from '../rules/settlement/compile.js';
 import { emptyAccumulators, SCALAR_ACCUMULATORS, type Accumulators, type CostSplit, type Encounter, type FeeLine, type SettlementPerson } from '../rules/settlement/input.js';
-import type { SettlementResult } from '../rules/settlement/result.js';
+import { processText, type SettlementResult } from '../rules/settlement/result.js';
 import type { YearTotals } from '../rules/settlement/year.js';
 import { personMask } from '../rules/status-mask.js';
 
@@ -320,12 +320,12 @@ export function settlementJson(r: SettlementResult, before: Accumulators): Settl
       acct_pay: 0,
       psn_cash_pay: y(r.personalBurden),
     },
-    setldetail: r.detail.map((d) => ({ fund_pay_type: d.fundPayType, fund_pay_type_name: d.fundName, inscp_scp_amt: y(d.base), crt_payb_lmt_amt: d.limitLeft === null ? null : y(d.limitLeft), fund_payamt: y(d.amount), setl_proc_info: d.process })),
+    setldetail: r.detail.map((d) => ({ fund_pay_type: d.fundPayType, fund_pay_type_name: d.fundName, inscp_scp_amt: y(d.base), crt_payb_lmt_amt: d.limitLeft === null ? null : y(d.limitLeft), fund_payamt: y(d.amount), setl_proc_info: processText(d) })),
     detlcutinfo: r.lines
       ? r.lines.map((l) => ({ feedetl_sn: l.sn, det_item_fee_sumamt: y(l.total), fulamt_ownpay_amt: y(l.fullOwnPay), overlmt_selfpay: y(l.overLimitSelfPay), preselfpay_amt: y(l.preSelfPay), inscp_scp_amt: y(l.inScope) }))
       : null,
     accumulators: { before: accumulatorsJson(before), after: accumulatorsJson(r.after) },
-    examplesUsed: r.examples,
+    examplesUsed: r.examples.slice().sort(),
     trace: r.trace,
   };
 }

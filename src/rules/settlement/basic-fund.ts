@@ -5,6 +5,7 @@
  */
 import { applyRate, formatYuan, type Fen, type Rate } from '../../money.js';
 import { ENCOUNTER_LABELS, LEVEL_LABELS } from '../../policy/vocabulary.js';
+import type { ResolvedParam } from '../../policy/loader.js';
 import type { Trace } from '../trace.js';
 import { subtractRate, type CompiledBenefits, type PaidType } from './compile.js';
 import type { Accumulators, Encounter, SettlementPerson } from './input.js';
@@ -25,17 +26,17 @@ export function basicFund(cb: CompiledBenefits, type: PaidType, p: SettlementPer
   let ded = b.deductible.get(p.tier, e.level);
   let deductibleLeft: Fen;
   if (type === 'inpatient') {
-    trace.add('basic.deductible', ded / 100, `${label}${LEVEL_LABELS[e.level]}医院起付线 ${formatYuan(ded)} 元`, b.deductible.param);
+    { if (trace.on) trace.add('basic.deductible', ded / 100, `${label}${LEVEL_LABELS[e.level]}医院起付线 ${formatYuan(ded)} 元`, b.deductible.param); else trace.use(b.deductible.param); }
     if (acc.inpatientAdmissions > 0 && cb.laterAdmission) {
       ded = applyRate(ded, cb.laterAdmission.rate);
-      trace.add('basic.deductible', ded / 100, `本年度第 ${acc.inpatientAdmissions + 1} 次住院，起付线按 ${cb.laterAdmission.rate.text} 计为 ${formatYuan(ded)} 元`, cb.laterAdmission.param);
+      { if (trace.on) trace.add('basic.deductible', ded / 100, `本年度第 ${acc.inpatientAdmissions + 1} 次住院，起付线按 ${cb.laterAdmission.rate.text} 计为 ${formatYuan(ded)} 元`, cb.laterAdmission.param); else trace.use(cb.laterAdmission.param); }
     }
     deductibleLeft = ded;
     delta.inpatientAdmissions += 1;
   } else {
     const used = type === 'general_outpatient' ? acc.generalOutpatientDeductible : type === 'hypertension_diabetes' ? acc.hypertensionDiabetesDeductible : acc.chronicDeductible;
     deductibleLeft = Math.max(0, ded - used);
-    trace.add('basic.deductible', ded / 100, `${label}年度起付线 ${formatYuan(ded)} 元，本年已累计 ${formatYuan(used)} 元，尚余 ${formatYuan(deductibleLeft)} 元`, b.deductible.param);
+    { if (trace.on) trace.add('basic.deductible', ded / 100, `${label}年度起付线 ${formatYuan(ded)} 元，本年已累计 ${formatYuan(used)} 元，尚余 ${formatYuan(deductibleLeft)} 元`, b.deductible.param); else trace.use(b.deductible.param); }
   }
   const act = Math.min(deductibleLeft, S);
   if (type === 'general_outpatient') delta.generalOutpatientDeductible += act;
@@ -44,7 +45,7 @@ export function basicFund(cb: CompiledBenefits, type: PaidType, p: SettlementPer
 
   // Ratio.
   let ratio = b.ratio.get(p.tier, e.level);
-  trace.add('basic.ratio', ratio.text, `${p.tier ? (p.tier === 'tier1' ? '一档' : '二档') : ''}${LEVEL_LABELS[e.level]}医院${label}统筹基金支付比例 ${ratio.text}`, b.ratio.param);
+  { if (trace.on) trace.add('basic.ratio', ratio.text, `${p.tier ? (p.tier === 'tier1' ? '一档' : '二档') : ''}${LEVEL_LABELS[e.level]}医院${label}统筹基金支付比例 ${ratio.text}`, b.ratio.param); else trace.use(b.ratio.param); }
   if (e.location !== 'in_area' && cb.outOfArea) {
     const cut = cb.outOfArea[e.location];
     ratio = subtractRate(ratio, cut);
@@ -53,37 +54,31 @@ export function basicFund(cb: CompiledBenefits, type: PaidType, p: SettlementPer
       ratio = subtractRate(ratio, cb.outOfArea.unreferred);
       why += `，未按规定转诊再降低 ${cb.outOfArea.unreferred.text}`;
     }
-    trace.add('basic.ratio', ratio.text, `${why}，实际支付比例 ${ratio.text}`, cb.outOfArea.param);
+    { if (trace.on) trace.add('basic.ratio', ratio.text, `${why}，实际支付比例 ${ratio.text}`, cb.outOfArea.param); else trace.use(cb.outOfArea.param); }
   }
   const eligible = S - act;
   let pay = applyRate(eligible, ratio);
-  trace.add('basic.computed', pay / 100, `（政策范围内 ${formatYuan(S)} − 起付线 ${formatYuan(act)}）× ${ratio.text} = ${formatYuan(pay)} 元`);
+  { if (trace.on) trace.add('basic.computed', pay / 100, `（政策范围内 ${formatYuan(S)} − 起付线 ${formatYuan(act)}）× ${ratio.text} = ${formatYuan(pay)} 元`); }
 
   // Limits.
-  let left: Fen | null = null;
-  const limitStep = (limit: Fen, used: Fen, what: string, param: Parameters<Trace['add']>[3]): void => {
-    const rest = Math.max(0, limit - used);
-    left = left === null ? rest : Math.min(left, rest);
-    if (pay > rest) {
-      trace.add('basic.limit', rest / 100, `${what} ${formatYuan(limit)} 元，本年已支付 ${formatYuan(used)} 元，本次最多支付 ${formatYuan(rest)} 元`, param);
-      pay = rest;
-    }
-  };
+  const lim: LimitState = { pay, left: null };
   if (type === 'inpatient' || type === 'chronic_special_outpatient') {
-    if (cb.basicLimit) limitStep(cb.basicLimit.get(p.tier), acc.basicPaid, '基本医保统筹基金年度最高支付限额', cb.basicLimit.param);
+    if (cb.basicLimit) applyLimit(lim, cb.basicLimit.get(p.tier), acc.basicPaid, '基本医保统筹基金年度最高支付限额', cb.basicLimit.param, trace);
     if (type === 'chronic_special_outpatient' && e.disease && cb.diseases) {
       const d = cb.diseases.byCode.get(e.disease)!;
-      limitStep(d.limit, acc.chronicPaid[e.disease] ?? 0, `${d.name}门诊年度支付限额`, cb.diseases.param);
-      delta.chronicPaid[e.disease] = (delta.chronicPaid[e.disease] ?? 0) + pay;
+      applyLimit(lim, d.limit, acc.chronicPaid[e.disease] ?? 0, d.name + '门诊年度支付限额', cb.diseases.param, trace);
+      delta.chronicPaid[e.disease] = (delta.chronicPaid[e.disease] ?? 0) + lim.pay;
     }
-    delta.basicPaid += pay;
+    delta.basicPaid += lim.pay;
   } else if (b.annualLimit) {
     const used = type === 'general_outpatient' ? acc.generalOutpatientPaid : acc.hypertensionDiabetesPaid;
-    limitStep(b.annualLimit.get(p.tier), used, `${label}年度支付限额`, b.annualLimit.param);
-    if (type === 'general_outpatient') delta.generalOutpatientPaid += pay;
-    else delta.hypertensionDiabetesPaid += pay;
+    applyLimit(lim, b.annualLimit.get(p.tier), used, label + '年度支付限额', b.annualLimit.param, trace);
+    if (type === 'general_outpatient') delta.generalOutpatientPaid += lim.pay;
+    else delta.hypertensionDiabetesPaid += lim.pay;
   }
-  trace.add('hifp_pay', pay / 100, `基本医保统筹基金支付 ${formatYuan(pay)} 元`);
+  pay = lim.pay;
+  const left = lim.left;
+  { if (trace.on) trace.add('hifp_pay', pay / 100, `基本医保统筹基金支付 ${formatYuan(pay)} 元`); }
   const outpatientPool = type === 'general_outpatient' || type === 'hypertension_diabetes';
   return {
     deductible: act,
@@ -95,7 +90,23 @@ export function basicFund(cb: CompiledBenefits, type: PaidType, p: SettlementPer
       base: S,
       limitLeft: left,
       amount: pay,
-      process: `起付线${formatYuan(act)}，比例${ratio.text}`,
+      info: { deductible: act, ratio, cumulative: null, preferential: false, classLabel: null, extra: 0 },
     },
   };
+}
+
+interface LimitState {
+  pay: Fen;
+  /** the least of the limits' remainders (null: no limit applied) */
+  left: Fen | null;
+}
+
+function applyLimit(s: LimitState, limit: Fen, used: Fen, what: string, param: ResolvedParam, trace: Trace): void {
+  const rest = Math.max(0, limit - used);
+  s.left = s.left === null ? rest : Math.min(s.left, rest);
+  if (s.pay > rest) {
+    if (trace.on) trace.add('basic.limit', rest / 100, `${what} ${formatYuan(limit)} 元，本年已支付 ${formatYuan(used)} 元，本次最多支付 ${formatYuan(rest)} 元`, param);
+    else trace.use(param);
+    s.pay = rest;
+  }
 }

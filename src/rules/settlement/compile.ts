@@ -91,7 +91,7 @@ export interface CompiledBenefits {
     typesParam: ResolvedParam;
     preferentialMask: number;
     preferentialStatusesParam: ResolvedParam | undefined;
-    preferential: { deductibleRate: Rate; ratioIncrease: Rate; noLimit: boolean; param: ResolvedParam } | null;
+    preferential: { deductibleRate: Rate; ratioIncrease: Rate; noLimit: boolean; segments: { from: Fen; rate: Rate }[]; param: ResolvedParam } | null;
   } | null;
   assistance: {
     classes: { mask: number; statuses: string[]; deductible: Fen; rate: Rate; label: string }[];
@@ -170,7 +170,9 @@ export function compileBenefits(pack: ResolvedPack): CompiledBenefits {
             preferential: ciP
               ? (() => {
                   const v = ciP.value as { deductibleRate: string; ratioIncrease: string; annualLimit: 'none' | 'same' };
-                  return { deductibleRate: rate(v.deductibleRate), ratioIncrease: rate(v.ratioIncrease), noLimit: v.annualLimit === 'none', param: ciP };
+                  const inc = rate(v.ratioIncrease);
+                  const segments = (ciS.value as { from: number | string; ratio: number | string }[]).map((s) => ({ from: fen(s.from), rate: addRate(rate(s.ratio), inc) }));
+                  return { deductibleRate: rate(v.deductibleRate), ratioIncrease: inc, noLimit: v.annualLimit === 'none', segments, param: ciP };
                 })()
               : null,
           }
@@ -218,13 +220,22 @@ export function addRate(a: Rate, b: Rate): Rate {
   return reduce(num, den);
 }
 
+/** A derived rate; its text is written only when someone reads it. */
+class DerivedRate implements Rate {
+  constructor(
+    readonly num: number,
+    readonly den: number,
+  ) {}
+  get text(): string {
+    return pct(this.num, this.den);
+  }
+}
+
 function reduce(num: number, den: number): Rate {
   let x = num;
   let y = den;
   while (y) [x, y] = [y, x % y];
-  const n = num / x;
-  const d = den / x;
-  return { num: n, den: d, text: pct(n, d) };
+  return new DerivedRate(num / x, den / x);
 }
 
 /** "62.5%" for 5/8; an exact decimal where there is one, else the fraction. */

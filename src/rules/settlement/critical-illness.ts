@@ -6,12 +6,12 @@
 import { applyRate, formatYuan, type Fen, type Rate } from '../../money.js';
 import { ENCOUNTER_LABELS, type EncounterType } from '../../policy/vocabulary.js';
 import type { Trace } from '../trace.js';
-import { addRate, type CompiledBenefits } from './compile.js';
+import type { CompiledBenefits } from './compile.js';
 import type { Accumulators, SettlementPerson } from './input.js';
 import type { FundDetail } from './result.js';
 
 /** Pay for the part of [lo, hi) (amounts above the deductible) each segment covers. */
-export function segmentPay(segments: readonly { from: Fen; rate: Rate }[], lo: Fen, hi: Fen): { pay: Fen; parts: string[] } {
+export function segmentPay(segments: readonly { from: Fen; rate: Rate }[], lo: Fen, hi: Fen, explain = false): { pay: Fen; parts: string[] } {
   let pay = 0;
   const parts: string[] = [];
   for (let i = 0; i < segments.length; i++) {
@@ -20,7 +20,7 @@ export function segmentPay(segments: readonly { from: Fen; rate: Rate }[], lo: F
     if (b <= a) continue;
     const p = applyRate(b - a, segments[i].rate);
     pay += p;
-    parts.push(`${formatYuan(b - a)}×${segments[i].rate.text}=${formatYuan(p)}`);
+    if (explain) parts.push(`${formatYuan(b - a)}×${segments[i].rate.text}=${formatYuan(p)}`);
   }
   return { pay, parts };
 }
@@ -37,41 +37,41 @@ export function criticalIllness(
   const ci = cb.criticalIllness;
   if (!ci) return { pay: 0, detail: null };
   if (!ci.types.has(type)) {
-    trace.add('hifmi_pay', 0, `${ENCOUNTER_LABELS[type]}费用不纳入大病保险`, ci.typesParam);
+    { if (trace.on) trace.add('hifmi_pay', 0, `${ENCOUNTER_LABELS[type]}费用不纳入大病保险`, ci.typesParam); else trace.use(ci.typesParam); }
     return { pay: 0, detail: null };
   }
   const preferred = ci.preferential !== null && (p.statusMask & ci.preferentialMask) !== 0;
   let deductible = ci.deductible;
   let segments = ci.segments;
   let limit = ci.limit;
-  trace.add('criticalIllness.deductible', deductible / 100, `大病保险起付线 ${formatYuan(deductible)} 元/人·年`, ci.deductibleParam);
+  { if (trace.on) trace.add('criticalIllness.deductible', deductible / 100, `大病保险起付线 ${formatYuan(deductible)} 元/人·年`, ci.deductibleParam); else trace.use(ci.deductibleParam); }
   if (preferred && ci.preferential) {
     const pr = ci.preferential;
-    trace.add('criticalIllness.preferential', true, '属大病保险倾斜支付对象', ci.preferentialStatusesParam);
+    { if (trace.on) trace.add('criticalIllness.preferential', true, '属大病保险倾斜支付对象', ci.preferentialStatusesParam); else trace.use(ci.preferentialStatusesParam); }
     deductible = applyRate(deductible, pr.deductibleRate);
-    segments = segments.map((s) => ({ from: s.from, rate: addRate(s.rate, pr.ratioIncrease) }));
+    segments = pr.segments;
     if (pr.noLimit) limit = null;
-    trace.add('criticalIllness.preferential', deductible / 100, `倾斜支付：起付线按 ${pr.deductibleRate.text} 计为 ${formatYuan(deductible)} 元，各段支付比例提高 ${pr.ratioIncrease.text.replace("%", "")} 个百分点${pr.noLimit ? '，不设年度最高支付限额' : ''}`, pr.param);
+    { if (trace.on) trace.add('criticalIllness.preferential', deductible / 100, `倾斜支付：起付线按 ${pr.deductibleRate.text} 计为 ${formatYuan(deductible)} 元，各段支付比例提高 ${pr.ratioIncrease.text.replace("%", "")} 个百分点${pr.noLimit ? '，不设年度最高支付限额' : ''}`, pr.param); else trace.use(pr.param); }
   }
   const before = acc.criticalIllnessBase;
   const after = before + burden;
   delta.criticalIllnessBase += burden;
-  trace.add('criticalIllness.base', after / 100, `大病保险合规费用累计：此前 ${formatYuan(before)} 元 + 本次基本医保后个人负担的政策范围内费用 ${formatYuan(burden)} 元 = ${formatYuan(after)} 元`);
+  { if (trace.on) trace.add('criticalIllness.base', after / 100, `大病保险合规费用累计：此前 ${formatYuan(before)} 元 + 本次基本医保后个人负担的政策范围内费用 ${formatYuan(burden)} 元 = ${formatYuan(after)} 元`); }
   const lo = Math.max(0, before - deductible);
   const hi = Math.max(0, after - deductible);
-  const { pay: raw, parts } = segmentPay(segments, lo, hi);
+  const { pay: raw, parts } = segmentPay(segments, lo, hi, trace.on);
   let pay = raw;
-  if (hi > lo) trace.add('criticalIllness.segments', raw / 100, `超过起付线部分分段支付：${parts.join('；')}`, ci.segmentsParam);
-  else trace.add('criticalIllness.segments', 0, `累计未超过起付线 ${formatYuan(deductible)} 元，大病保险不支付`);
+  if (hi > lo) { if (trace.on) trace.add('criticalIllness.segments', raw / 100, `超过起付线部分分段支付：${parts.join('；')}`, ci.segmentsParam); else trace.use(ci.segmentsParam); }
+  else { if (trace.on) trace.add('criticalIllness.segments', 0, `累计未超过起付线 ${formatYuan(deductible)} 元，大病保险不支付`); }
   const left = limit === null ? null : Math.max(0, limit - acc.criticalIllnessPaid);
   if (left !== null && pay > left) {
-    trace.add('criticalIllness.limit', left / 100, `大病保险年度最高支付限额 ${formatYuan(limit!)} 元，本次最多支付 ${formatYuan(left)} 元`, ci.limitParam);
+    { if (trace.on) trace.add('criticalIllness.limit', left / 100, `大病保险年度最高支付限额 ${formatYuan(limit!)} 元，本次最多支付 ${formatYuan(left)} 元`, ci.limitParam); else trace.use(ci.limitParam); }
     pay = left;
   }
   delta.criticalIllnessPaid += pay;
-  trace.add('hifmi_pay', pay / 100, `大病保险支付 ${formatYuan(pay)} 元`);
+  { if (trace.on) trace.add('hifmi_pay', pay / 100, `大病保险支付 ${formatYuan(pay)} 元`); }
   return {
     pay,
-    detail: { fundPayType: '390200', fundName: '城乡居民大病医疗保险基金', base: burden, limitLeft: left, amount: pay, process: `起付线${formatYuan(deductible)}（累计${formatYuan(after)}）${preferred ? '，倾斜支付' : ''}` },
+    detail: { fundPayType: '390200', fundName: '城乡居民大病医疗保险基金', base: burden, limitLeft: left, amount: pay, info: { deductible, ratio: null, cumulative: after, preferential: preferred, classLabel: null, extra: 0 } },
   };
 }

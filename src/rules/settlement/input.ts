@@ -104,14 +104,29 @@ export function emptyAccumulators(): Accumulators {
 type Scalar = Exclude<keyof Accumulators, 'chronicPaid'>;
 export const SCALAR_ACCUMULATORS = Object.keys(emptyAccumulators()).filter((k) => k !== 'chronicPaid') as Scalar[];
 
-/** a + sign·d, exactly; zero entries of the per-disease map are dropped. */
+/** a + sign·d, exactly; zero entries of the per-disease map are dropped. Written out field by field: it runs once per settlement. */
 export function addAccumulators(a: Accumulators, d: Accumulators, sign: 1 | -1 = 1): Accumulators {
-  const out = { ...a, chronicPaid: { ...a.chronicPaid } };
-  for (const k of SCALAR_ACCUMULATORS) out[k] = a[k] + sign * d[k];
-  for (const [code, v] of Object.entries(d.chronicPaid)) {
-    const n = (out.chronicPaid[code] ?? 0) + sign * v;
-    if (n === 0) delete out.chronicPaid[code];
-    else out.chronicPaid[code] = n;
+  let chronicPaid = a.chronicPaid;
+  for (const code in d.chronicPaid) {
+    if (chronicPaid === a.chronicPaid) chronicPaid = { ...a.chronicPaid };
+    const n = (chronicPaid[code] ?? 0) + sign * d.chronicPaid[code];
+    if (n === 0) delete chronicPaid[code];
+    else chronicPaid[code] = n;
   }
-  return out;
+  return {
+    inpatientAdmissions: a.inpatientAdmissions + sign * d.inpatientAdmissions,
+    basicPaid: a.basicPaid + sign * d.basicPaid,
+    generalOutpatientPaid: a.generalOutpatientPaid + sign * d.generalOutpatientPaid,
+    generalOutpatientDeductible: a.generalOutpatientDeductible + sign * d.generalOutpatientDeductible,
+    hypertensionDiabetesPaid: a.hypertensionDiabetesPaid + sign * d.hypertensionDiabetesPaid,
+    hypertensionDiabetesDeductible: a.hypertensionDiabetesDeductible + sign * d.hypertensionDiabetesDeductible,
+    chronicDeductible: a.chronicDeductible + sign * d.chronicDeductible,
+    chronicPaid,
+    criticalIllnessBase: a.criticalIllnessBase + sign * d.criticalIllnessBase,
+    criticalIllnessPaid: a.criticalIllnessPaid + sign * d.criticalIllnessPaid,
+    assistanceDeductible: a.assistanceDeductible + sign * d.assistanceDeductible,
+    assistancePaid: a.assistancePaid + sign * d.assistancePaid,
+    burdenAfterThreeTiers: a.burdenAfterThreeTiers + sign * d.burdenAfterThreeTiers,
+    preferentialAssistancePaid: a.preferentialAssistancePaid + sign * d.preferentialAssistancePaid,
+  };
 }

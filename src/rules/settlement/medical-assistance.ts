@@ -41,24 +41,24 @@ export function medicalAssistance(
   if (!ma) return { pay: 0, detail: null };
   const cls = assistanceClass(cb, p.statusMask);
   if (!cls) {
-    if (p.statusMask !== 0) trace.add('maf_pay', 0, '所持身份不属医疗救助对象', ma.classesParam);
+    if (p.statusMask !== 0) { if (trace.on) trace.add('maf_pay', 0, '所持身份不属医疗救助对象', ma.classesParam); else trace.use(ma.classesParam); }
     return { pay: 0, detail: null };
   }
   if (!ma.types.has(type)) {
-    trace.add('maf_pay', 0, `${ENCOUNTER_LABELS[type]}费用不在医疗救助范围`, ma.typesParam);
+    { if (trace.on) trace.add('maf_pay', 0, `${ENCOUNTER_LABELS[type]}费用不在医疗救助范围`, ma.typesParam); else trace.use(ma.typesParam); }
     return { pay: 0, detail: null };
   }
-  trace.add('medicalAssistance.class', cls.label, `按${cls.label}救助：年度起付标准 ${formatYuan(cls.deductible)} 元，救助比例 ${cls.rate.text}（多重身份取最有利者）`, ma.classesParam);
+  { if (trace.on) trace.add('medicalAssistance.class', cls.label, `按${cls.label}救助：年度起付标准 ${formatYuan(cls.deductible)} 元，救助比例 ${cls.rate.text}（多重身份取最有利者）`, ma.classesParam); else trace.use(ma.classesParam); }
   const dedLeft = Math.max(0, cls.deductible - acc.assistanceDeductible);
   const act = Math.min(dedLeft, burden);
   delta.assistanceDeductible += act;
   let pay = applyRate(burden - act, cls.rate);
-  trace.add('medicalAssistance.computed', pay / 100, `（经基本医保、大病保险后政策范围内个人负担 ${formatYuan(burden)} − 起付 ${formatYuan(act)}）× ${cls.rate.text} = ${formatYuan(pay)} 元`);
+  { if (trace.on) trace.add('medicalAssistance.computed', pay / 100, `（经基本医保、大病保险后政策范围内个人负担 ${formatYuan(burden)} − 起付 ${formatYuan(act)}）× ${cls.rate.text} = ${formatYuan(pay)} 元`); }
   const left = Math.max(0, ma.limit - acc.assistancePaid);
   if (pay > left) {
-    trace.add('medicalAssistance.limit', left / 100, `医疗救助年度限额 ${formatYuan(ma.limit)} 元（门诊、住院共用），本次最多 ${formatYuan(left)} 元`, ma.limitParam);
+    { if (trace.on) trace.add('medicalAssistance.limit', left / 100, `医疗救助年度限额 ${formatYuan(ma.limit)} 元（门诊、住院共用），本次最多 ${formatYuan(left)} 元`, ma.limitParam); else trace.use(ma.limitParam); }
     pay = left;
-  } else if (ma.sharedParam) trace.add('medicalAssistance.limit', left / 100, `门诊和住院救助共用年度救助限额 ${formatYuan(ma.limit)} 元，尚余 ${formatYuan(left)} 元`, ma.sharedParam);
+  } else if (ma.sharedParam) { if (trace.on) trace.add('medicalAssistance.limit', left / 100, `门诊和住院救助共用年度救助限额 ${formatYuan(ma.limit)} 元，尚余 ${formatYuan(left)} 元`, ma.sharedParam); else trace.use(ma.sharedParam); }
   delta.assistancePaid += pay;
 
   // 倾斜救助
@@ -77,15 +77,15 @@ export function medicalAssistance(
       if (extra > prefLeft) extra = prefLeft;
       extra = Math.min(extra, remaining);
       if (above > 0)
-        trace.add('medicalAssistance.preferential', extra / 100, `倾斜救助：三重制度后政策范围内个人负担累计 ${formatYuan(after)} 元，超过 ${formatYuan(pr.threshold)} 元的 ${formatYuan(above)} 元按 ${pr.rate.text} 救助 ${formatYuan(extra)} 元`, pr.param);
+        { if (trace.on) trace.add('medicalAssistance.preferential', extra / 100, `倾斜救助：三重制度后政策范围内个人负担累计 ${formatYuan(after)} 元，超过 ${formatYuan(pr.threshold)} 元的 ${formatYuan(above)} 元按 ${pr.rate.text} 救助 ${formatYuan(extra)} 元`, pr.param); else trace.use(pr.param); }
       delta.preferentialAssistancePaid += extra;
     } else if (after > pr.threshold)
-      trace.add('medicalAssistance.preferential', 0, '倾斜救助限规范转诊且在省域内就医的救助对象', pr.param);
+      { if (trace.on) trace.add('medicalAssistance.preferential', 0, '倾斜救助限规范转诊且在省域内就医的救助对象', pr.param); else trace.use(pr.param); }
   }
   const total = pay + extra;
-  trace.add('maf_pay', total / 100, `医疗救助基金支付 ${formatYuan(total)} 元`);
+  { if (trace.on) trace.add('maf_pay', total / 100, `医疗救助基金支付 ${formatYuan(total)} 元`); }
   return {
     pay: total,
-    detail: { fundPayType: '610100', fundName: '医疗救助基金', base: burden, limitLeft: left, amount: total, process: `${cls.label}，起付${formatYuan(act)}，比例${cls.rate.text}${extra ? `，倾斜救助${formatYuan(extra)}` : ''}` },
+    detail: { fundPayType: '610100', fundName: '医疗救助基金', base: burden, limitLeft: left, amount: total, info: { deductible: act, ratio: cls.rate, cumulative: null, preferential: false, classLabel: cls.label, extra } },
   };
 }

@@ -1,5 +1,5 @@
 /** What a settlement answers: the split, what each fund pays, the cash, the per-fund detail, the accumulator delta. */
-import type { Fen, Rate } from '../../money.js';
+import { formatYuan, type Fen, type Rate } from '../../money.js';
 import type { SettlementCode } from '../../policy/vocabulary.js';
 import type { TraceStep } from '../trace.js';
 import type { Accumulators, CostSplit, LineSplit } from './input.js';
@@ -14,8 +14,15 @@ export interface FundDetail {
   /** crt_payb_lmt_amt: what was left of its limits before this settlement (null: no limit) */
   limitLeft: Fen | null;
   amount: Fen;
-  /** setl_proc_info */
-  process: string;
+  /** what setl_proc_info says: the deductible and ratio applied, and how */
+  info: { deductible: Fen; ratio: Rate | null; cumulative: Fen | null; preferential: boolean; classLabel: string | null; extra: Fen };
+}
+
+/** setl_proc_info of a fund line, built only when asked for. */
+export function processText(d: FundDetail): string {
+  const i = d.info;
+  const parts = [i.classLabel, `起付${formatYuan(i.deductible)}`, i.cumulative !== null ? `累计${formatYuan(i.cumulative)}` : null, i.ratio ? `比例${i.ratio.text}` : null, i.preferential ? '倾斜支付' : null, i.extra ? `倾斜救助${formatYuan(i.extra)}` : null];
+  return parts.filter(Boolean).join('，');
 }
 
 export interface SettlementResult {

@@ -19,32 +19,28 @@ export function settle(cb: CompiledBenefits, p: SettlementPerson, e: Encounter, 
   const trace = new Trace(traceOn);
   const delta = emptyAccumulators();
   const c = e.costs;
-  trace.add(
+  { if (trace.on) trace.add(
     'costs',
     c.total / 100,
     `医疗费总额 ${formatYuan(c.total)} = 全自费 ${formatYuan(c.fullOwnPay)} + 超限价自费 ${formatYuan(c.overLimitSelfPay)} + 先行自付 ${formatYuan(c.preSelfPay)} + 符合政策范围 ${formatYuan(c.inScope)} 元`,
-  );
-  if (p.periodAssumed) trace.add('benefitPeriod', null, `未提供待遇享受期，按整个待遇年度 ${formatDay(cb.coverageStart)} 至 ${formatDay(cb.coverageEnd)} 计算（假定，非核定结果）`);
+  ); }
+  if (p.periodAssumed) { if (trace.on) trace.add('benefitPeriod', null, `未提供待遇享受期，按整个待遇年度 ${formatDay(cb.coverageStart)} 至 ${formatDay(cb.coverageEnd)} 计算（假定，非核定结果）`); }
 
-  const cash = (code: SettlementCode, explain?: string): SettlementResult => {
-    trace.add('cashReason', code, explain ?? SETTLEMENT_CODES[code]);
-    return result(cb, e, trace, { code, message: explain ?? SETTLEMENT_CODES[code] }, null, 0, null, 0, 0, 0, [], delta, acc);
-  };
-  if (e.date < cb.coverageStart || e.date > cb.coverageEnd) return cash('OUTSIDE_COVERAGE_YEAR', `就诊日期 ${formatDay(e.date)} 不在 ${cb.pack.year} 待遇年度内`);
+  if (e.date < cb.coverageStart || e.date > cb.coverageEnd) return cash(cb, e, trace, delta, acc, 'OUTSIDE_COVERAGE_YEAR', `就诊日期 ${formatDay(e.date)} 不在 ${cb.pack.year} 待遇年度内`);
   if (e.date < p.benefitStart || e.date > p.benefitEnd)
-    return cash('OUTSIDE_BENEFIT_PERIOD', `就诊日期 ${formatDay(e.date)} 不在待遇享受期 ${formatDay(p.benefitStart)} 至 ${formatDay(p.benefitEnd)} 内，费用由个人负担`);
+    return cash(cb, e, trace, delta, acc, 'OUTSIDE_BENEFIT_PERIOD', `就诊日期 ${formatDay(e.date)} 不在待遇享受期 ${formatDay(p.benefitStart)} 至 ${formatDay(p.benefitEnd)} 内，费用由个人负担`);
 
   let type: EncounterType = e.type;
   if (type === 'maternity') {
-    if (!cb.maternity || !e.setting) return cash('ENCOUNTER_TYPE_NOT_COVERED');
+    if (!cb.maternity || !e.setting) return cash(cb, e, trace, delta, acc, 'ENCOUNTER_TYPE_NOT_COVERED');
     type = e.setting === 'inpatient' ? 'inpatient' : 'general_outpatient';
-    trace.add('settledAs', type, `生育${e.setting === 'inpatient' ? '住院费用按住院规定' : '门诊费用按门诊统筹规定'}支付`, cb.maternity);
+    { if (trace.on) trace.add('settledAs', type, `生育${e.setting === 'inpatient' ? '住院费用按住院规定' : '门诊费用按门诊统筹规定'}支付`, cb.maternity); else trace.use(cb.maternity); }
   }
   const paid = type as PaidType;
-  if (!cb.basic[paid]) return cash('ENCOUNTER_TYPE_NOT_COVERED', `政策包未规定${ENCOUNTER_LABELS[type]}的待遇，费用由个人负担`);
+  if (!cb.basic[paid]) return cash(cb, e, trace, delta, acc, 'ENCOUNTER_TYPE_NOT_COVERED', `政策包未规定${ENCOUNTER_LABELS[type]}的待遇，费用由个人负担`);
   if (type === 'chronic_special_outpatient') {
-    if (!e.disease || !cb.diseases?.byCode.has(e.disease)) return cash('DISEASE_NOT_LISTED', `病种 ${e.disease ?? '（未填）'} 不在门诊慢特病病种范围内，费用由个人负担`);
-    trace.add('disease', e.disease, `门诊慢特病病种：${cb.diseases.byCode.get(e.disease)!.name}`, cb.diseases.param);
+    if (!e.disease || !cb.diseases?.byCode.has(e.disease)) return cash(cb, e, trace, delta, acc, 'DISEASE_NOT_LISTED', `病种 ${e.disease ?? '（未填）'} 不在门诊慢特病病种范围内，费用由个人负担`);
+    { if (trace.on) trace.add('disease', e.disease, `门诊慢特病病种：${cb.diseases.byCode.get(e.disease)!.name}`, cb.diseases.param); else trace.use(cb.diseases.param); }
   }
 
   const basic = basicFund(cb, paid, p, e, acc, delta, trace);
@@ -56,6 +52,12 @@ export function settle(cb: CompiledBenefits, p: SettlementPerson, e: Encounter, 
   if (ci.detail) detail.push(ci.detail);
   if (ma.detail) detail.push(ma.detail);
   return result(cb, e, trace, null, type, basic.deductible, basic.ratio, basic.pay, ci.pay, ma.pay, detail, delta, acc);
+}
+
+function cash(cb: CompiledBenefits, e: Encounter, trace: Trace, delta: Accumulators, acc: Accumulators, code: SettlementCode, explain?: string): SettlementResult {
+  const message = explain ?? SETTLEMENT_CODES[code];
+  if (trace.on) trace.add('cashReason', code, message);
+  return result(cb, e, trace, { code, message }, null, 0, null, 0, 0, 0, [], delta, acc);
 }
 
 function result(
@@ -75,7 +77,7 @@ function result(
 ): SettlementResult {
   const fundTotal = basicFund + ci + ma;
   const personalBurden = e.costs.total - fundTotal;
-  trace.add('psn_cash_pay', personalBurden / 100, `个人现金支付 = 总额 ${formatYuan(e.costs.total)} − 基金支付 ${formatYuan(fundTotal)} = ${formatYuan(personalBurden)} 元`);
+  { if (trace.on) trace.add('psn_cash_pay', personalBurden / 100, `个人现金支付 = 总额 ${formatYuan(e.costs.total)} − 基金支付 ${formatYuan(fundTotal)} = ${formatYuan(personalBurden)} 元`); }
   void cb;
   return {
     cashReason,
@@ -92,7 +94,7 @@ function result(
     detail,
     delta,
     after: addAccumulators(acc, delta),
-    examples: [...trace.examples].sort(),
+    examples: trace.examples(),
     trace: trace.steps,
   };
 }
