@@ -44,11 +44,15 @@ function expandStatuses(list: readonly string[]): Set<string> {
   return out;
 }
 
-/** True when no case can satisfy both conditions. */
-export function disjoint(a: Condition, b: Condition, window: Interval | null, year: number): boolean {
+/**
+ * True when no case can satisfy both conditions. A person may hold several needy statuses
+ * (and some imply others), so different statuses prove nothing — except in the assistance
+ * group, where a person matching several rules gets the most favourable one by design.
+ */
+export function disjoint(a: Condition, b: Condition, window: Interval | null, year: number, statusesExclusive = false): boolean {
   if (a.tier && b.tier && a.tier !== b.tier) return true;
   if (a.kind && b.kind && !a.kind.some((k) => b.kind!.includes(k))) return true;
-  if (a.status && b.status) {
+  if (statusesExclusive && a.status && b.status) {
     const sa = expandStatuses(a.status);
     if (![...expandStatuses(b.status)].some((s) => sa.has(s))) return true;
   }
@@ -86,7 +90,7 @@ export function overrides(rules: Map<string, Rule>, a: string, b: string, seen =
 }
 
 /** Pairs of rules in a group that may claim the same case without a declared exception. */
-export function findConflicts(rules: Map<string, Rule>, window: Interval | null, year: number): [string, string][] {
+export function findConflicts(rules: Map<string, Rule>, window: Interval | null, year: number, statusesExclusive = false): [string, string][] {
   const ids = [...rules.keys()];
   const out: [string, string][] = [];
   for (let i = 0; i < ids.length; i++)
@@ -94,7 +98,7 @@ export function findConflicts(rules: Map<string, Rule>, window: Interval | null,
       const a = rules.get(ids[i])!;
       const b = rules.get(ids[j])!;
       if (sameOutcome(a, b)) continue;
-      if (disjoint(a.when, b.when, window, year)) continue;
+      if (disjoint(a.when, b.when, window, year, statusesExclusive)) continue;
       if (overrides(rules, ids[i], ids[j]) || overrides(rules, ids[j], ids[i])) continue;
       out.push([ids[i], ids[j]]);
     }

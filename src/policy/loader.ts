@@ -170,7 +170,7 @@ export class PolicyLibrary {
         for (const ex of r.exceptionTo ?? [])
           if (!group.has(ex))
             problems.push({ file: this.fileOf((r as unknown as { param: ResolvedParam }).param.from), path: `params.rules.${g}.${rid}.value.exceptionTo`, message: `names rule "${ex}", which group ${g} of ${id} does not have` });
-      for (const [a, b] of findConflicts(group, window, own.data.year))
+      for (const [a, b] of findConflicts(group, window, own.data.year, g === 'assistance'))
         problems.push({
           file: own.file,
           path: `params.rules.${g}`,

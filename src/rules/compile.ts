@@ -256,7 +256,8 @@ export function applicable<G extends RuleGroup>(rules: CompiledRule<G>[], q: Quo
 
 export function referenceAge(cp: CompiledPack, q: QuoteInput): number {
   const at = cp.ageReference.value === 'payment_date' && q.paid !== null ? q.paid : cp.coverageStart;
-  return ageOn(q.birth, at);
+  // A person born after the reference date (a newborn of the coverage year) is 0, not −1.
+  return at < q.birth ? 0 : ageOn(q.birth, at);
 }
 
 export { applyRate };

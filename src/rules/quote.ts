@@ -4,6 +4,7 @@
  * benefit period — each step traced to its rule. Pure: a compiled pack and an input in.
  */
 import type { Fen } from '../money.js';
+import { formatDay, ymd } from '../dates.js';
 import { formatYuan } from '../money.js';
 import { REFUSAL_CODES, type RefusalCode } from '../policy/vocabulary.js';
 import { referenceAge, type CompiledPack, type EvalContext } from './compile.js';
@@ -31,6 +32,13 @@ export interface ContributionResult {
 
 export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = true): ContributionResult {
   const trace = new Trace(traceOn);
+  const acad = cp.college.academicYear;
+  if (q.kind === 'college_student' && acad && q.paid !== null && q.paid > acad.to && q.graduationYear !== null && q.graduationYear === ymd(acad.to).y) {
+    // A graduate enrolling after the academic year has ended is no longer a student: the
+    // resident standard and the coverage year apply (interpretation; the notice says 补缴当年费用).
+    q = { ...q, kind: 'adult' };
+    if (trace.on) trace.add('kind', 'adult', `学年度（至 ${formatDay(acad.to)}）结束后参保的当年毕业生已不是在校大学生，按城乡居民（成年）标准和待遇年度计算（解释：通知称“补缴当年费用”）`, acad.param);
+  }
   const ctx: EvalContext = { age: referenceAge(cp, q) };
   if (cp.ageReference.param && cp.ageConditioned && q.statusMask !== 0) { if (trace.on) trace.add('age', ctx.age, `年龄条件按 ${ctx.age} 周岁计`, cp.ageReference.param); else trace.use(cp.ageReference.param); }
   let standard = individualStandard(cp, q, trace);
