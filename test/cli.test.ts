@@ -42,6 +42,20 @@ describe('CLI', () => {
       assert.equal(r.stdout, '');
     });
 
+  test('quote settlement (and --year) read stdin; bad input is exit 2 naming the field', () => {
+    const enc = { type: 'general_outpatient', date: '2022-03-01', hospitalLevel: 'primary', costs: { total: 200, fullOwnPay: 0, overLimitSelfPay: 0, preSelfPay: 0, inScope: 200 } };
+    const body = { region: '500230', coverageYear: 2022, tier: 'tier1', encounter: enc };
+    const r = run(['quote', 'settlement'], JSON.stringify(body));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).basicFund, 120);
+    const y = run(['quote', 'settlement', '--year'], JSON.stringify({ ...body, encounter: undefined, encounters: [enc, enc, enc] }));
+    assert.equal(y.status, 0, y.stderr);
+    assert.equal(JSON.parse(y.stdout).totals.basicFund, 300, 'the cited 300-yuan tier-1 outpatient limit');
+    const bad = run(['quote', 'settlement'], JSON.stringify({ ...body, encounter: { ...enc, date: 'soon' } }));
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^error: encounter\.date:/);
+  });
+
   test('pack show resolves through parents with citations and example marks', () => {
     const r = run(['pack', 'show', '500230', '2022']);
     assert.equal(r.status, 0, r.stderr);

@@ -101,6 +101,23 @@ describe('HTTP quote API over a real socket', () => {
     assert.equal(((await badRef.json()) as any).field, 'from');
   });
 
+  test('settlement over HTTP: one encounter, a year, and a 400 naming the field', async () => {
+    const enc = { type: 'inpatient', date: '2022-03-01', hospitalLevel: 'secondary', costs: { total: 10000, fullOwnPay: 0, overLimitSelfPay: 0, preSelfPay: 0, inScope: 10000 } };
+    const body = { region: '500230', coverageYear: 2022, tier: 'tier1', person: { statuses: [] }, encounter: enc };
+    const one = await fetch(`${base}/api/v1/quotes/settlement`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(one.status, 200);
+    const a = (await one.json()) as any;
+    assert.equal(a.setlinfo.hifp_pay, 6650);
+    assert.equal(a.setldetail[0].fund_pay_type, '390100');
+    const yr = await fetch(`${base}/api/v1/quotes/settlement/year`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, encounter: undefined, encounters: [enc, { ...enc, date: '2022-05-01' }] }) });
+    assert.equal(yr.status, 200);
+    const y = (await yr.json()) as any;
+    assert.equal(y.settlements[1].deductiblePaid, 250);
+    const bad = await fetch(`${base}/api/v1/quotes/settlement`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, encounter: { ...enc, hospitalLevel: 'x' } }) });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as any).field, 'encounter.hospitalLevel');
+  });
+
   test('unknown routes are JSON 404s', async () => {
     const res = await fetch(`${base}/api/v1/nothing`);
     assert.equal(res.status, 404);
