@@ -3,7 +3,7 @@
  * naming the field; nothing reaches the caller as a stack trace or a 500 for input reasons.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { InputError } from '../errors.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../errors.js';
 
 export interface ErrorBody {
   error: string;
@@ -14,6 +14,12 @@ export interface ErrorBody {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof InputError) return reply.code(400).send({ error: 'invalid_input', field: err.field, message: err.message } satisfies ErrorBody);
+    if (err instanceof UnauthorizedError) return reply.code(401).send({ error: 'unauthorized', message: err.message });
+    if (err instanceof ForbiddenError) return reply.code(403).send({ error: 'forbidden', message: err.message });
+    if (err instanceof NotFoundError) return reply.code(404).send({ error: 'not_found', message: err.message });
+    if (err instanceof ConflictError) return reply.code(409).send({ error: err.code, message: err.message });
+    if ((err as { code?: string }).code === '23505')
+      return reply.code(409).send({ error: 'duplicate', message: 'this record already exists' });
     const code = err.code ?? '';
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return reply.code(415).send({ error: 'unsupported_media_type', field: '(content-type)', message: 'send the request as application/json' });

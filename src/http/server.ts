@@ -14,9 +14,17 @@ import { packRef, packRefString } from '../services/pack-ref.js';
 import { settlementQuoteAnswerSchema, settlementRequestSchema, settlementYearAnswerSchema, settlementYearRequestSchema } from '../services/settlement-request.js';
 import type { QuoteService } from '../services/quote-service.js';
 import { installErrorHandling } from './errors.js';
+import { installAccess } from './access.js';
+import { AuthService } from '../services/auth.js';
+import { maskIdsInText } from '../services/privacy.js';
+import type { Database } from '../store/db.js';
+import type { AppContext } from './context.js';
+import { RECORD_ROUTES } from './routes/index.js';
 
 export interface ServerOptions {
   logger?: boolean | { level: string };
+  /** the system of record; without it only the quote and pack routes are served */
+  database?: Database;
 }
 
 const errorSchema = z.object({ error: z.string(), field: z.string().optional(), message: z.string() });
@@ -53,7 +61,14 @@ function packJson(p: ResolvedPack): z.infer<typeof packSchema> {
 }
 
 export async function buildServer(service: QuoteService, opts: ServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 }).withTypeProvider<ZodTypeProvider>();
+  const logger =
+    opts.logger && typeof opts.logger === 'object'
+      ? { ...opts.logger, serializers: { req: (r: { method: string; url: string }) => ({ method: r.method, url: maskIdsInText(r.url) }) } }
+      : (opts.logger ?? false);
+  const app = Fastify({ logger, bodyLimit: 8 << 20 }).withTypeProvider<ZodTypeProvider>();
+  const auth = opts.database ? new AuthService(opts.database.db) : null;
+  const routes = installAccess(app, auth);
+  app.decorate('routeAccess', routes);
   // The handlers validate with the same schemas (so CLI and HTTP give the same messages);
   // fastify only carries the schemas into the OpenAPI document.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
@@ -67,13 +82,20 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
         description:
           'Policy packs for each notice and the contribution quote: standard, classified assistance (分类资助), fiscal subsidy and its split, enrollment windows, benefit periods — every amount with the rule and article behind it. Values marked `example` are not policy.',
       },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a session token from POST /api/v1/session, or an API token' } } },
       tags: [
         { name: 'quotes', description: 'What the notice means for one person' },
         { name: 'packs', description: 'Policy packs: data with citations' },
+        { name: 'session', description: 'Log-in, users, API tokens, the audit log' },
+        { name: 'registers', description: 'Persons, households, needy statuses; imports' },
+        { name: 'campaign', description: 'The enrollment campaign: assessment, collection list, payments, duplicates' },
+        { name: 'settlement', description: 'Encounters and settlements for hospitals' },
+        { name: 'ledger', description: 'The fund ledger' },
       ],
     },
     transform: jsonSchemaTransform,
   });
+
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const lib = service.lib;
 
@@ -83,6 +105,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.post(
     '/api/v1/quotes/contribution',
     {
+      config: { public: true },
       schema: {
         tags: ['quotes'],
         summary: 'Quote one person’s contribution, assistance, fiscal subsidy and benefit period',
@@ -98,6 +121,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.post(
     '/api/v1/quotes/settlement',
     {
+      config: { public: true },
       schema: {
         tags: ['quotes'],
         summary: 'Settle one encounter through the three tiers: basic fund, 大病保险, 医疗救助',
@@ -113,6 +137,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.post(
     '/api/v1/quotes/settlement/year',
     {
+      config: { public: true },
       schema: {
         tags: ['quotes'],
         summary: 'Settle a year of encounters in date order: each settlement and the year’s totals per fund (“how much will I get back”)',
@@ -125,7 +150,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
 
   app.get(
     '/api/v1/packs',
-    { schema: { tags: ['packs'], summary: 'The packs held, one per region and coverage year' } },
+    { config: { public: true }, schema: { tags: ['packs'], summary: 'The packs held, one per region and coverage year' } },
     () =>
       lib.packIds().map((id) => {
         const p = lib.resolve(id);
@@ -136,6 +161,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.get(
     '/api/v1/packs/:region/:year',
     {
+      config: { public: true },
       schema: {
         tags: ['packs'],
         summary: 'A region’s pack for a year, resolved through its parents (a county without a pack gets its parent’s)',
@@ -149,6 +175,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.get(
     '/api/v1/pack-diff',
     {
+      config: { public: true },
       schema: {
         tags: ['packs'],
         summary: 'What differs between two packs, e.g. from=500000/2022&to=500000/2023',
@@ -164,10 +191,14 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
     },
   );
 
-  app.get('/api/v1/documents', { schema: { tags: ['packs'], summary: 'The notices the packs cite' } }, () =>
+  app.get('/api/v1/documents', { config: { public: true }, schema: { tags: ['packs'], summary: 'The notices the packs cite' } }, () =>
     [...lib.documents.values()].map(({ text: _t, ...d }) => d),
   );
-  app.get('/api/v1/regions', { schema: { tags: ['packs'], summary: 'Region codes known (GB/T 2260)' } }, () => [...lib.regions.values()]);
+  app.get('/api/v1/regions', { config: { public: true }, schema: { tags: ['packs'], summary: 'Region codes known (GB/T 2260)' } }, () => [...lib.regions.values()]);
 
+  if (opts.database && auth) {
+    const ctx: AppContext = { quotes: service, database: opts.database, auth };
+    for (const register of RECORD_ROUTES) await register(app, ctx);
+  }
   return app;
 }

@@ -1,0 +1,54 @@
+/**
+ * Access on every route: a route under /api/ or /fsi/ must declare either the permission it
+ * needs (`config.permission`) or that it is public (`config.public`); the server refuses to
+ * start otherwise. The caller's bearer token becomes `request.actor`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requirePermission, type Actor, type AuthService, type Permission } from '../services/auth.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+  interface FastifyContextConfig {
+    permission?: Permission;
+    public?: boolean;
+  }
+}
+
+export interface RouteAccess {
+  method: string;
+  url: string;
+  permission: Permission | null;
+  public: boolean;
+}
+
+export function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m ? m[1] : undefined;
+}
+
+/** Install before any route is added. Returns the list of routes with their access, for tests. */
+export function installAccess(app: FastifyInstance, auth: AuthService | null): RouteAccess[] {
+  const routes: RouteAccess[] = [];
+  app.decorateRequest('actor', null);
+  app.addHook('onRoute', (route) => {
+    const cfg = (route.config ?? {}) as { permission?: Permission; public?: boolean };
+    const guarded = route.url.startsWith('/api/') || route.url.startsWith('/fsi/');
+    if (guarded && !cfg.permission && !cfg.public) throw new Error(`route ${String(route.method)} ${route.url} declares neither a permission nor public access`);
+    for (const m of [route.method].flat()) if (m !== 'HEAD') routes.push({ method: m, url: route.url, permission: cfg.permission ?? null, public: !!cfg.public });
+    if (cfg.permission) {
+      const p = cfg.permission;
+      if (route.schema) route.schema = { ...route.schema, security: [{ bearer: [] }] } as typeof route.schema;
+      const check = async (req: FastifyRequest): Promise<void> => {
+        req.actor = auth ? await auth.authenticate(bearer(req)) : null;
+        requirePermission(req.actor, p);
+      };
+      const pre = route.preHandler;
+      route.preHandler = pre ? [check, ...[pre].flat()] : [check];
+    }
+  });
+  return routes;
+}

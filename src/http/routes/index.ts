@@ -1,0 +1,8 @@
+/** The system-of-record route modules, registered when the server has a database. */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { sessionRoutes } from './session.js';
+
+export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
+
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes];

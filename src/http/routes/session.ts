@@ -1,0 +1,67 @@
+/** Log-in, the caller, users and API tokens (admin), and the audit log (admin, auditor). */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { fromZodIssues } from '../../errors.js';
+import { ROLES } from '../../services/auth.js';
+import type { AppContext } from '../context.js';
+import { bearer } from '../access.js';
+
+export function parse<T extends z.ZodType>(schema: T, data: unknown, prefix = ''): z.infer<T> {
+  const r = schema.safeParse(data ?? {});
+  if (!r.success) throw fromZodIssues(r.error.issues, prefix);
+  return r.data;
+}
+
+const loginBody = z.object({ username: z.string().min(1), password: z.string().min(1) }).strict();
+const userBody = z
+  .object({
+    username: z.string(),
+    displayName: z.string().min(1),
+    password: z.string().optional(),
+    role: z.enum(ROLES),
+    villages: z.array(z.string().regex(/^\d{6,12}$/)).optional(),
+    hospitalCode: z.string().optional(),
+  })
+  .strict();
+const auditQuery = z.object({ after: z.coerce.number().int().nonnegative().default(0), limit: z.coerce.number().int().min(1).max(1000).default(100), entity: z.string().optional() }).strict();
+
+export async function sessionRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  app.post(
+    '/api/v1/session',
+    { config: { public: true }, schema: { tags: ['session'], summary: 'Log in with user name and password; returns a bearer token', body: loginBody } },
+    async (req) => {
+      const b = parse(loginBody, req.body);
+      const s = await ctx.auth.login(b.username, b.password);
+      return { token: s.token, expiresAt: s.expiresAt.toISOString(), user: { username: s.actor.username, role: s.actor.role, villages: s.actor.villages, hospitalCode: s.actor.hospitalCode } };
+    },
+  );
+  app.delete('/api/v1/session', { config: { permission: 'session' }, schema: { tags: ['session'], summary: 'Log out (revoke this token)' } }, async (req) => {
+    await ctx.auth.revoke(req.actor!, bearer(req)!);
+    return { ok: true };
+  });
+  app.get('/api/v1/me', { config: { permission: 'session' }, schema: { tags: ['session'], summary: 'Who I am and what I may touch' } }, (req) => req.actor);
+  app.post('/api/v1/users', { config: { permission: 'users.admin' }, schema: { tags: ['session'], summary: 'Create a user (admin)', body: userBody } }, async (req, reply) => {
+    const b = parse(userBody, req.body);
+    const id = await ctx.auth.createUser(req.actor!, b);
+    reply.code(201);
+    return { id };
+  });
+  app.post(
+    '/api/v1/users/:id/tokens',
+    { config: { permission: 'users.admin' }, schema: { tags: ['session'], summary: 'Issue an API token for a user (shown once)', params: z.object({ id: z.string() }), body: z.object({ label: z.string().min(1) }).strict() } },
+    async (req, reply) => {
+      const { id } = parse(z.object({ id: z.string().regex(/^\d+$/) }), req.params);
+      const { label } = parse(z.object({ label: z.string().min(1) }).strict(), req.body);
+      reply.code(201);
+      return { token: await ctx.auth.issueApiToken(req.actor!, id, label) };
+    },
+  );
+  app.get('/api/v1/audit', { config: { permission: 'audit.read' }, schema: { tags: ['session'], summary: 'The audit log, oldest first, paged by id', querystring: auditQuery } }, async (req) => {
+    const q = parse(auditQuery, req.query);
+    let sel = ctx.database.db.selectFrom('audit_log').selectAll().where('id', '>', String(q.after)).orderBy('id').limit(q.limit);
+    if (q.entity) sel = sel.where('entity', '=', q.entity);
+    return sel.execute();
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * Who is calling and what they may do. People log in with a password (scrypt); hospital
+ * systems use API tokens. Only hashes are stored. Roles: admin, policy_officer, clerk (only
+ * their own villages), hospital (only its own encounters), auditor (read-only).
+ */
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { Kysely } from 'kysely';
+import { ForbiddenError, InputError, UnauthorizedError } from '../errors.js';
+import type { DB } from '../store/schema.js';
+import { audit } from './audit.js';
+
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+
+export const ROLES = ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What each role may do. Routes name the permission they need; scope is checked per record. */
+export const PERMISSIONS = {
+  'registers.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
+  'registers.write': ['admin', 'clerk'],
+  'campaign.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
+  'campaign.write': ['admin', 'clerk'],
+  'campaign.run': ['admin', 'policy_officer'],
+  'payments.write': ['admin', 'clerk'],
+  'settlement.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
+  'settlement.write': ['admin', 'hospital'],
+  'ledger.read': ['admin', 'policy_officer', 'auditor'],
+  'audit.read': ['admin', 'auditor'],
+  'users.admin': ['admin'],
+  'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'],
+} as const satisfies Record<string, readonly Role[]>;
+export type Permission = keyof typeof PERMISSIONS;
+
+export interface Actor {
+  userId: string;
+  username: string;
+  role: Role;
+  /** clerk: admin-area codes (villages or townships) they may touch */
+  villages: readonly string[];
+  hospitalCode: string | null;
+}
+
+/** The system itself (demo seeding, migrations): audited under this name. */
+export const SYSTEM: Actor = { userId: '0', username: 'system', role: 'admin', villages: [], hospitalCode: null };
+
+export function can(actor: Actor, p: Permission): boolean {
+  return (PERMISSIONS[p] as readonly string[]).includes(actor.role);
+}
+
+export function requirePermission(actor: Actor | null, p: Permission): Actor {
+  if (!actor) throw new UnauthorizedError();
+  if (!can(actor, p)) throw new ForbiddenError(`role ${actor.role} may not ${p.replace('.', ' ')}`);
+  return actor;
+}
+
+/** Whether the actor may touch a record in this village (clerks: their own villages or townships only). */
+export function inScope(actor: Actor, villageCode: string): boolean {
+  if (actor.role !== 'clerk') return actor.role !== 'hospital';
+  return actor.villages.some((v) => villageCode.startsWith(v));
+}
+
+export function requireVillage(actor: Actor, villageCode: string): void {
+  if (!inScope(actor, villageCode)) throw new ForbiddenError(`village ${villageCode} is outside ${actor.username}'s area`);
+}
+
+export function requireHospital(actor: Actor, hospitalCode: string): void {
+  if (actor.role === 'hospital' && actor.hospitalCode !== hospitalCode) throw new ForbiddenError(`hospital ${actor.hospitalCode} may only see its own encounters`);
+}
+
+// ---- passwords ----
+
+const N = 1 << 15;
+const R = 8;
+const P = 1;
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, 32, { N, r: R, p: P, maxmem: 64 * 1024 * 1024 });
+  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [alg, n, r, p, salt, key] = stored.split('$');
+  if (alg !== 'scrypt' || !key) return false;
+  const want = Buffer.from(key, 'base64');
+  const got = await scrypt(password, Buffer.from(salt, 'base64'), want.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 });
+  return timingSafeEqual(want, got);
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+// ---- the service ----
+
+export interface NewUser {
+  username: string;
+  displayName: string;
+  password?: string;
+  role: Role;
+  villages?: string[];
+  hospitalCode?: string;
+}
+
+export class AuthService {
+  /** token hash → actor, for a short while: a settlement burst should not hit the token table each time */
+  private readonly cache = new Map<string, { actor: Actor; until: number }>();
+
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async createUser(by: Actor, u: NewUser): Promise<string> {
+    if (!/^[a-z0-9_.-]{3,40}$/.test(u.username)) throw new InputError('username', '3–40 characters: a–z, 0–9, _ . -');
+    if (u.password !== undefined && u.password.length < 10) throw new InputError('password', 'at least 10 characters');
+    if (u.role === 'clerk' && !u.villages?.length) throw new InputError('villages', 'a clerk needs the villages or townships they work in');
+    if (u.role === 'hospital' && !u.hospitalCode) throw new InputError('hospitalCode', 'a hospital account needs its hospital code');
+    const hash = u.password ? await hashPassword(u.password) : null;
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('app_user')
+        .values({ username: u.username, display_name: u.displayName, password_hash: hash, role: u.role, villages: u.villages ?? [], hospital_code: u.hospitalCode ?? null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await audit(tx, by, 'create', 'app_user', row.id, { username: u.username, role: u.role, villages: u.villages ?? [], hospitalCode: u.hospitalCode ?? null });
+      return row.id;
+    });
+  }
+
+  /** Password log-in → a session token valid for `hours`. */
+  async login(username: string, password: string, hours = 12): Promise<{ token: string; actor: Actor; expiresAt: Date }> {
+    const u = await this.db.selectFrom('app_user').selectAll().where('username', '=', username).where('active', '=', true).executeTakeFirst();
+    // the same work whether or not the user exists, so timing does not reveal user names
+    const ok = u?.password_hash ? await verifyPassword(password, u.password_hash) : (await hashPassword(password), false);
+    if (!u || !ok) throw new UnauthorizedError('wrong user name or password');
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + hours * 3600_000);
+    const actor = toActor(u);
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('api_token').values({ user_id: u.id, token_sha256: sha256(token), label: 'session', kind: 'session', expires_at: expiresAt }).execute();
+      await audit(tx, actor, 'login', 'app_user', u.id);
+    });
+    return { token, actor, expiresAt };
+  }
+
+  /** A long-lived API token for a hospital system (shown once). */
+  async issueApiToken(by: Actor, userId: string, label: string): Promise<string> {
+    const token = `yb_${randomBytes(32).toString('base64url')}`;
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('api_token').values({ user_id: userId, token_sha256: sha256(token), label, kind: 'api', expires_at: null }).execute();
+      await audit(tx, by, 'issue_token', 'app_user', userId, { label });
+    });
+    return token;
+  }
+
+  async revoke(by: Actor, token: string): Promise<void> {
+    const h = sha256(token);
+    this.cache.delete(h);
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable('api_token').set({ revoked_at: new Date() }).where('token_sha256', '=', h).execute();
+      await audit(tx, by, 'revoke_token', 'api_token', null);
+    });
+  }
+
+  /** The actor behind a bearer token, or null. */
+  async authenticate(token: string | undefined): Promise<Actor | null> {
+    if (!token) return null;
+    const h = sha256(token);
+    const now = Date.now();
+    const hit = this.cache.get(h);
+    if (hit && hit.until > now) return hit.actor;
+    const row = await this.db
+      .selectFrom('api_token as t')
+      .innerJoin('app_user as u', 'u.id', 't.user_id')
+      .select(['u.id', 'u.username', 'u.role', 'u.villages', 'u.hospital_code', 't.expires_at', 't.revoked_at', 'u.active'])
+      .where('t.token_sha256', '=', h)
+      .executeTakeFirst();
+    if (!row || row.revoked_at || !row.active || (row.expires_at && new Date(row.expires_at).getTime() < now)) {
+      this.cache.delete(h);
+      return null;
+    }
+    const actor: Actor = { userId: row.id, username: row.username, role: row.role, villages: row.villages, hospitalCode: row.hospital_code };
+    this.cache.set(h, { actor, until: now + 30_000 });
+    return actor;
+  }
+}
+
+function toActor(u: { id: string; username: string; role: Role; villages: string[]; hospital_code: string | null }): Actor {
+  return { userId: u.id, username: u.username, role: u.role, villages: u.villages, hospitalCode: u.hospital_code };
+}

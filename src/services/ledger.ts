@@ -1,0 +1,65 @@
+/**
+ * The fund ledger, double-entry: every movement is a journal entry whose postings add up to
+ * zero (debit +, credit −). Balances are sums of postings; nothing is ever edited. The
+ * database refuses an unbalanced entry at commit as well (a deferred constraint trigger).
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Fen } from '../money.js';
+import type { DB } from '../store/schema.js';
+
+export const ACCOUNTS = {
+  basicFund: 'basic_fund',
+  criticalIllnessFund: 'critical_illness_fund',
+  medicalAssistanceFund: 'medical_assistance_fund',
+  contributionsReceived: 'contributions_received',
+  payableHospitals: 'payable_hospitals',
+  subsidyReceivable: (level: string): string => `subsidy_receivable_${level}`,
+} as const;
+
+export interface PostingLine {
+  account: string;
+  /** debit positive, credit negative */
+  fen: Fen;
+}
+
+export class UnbalancedEntryError extends Error {}
+
+/** Post one journal entry; returns its id. Lines of zero are dropped; the rest must sum to zero. */
+export async function post(tx: Transaction<DB> | Kysely<DB>, memo: string, source: string, sourceId: string | number | null, lines: PostingLine[]): Promise<string | null> {
+  const live = lines.filter((l) => l.fen !== 0);
+  if (live.length === 0) return null;
+  const sum = live.reduce((s, l) => s + l.fen, 0);
+  if (sum !== 0) throw new UnbalancedEntryError(`entry "${memo}" does not balance: ${sum} fen`);
+  const e = await tx.insertInto('journal_entry').values({ memo, source, source_id: sourceId === null ? null : String(sourceId) }).returning('id').executeTakeFirstOrThrow();
+  await tx
+    .insertInto('posting')
+    .values(live.map((l) => ({ entry_id: e.id, account: l.account, amount_fen: l.fen })))
+    .execute();
+  return e.id;
+}
+
+export interface AccountBalance {
+  account: string;
+  name: string;
+  kind: string;
+  /** debit-positive balance in fen */
+  balanceFen: Fen;
+}
+
+/** Every account's balance, derived from postings. The balances add up to zero. */
+export async function balances(db: Kysely<DB>): Promise<AccountBalance[]> {
+  const rows = await db
+    .selectFrom('account as a')
+    .leftJoin('posting as p', 'p.account', 'a.code')
+    .select(['a.code', 'a.name', 'a.kind', sql<string>`coalesce(sum(p.amount_fen), 0)`.as('balance')])
+    .groupBy(['a.code', 'a.name', 'a.kind'])
+    .orderBy('a.code')
+    .execute();
+  return rows.map((r) => ({ account: r.code, name: r.name, kind: r.kind, balanceFen: Number(r.balance) }));
+}
+
+/** Entries whose postings do not add up to zero (must be none). */
+export async function unbalancedEntries(db: Kysely<DB>): Promise<string[]> {
+  const rows = await db.selectFrom('posting').select(['entry_id']).groupBy('entry_id').having(sql`sum(amount_fen)`, '<>', 0).execute();
+  return rows.map((r) => String(r.entry_id));
+}

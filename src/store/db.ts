@@ -1,0 +1,69 @@
+/**
+ * The database: embedded PGlite (PostgreSQL 18 in WebAssembly, through its node-postgres
+ * adapter) by default, or a PostgreSQL server when DATABASE_URL is set — the same pg Pool,
+ * the same Kysely queries, the same SQL. Migrations run on open.
+ */
+import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import { migrate } from './migrate.js';
+import type { DB } from './schema.js';
+
+// bigint (int8) and numeric arrive as strings by default; dates stay as 'YYYY-MM-DD' text.
+pg.types.setTypeParser(1082, (v: string) => v);
+
+export interface Database {
+  db: Kysely<DB>;
+  pool: pg.Pool;
+  kind: 'pglite' | 'server';
+  /** where: the data directory, or the server URL without its password */
+  where: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** a postgres:// URL; default: process.env.DATABASE_URL */
+  url?: string;
+  /** PGlite data directory ('memory://' for in-memory); default: YIBAO_DATA or ./data/pglite */
+  dataDir?: string;
+  /** pool size for a server */
+  max?: number;
+  migrate?: boolean;
+}
+
+export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
+  const url = opts.url === undefined ? process.env.DATABASE_URL : opts.url; // '' forces PGlite
+  let pool: pg.Pool;
+  let kind: Database['kind'];
+  let where: string;
+  if (url) {
+    // a URL without a user means the OS user, as psql does (pg would need $USER set)
+    const u = new URL(url);
+    if (!u.username) u.username = process.env.PGUSER ?? userInfo().username;
+    pool = new pg.Pool({ connectionString: u.toString(), max: opts.max ?? 10 });
+    kind = 'server';
+    where = url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
+  } else {
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+    const dir = opts.dataDir ?? process.env.YIBAO_DATA ?? resolvePath('data', 'pglite');
+    if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
+    pool = new pg.Pool(createPgConfig(dir) as unknown as pg.PoolConfig);
+    kind = 'pglite';
+    where = dir;
+  }
+  pool.on('error', () => {}); // idle-client errors surface on the next query
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const database: Database = {
+    db,
+    pool,
+    kind,
+    where,
+    close: async () => {
+      await db.destroy();
+    },
+  };
+  if (opts.migrate !== false) await migrate(database);
+  return database;
+}

@@ -1,0 +1,269 @@
+/** Table types for Kysely, matching src/store/migrations/*.sql. Money columns are integer fen. */
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** bigint columns come back from pg as strings; we parse them where read. */
+type Big = ColumnType<string, number | string | bigint, number | string | bigint>;
+type BigId = ColumnType<string, never, never>;
+type DateCol = ColumnType<string, string, string>;
+
+export interface AdminAreaTable {
+  code: string;
+  name: string;
+  level: 'county' | 'township' | 'village';
+  parent_code: string | null;
+  region: string;
+}
+
+export interface HouseholdTable {
+  id: Generated<string>;
+  village_code: string;
+  house_no: string;
+  address: string | null;
+}
+
+export interface PersonTable {
+  id: Generated<string>;
+  id_number: string;
+  name: string;
+  gender: 'male' | 'female';
+  birth_date: DateCol;
+  household_id: Big | null;
+  village_code: string;
+  kind: string;
+  graduation_year: number | null;
+  version: Generated<number>;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface RegisterHistoryTable {
+  id: Generated<string>;
+  entity: string;
+  entity_id: Big;
+  changed_at: Generated<Timestamp>;
+  changed_by: string;
+  before: JSONColumnType<object> | null;
+  after: JSONColumnType<object> | null;
+}
+
+export interface NeedyStatusTable {
+  id: Generated<string>;
+  person_id: Big;
+  status: string;
+  source: 'civil_affairs' | 'rural_revitalization' | 'disability_federation' | 'veterans_affairs' | 'medical_security';
+  valid_from: DateCol;
+  valid_to: DateCol | null;
+  reference: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ImportBatchTable {
+  id: Generated<string>;
+  kind: string;
+  file_name: string;
+  file_sha256: string;
+  rows_total: number;
+  rows_ok: number;
+  rows_bad: number;
+  rows_unchanged: Generated<number>;
+  created_by: string;
+  created_at: Generated<Timestamp>;
+}
+
+export interface EnrollmentTable {
+  id: Generated<string>;
+  person_id: Big;
+  coverage_year: number;
+  region: string;
+  pack: string;
+  tier: string | null;
+  state: 'assessed' | 'paid' | 'refused' | 'blocked';
+  standard_fen: Big;
+  assistance_fen: Big | null;
+  due_fen: Big | null;
+  borne_fen: Big | null;
+  subsidy_fen: Big | null;
+  benefit_start: DateCol | null;
+  benefit_end: DateCol | null;
+  waiting_days: number | null;
+  refusal_code: string | null;
+  block_reason: string | null;
+  quote: JSONColumnType<object>;
+  paid_fen: Generated<Big>;
+  paid_on: DateCol | null;
+  guardian_person_id: Big | null;
+  version: Generated<number>;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PaymentTable {
+  id: Generated<string>;
+  reference: string;
+  channel: 'online' | 'offline' | 'tax_bureau' | 'medical_assistance';
+  enrollment_id: Big;
+  amount_fen: Big;
+  paid_on: DateCol;
+  recorded_by: string;
+  recorded_at: Generated<Timestamp>;
+}
+
+export interface EmployeeInsuranceTable {
+  id_number: string;
+  coverage_year: number;
+  source: string;
+}
+
+export interface DuplicateFlagTable {
+  id: Generated<string>;
+  person_id: Big | null;
+  id_number: string;
+  coverage_year: number;
+  reason: 'same_id_twice' | 'employee_insurance';
+  detail: string | null;
+  created_at: Generated<Timestamp>;
+  resolved_at: Timestamp | null;
+}
+
+export interface HospitalTable {
+  code: string;
+  name: string;
+  level: 'primary' | 'secondary' | 'tertiary';
+  region: string;
+}
+
+export interface EncounterTable {
+  id: Generated<string>;
+  hospital_code: string;
+  person_id: Big;
+  coverage_year: number;
+  type: string;
+  setting: string | null;
+  date: DateCol;
+  location: Generated<string>;
+  referred: Generated<boolean>;
+  disease: string | null;
+  total_fen: Big;
+  full_own_pay_fen: Big;
+  over_limit_fen: Big;
+  pre_self_pay_fen: Big;
+  in_scope_fen: Big;
+  lines: JSONColumnType<object> | null;
+  external_id: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AccumulatorTable {
+  person_id: Big;
+  coverage_year: number;
+  data: JSONColumnType<Record<string, unknown>>;
+  version: Generated<number>;
+}
+
+export interface SettlementTable {
+  id: Generated<string>;
+  encounter_id: Big;
+  person_id: Big;
+  hospital_code: string;
+  coverage_year: number;
+  basic_fund_fen: Big;
+  critical_illness_fen: Big;
+  medical_assistance_fen: Big;
+  cash_fen: Big;
+  total_fen: Big;
+  cash_reason: string | null;
+  result: JSONColumnType<object>;
+  delta: JSONColumnType<Record<string, unknown>>;
+  settled_at: Generated<Timestamp>;
+  settled_by: string;
+  reversed_at: Timestamp | null;
+  reversed_by: string | null;
+}
+
+export interface AccountTable {
+  code: string;
+  name: string;
+  kind: 'asset' | 'liability' | 'income' | 'expense' | 'equity';
+}
+
+export interface JournalEntryTable {
+  id: Generated<string>;
+  at: Generated<Timestamp>;
+  memo: string;
+  source: string;
+  source_id: Big | null;
+}
+
+export interface PostingTable {
+  id: Generated<string>;
+  entry_id: Big;
+  account: string;
+  amount_fen: Big;
+}
+
+export interface AppUserTable {
+  id: Generated<string>;
+  username: string;
+  display_name: string;
+  password_hash: string | null;
+  role: 'admin' | 'policy_officer' | 'clerk' | 'hospital' | 'auditor';
+  villages: Generated<string[]>;
+  hospital_code: string | null;
+  active: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ApiTokenTable {
+  id: Generated<string>;
+  user_id: Big;
+  token_sha256: string;
+  label: string;
+  kind: 'session' | 'api';
+  expires_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Generated<Timestamp>;
+  actor: string;
+  role: string;
+  action: string;
+  entity: string;
+  entity_id: string | null;
+  detail: JSONColumnType<object> | null;
+}
+
+export interface SchemaMetaTable {
+  key: string;
+  value: string;
+}
+
+export interface DB {
+  admin_area: AdminAreaTable;
+  household: HouseholdTable;
+  person: PersonTable;
+  register_history: RegisterHistoryTable;
+  needy_status: NeedyStatusTable;
+  import_batch: ImportBatchTable;
+  enrollment: EnrollmentTable;
+  payment: PaymentTable;
+  employee_insurance: EmployeeInsuranceTable;
+  duplicate_flag: DuplicateFlagTable;
+  hospital: HospitalTable;
+  encounter: EncounterTable;
+  accumulator: AccumulatorTable;
+  settlement: SettlementTable;
+  account: AccountTable;
+  journal_entry: JournalEntryTable;
+  posting: PostingTable;
+  app_user: AppUserTable;
+  api_token: ApiTokenTable;
+  audit_log: AuditLogTable;
+  schema_meta: SchemaMetaTable;
+}
+
+/** Unused marker so the id type alias stays documented. */
+export type { BigId };
