@@ -154,6 +154,9 @@ program
     await import('../main.js');
   });
 
+(await import('./registers.js')).registersCli(program);
+(await import('./campaign.js')).campaignCommands(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

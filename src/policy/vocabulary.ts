@@ -136,5 +136,6 @@ export const SETTLEMENT_CODES = {
   ENCOUNTER_TYPE_NOT_COVERED: '政策包未规定该类就诊的待遇，费用由个人负担',
   DISEASE_NOT_LISTED: '病种不在门诊慢特病病种范围内，按普通门诊以外费用由个人负担',
   OUTSIDE_COVERAGE_YEAR: '就诊日期不在该待遇年度内',
+  NOT_ENROLLED: '就诊人该年度未参保或未缴费，费用由个人负担',
 } as const;
 export type SettlementCode = keyof typeof SETTLEMENT_CODES;

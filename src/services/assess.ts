@@ -3,18 +3,14 @@
  * Streams both ways (constant memory), reports bad rows by line without stopping the good
  * ones, and reports progress by bytes read.
  */
-import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
-import { once } from 'node:events';
-import { extname } from 'node:path';
-import { parse } from 'csv-parse';
-import { stringify } from 'csv-stringify';
-import ExcelJS from 'exceljs';
+import { rmSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import type { ContributionAnswer } from './contribution-request.js';
 import type { QuoteService } from './quote-service.js';
 import { OUTPUT_COLUMNS, columnOfField, isIdColumn, mapHeader, maskId, rowToRequest, type InputColumn } from './assess-columns.js';
+import { formatOf, openSheetWriter as openWriter, readSheetRows, type SheetFormat, type SheetWriter } from './sheets.js';
 
-export type SheetFormat = 'csv' | 'xlsx';
+export { formatOf, type SheetFormat };
 
 export interface AssessOptions {
   input: string;
@@ -38,87 +34,6 @@ export interface AssessSummary {
   problems: RowProblem[];
   output: string;
   errors: string | null;
-}
-
-export function formatOf(path: string, field: string): SheetFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.csv') return 'csv';
-  if (ext === '.xlsx') return 'xlsx';
-  throw new InputError(field, `${path}: use a .csv or .xlsx file`);
-}
-
-interface SheetRow {
-  line: number;
-  cells: string[];
-}
-
-/** Cell values of exceljs as the text a clerk sees (dates as YYYY-MM-DD). */
-function cellText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
-  if (typeof v === 'object') {
-    const o = v as { text?: unknown; richText?: { text: string }[]; result?: unknown; hyperlink?: string };
-    if (o.richText) return o.richText.map((r) => r.text).join('');
-    if (o.result !== undefined) return cellText(o.result);
-    if (o.text !== undefined) return cellText(o.text);
-    return '';
-  }
-  return String(v);
-}
-
-async function* readRows(path: string, counter: { bytes: number }): AsyncGenerator<SheetRow> {
-  const stream = createReadStream(path);
-  stream.on('data', (chunk) => (counter.bytes += chunk.length));
-  if (formatOf(path, 'input') === 'csv') {
-    const parser = stream.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: true }));
-    for await (const r of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) yield { line: r.info.lines, cells: r.record };
-    return;
-  }
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit' });
-  for await (const sheet of reader) {
-    for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
-      const values = row.values as unknown[];
-      const cells: string[] = [];
-      for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]).trim());
-      if (cells.every((c) => c === '')) continue;
-      yield { line: row.number, cells };
-    }
-    break; // the first sheet holds the persons
-  }
-}
-
-interface SheetWriter {
-  write(row: (string | number | boolean)[]): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function openWriter(target: string, sheetName: string): Promise<SheetWriter> {
-  const path = `${target}.part`;
-  if (formatOf(target, 'output') === 'csv') {
-    const out = createWriteStream(path);
-    const csv = stringify({ bom: true });
-    csv.pipe(out);
-    return {
-      async write(row) {
-        if (!csv.write(row)) await once(csv, 'drain');
-      },
-      async close() {
-        csv.end();
-        await once(out, 'finish');
-      },
-    };
-  }
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useStyles: false, useSharedStrings: false });
-  const ws = wb.addWorksheet(sheetName);
-  return {
-    async write(row) {
-      ws.addRow(row).commit();
-    },
-    async close() {
-      ws.commit();
-      await wb.commit();
-    },
-  };
 }
 
 function resultCells(a: ContributionAnswer): (string | number | boolean)[] {
@@ -172,7 +87,7 @@ export async function assess(service: QuoteService, opts: AssessOptions): Promis
     await errWriter.write([p.line, p.field, p.message]);
   };
   try {
-    for await (const row of readRows(opts.input, counter)) {
+    for await (const row of readSheetRows(opts.input, { counter })) {
       if (!header) {
         header = mapHeader(row.cells);
         masked = new Set(header.passthrough.filter((i) => isIdColumn(row.cells[i])));
@@ -203,13 +118,8 @@ export async function assess(service: QuoteService, opts: AssessOptions): Promis
   } finally {
     // Output is written beside the target and renamed only when complete: a failed run
     // leaves no half-written file in the clerk's way.
-    if (writer) await (writer as SheetWriter).close();
-    if (errWriter) await (errWriter as SheetWriter).close();
-    for (const [w, path] of [[writer, opts.output], [errWriter, errorsPath]] as const)
-      if (w) {
-        if (ok) renameSync(`${path}.part`, path);
-        else rmSync(`${path}.part`, { force: true });
-      }
+    if (writer) await (writer as SheetWriter).close(ok);
+    if (errWriter) await (errWriter as SheetWriter).close(ok);
   }
   if (!header) throw new InputError('input', `${opts.input} has no header row`);
   if (!errWriter) rmSync(errorsPath, { force: true }); // no stale list from an earlier run

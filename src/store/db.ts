@@ -38,6 +38,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   let pool: pg.Pool;
   let kind: Database['kind'];
   let where: string;
+  let lite: { close(): Promise<void> } | null = null;
   if (url) {
     // a URL without a user means the OS user, as psql does (pg would need $USER set)
     const u = new URL(url);
@@ -46,10 +47,14 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
     kind = 'server';
     where = url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
   } else {
+    const { PGlite } = await import('@electric-sql/pglite');
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
     const dir = opts.dataDir ?? process.env.YIBAO_DATA ?? resolvePath('data', 'pglite');
     if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
-    pool = new pg.Pool(createPgConfig(dir) as unknown as pg.PoolConfig);
+    const instance = new PGlite(dir);
+    lite = instance;
+    // PGlite is one session: every pg client shares it, so the pool must hold exactly one.
+    pool = new pg.Pool({ ...(createPgConfig(instance) as unknown as pg.PoolConfig), max: 1 });
     kind = 'pglite';
     where = dir;
   }
@@ -62,6 +67,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
     where,
     close: async () => {
       await db.destroy();
+      await lite?.close(); // the pool does not own the PGlite instance: close it, or the process never exits
     },
   };
   if (opts.migrate !== false) await migrate(database);

@@ -2,7 +2,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { sessionRoutes } from './session.js';
+import { campaignRoutes } from './campaign.js';
+import { settlementRoutes } from './settlement.js';
+import { ledgerRoutes } from './ledger.js';
+import { registersRoutes } from './registers.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes];

@@ -1,0 +1,118 @@
+/**
+ * `yibao import persons <file>` and `yibao import statuses <file>`: the register imports on
+ * the command line, against DATABASE_URL or the embedded database in ./data/pglite. Bad rows
+ * are listed in `<file>.errors.csv` (or --errors). Exit 0: all rows good; 1: some rows bad;
+ * 2: bad input (no such file, missing columns, unknown user).
+ */
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { InputError } from '../errors.js';
+import type { Actor } from '../services/auth.js';
+
+interface ImportCliOptions {
+  errors?: string;
+  as?: string;
+  progress: boolean;
+  json?: boolean;
+  batchSize?: string;
+}
+
+/**
+ * openDatabase, except that the embedded PGlite is created here and closed at the end: a
+ * PGlite made by createPgConfig(dir) is never closed by the pool, which leaves the data
+ * directory needing recovery and keeps the next process that opens it from exiting.
+ */
+async function openForCli(): Promise<import('../store/db.js').Database> {
+  const { openDatabase } = await import('../store/db.js');
+  if (process.env.DATABASE_URL) return openDatabase();
+  const { mkdirSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  const pg = (await import('pg')).default;
+  const { Kysely, PostgresDialect } = await import('kysely');
+  const { migrate } = await import('../store/migrate.js');
+  const dir = process.env.YIBAO_DATA ?? resolve('data', 'pglite');
+  mkdirSync(dir, { recursive: true });
+  const lite = new PGlite(dir);
+  const pool = new pg.Pool({ ...(createPgConfig(lite) as unknown as import('pg').PoolConfig), max: 1 });
+  pool.on('error', () => {});
+  const db = new Kysely<import('../store/schema.js').DB>({ dialect: new PostgresDialect({ pool }) });
+  const database = {
+    db,
+    pool,
+    kind: 'pglite' as const,
+    where: dir,
+    close: async () => {
+      await db.destroy();
+      await lite.close();
+    },
+  };
+  await migrate(database);
+  return database;
+}
+
+/** The person running the command: an administrator named after the OS user, or --as a registered user (their role and villages apply). */
+async function cliActor(db: import('kysely').Kysely<import('../store/schema.js').DB>, username: string | undefined): Promise<Actor> {
+  if (!username) return { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
+  const u = await db.selectFrom('app_user').select(['id', 'username', 'role', 'villages', 'hospital_code']).where('username', '=', username).where('active', '=', true).executeTakeFirst();
+  if (!u) throw new InputError('--as', `no active user ${username}`);
+  return { userId: u.id, username: u.username, role: u.role, villages: u.villages, hospitalCode: u.hospital_code };
+}
+
+export function registersCli(program: Command): void {
+  const imp = program.commands.find((c) => c.name() === 'import') ?? program.command('import').description('import registers and lists from CSV or XLSX');
+  for (const kind of ['persons', 'statuses'] as const)
+    imp
+      .command(kind)
+      .description(
+        kind === 'persons'
+          ? 'import persons (身份证号, 姓名, 性别, 出生日期, 村(居)代码 or 村名, 户号, 人员类别, 毕业年份) into the registers'
+          : 'import needy statuses (身份证号, 身份类别, 认定部门, 起始日期, 终止日期, 文号) into the registers',
+      )
+      .argument('<file>', '.csv or .xlsx')
+      .option('--errors <path>', 'where to list bad rows, .csv or .xlsx (default: <file>.errors.csv)')
+      .option('--as <username>', 'act as this registered user (their role and villages apply); default: an administrator named cli:<os user>')
+      .option('--batch-size <n>', 'rows per transaction', '1000')
+      .option('--json', 'print the summary as JSON on standard output')
+      .option('--no-progress', 'no progress bar')
+      .action(async (file: string, o: ImportCliOptions) => {
+        const batchSize = Number(o.batchSize ?? 1000);
+        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10000) throw new InputError('--batch-size', 'is 1–10000');
+        if (!existsSync(file)) throw new InputError('file', `${file}: no such file`);
+        const { importPersons, importStatuses } = await import('../services/register-import.js');
+        const database = await openForCli();
+        const bar = o.progress
+          ? new cliProgress.SingleBar({ format: `importing ${kind} |{bar}| {percentage}% · {rows} rows · {eta_formatted} left`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+          : null;
+        try {
+          const actor = await cliActor(database.db, o.as);
+          bar?.start(1, 0, { rows: 0 });
+          const run = kind === 'persons' ? importPersons : importStatuses;
+          const s = await run(database.db, actor, {
+            path: file,
+            report: o.errors ?? `${file}.errors.csv`,
+            batchSize,
+            onProgress: (bytes, total, rows) => {
+              bar?.setTotal(Math.max(total, 1));
+              bar?.update(bytes, { rows });
+            },
+          }).finally(() => bar?.stop());
+          if (o.json) process.stdout.write(`${JSON.stringify({ ...s, problems: s.problems.slice(0, 100) }, null, 2)}\n`);
+          console.error(
+            `${s.rows} rows: ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.bad} bad (import ${s.batchId} into ${database.kind === 'server' ? database.where : `PGlite ${database.where}`}).`,
+          );
+          if (s.previousImports.length) console.error(`The same file was imported before: import ${s.previousImports.map((p) => `${p.batchId} (${p.at.slice(0, 10)}, ${p.by})`).join(', ')}.`);
+          if (s.bad) {
+            for (const p of s.problems.slice(0, 20)) console.error(`  line ${p.line}: ${p.field}: ${p.reason}`);
+            if (s.bad > 20) console.error(`  … ${s.bad - 20} more`);
+            console.error(`Bad rows are listed in ${s.report}`);
+            process.exitCode = 1;
+          }
+        } finally {
+          await database.close();
+        }
+      });
+}

@@ -1,0 +1,759 @@
+/**
+ * Settlement for hospitals: encounters, one-stop settlement through the three tiers with each
+ * person's year-to-date accumulators kept in the database, reversal, and the ledger entry of
+ * every settlement.
+ *
+ * Concurrency: a settlement locks the person's accumulator row for the coverage year
+ * (`SELECT … FOR UPDATE`), so settlements of one person run one after the other and an
+ * annual limit can never be crossed by two at once; different persons do not wait for each
+ * other. The order of a person's live settlements by id is the order their deltas were
+ * applied (ids are drawn while the lock is held), which is what reversal replays.
+ *
+ * The settlement transaction is kept to four round trips: BEGIN; lock-and-read (one SELECT
+ * joining the encounter, hospital, person's area, enrollment, needy statuses and the locked
+ * accumulator); one statement of data-modifying CTEs (settlement row, accumulator update,
+ * journal entry, postings, audit row); COMMIT. Both statements are named prepared statements
+ * on the connection (parsed and planned once per connection, not per settlement). The first
+ * settlement of a person in a year adds one INSERT … ON CONFLICT DO NOTHING to create the
+ * accumulator row.
+ *
+ * Ledger sign convention (as src/services/ledger.ts: debit +, credit −). The three funds are
+ * equity accounts whose natural balance is a credit (money held for benefits); a settlement
+ * debits each fund with what it paid (hifp_pay, hifmi_pay, maf_pay) and credits
+ * payable_hospitals (a liability) with the fund total owed to the hospital. A reversal posts
+ * the mirror: every line of the original with its sign flipped.
+ */
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import type pg from 'pg';
+import { z } from 'zod';
+import { parseDay } from '../dates.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, fromZodIssues } from '../errors.js';
+import { fenToYuan, type Fen } from '../money.js';
+import { NEEDY_STATUSES, SETTLEMENT_CODES, type EncounterType, type HospitalLevel, type CareLocation, type Tier } from '../policy/vocabulary.js';
+import { addAccumulators, emptyAccumulators, type Accumulators, type Encounter, type LineSplit, type SettlementPerson } from '../rules/settlement/input.js';
+import type { SettlementResult } from '../rules/settlement/result.js';
+import { reverse as reverseDelta, settle as settleEncounter } from '../rules/settlement/settle.js';
+import { personMask } from '../rules/status-mask.js';
+import type { Database } from '../store/db.js';
+import type { DB } from '../store/schema.js';
+import { audit } from './audit.js';
+import { requireHospital, type Actor } from './auth.js';
+import { ACCOUNTS, post, type PostingLine } from './ledger.js';
+import { maskIdNumber, maskName } from './privacy.js';
+import type { QuoteService, SettlementQuoteAnswer } from './quote-service.js';
+import { accumulatorsJson, encounterSchema, settlementJson } from './settlement-request.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+const ID_NUMBER = /^\d{17}[\dX]$/;
+const idString = z.string().regex(/^[1-9]\d{0,17}$/, 'must be a record id (a positive integer)');
+
+/** POST /api/v1/encounters: the encounter of the settlement quote without the hospital level (the hospital's own), plus who and where. */
+export const encounterRequestSchema = encounterSchema
+  .omit({ hospitalLevel: true })
+  .extend({
+    hospitalCode: z.string().min(1).max(30).optional().describe('the hospital (fixmedins_code); a hospital account may leave it out'),
+    idNumber: z
+      .string()
+      .transform((s) => s.trim().toUpperCase())
+      .refine((s) => ID_NUMBER.test(s), { message: 'must be an 18-character resident ID number' })
+      .optional()
+      .describe('the patient’s resident ID number (give this or personId)'),
+    personId: z.union([idString, z.number().int().positive()]).optional().describe('the patient’s person id in the register'),
+    coverageYear: z.number().int().min(2000).max(2100),
+    externalId: z.string().min(1).max(64).optional().describe('the hospital’s own id of the encounter (mdtrt_id); unique per hospital'),
+  })
+  .strict();
+export type EncounterRequest = z.input<typeof encounterRequestSchema>;
+
+export const settleRequestSchema = z
+  .object({ trace: z.boolean().optional().describe('keep the explanation of every amount with the settlement (default true)') })
+  .strict();
+
+export const settlementQuerySchema = z
+  .object({
+    hospital: z.string().min(1).max(30).optional(),
+    person: idString.optional(),
+    year: z.coerce.number().int().min(2000).max(2100).optional(),
+    live: z.enum(['true', 'false']).optional().describe('true: only settlements not reversed'),
+    after: idString.optional().describe('paging: the last id of the previous page'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+function parseWith<T extends z.ZodType>(schema: T, data: unknown): z.infer<T> {
+  const r = schema.safeParse(data ?? {});
+  if (!r.success) throw fromZodIssues(r.error.issues);
+  return r.data;
+}
+
+function checkId(field: string, id: string): string {
+  if (!/^[1-9]\d{0,17}$/.test(id)) throw new InputError(field, 'must be a record id (a positive integer)');
+  return id;
+}
+
+const isUniqueViolation = (e: unknown, constraint: string): boolean =>
+  (e as { code?: string }).code === '23505' && ((e as { constraint?: string }).constraint === constraint || String((e as Error).message).includes(constraint));
+
+/** The ledger lines of a settlement (zero lines left out); a reversal posts them negated. */
+export function settlementLines(basicFund: Fen, criticalIllness: Fen, medicalAssistance: Fen): PostingLine[] {
+  return [
+    { account: ACCOUNTS.basicFund, fen: basicFund },
+    { account: ACCOUNTS.criticalIllnessFund, fen: criticalIllness },
+    { account: ACCOUNTS.medicalAssistanceFund, fen: medicalAssistance },
+    { account: ACCOUNTS.payableHospitals, fen: -(basicFund + criticalIllness + medicalAssistance) },
+  ].filter((l) => l.fen !== 0);
+}
+
+/** A stored accumulator document (fen) as the engine's Accumulators; absent fields are zero. */
+function accumulatorsOf(data: unknown): Accumulators {
+  const d = (data ?? {}) as Partial<Accumulators>;
+  return { ...emptyAccumulators(), ...d, chronicPaid: { ...(d.chronicPaid ?? {}) } };
+}
+
+// ---- what a settlement needs to know, read in one statement ----
+
+interface ContextRow {
+  id: string;
+  hospital_code: string;
+  person_id: string;
+  coverage_year: number;
+  type: string;
+  setting: string | null;
+  date: string;
+  location: string;
+  referred: boolean;
+  disease: string | null;
+  total_fen: string;
+  full_own_pay_fen: string;
+  over_limit_fen: string;
+  pre_self_pay_fen: string;
+  in_scope_fen: string;
+  lines: LineSplit[] | null;
+  hospital_level: HospitalLevel;
+  region: string;
+  enrollment_state: string | null;
+  tier: string | null;
+  benefit_start: string | null;
+  benefit_end: string | null;
+  statuses: string[] | null;
+  settled: boolean;
+  acc?: unknown;
+}
+
+interface Context {
+  encounterId: string;
+  hospitalCode: string;
+  personId: string;
+  year: number;
+  region: string;
+  encounter: Encounter;
+  enrollmentState: string | null;
+  tier: Tier | null;
+  benefitStart: string | null;
+  benefitEnd: string | null;
+  statuses: string[];
+  settled: boolean;
+  acc: Accumulators | null;
+}
+
+const KNOWN_STATUS = new Set<string>(NEEDY_STATUSES);
+
+function contextOf(r: ContextRow): Context {
+  return {
+    encounterId: String(r.id),
+    hospitalCode: r.hospital_code,
+    personId: String(r.person_id),
+    year: r.coverage_year,
+    region: r.region,
+    encounter: {
+      type: r.type as EncounterType,
+      setting: r.setting as Encounter['setting'],
+      date: parseDay(r.date),
+      level: r.hospital_level,
+      location: r.location as CareLocation,
+      referred: r.referred,
+      disease: r.disease,
+      costs: { total: Number(r.total_fen), fullOwnPay: Number(r.full_own_pay_fen), overLimitSelfPay: Number(r.over_limit_fen), preSelfPay: Number(r.pre_self_pay_fen), inScope: Number(r.in_scope_fen) },
+      lines: r.lines,
+    },
+    enrollmentState: r.enrollment_state,
+    tier: r.tier as Tier | null,
+    benefitStart: r.benefit_start,
+    benefitEnd: r.benefit_end,
+    statuses: [...new Set(r.statuses ?? [])].filter((s) => KNOWN_STATUS.has(s)).sort(),
+    settled: r.settled,
+    acc: r.acc === undefined ? null : accumulatorsOf(r.acc),
+  };
+}
+
+/**
+ * The encounters with everything their settlement reads: hospital level, the person's
+ * region, the enrollment of the coverage year, the needy statuses valid on the encounter
+ * date, whether a live settlement exists. CONTEXT_LOCKED reads one encounter and also the
+ * person's accumulator row for the year, locked (`FOR UPDATE OF a`: only that row) — no row
+ * when the accumulator row does not exist yet.
+ */
+const CONTEXT_COLUMNS = `
+  e.id, e.hospital_code, e.person_id, e.coverage_year, e.type, e.setting, e.date, e.location, e.referred, e.disease,
+  e.total_fen, e.full_own_pay_fen, e.over_limit_fen, e.pre_self_pay_fen, e.in_scope_fen, e.lines,
+  h.level AS hospital_level, ar.region,
+  en.state AS enrollment_state, en.tier, en.benefit_start, en.benefit_end,
+  ARRAY(SELECT ns.status FROM needy_status ns
+        WHERE ns.person_id = e.person_id AND ns.valid_from <= e.date AND (ns.valid_to IS NULL OR ns.valid_to >= e.date)) AS statuses,
+  EXISTS (SELECT 1 FROM settlement s WHERE s.encounter_id = e.id AND s.reversed_at IS NULL) AS settled`;
+const CONTEXT_JOINS = `
+  FROM encounter e
+  JOIN hospital h ON h.code = e.hospital_code
+  JOIN person p ON p.id = e.person_id
+  JOIN admin_area ar ON ar.code = p.village_code
+  LEFT JOIN enrollment en ON en.person_id = e.person_id AND en.coverage_year = e.coverage_year`;
+const CONTEXTS = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS} WHERE e.id = ANY($1::bigint[])`;
+const CONTEXT_LOCKED = `SELECT ${CONTEXT_COLUMNS}, a.data AS acc ${CONTEXT_JOINS}
+  JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
+  WHERE e.id = $1 FOR UPDATE OF a`;
+const ENSURE_ACCUMULATOR = `INSERT INTO accumulator (person_id, coverage_year, data)
+  SELECT person_id, coverage_year, '{}'::jsonb FROM encounter WHERE id = $1 ON CONFLICT DO NOTHING`;
+
+/**
+ * One settlement written in one statement: the settlement row; the person's accumulators
+ * when $14 is not null; the journal entry when the funds paid anything, with the lines of
+ * settlementLines() — Dr each fund what it paid ($5, $6, $7), Cr payable_hospitals their
+ * sum, so the entry balances by construction; and the audit row.
+ */
+const WRITE_SETTLEMENT = `
+WITH s AS (
+  INSERT INTO settlement (encounter_id, person_id, hospital_code, coverage_year, basic_fund_fen, critical_illness_fen, medical_assistance_fen,
+                          cash_fen, total_fen, cash_reason, result, delta, settled_by)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13)
+  RETURNING id
+), u AS (
+  UPDATE accumulator SET data = $14::jsonb, version = version + 1
+   WHERE $14::jsonb IS NOT NULL AND person_id = $2 AND coverage_year = $4
+), j AS (
+  INSERT INTO journal_entry (memo, source, source_id) SELECT $15, 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
+), p AS (
+  INSERT INTO posting (entry_id, account, amount_fen)
+  SELECT j.id, v.account, v.amount
+    FROM j, (VALUES ('${ACCOUNTS.basicFund}', $5::bigint), ('${ACCOUNTS.criticalIllnessFund}', $6::bigint),
+                    ('${ACCOUNTS.medicalAssistanceFund}', $7::bigint), ('${ACCOUNTS.payableHospitals}', -($5::bigint + $6::bigint + $7::bigint))) AS v(account, amount)
+   WHERE v.amount <> 0
+), l AS (
+  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT $13, $16, $17, 'settlement', id::text, $18::jsonb FROM s
+)
+SELECT id FROM s`;
+
+/** Runs a statement on a Kysely connection or, named (prepared once per connection), on a pg client. */
+type Runner = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
+const onKysely =
+  (db: Db): Runner =>
+  async <R>(_name: string, text: string, values: unknown[]) =>
+    (await db.executeQuery<R>(CompiledQuery.raw(text, values))).rows;
+const onClient =
+  (client: pg.PoolClient): Runner =>
+  async <R>(name: string, text: string, values: unknown[]) =>
+    (await client.query({ name, text, values })).rows as R[];
+
+// ---- answers ----
+
+export type SettlementAnswerBody = SettlementQuoteAnswer;
+
+export interface SettlementView extends SettlementAnswerBody {
+  settlementId: string;
+  encounterId: string;
+  personId: string;
+  hospitalCode: string;
+}
+
+export interface SettlementSummary {
+  id: string;
+  encounterId: string;
+  personId: string;
+  person: { name: string; idNumber: string };
+  hospitalCode: string;
+  coverageYear: number;
+  encounterDate: string;
+  encounterType: string;
+  total: number;
+  basicFund: number;
+  criticalIllness: number;
+  medicalAssistance: number;
+  fundTotal: number;
+  personalCash: number;
+  cashReason: string | null;
+  settledAt: string;
+  settledBy: string;
+  reversedAt: string | null;
+  reversedBy: string | null;
+}
+
+export interface ReversalAnswer {
+  reversed: { settlementId: string; encounterId: string };
+  /** later live settlements of the same person and year, reversed newest first */
+  alsoReversed: string[];
+  /** those later encounters settled again, in their original order */
+  resettled: { encounterId: string; from: string; to: string }[];
+  accumulators: Record<string, unknown>;
+  version: number;
+}
+
+/** timestamptz columns arrive as Date (typed loosely by schema.ts's Generated<Timestamp>) */
+const iso = (t: unknown): string | null => (t === null || t === undefined ? null : new Date(t as Date | string).toISOString());
+
+export class SettlementService {
+  private readonly db: Kysely<DB>;
+
+  constructor(
+    private readonly database: Database,
+    private readonly quotes: QuoteService,
+  ) {
+    this.db = database.db;
+  }
+
+  // ---- encounters ----
+
+  /** Record an encounter (fees or pre-classified costs) for a hospital; a hospital account only for itself. */
+  async createEncounter(actor: Actor, body: unknown): Promise<Record<string, unknown>> {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InputError('(request)', 'must be a JSON object');
+    const r = parseWith(encounterRequestSchema, body);
+    const hospitalCode = r.hospitalCode ?? actor.hospitalCode;
+    if (!hospitalCode) throw new InputError('hospitalCode', 'say which hospital the encounter is at');
+    requireHospital(actor, hospitalCode);
+    if (r.idNumber === undefined && r.personId === undefined) throw new InputError('idNumber', 'give the patient’s idNumber or personId');
+    if (r.idNumber !== undefined && r.personId !== undefined) throw new InputError('personId', 'give idNumber or personId, not both');
+
+    const hospital = await this.db.selectFrom('hospital').select(['code', 'level']).where('code', '=', hospitalCode).executeTakeFirst();
+    if (!hospital) throw new InputError('hospitalCode', `no hospital ${hospitalCode}`);
+    let personQ = this.db.selectFrom('person as p').innerJoin('admin_area as a', 'a.code', 'p.village_code').select(['p.id', 'a.region']);
+    personQ = r.idNumber !== undefined ? personQ.where('p.id_number', '=', r.idNumber) : personQ.where('p.id', '=', String(r.personId));
+    const person = await personQ.executeTakeFirst();
+    if (!person) throw r.idNumber !== undefined ? new InputError('idNumber', `no person ${maskIdNumber(r.idNumber)} in the register`) : new InputError('personId', `no person ${r.personId} in the register`);
+
+    const packId = this.quotes.lib.packIdFor(person.region, r.coverageYear);
+    if (!packId) throw new InputError('coverageYear', `no policy pack covers region ${person.region} in ${r.coverageYear} (years with packs: ${this.quotes.lib.years().join(', ')})`);
+    // the quote's own parsing (fees into the national split, the checks between fields), field names without its "encounter." prefix
+    const { hospitalCode: _h, idNumber: _i, personId: _p, coverageYear: _y, externalId, ...raw } = r;
+    const tiers = this.quotes.compiled(packId).tiers;
+    let enc: Encounter;
+    try {
+      enc = this.quotes.parseSettlement({ region: person.region, coverageYear: r.coverageYear, ...(tiers.length ? { tier: tiers[0] } : {}), encounter: { ...raw, hospitalLevel: hospital.level }, trace: false }, false).encounters[0];
+    } catch (e) {
+      if (e instanceof InputError && e.field.startsWith('encounter.')) {
+        const field = e.field.slice('encounter.'.length);
+        throw new InputError(field, e.message.slice(e.field.length + 2));
+      }
+      throw e;
+    }
+
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('encounter')
+        .values({
+          hospital_code: hospitalCode,
+          person_id: person.id,
+          coverage_year: r.coverageYear,
+          type: enc.type,
+          setting: enc.setting,
+          date: r.date,
+          location: enc.location,
+          referred: enc.referred,
+          disease: enc.disease,
+          total_fen: enc.costs.total,
+          full_own_pay_fen: enc.costs.fullOwnPay,
+          over_limit_fen: enc.costs.overLimitSelfPay,
+          pre_self_pay_fen: enc.costs.preSelfPay,
+          in_scope_fen: enc.costs.inScope,
+          lines: enc.lines ? JSON.stringify(enc.lines) : null,
+          external_id: externalId ?? null,
+        })
+        .onConflict((oc) => oc.columns(['hospital_code', 'external_id']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!row) throw new ConflictError('DUPLICATE_ENCOUNTER', `hospital ${hospitalCode} already has an encounter with externalId ${externalId}`);
+      await audit(tx, actor, 'create', 'encounter', row.id, { hospitalCode, personId: person.id, coverageYear: r.coverageYear, type: enc.type, date: r.date, totalFen: enc.costs.total, externalId: externalId ?? null });
+      return this.encounterView(tx, actor, row.id);
+    });
+  }
+
+  async getEncounter(actor: Actor, id: string): Promise<Record<string, unknown>> {
+    return this.encounterView(this.db, actor, checkId('id', id));
+  }
+
+  private async encounterView(db: Db, actor: Actor, id: string): Promise<Record<string, unknown>> {
+    const e = await db
+      .selectFrom('encounter as e')
+      .innerJoin('person as p', 'p.id', 'e.person_id')
+      .selectAll('e')
+      .select(['p.name', 'p.id_number'])
+      .where('e.id', '=', id)
+      .executeTakeFirst();
+    if (!e) throw new NotFoundError('encounter', id);
+    requireHospital(actor, e.hospital_code);
+    const settlements = await this.summaries(db, (q) => q.where('s.encounter_id', '=', id), null, 1000);
+    return {
+      id: String(e.id),
+      hospitalCode: e.hospital_code,
+      personId: String(e.person_id),
+      person: { name: maskName(e.name), idNumber: maskIdNumber(e.id_number) },
+      coverageYear: e.coverage_year,
+      type: e.type,
+      setting: e.setting,
+      date: e.date,
+      location: e.location,
+      referred: e.referred,
+      disease: e.disease,
+      costs: { total: fenToYuan(Number(e.total_fen)), fullOwnPay: fenToYuan(Number(e.full_own_pay_fen)), overLimitSelfPay: fenToYuan(Number(e.over_limit_fen)), preSelfPay: fenToYuan(Number(e.pre_self_pay_fen)), inScope: fenToYuan(Number(e.in_scope_fen)) },
+      lines: (e.lines as LineSplit[] | null)?.map((l) => ({ sn: l.sn, total: fenToYuan(l.total), fullOwnPay: fenToYuan(l.fullOwnPay), overLimitSelfPay: fenToYuan(l.overLimitSelfPay), preSelfPay: fenToYuan(l.preSelfPay), inScope: fenToYuan(l.inScope) })) ?? null,
+      externalId: e.external_id,
+      createdAt: iso(e.created_at),
+      settlement: settlements.find((s) => s.reversedAt === null) ?? null,
+      settlements,
+    };
+  }
+
+  // ---- settlement ----
+
+  private head(packId: string, region: string): Pick<SettlementAnswerBody, 'region' | 'regionName' | 'coverageYear' | 'pack' | 'packChain'> {
+    const pack = this.quotes.lib.resolve(packId);
+    return { region, regionName: this.quotes.lib.regions.get(region)?.name ?? region, coverageYear: pack.year, pack: pack.id, packChain: pack.chain };
+  }
+
+  private packOf(c: Context): string {
+    const packId = this.quotes.lib.packIdFor(c.region, c.year);
+    if (!packId) throw new ConflictError('NO_POLICY_PACK', `no policy pack covers region ${c.region} in ${c.year}`);
+    return packId;
+  }
+
+  /** The pure engine on one encounter: the person as enrolled (paid) for the year, or all cash when not. */
+  private run(c: Context, packId: string, before: Accumulators, trace: boolean): SettlementResult {
+    const cb = this.quotes.benefits(packId);
+    if (c.enrollmentState !== 'paid') {
+      const message = c.enrollmentState
+        ? `${c.year} 年度参保登记状态为 ${c.enrollmentState}（未缴费），费用由个人负担`
+        : `${c.year} 年度未参保，费用由个人负担`;
+      return notEnrolled(c.encounter, before, message, trace);
+    }
+    const assumed = c.benefitStart === null || c.benefitEnd === null;
+    const person: SettlementPerson = {
+      tier: c.tier,
+      statusMask: personMask(c.statuses),
+      statuses: c.statuses,
+      benefitStart: assumed ? cb.coverageStart : parseDay(c.benefitStart!),
+      benefitEnd: assumed ? cb.coverageEnd : parseDay(c.benefitEnd!),
+      periodAssumed: assumed,
+    };
+    return settleEncounter(cb, person, c.encounter, before, trace);
+  }
+
+  /** Write one settlement with WRITE_SETTLEMENT; `accAfter` null leaves the accumulator row alone. */
+  private async write(run: Runner, actor: Actor, c: Context, r: SettlementResult, answer: SettlementAnswerBody, action: string, accAfter: Accumulators | null, note?: Record<string, unknown>): Promise<string> {
+    const detail = {
+      encounterId: c.encounterId,
+      personId: c.personId,
+      hospitalCode: c.hospitalCode,
+      coverageYear: c.year,
+      basicFundFen: r.basicFund,
+      criticalIllnessFen: r.criticalIllness,
+      medicalAssistanceFen: r.medicalAssistance,
+      cashFen: r.personalBurden,
+      cashReason: r.cashReason?.code ?? null,
+      ...note,
+    };
+    const rows = await run<{ id: string }>('yibao_settlement_write', WRITE_SETTLEMENT, [
+      c.encounterId,
+      c.personId,
+      c.hospitalCode,
+      c.year,
+      r.basicFund,
+      r.criticalIllness,
+      r.medicalAssistance,
+      r.personalBurden,
+      r.costs.total,
+      r.cashReason?.code ?? null,
+      JSON.stringify(answer),
+      JSON.stringify(r.delta),
+      actor.username,
+      accAfter ? JSON.stringify(accAfter) : null,
+      `就诊 ${c.encounterId} 结算（${c.hospitalCode}）`,
+      actor.role,
+      action,
+      JSON.stringify(detail),
+    ]);
+    return String(rows[0].id);
+  }
+
+  /**
+   * One transaction on a connection of its own, with BEGIN and COMMIT sent by hand so that the
+   * statements inside run as named prepared statements (pg keeps them per connection).
+   */
+  private async transaction<T>(fn: (run: Runner) => Promise<T>): Promise<T> {
+    const client = await this.database.pool.connect();
+    let done = false;
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(onClient(client));
+      await client.query('COMMIT');
+      done = true;
+      return out;
+    } finally {
+      if (!done) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Settle an encounter: one transaction that locks the person's accumulators for the year,
+   * runs the engine, and writes the settlement, the new accumulators, the ledger entry and the
+   * audit row. A second settlement of the same encounter is refused (409 ALREADY_SETTLED).
+   */
+  async settle(actor: Actor, encounterId: string, opts: { trace?: boolean } = {}): Promise<SettlementView> {
+    checkId('id', encounterId);
+    const trace = opts.trace ?? true;
+    try {
+      return await this.transaction(async (run) => {
+        const locked = () => run<ContextRow>('yibao_settlement_context', CONTEXT_LOCKED, [encounterId]);
+        let [row] = await locked();
+        if (!row) {
+          await run('yibao_settlement_accumulator', ENSURE_ACCUMULATOR, [encounterId]);
+          [row] = await locked();
+          if (!row) throw new NotFoundError('encounter', encounterId);
+        }
+        const c = contextOf(row);
+        requireHospital(actor, c.hospitalCode);
+        if (c.settled) throw alreadySettled(encounterId);
+        const packId = this.packOf(c);
+        const before = c.acc!;
+        const r = this.run(c, packId, before, trace);
+        const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
+        const id = await this.write(run, actor, c, r, answer, 'settle', r.after);
+        return { settlementId: id, encounterId: c.encounterId, personId: c.personId, hospitalCode: c.hospitalCode, ...answer };
+      });
+    } catch (e) {
+      // two settlements of one encounter at once: the second finds the first by the unique index
+      if (isUniqueViolation(e, 'settlement_live')) throw alreadySettled(encounterId);
+      throw e;
+    }
+  }
+
+  /**
+   * Reverse a live settlement. The person's later live settlements of the same year are
+   * reversed too (newest first) and settled again in their order, so the accumulators end
+   * exactly as if the reversed one had never been settled. Each reversal posts the mirror of
+   * the original entry; each re-settlement is a new settlement with its own entry.
+   */
+  async reverse(actor: Actor, settlementId: string, opts: { trace?: boolean } = {}): Promise<ReversalAnswer> {
+    checkId('id', settlementId);
+    const trace = opts.trace ?? true;
+    return this.db.transaction().execute(async (tx) => {
+      const target = await tx.selectFrom('settlement').select(['person_id', 'coverage_year', 'hospital_code']).where('id', '=', settlementId).executeTakeFirst();
+      if (!target) throw new NotFoundError('settlement', settlementId);
+      requireHospital(actor, target.hospital_code);
+      const lock = await tx
+        .selectFrom('accumulator')
+        .select(['data', 'version'])
+        .where('person_id', '=', target.person_id)
+        .where('coverage_year', '=', target.coverage_year)
+        .forUpdate()
+        .executeTakeFirst();
+      // read after the lock: what committed before it is seen
+      const live = await tx
+        .selectFrom('settlement')
+        .select(['id', 'encounter_id', 'hospital_code', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen', 'delta'])
+        .where('person_id', '=', target.person_id)
+        .where('coverage_year', '=', target.coverage_year)
+        .where('reversed_at', 'is', null)
+        .where('id', '>=', settlementId)
+        .orderBy('id')
+        .execute();
+      if (!lock || live.length === 0 || String(live[0].id) !== settlementId) throw new ConflictError('ALREADY_REVERSED', `settlement ${settlementId} has already been reversed`);
+
+      let acc = accumulatorsOf(lock.data);
+      const now = new Date();
+      const ids = live.map((s) => String(s.id));
+      await tx.updateTable('settlement').set({ reversed_at: now, reversed_by: actor.username }).where('id', 'in', ids).execute();
+      for (let i = live.length - 1; i >= 0; i--) {
+        const s = live[i];
+        acc = reverseDelta(acc, { delta: accumulatorsOf(s.delta) });
+        const mirror = settlementLines(Number(s.basic_fund_fen), Number(s.critical_illness_fen), Number(s.medical_assistance_fen)).map((l) => ({ account: l.account, fen: -l.fen }));
+        await post(tx, `冲正结算 ${s.id}（就诊 ${s.encounter_id}，${s.hospital_code}）`, 'reversal', String(s.id), mirror);
+        await audit(tx, actor, 'reverse', 'settlement', String(s.id), i === 0 ? { encounterId: String(s.encounter_id) } : { encounterId: String(s.encounter_id), becauseOf: settlementId });
+      }
+
+      const later = live.slice(1);
+      const laterIds = later.map((s) => String(s.encounter_id));
+      const byId = new Map((await onKysely(tx)<ContextRow>('', CONTEXTS, [laterIds])).map((r) => [String(r.id), contextOf(r)]));
+      const contexts = laterIds.map((id) => byId.get(id)!);
+      const resettled: ReversalAnswer['resettled'] = [];
+      for (let i = 0; i < later.length; i++) {
+        const c = contexts[i];
+        const packId = this.packOf(c);
+        const before = acc;
+        const r = this.run(c, packId, before, trace);
+        const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
+        const id = await this.write(onKysely(tx), actor, c, r, answer, 'resettle', null, { replaces: String(later[i].id), becauseOf: settlementId });
+        resettled.push({ encounterId: c.encounterId, from: String(later[i].id), to: id });
+        acc = r.after;
+      }
+      const v = await tx
+        .updateTable('accumulator')
+        .set({ data: JSON.stringify(acc), version: sql`version + 1` })
+        .where('person_id', '=', target.person_id)
+        .where('coverage_year', '=', target.coverage_year)
+        .returning('version')
+        .executeTakeFirstOrThrow();
+      return {
+        reversed: { settlementId, encounterId: String(live[0].encounter_id) },
+        alsoReversed: ids.slice(1).reverse(),
+        resettled,
+        accumulators: accumulatorsJson(acc),
+        version: v.version,
+      };
+    });
+  }
+
+  // ---- queries ----
+
+  private async summaries(db: Db, filter: (q: SummaryQuery) => SummaryQuery, after: string | null, limit: number): Promise<SettlementSummary[]> {
+    let q = summaryQuery(db);
+    q = filter(q);
+    if (after) q = q.where('s.id', '>', after);
+    const rows = await q.orderBy('s.id').limit(limit).execute();
+    return rows.map((s) => {
+      const funds = Number(s.basic_fund_fen) + Number(s.critical_illness_fen) + Number(s.medical_assistance_fen);
+      return {
+        id: String(s.id),
+        encounterId: String(s.encounter_id),
+        personId: String(s.person_id),
+        person: { name: maskName(s.name), idNumber: maskIdNumber(s.id_number) },
+        hospitalCode: s.hospital_code,
+        coverageYear: s.coverage_year,
+        encounterDate: s.date,
+        encounterType: s.type,
+        total: fenToYuan(Number(s.total_fen)),
+        basicFund: fenToYuan(Number(s.basic_fund_fen)),
+        criticalIllness: fenToYuan(Number(s.critical_illness_fen)),
+        medicalAssistance: fenToYuan(Number(s.medical_assistance_fen)),
+        fundTotal: fenToYuan(funds),
+        personalCash: fenToYuan(Number(s.cash_fen)),
+        cashReason: s.cash_reason,
+        settledAt: iso(s.settled_at)!,
+        settledBy: s.settled_by,
+        reversedAt: iso(s.reversed_at),
+        reversedBy: s.reversed_by,
+      };
+    });
+  }
+
+  /** Settlements by hospital, person, year; a hospital account sees only its own. Paged by id. */
+  async listSettlements(actor: Actor, query: unknown): Promise<{ settlements: SettlementSummary[]; next: string | null }> {
+    const q = parseWith(settlementQuerySchema, query);
+    let hospital = q.hospital;
+    if (actor.role === 'hospital') {
+      if (hospital !== undefined) requireHospital(actor, hospital);
+      hospital = actor.hospitalCode!;
+    }
+    const settlements = await this.summaries(
+      this.db,
+      (s) => {
+        let x = s;
+        if (hospital !== undefined) x = x.where('s.hospital_code', '=', hospital);
+        if (q.person !== undefined) x = x.where('s.person_id', '=', q.person);
+        if (q.year !== undefined) x = x.where('s.coverage_year', '=', q.year);
+        if (q.live === 'true') x = x.where('s.reversed_at', 'is', null);
+        if (q.live === 'false') x = x.where('s.reversed_at', 'is not', null);
+        return x;
+      },
+      q.after ?? null,
+      q.limit,
+    );
+    return { settlements, next: settlements.length === q.limit ? settlements[settlements.length - 1].id : null };
+  }
+
+  /** One settlement with the engine's whole answer as stored. */
+  async getSettlement(actor: Actor, id: string): Promise<SettlementSummary & { result: unknown }> {
+    checkId('id', id);
+    const [s] = await this.summaries(this.db, (q) => q.where('s.id', '=', id), null, 1);
+    if (!s) throw new NotFoundError('settlement', id);
+    requireHospital(actor, s.hospitalCode);
+    const row = await this.db.selectFrom('settlement').select('result').where('id', '=', id).executeTakeFirstOrThrow();
+    return { ...s, result: row.result };
+  }
+
+  /** A person's year-to-date accumulators (yuan). A hospital account: only for a person it has an encounter with that year. */
+  async accumulators(actor: Actor, personId: string, year: unknown): Promise<{ personId: string; coverageYear: number; version: number; accumulators: Record<string, unknown> }> {
+    checkId('id', personId);
+    const y = parseWith(z.object({ year: z.coerce.number().int().min(2000).max(2100) }), { year }).year;
+    const person = await this.db.selectFrom('person').select('id').where('id', '=', personId).executeTakeFirst();
+    if (!person) throw new NotFoundError('person', personId);
+    if (actor.role === 'hospital') {
+      const seen = await this.db
+        .selectFrom('encounter')
+        .select('id')
+        .where('person_id', '=', personId)
+        .where('coverage_year', '=', y)
+        .where('hospital_code', '=', actor.hospitalCode!)
+        .limit(1)
+        .executeTakeFirst();
+      if (!seen) throw new ForbiddenError(`hospital ${actor.hospitalCode} has no encounter with person ${personId} in ${y}`);
+    }
+    const row = await this.db.selectFrom('accumulator').select(['data', 'version']).where('person_id', '=', personId).where('coverage_year', '=', y).executeTakeFirst();
+    return { personId, coverageYear: y, version: row?.version ?? 0, accumulators: accumulatorsJson(accumulatorsOf(row?.data)) };
+  }
+}
+
+function summaryQuery(db: Db) {
+  return db
+    .selectFrom('settlement as s')
+    .innerJoin('encounter as e', 'e.id', 's.encounter_id')
+    .innerJoin('person as p', 'p.id', 's.person_id')
+    .select([
+      's.id',
+      's.encounter_id',
+      's.person_id',
+      'p.name',
+      'p.id_number',
+      's.hospital_code',
+      's.coverage_year',
+      'e.date',
+      'e.type',
+      's.total_fen',
+      's.basic_fund_fen',
+      's.critical_illness_fen',
+      's.medical_assistance_fen',
+      's.cash_fen',
+      's.cash_reason',
+      's.settled_at',
+      's.settled_by',
+      's.reversed_at',
+      's.reversed_by',
+    ]);
+}
+type SummaryQuery = ReturnType<typeof summaryQuery>;
+
+function alreadySettled(encounterId: string): ConflictError {
+  return new ConflictError('ALREADY_SETTLED', `encounter ${encounterId} already has a live settlement; reverse it first to settle again`);
+}
+
+/** A person not enrolled (or not paid) for the year: the whole encounter is cash, nothing counts towards the accumulators. */
+function notEnrolled(e: Encounter, before: Accumulators, message: string, trace: boolean): SettlementResult {
+  const code = 'NOT_ENROLLED' satisfies keyof typeof SETTLEMENT_CODES;
+  return {
+    cashReason: { code, message },
+    settledAs: null,
+    costs: e.costs,
+    lines: e.lines,
+    deductiblePaid: 0,
+    basicRatio: null,
+    basicFund: 0,
+    criticalIllness: 0,
+    medicalAssistance: 0,
+    fundTotal: 0,
+    personalBurden: e.costs.total,
+    detail: [],
+    delta: emptyAccumulators(),
+    after: addAccumulators(before, emptyAccumulators()),
+    examples: [],
+    trace: trace ? [{ step: 'cashReason', value: code, explain: message }] : [],
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * Spreadsheets in and out, streamed: CSV (UTF-8, or GBK/GB18030 as Excel on a Chinese
+ * Windows saves it) and XLSX (the first worksheet). Rows come out as the text a clerk sees,
+ * with the line number the clerk sees; writers go to `<target>.part` and are renamed only
+ * when complete, so a failed run leaves no half-written file in the clerk's way.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { extname } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { parse } from 'csv-parse';
+import { stringify } from 'csv-stringify';
+import { stringify as stringifySync } from 'csv-stringify/sync';
+import ExcelJS from 'exceljs';
+import { InputError } from '../errors.js';
+
+export type SheetFormat = 'csv' | 'xlsx';
+export type Cell = string | number | boolean | null;
+
+export const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** The format by the file's extension; an InputError naming `field` otherwise. */
+export function formatOf(path: string, field: string): SheetFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.xlsx') return 'xlsx';
+  throw new InputError(field, `${path}: use a .csv or .xlsx file`);
+}
+
+export interface SheetRow {
+  /** the line (CSV) or row number (XLSX) as the clerk sees it */
+  line: number;
+  cells: string[];
+}
+
+/** Cell values of exceljs as the text a clerk sees (dates as YYYY-MM-DD). */
+export function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  if (typeof v === 'number') {
+    // an 18-digit ID number typed into a number cell has lost its last digits: keep that visible
+    if (Number.isInteger(v) && !Number.isSafeInteger(v)) return v.toExponential().toUpperCase();
+    return String(v);
+  }
+  if (typeof v === 'object') {
+    const o = v as { text?: unknown; richText?: { text: string }[]; result?: unknown; hyperlink?: string };
+    if (o.richText) return o.richText.map((r) => r.text).join('');
+    if (o.result !== undefined) return cellText(o.result);
+    if (o.text !== undefined) return cellText(o.text);
+    return '';
+  }
+  return String(v);
+}
+
+/**
+ * Bytes → text: UTF-8 (with or without BOM) unless the start of the file is not valid UTF-8,
+ * then GB18030 (a superset of GBK, what Excel's “CSV” writes on a Chinese Windows).
+ */
+class DecodeText extends Transform {
+  private decoder: TextDecoder | null = null;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+
+  constructor() {
+    super({ readableObjectMode: false, decodeStrings: true, encoding: 'utf8' });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (!this.decoder) {
+      this.head.push(chunk);
+      this.headBytes += chunk.length;
+      if (this.headBytes < 65536) return done();
+      this.decide();
+      return done();
+    }
+    this.push(this.decoder.decode(chunk, { stream: true }));
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (!this.decoder) this.decide();
+    const rest = this.decoder!.decode();
+    if (rest) this.push(rest);
+    done();
+  }
+
+  private decide(): void {
+    const head = Buffer.concat(this.head);
+    this.head = [];
+    let enc = 'utf-8';
+    if (!(head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf)) {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+      } catch {
+        enc = 'gb18030';
+      }
+    }
+    this.decoder = new TextDecoder(enc, { ignoreBOM: false });
+    this.push(this.decoder.decode(head, { stream: true }));
+  }
+}
+
+export interface ReadOptions {
+  /** default: by the path's extension */
+  format?: SheetFormat;
+  /** counts the bytes read, for progress */
+  counter?: { bytes: number };
+}
+
+/** The rows of the file's first sheet, blank rows skipped, cells trimmed. */
+export async function* readSheetRows(path: string, opts: ReadOptions = {}): AsyncGenerator<SheetRow> {
+  const format = opts.format ?? formatOf(path, 'input');
+  const stream = createReadStream(path);
+  const counter = opts.counter;
+  if (counter) stream.on('data', (chunk) => (counter.bytes += chunk.length));
+  if (format === 'csv') {
+    try {
+      const parser = stream.pipe(new DecodeText()).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: true }));
+      for await (const r of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        if (r.record.every((c) => c === '')) continue;
+        yield { line: r.info.lines, cells: r.record };
+      }
+    } finally {
+      stream.destroy();
+    }
+    return;
+  }
+  {
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream as Readable, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit' });
+    for await (const sheet of reader) {
+      for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
+        const values = row.values as unknown[];
+        const cells: string[] = [];
+        for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]).trim());
+        if (cells.every((c) => c === '')) continue;
+        yield { line: row.number, cells };
+      }
+      break; // the first sheet holds the data
+    }
+  }
+}
+
+export interface SheetWriter {
+  readonly path: string;
+  write(row: Cell[]): Promise<void>;
+  /** Finish the file: renamed into place when `keep`, removed otherwise. */
+  close(keep?: boolean): Promise<void>;
+}
+
+/** A streaming writer for `target` (.csv with a BOM so Excel reads UTF-8, or .xlsx). */
+export async function openSheetWriter(target: string, sheetName: string, format: SheetFormat = formatOf(target, 'output')): Promise<SheetWriter> {
+  const part = `${target}.part`;
+  let closed = false;
+  const finish = (keep: boolean): void => {
+    if (keep) renameSync(part, target);
+    else rmSync(part, { force: true });
+  };
+  if (format === 'csv') {
+    const out = createWriteStream(part);
+    const csv = stringify({ bom: true });
+    csv.pipe(out);
+    return {
+      path: target,
+      async write(row) {
+        if (!csv.write(row)) await once(csv, 'drain');
+      },
+      async close(keep = true) {
+        if (closed) return;
+        closed = true;
+        csv.end();
+        await once(out, 'finish');
+        finish(keep);
+      },
+    };
+  }
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: part, useStyles: false, useSharedStrings: false });
+  const ws = wb.addWorksheet(sheetName);
+  return {
+    path: target,
+    async write(row) {
+      ws.addRow(row).commit();
+    },
+    async close(keep = true) {
+      if (closed) return;
+      closed = true;
+      ws.commit();
+      await wb.commit();
+      finish(keep);
+    },
+  };
+}
+
+/** Rows as CSV text (no BOM), for answers that carry a small sheet inline. */
+export function csvText(rows: Cell[][]): string {
+  return stringifySync(rows);
+}
+
+/** SHA-256 of a file, hex. */
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
