@@ -25,6 +25,8 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
   /** the system of record; without it only the quote and pack routes are served */
   database?: Database;
+  /** extra facts for /health (database kind, demo progress) */
+  status?: () => Record<string, unknown>;
 }
 
 const errorSchema = z.object({ error: z.string(), field: z.string().optional(), message: z.string() });
@@ -100,7 +102,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   const lib = service.lib;
 
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
-  app.get('/health', { schema: { hide: true } }, () => ({ status: 'ok', packs: lib.packIds().length }));
+  app.get('/health', { schema: { hide: true } }, () => ({ status: 'ok', packs: lib.packIds().length, ...(opts.status?.() ?? {}) }));
 
   app.post(
     '/api/v1/quotes/contribution',

@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../store/db.js';
 import { AuthService, SYSTEM, type Role } from '../services/auth.js';
-import { assessYear } from '../services/campaign.js';
+import { assessYear, setTier } from '../services/campaign.js';
 import { recordPayment } from '../services/payments.js';
 import type { QuoteService } from '../services/quote-service.js';
 import { SettlementService } from '../services/settlement-service.js';
@@ -70,33 +70,47 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
 
   const assessed = await assessYear(db, quotes, { coverageYear: year, actor: SYSTEM, onProgress: (d, t) => progress('assessment', d, t) });
 
-  // payments on their dates, through the payment service (idempotent by reference)
-  const due = await db
+  // the tier each person chose, then payments on their dates, through the payment service
+  const rows = await db
     .selectFrom('enrollment as e')
     .innerJoin('person as p', 'p.id', 'e.person_id')
-    .select(['e.id', 'e.due_fen', 'e.state', 'p.id_number'])
+    .select(['e.id', 'p.id_number'])
     .where('e.coverage_year', '=', year)
     .execute();
-  const byId = new Map(due.map((r) => [r.id_number, r]));
+  const enrollmentOf = new Map(rows.map((r) => [r.id_number, r.id]));
+  const tier2 = town.persons.filter((p) => p.tier === 'tier2');
+  for (let i = 0; i < tier2.length; i++) {
+    const id = enrollmentOf.get(tier2[i].idNumber);
+    if (id) await setTier(db, quotes, SYSTEM, id, 'tier2').catch(() => undefined); // regions without tiers refuse: fine
+    if (i % 500 === 0) progress('tiers', i, tier2.length);
+  }
   const payers = town.persons.filter((p) => p.payment);
   let payments = 0;
   let paymentProblems = 0;
   for (let i = 0; i < payers.length; i++) {
     const p = payers[i];
-    const e = byId.get(p.idNumber);
-    if (e && e.state === 'assessed' && e.due_fen !== null) {
-      try {
-        await recordPayment(db, quotes, SYSTEM, {
-          reference: `DEMO${year}${String(i).padStart(7, '0')}`,
-          channel: p.payment!.channel,
-          enrollmentId: e.id,
-          amountYuan: Number(e.due_fen) / 100,
-          paidOn: p.payment!.paidOn,
-        });
-        payments++;
-      } catch (err) {
-        paymentProblems++; // e.g. a date after the final deadline: refused by the rules, as it would be
-        if (process.env.YIBAO_DEMO_DEBUG) console.error('payment', p.payment, (err as Error).message);
+    const id = enrollmentOf.get(p.idNumber);
+    const e = id ? await db.selectFrom('enrollment').select(['id', 'state', 'quote']).where('id', '=', id).executeTakeFirst() : undefined;
+    // already paid (a newborn following its guardian) or blocked: nothing to pay
+    if (e && e.state === 'assessed') {
+      const stored = e.quote as { request: Record<string, unknown> };
+      const q = quotes.contribution({ ...stored.request, paidOn: p.payment!.paidOn, trace: false });
+      if (!q.accepted || q.individualDue === null) paymentProblems++; // refused by the rules for that date
+      else {
+        const ownDue = q.individualDue;
+        try {
+          await recordPayment(db, quotes, SYSTEM, {
+            reference: `DEMO${year}${String(i).padStart(7, '0')}`,
+            channel: ownDue === 0 ? 'medical_assistance' : p.payment!.channel,
+            enrollmentId: e.id,
+            amountYuan: ownDue === 0 ? (q.contributionAssistance ?? 0) : ownDue,
+            paidOn: p.payment!.paidOn,
+          });
+          payments++;
+        } catch (err) {
+          paymentProblems++;
+          if (process.env.YIBAO_DEMO_DEBUG) console.error('payment', p.payment, (err as Error).message);
+        }
       }
     }
     if (i % 500 === 0) progress('payments', i, payers.length);
