@@ -156,6 +156,7 @@ program
 
 (await import('./registers.js')).registersCli(program);
 (await import('./campaign.js')).campaignCommands(program);
+(await import('./sim.js')).simCommands(program);
 
 try {
   await program.parseAsync(process.argv);

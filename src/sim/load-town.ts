@@ -12,7 +12,8 @@ export interface LoadProgress {
 
 const BATCH = 1000;
 
-export async function loadTown(db: Kysely<DB>, town: Town, onProgress?: LoadProgress): Promise<{ personIds: string[] }> {
+/** The town's county, townships, villages and hospitals (idempotent). */
+export async function loadAreas(db: Kysely<DB>, town: Town): Promise<void> {
   const region = town.county;
   await db.transaction().execute(async (tx) => {
     for (const a of town.areas)
@@ -20,6 +21,10 @@ export async function loadTown(db: Kysely<DB>, town: Town, onProgress?: LoadProg
     for (const h of town.hospitals)
       await tx.insertInto('hospital').values({ code: h.code, name: h.name, level: h.level, region }).onConflict((oc) => oc.column('code').doNothing()).execute();
   });
+}
+
+export async function loadTown(db: Kysely<DB>, town: Town, onProgress?: LoadProgress): Promise<{ personIds: string[] }> {
+  await loadAreas(db, town);
   const householdId = new Map<string, string>();
   for (let i = 0; i < town.households.length; i += BATCH) {
     const rows = await db
