@@ -241,6 +241,66 @@ export interface SchemaMetaTable {
   value: string;
 }
 
+export interface FsiHospitalTable {
+  hospital_code: string;
+  sign_required: Generated<boolean>;
+  sign_key: string | null;
+}
+export interface FsiSignInTable {
+  sign_no: string;
+  hospital_code: string;
+  opter_no: string;
+  mac: string;
+  ip: string;
+  sign_time: Generated<Timestamp>;
+  sign_out_time: Timestamp | null;
+}
+export interface FsiMessageTable {
+  hospital_code: string;
+  msgid: string;
+  infno: string;
+  input: JSONColumnType<object> | null;
+  reply: JSONColumnType<object> | null;
+  effect: JSONColumnType<object> | null;
+  received_at: Generated<Timestamp>;
+}
+export interface FsiMdtrtTable {
+  mdtrt_id: string;
+  hospital_code: string;
+  person_id: Big;
+  kind: 'outpatient' | 'inpatient';
+  ipt_otp_no: string;
+  insutype: string;
+  med_type: string | null;
+  begntime: string;
+  endtime: string | null;
+  dise_codg: string | null;
+  dise_name: string | null;
+  info: JSONColumnType<object> | null;
+  state: Generated<'open' | 'discharged' | 'cancelled'>;
+  msgid: string;
+  created_at: Generated<Timestamp>;
+}
+export interface FsiSetlTable {
+  setl_id: string;
+  mdtrt_id: string;
+  hospital_code: string;
+  settlement_id: Big;
+  encounter_id: Big;
+  msgid: string;
+  setl_time: Generated<Timestamp>;
+  reversed_at: Timestamp | null;
+}
+export interface FsiFeeTable {
+  mdtrt_id: string;
+  feedetl_sn: string;
+  chrg_bchno: string | null;
+  amount_fen: Big;
+  line: JSONColumnType<object>;
+  setl_id: string | null;
+  cancelled_at: Timestamp | null;
+}
+
 export interface DB {
   admin_area: AdminAreaTable;
   household: HouseholdTable;
@@ -263,6 +323,12 @@ export interface DB {
   api_token: ApiTokenTable;
   audit_log: AuditLogTable;
   schema_meta: SchemaMetaTable;
+  fsi_hospital: FsiHospitalTable;
+  fsi_sign_in: FsiSignInTable;
+  fsi_message: FsiMessageTable;
+  fsi_mdtrt: FsiMdtrtTable;
+  fsi_setl: FsiSetlTable;
+  fsi_fee: FsiFeeTable;
 }
 
 /** Unused marker so the id type alias stays documented. */

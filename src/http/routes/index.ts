@@ -6,7 +6,8 @@ import { campaignRoutes } from './campaign.js';
 import { settlementRoutes } from './settlement.js';
 import { ledgerRoutes } from './ledger.js';
 import { registersRoutes } from './registers.js';
+import { fsiRoutes } from '../fsi/routes.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes];
