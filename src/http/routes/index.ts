@@ -7,7 +7,8 @@ import { settlementRoutes } from './settlement.js';
 import { ledgerRoutes } from './ledger.js';
 import { registersRoutes } from './registers.js';
 import { fsiRoutes } from '../fsi/routes.js';
+import { fhirRoutes } from '../fhir/routes.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes];
