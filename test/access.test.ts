@@ -103,3 +103,46 @@ for (const backend of BACKENDS)
       await assert.rejects(d.db.deleteFrom('audit_log').execute(), /append-only/);
     });
   });
+
+for (const backend of BACKENDS)
+  describe(`hospital signing settings on ${backend}`, () => {
+    let d: TestDatabase;
+    let app: FastifyInstance;
+    let base: string;
+    before(async () => {
+      d = await freshDatabase(backend);
+      const auth = new AuthService(d.db);
+      await d.db.insertInto('hospital').values({ code: 'H001', name: '丰都县人民医院', level: 'secondary', region: '500230' }).execute();
+      await auth.createUser(SYSTEM, { username: 'admin', displayName: '管理员', password: 'admin-password-1', role: 'admin' });
+      await auth.createUser(SYSTEM, { username: 'auditor', displayName: '审计', password: 'auditor-password-1', role: 'auditor' });
+      app = await buildServer(quotes, { database: d });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    });
+    after(async () => {
+      await app?.close();
+      await d?.drop();
+    });
+    const call = async (method: string, path: string, token?: string, body?: unknown) => {
+      const res = await fetch(`${base}${path}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    test('only an admin switches SM3 signing on; the key is shown once and audited', async () => {
+      const admin = (await call('POST', '/api/v1/session', undefined, { username: 'admin', password: 'admin-password-1' })).json.token;
+      const auditor = (await call('POST', '/api/v1/session', undefined, { username: 'auditor', password: 'auditor-password-1' })).json.token;
+      assert.equal((await call('PUT', '/api/v1/hospitals/H001/fsi-signing', auditor, { signRequired: true, rotateKey: true })).status, 403);
+      assert.equal((await call('PUT', '/api/v1/hospitals/NOPE/fsi-signing', admin, { signRequired: true })).status, 404);
+      const r = await call('PUT', '/api/v1/hospitals/H001/fsi-signing', admin, { signRequired: true, rotateKey: true });
+      assert.equal(r.status, 200);
+      assert.equal(r.json.signRequired, true);
+      assert.ok(r.json.key.length >= 30);
+      const again = await call('PUT', '/api/v1/hospitals/H001/fsi-signing', admin, { signRequired: false });
+      assert.equal(again.json.hasKey, true);
+      assert.equal(again.json.key, undefined, 'the key is not shown again');
+      const row = await d.db.selectFrom('fsi_hospital').selectAll().where('hospital_code', '=', 'H001').executeTakeFirstOrThrow();
+      assert.equal(row.sign_key, r.json.key);
+      const log = await d.db.selectFrom('audit_log').selectAll().where('action', '=', 'fsi_signing').execute();
+      assert.equal(log.length, 2);
+      assert.ok(!JSON.stringify(log).includes(r.json.key), 'the key is not in the audit log');
+    });
+  });

@@ -8,7 +8,8 @@ import { ledgerRoutes } from './ledger.js';
 import { registersRoutes } from './registers.js';
 import { fsiRoutes } from '../fsi/routes.js';
 import { fhirRoutes } from '../fhir/routes.js';
+import { hospitalRoutes } from './hospitals.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes];

@@ -1,0 +1,55 @@
+/** Hospitals (定点医疗机构) and their platform-interface settings: admin sets whether SM3 signatures are required. */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { NotFoundError } from '../../errors.js';
+import { audit } from '../../services/audit.js';
+import type { AppContext } from '../context.js';
+import { parse } from './session.js';
+
+const hospitalBody = z.object({ code: z.string().regex(/^[A-Za-z0-9]{1,30}$/), name: z.string().min(1), level: z.enum(['primary', 'secondary', 'tertiary']), region: z.string().regex(/^\d{6}$/) }).strict();
+const signingBody = z.object({ signRequired: z.boolean(), rotateKey: z.boolean().default(false) }).strict();
+
+export async function hospitalRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const db = ctx.database.db;
+  app.get('/api/v1/hospitals', { config: { permission: 'settlement.read' }, schema: { tags: ['settlement'], summary: 'Hospitals (a hospital account sees itself)' } }, async (req) => {
+    let q = db.selectFrom('hospital').selectAll().orderBy('code');
+    if (req.actor!.role === 'hospital') q = q.where('code', '=', req.actor!.hospitalCode!);
+    return q.execute();
+  });
+  app.post('/api/v1/hospitals', { config: { permission: 'users.admin' }, schema: { tags: ['settlement'], summary: 'Register a hospital (admin)', body: hospitalBody } }, async (req, reply) => {
+    const b = parse(hospitalBody, req.body);
+    await db.transaction().execute(async (tx) => {
+      await tx.insertInto('hospital').values(b).execute();
+      await audit(tx, req.actor!, 'create', 'hospital', b.code, b);
+    });
+    reply.code(201);
+    return b;
+  });
+  app.put(
+    '/api/v1/hospitals/:code/fsi-signing',
+    {
+      config: { permission: 'users.admin' },
+      schema: { tags: ['settlement'], summary: 'Require (or not) SM3 signatures on the hospital’s platform messages; rotateKey issues a new shared key, shown once', params: z.object({ code: z.string() }), body: signingBody },
+    },
+    async (req) => {
+      const { code } = parse(z.object({ code: z.string().min(1) }), req.params);
+      const b = parse(signingBody, req.body);
+      const h = await db.selectFrom('hospital').select('code').where('code', '=', code).executeTakeFirst();
+      if (!h) throw new NotFoundError('hospital', code);
+      const key = b.rotateKey ? randomBytes(24).toString('base64url') : undefined;
+      await db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('fsi_hospital')
+          .values({ hospital_code: code, sign_required: b.signRequired, sign_key: key ?? null })
+          .onConflict((oc) => oc.column('hospital_code').doUpdateSet({ sign_required: b.signRequired, ...(key ? { sign_key: key } : {}) }))
+          .execute();
+        await audit(tx, req.actor!, 'fsi_signing', 'hospital', code, { signRequired: b.signRequired, keyRotated: !!key });
+      });
+      const row = await db.selectFrom('fsi_hospital').selectAll().where('hospital_code', '=', code).executeTakeFirstOrThrow();
+      return { hospitalCode: code, signRequired: row.sign_required, hasKey: !!row.sign_key, ...(key ? { key } : {}) };
+    },
+  );
+}
