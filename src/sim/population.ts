@@ -233,9 +233,11 @@ export function generateTown(o: TownOptions): Town {
       if (rng.chance(0.03))
         for (let m = 0; m < 3; m++)
           encounters.push({ person: idx, hospital: hospitals[1].code, type: 'chronic_special_outpatient', setting: null, date: dateIn(from), location: 'in_area', referred: true, disease: rng.pick(CHRONIC), costs: costs(500, 6000) });
-      if (rng.chance(age >= 60 ? 0.22 : 0.08)) {
-        const h = rng.weighted([[hospitals[0], 30], [hospitals[1], 55], [hospitals[2], 15]] as const);
-        encounters.push({ person: idx, hospital: h.code, type: 'inpatient', setting: null, date: dateIn(from), location: 'in_area', referred: rng.chance(0.95), disease: null, costs: h.level === 'tertiary' ? costs(8000, 150000) : costs(1500, 30000) });
+      // about 15 % of rural residents are admitted in a year, the elderly more often; spending per head
+      // is then near the ~930 yuan a person brings (contribution + subsidy), as in a real fund
+      if (rng.chance(age >= 60 ? 0.16 : 0.06)) {
+        const h = rng.weighted([[hospitals[0], 40], [hospitals[1], 50], [hospitals[2], 10]] as const);
+        encounters.push({ person: idx, hospital: h.code, type: 'inpatient', setting: null, date: dateIn(from), location: 'in_area', referred: rng.chance(0.95), disease: null, costs: h.level === 'tertiary' ? costs(8000, 80000) : h.level === 'secondary' ? costs(2000, 15000) : costs(800, 5000) });
       }
     });
     encounters.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.person - b.person));
