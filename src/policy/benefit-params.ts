@@ -3,28 +3,14 @@
  * value, so each value carries its own citation or example mark.
  */
 import { z } from 'zod';
-import { parseRate, yuanToFen } from '../money.js';
-import { ENCOUNTER_TYPES, HOSPITAL_LEVELS, NEEDY_STATUSES, STATUS_GROUPS, TIERS } from './vocabulary.js';
+import { rate, statusOrGroup, yuan } from './pack-values.js';
+import { yuanToFen } from '../money.js';
+import { ENCOUNTER_TYPES, HOSPITAL_LEVELS, TIERS } from './vocabulary.js';
 
-const yuan = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
-  try {
-    if (yuanToFen(v) < 0) ctx.addIssue({ code: 'custom', message: 'amount must not be negative' });
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-  }
-});
-const rate = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
-  try {
-    parseRate(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-  }
-});
 const byLevel = <T extends z.ZodType>(t: T) =>
   z.union([t, z.object(Object.fromEntries(HOSPITAL_LEVELS.map((l) => [l, t])) as Record<(typeof HOSPITAL_LEVELS)[number], T>).strict()]);
 const byTier = <T extends z.ZodType>(t: T) =>
   z.union([t, z.object(Object.fromEntries(TIERS.map((l) => [l, t])) as Record<(typeof TIERS)[number], T>).strict()]);
-const statusOrGroup = z.enum([...NEEDY_STATUSES, ...(Object.keys(STATUS_GROUPS) as (keyof typeof STATUS_GROUPS)[])]);
 const encounterType = z.enum(ENCOUNTER_TYPES);
 
 /** Keys of the paid encounter types as they appear in parameter names. */

@@ -4,15 +4,13 @@
  * sentence it comes from) or an explicit `example` mark with a note.
  */
 import { z } from 'zod';
+import { rate, statusOrGroup, yuan } from './pack-values.js';
 import { isDateString } from '../dates.js';
 import { BENEFIT_FAMILIES } from './benefit-params.js';
-import { parseRate, yuanToFen } from '../money.js';
 import {
-  NEEDY_STATUSES,
   PERSON_KINDS,
   REFUSAL_CODES,
   REGION_CLASSES,
-  STATUS_GROUPS,
   SUBSIDY_LEVELS,
   TIERS,
 } from './vocabulary.js';
@@ -21,23 +19,8 @@ const date = z
   .string()
   .refine(isDateString, { message: 'not a real date in YYYY-MM-DD form' });
 const monthDay = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'expected MM-DD');
-const yuan = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
-  try {
-    if (yuanToFen(v) < 0) ctx.addIssue({ code: 'custom', message: 'amount must not be negative' });
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-  }
-});
-const rate = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
-  try {
-    parseRate(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-  }
-});
 const tier = z.enum(TIERS);
 const kind = z.enum(PERSON_KINDS);
-const statusOrGroup = z.enum([...NEEDY_STATUSES, ...(Object.keys(STATUS_GROUPS) as (keyof typeof STATUS_GROUPS)[])]);
 const window = z.object({ from: date, to: date }).strict();
 
 /** Amount by tier where the region has tiers, or one amount. */
