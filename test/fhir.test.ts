@@ -12,6 +12,7 @@ import { QuoteService } from '../src/services/quote-service.ts';
 import { SYSTEM, AuthService } from '../src/services/auth.ts';
 import { SettlementService } from '../src/services/settlement-service.ts';
 import { fhirJson, money } from '../src/services/fhir/fhir-service.ts';
+import { makeIdNumber } from '../src/services/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 
 const quotes = QuoteService.load();
@@ -21,16 +22,7 @@ const HB = 'H500230002';
 const ADJ = 'http://terminology.hl7.org/CodeSystem/adjudication';
 const FUND = 'https://yibao.example.org/fhir/CodeSystem/fund-pay-type';
 
-function checkChar(s17: string): string {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(s17[i]) * w[i];
-  return '10X98765432'[sum % 11];
-}
-const idNumberOf = (seq: number): string => {
-  const s17 = `50023019800501${String(seq).padStart(3, '0')}`;
-  return s17 + checkChar(s17);
-};
+const idNumberOf = (seq: number): string => makeIdNumber('500230', '1980-05-01', seq);
 const fen = (m: { value: number; currency: string }): number => {
   assert.equal(m.currency, 'CNY');
   return Math.round(m.value * 100);

@@ -13,21 +13,12 @@ import { QuoteService } from '../src/services/quote-service.ts';
 import { SYSTEM, AuthService } from '../src/services/auth.ts';
 import { post, UnbalancedEntryError } from '../src/services/ledger.ts';
 import { addAccumulators, emptyAccumulators, type Accumulators } from '../src/rules/settlement/input.ts';
+import { checkChar, makeIdNumber } from '../src/services/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 
 const quotes = QuoteService.load();
 
-/** GB 11643 check character of the first 17 digits. */
-function checkChar(s17: string): string {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(s17[i]) * w[i];
-  return '10X98765432'[sum % 11];
-}
-const idNumberOf = (birth: string, seq: number): string => {
-  const s17 = `500230${birth.replaceAll('-', '')}${String(seq).padStart(3, '0')}`;
-  return s17 + checkChar(s17);
-};
+const idNumberOf = (birth: string, seq: number): string => makeIdNumber('500230', birth, seq);
 
 test('the test helper computes GB 11643 check characters', () => {
   assert.equal(checkChar('11010519491231002'), 'X'); // the standard's own example
