@@ -19,41 +19,6 @@ interface ImportCliOptions {
   batchSize?: string;
 }
 
-/**
- * openDatabase, except that the embedded PGlite is created here and closed at the end: a
- * PGlite made by createPgConfig(dir) is never closed by the pool, which leaves the data
- * directory needing recovery and keeps the next process that opens it from exiting.
- */
-async function openForCli(): Promise<import('../store/db.js').Database> {
-  const { openDatabase } = await import('../store/db.js');
-  if (process.env.DATABASE_URL) return openDatabase();
-  const { mkdirSync } = await import('node:fs');
-  const { resolve } = await import('node:path');
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-  const pg = (await import('pg')).default;
-  const { Kysely, PostgresDialect } = await import('kysely');
-  const { migrate } = await import('../store/migrate.js');
-  const dir = process.env.YIBAO_DATA ?? resolve('data', 'pglite');
-  mkdirSync(dir, { recursive: true });
-  const lite = new PGlite(dir);
-  const pool = new pg.Pool({ ...(createPgConfig(lite) as unknown as import('pg').PoolConfig), max: 1 });
-  pool.on('error', () => {});
-  const db = new Kysely<import('../store/schema.js').DB>({ dialect: new PostgresDialect({ pool }) });
-  const database = {
-    db,
-    pool,
-    kind: 'pglite' as const,
-    where: dir,
-    close: async () => {
-      await db.destroy();
-      await lite.close();
-    },
-  };
-  await migrate(database);
-  return database;
-}
-
 /** The person running the command: an administrator named after the OS user, or --as a registered user (their role and villages apply). */
 async function cliActor(db: import('kysely').Kysely<import('../store/schema.js').DB>, username: string | undefined): Promise<Actor> {
   if (!username) return { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
@@ -83,7 +48,7 @@ export function registersCli(program: Command): void {
         if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10000) throw new InputError('--batch-size', 'is 1–10000');
         if (!existsSync(file)) throw new InputError('file', `${file}: no such file`);
         const { importPersons, importStatuses } = await import('../services/register-import.js');
-        const database = await openForCli();
+        const database = await (await import('../store/db.js')).openDatabase();
         const bar = o.progress
           ? new cliProgress.SingleBar({ format: `importing ${kind} |{bar}| {percentage}% · {rows} rows · {eta_formatted} left`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
           : null;
