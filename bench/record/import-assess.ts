@@ -18,49 +18,19 @@
  * A CHECKPOINT (untimed) comes before each timed step, so no step pays for the previous one's
  * dirty pages.
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { importPersons, type ImportSummary } from '../../src/services/register-import.js';
 import { assessYear, type AssessYearSummary } from '../../src/services/campaign.js';
 import { SYSTEM } from '../../src/services/auth.js';
 import { QuoteService } from '../../src/services/quote-service.js';
-import { generateTown, type Person, type Town } from '../../src/sim/population.js';
+import { generateTown, type Town } from '../../src/sim/population.js';
+import { loadAreas } from '../../src/sim/load-town.js';
+import { writePersonsFile } from '../../src/sim/town-files.js';
 import { fmt, fmtInt, freshServerDatabase, log, psql, table, timed, type BenchDatabase, type Timed } from './support.js';
 
 const YEAR = 2022;
-
-const KIND_TEXT: Record<string, string> = { adult: '成年居民', student_child: '学生儿童', college_student: '大学生', newborn: '新生儿' };
-
-/** The persons as a clerk's CSV: UTF-8 with BOM, Chinese headings. */
-async function writeClerksCsv(path: string, persons: Person[]): Promise<number> {
-  const out = createWriteStream(path);
-  let bytes = 0;
-  const put = async (s: string): Promise<void> => {
-    bytes += Buffer.byteLength(s);
-    if (!out.write(s)) await once(out, 'drain');
-  };
-  await put('\ufeff身份证号,姓名,性别,出生日期,村(居)代码,户号,人员类别,毕业年份\n');
-  let chunk = '';
-  for (let i = 0; i < persons.length; i++) {
-    const p = persons[i];
-    chunk += `${p.idNumber},${p.name},${p.gender === 'male' ? '男' : '女'},${p.birthDate},${p.villageCode},${p.houseNo},${KIND_TEXT[p.kind] ?? p.kind},${p.graduationYear ?? ''}\n`;
-    if (chunk.length > 1 << 16) {
-      await put(chunk);
-      chunk = '';
-    }
-  }
-  await put(chunk);
-  out.end();
-  await once(out, 'finish');
-  return bytes;
-}
-
-async function insertAreas(b: BenchDatabase, town: Town): Promise<void> {
-  const rows = town.areas.map((a) => ({ code: a.code, name: a.name, level: a.level, parent_code: a.parent, region: town.county }));
-  for (let i = 0; i < rows.length; i += 1000) await b.database.db.insertInto('admin_area').values(rows.slice(i, i + 1000)).execute();
-}
 
 /** The town's needy statuses, by ID number, in a few statements (setup for the assessment, untimed). */
 async function insertStatuses(b: BenchDatabase, town: Town): Promise<number> {
@@ -118,12 +88,13 @@ export async function importAssessBench(n: number, dir: string): Promise<ImportA
     const g0 = process.hrtime.bigint();
     const town = generateTown({ people: n, coverageYear: YEAR, encounters: false });
     const csv = join(dir, 'persons.csv');
-    await insertAreas(b, town);
-    const csvBytes = await writeClerksCsv(csv, town.persons);
+    await loadAreas(db, town);
+    await writePersonsFile(csv, town);
+    const csvBytes = statSync(csv).size;
     log(
       `setup (untimed): generated ${fmtInt(town.persons.length)} persons in ${fmtInt(town.households.length)} households, ${fmtInt(town.areas.length)} areas, and wrote ${csv} (${(csvBytes / 2 ** 20).toFixed(1)} MiB) in ${fmt(Number(process.hrtime.bigint() - g0) / 1e9, 1)} s`,
     );
-    log('  csv headings: 身份证号,姓名,性别,出生日期,村(居)代码,户号,人员类别,毕业年份');
+    log('  csv headings: 身份证号,姓名,性别,出生日期,村(居)代码,户号,人员类别,毕业年份 (src/sim/town-files.ts)');
 
     // 1. import
     await checkpoint(b);
