@@ -12,6 +12,7 @@ import { buildServer } from '../src/http/server.ts';
 import { QuoteService } from '../src/services/quote-service.ts';
 import { SYSTEM, AuthService } from '../src/services/auth.ts';
 import { post, UnbalancedEntryError } from '../src/services/ledger.ts';
+import { SettlementService } from '../src/services/settlement-service.ts';
 import { addAccumulators, emptyAccumulators, type Accumulators } from '../src/rules/settlement/input.ts';
 import { checkChar, makeIdNumber } from '../src/services/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
@@ -405,6 +406,51 @@ for (const backend of BACKENDS)
       const overlaps = results.filter((r) => r.json.accumulators.before.basicPaid === 0 && r.json.settledAs === 'inpatient').length;
       assert.equal(overlaps, 1, 'only the first inpatient settlement saw an empty basic accumulator');
       t.diagnostic(`${backend}: 50 concurrent settlements of one person in ${ms.toFixed(0)} ms`);
+    });
+
+    test('a settlement whose accumulators moved on after it read them is computed again, and under the lock after too many misses', async (t) => {
+      if (backend !== 'server') return t.skip('needs a second connection to hold the row (PGlite has one)');
+      const p = await person();
+      await d.db.insertInto('accumulator').values({ person_id: p.id, coverage_year: 2022, data: JSON.stringify({}) }).execute();
+      const encs: Enc[] = [];
+      for (let i = 0; i < 8; i++) encs.push({ type: 'inpatient', date: `2022-04-${String(1 + i).padStart(2, '0')}`, inScope: 30000 });
+      const ids = await Promise.all(encs.map((e) => encounter(p, e)));
+      const byEncounter = new Map(ids.map((id, i) => [id, encs[i]]));
+      // one optimistic try each: every settlement reads version 0, computes, and its write waits
+      // for the row the holder has locked; the holder then moves the version on, so every write
+      // matches nothing and each settlement is done again under the lock
+      const svc = new SettlementService(d, quotes, { optimisticTries: 1 });
+      const actor = { userId: '0', username: 'test_hospital_a', role: 'hospital' as const, villages: [], hospitalCode: HA };
+      const holder = await d.pool.connect();
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM accumulator WHERE person_id = $1 AND coverage_year = 2022 FOR UPDATE', [p.id]);
+      const pending = Promise.allSettled(ids.map((id) => svc.settle(actor, id)));
+      let waiting = 0;
+      for (let i = 0; i < 400 && waiting < ids.length; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        await holder.query('SELECT pg_stat_clear_snapshot()');
+        const w = await holder.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        waiting = w.rows[0].n;
+      }
+      await holder.query('UPDATE accumulator SET version = version + 1 WHERE person_id = $1 AND coverage_year = 2022', [p.id]);
+      await holder.query('COMMIT');
+      holder.release();
+      assert.equal(waiting, ids.length, 'every settlement’s write waited for the row');
+      const results = await pending;
+      for (const r of results) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
+      assert.deepEqual(svc.contention, { tries: 8, misses: 8, locked: 8 });
+      // what got written is what settling them one after the other in settlement order gives
+      const acc = await accumulatorsIn(p.id);
+      assert.equal(acc!.version, 1 + 8);
+      const rows = await d.db.selectFrom('settlement').select(['encounter_id', 'basic_fund_fen']).where('person_id', '=', p.id).orderBy('id').execute();
+      assert.equal(rows.length, 8);
+      let before: Record<string, unknown> | undefined;
+      for (const r of rows) {
+        const q = quote(p, byEncounter.get(String(r.encounter_id))!, before);
+        assert.equal(Math.round(q.basicFund * 100), Number(r.basic_fund_fen));
+        before = q.accumulators.after;
+      }
+      assert.deepEqual(fenOf(before!), acc!.data);
     });
 
     test('reversal restores the accumulators exactly and settles the later encounters again', async () => {

@@ -16,19 +16,22 @@
  * by then; the server runs with autovacuum off), then the measured runs. Every latency is
  * recorded (µs resolution) for p50 / p99; a 409 or any other non-2xx is counted and reported.
  * Floor: pgbench on the same database, same duration, 16 clients, -M prepared, with
- * bench/record/settle-service.sql (the service's own two statements); p50 / p99 from pgbench's
- * per-transaction log. HTTP and pgbench runs alternate (BENCH_SETTLE_ROUNDS rounds), so load
- * from elsewhere on the machine falls on both alike; the figures pool the rounds. For
- * information, once each: pgbench with 10 clients (the server's pool size) and with
- * bench/record/settle-steps.sql (the same work one statement per step).
+ * settle-service.sql (the service's own two statements, generated from its SQL by
+ * pgbench-scripts.ts); p50 / p99 from pgbench's per-transaction log. HTTP and pgbench runs
+ * alternate (BENCH_SETTLE_ROUNDS rounds), so load from elsewhere on the machine falls on both
+ * alike; the figures pool the rounds. For information, once each: pgbench with 10 clients (the
+ * server's pool size), settle-locked.sql (the service's locked fallback: BEGIN, read FOR UPDATE,
+ * write, COMMIT) and bench/record/settle-steps.sql (the same work the plain way, one statement
+ * per step).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { AuthService, SYSTEM } from '../../src/services/auth.js';
+import { GENERATED_SCRIPTS } from './pgbench-scripts.js';
 import { assessYear } from '../../src/services/campaign.js';
 import { QuoteService } from '../../src/services/quote-service.js';
 import { loadTown } from '../../src/sim/load-town.js';
@@ -239,6 +242,14 @@ function cannon(port: number, token: string, trace: boolean, connections: number
 
 let pgbenchRuns = 0;
 
+/** A pgbench script: generated from the service's statements into the run's folder, or one of bench/record's own. */
+function scriptPath(script: string, dir: string): string {
+  if (!(script in GENERATED_SCRIPTS)) return join(here, script);
+  const path = join(dir, script);
+  if (!existsSync(path)) writeFileSync(path, GENERATED_SCRIPTS[script as keyof typeof GENERATED_SCRIPTS]());
+  return path;
+}
+
 async function pgbench(
   b: BenchDatabase,
   script: string,
@@ -251,7 +262,7 @@ async function pgbench(
   const u = new URL(b.url);
   const prefix = join(dir, `pgbench-${++pgbenchRuns}-${tag.replace(/\W+/g, '-')}`);
   const args = [
-    '-n', '-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', join(here, script),
+    '-n', '-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', scriptPath(script, dir),
     '--log', `--log-prefix=${prefix}`,
     ...Object.entries(vars).flatMap(([k, v]) => ['-D', `${k}=${v}`]),
     '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username), b.name,
@@ -436,6 +447,7 @@ export async function settleBench(o: SettleOptions): Promise<SettleResult> {
     await stopServer();
     // for information: the server's pool size as the client count, and the step-by-step script
     for (const clients of o.pgbenchClients.slice(1)) floors.push(await pgbenchRun('settle-service.sql', clients, 'extra'));
+    floors.push(await pgbenchRun('settle-locked.sql', main, 'extra'));
     floors.push(await pgbenchRun('settle-steps.sql', main, 'extra'));
     return { http, floors, opts: o };
   } finally {

@@ -3,7 +3,7 @@
 -- read and lock the accumulators, insert the settlement (its JSON result), update the
 -- accumulators, insert the journal entry (its id by \gset), insert its postings, insert the
 -- audit row. A random person among the town's (-D pmin, pmax) and the next pre-created encounter
--- from bench_encounter_seq. -D result, delta, acc, detail: as settle-service.sql.
+-- from bench_encounter_seq. -D result, delta, acc, detail: as settle-service.sql (bench/record/pgbench-scripts.ts).
 \set pid random(:pmin, :pmax)
 \set total random(5000, 500000)
 \set basic :total * 55 / 100

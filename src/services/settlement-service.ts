@@ -3,19 +3,27 @@
  * person's year-to-date accumulators kept in the database, reversal, and the ledger entry of
  * every settlement.
  *
- * Concurrency: a settlement locks the person's accumulator row for the coverage year
- * (`SELECT … FOR UPDATE`), so settlements of one person run one after the other and an
- * annual limit can never be crossed by two at once; different persons do not wait for each
- * other. The order of a person's live settlements by id is the order their deltas were
- * applied (ids are drawn while the lock is held), which is what reversal replays.
+ * Concurrency: every settlement moves the person's accumulator row for the coverage year from
+ * the version it was computed on to the next, in the same statement that writes the
+ * settlement, so settlements of one person apply one after the other and an annual limit can
+ * never be crossed by two at once; different persons do not wait for each other. The order of
+ * a person's live settlements by id is the order their deltas were applied (the id is drawn
+ * after the accumulator row is updated, while its row lock is held), which is what reversal
+ * replays.
  *
- * The settlement transaction is kept to four round trips: BEGIN; lock-and-read (one SELECT
- * joining the encounter, hospital, person's area, enrollment, needy statuses and the locked
- * accumulator); one statement of data-modifying CTEs (settlement row, accumulator update,
- * journal entry, postings, audit row); COMMIT. Both statements are named prepared statements
- * on the connection (parsed and planned once per connection, not per settlement). The first
- * settlement of a person in a year adds one INSERT … ON CONFLICT DO NOTHING to create the
- * accumulator row.
+ * A settlement is two round trips, each a statement that commits by itself (optimistic
+ * concurrency): read (one SELECT joining the encounter, hospital, person's area, enrollment,
+ * needy statuses and the accumulator with its version, no lock); run the engine; write (one
+ * statement of data-modifying CTEs: the accumulator update `WHERE version = <read>`, and
+ * hanging on it the settlement row, journal entry, postings and audit row). When another
+ * settlement of the person committed in between, the update matches no row, nothing is
+ * written, and the settlement is read and computed again; after OPTIMISTIC_TRIES such misses
+ * it runs as a transaction that locks the accumulator row (`SELECT … FOR UPDATE`), which
+ * always gets through. Both statements are named prepared statements on the connection
+ * (parsed and planned once per connection). The first settlement of a person in a year adds
+ * one INSERT … ON CONFLICT DO NOTHING to create the accumulator row. A second live settlement
+ * of an encounter is refused by the unique index settlement_live (409 ALREADY_SETTLED), which
+ * also undoes the accumulator update of the same statement.
  *
  * Ledger sign convention (as src/services/ledger.ts: debit +, credit −). The three funds are
  * equity accounts whose natural balance is a credit (money held for benefits); a settlement
@@ -24,7 +32,7 @@
  * the mirror: every line of the original with its sign flipped.
  */
 import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import { z } from 'zod';
 import { parseDay } from '../dates.js';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, fromZodIssues } from '../errors.js';
@@ -137,8 +145,8 @@ interface ContextRow {
   benefit_start: string | null;
   benefit_end: string | null;
   statuses: string[] | null;
-  settled: boolean;
   acc?: unknown;
+  acc_version?: number | null;
 }
 
 interface Context {
@@ -153,8 +161,9 @@ interface Context {
   benefitStart: string | null;
   benefitEnd: string | null;
   statuses: string[];
-  settled: boolean;
+  /** the accumulator row and its version (null: no row yet; absent from CONTEXTS) */
   acc: Accumulators | null;
+  version: number | null;
 }
 
 const KNOWN_STATUS = new Set<string>(NEEDY_STATUSES);
@@ -182,8 +191,8 @@ function contextOf(r: ContextRow): Context {
     benefitStart: r.benefit_start,
     benefitEnd: r.benefit_end,
     statuses: [...new Set(r.statuses ?? [])].filter((s) => KNOWN_STATUS.has(s)).sort(),
-    settled: r.settled,
-    acc: r.acc === undefined ? null : accumulatorsOf(r.acc),
+    acc: r.acc === undefined || r.acc === null ? null : accumulatorsOf(r.acc),
+    version: r.acc_version ?? null,
   };
 }
 
@@ -200,8 +209,7 @@ const CONTEXT_COLUMNS = `
   h.level AS hospital_level, ar.region,
   en.state AS enrollment_state, en.tier, en.benefit_start, en.benefit_end,
   ARRAY(SELECT ns.status FROM needy_status ns
-        WHERE ns.person_id = e.person_id AND ns.valid_from <= e.date AND (ns.valid_to IS NULL OR ns.valid_to >= e.date)) AS statuses,
-  EXISTS (SELECT 1 FROM settlement s WHERE s.encounter_id = e.id AND s.reversed_at IS NULL) AS settled`;
+        WHERE ns.person_id = e.person_id AND ns.valid_from <= e.date AND (ns.valid_to IS NULL OR ns.valid_to >= e.date)) AS statuses`;
 const CONTEXT_JOINS = `
   FROM encounter e
   JOIN hospital h ON h.code = e.hospital_code
@@ -209,29 +217,33 @@ const CONTEXT_JOINS = `
   JOIN admin_area ar ON ar.code = p.village_code
   LEFT JOIN enrollment en ON en.person_id = e.person_id AND en.coverage_year = e.coverage_year`;
 const CONTEXTS = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS} WHERE e.id = ANY($1::bigint[])`;
-const CONTEXT_LOCKED = `SELECT ${CONTEXT_COLUMNS}, a.data AS acc ${CONTEXT_JOINS}
+/** One encounter with the person's accumulator row for the year and its version, not locked (null when the row does not exist yet). */
+const CONTEXT_READ = `SELECT ${CONTEXT_COLUMNS}, a.data AS acc, a.version AS acc_version ${CONTEXT_JOINS}
+  LEFT JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
+  WHERE e.id = $1`;
+/** The same, with the accumulator row locked (`FOR UPDATE OF a`: only that row); no row when the accumulator row does not exist yet. */
+const CONTEXT_LOCKED = `SELECT ${CONTEXT_COLUMNS}, a.data AS acc, a.version AS acc_version ${CONTEXT_JOINS}
   JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
   WHERE e.id = $1 FOR UPDATE OF a`;
 const ENSURE_ACCUMULATOR = `INSERT INTO accumulator (person_id, coverage_year, data)
   SELECT person_id, coverage_year, '{}'::jsonb FROM encounter WHERE id = $1 ON CONFLICT DO NOTHING`;
 
+/** Optimistic settlements tried before one that locks the accumulator row. */
+const OPTIMISTIC_TRIES = 3;
+
 /**
- * One settlement written in one statement: the settlement row; the person's accumulators
- * when $14 is not null; the journal entry when the funds paid anything, with the lines of
- * settlementLines() — Dr each fund what it paid ($5, $6, $7), Cr payable_hospitals their
- * sum, so the entry balances by construction; and the audit row.
+ * What every written settlement inserts, from the rows of CTE `from` (one row, or none to
+ * write nothing): the settlement row; the journal entry when the funds paid anything, with the
+ * lines of settlementLines() — Dr each fund what it paid ($5, $6, $7), Cr payable_hospitals
+ * their sum, so the entry balances by construction; and the audit row.
  */
-const WRITE_SETTLEMENT = `
-WITH s AS (
+const settlementInserts = (from: string): string => `s AS (
   INSERT INTO settlement (encounter_id, person_id, hospital_code, coverage_year, basic_fund_fen, critical_illness_fen, medical_assistance_fen,
                           cash_fen, total_fen, cash_reason, result, delta, settled_by)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13)
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13 FROM ${from}
   RETURNING id
-), u AS (
-  UPDATE accumulator SET data = $14::jsonb, version = version + 1
-   WHERE $14::jsonb IS NOT NULL AND person_id = $2 AND coverage_year = $4
 ), j AS (
-  INSERT INTO journal_entry (memo, source, source_id) SELECT $15, 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
+  INSERT INTO journal_entry (memo, source, source_id) SELECT $14, 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
 ), p AS (
   INSERT INTO posting (entry_id, account, amount_fen)
   SELECT j.id, v.account, v.amount
@@ -239,9 +251,28 @@ WITH s AS (
                     ('${ACCOUNTS.medicalAssistanceFund}', $7::bigint), ('${ACCOUNTS.payableHospitals}', -($5::bigint + $6::bigint + $7::bigint))) AS v(account, amount)
    WHERE v.amount <> 0
 ), l AS (
-  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT $13, $16, $17, 'settlement', id::text, $18::jsonb FROM s
-)
-SELECT id FROM s`;
+  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT $13, $15, $16, 'settlement', id::text, $17::jsonb FROM s
+)`;
+
+/**
+ * A settlement and the person's new accumulators ($18) in one statement, on condition that the
+ * accumulator row is still at the version the settlement was computed on ($19): otherwise the
+ * update matches nothing, no settlement row is inserted, and no row comes back. The settlement
+ * is inserted from the updated row, so its id is drawn while that row is locked.
+ */
+const WRITE_SETTLEMENT = `
+WITH u AS (
+  UPDATE accumulator SET data = $18::jsonb, version = version + 1
+   WHERE person_id = $2 AND coverage_year = $4 AND version = $19
+  RETURNING version
+), ${settlementInserts('u')}
+SELECT s.id, u.version FROM s, u`;
+
+/** A re-settlement inside a reversal, whose transaction holds the accumulator row and writes it at the end. */
+const WRITE_RESETTLEMENT = `WITH ${settlementInserts('(SELECT 1) AS one')} SELECT id FROM s`;
+
+/** The statements of a settlement, for the benchmark's pgbench scripts (bench/record/pgbench-scripts.ts), which run them as they are. */
+export const SETTLEMENT_SQL = { read: CONTEXT_READ, locked: CONTEXT_LOCKED, write: WRITE_SETTLEMENT } as const;
 
 /** Runs a statement on a Kysely connection or, named (prepared once per connection), on a pg client. */
 type Runner = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
@@ -300,14 +331,26 @@ export interface ReversalAnswer {
 /** timestamptz columns arrive as Date (typed loosely by schema.ts's Generated<Timestamp>) */
 const iso = (t: unknown): string | null => (t === null || t === undefined ? null : new Date(t as Date | string).toISOString());
 
+/** How settlements got through: optimistic tries, the tries that found the accumulators moved on, and settlements done under the lock. */
+export interface SettlementContention {
+  tries: number;
+  misses: number;
+  locked: number;
+}
+
 export class SettlementService {
   private readonly db: Kysely<DB>;
+  private readonly optimisticTries: number;
+  /** counts since this service was made (for monitoring and tests) */
+  readonly contention: SettlementContention = { tries: 0, misses: 0, locked: 0 };
 
   constructor(
     private readonly database: Database,
     private readonly quotes: QuoteService,
+    opts: { optimisticTries?: number } = {},
   ) {
     this.db = database.db;
+    this.optimisticTries = opts.optimisticTries ?? OPTIMISTIC_TRIES;
   }
 
   // ---- encounters ----
@@ -445,8 +488,21 @@ export class SettlementService {
     return settleEncounter(cb, person, c.encounter, before, trace);
   }
 
-  /** Write one settlement with WRITE_SETTLEMENT; `accAfter` null leaves the accumulator row alone. */
-  private async write(run: Runner, actor: Actor, c: Context, r: SettlementResult, answer: SettlementAnswerBody, action: string, accAfter: Accumulators | null, note?: Record<string, unknown>): Promise<string> {
+  /**
+   * Write one settlement. `acc` given: with WRITE_SETTLEMENT, moving the accumulator row from
+   * `acc.version` to `acc.data`; returns null (nothing written) when the row is no longer at that
+   * version. `acc` null: with WRITE_RESETTLEMENT, leaving the accumulator row alone.
+   */
+  private async write(
+    run: Runner,
+    actor: Actor,
+    c: Context,
+    r: SettlementResult,
+    answer: SettlementAnswerBody,
+    action: string,
+    acc: { data: Accumulators; version: number } | null,
+    note?: Record<string, unknown>,
+  ): Promise<string | null> {
     const detail = {
       encounterId: c.encounterId,
       personId: c.personId,
@@ -459,7 +515,7 @@ export class SettlementService {
       cashReason: r.cashReason?.code ?? null,
       ...note,
     };
-    const rows = await run<{ id: string }>('yibao_settlement_write', WRITE_SETTLEMENT, [
+    const values: unknown[] = [
       c.encounterId,
       c.personId,
       c.hospitalCode,
@@ -473,13 +529,36 @@ export class SettlementService {
       JSON.stringify(answer),
       JSON.stringify(r.delta),
       actor.username,
-      accAfter ? JSON.stringify(accAfter) : null,
       `就诊 ${c.encounterId} 结算（${c.hospitalCode}）`,
       actor.role,
       action,
       JSON.stringify(detail),
-    ]);
-    return String(rows[0].id);
+    ];
+    const rows = acc
+      ? await run<{ id: string }>('yibao_settlement_write', WRITE_SETTLEMENT, [...values, JSON.stringify(acc.data), acc.version])
+      : await run<{ id: string }>('yibao_settlement_rewrite', WRITE_RESETTLEMENT, values);
+    return rows.length ? String(rows[0].id) : null;
+  }
+
+  /** Statements that commit one by one, on one connection (so named prepared statements are reused). */
+  private async connected<T>(fn: (run: Runner) => Promise<T>): Promise<T> {
+    const client = await this.database.pool.connect();
+    let broken: Error | undefined;
+    const base = onClient(client);
+    // an error the server sent leaves the connection usable; any other (a dropped socket) does not
+    const run: Runner = async (name, text, values) => {
+      try {
+        return await base(name, text, values);
+      } catch (e) {
+        if (!(e instanceof pg.DatabaseError)) broken = e as Error;
+        throw e;
+      }
+    };
+    try {
+      return await fn(run);
+    } finally {
+      client.release(broken);
+    }
   }
 
   /**
@@ -503,37 +582,51 @@ export class SettlementService {
   }
 
   /**
-   * Settle an encounter: one transaction that locks the person's accumulators for the year,
-   * runs the engine, and writes the settlement, the new accumulators, the ledger entry and the
-   * audit row. A second settlement of the same encounter is refused (409 ALREADY_SETTLED).
+   * Settle an encounter: read it with the person's accumulators for the year, run the engine,
+   * and write the settlement, the new accumulators, the ledger entry and the audit row, on
+   * condition that no other settlement of the person came in between (otherwise again, and
+   * after `optimisticTries` misses under a lock). A second settlement of the same encounter is
+   * refused (409 ALREADY_SETTLED).
    */
   async settle(actor: Actor, encounterId: string, opts: { trace?: boolean } = {}): Promise<SettlementView> {
     checkId('id', encounterId);
     const trace = opts.trace ?? true;
     try {
-      return await this.transaction(async (run) => {
-        const locked = () => run<ContextRow>('yibao_settlement_context', CONTEXT_LOCKED, [encounterId]);
-        let [row] = await locked();
-        if (!row) {
-          await run('yibao_settlement_accumulator', ENSURE_ACCUMULATOR, [encounterId]);
-          [row] = await locked();
-          if (!row) throw new NotFoundError('encounter', encounterId);
-        }
-        const c = contextOf(row);
-        requireHospital(actor, c.hospitalCode);
-        if (c.settled) throw alreadySettled(encounterId);
-        const packId = this.packOf(c);
-        const before = c.acc!;
-        const r = this.run(c, packId, before, trace);
-        const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
-        const id = await this.write(run, actor, c, r, answer, 'settle', r.after);
-        return { settlementId: id, encounterId: c.encounterId, personId: c.personId, hospitalCode: c.hospitalCode, ...answer };
-      });
+      for (let i = 0; i < this.optimisticTries; i++) {
+        this.contention.tries += 1;
+        const view = await this.connected((run) => this.settleOnce(run, actor, encounterId, trace, false));
+        if (view) return view;
+        this.contention.misses += 1;
+      }
+      this.contention.locked += 1;
+      const view = await this.transaction((run) => this.settleOnce(run, actor, encounterId, trace, true));
+      if (!view) throw new Error(`settlement of encounter ${encounterId}: the locked accumulator row changed under its lock`);
+      return view;
     } catch (e) {
-      // two settlements of one encounter at once: the second finds the first by the unique index
+      // a live settlement of the encounter exists (or two came at once): the unique index refuses the second
       if (isUniqueViolation(e, 'settlement_live')) throw alreadySettled(encounterId);
       throw e;
     }
+  }
+
+  /** One try: read (locked or not), compute, write at the version read; null when the version moved on. */
+  private async settleOnce(run: Runner, actor: Actor, encounterId: string, trace: boolean, locked: boolean): Promise<SettlementView | null> {
+    const read = () => (locked ? run<ContextRow>('yibao_settlement_context', CONTEXT_LOCKED, [encounterId]) : run<ContextRow>('yibao_settlement_read', CONTEXT_READ, [encounterId]));
+    let [row] = await read();
+    if (!row || row.acc_version === null || row.acc_version === undefined) {
+      await run('yibao_settlement_accumulator', ENSURE_ACCUMULATOR, [encounterId]);
+      [row] = await read();
+      if (!row) throw new NotFoundError('encounter', encounterId);
+    }
+    const c = contextOf(row);
+    requireHospital(actor, c.hospitalCode);
+    const packId = this.packOf(c);
+    const before = c.acc ?? emptyAccumulators();
+    const r = this.run(c, packId, before, trace);
+    const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
+    const id = await this.write(run, actor, c, r, answer, 'settle', { data: r.after, version: c.version ?? 0 });
+    if (id === null) return null;
+    return { settlementId: id, encounterId: c.encounterId, personId: c.personId, hospitalCode: c.hospitalCode, ...answer };
   }
 
   /**
@@ -591,7 +684,7 @@ export class SettlementService {
         const before = acc;
         const r = this.run(c, packId, before, trace);
         const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
-        const id = await this.write(onKysely(tx), actor, c, r, answer, 'resettle', null, { replaces: String(later[i].id), becauseOf: settlementId });
+        const id = (await this.write(onKysely(tx), actor, c, r, answer, 'resettle', null, { replaces: String(later[i].id), becauseOf: settlementId }))!;
         resettled.push({ encounterId: c.encounterId, from: String(later[i].id), to: id });
         acc = r.after;
       }
