@@ -344,7 +344,7 @@ for (const backend of BACKENDS)
       }
     });
 
-    test('50 settlements of one person at once never break an annual limit; the accumulators are the sum of the deltas', async (t) => {
+    test('50 settlements of one person at once, through two services, never break an annual limit; the accumulators are the sum of the deltas', async (t) => {
       if (backend === 'server') assert.ok((d.pool.options.max ?? 0) >= 10, 'a pool of at least 10 connections');
       const p = await person();
       const encs: Enc[] = [];
@@ -352,19 +352,31 @@ for (const backend of BACKENDS)
       for (let i = 0; i < 25; i++) encs.push({ type: 'general_outpatient', date: `2022-03-${String(1 + i).padStart(2, '0')}`, inScope: 100 });
       const ids = await Promise.all(encs.map((e) => encounter(p, e, HB, tok.hospB)));
       const byEncounter = new Map(ids.map((id, i) => [id, encs[i]]));
-      // On the server, hold the person's (not yet committed) accumulator row in another
-      // connection until at least 10 of the requests are inside their transactions waiting
-      // for it: the settlements really run at the same time. (PGlite has one connection.)
+      // Half over HTTP (the server's own service), half through a second service on the same
+      // database, as a second server process would: the two race for the person's row. On the
+      // server, the person's accumulator row is held (inserted, not committed) in another
+      // connection until both services are waiting for it. (PGlite has one connection.)
+      const other = new SettlementService(d, quotes);
+      const actorB = { userId: '0', username: 'hospb', role: 'hospital' as const, villages: [], hospitalCode: HB };
       const holder = backend === 'server' ? await d.pool.connect() : null;
       if (holder) {
         await holder.query('BEGIN');
         await holder.query("INSERT INTO accumulator (person_id, coverage_year, data) VALUES ($1, 2022, '{}')", [p.id]);
       }
       const t0 = performance.now();
-      const pending = Promise.all(ids.map((id) => settle(id, tok.hospB)));
+      const pending = Promise.all(
+        ids.map((id, i) =>
+          i % 2 === 0
+            ? settle(id, tok.hospB)
+            : other.settle(actorB, id).then(
+                (json) => ({ status: 201, json: json as any }),
+                (e: Error) => ({ status: 500, json: { error: e.message } as any }),
+              ),
+        ),
+      );
       if (holder) {
         let waiting = 0;
-        for (let i = 0; i < 200 && waiting < 10; i++) {
+        for (let i = 0; i < 200 && waiting < 2; i++) {
           await new Promise((r) => setTimeout(r, 25));
           // asked on the holder's own connection: the pool is busy with the waiting requests
           await holder.query('SELECT pg_stat_clear_snapshot()');
@@ -373,8 +385,8 @@ for (const backend of BACKENDS)
         }
         await holder.query('COMMIT');
         holder.release();
-        assert.ok(waiting >= 10, `${waiting} settlements waited for the lock at once`);
-        t.diagnostic(`server: ${waiting} settlement transactions were waiting on the person's accumulator row at once`);
+        assert.ok(waiting >= 2, `${waiting} settlement statements waited for the row at once`);
+        t.diagnostic(`server: ${waiting} settlement statements were waiting on the person's accumulator row at once`);
       }
       const results = await pending;
       const ms = performance.now() - t0;
@@ -405,7 +417,7 @@ for (const backend of BACKENDS)
       assert.deepEqual(fenOf(before!), acc!.data);
       const overlaps = results.filter((r) => r.json.accumulators.before.basicPaid === 0 && r.json.settledAs === 'inpatient').length;
       assert.equal(overlaps, 1, 'only the first inpatient settlement saw an empty basic accumulator');
-      t.diagnostic(`${backend}: 50 concurrent settlements of one person in ${ms.toFixed(0)} ms`);
+      t.diagnostic(`${backend}: 50 concurrent settlements of one person in ${ms.toFixed(0)} ms; the second service: ${JSON.stringify(other.contention)}`);
     });
 
     test('a settlement whose accumulators moved on after it read them is computed again, and under the lock after too many misses', async (t) => {
@@ -416,9 +428,10 @@ for (const backend of BACKENDS)
       for (let i = 0; i < 8; i++) encs.push({ type: 'inpatient', date: `2022-04-${String(1 + i).padStart(2, '0')}`, inScope: 30000 });
       const ids = await Promise.all(encs.map((e) => encounter(p, e)));
       const byEncounter = new Map(ids.map((id, i) => [id, encs[i]]));
-      // one optimistic try each: every settlement reads version 0, computes, and its write waits
-      // for the row the holder has locked; the holder then moves the version on, so every write
-      // matches nothing and each settlement is done again under the lock
+      // one optimistic try each: the eight, asked at once, are read together at version 0 and
+      // computed one after the other; their write waits for the row the holder has locked; the
+      // holder then moves the version on, so the write matches nothing and each settlement is
+      // done again under the lock
       const svc = new SettlementService(d, quotes, { optimisticTries: 1 });
       const actor = { userId: '0', username: 'test_hospital_a', role: 'hospital' as const, villages: [], hospitalCode: HA };
       const holder = await d.pool.connect();
@@ -426,7 +439,7 @@ for (const backend of BACKENDS)
       await holder.query('SELECT 1 FROM accumulator WHERE person_id = $1 AND coverage_year = 2022 FOR UPDATE', [p.id]);
       const pending = Promise.allSettled(ids.map((id) => svc.settle(actor, id)));
       let waiting = 0;
-      for (let i = 0; i < 400 && waiting < ids.length; i++) {
+      for (let i = 0; i < 400 && waiting < 1; i++) {
         await new Promise((r) => setTimeout(r, 25));
         await holder.query('SELECT pg_stat_clear_snapshot()');
         const w = await holder.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
@@ -435,10 +448,10 @@ for (const backend of BACKENDS)
       await holder.query('UPDATE accumulator SET version = version + 1 WHERE person_id = $1 AND coverage_year = 2022', [p.id]);
       await holder.query('COMMIT');
       holder.release();
-      assert.equal(waiting, ids.length, 'every settlement’s write waited for the row');
+      assert.equal(waiting, 1, 'the batch’s write waited for the row');
       const results = await pending;
       for (const r of results) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
-      assert.deepEqual(svc.contention, { tries: 8, misses: 8, locked: 8 });
+      assert.deepEqual(svc.contention, { tries: 8, misses: 8, locked: 8, writes: 1, largestBatch: 8 });
       // what got written is what settling them one after the other in settlement order gives
       const acc = await accumulatorsIn(p.id);
       assert.equal(acc!.version, 1 + 8);
@@ -451,6 +464,83 @@ for (const backend of BACKENDS)
         before = q.accumulators.after;
       }
       assert.deepEqual(fenOf(before!), acc!.data);
+    });
+
+    test('settlements asked for at once are written in one statement, each as if settled alone; each failure is its own', async () => {
+      const svc = new SettlementService(d, quotes);
+      const actorA = { userId: '0', username: 'test_hospital_a', role: 'hospital' as const, villages: [], hospitalCode: HA };
+      const dibao = await person({ statuses: ['dibao'] });
+      const plain = await person();
+      const unpaid = await person({ state: 'assessed' });
+      const twice = await person({ tier: 'tier2' });
+      const cases: [Person, Enc][] = [
+        [dibao, { type: 'inpatient', date: '2022-05-01', inScope: 40000, fullOwnPay: 500 }],
+        [plain, { type: 'general_outpatient', date: '2022-05-02', inScope: 200 }],
+        [unpaid, { type: 'inpatient', date: '2022-05-03', inScope: 8000 }],
+        [twice, { type: 'inpatient', date: '2022-05-04', inScope: 30000 }],
+        [twice, { type: 'inpatient', date: '2022-06-04', inScope: 50000 }],
+      ];
+      const ids = await Promise.all(cases.map(([p, e]) => encounter(p, e)));
+      const theirs = await encounter(plain, { type: 'general_outpatient', date: '2022-05-05', inScope: 50 }, HB, tok.hospB);
+      const asked = [...ids, theirs, '999999999'];
+      const out = await Promise.allSettled(asked.map((id) => svc.settle(actorA, id)));
+      assert.deepEqual(
+        { tries: svc.contention.tries, misses: svc.contention.misses, writes: svc.contention.writes, largestBatch: svc.contention.largestBatch },
+        { tries: 5, misses: 0, writes: 1, largestBatch: 5 },
+        'one statement wrote the five',
+      );
+      // another hospital's encounter and one that does not exist fail on their own
+      assert.equal(out[5].status, 'rejected');
+      assert.match(String((out[5] as PromiseRejectedResult).reason), /may only see its own/);
+      assert.equal(out[6].status, 'rejected');
+      assert.equal((out[6] as PromiseRejectedResult).reason.constructor.name, 'NotFoundError');
+      // each of the five is the pure engine's answer, the second of one person on the first's accumulators
+      const views = out.slice(0, 5).map((r) => (r as PromiseFulfilledResult<any>).value);
+      let twiceAfter: Record<string, unknown> | undefined;
+      for (let i = 0; i < 5; i++) {
+        const [p, e] = cases[i];
+        if (p === unpaid) {
+          assert.equal(views[i].cashReason.code, 'NOT_ENROLLED');
+          continue;
+        }
+        const q = quote(p, e, p === twice ? twiceAfter : undefined);
+        assert.deepEqual(strip(views[i]), q, `case ${i}`);
+        if (p === twice) twiceAfter = q.accumulators.after;
+      }
+      const acc = await accumulatorsIn(twice.id);
+      assert.equal(acc!.version, 2);
+      assert.deepEqual(acc!.data, fenOf(twiceAfter!));
+      // stored as answered, with a balanced ledger entry each and an audit row each
+      for (const v of views) {
+        const row = await d.db.selectFrom('settlement').select(['result', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen']).where('id', '=', v.settlementId).executeTakeFirstOrThrow();
+        const { settlementId: _s, encounterId: _e, personId: _p, hospitalCode: _h, ...answer } = v;
+        assert.deepEqual(row.result, JSON.parse(JSON.stringify(answer)));
+        const funds = Number(row.basic_fund_fen) + Number(row.critical_illness_fen) + Number(row.medical_assistance_fen);
+        const postings = await d.db
+          .selectFrom('posting as p')
+          .innerJoin('journal_entry as j', 'j.id', 'p.entry_id')
+          .select(['p.account', 'p.amount_fen'])
+          .where('j.source', '=', 'settlement')
+          .where('j.source_id', '=', v.settlementId)
+          .execute();
+        assert.equal(postings.reduce((t, x) => t + Number(x.amount_fen), 0), 0, 'balanced');
+        assert.equal(postings.filter((x) => x.account === 'payable_hospitals').reduce((t, x) => t - Number(x.amount_fen), 0), funds);
+        const audited = await d.db.selectFrom('audit_log').select('actor').where('entity', '=', 'settlement').where('entity_id', '=', v.settlementId).execute();
+        assert.deepEqual(audited, [{ actor: 'test_hospital_a' }]);
+      }
+      // ids in the order asked
+      const sids = views.map((v) => Number(v.settlementId));
+      assert.deepEqual([...sids].sort((a, b) => a - b), sids);
+
+      // a batch with an encounter settled already: that one is 409, the others are written one by one
+      const more = await Promise.all([plain, dibao].map((p, i) => encounter(p, { type: 'general_outpatient', date: `2022-07-0${1 + i}`, inScope: 60 })));
+      const again = await Promise.allSettled([more[0], ids[1], more[1]].map((id) => svc.settle(actorA, id)));
+      assert.equal(again[0].status, 'fulfilled', again[0].status === 'rejected' ? String(again[0].reason) : '');
+      assert.equal(again[2].status, 'fulfilled', again[2].status === 'rejected' ? String(again[2].reason) : '');
+      assert.equal(again[1].status, 'rejected');
+      assert.equal((again[1] as PromiseRejectedResult).reason.code, 'ALREADY_SETTLED');
+      const live = await d.db.selectFrom('settlement').select('id').where('encounter_id', '=', ids[1]).where('reversed_at', 'is', null).execute();
+      assert.equal(live.length, 1);
     });
 
     test('reversal restores the accumulators exactly and settles the later encounters again', async () => {

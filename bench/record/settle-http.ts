@@ -93,6 +93,8 @@ export interface LoadFigure {
 export interface HttpFigure extends LoadFigure {
   statusCodes: Record<string, number>;
   serverCpu: number | null;
+  /** of serverCpu, the part in the kernel */
+  serverSystemCpu: number | null;
   loadCpu: number;
   settledRows: number;
   resultBytes: number;
@@ -184,12 +186,16 @@ function startServer(url: string, pool: number): Promise<{ child: ChildProcess; 
   });
 }
 
-const askCpu = (child: ChildProcess): Promise<number | null> =>
+/** The server process's CPU seconds so far: all of it, and the part spent in the kernel (system calls: sockets). */
+const askCpu = (child: ChildProcess): Promise<{ cpu: number; system: number | null } | null> =>
   new Promise((resolve) => {
-    const t = setTimeout(() => resolve(child.pid ? processCpuSeconds(child.pid) : null), 2000);
-    child.once('message', (m: { cpu?: number }) => {
+    const t = setTimeout(() => {
+      const cpu = child.pid ? processCpuSeconds(child.pid) : null;
+      resolve(cpu === null ? null : { cpu, system: null });
+    }, 2000);
+    child.once('message', (m: { cpu?: number; system?: number }) => {
       clearTimeout(t);
-      resolve(m.cpu ?? null);
+      resolve(m.cpu === undefined ? null : { cpu: m.cpu, system: m.system ?? null });
     });
     child.send('cpu');
   });
@@ -379,7 +385,8 @@ export async function settleBench(o: SettleOptions): Promise<SettleResult> {
         dbCpu,
         note: `pool ${o.pool}; load average before ${la0}`,
         statusCodes: run.statusCodes,
-        serverCpu: srv0 === null || srv1 === null ? null : srv1 - srv0,
+        serverCpu: srv0 === null || srv1 === null ? null : srv1.cpu - srv0.cpu,
+        serverSystemCpu: srv0?.system == null || srv1?.system == null ? null : srv1.system - srv0.system,
         loadCpu: (c.user + c.system) / 1e6,
         settledRows: Number(settled.n),
         resultBytes: Number(settled.bytes),
@@ -521,7 +528,7 @@ export function reportSettle(r: SettleResult): { ratio: number; http: LoadFigure
   for (const h of r.http) {
     const each = (cpu: number | null): string => (cpu === null ? '—' : fmt((1000 * cpu) / Math.max(1, h.done), 2));
     log(
-      `  ${h.name}: server process CPU ${h.serverCpu === null ? '—' : fmt(h.serverCpu, 1)} s (${each(h.serverCpu)} ms a settlement), autocannon (this process) CPU ${fmt(h.loadCpu, 1)} s (${each(h.loadCpu)} ms) over ${fmt(h.seconds, 1)} s; status codes ${JSON.stringify(h.statusCodes)}`,
+      `  ${h.name}: server process CPU ${h.serverCpu === null ? '—' : fmt(h.serverCpu, 1)} s (${each(h.serverCpu)} ms a settlement, of which ${each(h.serverSystemCpu)} ms in the kernel), autocannon (this process) CPU ${fmt(h.loadCpu, 1)} s (${each(h.loadCpu)} ms) over ${fmt(h.seconds, 1)} s; status codes ${JSON.stringify(h.statusCodes)}`,
     );
   }
   const ratio = http.perSecond / floor.perSecond;

@@ -2,8 +2,8 @@
  * The HTTP server of part B of bench/record.ts, in a child process of its own (the load
  * generator runs in the parent, so the two do not share one event loop): the ordinary
  * buildServer over a PostgreSQL server database, a pool of BENCH_SETTLE_POOL connections,
- * no request logging. It tells the parent its port over IPC, and on 'stop' reports its own
- * CPU time, closes and exits.
+ * no request logging. It tells the parent its port over IPC, and on 'cpu' reports its own
+ * CPU time (all, and the part spent in the kernel), on 'stop' closes and exits.
  *
  * Environment: BENCH_SETTLE_URL (the database), BENCH_SETTLE_POOL (default 10).
  */
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   process.on('message', (m: unknown) => {
     if (m === 'cpu') {
       const c = process.cpuUsage();
-      process.send!({ cpu: (c.user + c.system) / 1e6 });
+      process.send!({ cpu: (c.user + c.system) / 1e6, system: c.system / 1e6 });
     } else if (m === 'stop') {
       void (async () => {
         await app.close();

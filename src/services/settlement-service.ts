@@ -31,7 +31,7 @@
  * payable_hospitals (a liability) with the fund total owed to the hospital. A reversal posts
  * the mirror: every line of the original with its sign flipped.
  */
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import { parseDay } from '../dates.js';
@@ -50,6 +50,22 @@ import { ACCOUNTS, post, type PostingLine } from './ledger.js';
 import { maskIdNumber, maskName } from './privacy.js';
 import type { QuoteService, SettlementQuoteAnswer } from './quote-service.js';
 import { accumulatorsJson, encounterSchema, settlementJson } from './settlement-request.js';
+import { Batcher, type BatchItem } from './batcher.js';
+import {
+  accumulatorsOf,
+  contextOf,
+  onClient,
+  onKysely,
+  readContextLocked,
+  readContexts,
+  writeResettlement,
+  writeSettlement,
+  writeSettlements,
+  type AccumulatorMove,
+  type Context,
+  type Runner,
+  type SettlementRecord,
+} from './settlement-store.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -113,178 +129,6 @@ export function settlementLines(basicFund: Fen, criticalIllness: Fen, medicalAss
   ].filter((l) => l.fen !== 0);
 }
 
-/** A stored accumulator document (fen) as the engine's Accumulators; absent fields are zero. */
-function accumulatorsOf(data: unknown): Accumulators {
-  const d = (data ?? {}) as Partial<Accumulators>;
-  return { ...emptyAccumulators(), ...d, chronicPaid: { ...(d.chronicPaid ?? {}) } };
-}
-
-// ---- what a settlement needs to know, read in one statement ----
-
-interface ContextRow {
-  id: string;
-  hospital_code: string;
-  person_id: string;
-  coverage_year: number;
-  type: string;
-  setting: string | null;
-  date: string;
-  location: string;
-  referred: boolean;
-  disease: string | null;
-  total_fen: string;
-  full_own_pay_fen: string;
-  over_limit_fen: string;
-  pre_self_pay_fen: string;
-  in_scope_fen: string;
-  lines: LineSplit[] | null;
-  hospital_level: HospitalLevel;
-  region: string;
-  enrollment_state: string | null;
-  tier: string | null;
-  benefit_start: string | null;
-  benefit_end: string | null;
-  statuses: string[] | null;
-  acc?: unknown;
-  acc_version?: number | null;
-}
-
-interface Context {
-  encounterId: string;
-  hospitalCode: string;
-  personId: string;
-  year: number;
-  region: string;
-  encounter: Encounter;
-  enrollmentState: string | null;
-  tier: Tier | null;
-  benefitStart: string | null;
-  benefitEnd: string | null;
-  statuses: string[];
-  /** the accumulator row and its version (null: no row yet; absent from CONTEXTS) */
-  acc: Accumulators | null;
-  version: number | null;
-}
-
-const KNOWN_STATUS = new Set<string>(NEEDY_STATUSES);
-
-function contextOf(r: ContextRow): Context {
-  return {
-    encounterId: String(r.id),
-    hospitalCode: r.hospital_code,
-    personId: String(r.person_id),
-    year: r.coverage_year,
-    region: r.region,
-    encounter: {
-      type: r.type as EncounterType,
-      setting: r.setting as Encounter['setting'],
-      date: parseDay(r.date),
-      level: r.hospital_level,
-      location: r.location as CareLocation,
-      referred: r.referred,
-      disease: r.disease,
-      costs: { total: Number(r.total_fen), fullOwnPay: Number(r.full_own_pay_fen), overLimitSelfPay: Number(r.over_limit_fen), preSelfPay: Number(r.pre_self_pay_fen), inScope: Number(r.in_scope_fen) },
-      lines: r.lines,
-    },
-    enrollmentState: r.enrollment_state,
-    tier: r.tier as Tier | null,
-    benefitStart: r.benefit_start,
-    benefitEnd: r.benefit_end,
-    statuses: [...new Set(r.statuses ?? [])].filter((s) => KNOWN_STATUS.has(s)).sort(),
-    acc: r.acc === undefined || r.acc === null ? null : accumulatorsOf(r.acc),
-    version: r.acc_version ?? null,
-  };
-}
-
-/**
- * The encounters with everything their settlement reads: hospital level, the person's
- * region, the enrollment of the coverage year, the needy statuses valid on the encounter
- * date, whether a live settlement exists. CONTEXT_LOCKED reads one encounter and also the
- * person's accumulator row for the year, locked (`FOR UPDATE OF a`: only that row) — no row
- * when the accumulator row does not exist yet.
- */
-const CONTEXT_COLUMNS = `
-  e.id, e.hospital_code, e.person_id, e.coverage_year, e.type, e.setting, e.date, e.location, e.referred, e.disease,
-  e.total_fen, e.full_own_pay_fen, e.over_limit_fen, e.pre_self_pay_fen, e.in_scope_fen, e.lines,
-  h.level AS hospital_level, ar.region,
-  en.state AS enrollment_state, en.tier, en.benefit_start, en.benefit_end,
-  ARRAY(SELECT ns.status FROM needy_status ns
-        WHERE ns.person_id = e.person_id AND ns.valid_from <= e.date AND (ns.valid_to IS NULL OR ns.valid_to >= e.date)) AS statuses`;
-const CONTEXT_JOINS = `
-  FROM encounter e
-  JOIN hospital h ON h.code = e.hospital_code
-  JOIN person p ON p.id = e.person_id
-  JOIN admin_area ar ON ar.code = p.village_code
-  LEFT JOIN enrollment en ON en.person_id = e.person_id AND en.coverage_year = e.coverage_year`;
-const CONTEXTS = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS} WHERE e.id = ANY($1::bigint[])`;
-/** One encounter with the person's accumulator row for the year and its version, not locked (null when the row does not exist yet). */
-const CONTEXT_READ = `SELECT ${CONTEXT_COLUMNS}, a.data AS acc, a.version AS acc_version ${CONTEXT_JOINS}
-  LEFT JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
-  WHERE e.id = $1`;
-/** The same, with the accumulator row locked (`FOR UPDATE OF a`: only that row); no row when the accumulator row does not exist yet. */
-const CONTEXT_LOCKED = `SELECT ${CONTEXT_COLUMNS}, a.data AS acc, a.version AS acc_version ${CONTEXT_JOINS}
-  JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
-  WHERE e.id = $1 FOR UPDATE OF a`;
-const ENSURE_ACCUMULATOR = `INSERT INTO accumulator (person_id, coverage_year, data)
-  SELECT person_id, coverage_year, '{}'::jsonb FROM encounter WHERE id = $1 ON CONFLICT DO NOTHING`;
-
-/** Optimistic settlements tried before one that locks the accumulator row. */
-const OPTIMISTIC_TRIES = 3;
-
-/**
- * What every written settlement inserts, from the rows of CTE `from` (one row, or none to
- * write nothing): the settlement row; the journal entry when the funds paid anything, with the
- * lines of settlementLines() — Dr each fund what it paid ($5, $6, $7), Cr payable_hospitals
- * their sum, so the entry balances by construction; and the audit row.
- */
-const settlementInserts = (from: string): string => `s AS (
-  INSERT INTO settlement (encounter_id, person_id, hospital_code, coverage_year, basic_fund_fen, critical_illness_fen, medical_assistance_fen,
-                          cash_fen, total_fen, cash_reason, result, delta, settled_by)
-  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13 FROM ${from}
-  RETURNING id
-), j AS (
-  INSERT INTO journal_entry (memo, source, source_id) SELECT $14, 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
-), p AS (
-  INSERT INTO posting (entry_id, account, amount_fen)
-  SELECT j.id, v.account, v.amount
-    FROM j, (VALUES ('${ACCOUNTS.basicFund}', $5::bigint), ('${ACCOUNTS.criticalIllnessFund}', $6::bigint),
-                    ('${ACCOUNTS.medicalAssistanceFund}', $7::bigint), ('${ACCOUNTS.payableHospitals}', -($5::bigint + $6::bigint + $7::bigint))) AS v(account, amount)
-   WHERE v.amount <> 0
-), l AS (
-  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT $13, $15, $16, 'settlement', id::text, $17::jsonb FROM s
-)`;
-
-/**
- * A settlement and the person's new accumulators ($18) in one statement, on condition that the
- * accumulator row is still at the version the settlement was computed on ($19): otherwise the
- * update matches nothing, no settlement row is inserted, and no row comes back. The settlement
- * is inserted from the updated row, so its id is drawn while that row is locked.
- */
-const WRITE_SETTLEMENT = `
-WITH u AS (
-  UPDATE accumulator SET data = $18::jsonb, version = version + 1
-   WHERE person_id = $2 AND coverage_year = $4 AND version = $19
-  RETURNING version
-), ${settlementInserts('u')}
-SELECT s.id, u.version FROM s, u`;
-
-/** A re-settlement inside a reversal, whose transaction holds the accumulator row and writes it at the end. */
-const WRITE_RESETTLEMENT = `WITH ${settlementInserts('(SELECT 1) AS one')} SELECT id FROM s`;
-
-/** The statements of a settlement, for the benchmark's pgbench scripts (bench/record/pgbench-scripts.ts), which run them as they are. */
-export const SETTLEMENT_SQL = { read: CONTEXT_READ, locked: CONTEXT_LOCKED, write: WRITE_SETTLEMENT } as const;
-
-/** Runs a statement on a Kysely connection or, named (prepared once per connection), on a pg client. */
-type Runner = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
-const onKysely =
-  (db: Db): Runner =>
-  async <R>(_name: string, text: string, values: unknown[]) =>
-    (await db.executeQuery<R>(CompiledQuery.raw(text, values))).rows;
-const onClient =
-  (client: pg.PoolClient): Runner =>
-  async <R>(name: string, text: string, values: unknown[]) =>
-    (await client.query({ name, text, values })).rows as R[];
-
 // ---- answers ----
 
 export type SettlementAnswerBody = SettlementQuoteAnswer;
@@ -331,26 +175,57 @@ export interface ReversalAnswer {
 /** timestamptz columns arrive as Date (typed loosely by schema.ts's Generated<Timestamp>) */
 const iso = (t: unknown): string | null => (t === null || t === undefined ? null : new Date(t as Date | string).toISOString());
 
-/** How settlements got through: optimistic tries, the tries that found the accumulators moved on, and settlements done under the lock. */
+/** Optimistic tries of a settlement before one that locks the accumulator row. */
+const OPTIMISTIC_TRIES = 3;
+/** Settlements written in one statement at most. */
+const MAX_BATCH = 64;
+
+/** How settlements got through (counts since the service was made; for monitoring and tests). */
 export interface SettlementContention {
+  /** settlements sent to be written without a lock (each try counts) */
   tries: number;
+  /** of those, the ones whose accumulators had moved on meanwhile (tried again) */
   misses: number;
+  /** settlements done under the lock after `optimisticTries` misses */
   locked: number;
+  /** write statements for settlements, and the most settlements one of them carried */
+  writes: number;
+  largestBatch: number;
+}
+
+/** A settlement waiting to be done. */
+interface Pending extends BatchItem {
+  actor: Actor;
+  encounterId: string;
+  trace: boolean;
+  misses: number;
+  resolve(v: SettlementView): void;
+}
+
+export interface SettlementOptions {
+  /** optimistic tries before the locked transaction (default 3) */
+  optimisticTries?: number;
+  /** batches of settlements worked on at once (default: half the pool, at least one) */
+  maxInFlight?: number;
+  /** settlements in one batch at most (default 64) */
+  maxBatch?: number;
 }
 
 export class SettlementService {
   private readonly db: Kysely<DB>;
   private readonly optimisticTries: number;
-  /** counts since this service was made (for monitoring and tests) */
-  readonly contention: SettlementContention = { tries: 0, misses: 0, locked: 0 };
+  private readonly batcher: Batcher<Pending>;
+  readonly contention: SettlementContention = { tries: 0, misses: 0, locked: 0, writes: 0, largestBatch: 0 };
 
   constructor(
     private readonly database: Database,
     private readonly quotes: QuoteService,
-    opts: { optimisticTries?: number } = {},
+    opts: SettlementOptions = {},
   ) {
     this.db = database.db;
     this.optimisticTries = opts.optimisticTries ?? OPTIMISTIC_TRIES;
+    const pool = database.pool.options.max ?? 10;
+    this.batcher = new Batcher((batch) => this.settleBatch(batch), opts.maxInFlight ?? Math.max(1, Math.floor(pool / 2)), opts.maxBatch ?? MAX_BATCH);
   }
 
   // ---- encounters ----
@@ -488,56 +363,47 @@ export class SettlementService {
     return settleEncounter(cb, person, c.encounter, before, trace);
   }
 
-  /**
-   * Write one settlement. `acc` given: with WRITE_SETTLEMENT, moving the accumulator row from
-   * `acc.version` to `acc.data`; returns null (nothing written) when the row is no longer at that
-   * version. `acc` null: with WRITE_RESETTLEMENT, leaving the accumulator row alone.
-   */
-  private async write(
-    run: Runner,
-    actor: Actor,
-    c: Context,
-    r: SettlementResult,
-    answer: SettlementAnswerBody,
-    action: string,
-    acc: { data: Accumulators; version: number } | null,
-    note?: Record<string, unknown>,
-  ): Promise<string | null> {
-    const detail = {
+  /** What a settlement writes: the row, its ledger amounts and its audit detail. */
+  private record(actor: Actor, c: Context, r: SettlementResult, answer: SettlementAnswerBody, action: string, note?: Record<string, unknown>): SettlementRecord {
+    return {
       encounterId: c.encounterId,
       personId: c.personId,
       hospitalCode: c.hospitalCode,
-      coverageYear: c.year,
-      basicFundFen: r.basicFund,
-      criticalIllnessFen: r.criticalIllness,
-      medicalAssistanceFen: r.medicalAssistance,
-      cashFen: r.personalBurden,
+      year: c.year,
+      basicFund: r.basicFund,
+      criticalIllness: r.criticalIllness,
+      medicalAssistance: r.medicalAssistance,
+      cash: r.personalBurden,
+      total: r.costs.total,
       cashReason: r.cashReason?.code ?? null,
-      ...note,
-    };
-    const values: unknown[] = [
-      c.encounterId,
-      c.personId,
-      c.hospitalCode,
-      c.year,
-      r.basicFund,
-      r.criticalIllness,
-      r.medicalAssistance,
-      r.personalBurden,
-      r.costs.total,
-      r.cashReason?.code ?? null,
-      JSON.stringify(answer),
-      JSON.stringify(r.delta),
-      actor.username,
-      `就诊 ${c.encounterId} 结算（${c.hospitalCode}）`,
-      actor.role,
+      result: answer,
+      delta: r.delta,
+      settledBy: actor.username,
+      role: actor.role,
       action,
-      JSON.stringify(detail),
-    ];
-    const rows = acc
-      ? await run<{ id: string }>('yibao_settlement_write', WRITE_SETTLEMENT, [...values, JSON.stringify(acc.data), acc.version])
-      : await run<{ id: string }>('yibao_settlement_rewrite', WRITE_RESETTLEMENT, values);
-    return rows.length ? String(rows[0].id) : null;
+      detail: {
+        encounterId: c.encounterId,
+        personId: c.personId,
+        hospitalCode: c.hospitalCode,
+        coverageYear: c.year,
+        basicFundFen: r.basicFund,
+        criticalIllnessFen: r.criticalIllness,
+        medicalAssistanceFen: r.medicalAssistance,
+        cashFen: r.personalBurden,
+        cashReason: r.cashReason?.code ?? null,
+        ...note,
+      },
+    };
+  }
+
+  /** The engine on an encounter read for settlement, and what writing it needs. */
+  private compute(actor: Actor, c: Context, before: Accumulators, trace: boolean): { view: SettlementView; rec: SettlementRecord; after: Accumulators } {
+    requireHospital(actor, c.hospitalCode);
+    const packId = this.packOf(c);
+    const r = this.run(c, packId, before, trace);
+    const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
+    const view = { settlementId: '', encounterId: c.encounterId, personId: c.personId, hospitalCode: c.hospitalCode, ...answer };
+    return { view, rec: this.record(actor, c, r, answer, 'settle'), after: r.after };
   }
 
   /** Statements that commit one by one, on one connection (so named prepared statements are reused). */
@@ -585,48 +451,115 @@ export class SettlementService {
    * Settle an encounter: read it with the person's accumulators for the year, run the engine,
    * and write the settlement, the new accumulators, the ledger entry and the audit row, on
    * condition that no other settlement of the person came in between (otherwise again, and
-   * after `optimisticTries` misses under a lock). A second settlement of the same encounter is
+   * after `optimisticTries` misses under a lock). Settlements asked for at the same time are
+   * read and written together (see Batcher). A second settlement of the same encounter is
    * refused (409 ALREADY_SETTLED).
    */
-  async settle(actor: Actor, encounterId: string, opts: { trace?: boolean } = {}): Promise<SettlementView> {
+  settle(actor: Actor, encounterId: string, opts: { trace?: boolean } = {}): Promise<SettlementView> {
     checkId('id', encounterId);
-    const trace = opts.trace ?? true;
-    try {
-      for (let i = 0; i < this.optimisticTries; i++) {
-        this.contention.tries += 1;
-        const view = await this.connected((run) => this.settleOnce(run, actor, encounterId, trace, false));
-        if (view) return view;
-        this.contention.misses += 1;
+    return new Promise<SettlementView>((resolve, reject) =>
+      this.batcher.add({ actor, encounterId, trace: opts.trace ?? true, misses: 0, resolve, reject: (e) => reject(asAlreadySettled(e, encounterId)) }),
+    );
+  }
+
+  /**
+   * A batch of settlements on one connection: one read for all; the engine on each in the order
+   * asked, a person's settlements in the batch each starting from the one before; one write for
+   * all (WRITE_SETTLEMENT when there is one). A settlement whose person's accumulators moved on
+   * is tried again (in the next batch, or under the lock after too many misses). When the
+   * written statement fails (e.g. an encounter settled meanwhile), each is written alone, so
+   * that only the one at fault fails.
+   */
+  private async settleBatch(items: Pending[]): Promise<void> {
+    const later: Pending[] = [];
+    const missed: Pending[] = [];
+    await this.connected(async (run) => {
+      const rows = await readContexts(run, [...new Set(items.map((i) => i.encounterId))]);
+      const chains = new Map<string, AccumulatorMove>();
+      const ready: { item: Pending; view: SettlementView; rec: SettlementRecord; after: Accumulators; version: number }[] = [];
+      const taken = new Set<string>();
+      for (const item of items) {
+        // the same encounter twice: the second after the first is written (it will be refused)
+        if (taken.has(item.encounterId)) {
+          later.push(item);
+          continue;
+        }
+        const row = rows.get(item.encounterId);
+        if (!row) {
+          item.reject(new NotFoundError('encounter', item.encounterId));
+          continue;
+        }
+        try {
+          const c = contextOf(row);
+          const key = `${c.personId}/${c.year}`;
+          const chain = chains.get(key) ?? { personId: c.personId, year: c.year, after: c.acc ?? emptyAccumulators(), version: c.version ?? 0, settlements: 0 };
+          const x = this.compute(item.actor, c, chain.after, item.trace);
+          ready.push({ item, ...x, version: chain.version + chain.settlements });
+          chains.set(key, { ...chain, after: x.after, settlements: chain.settlements + 1 });
+          taken.add(item.encounterId);
+        } catch (e) {
+          item.reject(e);
+        }
       }
-      this.contention.locked += 1;
-      const view = await this.transaction((run) => this.settleOnce(run, actor, encounterId, trace, true));
-      if (!view) throw new Error(`settlement of encounter ${encounterId}: the locked accumulator row changed under its lock`);
-      return view;
-    } catch (e) {
-      // a live settlement of the encounter exists (or two came at once): the unique index refuses the second
-      if (isUniqueViolation(e, 'settlement_live')) throw alreadySettled(encounterId);
-      throw e;
+      if (ready.length === 0) return;
+      this.contention.tries += ready.length;
+      this.contention.writes += 1;
+      this.contention.largestBatch = Math.max(this.contention.largestBatch, ready.length);
+      let written: Map<string, string>;
+      if (ready.length === 1) {
+        const [x] = ready;
+        const id = await writeSettlement(run, x.rec, x.after, x.version);
+        written = new Map(id === null ? [] : [[x.rec.encounterId, id]]);
+      } else {
+        try {
+          written = await writeSettlements(run, ready.map((x) => x.rec), [...chains.values()]);
+        } catch (e) {
+          if (!(e instanceof pg.DatabaseError)) throw e;
+          // one at a time, in order: only the one at fault fails; a person's next ones then miss
+          written = new Map();
+          for (const x of ready) {
+            try {
+              const id = await writeSettlement(run, x.rec, x.after, x.version);
+              if (id !== null) written.set(x.rec.encounterId, id);
+            } catch (e1) {
+              if (!(e1 instanceof pg.DatabaseError)) throw e1;
+              x.item.reject(e1);
+              taken.delete(x.rec.encounterId);
+            }
+          }
+        }
+      }
+      for (const x of ready) {
+        const id = written.get(x.rec.encounterId);
+        if (id !== undefined) x.item.resolve({ ...x.view, settlementId: id });
+        else if (taken.has(x.rec.encounterId)) missed.push(x.item);
+      }
+    });
+    this.contention.misses += missed.length;
+    for (const item of [...missed, ...later].reverse()) {
+      item.misses += missed.includes(item) ? 1 : 0;
+      if (item.misses >= this.optimisticTries) void this.settleLocked(item);
+      else this.batcher.add(item, true);
     }
   }
 
-  /** One try: read (locked or not), compute, write at the version read; null when the version moved on. */
-  private async settleOnce(run: Runner, actor: Actor, encounterId: string, trace: boolean, locked: boolean): Promise<SettlementView | null> {
-    const read = () => (locked ? run<ContextRow>('yibao_settlement_context', CONTEXT_LOCKED, [encounterId]) : run<ContextRow>('yibao_settlement_read', CONTEXT_READ, [encounterId]));
-    let [row] = await read();
-    if (!row || row.acc_version === null || row.acc_version === undefined) {
-      await run('yibao_settlement_accumulator', ENSURE_ACCUMULATOR, [encounterId]);
-      [row] = await read();
-      if (!row) throw new NotFoundError('encounter', encounterId);
+  /** The way that always gets through: one transaction holding the person's accumulator row. */
+  private async settleLocked(item: Pending): Promise<void> {
+    this.contention.locked += 1;
+    try {
+      const view = await this.transaction(async (run) => {
+        const row = await readContextLocked(run, item.encounterId);
+        if (!row) throw new NotFoundError('encounter', item.encounterId);
+        const c = contextOf(row);
+        const x = this.compute(item.actor, c, c.acc ?? emptyAccumulators(), item.trace);
+        const id = await writeSettlement(run, x.rec, x.after, c.version ?? 0);
+        if (id === null) throw new Error(`settlement of encounter ${item.encounterId}: the locked accumulator row changed under its lock`);
+        return { ...x.view, settlementId: id };
+      });
+      item.resolve(view);
+    } catch (e) {
+      item.reject(e);
     }
-    const c = contextOf(row);
-    requireHospital(actor, c.hospitalCode);
-    const packId = this.packOf(c);
-    const before = c.acc ?? emptyAccumulators();
-    const r = this.run(c, packId, before, trace);
-    const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
-    const id = await this.write(run, actor, c, r, answer, 'settle', { data: r.after, version: c.version ?? 0 });
-    if (id === null) return null;
-    return { settlementId: id, encounterId: c.encounterId, personId: c.personId, hospitalCode: c.hospitalCode, ...answer };
   }
 
   /**
@@ -675,8 +608,8 @@ export class SettlementService {
 
       const later = live.slice(1);
       const laterIds = later.map((s) => String(s.encounter_id));
-      const byId = new Map((await onKysely(tx)<ContextRow>('', CONTEXTS, [laterIds])).map((r) => [String(r.id), contextOf(r)]));
-      const contexts = laterIds.map((id) => byId.get(id)!);
+      const rows = await readContexts(onKysely(tx), laterIds);
+      const contexts = laterIds.map((id) => contextOf(rows.get(id)!));
       const resettled: ReversalAnswer['resettled'] = [];
       for (let i = 0; i < later.length; i++) {
         const c = contexts[i];
@@ -684,7 +617,7 @@ export class SettlementService {
         const before = acc;
         const r = this.run(c, packId, before, trace);
         const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
-        const id = (await this.write(onKysely(tx), actor, c, r, answer, 'resettle', null, { replaces: String(later[i].id), becauseOf: settlementId }))!;
+        const id = await writeResettlement(onKysely(tx), this.record(actor, c, r, answer, 'resettle', { replaces: String(later[i].id), becauseOf: settlementId }));
         resettled.push({ encounterId: c.encounterId, from: String(later[i].id), to: id });
         acc = r.after;
       }
@@ -823,6 +756,11 @@ function summaryQuery(db: Db) {
     ]);
 }
 type SummaryQuery = ReturnType<typeof summaryQuery>;
+
+/** A live settlement of the encounter exists (or two came at once): the unique index refused the second. */
+function asAlreadySettled(e: unknown, encounterId: string): unknown {
+  return isUniqueViolation(e, 'settlement_live') ? alreadySettled(encounterId) : e;
+}
 
 function alreadySettled(encounterId: string): ConflictError {
   return new ConflictError('ALREADY_SETTLED', `encounter ${encounterId} already has a live settlement; reverse it first to settle again`);

@@ -1,0 +1,348 @@
+/**
+ * The settlement's statements and rows: what a settlement reads (the encounter with its
+ * person, enrollment, needy statuses and accumulators), and how one settlement, or many at
+ * once, is written with the accumulators, ledger entry and audit row in one statement. The
+ * rules of when to use which are in settlement-service.ts.
+ */
+import type pg from 'pg';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { parseDay } from '../dates.js';
+import type { Fen } from '../money.js';
+import { NEEDY_STATUSES, type CareLocation, type EncounterType, type HospitalLevel, type Tier } from '../policy/vocabulary.js';
+import { emptyAccumulators, type Accumulators, type Encounter, type LineSplit } from '../rules/settlement/input.js';
+import type { DB } from '../store/schema.js';
+import { ACCOUNTS } from './ledger.js';
+
+/** A stored accumulator document (fen) as the engine's Accumulators; absent fields are zero. */
+export function accumulatorsOf(data: unknown): Accumulators {
+  const d = (data ?? {}) as Partial<Accumulators>;
+  return { ...emptyAccumulators(), ...d, chronicPaid: { ...(d.chronicPaid ?? {}) } };
+}
+
+// ---- what a settlement needs to know ----
+
+export interface ContextRow {
+  id: string;
+  hospital_code: string;
+  person_id: string;
+  coverage_year: number;
+  type: string;
+  setting: string | null;
+  date: string;
+  location: string;
+  referred: boolean;
+  disease: string | null;
+  total_fen: string;
+  full_own_pay_fen: string;
+  over_limit_fen: string;
+  pre_self_pay_fen: string;
+  in_scope_fen: string;
+  lines: LineSplit[] | null;
+  hospital_level: HospitalLevel;
+  region: string;
+  enrollment_state: string | null;
+  tier: string | null;
+  benefit_start: string | null;
+  benefit_end: string | null;
+  statuses: string[] | null;
+  acc?: unknown;
+  acc_version?: number | null;
+}
+
+export interface Context {
+  encounterId: string;
+  hospitalCode: string;
+  personId: string;
+  year: number;
+  region: string;
+  encounter: Encounter;
+  enrollmentState: string | null;
+  tier: Tier | null;
+  benefitStart: string | null;
+  benefitEnd: string | null;
+  statuses: string[];
+  /** the accumulator row and its version (null: no row yet) */
+  acc: Accumulators | null;
+  version: number | null;
+}
+
+const KNOWN_STATUS = new Set<string>(NEEDY_STATUSES);
+
+export function contextOf(r: ContextRow): Context {
+  return {
+    encounterId: String(r.id),
+    hospitalCode: r.hospital_code,
+    personId: String(r.person_id),
+    year: r.coverage_year,
+    region: r.region,
+    encounter: {
+      type: r.type as EncounterType,
+      setting: r.setting as Encounter['setting'],
+      date: parseDay(r.date),
+      level: r.hospital_level,
+      location: r.location as CareLocation,
+      referred: r.referred,
+      disease: r.disease,
+      costs: { total: Number(r.total_fen), fullOwnPay: Number(r.full_own_pay_fen), overLimitSelfPay: Number(r.over_limit_fen), preSelfPay: Number(r.pre_self_pay_fen), inScope: Number(r.in_scope_fen) },
+      lines: r.lines,
+    },
+    enrollmentState: r.enrollment_state,
+    tier: r.tier as Tier | null,
+    benefitStart: r.benefit_start,
+    benefitEnd: r.benefit_end,
+    statuses: [...new Set(r.statuses ?? [])].filter((s) => KNOWN_STATUS.has(s)).sort(),
+    acc: r.acc === undefined || r.acc === null ? null : accumulatorsOf(r.acc),
+    version: r.acc_version ?? null,
+  };
+}
+
+/**
+ * The encounters with everything their settlement reads: hospital level, the person's region,
+ * the enrollment of the coverage year, the needy statuses valid on the encounter date, and the
+ * person's accumulator row for the year with its version. CONTEXT_READ reads any number of
+ * encounters without a lock (acc null: no accumulator row yet); CONTEXT_LOCKED reads one and
+ * locks its accumulator row (`FOR UPDATE OF a`: only that row), and gives no row when the
+ * accumulator row does not exist yet.
+ */
+const CONTEXT_COLUMNS = `
+  e.id, e.hospital_code, e.person_id, e.coverage_year, e.type, e.setting, e.date, e.location, e.referred, e.disease,
+  e.total_fen, e.full_own_pay_fen, e.over_limit_fen, e.pre_self_pay_fen, e.in_scope_fen, e.lines,
+  h.level AS hospital_level, ar.region,
+  en.state AS enrollment_state, en.tier, en.benefit_start, en.benefit_end,
+  ARRAY(SELECT ns.status FROM needy_status ns
+        WHERE ns.person_id = e.person_id AND ns.valid_from <= e.date AND (ns.valid_to IS NULL OR ns.valid_to >= e.date)) AS statuses,
+  a.data AS acc, a.version AS acc_version`;
+const CONTEXT_JOINS = `
+  FROM encounter e
+  JOIN hospital h ON h.code = e.hospital_code
+  JOIN person p ON p.id = e.person_id
+  JOIN admin_area ar ON ar.code = p.village_code
+  LEFT JOIN enrollment en ON en.person_id = e.person_id AND en.coverage_year = e.coverage_year`;
+const CONTEXT_READ = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS}
+  LEFT JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
+  WHERE e.id = ANY($1::bigint[])`;
+const CONTEXT_LOCKED = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS}
+  JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
+  WHERE e.id = $1 FOR UPDATE OF a`;
+/** The accumulator rows of the encounters' persons and years, created empty where missing. */
+const ENSURE_ACCUMULATORS = `INSERT INTO accumulator (person_id, coverage_year, data)
+  SELECT DISTINCT person_id, coverage_year, '{}'::jsonb FROM encounter WHERE id = ANY($1::bigint[]) ON CONFLICT DO NOTHING`;
+
+/**
+ * What every written settlement inserts, from the rows of CTE `from` (one row, or none to
+ * write nothing): the settlement row; the journal entry when the funds paid anything, with the
+ * lines of settlementLines() — Dr each fund what it paid ($5, $6, $7), Cr payable_hospitals
+ * their sum, so the entry balances by construction; and the audit row.
+ */
+const settlementInserts = (from: string): string => `s AS (
+  INSERT INTO settlement (encounter_id, person_id, hospital_code, coverage_year, basic_fund_fen, critical_illness_fen, medical_assistance_fen,
+                          cash_fen, total_fen, cash_reason, result, delta, settled_by)
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13 FROM ${from}
+  RETURNING id
+), j AS (
+  INSERT INTO journal_entry (memo, source, source_id) SELECT $14, 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
+), p AS (
+  INSERT INTO posting (entry_id, account, amount_fen)
+  SELECT j.id, v.account, v.amount
+    FROM j, (VALUES ('${ACCOUNTS.basicFund}', $5::bigint), ('${ACCOUNTS.criticalIllnessFund}', $6::bigint),
+                    ('${ACCOUNTS.medicalAssistanceFund}', $7::bigint), ('${ACCOUNTS.payableHospitals}', -($5::bigint + $6::bigint + $7::bigint))) AS v(account, amount)
+   WHERE v.amount <> 0
+), l AS (
+  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT $13, $15, $16, 'settlement', id::text, $17::jsonb FROM s
+)`;
+
+/**
+ * One settlement and the person's new accumulators ($18) in one statement, on condition that the
+ * accumulator row is still at the version the settlement was computed on ($19): otherwise the
+ * update matches nothing, no settlement row is inserted, and no row comes back. The settlement
+ * is inserted from the updated row, so its id is drawn while that row is locked.
+ */
+const WRITE_SETTLEMENT = `
+WITH u AS (
+  UPDATE accumulator SET data = $18::jsonb, version = version + 1
+   WHERE person_id = $2 AND coverage_year = $4 AND version = $19
+  RETURNING version
+), ${settlementInserts('u')}
+SELECT s.id, u.version FROM s, u`;
+
+/** A re-settlement inside a reversal, whose transaction holds the accumulator row and writes it at the end. */
+const WRITE_RESETTLEMENT = `WITH ${settlementInserts('(SELECT 1) AS one')} SELECT id FROM s`;
+
+/**
+ * Many settlements in one statement: $1 the settlements (a JSON array of SettlementRecord rows,
+ * in the order they were computed), $2 one accumulator row per person and year (its new
+ * document, the version the settlements were computed on, and how many settlements move it
+ * on). A person's settlements are written only if their accumulator row is still at that
+ * version; the others are left out, and the answer (settlement id per encounter) does not name
+ * them. Settlement ids are drawn in the order computed, after the rows are updated (locked).
+ */
+const WRITE_SETTLEMENTS = `
+WITH a AS (
+  SELECT * FROM jsonb_to_recordset($2::jsonb) AS a(person_id bigint, coverage_year int, data jsonb, version int, k int)
+), u AS (
+  UPDATE accumulator acc SET data = a.data, version = acc.version + a.k
+    FROM a
+   WHERE acc.person_id = a.person_id AND acc.coverage_year = a.coverage_year AND acc.version = a.version
+  RETURNING acc.person_id, acc.coverage_year
+), i AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(n int, encounter_id bigint, person_id bigint, hospital_code text, coverage_year int,
+    basic bigint, ci bigint, ma bigint, cash bigint, total bigint, cash_reason text, result jsonb, delta jsonb,
+    settled_by text, memo text, role text, action text, detail jsonb)
+), s AS (
+  INSERT INTO settlement (encounter_id, person_id, hospital_code, coverage_year, basic_fund_fen, critical_illness_fen, medical_assistance_fen,
+                          cash_fen, total_fen, cash_reason, result, delta, settled_by)
+  SELECT i.encounter_id, i.person_id, i.hospital_code, i.coverage_year, i.basic, i.ci, i.ma, i.cash, i.total, i.cash_reason, i.result, i.delta, i.settled_by
+    FROM i JOIN u ON u.person_id = i.person_id AND u.coverage_year = i.coverage_year
+   ORDER BY i.n
+  RETURNING id, encounter_id
+), si AS (
+  SELECT s.id, i.* FROM s JOIN i ON i.encounter_id = s.encounter_id
+), j AS (
+  INSERT INTO journal_entry (memo, source, source_id) SELECT si.memo, 'settlement', si.id FROM si WHERE si.basic + si.ci + si.ma <> 0 RETURNING id, source_id
+), p AS (
+  INSERT INTO posting (entry_id, account, amount_fen)
+  SELECT j.id, v.account, v.amount
+    FROM j JOIN si ON si.id = j.source_id,
+         LATERAL (VALUES ('${ACCOUNTS.basicFund}', si.basic), ('${ACCOUNTS.criticalIllnessFund}', si.ci),
+                         ('${ACCOUNTS.medicalAssistanceFund}', si.ma), ('${ACCOUNTS.payableHospitals}', -(si.basic + si.ci + si.ma))) AS v(account, amount)
+   WHERE v.amount <> 0
+), l AS (
+  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT si.settled_by, si.role, si.action, 'settlement', si.id::text, si.detail FROM si
+)
+SELECT id, encounter_id FROM s`;
+
+/** The statements of one settlement, for the benchmark's pgbench scripts (bench/record/pgbench-scripts.ts), which run them as they are. */
+export const SETTLEMENT_SQL = { read: CONTEXT_READ, locked: CONTEXT_LOCKED, write: WRITE_SETTLEMENT } as const;
+
+/** Runs a statement on a Kysely connection or, named (prepared once per connection), on a pg client. */
+export type Runner = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
+export const onKysely =
+  (db: Kysely<DB> | Transaction<DB>): Runner =>
+  async <R>(_name: string, text: string, values: unknown[]) =>
+    (await db.executeQuery<R>(CompiledQuery.raw(text, values))).rows;
+export const onClient =
+  (client: pg.PoolClient): Runner =>
+  async <R>(name: string, text: string, values: unknown[]) =>
+    (await client.query({ name, text, values })).rows as R[];
+
+// ---- reading ----
+
+/** The encounters' contexts, not locked; each one's accumulator row is created first when missing. */
+export async function readContexts(run: Runner, encounterIds: readonly string[]): Promise<Map<string, ContextRow>> {
+  const rows = await run<ContextRow>('yibao_settlement_read', CONTEXT_READ, [encounterIds]);
+  const missing = rows.filter((r) => r.acc_version === null || r.acc_version === undefined).map((r) => String(r.id));
+  const out = new Map(rows.filter((r) => !missing.includes(String(r.id))).map((r) => [String(r.id), r]));
+  if (missing.length) {
+    await run('yibao_settlement_accumulators', ENSURE_ACCUMULATORS, [missing]);
+    for (const r of await run<ContextRow>('yibao_settlement_read', CONTEXT_READ, [missing])) out.set(String(r.id), r);
+  }
+  return out;
+}
+
+/** One encounter's context with its accumulator row locked (created first when missing); undefined: no such encounter. */
+export async function readContextLocked(run: Runner, encounterId: string): Promise<ContextRow | undefined> {
+  let [row] = await run<ContextRow>('yibao_settlement_context', CONTEXT_LOCKED, [encounterId]);
+  if (!row) {
+    await run('yibao_settlement_accumulators', ENSURE_ACCUMULATORS, [[encounterId]]);
+    [row] = await run<ContextRow>('yibao_settlement_context', CONTEXT_LOCKED, [encounterId]);
+  }
+  return row;
+}
+
+// ---- writing ----
+
+/** One settlement as written: the row, its ledger amounts, its audit. */
+export interface SettlementRecord {
+  encounterId: string;
+  personId: string;
+  hospitalCode: string;
+  year: number;
+  basicFund: Fen;
+  criticalIllness: Fen;
+  medicalAssistance: Fen;
+  cash: Fen;
+  total: Fen;
+  cashReason: string | null;
+  /** the answer as stored (and given to the caller) */
+  result: unknown;
+  delta: Accumulators;
+  settledBy: string;
+  role: string;
+  action: string;
+  detail: Record<string, unknown>;
+}
+
+const memoOf = (r: SettlementRecord): string => `就诊 ${r.encounterId} 结算（${r.hospitalCode}）`;
+
+function values(r: SettlementRecord): unknown[] {
+  return [
+    r.encounterId,
+    r.personId,
+    r.hospitalCode,
+    r.year,
+    r.basicFund,
+    r.criticalIllness,
+    r.medicalAssistance,
+    r.cash,
+    r.total,
+    r.cashReason,
+    JSON.stringify(r.result),
+    JSON.stringify(r.delta),
+    r.settledBy,
+    memoOf(r),
+    r.role,
+    r.action,
+    JSON.stringify(r.detail),
+  ];
+}
+
+/** One settlement moving the accumulator row from `version` to `after`; null (nothing written) when the row is no longer at that version. */
+export async function writeSettlement(run: Runner, r: SettlementRecord, after: Accumulators, version: number): Promise<string | null> {
+  const rows = await run<{ id: string }>('yibao_settlement_write', WRITE_SETTLEMENT, [...values(r), JSON.stringify(after), version]);
+  return rows.length ? String(rows[0].id) : null;
+}
+
+/** A re-settlement inside a reversal's transaction (the accumulator row is left alone). */
+export async function writeResettlement(run: Runner, r: SettlementRecord): Promise<string> {
+  const rows = await run<{ id: string }>('yibao_settlement_rewrite', WRITE_RESETTLEMENT, values(r));
+  return String(rows[0].id);
+}
+
+/** An accumulator row moved on by a batch: the new document, the version read, how many settlements. */
+export interface AccumulatorMove {
+  personId: string;
+  year: number;
+  after: Accumulators;
+  version: number;
+  settlements: number;
+}
+
+/** Many settlements in one statement; the settlement id of each encounter written (a person whose row moved on meanwhile: none of theirs). */
+export async function writeSettlements(run: Runner, rs: readonly SettlementRecord[], moves: readonly AccumulatorMove[]): Promise<Map<string, string>> {
+  const rows = await run<{ id: string; encounter_id: string }>('yibao_settlement_write_many', WRITE_SETTLEMENTS, [
+    JSON.stringify(
+      rs.map((r, n) => ({
+        n,
+        encounter_id: r.encounterId,
+        person_id: r.personId,
+        hospital_code: r.hospitalCode,
+        coverage_year: r.year,
+        basic: r.basicFund,
+        ci: r.criticalIllness,
+        ma: r.medicalAssistance,
+        cash: r.cash,
+        total: r.total,
+        cash_reason: r.cashReason,
+        result: r.result,
+        delta: r.delta,
+        settled_by: r.settledBy,
+        memo: memoOf(r),
+        role: r.role,
+        action: r.action,
+        detail: r.detail,
+      })),
+    ),
+    JSON.stringify(moves.map((m) => ({ person_id: m.personId, coverage_year: m.year, data: m.after, version: m.version, k: m.settlements }))),
+  ]);
+  return new Map(rows.map((x) => [String(x.encounter_id), String(x.id)]));
+}
