@@ -32,6 +32,8 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { AuthService, SYSTEM } from '../../src/services/auth.js';
 import { GENERATED_SCRIPTS } from './pgbench-scripts.js';
+import { SESSION_SETTINGS } from '../../src/store/db.js';
+import type { SettlementContention } from '../../src/services/settlement-service.js';
 import { assessYear } from '../../src/services/campaign.js';
 import { QuoteService } from '../../src/services/quote-service.js';
 import { loadTown } from '../../src/sim/load-town.js';
@@ -93,6 +95,8 @@ export interface LoadFigure {
 export interface HttpFigure extends LoadFigure {
   statusCodes: Record<string, number>;
   serverCpu: number | null;
+  /** the server's settlement service over the run: write statements, settlements per statement, misses, locked fallbacks */
+  contention: SettlementContention;
   /** of serverCpu, the part in the kernel */
   serverSystemCpu: number | null;
   loadCpu: number;
@@ -200,6 +204,13 @@ const askCpu = (child: ChildProcess): Promise<{ cpu: number; system: number | nu
     child.send('cpu');
   });
 
+/** The server's settlement counts so far (its /health). */
+async function contentionOf(port: number): Promise<SettlementContention> {
+  const r = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { settlements?: SettlementContention };
+  if (!r.settlements) throw new Error('the server reports no settlement counts on /health');
+  return r.settlements;
+}
+
 interface CannonRun {
   seconds: number;
   statusCodes: Record<string, number>;
@@ -278,7 +289,9 @@ async function pgbench(
   let stdout = '';
   let aborted = false;
   try {
-    stdout = (await runProgram('pgbench', args)).stdout;
+    // the service's own session settings (src/store/db.ts), so both plan alike
+    const PGOPTIONS = Object.entries(SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+    stdout = (await runProgram('pgbench', args, { env: { PGOPTIONS } })).stdout;
   } catch (e) {
     // pgbench exits 2 when a client aborted (e.g. ran out of encounters): keep its figures, say so
     const r = e as { stdout?: string; stderr?: string; code?: number };
@@ -352,6 +365,7 @@ export async function settleBench(o: SettleOptions): Promise<SettleResult> {
       await b.database.pool.query('CHECKPOINT');
       const la0 = loadavg();
       const srv0 = await askCpu(server!);
+      const h0 = await contentionOf(started.port);
       const backends = await startBackendCpu(b.name);
       const pg0 = postgresCpuSeconds();
       const c0 = process.cpuUsage();
@@ -360,6 +374,7 @@ export async function settleBench(o: SettleOptions): Promise<SettleResult> {
       const pg1 = postgresCpuSeconds();
       const dbCpu = await backends.stop();
       const srv1 = await askCpu(server!);
+      const h1 = await contentionOf(started.port);
       const non2xx = Object.entries(run.statusCodes)
         .filter(([k]) => !k.startsWith('2'))
         .reduce((t, [, v]) => t + v, 0);
@@ -386,6 +401,7 @@ export async function settleBench(o: SettleOptions): Promise<SettleResult> {
         note: `pool ${o.pool}; load average before ${la0}`,
         statusCodes: run.statusCodes,
         serverCpu: srv0 === null || srv1 === null ? null : srv1.cpu - srv0.cpu,
+        contention: { tries: h1.tries - h0.tries, misses: h1.misses - h0.misses, locked: h1.locked - h0.locked, writes: h1.writes - h0.writes, largestBatch: h1.largestBatch },
         serverSystemCpu: srv0?.system == null || srv1?.system == null ? null : srv1.system - srv0.system,
         loadCpu: (c.user + c.system) / 1e6,
         settledRows: Number(settled.n),
@@ -528,7 +544,7 @@ export function reportSettle(r: SettleResult): { ratio: number; http: LoadFigure
   for (const h of r.http) {
     const each = (cpu: number | null): string => (cpu === null ? '—' : fmt((1000 * cpu) / Math.max(1, h.done), 2));
     log(
-      `  ${h.name}: server process CPU ${h.serverCpu === null ? '—' : fmt(h.serverCpu, 1)} s (${each(h.serverCpu)} ms a settlement, of which ${each(h.serverSystemCpu)} ms in the kernel), autocannon (this process) CPU ${fmt(h.loadCpu, 1)} s (${each(h.loadCpu)} ms) over ${fmt(h.seconds, 1)} s; status codes ${JSON.stringify(h.statusCodes)}`,
+      `  ${h.name}: server process CPU ${h.serverCpu === null ? '—' : fmt(h.serverCpu, 1)} s (${each(h.serverCpu)} ms a settlement, of which ${each(h.serverSystemCpu)} ms in the kernel), autocannon (this process) CPU ${fmt(h.loadCpu, 1)} s (${each(h.loadCpu)} ms) over ${fmt(h.seconds, 1)} s; status codes ${JSON.stringify(h.statusCodes)}; ${fmtInt(h.contention.writes)} write statements, ${fmt(h.contention.tries / Math.max(1, h.contention.writes))} settlements each (largest ${h.contention.largestBatch}), ${fmtInt(h.contention.misses)} missed (accumulators moved on), ${fmtInt(h.contention.locked)} under the lock`,
     );
   }
   const ratio = http.perSecond / floor.perSecond;

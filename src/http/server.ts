@@ -16,6 +16,7 @@ import type { QuoteService } from '../services/quote-service.js';
 import { installErrorHandling } from './errors.js';
 import { installAccess } from './access.js';
 import { AuthService } from '../services/auth.js';
+import { SettlementService } from '../services/settlement-service.js';
 import { maskIdsInText } from '../services/privacy.js';
 import type { Database } from '../store/db.js';
 import type { AppContext } from './context.js';
@@ -102,7 +103,14 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   const lib = service.lib;
 
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
-  app.get('/health', { schema: { hide: true } }, () => ({ status: 'ok', packs: lib.packIds().length, ...(opts.status?.() ?? {}) }));
+  // how settlements got through (batches, optimistic misses, locked fallbacks): for watching contention
+  let settlements: SettlementService | null = null;
+  app.get('/health', { schema: { hide: true } }, () => ({
+    status: 'ok',
+    packs: lib.packIds().length,
+    ...(settlements ? { settlements: settlements.contention } : {}),
+    ...(opts.status?.() ?? {}),
+  }));
 
   app.post(
     '/api/v1/quotes/contribution',
@@ -199,7 +207,8 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.get('/api/v1/regions', { config: { public: true }, schema: { tags: ['packs'], summary: 'Region codes known (GB/T 2260)' } }, () => [...lib.regions.values()]);
 
   if (opts.database && auth) {
-    const ctx: AppContext = { quotes: service, database: opts.database, auth };
+    const ctx: AppContext = { quotes: service, database: opts.database, auth, settlements: new SettlementService(opts.database, service) };
+    settlements = ctx.settlements;
     for (const register of RECORD_ROUTES) await register(app, ctx);
   }
   return app;

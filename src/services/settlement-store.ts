@@ -172,7 +172,7 @@ const WRITE_RESETTLEMENT = `WITH ${settlementInserts('(SELECT 1) AS one')} SELEC
  * Many settlements in one statement: $1 the settlements (a JSON array of SettlementRecord rows,
  * in the order they were computed), $2 one accumulator row per person and year (its new
  * document, the version the settlements were computed on, and how many settlements move it
- * on). A person's settlements are written only if their accumulator row is still at that
+ * on), $3 those persons' ids. A person's settlements are written only if their accumulator row is still at that
  * version; the others are left out, and the answer (settlement id per encounter) does not name
  * them. Settlement ids are drawn in the order computed, after the rows are updated (locked).
  */
@@ -182,7 +182,8 @@ WITH a AS (
 ), u AS (
   UPDATE accumulator acc SET data = a.data, version = acc.version + a.k
     FROM a
-   WHERE acc.person_id = a.person_id AND acc.coverage_year = a.coverage_year AND acc.version = a.version
+   WHERE acc.person_id = ANY($3::bigint[]) -- so that the rows are found by the key, not by a scan (the planner takes any function's rows for 100)
+     AND acc.person_id = a.person_id AND acc.coverage_year = a.coverage_year AND acc.version = a.version
   RETURNING acc.person_id, acc.coverage_year
 ), i AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(n int, encounter_id bigint, person_id bigint, hospital_code text, coverage_year int,
@@ -343,6 +344,7 @@ export async function writeSettlements(run: Runner, rs: readonly SettlementRecor
       })),
     ),
     JSON.stringify(moves.map((m) => ({ person_id: m.personId, coverage_year: m.year, data: m.after, version: m.version, k: m.settlements }))),
+    moves.map((m) => m.personId),
   ]);
   return new Map(rows.map((x) => [String(x.encounter_id), String(x.id)]));
 }

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { encounterRequestSchema, settleRequestSchema, settlementQuerySchema, SettlementService } from '../../services/settlement-service.js';
+import { encounterRequestSchema, settleRequestSchema, settlementQuerySchema } from '../../services/settlement-service.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
 
@@ -15,7 +15,7 @@ const yearQuery = z.object({ year: z.string().describe('the coverage year, e.g. 
 
 export async function settlementRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  const svc = new SettlementService(ctx.database, ctx.quotes);
+  const svc = ctx.settlements;
   const tags = ['settlement'];
 
   app.post(

@@ -220,9 +220,10 @@ export class FsiService {
   constructor(
     private readonly database: Database,
     private readonly quotes: QuoteService,
+    settlements?: SettlementService,
   ) {
     this.db = database.db;
-    this.settlements = new SettlementService(database, quotes);
+    this.settlements = settlements ?? new SettlementService(database, quotes);
     this.handlers = {
       '9001': { run: (db, c) => this.signIn(db, c) },
       '9002': { run: (db, c) => this.signOut(db, c) },
