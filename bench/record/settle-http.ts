@@ -5,7 +5,7 @@
  * Untimed setup: a fresh database; a generated town of 20 000 persons (loadTown) with their
  * needy statuses; assessYear(2022), then every assessed enrollment set to paid with the whole
  * year as its benefit period (SQL); an accumulator row for every person (so each settlement
- * reads and locks an existing row, as pgbench does); a hospital account (丰都县人民医院,
+ * reads and updates an existing row, as pgbench does); a hospital account (丰都县人民医院,
  * secondary) with an API token; encounters at that hospital inserted in bulk in SQL for random
  * paid persons — 55 % general outpatient, 15 % hypertension/diabetes medicines, 10 % chronic
  * outpatient, 20 % inpatient, dates across 2022 — a fresh range for every run.
