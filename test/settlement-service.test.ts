@@ -451,7 +451,7 @@ for (const backend of BACKENDS)
       assert.equal(waiting, 1, 'the batch’s write waited for the row');
       const results = await pending;
       for (const r of results) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
-      assert.deepEqual(svc.contention, { tries: 8, misses: 8, locked: 8, writes: 1, largestBatch: 8 });
+      assert.deepEqual(svc.contention, { tries: 8, misses: 8, locked: 8, writes: 1, largestBatch: 8, failedBatches: 0 });
       // what got written is what settling them one after the other in settlement order gives
       const acc = await accumulatorsIn(p.id);
       assert.equal(acc!.version, 1 + 8);
@@ -532,7 +532,7 @@ for (const backend of BACKENDS)
       const sids = views.map((v) => Number(v.settlementId));
       assert.deepEqual([...sids].sort((a, b) => a - b), sids);
 
-      // a batch with an encounter settled already: that one is 409, the others are written one by one
+      // a batch with an encounter settled already: that one is 409 before the engine runs, the others are written
       const more = await Promise.all([plain, dibao].map((p, i) => encounter(p, { type: 'general_outpatient', date: `2022-07-0${1 + i}`, inScope: 60 })));
       const again = await Promise.allSettled([more[0], ids[1], more[1]].map((id) => svc.settle(actorA, id)));
       assert.equal(again[0].status, 'fulfilled', again[0].status === 'rejected' ? String(again[0].reason) : '');
@@ -541,6 +541,104 @@ for (const backend of BACKENDS)
       assert.equal((again[1] as PromiseRejectedResult).reason.code, 'ALREADY_SETTLED');
       const live = await d.db.selectFrom('settlement').select('id').where('encounter_id', '=', ids[1]).where('reversed_at', 'is', null).execute();
       assert.equal(live.length, 1);
+    });
+
+    test('two batches holding the same persons in opposite orders do not deadlock: rows are locked in one order', async (t) => {
+      if (backend !== 'server') return t.skip('needs several connections (PGlite has one)');
+      const [pp, pq, pr] = [await person(), await person(), await person()]; // ids ascending
+      for (const x of [pp, pq, pr]) await d.db.insertInto('accumulator').values({ person_id: x.id, coverage_year: 2022, data: JSON.stringify({}) }).execute();
+      const e = (x: Person, day: number, inScope = 3000) => encounter(x, { type: 'inpatient', date: `2022-03-${String(day).padStart(2, '0')}`, inScope });
+      const first = [await e(pp, 1), await e(pr, 2), await e(pq, 3)];
+      const second = [await e(pq, 4), await e(pp, 5, 5000), await e(pp, 6, 20000)];
+      const actor = { userId: '0', username: 'test_hospital_a', role: 'hospital' as const, villages: [], hospitalCode: HA };
+      const s1 = new SettlementService(d, quotes);
+      const s2 = new SettlementService(d, quotes);
+      const holder = await d.pool.connect();
+      const waitingFor = async (n: number) => {
+        for (let i = 0; i < 400; i++) {
+          await holder.query('SELECT pg_stat_clear_snapshot()');
+          const w = await holder.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+          if (w.rows[0].n >= n) return;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        assert.fail(`${n} statements never waited at once`);
+      };
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM accumulator WHERE person_id = $1 AND coverage_year = 2022 FOR UPDATE', [pr.id]);
+      // the first batch locks P and Q and waits for R; the second, asking Q before P, must then
+      // wait for P without holding Q (locking Q first would deadlock once R is free)
+      const p1 = Promise.allSettled(first.map((id) => s1.settle(actor, id)));
+      await waitingFor(1);
+      const p2 = Promise.allSettled(second.map((id) => s2.settle(actor, id)));
+      await waitingFor(2);
+      await holder.query('COMMIT');
+      holder.release();
+      const out = [...(await p1), ...(await p2)];
+      for (const r of out) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
+      assert.equal(s1.contention.failedBatches + s2.contention.failedBatches, 0, 'no batch was refused (a deadlock would have been)');
+      for (const x of [pp, pq, pr]) {
+        const acc = await accumulatorsIn(x.id);
+        const rows = await d.db.selectFrom('settlement').select('delta').where('person_id', '=', x.id).where('reversed_at', 'is', null).execute();
+        assert.deepEqual(acc!.data, rows.reduce((a, r) => addAccumulators(a, { ...emptyAccumulators(), ...(r.delta as Partial<Accumulators>) }), emptyAccumulators()));
+      }
+    });
+
+    test('when a batch’s statement is refused, a person’s chain stops at the first settlement not written and is computed again', async (t) => {
+      if (backend !== 'server') return t.skip('needs a second connection for the other writer (PGlite has one)');
+      const p = await person();
+      await d.db.insertInto('accumulator').values({ person_id: p.id, coverage_year: 2022, data: JSON.stringify({}) }).execute();
+      const encs: Enc[] = [
+        { type: 'inpatient', date: '2022-03-01', inScope: 30000 },
+        { type: 'inpatient', date: '2022-04-01', inScope: 50000 },
+        { type: 'inpatient', date: '2022-05-01', inScope: 40000 },
+      ];
+      const [e1, e2, e3] = await Promise.all(encs.map((e) => encounter(p, e)));
+      const byEncounter = new Map([e1, e2, e3].map((id, i) => [id, encs[i]]));
+      const actor = { userId: '0', username: 'test_hospital_a', role: 'hospital' as const, villages: [], hospitalCode: HA };
+      const other = new SettlementService(d, quotes);
+      // the first batch statement: another writer settles E3 of the same person first, then the
+      // statement fails as a statement timeout would (an error the server sends)
+      let injected = false;
+      const wrap = (client: any) =>
+        new Proxy(client, {
+          get(target, key) {
+            if (key === 'query')
+              return async (q: any, ...rest: any[]) => {
+                if (!injected && q?.name === 'yibao_settlement_write_many') {
+                  injected = true;
+                  await other.settle(actor, e3);
+                  throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014', severity: 'ERROR' });
+                }
+                return target.query(q, ...rest);
+              };
+            const v = target[key];
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        });
+      const pool = new Proxy(d.settlementPool, {
+        get(target, key) {
+          if (key === 'connect') return async () => wrap(await target.connect());
+          const v = (target as any)[key];
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      const svc = new SettlementService({ ...d, settlementPool: pool }, quotes);
+      const out = await Promise.allSettled([svc.settle(actor, e1), svc.settle(actor, e2)]);
+      assert.ok(injected);
+      for (const r of out) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
+      assert.equal(svc.contention.failedBatches, 1);
+      // E1 missed on its own (E3 came first), so E2, computed on E1, was not written on E3's version
+      const acc = await accumulatorsIn(p.id);
+      const rows = await d.db.selectFrom('settlement').select(['encounter_id', 'basic_fund_fen', 'delta']).where('person_id', '=', p.id).orderBy('id').execute();
+      assert.deepEqual(rows.map((r) => String(r.encounter_id)), [e3, e1, e2]);
+      assert.deepEqual(acc!.data, rows.reduce((a, r) => addAccumulators(a, { ...emptyAccumulators(), ...(r.delta as Partial<Accumulators>) }), emptyAccumulators()));
+      let before: Record<string, unknown> | undefined;
+      for (const r of rows) {
+        const q = quote(p, byEncounter.get(String(r.encounter_id))!, before);
+        assert.equal(Math.round(q.basicFund * 100), Number(r.basic_fund_fen));
+        before = q.accumulators.after;
+      }
+      assert.deepEqual(fenOf(before!), acc!.data);
     });
 
     test('reversal restores the accumulators exactly and settles the later encounters again', async () => {

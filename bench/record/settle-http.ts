@@ -32,7 +32,7 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { AuthService, SYSTEM } from '../../src/services/auth.js';
 import { GENERATED_SCRIPTS } from './pgbench-scripts.js';
-import { SESSION_SETTINGS } from '../../src/store/db.js';
+import { SETTLEMENT_SESSION_SETTINGS } from '../../src/store/db.js';
 import type { SettlementContention } from '../../src/services/settlement-service.js';
 import { assessYear } from '../../src/services/campaign.js';
 import { QuoteService } from '../../src/services/quote-service.js';
@@ -289,8 +289,8 @@ async function pgbench(
   let stdout = '';
   let aborted = false;
   try {
-    // the service's own session settings (src/store/db.ts), so both plan alike
-    const PGOPTIONS = Object.entries(SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+    // the settlement connections' own session settings (src/store/db.ts), so both plan alike
+    const PGOPTIONS = Object.entries(SETTLEMENT_SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`).join(' ');
     stdout = (await runProgram('pgbench', args, { env: { PGOPTIONS } })).stdout;
   } catch (e) {
     // pgbench exits 2 when a client aborted (e.g. ran out of encounters): keep its figures, say so
@@ -401,7 +401,7 @@ export async function settleBench(o: SettleOptions): Promise<SettleResult> {
         note: `pool ${o.pool}; load average before ${la0}`,
         statusCodes: run.statusCodes,
         serverCpu: srv0 === null || srv1 === null ? null : srv1.cpu - srv0.cpu,
-        contention: { tries: h1.tries - h0.tries, misses: h1.misses - h0.misses, locked: h1.locked - h0.locked, writes: h1.writes - h0.writes, largestBatch: h1.largestBatch },
+        contention: { tries: h1.tries - h0.tries, misses: h1.misses - h0.misses, locked: h1.locked - h0.locked, writes: h1.writes - h0.writes, largestBatch: h1.largestBatch, failedBatches: h1.failedBatches - h0.failedBatches },
         serverSystemCpu: srv0?.system == null || srv1?.system == null ? null : srv1.system - srv0.system,
         loadCpu: (c.user + c.system) / 1e6,
         settledRows: Number(settled.n),

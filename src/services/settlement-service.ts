@@ -20,16 +20,18 @@
  * written, and the settlement is read and computed again; after `optimisticTries` such misses
  * it runs as a transaction that locks the accumulator row (`SELECT … FOR UPDATE`), which
  * always gets through. The first settlement of a person in a year adds one INSERT … ON
- * CONFLICT DO NOTHING to create the accumulator row. A second live settlement of an
- * encounter is refused by the unique index settlement_live (409 ALREADY_SETTLED), which also
- * undoes the accumulator update of the same statement.
+ * CONFLICT DO NOTHING to create the accumulator row. An encounter with a live settlement is
+ * refused before the engine runs (409 ALREADY_SETTLED); two settling it at once are told apart
+ * by the unique index settlement_live, whose violation also undoes the accumulator update of
+ * the same statement.
  *
  * Settlements asked for at the same time share those two round trips (natural batching,
  * src/services/batcher.ts): the ones that arrive while `maxInFlight` batches are at the
  * database are read in one statement and written in one, a person's settlements in a batch
  * each computed on the accumulators the one before left. Under light load a settlement goes
  * alone and waits for nothing. The statements (src/services/settlement-store.ts) are named
- * prepared statements, planned once per connection (plan_cache_mode, src/store/db.ts).
+ * prepared statements on connections of their own, planned once per connection
+ * (Database.settlementPool, plan_cache_mode, src/store/db.ts).
  * Measured in BENCHMARKS.md: batching and the generic plans together took settlement over
  * HTTP from 45 % to about 65 % of pgbench running one settlement per transaction.
  *
@@ -204,6 +206,8 @@ export interface SettlementContention {
   /** write statements for settlements, and the most settlements one of them carried */
   writes: number;
   largestBatch: number;
+  /** batch statements the database refused, whose settlements were then written one by one */
+  failedBatches: number;
 }
 
 /** A settlement waiting to be done. */
@@ -218,7 +222,7 @@ interface Pending extends BatchItem {
 export interface SettlementOptions {
   /** optimistic tries before the locked transaction (default 3) */
   optimisticTries?: number;
-  /** batches of settlements worked on at once (default: half the pool, at least one) */
+  /** batches of settlements worked on at once (default: the settlement pool's size) */
   maxInFlight?: number;
   /** settlements in one batch at most (default 64) */
   maxBatch?: number;
@@ -228,7 +232,7 @@ export class SettlementService {
   private readonly db: Kysely<DB>;
   private readonly optimisticTries: number;
   private readonly batcher: Batcher<Pending>;
-  readonly contention: SettlementContention = { tries: 0, misses: 0, locked: 0, writes: 0, largestBatch: 0 };
+  readonly contention: SettlementContention = { tries: 0, misses: 0, locked: 0, writes: 0, largestBatch: 0, failedBatches: 0 };
 
   constructor(
     private readonly database: Database,
@@ -237,8 +241,8 @@ export class SettlementService {
   ) {
     this.db = database.db;
     this.optimisticTries = opts.optimisticTries ?? OPTIMISTIC_TRIES;
-    const pool = database.pool.options.max ?? 10;
-    this.batcher = new Batcher((batch) => this.settleBatch(batch), opts.maxInFlight ?? Math.max(1, Math.floor(pool / 2)), opts.maxBatch ?? MAX_BATCH);
+    // every connection of the settlement pool may carry a batch
+    this.batcher = new Batcher((batch) => this.settleBatch(batch), opts.maxInFlight ?? (database.settlementPool.options.max ?? 1), opts.maxBatch ?? MAX_BATCH);
   }
 
   // ---- encounters ----
@@ -412,6 +416,7 @@ export class SettlementService {
   /** The engine on an encounter read for settlement, and what writing it needs. */
   private compute(actor: Actor, c: Context, before: Accumulators, trace: boolean): { view: SettlementView; rec: SettlementRecord; after: Accumulators } {
     requireHospital(actor, c.hospitalCode);
+    if (c.liveSettlement !== null) throw alreadySettled(c.encounterId);
     const packId = this.packOf(c);
     const r = this.run(c, packId, before, trace);
     const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
@@ -419,9 +424,9 @@ export class SettlementService {
     return { view, rec: this.record(actor, c, r, answer, 'settle'), after: r.after };
   }
 
-  /** Statements that commit one by one, on one connection (so named prepared statements are reused). */
+  /** Statements that commit one by one, on one connection of the settlement pool (so named prepared statements are reused). */
   private async connected<T>(fn: (run: Runner) => Promise<T>): Promise<T> {
-    const client = await this.database.pool.connect();
+    const client = await this.database.settlementPool.connect();
     let broken: Error | undefined;
     const base = onClient(client);
     // an error the server sent leaves the connection usable; any other (a dropped socket) does not
@@ -445,7 +450,7 @@ export class SettlementService {
    * statements inside run as named prepared statements (pg keeps them per connection).
    */
   private async transaction<T>(fn: (run: Runner) => Promise<T>): Promise<T> {
-    const client = await this.database.pool.connect();
+    const client = await this.database.settlementPool.connect();
     let done = false;
     let broken: Error | undefined;
     try {
@@ -468,7 +473,7 @@ export class SettlementService {
    * read and written together (see Batcher). A second settlement of the same encounter is
    * refused (409 ALREADY_SETTLED).
    */
-  settle(actor: Actor, encounterId: string, opts: { trace?: boolean } = {}): Promise<SettlementView> {
+  async settle(actor: Actor, encounterId: string, opts: { trace?: boolean } = {}): Promise<SettlementView> {
     checkId('id', encounterId);
     return new Promise<SettlementView>((resolve, reject) =>
       this.batcher.add({ actor, encounterId, trace: opts.trace ?? true, misses: 0, resolve, reject: (e) => reject(asAlreadySettled(e, encounterId)) }),
@@ -477,11 +482,13 @@ export class SettlementService {
 
   /**
    * A batch of settlements on one connection: one read for all; the engine on each in the order
-   * asked, a person's settlements in the batch each starting from the one before; one write for
-   * all (WRITE_SETTLEMENT when there is one). A settlement whose person's accumulators moved on
-   * is tried again (in the next batch, or under the lock after too many misses). When the
-   * written statement fails (e.g. an encounter settled meanwhile), each is written alone, so
-   * that only the one at fault fails.
+   * asked, a person's settlements in the batch each starting from the one before (a chain); one
+   * write for all (WRITE_SETTLEMENT when there is one). A settlement whose person's
+   * accumulators moved on is tried again (in the next batch, or under the lock after too many
+   * misses). When the batch's statement fails (e.g. an encounter settled meanwhile by another
+   * process), each is written alone, in order, so that only the one at fault fails; once one
+   * settlement of a chain is not written, the rest of that chain is not written either (they
+   * were computed on it) and is tried again.
    */
   private async settleBatch(items: Pending[]): Promise<void> {
     const later: Pending[] = [];
@@ -489,7 +496,7 @@ export class SettlementService {
     await this.connected(async (run) => {
       const rows = await readContexts(run, [...new Set(items.map((i) => i.encounterId))]);
       const chains = new Map<string, AccumulatorMove>();
-      const ready: { item: Pending; view: SettlementView; rec: SettlementRecord; after: Accumulators; version: number }[] = [];
+      const ready: { item: Pending; view: SettlementView; rec: SettlementRecord; after: Accumulators; version: number; chain: string }[] = [];
       const taken = new Set<string>();
       for (const item of items) {
         // the same encounter twice: the second after the first is written (it will be refused)
@@ -507,7 +514,7 @@ export class SettlementService {
           const key = `${c.personId}/${c.year}`;
           const chain = chains.get(key) ?? { personId: c.personId, year: c.year, after: c.acc ?? emptyAccumulators(), version: c.version ?? 0, settlements: 0 };
           const x = this.compute(item.actor, c, chain.after, item.trace);
-          ready.push({ item, ...x, version: chain.version + chain.settlements });
+          ready.push({ item, ...x, version: chain.version + chain.settlements, chain: key });
           chains.set(key, { ...chain, after: x.after, settlements: chain.settlements + 1 });
           taken.add(item.encounterId);
         } catch (e) {
@@ -516,41 +523,49 @@ export class SettlementService {
       }
       if (ready.length === 0) return;
       this.contention.tries += ready.length;
-      this.contention.writes += 1;
       this.contention.largestBatch = Math.max(this.contention.largestBatch, ready.length);
-      let written: Map<string, string>;
-      if (ready.length === 1) {
-        const [x] = ready;
-        const id = await writeSettlement(run, x.rec, x.after, x.version);
-        written = new Map(id === null ? [] : [[x.rec.encounterId, id]]);
-      } else {
+      const answer = (x: (typeof ready)[number], id: string | undefined): void => {
+        if (id !== undefined) x.item.resolve({ ...x.view, settlementId: id });
+        else missed.push(x.item);
+      };
+      if (ready.length > 1) {
+        let written: Map<string, string> | null = null;
         try {
-          written = await writeSettlements(run, ready.map((x) => x.rec), [...chains.values()]);
+          this.contention.writes += 1;
+          written = await writeSettlements(run, ready.map((x) => x.rec), [...chains.values()].sort((p, q) => Number(p.personId) - Number(q.personId) || p.year - q.year));
         } catch (e) {
           if (!isServerError(e)) throw e;
-          // one at a time, in order: only the one at fault fails; a person's next ones then miss
-          written = new Map();
-          for (const x of ready) {
-            try {
-              const id = await writeSettlement(run, x.rec, x.after, x.version);
-              if (id !== null) written.set(x.rec.encounterId, id);
-            } catch (e1) {
-              if (!isServerError(e1)) throw e1;
-              x.item.reject(e1);
-              taken.delete(x.rec.encounterId);
-            }
-          }
+          this.contention.failedBatches += 1;
+        }
+        if (written) {
+          for (const x of ready) answer(x, written.get(x.rec.encounterId));
+          return;
         }
       }
+      // one at a time, in order, each answered as soon as it is written
+      const broken = new Set<string>();
       for (const x of ready) {
-        const id = written.get(x.rec.encounterId);
-        if (id !== undefined) x.item.resolve({ ...x.view, settlementId: id });
-        else if (taken.has(x.rec.encounterId)) missed.push(x.item);
+        if (broken.has(x.chain)) {
+          missed.push(x.item);
+          continue;
+        }
+        let id: string | null;
+        try {
+          this.contention.writes += 1;
+          id = await writeSettlement(run, x.rec, x.after, x.version);
+        } catch (e) {
+          if (!isServerError(e)) throw e;
+          x.item.reject(e);
+          broken.add(x.chain);
+          continue;
+        }
+        if (id === null) broken.add(x.chain);
+        answer(x, id ?? undefined);
       }
     });
     this.contention.misses += missed.length;
+    for (const item of missed) item.misses += 1;
     for (const item of [...missed, ...later].reverse()) {
-      item.misses += missed.includes(item) ? 1 : 0;
       if (item.misses >= this.optimisticTries) void this.settleLocked(item);
       else this.batcher.add(item, true);
     }

@@ -47,6 +47,8 @@ export interface ContextRow {
   statuses: string[] | null;
   acc?: unknown;
   acc_version?: number | null;
+  /** the encounter's live settlement, if any */
+  live_settlement?: string | null;
 }
 
 export interface Context {
@@ -64,6 +66,8 @@ export interface Context {
   /** the accumulator row and its version (null: no row yet) */
   acc: Accumulators | null;
   version: number | null;
+  /** the encounter's live settlement (it cannot be settled again until that is reversed) */
+  liveSettlement: string | null;
 }
 
 const KNOWN_STATUS = new Set<string>(NEEDY_STATUSES);
@@ -93,13 +97,16 @@ export function contextOf(r: ContextRow): Context {
     statuses: [...new Set(r.statuses ?? [])].filter((s) => KNOWN_STATUS.has(s)).sort(),
     acc: r.acc === undefined || r.acc === null ? null : accumulatorsOf(r.acc),
     version: r.acc_version ?? null,
+    liveSettlement: r.live_settlement == null ? null : String(r.live_settlement),
   };
 }
 
 /**
  * The encounters with everything their settlement reads: hospital level, the person's region,
  * the enrollment of the coverage year, the needy statuses valid on the encounter date, and the
- * person's accumulator row for the year with its version. CONTEXT_READ reads any number of
+ * person's accumulator row for the year with its version, and the encounter's live settlement
+ * if it has one (found through the partial unique index settlement_live, a lookup whatever the
+ * plan: a LATERAL with LIMIT cannot become a scan of all settlements). CONTEXT_READ reads any number of
  * encounters without a lock (acc null: no accumulator row yet); CONTEXT_LOCKED reads one and
  * locks its accumulator row (`FOR UPDATE OF a`: only that row), and gives no row when the
  * accumulator row does not exist yet.
@@ -111,13 +118,14 @@ const CONTEXT_COLUMNS = `
   en.state AS enrollment_state, en.tier, en.benefit_start, en.benefit_end,
   ARRAY(SELECT ns.status FROM needy_status ns
         WHERE ns.person_id = e.person_id AND ns.valid_from <= e.date AND (ns.valid_to IS NULL OR ns.valid_to >= e.date)) AS statuses,
-  a.data AS acc, a.version AS acc_version`;
+  a.data AS acc, a.version AS acc_version, live.id AS live_settlement`;
 const CONTEXT_JOINS = `
   FROM encounter e
   JOIN hospital h ON h.code = e.hospital_code
   JOIN person p ON p.id = e.person_id
   JOIN admin_area ar ON ar.code = p.village_code
-  LEFT JOIN enrollment en ON en.person_id = e.person_id AND en.coverage_year = e.coverage_year`;
+  LEFT JOIN enrollment en ON en.person_id = e.person_id AND en.coverage_year = e.coverage_year
+  LEFT JOIN LATERAL (SELECT s.id FROM settlement s WHERE s.encounter_id = e.id AND s.reversed_at IS NULL LIMIT 1) live ON true`;
 const CONTEXT_READ = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS}
   LEFT JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
   WHERE e.id = ANY($1::bigint[])`;
@@ -179,10 +187,17 @@ const WRITE_RESETTLEMENT = `WITH ${settlementInserts('(SELECT 1) AS one')} SELEC
 const WRITE_SETTLEMENTS = `
 WITH a AS (
   SELECT * FROM jsonb_to_recordset($2::jsonb) AS a(person_id bigint, coverage_year int, data jsonb, version int, k int)
+), lk AS (
+  -- the rows locked in one order (person, year) whatever the plan, so two batches never deadlock;
+  -- found by the key ($3), not by a scan (the planner takes any function's rows for 100)
+  SELECT acc.person_id, acc.coverage_year FROM accumulator acc
+   WHERE acc.person_id = ANY($3::bigint[]) AND (acc.person_id, acc.coverage_year) IN (SELECT person_id, coverage_year FROM a)
+   ORDER BY acc.person_id, acc.coverage_year
+     FOR UPDATE
 ), u AS (
   UPDATE accumulator acc SET data = a.data, version = acc.version + a.k
-    FROM a
-   WHERE acc.person_id = ANY($3::bigint[]) -- so that the rows are found by the key, not by a scan (the planner takes any function's rows for 100)
+    FROM a JOIN lk ON lk.person_id = a.person_id AND lk.coverage_year = a.coverage_year
+   WHERE acc.person_id = ANY($3::bigint[])
      AND acc.person_id = a.person_id AND acc.coverage_year = a.coverage_year AND acc.version = a.version
   RETURNING acc.person_id, acc.coverage_year
 ), i AS (
@@ -344,7 +359,7 @@ export async function writeSettlements(run: Runner, rs: readonly SettlementRecor
       })),
     ),
     JSON.stringify(moves.map((m) => ({ person_id: m.personId, coverage_year: m.year, data: m.after, version: m.version, k: m.settlements }))),
-    moves.map((m) => m.personId),
+    [...new Set(moves.map((m) => m.personId))].sort((x, y) => Number(x) - Number(y)),
   ]);
   return new Map(rows.map((x) => [String(x.encounter_id), String(x.id)]));
 }

@@ -15,19 +15,27 @@ import type { DB } from './schema.js';
 pg.types.setTypeParser(1082, (v: string) => v);
 
 /**
- * Session settings of every connection. plan_cache_mode: the only named (prepared) statements
- * are the settlement's (src/services/settlement-store.ts), run thousands of times a second. With
- * the default ('auto') PostgreSQL found their custom plans cheaper than the generic one (it
- * folds the parameters into constants) and so planned them again at every execution: measured
- * with 16 concurrent settlements, 2.7 ms of backend CPU per settlement against 1.3 ms with the
- * generic plan, 564 against 901 settlements/s (BENCHMARKS.md). Their generic plans find every
- * row by its key. Unnamed statements (all other queries) are planned per execution either way.
+ * Session settings of the settlement's connections (Database.settlementPool). plan_cache_mode:
+ * the settlement's statements (src/services/settlement-store.ts) are named prepared statements
+ * run thousands of times a second. With the default ('auto') PostgreSQL found their custom
+ * plans cheaper than the generic one (it folds the parameters into constants) and so planned
+ * them again at every execution: measured with 16 concurrent settlements, 2.7 ms of backend CPU
+ * per settlement against 1.3 ms with the generic plan, 564 against 901 settlements/s
+ * (BENCHMARKS.md). Their generic plans find every row by its key. The setting applies to every
+ * parameterised statement of a session, so the other queries (ad hoc filters such as
+ * `village_code LIKE $1`) keep the default on the main pool.
  */
-export const SESSION_SETTINGS: Record<string, string> = { plan_cache_mode: 'force_generic_plan' };
+export const SETTLEMENT_SESSION_SETTINGS: Record<string, string> = { plan_cache_mode: 'force_generic_plan' };
 
 export interface Database {
   db: Kysely<DB>;
   pool: pg.Pool;
+  /**
+   * Connections for the settlement's statements, with SETTLEMENT_SESSION_SETTINGS: on a server
+   * a pool of its own (half the main pool's size, at least two); on PGlite, one session, the
+   * main pool itself with the defaults.
+   */
+  settlementPool: pg.Pool;
   kind: 'pglite' | 'server';
   /** where: the data directory, or the server URL without its password */
   where: string;
@@ -47,6 +55,7 @@ export interface OpenOptions {
 export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   const url = opts.url === undefined ? process.env.DATABASE_URL : opts.url; // '' forces PGlite
   let pool: pg.Pool;
+  let settlementPool: pg.Pool;
   let kind: Database['kind'];
   let where: string;
   let lite: { close(): Promise<void> } | null = null;
@@ -54,9 +63,11 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
     // a URL without a user means the OS user, as psql does (pg would need $USER set)
     const u = new URL(url);
     if (!u.username) u.username = process.env.PGUSER ?? userInfo().username;
-    const options = [u.searchParams.get('options'), ...Object.entries(SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`)].filter(Boolean).join(' ');
+    const max = opts.max ?? 10;
+    pool = new pg.Pool({ connectionString: u.toString(), max });
+    const options = [u.searchParams.get('options'), ...Object.entries(SETTLEMENT_SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`)].filter(Boolean).join(' ');
     u.searchParams.delete('options');
-    pool = new pg.Pool({ connectionString: u.toString(), max: opts.max ?? 10, options });
+    settlementPool = new pg.Pool({ connectionString: u.toString(), max: Math.max(2, Math.floor(max / 2)), options });
     kind = 'server';
     where = url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
   } else {
@@ -66,21 +77,24 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
     if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
     const instance = new PGlite(dir);
     lite = instance;
-    for (const [k, v] of Object.entries(SESSION_SETTINGS)) await instance.exec(`SET ${k} = '${v}'`); // one session: set once
     // PGlite is one session: every pg client shares it, so the pool must hold exactly one.
     pool = new pg.Pool({ ...(createPgConfig(instance) as unknown as pg.PoolConfig), max: 1 });
+    settlementPool = pool;
     kind = 'pglite';
     where = dir;
   }
   pool.on('error', () => {}); // idle-client errors surface on the next query
+  if (settlementPool !== pool) settlementPool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const database: Database = {
     db,
     pool,
+    settlementPool,
     kind,
     where,
     close: async () => {
       await db.destroy();
+      if (settlementPool !== pool) await settlementPool.end();
       await lite?.close(); // the pool does not own the PGlite instance: close it, or the process never exits
     },
   };
