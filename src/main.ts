@@ -74,7 +74,7 @@ ${DEMO_USERS.map((u) => `    ${u.username.padEnd(9)} ${u.password.padEnd(20)} ${
     .then((s) => {
       demo.state = 'ready';
       console.log(
-        `Demo ready in ${s.seconds.toFixed(0)} s: ${s.persons} persons, ${s.payments} payments, ${s.settlements} settlements of ${s.encounters} encounters.`,
+        `Demo ready in ${s.seconds.toFixed(0)} s: ${s.persons} persons, ${s.payments} payments, ${s.settlements} settlements of ${s.encounters} encounters; example fund transfers (not policy amounts): ${s.transfers.map((t) => `${t.reference} ${t.amountYuan.toFixed(2)} yuan`).join(', ') || 'none'}.`,
       );
     })
     .catch((e: unknown) => {

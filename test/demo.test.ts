@@ -37,6 +37,23 @@ for (const backend of BACKENDS)
       assert.ok(s.settlements > 200 && s.settlements === s.encounters, `settlements ${s.settlements} of ${s.encounters}`);
       const tb = await trialBalance(d.db);
       assert.equal(tb.balanced, true);
+      // the two funds the year drew on are financed (example amounts), so neither shows a deficit
+      const natural = (code: string) => tb.accounts.find((a) => a.account === code)!.natural;
+      assert.ok(natural('critical_illness_fund') >= 0, `critical_illness_fund ${natural('critical_illness_fund')}`);
+      assert.ok(natural('medical_assistance_fund') >= 0, `medical_assistance_fund ${natural('medical_assistance_fund')}`);
+      assert.deepEqual(s.transfers.map((t) => [t.reference, t.kind]), [
+        ['DEMO-CI-2022', 'critical_illness_allocation'],
+        ['DEMO-MA-2022', 'medical_assistance_appropriation'],
+      ]);
+      for (const t of s.transfers) assert.match(t.memo, /^示例：通知未规定.*不是政策规定的数额$/);
+      const paid = await d.db.selectFrom('enrollment').select(sql<number>`count(*)::int`.as('n')).where('state', '=', 'paid').executeTakeFirstOrThrow();
+      assert.equal(s.transfers[0].amountYuan, paid.n * 60, '60 yuan per paid enrollment');
+      const ma = s.transfers[1].amountYuan;
+      assert.equal(ma % 10_000, 0, 'rounded to 10 000 yuan');
+      assert.ok(natural('medical_assistance_fund') < 10_000, 'rounded up to the next 10 000 yuan of what the fund paid');
+      const rows = await d.db.selectFrom('fund_transfer').select(['reference', 'amount_fen', 'memo']).orderBy('id').execute();
+      assert.deepEqual(rows.map((r) => [r.reference, Number(r.amount_fen) / 100, r.memo]), s.transfers.map((t) => [t.reference, t.amountYuan, t.memo]));
+      assert.equal(natural('medical_assistance_appropriation_receivable'), ma);
       const n = await d.db.selectFrom('audit_log').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
       assert.ok(n.n > 100, 'the demo is audited as system');
     });

@@ -64,6 +64,7 @@ export function simCommands(program: Command): void {
         });
         bar?.stop();
         console.error(`${s.persons} persons, ${s.payments} payments, ${s.settlements} settlements in ${s.seconds.toFixed(0)} s (${d.kind}: ${d.where})`);
+        for (const t of s.transfers) console.error(`  ${t.reference} ${t.kind} ${t.amountYuan.toFixed(2)} yuan — ${t.memo}`);
       } finally {
         await d.close();
       }

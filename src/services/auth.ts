@@ -26,6 +26,7 @@ export const PERMISSIONS = {
   'settlement.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
   'settlement.write': ['admin', 'hospital'],
   'ledger.read': ['admin', 'policy_officer', 'auditor'],
+  'ledger.write': ['admin'],
   'audit.read': ['admin', 'auditor'],
   'users.admin': ['admin'],
   'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'],

@@ -97,7 +97,7 @@ export const entriesQuerySchema = z
   .object({
     after: z.string().regex(/^\d{1,18}$/, 'must be an entry id').optional().describe('paging: the last entry id of the previous page'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    source: z.string().min(1).max(40).optional().describe("'payment', 'assistance', 'subsidy', 'settlement', 'reversal'"),
+    source: z.string().min(1).max(40).optional().describe("'payment', 'assistance', 'subsidy', 'settlement', 'reversal', 'fund_transfer'"),
     account: z.string().min(1).max(60).optional().describe('only entries with a posting on this account'),
   })
   .strict();

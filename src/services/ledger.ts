@@ -13,6 +13,7 @@ export const ACCOUNTS = {
   medicalAssistanceFund: 'medical_assistance_fund',
   contributionsReceived: 'contributions_received',
   payableHospitals: 'payable_hospitals',
+  medicalAssistanceAppropriationReceivable: 'medical_assistance_appropriation_receivable',
   subsidyReceivable: (level: string): string => `subsidy_receivable_${level}`,
 } as const;
 

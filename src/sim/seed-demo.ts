@@ -2,14 +2,18 @@
  * The demo: on first start with an empty database, a generated town of 丰都县 (villages,
  * households, ~30 000 people with realistic shares of needy statuses), its 2022 enrollment
  * campaign assessed by the engine, payments on their dates through the payment service, and
- * a year of encounters settled through the settlement service — so a newcomer sees a living
- * system. Everything goes through the same services the API uses, and is audited as "system".
+ * a year of encounters settled through the settlement service, then the money that finances
+ * 大病保险 and 医疗救助 as fund transfers (example amounts: the notices give none) — so a
+ * newcomer sees a living system. Everything goes through the same services the API uses, and is audited as "system".
  */
 import { sql } from 'kysely';
 import type { Database } from '../store/db.js';
 import { AuthService, SYSTEM, type Role } from '../services/auth.js';
 import { assessYear, setTier } from '../services/campaign.js';
+import { recordTransfer, type TransferKind } from '../services/fund-transfers.js';
+import { ACCOUNTS } from '../services/ledger.js';
 import { recordPayment } from '../services/payments.js';
+import { formatYuan } from '../money.js';
 import type { QuoteService } from '../services/quote-service.js';
 import { SettlementService } from '../services/settlement-service.js';
 import { loadTown } from './load-town.js';
@@ -37,9 +41,21 @@ export interface DemoSummary {
   paymentProblems: number;
   encounters: number;
   settlements: number;
+  /** the example transfers into the critical-illness and medical-assistance funds */
+  transfers: DemoTransfer[];
   users: DemoUser[];
   seconds: number;
 }
+
+export interface DemoTransfer {
+  reference: string;
+  kind: TransferKind;
+  amountYuan: number;
+  memo: string;
+}
+
+/** The example per-capita allocation to 大病保险 (yuan): the notices set no amount. */
+export const DEMO_CRITICAL_ILLNESS_PER_CAPITA_YUAN = 60;
 
 /** Demo accounts: their passwords are printed at start-up, and are for the demo only. */
 export const DEMO_USERS: (DemoUser & { villages?: string[]; hospitalCode?: string })[] = [
@@ -148,6 +164,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     if (i % 500 === 0) progress('settlements', i, encs.length);
   }
   progress('settlements', encs.length, encs.length);
+  const transfers = await demoTransfers(database, year);
   await db.insertInto('schema_meta').values({ key: 'demo', value: JSON.stringify({ people: o.people, year, at: new Date().toISOString() }) }).onConflict((oc) => oc.column('key').doNothing()).execute();
   return {
     persons: town.persons.length,
@@ -156,7 +173,45 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     paymentProblems,
     encounters: encs.length,
     settlements,
+    transfers,
     users: DEMO_USERS.map(({ username, password, role, scope }) => ({ username, password, role, scope })),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * What finances the two funds the demo year drew on, recorded through the transfer service.
+ * The notices give no amounts, so both are examples and their memos say so: 大病保险 gets an
+ * allocation from the basic fund of 60 yuan per paid enrollment; the medical-assistance fund a
+ * fiscal appropriation of what it paid in the demo (contributions for assisted persons and its
+ * settlement payments), rounded up to the next 10 000 yuan. Idempotent by reference, so a
+ * resumed seeding records them once.
+ */
+async function demoTransfers(database: Database, year: number): Promise<DemoTransfer[]> {
+  const db = database.db;
+  const out: DemoTransfer[] = [];
+  const paid = await db.selectFrom('enrollment').select(sql<number>`count(*)::int`.as('n')).where('coverage_year', '=', year).where('state', '=', 'paid').executeTakeFirstOrThrow();
+  const perCapita = DEMO_CRITICAL_ILLNESS_PER_CAPITA_YUAN;
+  if (paid.n > 0) {
+    const memo = `示例：通知未规定大病保险筹资标准，按每人${perCapita}元示例划转（${paid.n}人参保缴费 × ${perCapita}元），不是政策规定的数额`;
+    const r = await recordTransfer(db, SYSTEM, { kind: 'critical_illness_allocation', reference: `DEMO-CI-${year}`, coverageYear: year, amountYuan: formatYuan(paid.n * perCapita * 100), memo });
+    out.push({ reference: r.reference, kind: r.kind, amountYuan: r.amountYuan, memo });
+  }
+  // what the medical-assistance fund paid: its debit balance, as nothing else credits it (except this transfer)
+  const spent = await db
+    .selectFrom('posting as p')
+    .innerJoin('journal_entry as j', 'j.id', 'p.entry_id')
+    .select(sql<string>`coalesce(sum(p.amount_fen), 0)`.as('fen'))
+    .where('p.account', '=', ACCOUNTS.medicalAssistanceFund)
+    .where('j.source', '<>', 'fund_transfer')
+    .executeTakeFirstOrThrow();
+  const spentFen = Number(spent.fen);
+  if (spentFen > 0) {
+    const step = 10_000 * 100;
+    const amountFen = Math.ceil(spentFen / step) * step;
+    const memo = `示例：通知未规定医疗救助财政资金数额，按演示中医疗救助基金的支出（资助参保和医疗救助待遇共${formatYuan(spentFen)}元）向上取整到万元示例拨入，不是政策规定的数额`;
+    const r = await recordTransfer(db, SYSTEM, { kind: 'medical_assistance_appropriation', reference: `DEMO-MA-${year}`, coverageYear: year, amountYuan: formatYuan(amountFen), memo });
+    out.push({ reference: r.reference, kind: r.kind, amountYuan: r.amountYuan, memo });
+  }
+  return out;
 }

@@ -202,6 +202,18 @@ export interface PostingTable {
   amount_fen: Big;
 }
 
+export interface FundTransferTable {
+  id: Generated<string>;
+  reference: string;
+  kind: 'critical_illness_allocation' | 'medical_assistance_appropriation';
+  coverage_year: number;
+  amount_fen: Big;
+  memo: string | null;
+  entry_id: Big;
+  recorded_by: string;
+  recorded_at: Generated<Timestamp>;
+}
+
 export interface AppUserTable {
   id: Generated<string>;
   username: string;
@@ -319,6 +331,7 @@ export interface DB {
   account: AccountTable;
   journal_entry: JournalEntryTable;
   posting: PostingTable;
+  fund_transfer: FundTransferTable;
   app_user: AppUserTable;
   api_token: ApiTokenTable;
   audit_log: AuditLogTable;

@@ -1,6 +1,7 @@
-/** The fund ledger: trial balance with what each hospital is owed, and the journal. */
+/** The fund ledger: trial balance with what each hospital is owed, the journal, and transfers into the critical-illness and medical-assistance funds. */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { listTransfers, recordTransfer, transferSchema, transfersQuerySchema } from '../../services/fund-transfers.js';
 import { entries, entriesQuerySchema, trialBalance } from '../../services/ledger-report.js';
 import type { AppContext } from '../context.js';
 
@@ -19,5 +20,27 @@ export async function ledgerRoutes(root: FastifyInstance, ctx: AppContext): Prom
     '/api/v1/ledger/entries',
     { config: { permission: 'ledger.read' }, schema: { tags: ['ledger'], summary: 'Journal entries with their postings, oldest first, paged by id', querystring: entriesQuerySchema } },
     async (req) => entries(db, req.query),
+  );
+  app.post(
+    '/api/v1/ledger/transfers',
+    {
+      config: { permission: 'ledger.write' },
+      schema: {
+        tags: ['ledger'],
+        summary:
+          'Record a transfer into a fund (admin): critical_illness_allocation from the basic fund to 大病保险 (Dr basic_fund / Cr critical_illness_fund), or medical_assistance_appropriation, fiscal money for the medical-assistance fund (Dr medical_assistance_appropriation_receivable / Cr medical_assistance_fund). The notices give no amounts. Idempotent by reference: 201 when recorded, 200 with replayed: true for the same transfer again; 409 TRANSFER_REFERENCE_REUSED for another transfer under a used reference',
+        body: transferSchema,
+      },
+    },
+    async (req, reply) => {
+      const r = await recordTransfer(db, req.actor!, req.body);
+      reply.code(r.replayed ? 200 : 201);
+      return r;
+    },
+  );
+  app.get(
+    '/api/v1/ledger/transfers',
+    { config: { permission: 'ledger.read' }, schema: { tags: ['ledger'], summary: 'Transfers into the critical-illness and medical-assistance funds with their journal entries, oldest first, paged by id', querystring: transfersQuerySchema } },
+    async (req) => listTransfers(db, req.query),
   );
 }
