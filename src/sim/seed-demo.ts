@@ -133,13 +133,16 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   }
   progress('payments', payers.length, payers.length);
 
-  // a year of encounters, settled in date order
+  // A year of encounters, each person's settled in date order. They go in waves that hold at
+  // most one encounter of each person: a wave's encounters are recorded, then settled all at
+  // once, so the settlement service reads and writes them together (its batches); a person's
+  // next encounter waits for the next wave.
   const settlementService = new SettlementService(database, quotes);
   const personIds = await db.selectFrom('person').select(['id', 'id_number']).execute();
   const pid = new Map(personIds.map((r) => [r.id_number, r.id]));
   const encs = town.encounters.slice(0, o.maxEncounters ?? town.encounters.length);
   let settlements = 0;
-  for (let i = 0; i < encs.length; i++) {
+  const record = async (i: number): Promise<string | null> => {
     const g = encs[i];
     const person = town.persons[g.person];
     try {
@@ -156,13 +159,30 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
         costs: { total: g.costs.total / 100, fullOwnPay: g.costs.fullOwnPay / 100, overLimitSelfPay: g.costs.overLimitSelfPay / 100, preSelfPay: g.costs.preSelfPay / 100, inScope: g.costs.inScope / 100 },
         externalId: `DEMO-${i}`,
       })) as { id: string };
-      await settlementService.settle(SYSTEM, String(created.id), { trace: false });
-      settlements++;
+      return String(created.id);
     } catch {
-      // an encounter the rules refuse stays unsettled
+      return null; // an encounter the rules refuse is not recorded
     }
-    if (i % 500 === 0) progress('settlements', i, encs.length);
+  };
+  const WAVE = 256;
+  let wave: number[] = [];
+  const inWave = new Set<number>();
+  const flush = async (): Promise<void> => {
+    const ids = await Promise.all(wave.map(record));
+    const settled = await Promise.allSettled(ids.map((id) => (id === null ? Promise.reject(new Error('not recorded')) : settlementService.settle(SYSTEM, id, { trace: false }))));
+    settlements += settled.filter((r) => r.status === 'fulfilled').length; // one the rules refuse stays unsettled
+    wave = [];
+    inWave.clear();
+  };
+  for (let i = 0; i < encs.length; i++) {
+    if (inWave.has(encs[i].person) || wave.length >= WAVE) {
+      await flush();
+      progress('settlements', i, encs.length);
+    }
+    wave.push(i);
+    inWave.add(encs[i].person);
   }
+  await flush();
   progress('settlements', encs.length, encs.length);
   const transfers = await demoTransfers(database, year);
   await db.insertInto('schema_meta').values({ key: 'demo', value: JSON.stringify({ people: o.people, year, at: new Date().toISOString() }) }).onConflict((oc) => oc.column('key').doNothing()).execute();
