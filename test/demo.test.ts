@@ -1,6 +1,8 @@
 /** The demo town goes through the real services and leaves a consistent system (small town, both databases). */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { QuoteService } from '../src/services/quote-service.ts';
 import { trialBalance } from '../src/services/ledger-report.ts';
@@ -56,5 +58,40 @@ for (const backend of BACKENDS)
       assert.equal(natural('medical_assistance_appropriation_receivable'), ma);
       const n = await d.db.selectFrom('audit_log').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
       assert.ok(n.n > 100, 'the demo is audited as system');
+    });
+    test('a socket is answered while the demo loads (PGlite runs in this thread and must let the event loop turn)', async () => {
+      const other = await freshDatabase(backend);
+      const server = createServer((_req, res) => res.end('ok'));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const stages: string[] = [];
+        const seeding = seedDemo(other, QuoteService.load(), {
+          people: 200,
+          onProgress: (stage) => {
+            if (stages[stages.length - 1] !== stage) stages.push(stage);
+          },
+        });
+        // one request after another; each notes the stage the seeder was in when it was answered
+        const answeredIn: string[] = [];
+        let done = false;
+        const asking = (async () => {
+          while (!done) {
+            const r = await fetch(`http://127.0.0.1:${port}/`);
+            assert.equal(await r.text(), 'ok');
+            answeredIn.push(stages[stages.length - 1] ?? 'starting');
+          }
+        })();
+        const s = await seeding;
+        done = true;
+        await asking;
+        assert.equal(s.persons, 200);
+        // every stage of the seeder that talks to the database answered requests meanwhile
+        for (const stage of ['persons', 'assessment', 'payments', 'settlements'])
+          assert.ok(answeredIn.includes(stage), `requests answered during ${stage}: stages ${stages.join(', ')}; answered in ${[...new Set(answeredIn)].join(', ')}`);
+      } finally {
+        server.close();
+        await other.drop();
+      }
     });
   });

@@ -42,6 +42,27 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * PGlite runs in this process's thread, and its replies arrive as promise and nextTick
+ * callbacks, never through the event loop's I/O phase. A loop of awaited queries (the demo
+ * seeder's payments, an import) therefore starved every socket and timer until it ended: the
+ * 30 000-person demo left /health unanswered for minutes. Each query on a PGlite client now
+ * starts from a setImmediate, so the loop turns (sockets, timers) between any two queries.
+ * Submittables (cursors, COPY streams) are returned at once, as pg's API requires.
+ */
+function yieldBeforeEachQuery(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const first = args[0] as { submit?: unknown } | undefined;
+    if (first && typeof first.submit === 'function') return query(...args);
+    if (typeof args[args.length - 1] === 'function') {
+      setImmediate(() => query(...args));
+      return undefined;
+    }
+    return new Promise((resolve) => setImmediate(resolve)).then(() => query(...args));
+  };
+}
+
 export interface OpenOptions {
   /** a postgres:// URL; default: process.env.DATABASE_URL */
   url?: string;
@@ -79,6 +100,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
     lite = instance;
     // PGlite is one session: every pg client shares it, so the pool must hold exactly one.
     pool = new pg.Pool({ ...(createPgConfig(instance) as unknown as pg.PoolConfig), max: 1 });
+    pool.on('connect', yieldBeforeEachQuery);
     settlementPool = pool;
     kind = 'pglite';
     where = dir;
