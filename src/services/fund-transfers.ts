@@ -21,12 +21,14 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
-import { ConflictError, InputError, fromZodIssues } from '../errors.js';
-import { fenToYuan, formatYuan, yuanToFen, type Fen } from '../money.js';
+import { ConflictError, fromZodIssues } from '../errors.js';
+import { fenToYuan, formatYuan, type Fen } from '../money.js';
+import { onceMoreIfRaced } from '../store/pg-errors.js';
 import type { DB, FundTransferTable } from '../store/schema.js';
 import { audit } from './audit.js';
 import type { Actor } from './auth.js';
 import { ACCOUNTS, post } from './ledger.js';
+import { parseBody, positiveFen } from './request-input.js';
 
 export const TRANSFER_KINDS = ['critical_illness_allocation', 'medical_assistance_appropriation'] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
@@ -96,34 +98,13 @@ function view(r: Row): FundTransferView {
   };
 }
 
-function isUniqueViolation(e: unknown, constraint: string): boolean {
-  const err = e as { code?: string; constraint?: string; message?: string };
-  return err?.code === '23505' && (err.constraint === constraint || (err.message ?? '').includes(constraint));
-}
-
 /** Record a transfer into the critical-illness or the medical-assistance fund (see the module comment). */
 export async function recordTransfer(db: Kysely<DB>, actor: Actor, input: unknown): Promise<FundTransferResult> {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new InputError('(body)', 'must be a JSON object');
-  const parsed = transferSchema.safeParse(input);
-  if (!parsed.success) throw fromZodIssues(parsed.error.issues);
-  const t = parsed.data;
-  let amountFen: Fen;
-  try {
-    amountFen = yuanToFen(t.amountYuan);
-  } catch (e) {
-    throw new InputError('amountYuan', (e as Error).message);
-  }
-  if (amountFen <= 0) throw new InputError('amountYuan', 'must be more than 0');
+  const t = parseBody(transferSchema, input);
+  const amountFen = positiveFen('amountYuan', t.amountYuan);
   const memo = t.memo ? t.memo : null;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await db.transaction().execute((tx) => write(tx, actor, t, amountFen, memo));
-    } catch (e) {
-      // the same reference recorded at the same moment by another request: read it as a replay (or a conflict)
-      if (attempt === 0 && isUniqueViolation(e, 'fund_transfer_reference_key')) continue;
-      throw e;
-    }
-  }
+  // the same reference recorded at the same moment by another request is read as a replay (or a conflict)
+  return onceMoreIfRaced('fund_transfer_reference_key', () => db.transaction().execute((tx) => write(tx, actor, t, amountFen, memo)));
 }
 
 async function write(tx: Transaction<DB>, actor: Actor, t: z.infer<typeof transferSchema>, amountFen: Fen, memo: string | null): Promise<FundTransferResult> {

@@ -21,14 +21,16 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { isDateString } from '../dates.js';
-import { ConflictError, InputError, NotFoundError, fromZodIssues } from '../errors.js';
-import { formatYuan, yuanToFen } from '../money.js';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import { formatYuan } from '../money.js';
+import { onceMoreIfRaced } from '../store/pg-errors.js';
 import type { DB } from '../store/schema.js';
 import { audit } from './audit.js';
 import { requireVillage, type Actor } from './auth.js';
 import { enrollmentView, followGuardian, personFacts, postSubsidy, quoteColumns, quotePerson, storedQuote, type EnrollmentView } from './campaign.js';
 import { ACCOUNTS, post } from './ledger.js';
 import type { QuoteService } from './quote-service.js';
+import { parseBody, positiveFen } from './request-input.js';
 
 export const PAYMENT_CHANNELS = ['online', 'offline', 'tax_bureau', 'medical_assistance'] as const;
 export type PaymentChannel = (typeof PAYMENT_CHANNELS)[number];
@@ -69,10 +71,6 @@ type Outcome =
   | { kind: 'done'; result: PaymentResult }
   | { kind: 'duplicate'; message: string };
 
-function isUniqueViolation(e: unknown, constraint: string): boolean {
-  const err = e as { code?: string; constraint?: string; message?: string };
-  return err?.code === '23505' && (err.constraint === constraint || (err.message ?? '').includes(constraint));
-}
 
 function today(): string {
   const d = new Date();
@@ -81,29 +79,13 @@ function today(): string {
 }
 
 export async function recordPayment(db: Kysely<DB>, quotes: QuoteService, actor: Actor, input: unknown): Promise<PaymentResult> {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new InputError('(body)', 'must be a JSON object');
-  const parsed = paymentSchema.safeParse(input);
-  if (!parsed.success) throw fromZodIssues(parsed.error.issues);
-  const p = parsed.data;
-  let amountFen: number;
-  try {
-    amountFen = yuanToFen(p.amountYuan);
-  } catch (e) {
-    throw new InputError('amountYuan', (e as Error).message);
-  }
-  if (amountFen <= 0) throw new InputError('amountYuan', 'must be more than 0');
+  const p = parseBody(paymentSchema, input);
+  const amountFen = positiveFen('amountYuan', p.amountYuan);
   if (p.paidOn > today()) throw new InputError('paidOn', 'is in the future');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const out = await db.transaction().execute((tx) => pay(tx, quotes, actor, p, amountFen));
-      if (out.kind === 'duplicate') throw new ConflictError('DUPLICATE_ENROLLMENT', out.message);
-      return out.result;
-    } catch (e) {
-      // the same reference recorded at the same moment by another request: read it as a replay
-      if (attempt === 0 && isUniqueViolation(e, 'payment_reference_key')) continue;
-      throw e;
-    }
-  }
+  // the same reference recorded at the same moment by another request is read as a replay
+  const out = await onceMoreIfRaced('payment_reference_key', () => db.transaction().execute((tx) => pay(tx, quotes, actor, p, amountFen)));
+  if (out.kind === 'duplicate') throw new ConflictError('DUPLICATE_ENROLLMENT', out.message);
+  return out.result;
 }
 
 async function pay(tx: Transaction<DB>, quotes: QuoteService, actor: Actor, p: z.infer<typeof paymentSchema>, amountFen: number): Promise<Outcome> {

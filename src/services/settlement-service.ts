@@ -52,6 +52,7 @@ import type { SettlementResult } from '../rules/settlement/result.js';
 import { reverse as reverseDelta, settle as settleEncounter } from '../rules/settlement/settle.js';
 import { personMask } from '../rules/status-mask.js';
 import type { Database } from '../store/db.js';
+import { isUniqueViolation } from '../store/pg-errors.js';
 import type { DB } from '../store/schema.js';
 import { audit } from './audit.js';
 import { requireHospital, type Actor } from './auth.js';
@@ -130,9 +131,6 @@ const isServerError = (e: unknown): boolean => {
   const x = e as { code?: unknown; severity?: unknown } | null;
   return typeof x?.code === 'string' && /^[0-9A-Z]{5}$/.test(x.code) && typeof x.severity === 'string';
 };
-
-const isUniqueViolation = (e: unknown, constraint: string): boolean =>
-  (e as { code?: string }).code === '23505' && ((e as { constraint?: string }).constraint === constraint || String((e as Error).message).includes(constraint));
 
 /** The ledger lines of a settlement (zero lines left out); a reversal posts them negated. */
 export function settlementLines(basicFund: Fen, criticalIllness: Fen, medicalAssistance: Fen): PostingLine[] {
