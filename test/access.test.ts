@@ -8,6 +8,7 @@ import { QuoteService } from '../src/services/quote-service.ts';
 import { SYSTEM, AuthService, hashPassword, verifyPassword } from '../src/services/auth.ts';
 import { maskIdNumber, maskIdsInText, maskName } from '../src/services/privacy.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen, logIn, request } from './support/http.ts';
 
 const quotes = QuoteService.load();
 
@@ -38,22 +39,14 @@ for (const backend of BACKENDS)
       await auth.createUser(SYSTEM, { username: 'auditor', displayName: '审计', password: 'auditor-password-1', role: 'auditor' });
       await auth.createUser(SYSTEM, { username: 'clerk1', displayName: '村办', password: 'clerk-password-1', role: 'clerk', villages: ['500230100'] });
       app = await buildServer(quotes, { database: d });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      base = await listen(app);
     });
     after(async () => {
       await app?.close();
       await d?.drop();
     });
-    const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return { status: res.status, json: (await res.json()) as any };
-    };
-    const login = async (username: string, password: string) => (await call('POST', '/api/v1/session', undefined, { username, password })).json.token as string;
+    const call = (method: string, path: string, token?: string, body?: unknown) => request(base, method, path, token, body);
+    const login = (username: string, password: string) => logIn(base, username, password);
 
     test('every /api route declares a permission or public access', () => {
       const routes = (app as unknown as { routeAccess: RouteAccess[] }).routeAccess.filter((r) => r.url.startsWith('/api/'));
@@ -116,20 +109,16 @@ for (const backend of BACKENDS)
       await auth.createUser(SYSTEM, { username: 'admin', displayName: '管理员', password: 'admin-password-1', role: 'admin' });
       await auth.createUser(SYSTEM, { username: 'auditor', displayName: '审计', password: 'auditor-password-1', role: 'auditor' });
       app = await buildServer(quotes, { database: d });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      base = await listen(app);
     });
     after(async () => {
       await app?.close();
       await d?.drop();
     });
-    const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-      return { status: res.status, json: (await res.json()) as any };
-    };
+    const call = (method: string, path: string, token?: string, body?: unknown) => request(base, method, path, token, body);
     test('only an admin switches SM3 signing on; the key is shown once and audited', async () => {
-      const admin = (await call('POST', '/api/v1/session', undefined, { username: 'admin', password: 'admin-password-1' })).json.token;
-      const auditor = (await call('POST', '/api/v1/session', undefined, { username: 'auditor', password: 'auditor-password-1' })).json.token;
+      const admin = await logIn(base, 'admin', 'admin-password-1');
+      const auditor = await logIn(base, 'auditor', 'auditor-password-1');
       assert.equal((await call('PUT', '/api/v1/hospitals/H001/fsi-signing', auditor, { signRequired: true, rotateKey: true })).status, 403);
       assert.equal((await call('PUT', '/api/v1/hospitals/NOPE/fsi-signing', admin, { signRequired: true })).status, 404);
       const r = await call('PUT', '/api/v1/hospitals/H001/fsi-signing', admin, { signRequired: true, rotateKey: true });

@@ -20,6 +20,7 @@ import { assessYear } from '../src/services/campaign.ts';
 import { balances, unbalancedEntries } from '../src/services/ledger.ts';
 import { makeIdNumber } from '../src/services/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen, logIn, request } from './support/http.ts';
 
 const quotes = QuoteService.load();
 
@@ -113,26 +114,15 @@ for (const backend of BACKENDS)
       ] as const;
       for (const u of users) await auth.createUser(SYSTEM, { username: u.username, displayName: u.username, password: `${u.username}-password`, role: u.role, villages: 'villages' in u ? [...u.villages] : undefined });
       app = await buildServer(quotes, { database: d });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-      for (const u of users) tok[u.username] = (await call('POST', '/api/v1/session', undefined, { username: u.username, password: `${u.username}-password` })).json.token;
+      base = await listen(app);
+      for (const u of users) tok[u.username] = await logIn(base, u.username, `${u.username}-password`);
     });
     after(async () => {
       await app?.close();
       await d?.drop();
     });
 
-    async function call(method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}) {
-      const raw = body instanceof Uint8Array || typeof body === 'string';
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}), ...headers },
-        body: body === undefined ? undefined : raw ? (body as never) : JSON.stringify(body),
-      });
-      const type = res.headers.get('content-type') ?? '';
-      const buf = Buffer.from(await res.arrayBuffer());
-      return { status: res.status, headers: res.headers, buf, json: (type.includes('json') ? JSON.parse(buf.toString('utf8')) : null) as any };
-    }
+    const call = (method: string, path: string, token?: string, body?: unknown, headers?: Record<string, string>) => request(base, method, path, token, body, headers);
     const pay = (token: string, body: Record<string, unknown>) => call('POST', '/api/v1/payments', token, body);
     const row = (key: string) => d.db.selectFrom('enrollment').selectAll().where('person_id', '=', person.get(key)!.id).where('coverage_year', '=', 2022).executeTakeFirstOrThrow();
 

@@ -14,6 +14,7 @@ import { SettlementService } from '../src/services/settlement-service.ts';
 import { fhirJson, money } from '../src/services/fhir/fhir-service.ts';
 import { makeIdNumber } from '../src/services/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen } from './support/http.ts';
 
 const quotes = QuoteService.load();
 const VILLAGE = '500230100001';
@@ -108,8 +109,7 @@ for (const backend of BACKENDS)
       }
       svc = new SettlementService(d, quotes);
       app = await buildServer(quotes, { database: d });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      base = await listen(app);
     });
     after(async () => {
       await app?.close();

@@ -14,6 +14,7 @@ import { SYSTEM, AuthService } from '../src/services/auth.ts';
 import { sm3Sign } from '../src/services/fsi/sign.ts';
 import { makeIdNumber } from '../src/services/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen } from './support/http.ts';
 
 const quotes = QuoteService.load();
 const PATH = '/fsi/api/rsfComIfsService/callService';
@@ -167,8 +168,7 @@ for (const backend of BACKENDS)
         tok[u.username === 'hospa' ? 'hospA' : u.username === 'hospb' ? 'hospB' : u.username] = await auth.issueApiToken(SYSTEM, id, 'his');
       }
       app = await buildServer(quotes, { database: d });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      base = await listen(app);
     });
     after(async () => {
       await app?.close();

@@ -17,6 +17,7 @@ import { post } from '../src/services/ledger.ts';
 import { trialBalance } from '../src/services/ledger-report.ts';
 import { QuoteService } from '../src/services/quote-service.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen, logIn, request } from './support/http.ts';
 
 const quotes = QuoteService.load();
 
@@ -66,23 +67,15 @@ for (const backend of BACKENDS)
         ]);
       });
       app = await buildServer(quotes, { database: d });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-      for (const u of USERS) tok[u.username] = (await call('POST', '/api/v1/session', undefined, { username: u.username, password: `${u.username}-password` })).json.token;
+      base = await listen(app);
+      for (const u of USERS) tok[u.username] = await logIn(base, u.username, `${u.username}-password`);
     });
     after(async () => {
       await app?.close();
       await d?.drop();
     });
 
-    async function call(method: string, path: string, token?: string, body?: unknown) {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, json: (await res.json()) as any };
-    }
+    const call = (method: string, path: string, token?: string, body?: unknown) => request(base, method, path, token, body);
     const transfer = (body: unknown, token = tok.admin) => call('POST', '/api/v1/ledger/transfers', token, body);
 
     /** account → [debit-positive balance, natural balance] in fen, from the trial balance */

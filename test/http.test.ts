@@ -3,16 +3,14 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/http/server.ts';
 import { QuoteService } from '../src/services/quote-service.ts';
+import { listen } from './support/http.ts';
 
 let app: FastifyInstance;
 let base: string;
 
 before(async () => {
   app = await buildServer(QuoteService.load());
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const addr = app.server.address();
-  assert.ok(addr && typeof addr === 'object');
-  base = `http://127.0.0.1:${addr.port}`;
+  base = await listen(app);
 });
 after(() => app.close());
 

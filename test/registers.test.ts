@@ -20,6 +20,7 @@ import { openDatabase } from '../src/store/db.ts';
 import type { Kysely } from 'kysely';
 import type { DB } from '../src/store/schema.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen, logIn, request } from './support/http.ts';
 
 const quotes = QuoteService.load();
 const bin = join(import.meta.dirname, '..', 'bin', 'yibao.js');
@@ -67,35 +68,16 @@ for (const backend of BACKENDS)
       ] as const;
       for (const u of users) await auth.createUser(SYSTEM, { displayName: u.username, password: `${u.username}-password-1`, ...u } as Parameters<AuthService['createUser']>[1]);
       app = await buildServer(quotes, { database: d });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-      for (const u of users) tokens[u.username] = (await call('POST', '/api/v1/session', undefined, { username: u.username, password: `${u.username}-password-1` })).json.token;
+      base = await listen(app);
+      for (const u of users) tokens[u.username] = await logIn(base, u.username, `${u.username}-password-1`);
     });
     after(async () => {
       await app?.close();
       await d?.drop();
     });
 
-    async function call(method: string, path: string, who?: string, payload?: unknown, headers: Record<string, string> = {}) {
-      const raw = typeof payload === 'string' || payload instanceof ArrayBuffer;
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          ...(who ? { authorization: `Bearer ${tokens[who] ?? who}` } : {}),
-          ...(payload !== undefined && !raw ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        body: payload === undefined ? undefined : raw ? (payload as string | ArrayBuffer) : JSON.stringify(payload),
-      });
-      const text = await res.text();
-      let json: any = null;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, json, text, headers: res.headers };
-    }
+    const call = (method: string, path: string, who?: string, payload?: unknown, headers?: Record<string, string>) =>
+      request(base, method, path, who ? (tokens[who] ?? who) : undefined, payload, headers);
     const csv = (kind: 'persons' | 'statuses', text: string, who: string, fileName = `${kind}.csv`, headers: Record<string, string> = {}) =>
       call('POST', `/api/v1/imports/${kind}?fileName=${encodeURIComponent(fileName)}`, who, text, { 'content-type': 'text/csv; charset=utf-8', ...headers });
     const count = async (table: 'register_history' | 'audit_log' | 'person' | 'needy_status' | 'household' | 'import_batch') => Number((await d.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);

@@ -16,6 +16,7 @@ import { SettlementService } from '../src/services/settlement-service.ts';
 import { addAccumulators, emptyAccumulators, type Accumulators } from '../src/rules/settlement/input.ts';
 import { checkChar, makeIdNumber } from '../src/services/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen, request } from './support/http.ts';
 
 const quotes = QuoteService.load();
 
@@ -92,14 +93,7 @@ for (const backend of BACKENDS)
     }
     type Person = Awaited<ReturnType<typeof person>>;
 
-    const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-      return { status: res.status, json: (await res.json()) as any };
-    };
+    const call = (method: string, path: string, token?: string, body?: unknown) => request(base, method, path, token, body);
     const encounter = async (p: Person, e: Enc, hospital = HA, token = tok.hospA) => {
       const r = await call('POST', '/api/v1/encounters', token, { idNumber: p.idNumber, coverageYear: 2022, type: e.type, date: e.date, costs: costsOf(e), ...(e.disease ? { disease: e.disease } : {}), ...(hospital !== HA || token === tok.admin ? { hospitalCode: hospital } : {}) });
       assert.equal(r.status, 201, JSON.stringify(r.json));
@@ -119,6 +113,16 @@ for (const backend of BACKENDS)
     const strip = (s: Record<string, unknown>) => {
       const { settlementId: _s, encounterId: _e, personId: _p, hospitalCode: _h, ...rest } = s;
       return rest;
+    };
+    /** The stored settlements are what settling their encounters one after the other, in settlement order, gives, and end at the stored accumulators. */
+    const assertSettledInOrder = (p: Person, rows: { encounter_id: unknown; basic_fund_fen: unknown }[], encounterOf: Map<string, Enc>, accumulators: Accumulators, level?: string) => {
+      let before: Record<string, unknown> | undefined;
+      for (const r of rows) {
+        const q = quote(p, encounterOf.get(String(r.encounter_id))!, before, level);
+        assert.equal(Math.round(q.basicFund * 100), Number(r.basic_fund_fen));
+        before = q.accumulators.after;
+      }
+      assert.deepEqual(fenOf(before!), accumulators);
     };
     const accumulatorsIn = async (personId: string): Promise<{ data: Accumulators; version: number } | undefined> => {
       const r = await d.db.selectFrom('accumulator').select(['data', 'version']).where('person_id', '=', personId).where('coverage_year', '=', 2022).executeTakeFirst();
@@ -154,8 +158,7 @@ for (const backend of BACKENDS)
       for (const u of users) await auth.createUser(SYSTEM, { ...u, displayName: u.username, password: `${u.username}-password-1` });
       for (const u of users) tok[u.username === 'hospa' ? 'hospA' : u.username === 'hospb' ? 'hospB' : u.username] = (await auth.login(u.username, `${u.username}-password-1`)).token;
       app = await buildServer(quotes, { database: d });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      base = await listen(app);
     });
     after(async () => {
       await app?.close();
@@ -408,13 +411,7 @@ for (const backend of BACKENDS)
       const sum = rows.reduce((a, r) => addAccumulators(a, { ...emptyAccumulators(), ...(r.delta as Partial<Accumulators>) }), emptyAccumulators());
       assert.deepEqual(acc!.data, sum);
       // and they are what settling the encounters one after the other in settlement order gives
-      let before: Record<string, unknown> | undefined;
-      for (const r of rows) {
-        const q = quote(p, byEncounter.get(String(r.encounter_id))!, before, 'primary');
-        assert.equal(Math.round(q.basicFund * 100), Number(r.basic_fund_fen));
-        before = q.accumulators.after;
-      }
-      assert.deepEqual(fenOf(before!), acc!.data);
+      assertSettledInOrder(p, rows, byEncounter, acc!.data, 'primary');
       const overlaps = results.filter((r) => r.json.accumulators.before.basicPaid === 0 && r.json.settledAs === 'inpatient').length;
       assert.equal(overlaps, 1, 'only the first inpatient settlement saw an empty basic accumulator');
       t.diagnostic(`${backend}: 50 concurrent settlements of one person in ${ms.toFixed(0)} ms; the second service: ${JSON.stringify(other.contention)}`);
@@ -457,13 +454,7 @@ for (const backend of BACKENDS)
       assert.equal(acc!.version, 1 + 8);
       const rows = await d.db.selectFrom('settlement').select(['encounter_id', 'basic_fund_fen']).where('person_id', '=', p.id).orderBy('id').execute();
       assert.equal(rows.length, 8);
-      let before: Record<string, unknown> | undefined;
-      for (const r of rows) {
-        const q = quote(p, byEncounter.get(String(r.encounter_id))!, before);
-        assert.equal(Math.round(q.basicFund * 100), Number(r.basic_fund_fen));
-        before = q.accumulators.after;
-      }
-      assert.deepEqual(fenOf(before!), acc!.data);
+      assertSettledInOrder(p, rows, byEncounter, acc!.data);
     });
 
     test('settlements asked for at once are written in one statement, each as if settled alone; each failure is its own', async () => {
@@ -632,13 +623,7 @@ for (const backend of BACKENDS)
       const rows = await d.db.selectFrom('settlement').select(['encounter_id', 'basic_fund_fen', 'delta']).where('person_id', '=', p.id).orderBy('id').execute();
       assert.deepEqual(rows.map((r) => String(r.encounter_id)), [e3, e1, e2]);
       assert.deepEqual(acc!.data, rows.reduce((a, r) => addAccumulators(a, { ...emptyAccumulators(), ...(r.delta as Partial<Accumulators>) }), emptyAccumulators()));
-      let before: Record<string, unknown> | undefined;
-      for (const r of rows) {
-        const q = quote(p, byEncounter.get(String(r.encounter_id))!, before);
-        assert.equal(Math.round(q.basicFund * 100), Number(r.basic_fund_fen));
-        before = q.accumulators.after;
-      }
-      assert.deepEqual(fenOf(before!), acc!.data);
+      assertSettledInOrder(p, rows, byEncounter, acc!.data);
     });
 
     test('reversal restores the accumulators exactly and settles the later encounters again', async () => {
