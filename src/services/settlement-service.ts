@@ -52,7 +52,7 @@ import type { SettlementResult } from '../rules/settlement/result.js';
 import { reverse as reverseDelta, settle as settleEncounter } from '../rules/settlement/settle.js';
 import { personMask } from '../rules/status-mask.js';
 import type { Database } from '../store/db.js';
-import { isUniqueViolation } from '../store/pg-errors.js';
+import { isServerError, isUniqueViolation } from '../store/pg-errors.js';
 import type { DB } from '../store/schema.js';
 import { audit } from './audit.js';
 import { requireHospital, type Actor } from './auth.js';
@@ -125,12 +125,6 @@ function checkId(field: string, id: string): string {
   if (!/^[1-9]\d{0,17}$/.test(id)) throw new InputError(field, 'must be a record id (a positive integer)');
   return id;
 }
-
-/** An error the database server sent (an SQLSTATE with a severity): the statement failed, the connection is fine. (PGlite's errors are not pg's DatabaseError class, hence by shape.) */
-const isServerError = (e: unknown): boolean => {
-  const x = e as { code?: unknown; severity?: unknown } | null;
-  return typeof x?.code === 'string' && /^[0-9A-Z]{5}$/.test(x.code) && typeof x.severity === 'string';
-};
 
 /** The ledger lines of a settlement (zero lines left out); a reversal posts them negated. */
 export function settlementLines(basicFund: Fen, criticalIllness: Fen, medicalAssistance: Fen): PostingLine[] {

@@ -246,8 +246,12 @@ export const onClient =
 /** The encounters' contexts, not locked; each one's accumulator row is created first when missing. */
 export async function readContexts(run: Runner, encounterIds: readonly string[]): Promise<Map<string, ContextRow>> {
   const rows = await run<ContextRow>('yibao_settlement_read', CONTEXT_READ, [encounterIds]);
-  const missing = rows.filter((r) => r.acc_version === null || r.acc_version === undefined).map((r) => String(r.id));
-  const out = new Map(rows.filter((r) => !missing.includes(String(r.id))).map((r) => [String(r.id), r]));
+  const out = new Map<string, ContextRow>();
+  const missing: string[] = []; // encounters whose person has no accumulator row for the year yet
+  for (const r of rows) {
+    if (r.acc_version === null || r.acc_version === undefined) missing.push(String(r.id));
+    else out.set(String(r.id), r);
+  }
   if (missing.length) {
     await run('yibao_settlement_accumulators', ENSURE_ACCUMULATORS, [missing]);
     for (const r of await run<ContextRow>('yibao_settlement_read', CONTEXT_READ, [missing])) out.set(String(r.id), r);

@@ -3,6 +3,12 @@
  * DatabaseError class, hence by shape.
  */
 
+/** An error the database server sent (an SQLSTATE with a severity): the statement failed, the connection is fine. */
+export function isServerError(e: unknown): boolean {
+  const x = e as { code?: unknown; severity?: unknown } | null;
+  return typeof x?.code === 'string' && /^[0-9A-Z]{5}$/.test(x.code) && typeof x.severity === 'string';
+}
+
 /** A unique index refused a row: SQLSTATE 23505 on the named constraint (or index). */
 export function isUniqueViolation(e: unknown, constraint: string): boolean {
   const err = e as { code?: string; constraint?: string; message?: string } | null;
