@@ -168,8 +168,8 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   let wave: number[] = [];
   const inWave = new Set<number>();
   const flush = async (): Promise<void> => {
-    const ids = await Promise.all(wave.map(record));
-    const settled = await Promise.allSettled(ids.map((id) => (id === null ? Promise.reject(new Error('not recorded')) : settlementService.settle(SYSTEM, id, { trace: false }))));
+    const ids = (await Promise.all(wave.map(record))).filter((id): id is string => id !== null);
+    const settled = await Promise.allSettled(ids.map((id) => settlementService.settle(SYSTEM, id, { trace: false })));
     settlements += settled.filter((r) => r.status === 'fulfilled').length; // one the rules refuse stays unsettled
     wave = [];
     inWave.clear();
