@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { QuoteService } from '../src/services/quote-service.js';
+import { QuoteService } from '../src/quotes/quote-service.js';
 import { quoteContribution } from '../src/rules/quote.js';
 import { referenceAge } from '../src/rules/compile.js';
 import { subsidyDecision } from '../src/rules/enrollment.js';

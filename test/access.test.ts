@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/http/server.ts';
 import type { RouteAccess } from '../src/http/access.ts';
-import { QuoteService } from '../src/services/quote-service.ts';
-import { SYSTEM, AuthService, hashPassword, verifyPassword } from '../src/services/auth.ts';
-import { maskIdNumber, maskIdsInText, maskName } from '../src/services/privacy.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
+import { AuthService } from '../src/access/auth.ts';
+import { hashPassword, verifyPassword } from '../src/access/passwords.ts';
+import { SYSTEM } from '../src/access/roles.ts';
+import { maskIdNumber, maskIdsInText, maskName } from '../src/access/privacy.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { listen, logIn, request } from './support/http.ts';
 

@@ -14,11 +14,12 @@ import ExcelJS from 'exceljs';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildServer } from '../src/http/server.ts';
-import { QuoteService } from '../src/services/quote-service.ts';
-import { SYSTEM, AuthService } from '../src/services/auth.ts';
-import { assessYear } from '../src/services/campaign.ts';
-import { balances, unbalancedEntries } from '../src/services/ledger.ts';
-import { makeIdNumber } from '../src/services/id-number.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
+import { AuthService } from '../src/access/auth.ts';
+import { SYSTEM } from '../src/access/roles.ts';
+import { assessYear } from '../src/campaign/campaign.ts';
+import { balances, unbalancedEntries } from '../src/ledger/ledger.ts';
+import { makeIdNumber } from '../src/registers/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { listen, logIn, request } from './support/http.ts';
 

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import { QuoteService } from '../src/services/quote-service.ts';
-import { trialBalance } from '../src/services/ledger-report.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
+import { trialBalance } from '../src/ledger/ledger-report.ts';
 import { generateTown } from '../src/sim/population.ts';
 import { seedDemo } from '../src/sim/seed-demo.ts';
-import { isValidIdNumber } from '../src/services/id-number.ts';
+import { isValidIdNumber } from '../src/registers/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 
 test('the generated town is reproducible, with valid and unique ID numbers and realistic shares', () => {

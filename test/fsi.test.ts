@@ -9,10 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/http/server.ts';
-import { QuoteService } from '../src/services/quote-service.ts';
-import { SYSTEM, AuthService } from '../src/services/auth.ts';
-import { sm3Sign } from '../src/services/fsi/sign.ts';
-import { makeIdNumber } from '../src/services/id-number.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
+import { AuthService } from '../src/access/auth.ts';
+import { SYSTEM } from '../src/access/roles.ts';
+import { sm3Sign } from '../src/hospitals/fsi/sign.ts';
+import { makeIdNumber } from '../src/registers/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { listen } from './support/http.ts';
 

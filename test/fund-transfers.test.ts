@@ -11,11 +11,12 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { InputError } from '../src/errors.ts';
 import { buildServer } from '../src/http/server.ts';
-import { AuthService, SYSTEM } from '../src/services/auth.ts';
-import { recordTransfer } from '../src/services/fund-transfers.ts';
-import { post } from '../src/services/ledger.ts';
-import { trialBalance } from '../src/services/ledger-report.ts';
-import { QuoteService } from '../src/services/quote-service.ts';
+import { AuthService } from '../src/access/auth.ts';
+import { SYSTEM } from '../src/access/roles.ts';
+import { recordTransfer } from '../src/ledger/fund-transfers.ts';
+import { post } from '../src/ledger/ledger.ts';
+import { trialBalance } from '../src/ledger/ledger-report.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { listen, logIn, request } from './support/http.ts';
 

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/http/server.ts';
-import { QuoteService } from '../src/services/quote-service.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
 import { listen } from './support/http.ts';
 
 let app: FastifyInstance;

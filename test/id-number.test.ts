@@ -15,7 +15,7 @@ import {
   parseIdNumber,
   plausibleRegion,
   todayInChina,
-} from '../src/services/id-number.ts';
+} from '../src/registers/id-number.ts';
 
 const PROVINCES = ['11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37', '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64', '65'];
 const TODAY = '2024-06-30';

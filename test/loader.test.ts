@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PolicyLibrary, ancestorsOf, DEFAULT_POLICY_DIR } from '../src/policy/loader.js';
 import { PackError, type PackProblem } from '../src/policy/errors.js';
-import { QuoteService } from '../src/services/quote-service.js';
+import { QuoteService } from '../src/quotes/quote-service.js';
 
 const made: string[] = [];
 after(() => {

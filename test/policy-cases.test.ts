@@ -32,8 +32,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { QuoteService } from '../src/services/quote-service.js';
-import { contributionAnswerSchema, type ContributionAnswer } from '../src/services/contribution-request.js';
+import { QuoteService } from '../src/quotes/quote-service.js';
+import { contributionAnswerSchema, type ContributionAnswer } from '../src/quotes/contribution-request.js';
 import type { PolicyLibrary } from '../src/policy/loader.js';
 
 const service = QuoteService.load();

@@ -6,8 +6,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { QuoteService } from '../src/services/quote-service.js';
-import { contributionAnswerSchema, type ContributionAnswer, type ContributionRequest } from '../src/services/contribution-request.js';
+import { QuoteService } from '../src/quotes/quote-service.js';
+import { contributionAnswerSchema, type ContributionAnswer, type ContributionRequest } from '../src/quotes/contribution-request.js';
 import { NEEDY_STATUSES, PERSON_KINDS, REFUSAL_CODES } from '../src/policy/vocabulary.js';
 import { applyRate, fenToYuan, formatYuan, parseRate, yuanToFen } from '../src/money.js';
 import { addMonths, ageOn, dayOf, daysInMonth, formatDay, isLeap, parseDay, ymd } from '../src/dates.js';

@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildServer } from '../src/http/server.ts';
-import { QuoteService } from '../src/services/quote-service.ts';
-import { SYSTEM, AuthService } from '../src/services/auth.ts';
-import { post, UnbalancedEntryError } from '../src/services/ledger.ts';
-import { SettlementService } from '../src/services/settlement-service.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
+import { AuthService } from '../src/access/auth.ts';
+import { SYSTEM } from '../src/access/roles.ts';
+import { post, UnbalancedEntryError } from '../src/ledger/ledger.ts';
+import { SettlementService } from '../src/settlement/settlement-service.ts';
 import { addAccumulators, emptyAccumulators, type Accumulators } from '../src/rules/settlement/input.ts';
-import { checkChar, makeIdNumber } from '../src/services/id-number.ts';
+import { checkChar, makeIdNumber } from '../src/registers/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { listen, request } from './support/http.ts';
 

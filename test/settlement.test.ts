@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QuoteService } from '../src/services/quote-service.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
 import { InputError } from '../src/errors.ts';
 
 const svc = QuoteService.load();

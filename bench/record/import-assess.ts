@@ -6,9 +6,9 @@
  * its areas inserted; the persons written to a CSV in the clerks' format (Chinese headings,
  * 男/女, Chinese person kinds).
  * Timed:
- *   1. importPersons (src/services/register-import.ts) of that CSV — validation of every row,
+ *   1. importPersons (src/registers/register-import.ts) of that CSV — validation of every row,
  *      households, persons, register history, audit;
- *   2. assessYear(2022) (src/services/campaign.ts) of all of them — after the town's needy
+ *   2. assessYear(2022) (src/campaign/campaign.ts) of all of them — after the town's needy
  *      statuses have been inserted in SQL (untimed), so the assessment sees realistic statuses;
  *   3. the floor: psql `\copy` of the rows the import stored (exported with `\copy (SELECT …) TO`,
  *      untimed) into person_floor, a table like person (LIKE … INCLUDING ALL: the same
@@ -21,10 +21,10 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { importPersons, type ImportSummary } from '../../src/services/register-import.js';
-import { assessYear, type AssessYearSummary } from '../../src/services/campaign.js';
-import { SYSTEM } from '../../src/services/auth.js';
-import { QuoteService } from '../../src/services/quote-service.js';
+import { importPersons, type ImportSummary } from '../../src/registers/register-import.js';
+import { assessYear, type AssessYearSummary } from '../../src/campaign/campaign.js';
+import { SYSTEM } from '../../src/access/roles.js';
+import { QuoteService } from '../../src/quotes/quote-service.js';
 import { generateTown, type Town } from '../../src/sim/population.js';
 import { loadAreas } from '../../src/sim/load-town.js';
 import { writePersonsFile } from '../../src/sim/town-files.js';

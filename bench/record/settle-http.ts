@@ -30,12 +30,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import { AuthService, SYSTEM } from '../../src/services/auth.js';
+import { AuthService } from '../../src/access/auth.js';
+import { SYSTEM } from '../../src/access/roles.js';
 import { GENERATED_SCRIPTS } from './pgbench-scripts.js';
 import { SETTLEMENT_SESSION_SETTINGS } from '../../src/store/db.js';
-import type { SettlementContention } from '../../src/services/settlement-service.js';
-import { assessYear } from '../../src/services/campaign.js';
-import { QuoteService } from '../../src/services/quote-service.js';
+import type { SettlementContention } from '../../src/settlement/settlement-service.js';
+import { assessYear } from '../../src/campaign/campaign.js';
+import { QuoteService } from '../../src/quotes/quote-service.js';
 import { loadTown } from '../../src/sim/load-town.js';
 import { generateTown } from '../../src/sim/population.js';
 import {

@@ -8,7 +8,7 @@
  * Environment: BENCH_SETTLE_URL (the database), BENCH_SETTLE_POOL (default 10).
  */
 import { buildServer } from '../../src/http/server.js';
-import { QuoteService } from '../../src/services/quote-service.js';
+import { QuoteService } from '../../src/quotes/quote-service.js';
 import { openDatabase } from '../../src/store/db.js';
 
 async function main(): Promise<void> {

@@ -10,9 +10,9 @@ import { PackError } from '../policy/errors.js';
 import { diffPacks } from '../policy/diff.js';
 import { PolicyLibrary } from '../policy/loader.js';
 import { renderDiff, renderPack } from '../policy/show.js';
-import { assess } from '../services/assess.js';
-import { packRef, packRefString } from '../services/pack-ref.js';
-import { QuoteService } from '../services/quote-service.js';
+import { assess } from '../quotes/assess.js';
+import { packRef, packRefString } from '../quotes/pack-ref.js';
+import { QuoteService } from '../quotes/quote-service.js';
 
 const program = new Command('yibao')
   .description('城乡居民基本医疗保险: policy packs, contribution quotes, batch assessment')
@@ -151,7 +151,7 @@ program
   .action(async (o: { port: string }) => {
     process.env.PORT = o.port;
     if (policiesDir()) process.env.YIBAO_POLICIES = policiesDir();
-    await import('../main.js');
+    await (await import('./serve.js')).runService();
   });
 
 (await import('./registers.js')).registersCli(program);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { InputError } from '../errors.js';
-import { QuoteService } from '../services/quote-service.js';
+import { QuoteService } from '../quotes/quote-service.js';
 import { generateTown } from '../sim/population.js';
 import { seedDemo } from '../sim/seed-demo.js';
 import { loadAreas } from '../sim/load-town.js';

@@ -4,7 +4,8 @@
  * start otherwise. The caller's bearer token becomes `request.actor`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requirePermission, type Actor, type AuthService, type Permission } from '../services/auth.js';
+import type { AuthService } from '../access/auth.js';
+import { requirePermission, type Actor, type Permission } from '../access/roles.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,7 +1,7 @@
 /** What record routes get: the quote service (policy library), the database, auth, and the one settlement service (its batches are shared by the routes that settle). */
-import type { AuthService } from '../services/auth.js';
-import type { QuoteService } from '../services/quote-service.js';
-import type { SettlementService } from '../services/settlement-service.js';
+import type { AuthService } from '../access/auth.js';
+import type { QuoteService } from '../quotes/quote-service.js';
+import type { SettlementService } from '../settlement/settlement-service.js';
 import type { Database } from '../store/db.js';
 
 export interface AppContext {

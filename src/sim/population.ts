@@ -8,7 +8,7 @@
 import { dayOf, formatDay, type Day } from '../dates.js';
 import type { Fen } from '../money.js';
 import type { CareLocation, EncounterType, HospitalLevel, NeedyStatus, PersonKind, Tier } from '../policy/vocabulary.js';
-import { makeIdNumber } from '../services/id-number.js';
+import { makeIdNumber } from '../registers/id-number.js';
 import { Rng } from './random.js';
 
 export interface TownOptions {

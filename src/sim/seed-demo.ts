@@ -8,14 +8,15 @@
  */
 import { sql } from 'kysely';
 import type { Database } from '../store/db.js';
-import { AuthService, SYSTEM, type Role } from '../services/auth.js';
-import { assessYear, setTier } from '../services/campaign.js';
-import { recordTransfer, type TransferKind } from '../services/fund-transfers.js';
-import { ACCOUNTS } from '../services/ledger.js';
-import { recordPayment } from '../services/payments.js';
+import { AuthService } from '../access/auth.js';
+import { SYSTEM, type Role } from '../access/roles.js';
+import { assessYear, setTier } from '../campaign/campaign.js';
+import { recordTransfer, type TransferKind } from '../ledger/fund-transfers.js';
+import { ACCOUNTS } from '../ledger/ledger.js';
+import { recordPayment } from '../campaign/payments.js';
 import { formatYuan } from '../money.js';
-import type { QuoteService } from '../services/quote-service.js';
-import { SettlementService } from '../services/settlement-service.js';
+import type { QuoteService } from '../quotes/quote-service.js';
+import { SettlementService } from '../settlement/settlement-service.js';
 import { loadTown } from './load-town.js';
 import { generateTown } from './population.js';
 

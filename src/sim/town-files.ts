@@ -1,5 +1,5 @@
 /** A generated town written as the clerks' import files: persons and needy statuses (CSV or XLSX). */
-import { openSheetWriter } from '../services/sheets.js';
+import { openSheetWriter } from '../sheets.js';
 import { KIND_LABELS, STATUS_LABELS } from '../policy/vocabulary.js';
 import type { Town } from './population.js';
 

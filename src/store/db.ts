@@ -16,7 +16,7 @@ pg.types.setTypeParser(1082, (v: string) => v);
 
 /**
  * Session settings of the settlement's connections (Database.settlementPool). plan_cache_mode:
- * the settlement's statements (src/services/settlement-store.ts) are named prepared statements
+ * the settlement's statements (src/settlement/settlement-store.ts) are named prepared statements
  * run thousands of times a second. With the default ('auto') PostgreSQL found their custom
  * plans cheaper than the generic one (it folds the parameters into constants) and so planned
  * them again at every execution: measured with 16 concurrent settlements, 2.7 ms of backend CPU
@@ -120,6 +120,6 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       await lite?.close(); // the pool does not own the PGlite instance: close it, or the process never exits
     },
   };
-  if (opts.migrate !== false) await migrate(database);
+  if (opts.migrate !== false) await migrate(pool);
   return database;
 }

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from './db.js';
+import type pg from 'pg';
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -13,8 +13,8 @@ export function migrationFiles(): string[] {
 }
 
 /** Apply the migrations not yet applied; returns their names. Safe to run from several processes at once. */
-export async function migrate(database: Database): Promise<string[]> {
-  const client = await database.pool.connect();
+export async function migrate(pool: pg.Pool): Promise<string[]> {
+  const client = await pool.connect();
   const applied: string[] = [];
   try {
     await client.query('CREATE TABLE IF NOT EXISTS schema_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');

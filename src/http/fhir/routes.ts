@@ -7,7 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../../errors.js';
-import { coverageQuerySchema, FhirService, fhirJson } from '../../services/fhir/fhir-service.js';
+import { coverageQuerySchema, FhirService, fhirJson } from '../../hospitals/fhir/fhir-service.js';
 import type { AppContext } from '../context.js';
 
 export const FHIR_CONTENT_TYPE = 'application/fhir+json; charset=utf-8';

@@ -7,7 +7,7 @@
  * The body is read as text and parsed here, so malformed JSON is a reply too.
  */
 import type { FastifyInstance } from 'fastify';
-import { FsiService, replyOf } from '../../services/fsi/fsi-service.js';
+import { FsiService, replyOf } from '../../hospitals/fsi/fsi-service.js';
 import { bearer } from '../access.js';
 import type { AppContext } from '../context.js';
 

@@ -6,11 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assessYear, enrollmentDetail, listEnrollments, setTier } from '../../services/campaign.js';
-import { collectionListStream, planCollectionList } from '../../services/collection-list.js';
-import { importEmployeeListBytes, listDuplicates, sniffFormat } from '../../services/duplicates.js';
-import { paymentSchema, recordPayment } from '../../services/payments.js';
-import { XLSX_MIME } from '../../services/sheets.js';
+import { assessYear, enrollmentDetail, listEnrollments, setTier } from '../../campaign/campaign.js';
+import { collectionListStream, planCollectionList } from '../../campaign/collection-list.js';
+import { importEmployeeListBytes, listDuplicates, sniffFormat } from '../../campaign/duplicates.js';
+import { paymentSchema, recordPayment } from '../../campaign/payments.js';
+import { XLSX_MIME } from '../../sheets.js';
 import { InputError } from '../../errors.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';

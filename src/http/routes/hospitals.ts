@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.js';
-import { audit } from '../../services/audit.js';
+import { audit } from '../../access/audit.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
 

@@ -1,8 +1,8 @@
 /** The fund ledger: trial balance with what each hospital is owed, the journal, and transfers into the critical-illness and medical-assistance funds. */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { listTransfers, recordTransfer, transferSchema, transfersQuerySchema } from '../../services/fund-transfers.js';
-import { entries, entriesQuerySchema, trialBalance } from '../../services/ledger-report.js';
+import { listTransfers, recordTransfer, transferSchema, transfersQuerySchema } from '../../ledger/fund-transfers.js';
+import { entries, entriesQuerySchema, trialBalance } from '../../ledger/ledger-report.js';
 import type { AppContext } from '../context.js';
 
 export async function ledgerRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fromZodIssues } from '../../errors.js';
-import { ROLES } from '../../services/auth.js';
+import { ROLES } from '../../access/roles.js';
 import type { AppContext } from '../context.js';
 import { bearer } from '../access.js';
 

@@ -19,11 +19,11 @@ import { emptyAccumulators, type Accumulators, type FeeLine } from '../../rules/
 import { NEEDY_STATUSES } from '../../policy/vocabulary.js';
 import type { Database } from '../../store/db.js';
 import type { DB } from '../../store/schema.js';
-import { audit } from '../audit.js';
-import type { Actor } from '../auth.js';
-import type { QuoteService } from '../quote-service.js';
-import { SettlementService, type SettlementView } from '../settlement-service.js';
-import { accumulatorsJson } from '../settlement-request.js';
+import { audit } from '../../access/audit.js';
+import type { Actor } from '../../access/roles.js';
+import type { QuoteService } from '../../quotes/quote-service.js';
+import { SettlementService, type SettlementView } from '../../settlement/settlement-service.js';
+import { accumulatorsJson } from '../../quotes/settlement-request.js';
 import { CHRGITM_LV, CHRGITM_LV_OF, CLR_TYPE, INSUTYPE_RESIDENT, MED_TYPES, PSN_CERT_TYPE_ID, PSN_IDET_TYPE, PSN_TYPE_RESIDENT } from './codes.js';
 import { sm3Verify } from './sign.js';
 

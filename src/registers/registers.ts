@@ -11,10 +11,10 @@ import { ConflictError, InputError, NotFoundError } from '../errors.js';
 import { isDateString } from '../dates.js';
 import { KIND_LABELS, NEEDY_STATUSES, PERSON_KINDS, STATUS_IMPLIES, STATUS_LABELS, type NeedyStatus, type PersonKind } from '../policy/vocabulary.js';
 import type { DB, NeedyStatusTable } from '../store/schema.js';
-import { audit } from './audit.js';
-import { inScope, requirePermission, requireVillage, type Actor } from './auth.js';
+import { audit } from '../access/audit.js';
+import { inScope, requirePermission, requireVillage, type Actor } from '../access/roles.js';
 import { parseIdNumber } from './id-number.js';
-import { maskIdNumber, maskName } from './privacy.js';
+import { maskIdNumber, maskName } from '../access/privacy.js';
 
 type Tx = Kysely<DB> | Transaction<DB>;
 

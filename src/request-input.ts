@@ -1,7 +1,7 @@
 /** Checks on a request body that the services share: a JSON object read by its schema, and amounts in yuan. */
 import type { z } from 'zod';
-import { InputError, fromZodIssues } from '../errors.js';
-import { yuanToFen, type Fen } from '../money.js';
+import { InputError, fromZodIssues } from './errors.js';
+import { yuanToFen, type Fen } from './money.js';
 
 /** The body read by its schema; anything else is an InputError naming the field. */
 export function parseBody<S extends z.ZodTypeAny>(schema: S, input: unknown): z.infer<S> {

@@ -11,7 +11,7 @@ import type { Fen } from '../money.js';
 import { NEEDY_STATUSES, type CareLocation, type EncounterType, type HospitalLevel, type Tier } from '../policy/vocabulary.js';
 import { emptyAccumulators, type Accumulators, type Encounter, type LineSplit } from '../rules/settlement/input.js';
 import type { DB } from '../store/schema.js';
-import { ACCOUNTS } from './ledger.js';
+import { ACCOUNTS } from '../ledger/ledger.js';
 
 /** A stored accumulator document (fen) as the engine's Accumulators; absent fields are zero. */
 export function accumulatorsOf(data: unknown): Accumulators {

@@ -24,9 +24,9 @@ import type { CompiledBenefits } from '../../rules/settlement/compile.js';
 import type { LineSplit } from '../../rules/settlement/input.js';
 import type { Database } from '../../store/db.js';
 import type { DB } from '../../store/schema.js';
-import { requireHospital, type Actor } from '../auth.js';
-import { maskIdNumber, maskName } from '../privacy.js';
-import type { QuoteService } from '../quote-service.js';
+import { requireHospital, type Actor } from '../../access/roles.js';
+import { maskIdNumber, maskName } from '../../access/privacy.js';
+import type { QuoteService } from '../../quotes/quote-service.js';
 
 export const BASE = 'https://yibao.example.org/fhir';
 export const FUND_SYSTEM = `${BASE}/CodeSystem/fund-pay-type`;

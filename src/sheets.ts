@@ -13,7 +13,7 @@ import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 
 export type SheetFormat = 'csv' | 'xlsx';
 export type Cell = string | number | boolean | null;

@@ -15,10 +15,10 @@ import { basename } from 'node:path';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { ForbiddenError, InputError } from '../errors.js';
 import type { DB } from '../store/schema.js';
-import { audit } from './audit.js';
-import { inScope, requirePermission, type Actor } from './auth.js';
+import { audit } from '../access/audit.js';
+import { inScope, requirePermission, type Actor } from '../access/roles.js';
 import { parseIdNumber } from './id-number.js';
-import { maskIdNumber } from './privacy.js';
+import { maskIdNumber } from '../access/privacy.js';
 import {
   DEFAULT_SOURCE,
   PERSON_COLUMNS,
@@ -37,7 +37,7 @@ import {
   type StatusRecord,
   type StatusSource,
 } from './registers.js';
-import { formatOf, openSheetWriter, readSheetRows, sha256File, type SheetFormat, type SheetRow, type SheetWriter } from './sheets.js';
+import { formatOf, openSheetWriter, readSheetRows, sha256File, type SheetFormat, type SheetRow, type SheetWriter } from '../sheets.js';
 
 type Tx = Transaction<DB>;
 

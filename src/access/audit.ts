@@ -1,7 +1,7 @@
 /** The append-only audit log: every change, in the same transaction as the change. */
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../store/schema.js';
-import type { Actor } from './auth.js';
+import type { Actor } from './roles.js';
 
 export async function audit(
   tx: Kysely<DB> | Transaction<DB>,

@@ -23,12 +23,12 @@ import { REFUSAL_CODES, TIERS, type Tier } from '../policy/vocabulary.js';
 import type { CompiledPack } from '../rules/compile.js';
 import { quoteContribution, type ContributionResult } from '../rules/quote.js';
 import type { DB } from '../store/schema.js';
-import { audit } from './audit.js';
-import { SYSTEM, inScope, requireVillage, type Actor } from './auth.js';
-import { parseContributionRequest, toAnswer, type ContributionAnswer, type ContributionRequest } from './contribution-request.js';
-import { ACCOUNTS, post } from './ledger.js';
-import { maskIdNumber, maskName } from './privacy.js';
-import type { QuoteService } from './quote-service.js';
+import { audit } from '../access/audit.js';
+import { SYSTEM, inScope, requireVillage, type Actor } from '../access/roles.js';
+import { parseContributionRequest, toAnswer, type ContributionAnswer, type ContributionRequest } from '../quotes/contribution-request.js';
+import { ACCOUNTS, post } from '../ledger/ledger.js';
+import { maskIdNumber, maskName } from '../access/privacy.js';
+import type { QuoteService } from '../quotes/quote-service.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 

@@ -26,16 +26,16 @@
  * the same statement.
  *
  * Settlements asked for at the same time share those two round trips (natural batching,
- * src/services/batcher.ts): the ones that arrive while `maxInFlight` batches are at the
+ * src/settlement/batcher.ts): the ones that arrive while `maxInFlight` batches are at the
  * database are read in one statement and written in one, a person's settlements in a batch
  * each computed on the accumulators the one before left. Under light load a settlement goes
- * alone and waits for nothing. The statements (src/services/settlement-store.ts) are named
+ * alone and waits for nothing. The statements (src/settlement/settlement-store.ts) are named
  * prepared statements on connections of their own, planned once per connection
  * (Database.settlementPool, plan_cache_mode, src/store/db.ts).
  * Measured in BENCHMARKS.md: batching and the generic plans together took settlement over
  * HTTP from 45 % to about 65 % of pgbench running one settlement per transaction.
  *
- * Ledger sign convention (as src/services/ledger.ts: debit +, credit −). The three funds are
+ * Ledger sign convention (as src/ledger/ledger.ts: debit +, credit −). The three funds are
  * equity accounts whose natural balance is a credit (money held for benefits); a settlement
  * debits each fund with what it paid (hifp_pay, hifmi_pay, maf_pay) and credits
  * payable_hospitals (a liability) with the fund total owed to the hospital. A reversal posts
@@ -54,12 +54,12 @@ import { personMask } from '../rules/status-mask.js';
 import type { Database } from '../store/db.js';
 import { isServerError, isUniqueViolation } from '../store/pg-errors.js';
 import type { DB } from '../store/schema.js';
-import { audit } from './audit.js';
-import { requireHospital, type Actor } from './auth.js';
-import { ACCOUNTS, post, type PostingLine } from './ledger.js';
-import { maskIdNumber, maskName } from './privacy.js';
-import type { QuoteService, SettlementQuoteAnswer } from './quote-service.js';
-import { accumulatorsJson, encounterSchema, settlementJson } from './settlement-request.js';
+import { audit } from '../access/audit.js';
+import { requireHospital, type Actor } from '../access/roles.js';
+import { ACCOUNTS, post, type PostingLine } from '../ledger/ledger.js';
+import { maskIdNumber, maskName } from '../access/privacy.js';
+import type { QuoteService, SettlementQuoteAnswer } from '../quotes/quote-service.js';
+import { accumulatorsJson, encounterSchema, settlementJson } from '../quotes/settlement-request.js';
 import { Batcher, type BatchItem } from './batcher.js';
 import {
   accumulatorsOf,

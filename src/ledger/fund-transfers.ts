@@ -25,10 +25,10 @@ import { ConflictError, fromZodIssues } from '../errors.js';
 import { fenToYuan, formatYuan, type Fen } from '../money.js';
 import { onceMoreIfRaced } from '../store/pg-errors.js';
 import type { DB, FundTransferTable } from '../store/schema.js';
-import { audit } from './audit.js';
-import type { Actor } from './auth.js';
+import { audit } from '../access/audit.js';
+import type { Actor } from '../access/roles.js';
 import { ACCOUNTS, post } from './ledger.js';
-import { parseBody, positiveFen } from './request-input.js';
+import { parseBody, positiveFen } from '../request-input.js';
 
 export const TRANSFER_KINDS = ['critical_illness_allocation', 'medical_assistance_appropriation'] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];

@@ -19,11 +19,11 @@ import { ForbiddenError, InputError } from '../errors.js';
 import { formatYuan } from '../money.js';
 import { KIND_LABELS, STATUS_LABELS, type NeedyStatus, type PersonKind } from '../policy/vocabulary.js';
 import type { DB } from '../store/schema.js';
-import { audit } from './audit.js';
-import type { Actor } from './auth.js';
-import { maskIdNumber, maskName } from './privacy.js';
-import type { QuoteService } from './quote-service.js';
-import { openSheetWriter, type Cell, type SheetFormat } from './sheets.js';
+import { audit } from '../access/audit.js';
+import type { Actor } from '../access/roles.js';
+import { maskIdNumber, maskName } from '../access/privacy.js';
+import type { QuoteService } from '../quotes/quote-service.js';
+import { openSheetWriter, type Cell, type SheetFormat } from '../sheets.js';
 
 export const COLLECTION_COLUMNS = [
   '序号',

@@ -8,7 +8,7 @@ import { InputError } from '../errors.js';
 import type { ContributionAnswer } from './contribution-request.js';
 import type { QuoteService } from './quote-service.js';
 import { OUTPUT_COLUMNS, columnOfField, isIdColumn, mapHeader, maskId, rowToRequest, type InputColumn } from './assess-columns.js';
-import { formatOf, openSheetWriter as openWriter, readSheetRows, type SheetFormat, type SheetWriter } from './sheets.js';
+import { formatOf, openSheetWriter as openWriter, readSheetRows, type SheetFormat, type SheetWriter } from '../sheets.js';
 
 export { formatOf, type SheetFormat };
 

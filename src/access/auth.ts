@@ -3,95 +3,15 @@
  * systems use API tokens. Only hashes are stored. Roles: admin, policy_officer, clerk (only
  * their own villages), hospital (only its own encounters), auditor (read-only).
  */
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { ForbiddenError, InputError, UnauthorizedError } from '../errors.js';
+import { InputError, UnauthorizedError } from '../errors.js';
 import type { DB } from '../store/schema.js';
 import { audit } from './audit.js';
-
-const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
-
-export const ROLES = ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** What each role may do. Routes name the permission they need; scope is checked per record. */
-export const PERMISSIONS = {
-  'registers.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
-  'registers.write': ['admin', 'clerk'],
-  'campaign.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
-  'campaign.write': ['admin', 'clerk'],
-  'campaign.run': ['admin', 'policy_officer'],
-  'payments.write': ['admin', 'clerk'],
-  'settlement.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
-  'settlement.write': ['admin', 'hospital'],
-  'ledger.read': ['admin', 'policy_officer', 'auditor'],
-  'ledger.write': ['admin'],
-  'audit.read': ['admin', 'auditor'],
-  'users.admin': ['admin'],
-  'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'],
-} as const satisfies Record<string, readonly Role[]>;
-export type Permission = keyof typeof PERMISSIONS;
-
-export interface Actor {
-  userId: string;
-  username: string;
-  role: Role;
-  /** clerk: admin-area codes (villages or townships) they may touch */
-  villages: readonly string[];
-  hospitalCode: string | null;
-}
-
-/** The system itself (demo seeding, migrations): audited under this name. */
-export const SYSTEM: Actor = { userId: '0', username: 'system', role: 'admin', villages: [], hospitalCode: null };
-
-export function can(actor: Actor, p: Permission): boolean {
-  return (PERMISSIONS[p] as readonly string[]).includes(actor.role);
-}
-
-export function requirePermission(actor: Actor | null, p: Permission): Actor {
-  if (!actor) throw new UnauthorizedError();
-  if (!can(actor, p)) throw new ForbiddenError(`role ${actor.role} may not ${p.replace('.', ' ')}`);
-  return actor;
-}
-
-/** Whether the actor may touch a record in this village (clerks: their own villages or townships only). */
-export function inScope(actor: Actor, villageCode: string): boolean {
-  if (actor.role !== 'clerk') return actor.role !== 'hospital';
-  return actor.villages.some((v) => villageCode.startsWith(v));
-}
-
-export function requireVillage(actor: Actor, villageCode: string): void {
-  if (!inScope(actor, villageCode)) throw new ForbiddenError(`village ${villageCode} is outside ${actor.username}'s area`);
-}
-
-export function requireHospital(actor: Actor, hospitalCode: string): void {
-  if (actor.role === 'hospital' && actor.hospitalCode !== hospitalCode) throw new ForbiddenError(`hospital ${actor.hospitalCode} may only see its own encounters`);
-}
-
-// ---- passwords ----
-
-const N = 1 << 15;
-const R = 8;
-const P = 1;
-
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(password, salt, 32, { N, r: R, p: P, maxmem: 64 * 1024 * 1024 });
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, key] = stored.split('$');
-  if (alg !== 'scrypt' || !key) return false;
-  const want = Buffer.from(key, 'base64');
-  const got = await scrypt(password, Buffer.from(salt, 'base64'), want.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 });
-  return timingSafeEqual(want, got);
-}
+import { hashPassword, verifyPassword } from './passwords.js';
+import type { Actor, Role } from './roles.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-// ---- the service ----
 
 export interface NewUser {
   username: string;

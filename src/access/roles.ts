@@ -1,0 +1,63 @@
+/**
+ * The roles of the system and what each may do: routes name the permission they need, and
+ * records are checked against the caller's scope (a clerk's villages or townships, a
+ * hospital's own encounters). Pure definitions; the log-in and tokens are in auth.ts.
+ */
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
+
+export const ROLES = ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What each role may do. Routes name the permission they need; scope is checked per record. */
+export const PERMISSIONS = {
+  'registers.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
+  'registers.write': ['admin', 'clerk'],
+  'campaign.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
+  'campaign.write': ['admin', 'clerk'],
+  'campaign.run': ['admin', 'policy_officer'],
+  'payments.write': ['admin', 'clerk'],
+  'settlement.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
+  'settlement.write': ['admin', 'hospital'],
+  'ledger.read': ['admin', 'policy_officer', 'auditor'],
+  'ledger.write': ['admin'],
+  'audit.read': ['admin', 'auditor'],
+  'users.admin': ['admin'],
+  'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'],
+} as const satisfies Record<string, readonly Role[]>;
+export type Permission = keyof typeof PERMISSIONS;
+
+export interface Actor {
+  userId: string;
+  username: string;
+  role: Role;
+  /** clerk: admin-area codes (villages or townships) they may touch */
+  villages: readonly string[];
+  hospitalCode: string | null;
+}
+
+/** The system itself (demo seeding, migrations): audited under this name. */
+export const SYSTEM: Actor = { userId: '0', username: 'system', role: 'admin', villages: [], hospitalCode: null };
+
+export function can(actor: Actor, p: Permission): boolean {
+  return (PERMISSIONS[p] as readonly string[]).includes(actor.role);
+}
+
+export function requirePermission(actor: Actor | null, p: Permission): Actor {
+  if (!actor) throw new UnauthorizedError();
+  if (!can(actor, p)) throw new ForbiddenError(`role ${actor.role} may not ${p.replace('.', ' ')}`);
+  return actor;
+}
+
+/** Whether the actor may touch a record in this village (clerks: their own villages or townships only). */
+export function inScope(actor: Actor, villageCode: string): boolean {
+  if (actor.role !== 'clerk') return actor.role !== 'hospital';
+  return actor.villages.some((v) => villageCode.startsWith(v));
+}
+
+export function requireVillage(actor: Actor, villageCode: string): void {
+  if (!inScope(actor, villageCode)) throw new ForbiddenError(`village ${villageCode} is outside ${actor.username}'s area`);
+}
+
+export function requireHospital(actor: Actor, hospitalCode: string): void {
+  if (actor.role === 'hospital' && actor.hospitalCode !== hospitalCode) throw new ForbiddenError(`hospital ${actor.hospitalCode} may only see its own encounters`);
+}

@@ -1,0 +1,98 @@
+/**
+ * The service (`npm start`, `yibao serve`): the HTTP service on embedded defaults — policies from ./policies, the
+ * database in ./data/pglite (embedded PostgreSQL) unless DATABASE_URL names a server.
+ * On first start with an empty database a demo town is generated and loaded in the
+ * background while the service already answers (progress in the log and on /health).
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../http/server.js';
+import { PackError } from '../policy/errors.js';
+import { QuoteService } from '../quotes/quote-service.js';
+import { DEMO_USERS, isEmpty, seedDemo } from '../sim/seed-demo.js';
+import { openDatabase, type Database } from '../store/db.js';
+
+/** Start the service as the environment says (PORT, HOST, DATABASE_URL, YIBAO_DATA, YIBAO_DEMO, …). */
+export async function runService(): Promise<void> {
+  const port = Number(process.env.PORT ?? 3000);
+  const host = process.env.HOST ?? '127.0.0.1';
+  const demoPeople = Number(process.env.YIBAO_DEMO_PEOPLE ?? 30000);
+  const demoOn = process.env.YIBAO_DEMO !== 'off';
+
+  let service: QuoteService;
+  try {
+    service = QuoteService.load(process.env.YIBAO_POLICIES);
+  } catch (e) {
+    if (e instanceof PackError) {
+      console.error(`The policy packs do not load:\n${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+
+  let database: Database;
+  try {
+    database = await openDatabase();
+  } catch (e) {
+    console.error(`cannot open the database: ${(e as Error).message}`);
+    process.exit(1);
+  }
+
+  const demo = { state: 'off' as 'off' | 'seeding' | 'ready' | 'failed', stage: '', done: 0, total: 0 };
+  const app: FastifyInstance = await buildServer(service, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, database, status: () => ({ database: database.kind, demo }) });
+  try {
+    await app.listen({ port, host });
+  } catch (e) {
+    console.error(`cannot listen on ${host}:${port}: ${(e as Error).message} (set PORT to use another port)`);
+    await database.close();
+    process.exit(1);
+  }
+  const url = `http://${host}:${port}`;
+  console.log(`yibao is serving ${service.lib.packIds().length} policy packs; database: ${database.kind} (${database.where}).
+    OpenAPI page:  ${url}/docs
+    Quote:         curl -s ${url}/api/v1/quotes/contribution -H 'content-type: application/json' \\
+                     -d '{"region":"500230","coverageYear":2022,"tier":"tier1","person":{"birthDate":"1980-05-01","kind":"adult","statuses":["dibao"]}}'`);
+
+  const meta = await database.db.selectFrom('schema_meta').select(['key']).where('key', 'in', ['demo', 'demo_started']).execute();
+  const started = meta.some((m) => m.key === 'demo_started');
+  const finished = meta.some((m) => m.key === 'demo');
+  if (demoOn && !finished && (started || (await isEmpty(database)))) {
+    demo.state = 'seeding';
+    console.log(`Loading the demo town (${demoPeople.toLocaleString('en-US')} people of 丰都县, coverage year 2022) in the background; the service answers meanwhile.
+    Demo log-ins (POST /api/v1/session) — for the demo only:
+  ${DEMO_USERS.map((u) => `    ${u.username.padEnd(9)} ${u.password.padEnd(20)} ${u.role} (${u.scope})`).join('\n')}`);
+    await database.db.insertInto('schema_meta').values({ key: 'demo_started', value: new Date().toISOString() }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    let lastPct = -1;
+    let lastStage = '';
+    void seedDemo(database, service, {
+      people: demoPeople,
+      onProgress: (stage, done, total) => {
+        Object.assign(demo, { stage, done, total });
+        const pct = total ? Math.floor((done / total) * 10) * 10 : 100;
+        if (stage !== lastStage || pct !== lastPct) app.log.info({ demo: stage, done, total }, `demo: ${stage} ${pct}%`);
+        lastStage = stage;
+        lastPct = pct;
+      },
+    })
+      .then((s) => {
+        demo.state = 'ready';
+        console.log(
+          `Demo ready in ${s.seconds.toFixed(0)} s: ${s.persons} persons, ${s.payments} payments, ${s.settlements} settlements of ${s.encounters} encounters; example fund transfers (not policy amounts): ${s.transfers.map((t) => `${t.reference} ${t.amountYuan.toFixed(2)} yuan`).join(', ') || 'none'}.`,
+        );
+      })
+      .catch((e: unknown) => {
+        demo.state = 'failed';
+        app.log.error({ err: e }, 'demo seeding failed');
+      });
+  } else if (finished) demo.state = 'ready';
+
+  let closing = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.on(sig, () => {
+      if (closing) process.exit(1);
+      closing = true;
+      void app
+        .close()
+        .then(() => database.close())
+        .then(() => process.exit(0));
+    });
+}
