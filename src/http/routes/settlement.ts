@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { encounterRequestSchema, settleRequestSchema, settlementQuerySchema } from '../../settlement/settlement-service.js';
+import { encounterRequestSchema, settleRequestSchema, settlementQuerySchema } from '../../settlement/requests.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
 
