@@ -1,0 +1,127 @@
+/** Fee details (费用明细): 2204 / 2301 upload, split as the national fields do; 2205 / 2302 cancellation. */
+import { parseRate } from '../../money.js';
+import { classifyLines } from '../../rules/settlement/costs.js';
+import type { FeeLine } from '../../rules/settlement/input.js';
+import { CHRGITM_LV, CHRGITM_LV_OF } from './codes.js';
+import type { Call, Db } from './call.js';
+import { FsiError, dateTimeField, decimal, empty, list, money, node, reqStr, str, yuan, type Obj } from './fields.js';
+import { mdtrt, refuseIfSettled } from './visits.js';
+
+export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
+  const rows = list(c.env.input, 'feedetail');
+  const out: Obj[] = [];
+  const seen = new Set<string>();
+  let mdtrtId: string | null = null;
+  for (let i = 0; i < rows.length; i++) {
+    const x = rows[i];
+    const at = `feedetail[${i}]`;
+    const sn = reqStr(x, at, 'feedetl_sn', 30);
+    if (!/^[1-9]\d{0,14}$/.test(sn)) throw new FsiError(`${at}.feedetl_sn 应为不超过15位的数字且不能为0`);
+    if (seen.has(sn)) throw new FsiError(`${at}.feedetl_sn ${sn} 在本次上传中重复`);
+    seen.add(sn);
+    const id = reqStr(x, at, 'mdtrt_id', 30);
+    if (mdtrtId && id !== mdtrtId) throw new FsiError('一次上传的费用明细应属于同一就诊ID');
+    mdtrtId = id;
+    const m = await mdtrt(db, c, id, reqStr(x, at, 'psn_no', 30), kind, i === 0);
+    if (kind === 'inpatient') reqStr(x, at, 'med_type', 6);
+    const bch = kind === 'outpatient' ? reqStr(x, at, 'chrg_bchno', 30) : str(x, at, 'chrg_bchno', 30, false);
+    if (kind === 'outpatient') reqStr(x, at, 'rx_circ_flag', 3);
+    dateTimeField(x, at, 'fee_ocur_time');
+    reqStr(x, at, 'med_list_codg', 50);
+    reqStr(x, at, 'medins_list_codg', 150);
+    const amount = money(x, at, 'det_item_fee_sumamt');
+    if (amount < 0) throw new FsiError(`${at}.det_item_fee_sumamt 不能为负数（退费请撤销明细）`);
+    const cnt = decimal(x, at, 'cnt', 4, true)!;
+    const pric = decimal(x, at, 'pric', 6, true)!;
+    if (Math.abs(Math.round(cnt * pric * 100) - amount) > 1) throw new FsiError(`${at}.det_item_fee_sumamt ${yuan(amount)} 与数量×单价 ${Math.round(cnt * pric * 100) / 100} 不符`);
+    for (const [f, n] of [['bilg_dept_codg', 30], ['bilg_dept_name', 100], ['bilg_dr_codg', 30], ['bilg_dr_name', 50]] as const) reqStr(x, at, f, n);
+    if (kind === 'outpatient') reqStr(x, at, 'hosp_appr_flag', 3);
+    const lv = str(x, at, 'chrgitm_lv', 3, false) ?? '01';
+    const cls = CHRGITM_LV[lv];
+    if (!cls) throw new FsiError(`${at}.chrgitm_lv 应为 01 甲类、02 乙类 或 03 丙类`);
+    const ratio = decimal(x, at, 'selfpay_prop', 4, false);
+    if (ratio !== null && (ratio < 0 || ratio > 1)) throw new FsiError(`${at}.selfpay_prop 应在 0 与 1 之间`);
+    if (ratio && cls !== 'B') throw new FsiError(`${at}.selfpay_prop 只适用于乙类项目`);
+    const limit = decimal(x, at, 'pric_uplmt_amt', 6, false);
+    const prev = await db.selectFrom('fsi_fee').select(['setl_id', 'cancelled_at']).where('mdtrt_id', '=', m.mdtrt_id).where('feedetl_sn', '=', sn).executeTakeFirst();
+    if (prev) throw new FsiError(`${at}.feedetl_sn ${sn} 在该就诊内已上传${prev.cancelled_at ? '（已撤销的流水号不能重复使用）' : ''}`);
+    if (kind === 'outpatient') await refuseIfSettled(db, m.mdtrt_id, '该就诊已结算，不能再上传费用明细');
+    if (kind === 'inpatient' && m.state !== 'open') await refuseIfSettled(db, m.mdtrt_id, '该住院已结算，不能再上传费用明细');
+    const line: FeeLine = feeLineOf(sn, cls, amount, cnt, pric, limit, ratio);
+    const split = classifyLines([line]).lines[0];
+    await db.insertInto('fsi_fee').values({ mdtrt_id: m.mdtrt_id, feedetl_sn: sn, chrg_bchno: bch, amount_fen: amount, line: JSON.stringify({ ...x, chrgitm_lv: CHRGITM_LV_OF[cls] }) }).execute();
+    out.push({
+      feedetl_sn: sn,
+      det_item_fee_sumamt: yuan(amount),
+      cnt,
+      pric,
+      pric_uplmt_amt: limit ?? 0,
+      selfpay_prop: ratio ?? (cls === 'C' ? 1 : 0),
+      fulamt_ownpay_amt: yuan(split.fullOwnPay),
+      overlmt_amt: yuan(split.overLimitSelfPay),
+      preselfpay_amt: yuan(split.preSelfPay),
+      inscp_scp_amt: yuan(split.inScope),
+      chrgitm_lv: CHRGITM_LV_OF[cls],
+      med_chrgitm_type: '',
+      bas_medn_flag: '',
+      hi_nego_drug_flag: '',
+      chld_medc_flag: '',
+      list_sp_item_flag: '',
+      lmt_used_flag: '0',
+      drt_reim_flag: '',
+      memo: '',
+      exp_content: '',
+    });
+  }
+  return { output: { result: out }, effect: { mdtrt_id: mdtrtId, feedetl_sn: [...seen] } };
+}
+
+export async function cancelFees(db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
+  const rows = kind === 'outpatient' ? [node(c.env.input, 'data')] : list(c.env.input, 'data');
+  let n = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const x = rows[i];
+    const at = kind === 'outpatient' ? 'data' : `data[${i}]`;
+    const m = await mdtrt(db, c, reqStr(x, at, 'mdtrt_id', 30), reqStr(x, at, 'psn_no', 30), kind, true);
+    let q = db.updateTable('fsi_fee').set({ cancelled_at: new Date() }).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('setl_id', 'is', null);
+    let settledQ = db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('setl_id', 'is not', null);
+    if (kind === 'outpatient') {
+      const b = reqStr(x, at, 'chrg_bchno', 30);
+      if (b !== '0000') {
+        q = q.where('chrg_bchno', '=', b);
+        settledQ = settledQ.where('chrg_bchno', '=', b);
+      }
+    } else {
+      const sn = reqStr(x, at, 'feedetl_sn', 30);
+      if (sn !== '0000') {
+        q = q.where('feedetl_sn', '=', sn);
+        settledQ = settledQ.where('feedetl_sn', '=', sn);
+      }
+    }
+    const settled = await settledQ.limit(1).execute();
+    if (settled.length) throw new FsiError(`费用明细 ${settled[0].feedetl_sn} 已参与结算，不能撤销`);
+    const r = await q.returning('feedetl_sn').execute();
+    if (!r.length) throw new FsiError('没有可撤销的费用明细');
+    n += r.length;
+  }
+  return { output: {}, effect: { cancelled: n } };
+}
+
+/** A stored fee line (as uploaded, with its class) as the engine's fee line. */
+export function storedLine(sn: string, amount: number, l: Obj): FeeLine {
+  const cls = CHRGITM_LV[String(l.chrgitm_lv)] ?? 'A';
+  const num = (v: unknown): number | null => (empty(v) ? null : Number(v));
+  return feeLineOf(sn, cls, amount, Number(l.cnt), Number(l.pric), num(l.pric_uplmt_amt), num(l.selfpay_prop));
+}
+
+export function feeLineOf(sn: string, cls: 'A' | 'B' | 'C', amount: number, cnt: number, pric: number, limit: number | null, ratio: number | null): FeeLine {
+  return {
+    sn,
+    catalogClass: cls,
+    amount,
+    quantity4: limit !== null ? Math.round(cnt * 10000) : null,
+    unitPrice: limit !== null ? Math.round(pric * 100) : null,
+    priceLimit: limit !== null ? Math.round(limit * 100) : null,
+    selfPayRatio: ratio ? parseRate(ratio) : null,
+  };
+}

@@ -1,0 +1,72 @@
+/** 1101 人员信息获取: a person, their enrollments (insuinfo) and needy statuses (idetinfo), looked up by certificate. */
+import { INSUTYPE_RESIDENT, PSN_CERT_TYPE_ID, PSN_IDET_TYPE, PSN_TYPE_RESIDENT } from './codes.js';
+import type { Call, Db, PersonRow } from './call.js';
+import { dateTime } from './envelope.js';
+import { FsiError, ageOn, dayText, node, reqStr, str, type Obj } from './fields.js';
+
+export async function personBy(db: Db, where: { certno?: string; psnNo?: string }): Promise<PersonRow | undefined> {
+  let q = db.selectFrom('person as p').innerJoin('admin_area as a', 'a.code', 'p.village_code').select(['p.id', 'p.id_number', 'p.name', 'p.gender', 'p.birth_date', 'a.region']);
+  if (where.certno) q = q.where('p.id_number', '=', where.certno.toUpperCase());
+  if (where.psnNo) {
+    if (!/^[1-9]\d{0,17}$/.test(where.psnNo)) return undefined;
+    q = q.where('p.id', '=', where.psnNo);
+  }
+  const r = await q.executeTakeFirst();
+  return r ? { ...r, id: String(r.id), birth_date: dayText(r.birth_date) } : undefined;
+}
+
+export async function personInfo(db: Db, c: Call) {
+  const d = node(c.env.input, 'data');
+  const certType = reqStr(d, 'data', 'mdtrt_cert_type', 3);
+  if (!['01', '02', '03'].includes(certType)) throw new FsiError('data.mdtrt_cert_type 应为 01、02 或 03');
+  const certNo = str(d, 'data', 'certno', 50, false) ?? (certType === '02' ? reqStr(d, 'data', 'mdtrt_cert_no', 50) : null);
+  if (!certNo) throw new FsiError('data.certno 不能为空（电子凭证、社保卡须同时传入证件号码）');
+  const psnCertType = str(d, 'data', 'psn_cert_type', 6, false) ?? PSN_CERT_TYPE_ID;
+  if (psnCertType !== PSN_CERT_TYPE_ID) throw new FsiError('本地仅支持人员证件类型 01 居民身份证');
+  const p = await personBy(db, { certno: certNo });
+  if (!p) throw new FsiError('未查询到该人员的参保信息');
+  const name = str(d, 'data', 'psn_name', 50, false);
+  if (name && name !== p.name) throw new FsiError('人员姓名与证件号码不符');
+  const today = dayText(dateTime(c.received).slice(0, 10));
+  const enr = await db.selectFrom('enrollment').select(['coverage_year', 'state', 'benefit_start', 'benefit_end', 'region']).where('person_id', '=', p.id).orderBy('coverage_year', 'desc').execute();
+  const statuses = await db.selectFrom('needy_status').select(['status', 'valid_from', 'valid_to', 'reference']).where('person_id', '=', p.id).orderBy('valid_from').execute();
+  const insuinfo = enr.map((e) => {
+    const start = e.benefit_start ? dayText(e.benefit_start) : null;
+    const end = e.benefit_end ? dayText(e.benefit_end) : null;
+    const active = e.state === 'paid' && start !== null && end !== null && start <= today && today <= end;
+    return {
+      balc: 0,
+      insutype: INSUTYPE_RESIDENT,
+      psn_type: PSN_TYPE_RESIDENT,
+      psn_insu_stas: e.state === 'paid' ? (active ? '1' : '2') : '0',
+      psn_insu_date: start ?? '',
+      paus_insu_date: end ?? '',
+      cvlserv_flag: '0',
+      insuplc_admdvs: e.region,
+      emp_name: '',
+      exp_content: JSON.stringify({ coverage_year: e.coverage_year, benefit_begn_date: start ?? '', benefit_end_date: end ?? '', benefit_flag: active ? '1' : '0' }),
+    };
+  });
+  const idetinfo = statuses
+    .filter((s) => PSN_IDET_TYPE[s.status])
+    .map((s) => ({ psn_idet_type: PSN_IDET_TYPE[s.status], psn_type_lv: '', memo: s.reference ?? '', begntime: `${dayText(s.valid_from)} 00:00:00`, endtime: s.valid_to ? `${dayText(s.valid_to)} 23:59:59` : '' }));
+  return {
+    output: {
+      baseinfo: { psn_no: p.id, psn_cert_type: PSN_CERT_TYPE_ID, certno: p.id_number, psn_name: p.name, gend: p.gender === 'male' ? '1' : '2', naty: '', brdy: p.birth_date, age: ageOn(p.birth_date, today), exp_content: '' },
+      insuinfo,
+      idetinfo,
+    },
+    effect: { person_id: p.id },
+  };
+}
+
+export async function personForVisit(db: Db, d: Obj, at: string, certField = 'certno') {
+  const psnNo = reqStr(d, at, 'psn_no', 30);
+  const insutype = reqStr(d, at, 'insutype', 6);
+  if (insutype !== INSUTYPE_RESIDENT) throw new FsiError(`${at}.insutype 应为 390 城乡居民基本医疗保险`);
+  const p = await personBy(db, { psnNo });
+  if (!p) throw new FsiError(`人员编号 ${psnNo} 不存在`);
+  const certno = str(d, at, certField, 20, false);
+  if (certno && certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与人员编号不符');
+  return { p, insutype };
+}
