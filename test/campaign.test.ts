@@ -17,11 +17,11 @@ import { buildServer } from '../src/http/server.ts';
 import { QuoteService } from '../src/quotes/quote-service.ts';
 import { AuthService } from '../src/access/auth.ts';
 import { SYSTEM } from '../src/access/roles.ts';
-import { assessYear } from '../src/campaign/campaign.ts';
 import { balances, unbalancedEntries } from '../src/ledger/ledger.ts';
 import { makeIdNumber } from '../src/registers/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { listen, logIn, request } from './support/http.ts';
+import { assessYear } from '../src/campaign/assessment.ts';
 
 const quotes = QuoteService.load();
 

@@ -1,4 +1,6 @@
 /**
+ * Over 500 lines, on purpose: one suite per backend over one seeded register (imports build on each other).
+ *
  * The registers over real HTTP on both databases: areas, households, persons with history
  * and optimistic concurrency, needy statuses, imports (CSV and XLSX) with error reports and
  * idempotent re-import, roles and clerks' villages, masking, the audit log; and the CLI.

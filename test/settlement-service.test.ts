@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines, on purpose: one suite per backend shares one seeded town and server, so its cases run
+ * against the same accumulators in order; split, each part would seed and start its own.
+ *
  * The settlement service and fund ledger over HTTP, on PGlite and on the PostgreSQL server:
  * settlements equal the pure engine's answers, a hospital touches only its own encounters,
  * concurrent settlements of one person never break an annual limit, reversal restores the

@@ -6,7 +6,7 @@
  * its areas inserted; the persons written to a CSV in the clerks' format (Chinese headings,
  * 男/女, Chinese person kinds).
  * Timed:
- *   1. importPersons (src/registers/register-import.ts) of that CSV — validation of every row,
+ *   1. importPersons (src/registers/import-persons.ts) of that CSV — validation of every row,
  *      households, persons, register history, audit;
  *   2. assessYear(2022) (src/campaign/campaign.ts) of all of them — after the town's needy
  *      statuses have been inserted in SQL (untimed), so the assessment sees realistic statuses;
@@ -21,14 +21,15 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { importPersons, type ImportSummary } from '../../src/registers/register-import.js';
-import { assessYear, type AssessYearSummary } from '../../src/campaign/campaign.js';
+import { importPersons, } from '../../src/registers/import-persons.js';
 import { SYSTEM } from '../../src/access/roles.js';
 import { QuoteService } from '../../src/quotes/quote-service.js';
 import { generateTown, type Town } from '../../src/sim/population.js';
 import { loadAreas } from '../../src/sim/load-town.js';
 import { writePersonsFile } from '../../src/sim/town-files.js';
 import { fmt, fmtInt, freshServerDatabase, log, psql, table, timed, type BenchDatabase, type Timed } from './support.js';
+import { type ImportSummary } from '../../src/registers/import-run.js';
+import { type AssessYearSummary, assessYear } from '../../src/campaign/assessment.js';
 
 const YEAR = 2022;
 

@@ -1,4 +1,7 @@
 /**
+ * Over 500 lines, on purpose: the whole benchmark (setup, the load, pgbench beside it, the report) reads
+ * top to bottom as one measurement.
+ *
  * Part B of bench/record.ts: settlement over HTTP under concurrent load on the PostgreSQL
  * server, beside pgbench running a transaction of the same shape on the same database.
  *
@@ -35,7 +38,6 @@ import { SYSTEM } from '../../src/access/roles.js';
 import { GENERATED_SCRIPTS } from './pgbench-scripts.js';
 import { SETTLEMENT_SESSION_SETTINGS } from '../../src/store/db.js';
 import type { SettlementContention } from '../../src/settlement/settlement-service.js';
-import { assessYear } from '../../src/campaign/campaign.js';
 import { QuoteService } from '../../src/quotes/quote-service.js';
 import { loadTown } from '../../src/sim/load-town.js';
 import { generateTown } from '../../src/sim/population.js';
@@ -53,6 +55,7 @@ import {
   table,
   type BenchDatabase,
 } from './support.js';
+import { assessYear } from '../../src/campaign/assessment.js';
 
 const YEAR = 2022;
 const HOSPITAL = 'H50023002';

@@ -1,4 +1,7 @@
 /**
+ * Room src/access/ — who may do what: roles and permissions (roles.ts), passwords, log-in and tokens (auth.ts), the audit log, masking of personal data.
+ * May import: src/store and the base.
+ *
  * Who is calling and what they may do. People log in with a password (scrypt); hospital
  * systems use API tokens. Only hashes are stored. Roles: admin, policy_officer, clerk (only
  * their own villages), hospital (only its own encounters), auditor (read-only).

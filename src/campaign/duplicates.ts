@@ -16,10 +16,10 @@ import { InputError } from '../errors.js';
 import type { DB } from '../store/schema.js';
 import { audit } from '../access/audit.js';
 import { requireVillage, type Actor } from '../access/roles.js';
-import { blockReasonEmployee } from './campaign.js';
 import { idNumberProblem, normalizeIdNumber } from '../registers/id-number.js';
 import { maskIdNumber, maskName } from '../access/privacy.js';
 import { readSheetRows, sha256File, type SheetFormat } from '../sheets.js';
+import { blockReasonEmployee } from './person-quote.js';
 
 const ID_HEADINGS = ['身份证号', '身份证号码', '公民身份号码', '证件号码', 'idnumber', 'id_number'];
 const YEAR_HEADINGS = ['年度', '参保年度', '待遇年度', '年份', 'coverageyear', 'coverage_year', 'year'];

@@ -27,10 +27,12 @@ import { onceMoreIfRaced } from '../store/pg-errors.js';
 import type { DB } from '../store/schema.js';
 import { audit } from '../access/audit.js';
 import { requireVillage, type Actor } from '../access/roles.js';
-import { enrollmentView, followGuardian, personFacts, postSubsidy, quoteColumns, quotePerson, storedQuote, type EnrollmentView } from './campaign.js';
 import { ACCOUNTS, post } from '../ledger/ledger.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import { parseBody, positiveFen } from '../request-input.js';
+import { followGuardian } from './newborns.js';
+import { type EnrollmentView, enrollmentView } from './enrollments.js';
+import { personFacts, postSubsidy, quoteColumns, quotePerson, storedQuote } from './person-quote.js';
 
 export const PAYMENT_CHANNELS = ['online', 'offline', 'tax_bureau', 'medical_assistance'] as const;
 export type PaymentChannel = (typeof PAYMENT_CHANNELS)[number];

@@ -14,13 +14,13 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../errors.js';
 import type { Actor } from '../access/roles.js';
-import { assessYear } from '../campaign/campaign.js';
 import { planCollectionList, writeCollectionList } from '../campaign/collection-list.js';
 import { importEmployeeList } from '../campaign/duplicates.js';
 import { recordPayment } from '../campaign/payments.js';
 import { QuoteService } from '../quotes/quote-service.js';
 import { formatOf, readSheetRows } from '../sheets.js';
 import { openDatabase, type Database } from '../store/db.js';
+import { assessYear } from '../campaign/assessment.js';
 
 const cliActor = (): Actor => ({ userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null });
 

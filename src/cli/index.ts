@@ -1,4 +1,7 @@
 /**
+ * Room src/cli/ — the command line and the service's start (serve.ts, called by src/main.ts).
+ * May import: everything.
+ *
  * The yibao command line: quotes, policy packs and batch assessment.
  * Exit codes: 0 done; 1 done, but some rows were bad (assess); 2 bad input or bad packs.
  */

@@ -47,7 +47,8 @@ export function registersCli(program: Command): void {
         const batchSize = Number(o.batchSize ?? 1000);
         if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10000) throw new InputError('--batch-size', 'is 1–10000');
         if (!existsSync(file)) throw new InputError('file', `${file}: no such file`);
-        const { importPersons, importStatuses } = await import('../registers/register-import.js');
+        const { importPersons } = await import('../registers/import-persons.js');
+        const { importStatuses } = await import('../registers/import-statuses.js');
         const database = await (await import('../store/db.js')).openDatabase();
         const bar = o.progress
           ? new cliProgress.SingleBar({ format: `importing ${kind} |{bar}| {percentage}% · {rows} rows · {eta_formatted} left`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)

@@ -1,4 +1,7 @@
 /**
+ * Room src/http/ — the HTTP service: server, access hook, error mapping, routes per domain (routes/).
+ * May import: everything below it; never src/cli.
+ *
  * The HTTP service: the contribution quote, the policy packs and their diff, with the
  * OpenAPI document generated from the same zod schemas the handlers use (/docs).
  */

@@ -1,4 +1,7 @@
 /**
+ * Room src/ledger/ — the fund ledger: double-entry postings, fund transfers, reports (trial balance, payable to hospitals, journal).
+ * May import: src/access, src/store and below.
+ *
  * The fund ledger, double-entry: every movement is a journal entry whose postings add up to
  * zero (debit +, credit −). Balances are sums of postings; nothing is ever edited. The
  * database refuses an unbalanced entry at commit as well (a deferred constraint trigger).

@@ -1,4 +1,7 @@
 /**
+ * Room src/policy/ — the policy packs: schema, loading with citations, conflicts, diff, rendering.
+ * May import: the base modules (errors, money, dates) only.
+ *
  * Loads policy packs from `policies/`: validates each file, resolves a pack through its
  * parents (national → province → county, or an explicit region/year), checks every
  * citation against the notice it names, and refuses rule conflicts.

@@ -1,4 +1,9 @@
-/** Quotes over the loaded policy library: validates JSON requests, caches compiled packs. */
+/**
+ * Room src/quotes/ — the engine answering requests: request and answer schemas (contribution, settlement), pack references, batch assessment of a sheet.
+ * May import: src/rules, src/policy, the base.
+ *
+ * Quotes over the loaded policy library: validates JSON requests, caches compiled packs.
+ */
 import { PolicyLibrary } from '../policy/loader.js';
 import { compilePack, type CompiledPack } from '../rules/compile.js';
 import { quoteContribution } from '../rules/quote.js';

@@ -280,10 +280,12 @@ export function parseSettlementRequest(
 
 const y = (f: Fen): number => f / 100;
 
-export function accumulatorsJson(a: Accumulators): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/** Accumulators as answered: amounts in yuan (admissions a count), chronic-disease amounts by disease. */
+export type AccumulatorsJson = { [K in Exclude<keyof Accumulators, 'chronicPaid'>]: number } & { chronicPaid: Record<string, number> };
+
+export function accumulatorsJson(a: Accumulators): AccumulatorsJson {
+  const out = { chronicPaid: Object.fromEntries(Object.entries(a.chronicPaid).map(([k, v]) => [k, y(v)])) } as AccumulatorsJson;
   for (const k of SCALAR_ACCUMULATORS) out[k] = k === 'inpatientAdmissions' ? a[k] : y(a[k]);
-  out.chronicPaid = Object.fromEntries(Object.entries(a.chronicPaid).map(([k, v]) => [k, y(v)]));
   return out;
 }
 

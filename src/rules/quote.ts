@@ -1,4 +1,7 @@
 /**
+ * Room src/rules/ — pure computations of the notices: contribution, assistance, fiscal subsidy, enrollment, benefit period, the quote; settlement/ the three tiers.
+ * May import: src/policy and the base; no I/O (no node core modules), checked by the layering test.
+ *
  * The contribution quote: for one person, what the notice means — accepted or refused,
  * standard, assistance, what the person pays, the fiscal subsidy and its split, the
  * benefit period — each step traced to its rule. Pure: a compiled pack and an input in.

@@ -1,5 +1,6 @@
 /** What the settlement service answers: a settlement, a settlement in a list, a reversal. */
 import type { SettlementQuoteAnswer } from '../quotes/quote-service.js';
+import { type AccumulatorsJson } from '../quotes/settlement-request.js';
 
 export type SettlementAnswerBody = SettlementQuoteAnswer;
 
@@ -38,7 +39,7 @@ export interface ReversalAnswer {
   alsoReversed: string[];
   /** those later encounters settled again, in their original order */
   resettled: { encounterId: string; from: string; to: string }[];
-  accumulators: Record<string, unknown>;
+  accumulators: AccumulatorsJson;
   version: number;
 }
 

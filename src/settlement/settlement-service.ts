@@ -1,4 +1,7 @@
 /**
+ * Room src/settlement/ — encounters and their one-stop settlement: the engine run (compute.ts), batching and writing (this file, settlement-store.ts), reversal, views.
+ * May import: src/campaign and everything below it.
+ *
  * Settlement for hospitals: encounters, one-stop settlement through the three tiers with each
  * person's year-to-date accumulators kept in the database, reversal, and the ledger entry of
  * every settlement.

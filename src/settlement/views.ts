@@ -11,6 +11,7 @@ import { accumulatorsJson } from '../quotes/settlement-request.js';
 import { iso, type EncounterView, type SettlementSummary } from './answers.js';
 import { checkId, parseWith, settlementQuerySchema } from './requests.js';
 import { accumulatorsOf } from './settlement-store.js';
+import { type AccumulatorsJson } from '../quotes/settlement-request.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -113,7 +114,7 @@ export async function getSettlement(db: Kysely<DB>, actor: Actor, id: string): P
 }
 
 /** A person's year-to-date accumulators (yuan). A hospital account: only for a person it has an encounter with that year. */
-export async function accumulators(db: Kysely<DB>, actor: Actor, personId: string, year: unknown): Promise<{ personId: string; coverageYear: number; version: number; accumulators: Record<string, unknown> }> {
+export async function accumulators(db: Kysely<DB>, actor: Actor, personId: string, year: unknown): Promise<{ personId: string; coverageYear: number; version: number; accumulators: AccumulatorsJson }> {
   checkId('id', personId);
   const y = parseWith(z.object({ year: z.coerce.number().int().min(2000).max(2100) }), { year }).year;
   const person = await db.selectFrom('person').select('id').where('id', '=', personId).executeTakeFirst();

@@ -1,4 +1,7 @@
 /**
+ * Room src/sim/ — the generated town (population, encounters) and the demo seeding.
+ * May import: every domain room and below; never src/http or src/cli.
+ *
  * The demo: on first start with an empty database, a generated town of 丰都县 (villages,
  * households, ~30 000 people with realistic shares of needy statuses), its 2022 enrollment
  * campaign assessed by the engine, payments on their dates through the payment service, and
@@ -10,7 +13,6 @@ import { sql } from 'kysely';
 import type { Database } from '../store/db.js';
 import { AuthService } from '../access/auth.js';
 import { SYSTEM, type Role } from '../access/roles.js';
-import { assessYear, setTier } from '../campaign/campaign.js';
 import { recordTransfer, type TransferKind } from '../ledger/fund-transfers.js';
 import { ACCOUNTS } from '../ledger/ledger.js';
 import { recordPayment } from '../campaign/payments.js';
@@ -19,6 +21,8 @@ import type { QuoteService } from '../quotes/quote-service.js';
 import { SettlementService } from '../settlement/settlement-service.js';
 import { loadTown } from './load-town.js';
 import { generateTown } from './population.js';
+import { setTier } from '../campaign/enrollments.js';
+import { assessYear } from '../campaign/assessment.js';
 
 export interface DemoOptions {
   people: number;

@@ -1,4 +1,7 @@
 /**
+ * Room src/store/ — the database: PGlite or a server, migrations (plain SQL), table types, PostgreSQL error codes.
+ * May import: the base only.
+ *
  * The database: embedded PGlite (PostgreSQL 18 in WebAssembly, through its node-postgres
  * adapter) by default, or a PostgreSQL server when DATABASE_URL is set — the same pg Pool,
  * the same Kysely queries, the same SQL. Migrations run on open.

@@ -1,4 +1,7 @@
 /**
+ * Room src/hospitals/ — the hospitals' interfaces: the national platform envelope (fsi/: envelope, fields, one module per transaction group) and FHIR R4 (fhir/).
+ * May import: src/settlement and everything below it.
+ *
  * The national platform's interface for hospitals: one envelope in, one reply out, every
  * failure infcode -1 with a Chinese err_msg. Transactions are mapped onto the registers and
  * SettlementService (encounters, settle, reverse); this module keeps only the platform's own

@@ -6,7 +6,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assessYear, enrollmentDetail, listEnrollments, setTier } from '../../campaign/campaign.js';
 import { collectionListStream, planCollectionList } from '../../campaign/collection-list.js';
 import { importEmployeeListBytes, listDuplicates, sniffFormat } from '../../campaign/duplicates.js';
 import { paymentSchema, recordPayment } from '../../campaign/payments.js';
@@ -14,6 +13,8 @@ import { XLSX_MIME } from '../../sheets.js';
 import { InputError } from '../../errors.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
+import { enrollmentDetail, listEnrollments, setTier } from '../../campaign/enrollments.js';
+import { assessYear } from '../../campaign/assessment.js';
 
 const yearParams = z.object({ year: z.coerce.number().int().min(2000).max(2100) });
 const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,17}$/, 'must be a record id (a positive integer)') });

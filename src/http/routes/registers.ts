@@ -15,12 +15,15 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { requirePermission } from '../../access/roles.js';
-import { importPersons, importStatuses, REPORT_HEADER, type ImportSummary } from '../../registers/register-import.js';
-import { AREA_LEVELS, Registers } from '../../registers/registers.js';
+import { REPORT_HEADER, type ImportSummary } from '../../registers/import-run.js';
+import { Registers } from '../../registers/registers.js';
 import { csvText, XLSX_MIME } from '../../sheets.js';
 import { bearer } from '../access.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
+import { AREA_LEVELS } from '../../registers/terms.js';
+import { importStatuses } from '../../registers/import-statuses.js';
+import { importPersons } from '../../registers/import-persons.js';
 
 /** The largest file an import accepts (a million persons is about 100 MB of CSV). */
 export const IMPORT_LIMIT_BYTES = 256 * 1024 * 1024;
