@@ -61,7 +61,7 @@ for (const backend of BACKENDS)
     }
     const hospA = { userId: '0', username: 'hospa', role: 'hospital' as const, villages: [], hospitalCode: HA };
     async function settled(personId: string, body: Record<string, unknown>) {
-      const e = await svc.createEncounter(hospA, { personId, coverageYear: 2022, ...body });
+      const e = await svc.createEncounter(hospA, { personId, coverageYear: 2022, ...body } as Parameters<typeof svc.createEncounter>[1]);
       const s = await svc.settle(hospA, e.id as string, { trace: false });
       return s;
     }

@@ -80,7 +80,7 @@ function today(): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
-export async function recordPayment(db: Kysely<DB>, quotes: QuoteService, actor: Actor, input: unknown): Promise<PaymentResult> {
+export async function recordPayment(db: Kysely<DB>, quotes: QuoteService, actor: Actor, input: PaymentInput): Promise<PaymentResult> {
   const p = parseBody(paymentSchema, input);
   const amountFen = positiveFen('amountYuan', p.amountYuan);
   if (p.paidOn > today()) throw new InputError('paidOn', 'is in the future');

@@ -21,6 +21,7 @@ import { QuoteService } from '../quotes/quote-service.js';
 import { formatOf, readSheetRows } from '../sheets.js';
 import { openDatabase, type Database } from '../store/db.js';
 import { assessYear } from '../campaign/assessment.js';
+import { type PaymentInput } from '../campaign/payments.js';
 
 const cliActor = (): Actor => ({ userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null });
 
@@ -158,7 +159,8 @@ export function campaignCommands(program: Command): void {
             paidOn: get('paidOn'),
           };
           try {
-            const r = await recordPayment(d.db, quotes, actor, Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
+            // the sheet's text as sent: recordPayment checks every field and names the one that is wrong
+            const r = await recordPayment(d.db, quotes, actor, Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as PaymentInput);
             if (r.replayed) n.replayed++;
             else n.recorded++;
           } catch (e) {

@@ -7,7 +7,7 @@ import { audit } from '../access/audit.js';
 import { maskIdNumber } from '../access/privacy.js';
 import { requireHospital, type Actor } from '../access/roles.js';
 import type { QuoteService } from '../quotes/quote-service.js';
-import { checkId, encounterRequestSchema, parseWith } from './requests.js';
+import { checkId, encounterRequestSchema, parseWith, type EncounterRequest } from './requests.js';
 import type { EncounterView } from './answers.js';
 import { encounterView } from './views.js';
 
@@ -22,7 +22,7 @@ export class EncounterService {
   }
 
   /** Record an encounter (fees or pre-classified costs) for a hospital; a hospital account only for itself. */
-  async createEncounter(actor: Actor, body: unknown): Promise<EncounterView> {
+  async createEncounter(actor: Actor, body: EncounterRequest): Promise<EncounterView> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InputError('(request)', 'must be a JSON object');
     const r = parseWith(encounterRequestSchema, body);
     const hospitalCode = r.hospitalCode ?? actor.hospitalCode;

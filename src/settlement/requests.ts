@@ -40,6 +40,9 @@ export const settlementQuerySchema = z
   .strict();
 
 
+/** The list's query as sent (strings, as a query string carries them). */
+export type SettlementQuery = z.input<typeof settlementQuerySchema>;
+
 export function parseWith<T extends z.ZodType>(schema: T, data: unknown): z.infer<T> {
   const r = schema.safeParse(data ?? {});
   if (!r.success) throw fromZodIssues(r.error.issues);

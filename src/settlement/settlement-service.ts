@@ -56,7 +56,7 @@ import type { EncounterView, ReversalAnswer, SettlementSummary, SettlementView }
 import { Batcher, type BatchItem } from './batcher.js';
 import { SettlementEngine, asAlreadySettled } from './compute.js';
 import { EncounterService } from './encounters.js';
-import { checkId } from './requests.js';
+import { checkId, type EncounterRequest, type SettlementQuery } from './requests.js';
 import { reverseSettlement } from './reversal.js';
 import { contextOf, onClient, readContextLocked, readContexts, writeSettlement, writeSettlements, type AccumulatorMove, type Runner, type SettlementRecord } from './settlement-store.js';
 import { accumulators, getSettlement, listSettlements } from './views.js';
@@ -289,7 +289,7 @@ export class SettlementService {
 
   // ---- the room's other doors: encounters, reversal, reading back ----
 
-  createEncounter(actor: Actor, body: unknown): Promise<EncounterView> {
+  createEncounter(actor: Actor, body: EncounterRequest): Promise<EncounterView> {
     return this.encounters.createEncounter(actor, body);
   }
 
@@ -297,7 +297,7 @@ export class SettlementService {
     return this.encounters.getEncounter(actor, id);
   }
 
-  listSettlements(actor: Actor, query: unknown): Promise<{ settlements: SettlementSummary[]; next: string | null }> {
+  listSettlements(actor: Actor, query: SettlementQuery): Promise<{ settlements: SettlementSummary[]; next: string | null }> {
     return listSettlements(this.db, actor, query);
   }
 
@@ -305,7 +305,7 @@ export class SettlementService {
     return getSettlement(this.db, actor, id);
   }
 
-  accumulators(actor: Actor, personId: string, year: unknown): ReturnType<typeof accumulators> {
+  accumulators(actor: Actor, personId: string, year: string | number | undefined): ReturnType<typeof accumulators> {
     return accumulators(this.db, actor, personId, year);
   }
 

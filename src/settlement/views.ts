@@ -9,7 +9,7 @@ import { maskIdNumber, maskName } from '../access/privacy.js';
 import { requireHospital, type Actor } from '../access/roles.js';
 import { accumulatorsJson } from '../quotes/settlement-request.js';
 import { iso, type EncounterView, type SettlementSummary } from './answers.js';
-import { checkId, parseWith, settlementQuerySchema } from './requests.js';
+import { checkId, parseWith, settlementQuerySchema, type SettlementQuery } from './requests.js';
 import { accumulatorsOf } from './settlement-store.js';
 import { type AccumulatorsJson } from '../quotes/settlement-request.js';
 
@@ -79,7 +79,7 @@ async function summaries(db: Db, filter: (q: SummaryQuery) => SummaryQuery, afte
 }
 
 /** Settlements by hospital, person, year; a hospital account sees only its own. Paged by id. */
-export async function listSettlements(db: Kysely<DB>, actor: Actor, query: unknown): Promise<{ settlements: SettlementSummary[]; next: string | null }> {
+export async function listSettlements(db: Kysely<DB>, actor: Actor, query: SettlementQuery): Promise<{ settlements: SettlementSummary[]; next: string | null }> {
   const q = parseWith(settlementQuerySchema, query);
   let hospital = q.hospital;
   if (actor.role === 'hospital') {
@@ -114,7 +114,7 @@ export async function getSettlement(db: Kysely<DB>, actor: Actor, id: string): P
 }
 
 /** A person's year-to-date accumulators (yuan). A hospital account: only for a person it has an encounter with that year. */
-export async function accumulators(db: Kysely<DB>, actor: Actor, personId: string, year: unknown): Promise<{ personId: string; coverageYear: number; version: number; accumulators: AccumulatorsJson }> {
+export async function accumulators(db: Kysely<DB>, actor: Actor, personId: string, year: string | number | undefined): Promise<{ personId: string; coverageYear: number; version: number; accumulators: AccumulatorsJson }> {
   checkId('id', personId);
   const y = parseWith(z.object({ year: z.coerce.number().int().min(2000).max(2100) }), { year }).year;
   const person = await db.selectFrom('person').select('id').where('id', '=', personId).executeTakeFirst();

@@ -105,6 +105,8 @@ export const coverageQuerySchema = z
     _format: z.string().optional(),
   })
   .strict();
+/** The Coverage search as sent (query-string text). */
+export type CoverageQuery = z.input<typeof coverageQuerySchema>;
 
 function checkId(field: string, id: string): string {
   if (!idPattern.test(id)) throw new InputError(field, 'must be a record id (a positive integer)');
@@ -290,7 +292,7 @@ export class FhirService {
   }
 
   /** GET Coverage?beneficiary=Patient/{id}&year=YYYY: a searchset Bundle, one Coverage per tier of protection, ordered. */
-  async coverageSearch(actor: Actor, query: unknown, selfUrl: string): Promise<Resource> {
+  async coverageSearch(actor: Actor, query: CoverageQuery, selfUrl: string): Promise<Resource> {
     const r = coverageQuerySchema.safeParse(query ?? {});
     if (!r.success) throw fromZodIssues(r.error.issues);
     const { beneficiary, year } = r.data;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../../errors.js';
 import { coverageQuerySchema, FhirService, fhirJson } from '../../hospitals/fhir/fhir-service.js';
 import type { AppContext } from '../context.js';
+import { type CoverageQuery } from '../../hospitals/fhir/fhir-service.js';
 
 export const FHIR_CONTENT_TYPE = 'application/fhir+json; charset=utf-8';
 const PREFIX = '/fhir/r4';
@@ -51,7 +52,7 @@ export async function fhirRoutes(root: FastifyInstance, ctx: AppContext): Promis
         },
         async (req, reply) => {
           const self = `${req.protocol}://${req.headers.host ?? 'localhost'}${req.url}`;
-          return send(reply, 200, await svc.coverageSearch(req.actor!, req.query, self));
+          return send(reply, 200, await svc.coverageSearch(req.actor!, (req.query ?? {}) as CoverageQuery, self));
         },
       );
       app.get(

@@ -96,7 +96,7 @@ export async function settlementRoutes(root: FastifyInstance, ctx: AppContext): 
     { config: { permission: 'settlement.read' }, schema: { tags, summary: 'A person’s year-to-date accumulators for a coverage year (yuan)', params: idParams, querystring: yearQuery } },
     async (req) => {
       const { id } = parse(idParams, req.params);
-      const q = parse(z.object({ year: z.unknown() }).strict(), req.query);
+      const q = parse(z.object({ year: z.union([z.string(), z.number()]).optional() }).strict(), req.query);
       return svc.accumulators(req.actor!, id, q.year);
     },
   );
