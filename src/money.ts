@@ -4,6 +4,22 @@
  */
 export type Fen = number;
 
+/**
+ * The largest amounts the system takes, in yuan: what a real bill, a contribution payment and a
+ * transfer between funds can be, far below where integer fen stop being exact in a double
+ * (2^53 fen ≈ 90 trillion yuan) — so that no sum the services compute in JavaScript (a year's
+ * settlements of a person, a batch) can leave the exact range. Beyond them a request is refused
+ * (400 naming the field). Sums over whole tables (the ledger) are taken in the database's numeric.
+ */
+export const MAX_YUAN = {
+  /** an encounter, a fee line or a year's accumulator of one person: 10 million yuan */
+  bill: 10_000_000,
+  /** one contribution payment: 100 000 yuan */
+  payment: 100_000,
+  /** one transfer into or between funds: 10 billion yuan */
+  transfer: 10_000_000_000,
+} as const;
+
 const YUAN_RE = /^(-)?(\d+)(?:\.(\d{1,2}))?$/;
 
 /** Parse a yuan amount ("91.5", 320, "0.29") into integer fen, refusing anything inexact. */

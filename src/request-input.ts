@@ -11,8 +11,8 @@ export function parseBody<S extends z.ZodTypeAny>(schema: S, input: unknown): z.
   return parsed.data;
 }
 
-/** An amount in yuan (at most two decimals) that must be more than 0, in fen. */
-export function positiveFen(field: string, yuan: number | string): Fen {
+/** An amount in yuan (at most two decimals) that must be more than 0 and at most `maxYuan`, in fen. */
+export function positiveFen(field: string, yuan: number | string, maxYuan: number): Fen {
   let fen: Fen;
   try {
     fen = yuanToFen(yuan);
@@ -20,5 +20,6 @@ export function positiveFen(field: string, yuan: number | string): Fen {
     throw new InputError(field, (e as Error).message);
   }
   if (fen <= 0) throw new InputError(field, 'must be more than 0');
+  if (fen > maxYuan * 100) throw new InputError(field, `must be at most ${maxYuan} yuan`);
   return fen;
 }

@@ -292,8 +292,13 @@ for (const backend of BACKENDS)
       // the retry: the same answer, nothing twice
       assert.deepEqual(await post(e), first);
       assert.equal((await d.db.selectFrom('settlement').select('id').execute()).length, 1);
-      // a second settlement of the same encounter
-      await refused(envelope('2207', setlIn(p, mdtrtId, total)), /已结算/);
+      // another message for the same visit and batch: the settlement already made, not a second one
+      const dup = await ok(envelope('2207', setlIn(p, mdtrtId, total)));
+      assert.equal(dup.setlinfo.setl_id, s.setl_id);
+      assert.deepEqual(dup.setldetail, first.output.setldetail);
+      assert.equal((await d.db.selectFrom('settlement').select('id').execute()).length, 1);
+      // … and with another total: refused
+      await refused(envelope('2207', setlIn(p, mdtrtId, 230.7)), /已结算/);
       await refused(envelope('2204', { feedetail: [fee(p, mdtrtId, 9, 5)] }), /已结算/);
       await refused(envelope('2205', { data: { mdtrt_id: mdtrtId, chrg_bchno: 'B1', psn_no: p.psnNo } }), /已参与结算/);
       await refused(envelope('2202', { data: { psn_no: p.psnNo, mdtrt_id: mdtrtId, ipt_otp_no: 'MZ0001' } }), /已结算/);
@@ -388,7 +393,8 @@ for (const backend of BACKENDS)
       assert.deepEqual(out.setldetail.map((x: any) => [x.fund_pay_type, x.fund_payamt]), quote.setldetail.map((x) => [x.fund_pay_type, x.fund_payamt]));
       assert.ok(out.setlinfo.maf_pay > 0, 'a destitute person gets medical assistance');
       assert.equal(out.setlinfo.clr_type, '21');
-      await refused(envelope('2304', setl), /已结算/);
+      assert.equal((await ok(envelope('2304', setl))).setlinfo.setl_id, out.setlinfo.setl_id, 'another message for the stay: the same settlement');
+      await refused(envelope('2304', { data: { ...setl.data, medfee_sumamt: 6350.5 } }), /已结算/);
       await refused(envelope('2302', { data: [{ feedetl_sn: '0000', mdtrt_id: mdtrtId, psn_no: p.psnNo }] }), /已参与结算/);
       await refused(envelope('2208', { data: { setl_id: out.setlinfo.setl_id, mdtrt_id: mdtrtId, psn_no: p.psnNo } }), /住院结算/);
       // 2601: correct the 2304 by its msgid — the settlement is reversed
@@ -408,7 +414,7 @@ for (const backend of BACKENDS)
       assert.equal(Number(sum.s ?? 0), 0);
     });
 
-    test('2601 corrects an admission; two settlements of one encounter at once: exactly one succeeds', async () => {
+    test('2601 corrects an admission; two settlements of one visit at once: one settlement, both answered with it', async () => {
       await signIn();
       const p = await person();
       const adm = envelope('2401', {
@@ -425,7 +431,9 @@ for (const backend of BACKENDS)
       const m = await registerOutpatient(q, 'MZ0900');
       await ok(envelope('2204', { feedetail: [fee(q, m, 1, 66.6)] }));
       const both = await Promise.all([post(envelope('2207', setlIn(q, m, 66.6))), post(envelope('2207', setlIn(q, m, 66.6)))]);
-      assert.deepEqual(both.map((r) => r.infcode).sort(), [-1, 0]);
+      // both answered with the one settlement of the visit
+      assert.deepEqual(both.map((r) => r.infcode), [0, 0], JSON.stringify(both.map((r) => r.err_msg)));
+      assert.equal(both[0].output.setlinfo.setl_id, both[1].output.setlinfo.setl_id);
       const live = await d.db.selectFrom('settlement').select('id').where('person_id', '=', q.psnNo).where('reversed_at', 'is', null).execute();
       assert.equal(live.length, 1);
       const sum = await d.db.selectFrom('posting').select((eb) => eb.fn.sum<string>('amount_fen').as('s')).executeTakeFirstOrThrow();

@@ -22,7 +22,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { isDateString } from '../dates.js';
 import { ConflictError, InputError, NotFoundError } from '../errors.js';
-import { formatYuan } from '../money.js';
+import { MAX_YUAN, formatYuan } from '../money.js';
 import { onceMoreIfRaced } from '../store/pg-errors.js';
 import type { DB } from '../store/schema.js';
 import { audit } from '../access/audit.js';
@@ -46,7 +46,7 @@ export const paymentSchema = z
     enrollmentId: z.union([z.string().regex(/^\d+$/, 'must be an enrollment id'), z.number().int().positive()]).optional(),
     idNumber: z.string().trim().regex(/^\d{17}[\dXx]$/, 'must be an 18-character resident ID number').optional(),
     coverageYear: z.number().int().min(2000).max(2100).optional(),
-    amountYuan: z.union([z.number(), z.string()]).describe('yuan, at most two decimals; must equal the amount due'),
+    amountYuan: z.union([z.number(), z.string()]).describe(`yuan, at most two decimals, at most ${MAX_YUAN.payment}; must equal the amount due`),
     paidOn: dateStr,
   })
   .strict()
@@ -82,7 +82,7 @@ function today(): string {
 
 export async function recordPayment(db: Kysely<DB>, quotes: QuoteService, actor: Actor, input: PaymentInput): Promise<PaymentResult> {
   const p = parseBody(paymentSchema, input);
-  const amountFen = positiveFen('amountYuan', p.amountYuan);
+  const amountFen = positiveFen('amountYuan', p.amountYuan, MAX_YUAN.payment);
   if (p.paidOn > today()) throw new InputError('paidOn', 'is in the future');
   // the same reference recorded at the same moment by another request is read as a replay
   const out = await onceMoreIfRaced('payment_reference_key', () => db.transaction().execute((tx) => pay(tx, quotes, actor, p, amountFen)));

@@ -22,7 +22,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { ConflictError, fromZodIssues } from '../errors.js';
-import { fenToYuan, formatYuan, type Fen } from '../money.js';
+import { MAX_YUAN, fenToYuan, formatYuan, type Fen } from '../money.js';
 import { onceMoreIfRaced } from '../store/pg-errors.js';
 import type { DB, FundTransferTable } from '../store/schema.js';
 import { audit } from '../access/audit.js';
@@ -48,7 +48,7 @@ export const transferSchema = z
       .describe('critical_illness_allocation: from the basic fund to 大病保险 (Dr basic_fund / Cr critical_illness_fund); medical_assistance_appropriation: fiscal appropriation to the medical-assistance fund (Dr medical_assistance_appropriation_receivable / Cr medical_assistance_fund)'),
     reference: z.string().trim().min(1).max(100).describe('the transfer’s document number: the same reference twice is one transfer'),
     coverageYear: coverageYear.describe('the coverage year the money is for'),
-    amountYuan: z.union([z.number(), z.string()]).describe('yuan, more than 0, at most two decimals'),
+    amountYuan: z.union([z.number(), z.string()]).describe(`yuan, more than 0, at most two decimals, at most ${MAX_YUAN.transfer}`),
     memo: z.string().trim().max(500).optional().describe('what the amount rests on (e.g. the decision or notice); kept with the transfer and in the journal memo'),
   })
   .strict();
@@ -101,7 +101,7 @@ function view(r: Row): FundTransferView {
 /** Record a transfer into the critical-illness or the medical-assistance fund (see the module comment). */
 export async function recordTransfer(db: Kysely<DB>, actor: Actor, input: unknown): Promise<FundTransferResult> {
   const t = parseBody(transferSchema, input);
-  const amountFen = positiveFen('amountYuan', t.amountYuan);
+  const amountFen = positiveFen('amountYuan', t.amountYuan, MAX_YUAN.transfer);
   const memo = t.memo ? t.memo : null;
   // the same reference recorded at the same moment by another request is read as a replay (or a conflict)
   return onceMoreIfRaced('fund_transfer_reference_key', () => db.transaction().execute((tx) => write(tx, actor, t, amountFen, memo)));

@@ -44,6 +44,8 @@ export interface TrialBalance {
   totalCredit: number;
   /** sum of all postings (fen): zero in a sound ledger */
   sumFen: Fen;
+  /** the same, exact, as decimal text (taken in the database's numeric) */
+  sumFenExact: string;
   balanced: boolean;
   unbalancedEntries: string[];
   payableByHospital: HospitalPayable[];
@@ -67,26 +69,36 @@ export async function payableByHospital(db: Kysely<DB>): Promise<HospitalPayable
   return rows.map((r) => ({ hospitalCode: r.hospital_code, name: r.name, payableFen: -Number(r.fen), payable: fenToYuan(-Number(r.fen)) }));
 }
 
+/**
+ * The sums over the whole ledger, taken in the database's numeric (exact whatever their size):
+ * all postings, and the debit and credit sides of the accounts' balances, as decimal text of fen.
+ */
+async function ledgerTotals(db: Kysely<DB>): Promise<{ sum: string; debit: string; credit: string }> {
+  const r = await sql<{ sum: string; debit: string; credit: string }>`
+    WITH b AS (SELECT account, sum(amount_fen) AS bal FROM posting GROUP BY account)
+    SELECT coalesce(sum(bal), 0)::text AS sum,
+           coalesce(sum(bal) FILTER (WHERE bal > 0), 0)::text AS debit,
+           coalesce(-sum(bal) FILTER (WHERE bal < 0), 0)::text AS credit
+      FROM b`.execute(db);
+  return r.rows[0];
+}
+
 export async function trialBalance(db: Kysely<DB>): Promise<TrialBalance> {
-  const [accounts, unbalanced, byHospital] = await Promise.all([balances(db), unbalancedEntries(db), payableByHospital(db)]);
-  let debit = 0;
-  let credit = 0;
-  let sum = 0;
+  const [accounts, unbalanced, byHospital, totals] = await Promise.all([balances(db), unbalancedEntries(db), payableByHospital(db), ledgerTotals(db)]);
   const lines = accounts.map((a) => {
     const b = a.balanceFen;
-    sum += b;
-    if (b > 0) debit += b;
-    else credit -= b;
     return { account: a.account, name: a.name, kind: a.kind, balance: fenToYuan(b), natural: fenToYuan(CREDIT_KINDS.has(a.kind) ? -b : b), debit: fenToYuan(b > 0 ? b : 0), credit: fenToYuan(b < 0 ? -b : 0) };
   });
   const payable = -(accounts.find((a) => a.account === ACCOUNTS.payableHospitals)?.balanceFen ?? 0);
   const attributed = byHospital.reduce((s, h) => s + h.payableFen, 0);
   return {
     accounts: lines,
-    totalDebit: fenToYuan(debit),
-    totalCredit: fenToYuan(credit),
-    sumFen: sum,
-    balanced: sum === 0 && unbalanced.length === 0,
+    totalDebit: fenToYuan(Number(totals.debit)),
+    totalCredit: fenToYuan(Number(totals.credit)),
+    sumFen: Number(totals.sum),
+    sumFenExact: totals.sum,
+    // decided on the exact sums, never on rounded floats
+    balanced: totals.sum === '0' && totals.debit === totals.credit && unbalanced.length === 0,
     unbalancedEntries: unbalanced,
     payableByHospital: byHospital,
     payableOther: fenToYuan(payable - attributed),

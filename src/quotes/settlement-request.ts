@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { dayOf, formatDay, isDateString, parseDay } from '../dates.js';
 import { InputError, fromZodIssues } from '../errors.js';
-import { parseRate, yuanToFen, type Fen } from '../money.js';
+import { MAX_YUAN, parseRate, yuanToFen, type Fen } from '../money.js';
 import { CARE_LOCATIONS, ENCOUNTER_TYPES, HOSPITAL_LEVELS, NEEDY_STATUSES, SETTLEMENT_CODES, TIERS } from '../policy/vocabulary.js';
 import type { CompiledPack } from '../rules/compile.js';
 import { classifyLines } from '../rules/settlement/costs.js';
@@ -16,8 +16,9 @@ const dateStr = z.string().refine(isDateString, { message: 'must be a real date 
 const money = z
   .number()
   .nonnegative()
+  .max(MAX_YUAN.bill, { message: `at most ${MAX_YUAN.bill} yuan (no real bill is larger)` })
   .refine((v) => Number.isInteger(Math.round(v * 100)) && Math.abs(v * 100 - Math.round(v * 100)) < 1e-6, { message: 'yuan with at most two decimals' })
-  .describe('yuan, at most two decimals');
+  .describe(`yuan, at most two decimals, at most ${MAX_YUAN.bill}`);
 
 const feeLine = z
   .object({
@@ -199,6 +200,7 @@ function parseEncounter(raw: z.infer<typeof encounterSchema>, at: string, cb: Co
       };
     });
     const c = classifyLines(fee);
+    if (c.costs.total > MAX_YUAN.bill * 100) throw new InputError(`${at}.fees`, `add up to ${c.costs.total / 100} yuan: an encounter is at most ${MAX_YUAN.bill} yuan`);
     costs = c.costs;
     lines = c.lines;
   } else {

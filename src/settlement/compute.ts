@@ -52,8 +52,12 @@ export class SettlementEngine {
     return settleEncounter(cb, person, c.encounter, before, trace);
   }
 
-  /** What a settlement writes: the row, its ledger amounts and its audit detail. */
-  record(actor: Actor, c: Context, r: SettlementResult, answer: SettlementAnswerBody, action: string, note?: Record<string, unknown>): SettlementRecord {
+  /**
+   * What a settlement writes: the row, its ledger amounts and its audit detail. `settledBy`:
+   * whose settlement it is — the actor's own, except a re-settlement, which keeps the name of
+   * the one it replaces (the actor is then who reversed, in the audit row).
+   */
+  record(actor: Actor, c: Context, r: SettlementResult, answer: SettlementAnswerBody, action: string, note?: Record<string, unknown>, settledBy = actor.username): SettlementRecord {
     return {
       encounterId: c.encounterId,
       personId: c.personId,
@@ -67,7 +71,9 @@ export class SettlementEngine {
       cashReason: r.cashReason?.code ?? null,
       result: answer,
       delta: r.delta,
-      settledBy: actor.username,
+      settledBy,
+      auditActor: actor.username,
+      visit: c.visit,
       role: actor.role,
       action,
       detail: {
@@ -95,11 +101,12 @@ export class SettlementEngine {
     const view = { settlementId: '', encounterId: c.encounterId, personId: c.personId, hospitalCode: c.hospitalCode, ...answer };
     return { view, rec: this.record(actor, c, r, answer, 'settle'), after: r.after };
   }
-
 }
 
 /** A live settlement of the encounter exists (or two came at once): the unique index refused the second. */
 export function asAlreadySettled(e: unknown, encounterId: string): unknown {
+  // (the visit's index first: the encounter's index name is a prefix of it)
+  if (isUniqueViolation(e, 'settlement_live_visit')) return new ConflictError('VISIT_SETTLED', `the visit of encounter ${encounterId} already has a live settlement (another encounter of the same visit); reverse it first to settle again`);
   return isUniqueViolation(e, 'settlement_live') ? alreadySettled(encounterId) : e;
 }
 

@@ -21,8 +21,13 @@ export class EncounterService {
     this.db = db;
   }
 
-  /** Record an encounter (fees or pre-classified costs) for a hospital; a hospital account only for itself. */
-  async createEncounter(actor: Actor, body: EncounterRequest): Promise<EncounterView> {
+  /**
+   * Record an encounter (fees or pre-classified costs) for a hospital; a hospital account only
+   * for itself. `visit`: the platform's visit and part the encounter settles (never from a
+   * request body); with it, an encounter already recorded under the same externalId (the same
+   * platform message, sent again) is returned instead of refused.
+   */
+  async createEncounter(actor: Actor, body: EncounterRequest, visit?: { id: string; part: string }): Promise<EncounterView> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InputError('(request)', 'must be a JSON object');
     const r = parseWith(encounterRequestSchema, body);
     const hospitalCode = r.hospitalCode ?? actor.hospitalCode;
@@ -74,11 +79,19 @@ export class EncounterService {
           in_scope_fen: enc.costs.inScope,
           lines: enc.lines ? JSON.stringify(enc.lines) : null,
           external_id: externalId ?? null,
+          visit: visit?.id ?? null,
+          visit_part: visit ? visit.part : null,
         })
         .onConflict((oc) => oc.columns(['hospital_code', 'external_id']).doNothing())
         .returning('id')
         .executeTakeFirst();
-      if (!row) throw new ConflictError('DUPLICATE_ENCOUNTER', `hospital ${hospitalCode} already has an encounter with externalId ${externalId}`);
+      if (!row) {
+        const same = visit
+          ? await tx.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', externalId!).where('visit', '=', visit.id).where('visit_part', '=', visit.part).executeTakeFirst()
+          : undefined;
+        if (same) return encounterView(tx, actor, String(same.id));
+        throw new ConflictError('DUPLICATE_ENCOUNTER', `hospital ${hospitalCode} already has an encounter with externalId ${externalId}`);
+      }
       await audit(tx, actor, 'create', 'encounter', row.id, { hospitalCode, personId: person.id, coverageYear: r.coverageYear, type: enc.type, date: r.date, totalFen: enc.costs.total, externalId: externalId ?? null });
       return encounterView(tx, actor, row.id);
     });

@@ -3,7 +3,7 @@
  * settled again in their order, so that the accumulators end exactly as if the reversed one
  * had never been settled.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { reverse as reverseDelta } from '../rules/settlement/settle.js';
 import type { DB } from '../store/schema.js';
@@ -21,9 +21,20 @@ import { accumulatorsOf, contextOf, onKysely, readContexts, writeResettlement } 
  * Reverse a live settlement. The person's later live settlements of the same year are
  * reversed too (newest first) and settled again in their order, so the accumulators end
  * exactly as if the reversed one had never been settled. Each reversal posts the mirror of
- * the original entry; each re-settlement is a new settlement with its own entry.
+ * the original entry; each re-settlement is a new settlement with its own entry, under the
+ * name of the settlement it replaces and of its own hospital.
+ *
+ * `within` runs in the reversal's own transaction, after it and before the commit: what a
+ * caller records of the reversal (the platform's stored reply) commits with it or not at all.
  */
-export async function reverseSettlement(db: Kysely<DB>, engine: SettlementEngine, actor: Actor, settlementId: string, opts: { trace?: boolean } = {}): Promise<ReversalAnswer> {
+export interface ReversalOptions {
+  trace?: boolean;
+  /** what asked for the reversal, kept on the reversed settlement (e.g. fsi:<hospital>:<msgid>) */
+  reference?: string;
+  within?: (tx: Transaction<DB>, answer: ReversalAnswer) => Promise<void>;
+}
+
+export async function reverseSettlement(db: Kysely<DB>, engine: SettlementEngine, actor: Actor, settlementId: string, opts: ReversalOptions = {}): Promise<ReversalAnswer> {
   checkId('id', settlementId);
   const trace = opts.trace ?? true;
   return db.transaction().execute(async (tx) => {
@@ -40,7 +51,7 @@ export async function reverseSettlement(db: Kysely<DB>, engine: SettlementEngine
     // read after the lock: what committed before it is seen
     const live = await tx
       .selectFrom('settlement')
-      .select(['id', 'encounter_id', 'hospital_code', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen', 'delta'])
+      .select(['id', 'encounter_id', 'hospital_code', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen', 'delta', 'settled_by'])
       .where('person_id', '=', target.person_id)
       .where('coverage_year', '=', target.coverage_year)
       .where('reversed_at', 'is', null)
@@ -53,6 +64,7 @@ export async function reverseSettlement(db: Kysely<DB>, engine: SettlementEngine
     const now = new Date();
     const ids = live.map((s) => String(s.id));
     await tx.updateTable('settlement').set({ reversed_at: now, reversed_by: actor.username }).where('id', 'in', ids).execute();
+    if (opts.reference) await tx.updateTable('settlement').set({ reversal_ref: opts.reference }).where('id', '=', settlementId).execute();
     for (let i = live.length - 1; i >= 0; i--) {
       const s = live[i];
       acc = reverseDelta(acc, { delta: accumulatorsOf(s.delta) });
@@ -72,7 +84,7 @@ export async function reverseSettlement(db: Kysely<DB>, engine: SettlementEngine
       const before = acc;
       const r = engine.run(c, packId, before, trace);
       const answer: SettlementAnswerBody = { ...engine.head(packId, c.region), ...settlementJson(r, before) };
-      const id = await writeResettlement(onKysely(tx), engine.record(actor, c, r, answer, 'resettle', { replaces: String(later[i].id), becauseOf: settlementId }));
+      const id = await writeResettlement(onKysely(tx), engine.record(actor, c, r, answer, 'resettle', { replaces: String(later[i].id), becauseOf: settlementId }, later[i].settled_by));
       resettled.push({ encounterId: c.encounterId, from: String(later[i].id), to: id });
       acc = r.after;
     }
@@ -83,12 +95,14 @@ export async function reverseSettlement(db: Kysely<DB>, engine: SettlementEngine
       .where('coverage_year', '=', target.coverage_year)
       .returning('version')
       .executeTakeFirstOrThrow();
-    return {
+    const answer: ReversalAnswer = {
       reversed: { settlementId, encounterId: String(live[0].encounter_id) },
       alsoReversed: ids.slice(1).reverse(),
       resettled,
       accumulators: accumulatorsJson(acc),
       version: v.version,
     };
+    await opts.within?.(tx, answer);
+    return answer;
   });
 }

@@ -57,7 +57,7 @@ import { Batcher, type BatchItem } from './batcher.js';
 import { SettlementEngine, asAlreadySettled } from './compute.js';
 import { EncounterService } from './encounters.js';
 import { checkId, type EncounterRequest, type SettlementQuery } from './requests.js';
-import { reverseSettlement } from './reversal.js';
+import { reverseSettlement, type ReversalOptions } from './reversal.js';
 import { contextOf, onClient, readContextLocked, readContexts, writeSettlement, writeSettlements, type AccumulatorMove, type Runner, type SettlementRecord } from './settlement-store.js';
 import { accumulators, getSettlement, listSettlements } from './views.js';
 
@@ -289,8 +289,8 @@ export class SettlementService {
 
   // ---- the room's other doors: encounters, reversal, reading back ----
 
-  createEncounter(actor: Actor, body: EncounterRequest): Promise<EncounterView> {
-    return this.encounters.createEncounter(actor, body);
+  createEncounter(actor: Actor, body: EncounterRequest, visit?: { id: string; part: string }): Promise<EncounterView> {
+    return this.encounters.createEncounter(actor, body, visit);
   }
 
   getEncounter(actor: Actor, id: string): Promise<EncounterView> {
@@ -310,7 +310,7 @@ export class SettlementService {
   }
 
   /** Reverse a live settlement (src/settlement/reversal.ts). */
-  async reverse(actor: Actor, settlementId: string, opts: { trace?: boolean } = {}): Promise<ReversalAnswer> {
+  async reverse(actor: Actor, settlementId: string, opts: ReversalOptions = {}): Promise<ReversalAnswer> {
     return reverseSettlement(this.db, this.engine, actor, settlementId, opts);
   }
 }

@@ -38,6 +38,8 @@ export interface ContextRow {
   pre_self_pay_fen: string;
   in_scope_fen: string;
   lines: LineSplit[] | null;
+  visit: string | null;
+  visit_part: string | null;
   hospital_level: HospitalLevel;
   region: string;
   enrollment_state: string | null;
@@ -58,6 +60,8 @@ export interface Context {
   year: number;
   region: string;
   encounter: Encounter;
+  /** the platform's visit and part the encounter settles (one live settlement per visit and part), or null */
+  visit: { id: string; part: string } | null;
   enrollmentState: string | null;
   tier: Tier | null;
   benefitStart: string | null;
@@ -90,6 +94,7 @@ export function contextOf(r: ContextRow): Context {
       costs: { total: Number(r.total_fen), fullOwnPay: Number(r.full_own_pay_fen), overLimitSelfPay: Number(r.over_limit_fen), preSelfPay: Number(r.pre_self_pay_fen), inScope: Number(r.in_scope_fen) },
       lines: r.lines,
     },
+    visit: r.visit === null || r.visit === undefined ? null : { id: r.visit, part: r.visit_part ?? '' },
     enrollmentState: r.enrollment_state,
     tier: r.tier as Tier | null,
     benefitStart: r.benefit_start,
@@ -113,7 +118,7 @@ export function contextOf(r: ContextRow): Context {
  */
 const CONTEXT_COLUMNS = `
   e.id, e.hospital_code, e.person_id, e.coverage_year, e.type, e.setting, e.date, e.location, e.referred, e.disease,
-  e.total_fen, e.full_own_pay_fen, e.over_limit_fen, e.pre_self_pay_fen, e.in_scope_fen, e.lines,
+  e.total_fen, e.full_own_pay_fen, e.over_limit_fen, e.pre_self_pay_fen, e.in_scope_fen, e.lines, e.visit, e.visit_part,
   h.level AS hospital_level, ar.region,
   en.state AS enrollment_state, en.tier, en.benefit_start, en.benefit_end,
   ARRAY(SELECT ns.status FROM needy_status ns
@@ -144,8 +149,8 @@ const ENSURE_ACCUMULATORS = `INSERT INTO accumulator (person_id, coverage_year, 
  */
 const settlementInserts = (from: string): string => `s AS (
   INSERT INTO settlement (encounter_id, person_id, hospital_code, coverage_year, basic_fund_fen, critical_illness_fen, medical_assistance_fen,
-                          cash_fen, total_fen, cash_reason, result, delta, settled_by)
-  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13 FROM ${from}
+                          cash_fen, total_fen, cash_reason, result, delta, settled_by, visit, visit_part)
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13, $18, $19 FROM ${from}
   RETURNING id
 ), j AS (
   INSERT INTO journal_entry (memo, source, source_id) SELECT $14, 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
@@ -156,19 +161,19 @@ const settlementInserts = (from: string): string => `s AS (
                     ('${ACCOUNTS.medicalAssistanceFund}', $7::bigint), ('${ACCOUNTS.payableHospitals}', -($5::bigint + $6::bigint + $7::bigint))) AS v(account, amount)
    WHERE v.amount <> 0
 ), l AS (
-  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT $13, $15, $16, 'settlement', id::text, $17::jsonb FROM s
+  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT $20, $15, $16, 'settlement', id::text, $17::jsonb FROM s
 )`;
 
 /**
- * One settlement and the person's new accumulators ($18) in one statement, on condition that the
- * accumulator row is still at the version the settlement was computed on ($19): otherwise the
+ * One settlement and the person's new accumulators ($21) in one statement, on condition that the
+ * accumulator row is still at the version the settlement was computed on ($22): otherwise the
  * update matches nothing, no settlement row is inserted, and no row comes back. The settlement
  * is inserted from the updated row, so its id is drawn while that row is locked.
  */
 const WRITE_SETTLEMENT = `
 WITH u AS (
-  UPDATE accumulator SET data = $18::jsonb, version = version + 1
-   WHERE person_id = $2 AND coverage_year = $4 AND version = $19
+  UPDATE accumulator SET data = $21::jsonb, version = version + 1
+   WHERE person_id = $2 AND coverage_year = $4 AND version = $22
   RETURNING version
 ), ${settlementInserts('u')}
 SELECT s.id, u.version FROM s, u`;
@@ -203,11 +208,12 @@ WITH a AS (
 ), i AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(n int, encounter_id bigint, person_id bigint, hospital_code text, coverage_year int,
     basic bigint, ci bigint, ma bigint, cash bigint, total bigint, cash_reason text, result jsonb, delta jsonb,
-    settled_by text, memo text, role text, action text, detail jsonb)
+    settled_by text, memo text, role text, action text, detail jsonb, visit text, visit_part text, audit_actor text)
 ), s AS (
   INSERT INTO settlement (encounter_id, person_id, hospital_code, coverage_year, basic_fund_fen, critical_illness_fen, medical_assistance_fen,
-                          cash_fen, total_fen, cash_reason, result, delta, settled_by)
-  SELECT i.encounter_id, i.person_id, i.hospital_code, i.coverage_year, i.basic, i.ci, i.ma, i.cash, i.total, i.cash_reason, i.result, i.delta, i.settled_by
+                          cash_fen, total_fen, cash_reason, result, delta, settled_by, visit, visit_part)
+  SELECT i.encounter_id, i.person_id, i.hospital_code, i.coverage_year, i.basic, i.ci, i.ma, i.cash, i.total, i.cash_reason, i.result, i.delta, i.settled_by,
+         i.visit, i.visit_part
     FROM i JOIN u ON u.person_id = i.person_id AND u.coverage_year = i.coverage_year
    ORDER BY i.n
   RETURNING id, encounter_id
@@ -223,7 +229,7 @@ WITH a AS (
                          ('${ACCOUNTS.medicalAssistanceFund}', si.ma), ('${ACCOUNTS.payableHospitals}', -(si.basic + si.ci + si.ma))) AS v(account, amount)
    WHERE v.amount <> 0
 ), l AS (
-  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT si.settled_by, si.role, si.action, 'settlement', si.id::text, si.detail FROM si
+  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT si.audit_actor, si.role, si.action, 'settlement', si.id::text, si.detail FROM si
 )
 SELECT id, encounter_id FROM s`;
 
@@ -286,10 +292,15 @@ export interface SettlementRecord {
   /** the answer as stored (and given to the caller) */
   result: unknown;
   delta: Accumulators;
+  /** whose settlement it is (a re-settlement keeps the original's) */
   settledBy: string;
+  /** who did this write, for the audit log (a re-settlement: who reversed) */
+  auditActor: string;
   role: string;
   action: string;
   detail: Record<string, unknown>;
+  /** the platform's visit and part (settlement_live_visit), or null */
+  visit: { id: string; part: string } | null;
 }
 
 const memoOf = (r: SettlementRecord): string => `就诊 ${r.encounterId} 结算（${r.hospitalCode}）`;
@@ -313,6 +324,9 @@ function values(r: SettlementRecord): unknown[] {
     r.role,
     r.action,
     JSON.stringify(r.detail),
+    r.visit?.id ?? null,
+    r.visit?.part ?? null,
+    r.auditActor,
   ];
 }
 
@@ -360,6 +374,9 @@ export async function writeSettlements(run: Runner, rs: readonly SettlementRecor
         role: r.role,
         action: r.action,
         detail: r.detail,
+        visit: r.visit?.id ?? null,
+        visit_part: r.visit?.part ?? null,
+        audit_actor: r.auditActor,
       })),
     ),
     JSON.stringify(moves.map((m) => ({ person_id: m.personId, coverage_year: m.year, data: m.after, version: m.version, k: m.settlements }))),

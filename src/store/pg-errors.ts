@@ -12,7 +12,7 @@ export function isServerError(e: unknown): boolean {
 /** A unique index refused a row: SQLSTATE 23505 on the named constraint (or index). */
 export function isUniqueViolation(e: unknown, constraint: string): boolean {
   const err = e as { code?: string; constraint?: string; message?: string } | null;
-  return err?.code === '23505' && (err.constraint === constraint || String(err.message ?? '').includes(constraint));
+  return err?.code === '23505' && (err.constraint === constraint || String(err.message ?? '').includes(`"${constraint}"`));
 }
 
 /**

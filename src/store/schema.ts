@@ -151,6 +151,11 @@ export interface EncounterTable {
   in_scope_fen: Big;
   lines: JSONColumnType<object> | null;
   external_id: string | null;
+  /** the platform's visit (fsi_mdtrt.mdtrt_id) and the part of it settled (outpatient: chrg_bchno; inpatient: '') */
+  visit: string | null;
+  visit_part: string | null;
+  /** a platform setl_id given before migration 011; otherwise the setl_id is `S<id>` */
+  setl_id: string | null;
   created_at: Generated<Timestamp>;
 }
 
@@ -179,6 +184,11 @@ export interface SettlementTable {
   settled_by: string;
   reversed_at: Timestamp | null;
   reversed_by: string | null;
+  /** the encounter's visit and part: one live settlement per visit and part (settlement_live_visit) */
+  visit: string | null;
+  visit_part: string | null;
+  /** what asked for the reversal (a platform message: fsi:<hospital>:<msgid>) */
+  reversal_ref: string | null;
 }
 
 export interface AccountTable {
@@ -293,23 +303,12 @@ export interface FsiMdtrtTable {
   msgid: string;
   created_at: Generated<Timestamp>;
 }
-export interface FsiSetlTable {
-  setl_id: string;
-  mdtrt_id: string;
-  hospital_code: string;
-  settlement_id: Big;
-  encounter_id: Big;
-  msgid: string;
-  setl_time: Generated<Timestamp>;
-  reversed_at: Timestamp | null;
-}
 export interface FsiFeeTable {
   mdtrt_id: string;
   feedetl_sn: string;
   chrg_bchno: string | null;
   amount_fen: Big;
   line: JSONColumnType<object>;
-  setl_id: string | null;
   cancelled_at: Timestamp | null;
 }
 
@@ -340,7 +339,6 @@ export interface DB {
   fsi_sign_in: FsiSignInTable;
   fsi_message: FsiMessageTable;
   fsi_mdtrt: FsiMdtrtTable;
-  fsi_setl: FsiSetlTable;
   fsi_fee: FsiFeeTable;
 }
 

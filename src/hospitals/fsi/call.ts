@@ -14,6 +14,11 @@ export interface Call {
   actor: Actor;
   hospital: string;
   received: Date;
+  /**
+   * Store this message's success reply inside `tx`, the transaction of the work itself, so that
+   * the work and its reply commit together (a handler that uses it answers `kept: true`).
+   */
+  keep(tx: Db, output: unknown, effect?: Obj): Promise<void>;
 }
 
 export interface FsiDeps {
@@ -22,8 +27,8 @@ export interface FsiDeps {
   settlements: SettlementService;
 }
 
-/** A transaction: its output, and what it did (kept with the stored reply, for 2601). */
-export type Handler = (db: Db, c: Call) => Promise<{ output: unknown; effect?: Obj }>;
+/** A transaction: its output, and what it did (kept with the stored reply, for 2601); `kept`: it stored its reply itself (Call.keep). */
+export type Handler = (db: Db, c: Call) => Promise<{ output: unknown; effect?: Obj; kept?: boolean }>;
 
 export interface PersonRow {
   id: string;

@@ -6,6 +6,7 @@ import { CHRGITM_LV, CHRGITM_LV_OF } from './codes.js';
 import type { Call, Db } from './call.js';
 import { FsiError, dateTimeField, decimal, empty, list, money, node, reqStr, str, yuan, type Obj } from './fields.js';
 import { mdtrt, refuseIfSettled } from './visits.js';
+import { liveOfVisit, settledSns } from './platform-settlements.js';
 
 export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
   const rows = list(c.env.input, 'feedetail');
@@ -43,9 +44,9 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (ratio !== null && (ratio < 0 || ratio > 1)) throw new FsiError(`${at}.selfpay_prop 应在 0 与 1 之间`);
     if (ratio && cls !== 'B') throw new FsiError(`${at}.selfpay_prop 只适用于乙类项目`);
     const limit = decimal(x, at, 'pric_uplmt_amt', 6, false);
-    const prev = await db.selectFrom('fsi_fee').select(['setl_id', 'cancelled_at']).where('mdtrt_id', '=', m.mdtrt_id).where('feedetl_sn', '=', sn).executeTakeFirst();
+    const prev = await db.selectFrom('fsi_fee').select(['cancelled_at']).where('mdtrt_id', '=', m.mdtrt_id).where('feedetl_sn', '=', sn).executeTakeFirst();
     if (prev) throw new FsiError(`${at}.feedetl_sn ${sn} 在该就诊内已上传${prev.cancelled_at ? '（已撤销的流水号不能重复使用）' : ''}`);
-    if (kind === 'outpatient') await refuseIfSettled(db, m.mdtrt_id, '该就诊已结算，不能再上传费用明细');
+    if (kind === 'outpatient' && (await liveOfVisit(db, m.mdtrt_id, bch!))) throw new FsiError(`该就诊收费批次 ${bch} 已结算，不能再上传费用明细`);
     if (kind === 'inpatient' && m.state !== 'open') await refuseIfSettled(db, m.mdtrt_id, '该住院已结算，不能再上传费用明细');
     const line: FeeLine = feeLineOf(sn, cls, amount, cnt, pric, limit, ratio);
     const split = classifyLines([line]).lines[0];
@@ -83,8 +84,8 @@ export async function cancelFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     const x = rows[i];
     const at = kind === 'outpatient' ? 'data' : `data[${i}]`;
     const m = await mdtrt(db, c, reqStr(x, at, 'mdtrt_id', 30), reqStr(x, at, 'psn_no', 30), kind, true);
-    let q = db.updateTable('fsi_fee').set({ cancelled_at: new Date() }).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('setl_id', 'is', null);
-    let settledQ = db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('setl_id', 'is not', null);
+    let q = db.updateTable('fsi_fee').set({ cancelled_at: new Date() }).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'not in', settledSns(m.mdtrt_id));
+    let settledQ = db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'in', settledSns(m.mdtrt_id));
     if (kind === 'outpatient') {
       const b = reqStr(x, at, 'chrg_bchno', 30);
       if (b !== '0000') {

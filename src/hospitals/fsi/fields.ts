@@ -1,5 +1,5 @@
 /** Checks of the fields of a platform message (types and lengths of the spec's tables), each refusal an FsiError naming the field in Chinese. */
-import { fenToYuan } from '../../money.js';
+import { MAX_YUAN, fenToYuan, yuanToFen } from '../../money.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -49,10 +49,15 @@ export function dateTimeField(o: Obj, at: string, field: string, required = true
 /** 数值型 16,2 → fen */
 export function money(o: Obj, at: string, field: string): number {
   const v = o[field];
-  const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : '';
-  if (!/^-?\d{1,14}(\.\d{1,2})?$/.test(s) && !(typeof v === 'number' && Number.isFinite(v) && Math.abs(v * 100 - Math.round(v * 100)) < 1e-6))
+  let fen: number;
+  try {
+    if (typeof v !== 'number' && typeof v !== 'string') throw new RangeError('not an amount');
+    fen = yuanToFen(v);
+  } catch {
     throw new FsiError(`${at}.${field} 应为金额（元，最多两位小数）`);
-  return Math.round(Number(s) * 100);
+  }
+  if (Math.abs(fen) > MAX_YUAN.bill * 100) throw new FsiError(`${at}.${field} 超出金额上限（${MAX_YUAN.bill} 元）`);
+  return fen;
 }
 export function decimal(o: Obj, at: string, field: string, places: number, required: boolean): number | null {
   const v = o[field];

@@ -5,13 +5,12 @@
  * The national platform's interface for hospitals: one envelope in, one reply out, every
  * failure infcode -1 with a Chinese err_msg. Transactions are mapped onto the registers and
  * SettlementService (encounters, settle, reverse); this module keeps only the platform's own
- * records (sign-ins, msgid → reply, mdtrt_id, fee details, setl_id).
+ * records (sign-ins, msgid → reply, mdtrt_id, fee details). A platform settlement is read from
+ * the settlement table itself (platform-settlements.ts), never from a copy.
  *
- * Idempotency: a message is claimed by (hospital, msgid) before it runs; a retried msgid gets
- * the stored reply (success or business failure) and does nothing again. Messages that write
- * only platform records run with their reply in one transaction; settlement and reversal run in
- * SettlementService's own transactions, and the 2207/2304 encounter carries the msgid as its
- * external id, so a settlement can never be made twice for one message.
+ * Idempotency: a message is claimed by (hospital, msgid); a retried msgid gets the stored reply
+ * (success or business failure) and does nothing again — see run() for how each kind of message
+ * keeps that promise across a crash.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/db.js';
@@ -104,48 +103,73 @@ export class FsiService {
     if (!row) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
   }
 
-  private async run(c: Call): Promise<Reply> {
-    const { env, hospital } = c;
+  /**
+   * A message's work and its stored reply. A message is claimed by (hospital, msgid); the reply
+   * is written once and a message sent again gets it. Messages that write only the platform's
+   * records run claim, work and reply in one transaction (all or nothing). Settlement and
+   * reversal run in the settlement service's own transactions: a reversal stores its reply in
+   * its own transaction (Call.keep); a settlement is found again by the message that made it
+   * (its encounter's external id), so a claim left without a reply — the process died, or the
+   * first sending is still at work — is simply worked again, and the work finds what was done.
+   */
+  private async run(c0: Omit<Call, 'keep'>): Promise<Reply> {
+    const { env, hospital } = c0;
     const h = this.handlers[env.infno];
-    const claimed = await this.db
-      .insertInto('fsi_message')
-      .values({ hospital_code: hospital, msgid: env.msgid, infno: env.infno, input: JSON.stringify(env.input) })
-      .onConflict((oc) => oc.columns(['hospital_code', 'msgid']).doNothing())
-      .returning('msgid')
-      .executeTakeFirst();
-    if (!claimed) {
-      const prev = await this.db.selectFrom('fsi_message').select(['infno', 'reply']).where('hospital_code', '=', hospital).where('msgid', '=', env.msgid).executeTakeFirstOrThrow();
-      if (prev.infno !== env.infno) return replyOf(c.received, env.mdtrtarea_admvs, false, null, `报文ID ${env.msgid} 已被交易 ${prev.infno} 使用，不能用于交易 ${env.infno}`);
-      if (prev.reply) return prev.reply as unknown as Reply;
-      return replyOf(c.received, env.mdtrtarea_admvs, false, null, `报文ID ${env.msgid} 正在处理中，请稍后以同一报文ID重试`);
-    }
-    const store = async (db: Db, reply: Reply, effect: Obj | undefined) => {
-      await db.updateTable('fsi_message').set({ reply: JSON.stringify(reply), effect: effect ? JSON.stringify(effect) : null }).where('hospital_code', '=', hospital).where('msgid', '=', env.msgid).execute();
-      await audit(db, c.actor, `fsi_${env.infno}`, 'fsi_message', env.msgid, { infno: env.infno, infcode: reply.infcode, ...(reply.infcode ? { err_msg: reply.err_msg } : {}), ...(effect ?? {}) });
+    const refuse = (message: string): Reply => replyOf(c0.received, env.mdtrtarea_admvs, false, null, message);
+    const stored = async (db: Db): Promise<{ infno: string; reply: Reply | null } | undefined> => {
+      const r = await db.selectFrom('fsi_message').select(['infno', 'reply']).where('hospital_code', '=', hospital).where('msgid', '=', env.msgid).executeTakeFirst();
+      return r ? { infno: r.infno, reply: r.reply as unknown as Reply | null } : undefined;
+    };
+    // the reply is written once: a second writer (the same message sent twice at once) gets the first's
+    const write = async (db: Db, reply: Reply, effect?: Obj): Promise<Reply> => {
+      const done = await db
+        .updateTable('fsi_message')
+        .set({ reply: JSON.stringify(reply), effect: effect ? JSON.stringify(effect) : null })
+        .where('hospital_code', '=', hospital)
+        .where('msgid', '=', env.msgid)
+        .where('reply', 'is', null)
+        .returning('msgid')
+        .executeTakeFirst();
+      if (!done) return (await stored(db))!.reply!;
+      await audit(db, c0.actor, `fsi_${env.infno}`, 'fsi_message', env.msgid, { infno: env.infno, infcode: reply.infcode, ...(reply.infcode ? { err_msg: reply.err_msg } : {}), ...(effect ?? {}) });
+      return reply;
+    };
+    const c: Call = { ...c0, keep: async (tx, output, effect) => void (await write(tx, replyOf(c0.received, env.mdtrtarea_admvs, true, output), effect)) };
+    /** 'work': the message is ours to work (new, or claimed earlier without a reply); otherwise its answer. */
+    const claim = async (db: Db): Promise<'work' | Reply> => {
+      const claimed = await db
+        .insertInto('fsi_message')
+        .values({ hospital_code: hospital, msgid: env.msgid, infno: env.infno, input: JSON.stringify(env.input) })
+        .onConflict((oc) => oc.columns(['hospital_code', 'msgid']).doNothing())
+        .returning('msgid')
+        .executeTakeFirst();
+      if (claimed) return 'work';
+      const prev = (await stored(db))!;
+      if (prev.infno !== env.infno) return refuse(`报文ID ${env.msgid} 已被交易 ${prev.infno} 使用，不能用于交易 ${env.infno}`);
+      return prev.reply ?? 'work';
     };
     try {
-      if (h.own) {
-        const r = await h.run(this.db, c);
-        const reply = replyOf(c.received, env.mdtrtarea_admvs, true, r.output);
-        await this.db.transaction().execute((tx) => store(tx, reply, r.effect));
-        return reply;
-      }
-      return await this.db.transaction().execute(async (tx) => {
-        const r = await h.run(tx, c);
-        const reply = replyOf(c.received, env.mdtrtarea_admvs, true, r.output);
-        await store(tx, reply, r.effect);
-        return reply;
-      });
+      if (!h.own)
+        return await this.db.transaction().execute(async (tx) => {
+          const cl = await claim(tx);
+          if (cl !== 'work') return cl;
+          const r = await h.run(tx, c);
+          return write(tx, replyOf(c0.received, env.mdtrtarea_admvs, true, r.output), r.effect);
+        });
+      const cl = await claim(this.db);
+      if (cl !== 'work') return cl;
+      const r = await h.run(this.db, c);
+      if (r.kept) return (await stored(this.db))!.reply!;
+      return await write(this.db, replyOf(c0.received, env.mdtrtarea_admvs, true, r.output), r.effect);
     } catch (e) {
       const f = chinese(e);
-      if (!f) {
-        // not an answer: free the msgid so that the same message can be sent again
-        await this.db.deleteFrom('fsi_message').where('hospital_code', '=', hospital).where('msgid', '=', env.msgid).where('reply', 'is', null).execute().catch(() => undefined);
-        return replyOf(c.received, env.mdtrtarea_admvs, false, null, '系统内部错误，交易未完成，请稍后以同一报文ID重试');
-      }
-      const reply = replyOf(c.received, env.mdtrtarea_admvs, false, null, f.message);
-      await this.db.transaction().execute((tx) => store(tx, reply, undefined));
-      return reply;
+      // not an answer: nothing is stored, and the same message sent again does the work
+      if (!f) return refuse('系统内部错误，交易未完成，请稍后以同一报文ID重试');
+      // a refusal is the message's answer — unless the same message, sent twice at once, got its reply meanwhile
+      return this.db.transaction().execute(async (tx) => {
+        const cl = await claim(tx);
+        return cl !== 'work' ? cl : write(tx, refuse(f.message));
+      });
     }
   }
 }

@@ -1,33 +1,41 @@
 /** Reversal through the platform: 2208 / 2305 settlement reversal, and 2601 冲正 of an earlier 2207, 2304 or 2401 by its msgid. */
-import type { SettlementView } from '../../settlement/answers.js';
+import { ConflictError } from '../../errors.js';
 import type { Call, Db, FsiDeps } from './call.js';
 import { chinese, dateTime, type Reply } from './envelope.js';
 import { FsiError, node, reqStr, type Obj } from './fields.js';
 import { personBy } from './persons.js';
 import { setlOutput } from './settle.js';
+import { byMessage, bySetlId, type PlatformSettlement } from './platform-settlements.js';
 import { mdtrt, refuseIfSettled } from './visits.js';
 
-export async function reverseSetl(deps: FsiDeps, c: Call, setlId: string, mdtrtId: string | null, psnNo: string | null, kind: 'outpatient' | 'inpatient' | null) {
-  const st = await deps.db.selectFrom('fsi_setl as s').innerJoin('fsi_mdtrt as m', 'm.mdtrt_id', 's.mdtrt_id').select(['s.setl_id', 's.mdtrt_id', 's.hospital_code', 's.settlement_id', 's.reversed_at', 'm.person_id', 'm.kind']).where('s.setl_id', '=', setlId).executeTakeFirst();
-  if (!st || st.hospital_code !== c.hospital) throw new FsiError(`结算ID ${setlId} 不存在或不属于本机构`);
-  if (mdtrtId !== null && st.mdtrt_id !== mdtrtId) throw new FsiError('结算ID与就诊ID不符');
-  if (psnNo !== null && String(st.person_id) !== psnNo) throw new FsiError('人员编号与结算ID不符');
-  if (kind && st.kind !== kind) throw new FsiError(kind === 'outpatient' ? '该结算是住院结算，请使用住院结算撤销【2305】' : '该结算是门诊结算，请使用门诊结算撤销【2208】');
-  if (st.reversed_at) throw new FsiError(`结算ID ${setlId} 已撤销`);
-  const row = await deps.db.selectFrom('settlement').select(['result']).where('id', '=', st.settlement_id).executeTakeFirstOrThrow();
-  let r;
+/**
+ * Reverse a platform settlement (2208, 2305, 2601): the live settlement of its encounter, by
+ * SettlementService.reverse, with this message's reply stored in the reversal's own
+ * transaction (Call.keep): after a crash either both are there or neither, and the message
+ * sent again does the work or finds its reply.
+ */
+export async function reverseSetl(
+  deps: FsiDeps,
+  c: Call,
+  setlId: string,
+  check: { mdtrtId: string | null; psnNo: string | null; kind: 'outpatient' | 'inpatient' | null },
+  answer: (ps: PlatformSettlement, live: NonNullable<PlatformSettlement['live']>, now: Date) => Promise<{ output: unknown; effect: Obj }>,
+) {
+  const ps = await bySetlId(deps.db, setlId);
+  if (!ps || ps.hospitalCode !== c.hospital) throw new FsiError(`结算ID ${setlId} 不存在或不属于本机构`);
+  if (check.mdtrtId !== null && ps.mdtrtId !== check.mdtrtId) throw new FsiError('结算ID与就诊ID不符');
+  if (check.psnNo !== null && ps.personId !== check.psnNo) throw new FsiError('人员编号与结算ID不符');
+  const m = await deps.db.selectFrom('fsi_mdtrt').select(['kind']).where('mdtrt_id', '=', ps.mdtrtId).executeTakeFirstOrThrow();
+  if (check.kind && m.kind !== check.kind) throw new FsiError(check.kind === 'outpatient' ? '该结算是住院结算，请使用住院结算撤销【2305】' : '该结算是门诊结算，请使用门诊结算撤销【2208】');
+  if (!ps.live) throw new FsiError(`结算ID ${setlId} 已撤销`);
+  const built = await answer(ps, ps.live, new Date());
   try {
-    r = await deps.settlements.reverse(c.actor, String(st.settlement_id), { trace: false });
+    await deps.settlements.reverse(c.actor, ps.live.id, { trace: false, reference: `fsi:${c.hospital}:${c.env.msgid}`, within: (tx) => c.keep(tx, built.output, built.effect) });
   } catch (e) {
+    if (e instanceof ConflictError && e.code === 'ALREADY_REVERSED') throw new FsiError(`结算ID ${setlId} 已撤销`);
     throw chinese(e) ?? e;
   }
-  const now = new Date();
-  await deps.db.transaction().execute(async (tx) => {
-    await tx.updateTable('fsi_setl').set({ reversed_at: now }).where('setl_id', '=', setlId).execute();
-    await tx.updateTable('fsi_fee').set({ setl_id: null }).where('setl_id', '=', setlId).execute();
-    for (const x of r.resettled) await tx.updateTable('fsi_setl').set({ settlement_id: x.to }).where('settlement_id', '=', x.from).execute();
-  });
-  return { st, result: row.result as SettlementView, now, resettled: r.resettled };
+  return { ...built, kept: true as const };
 }
 
 export async function reverse(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
@@ -35,13 +43,13 @@ export async function reverse(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient
   const setlId = reqStr(d, 'data', 'setl_id', 30);
   const mdtrtId = reqStr(d, 'data', 'mdtrt_id', 30);
   const psnNo = reqStr(d, 'data', 'psn_no', 30);
-  const { st, result, now } = await reverseSetl(deps, c, setlId, mdtrtId, psnNo, kind);
-  const p = (await personBy(deps.db, { psnNo: String(st.person_id) }))!;
-  const m = (await deps.db.selectFrom('fsi_mdtrt').selectAll().where('mdtrt_id', '=', mdtrtId).executeTakeFirstOrThrow()) as { begntime: string; med_type: string | null; mdtrt_id: string };
-  const s = { m, p, medType: m.med_type ?? '', encounter: { date: m.begntime.slice(0, 10) }, certType: '' } as never;
-  const out = setlOutput(c, s, kind, result.setlinfo, result.setldetail, setlId, dateTime(now), -1);
-  const { psn_cash_pay, ...info } = out.setlinfo as Obj;
-  return { output: { setlinfo: { ...info, pdn_cash_pay: psn_cash_pay }, setldetail: out.setldetail }, effect: { setl_id: setlId } };
+  return reverseSetl(deps, c, setlId, { mdtrtId, psnNo, kind }, async (ps, live, now) => {
+    const p = (await personBy(deps.db, { psnNo: ps.personId }))!;
+    const m = await deps.db.selectFrom('fsi_mdtrt').select(['mdtrt_id', 'begntime', 'med_type']).where('mdtrt_id', '=', ps.mdtrtId).executeTakeFirstOrThrow();
+    const out = setlOutput(c, { m, p, medType: m.med_type ?? '', encounter: { date: m.begntime.slice(0, 10) }, certType: '' }, kind, live.result.setlinfo, live.result.setldetail, setlId, dateTime(now), -1);
+    const { psn_cash_pay, ...info } = out.setlinfo as Obj;
+    return { output: { setlinfo: { ...info, pdn_cash_pay: psn_cash_pay }, setldetail: out.setldetail }, effect: { setl_id: setlId, settlement_id: live.id } };
+  });
 }
 
 export async function correct(deps: FsiDeps, _db: Db, c: Call) {
@@ -53,9 +61,9 @@ export async function correct(deps: FsiDeps, _db: Db, c: Call) {
   const o = await deps.db.selectFrom('fsi_message').select(['infno', 'reply', 'effect']).where('hospital_code', '=', c.hospital).where('msgid', '=', omsgid).executeTakeFirst();
   if (!o) throw new FsiError(`原报文 ${omsgid} 未被受理，无需冲正`);
   if (o.infno !== oinfno) throw new FsiError(`原报文 ${omsgid} 的交易编号是 ${o.infno}，不是 ${oinfno}`);
-  const effect = o.effect as Obj | null;
-  if (!o.reply || (o.reply as unknown as Reply).infcode !== 0 || !effect) throw new FsiError(`原报文 ${omsgid} 未成功，无需冲正`);
   if (oinfno === '2401') {
+    const effect = o.effect as Obj | null;
+    if (!o.reply || (o.reply as unknown as Reply).infcode !== 0 || !effect) throw new FsiError(`原报文 ${omsgid} 未成功，无需冲正`);
     const mdtrtId = String(effect.mdtrt_id);
     return deps.db.transaction().execute(async (tx) => {
       const m = await mdtrt(tx, c, mdtrtId, psnNo, 'inpatient', true);
@@ -66,7 +74,10 @@ export async function correct(deps: FsiDeps, _db: Db, c: Call) {
       return { output: {}, effect: { omsgid, mdtrt_id: mdtrtId } };
     });
   }
-  const setlId = String(effect.setl_id);
-  await reverseSetl(deps, c, setlId, null, psnNo, null);
-  return { output: {}, effect: { omsgid, setl_id: setlId } };
+  // a settlement: the one its answer named; or, when a crash swallowed the answer, the one the message made
+  const answered = o.reply && (o.reply as unknown as Reply).infcode === 0 ? ((o.effect as Obj | null)?.setl_id as string | undefined) : undefined;
+  const made = answered ? undefined : await byMessage(deps.db, c.hospital, omsgid);
+  const setlId = answered ?? (made?.first ? made.setlId : undefined);
+  if (!setlId) throw new FsiError(`原报文 ${omsgid} 未成功，无需冲正`);
+  return reverseSetl(deps, c, setlId, { mdtrtId: null, psnNo, kind: null }, async (_ps, live) => ({ output: {}, effect: { omsgid, setl_id: setlId, settlement_id: live.id } }));
 }

@@ -5,16 +5,17 @@ import { emptyAccumulators, type Accumulators } from '../../rules/settlement/inp
 import { accumulatorsJson } from '../../quotes/settlement-request.js';
 import type { SettlementView } from '../../settlement/answers.js';
 import { CHRGITM_LV, CLR_TYPE, INSUTYPE_RESIDENT, MED_TYPES, PSN_CERT_TYPE_ID, PSN_TYPE_RESIDENT } from './codes.js';
-import type { Call, Db, FsiDeps } from './call.js';
+import type { Call, Db, FsiDeps, PersonRow } from './call.js';
 import { chinese, dateTime } from './envelope.js';
 import { FsiError, ageOn, dayText, empty, money, node, reqStr, yuan, type Obj } from './fields.js';
 import { storedLine } from './fees.js';
 import { personBy } from './persons.js';
-import { mdtrt, refuseIfSettled } from './visits.js';
+import { mdtrt } from './visits.js';
+import { byMessage, liveOfVisit, settledSns, type PlatformSettlement } from './platform-settlements.js';
+import { ConflictError } from '../../errors.js';
 
-export type SettlementInput = Awaited<ReturnType<typeof settlementInput>>;
-
-export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
+/** The visit a settlement message names, checked: its mdtrt, the person, the medical type, the part (outpatient: the fee batch) and the total sent. */
+export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
   const at = 'data';
   const d = node(c.env.input, at);
   const m = await mdtrt(db, c, reqStr(d, at, 'mdtrt_id', 30), reqStr(d, at, 'psn_no', 30), kind);
@@ -26,8 +27,9 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
   reqStr(d, at, 'psn_setlway', 6);
   const sum = money(d, at, 'medfee_sumamt');
   let medType: string;
+  let part = '';
   if (kind === 'outpatient') {
-    reqStr(d, at, 'chrg_bchno', 30);
+    part = reqStr(d, at, 'chrg_bchno', 30);
     medType = reqStr(d, at, 'med_type', 6);
     if (m.med_type && medType !== m.med_type) throw new FsiError(`data.med_type ${medType} 与就诊信息上传【2203】的 ${m.med_type} 不符`);
   } else {
@@ -40,17 +42,26 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
   if (!mt || mt.kind !== kind) throw new FsiError(`医疗类别 ${medType} 不支持${kind === 'outpatient' ? '门诊' : '住院'}结算`);
   const p = (await personBy(db, { psnNo: String(m.person_id) }))!;
   if (certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与人员编号不符');
-  await refuseIfSettled(db, m.mdtrt_id, '该就诊已结算，不能重复结算；如需重新结算请先撤销原结算');
-  const fees = await db.selectFrom('fsi_fee').select(['feedetl_sn', 'amount_fen', 'line']).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('setl_id', 'is', null).orderBy('feedetl_sn').execute();
-  if (!fees.length) throw new FsiError('该就诊没有可结算的费用明细，请先上传费用明细');
+  const date = m.begntime.slice(0, 10);
+  return { d, m, p, medType, mt, sum, part, date, year: Number(date.slice(0, 4)), encounter: { date }, certType: String(d.mdtrt_cert_type) };
+}
+export type VisitInput = Awaited<ReturnType<typeof visitInput>>;
+
+/** What a settlement of the visit's part would settle: its fee lines not yet settled (their total must be the one sent), and the person's enrollment. */
+export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient', v?: VisitInput) {
+  const at = 'data';
+  const vi = v ?? (await visitInput(db, c, kind));
+  const { d, m, p, mt, sum, part, date, year } = vi;
+  let feeQ = db.selectFrom('fsi_fee').select(['feedetl_sn', 'amount_fen', 'line']).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'not in', settledSns(m.mdtrt_id));
+  if (kind === 'outpatient') feeQ = feeQ.where('chrg_bchno', '=', part);
+  const fees = await feeQ.orderBy('feedetl_sn').execute();
+  if (!fees.length) throw new FsiError(kind === 'outpatient' ? `该就诊收费批次 ${part} 没有可结算的费用明细，请先上传费用明细` : '该就诊没有可结算的费用明细，请先上传费用明细');
   const total = fees.reduce((s, f) => s + Number(f.amount_fen), 0);
   if (total !== sum) throw new FsiError(`医疗费总额 ${yuan(sum)} 与已上传费用明细合计 ${yuan(total)} 不符`);
   // the hospital's own split (2207 sends it), when given, must be the split of the uploaded lines
   const split = classifyLines(fees.map((f) => storedLine(f.feedetl_sn, Number(f.amount_fen), f.line as Obj))).costs;
-  for (const [f, v] of [['fulamt_ownpay_amt', split.fullOwnPay], ['overlmt_selfpay', split.overLimitSelfPay], ['preselfpay_amt', split.preSelfPay], ['inscp_scp_amt', split.inScope]] as const)
-    if (!empty(d[f]) && money(d, at, f) !== v) throw new FsiError(`data.${f} ${yuan(money(d, at, f))} 与费用明细分割结果 ${yuan(v)} 不符`);
-  const date = m.begntime.slice(0, 10);
-  const year = Number(date.slice(0, 4));
+  for (const [f, val] of [['fulamt_ownpay_amt', split.fullOwnPay], ['overlmt_selfpay', split.overLimitSelfPay], ['preselfpay_amt', split.preSelfPay], ['inscp_scp_amt', split.inScope]] as const)
+    if (!empty(d[f]) && money(d, at, f) !== val) throw new FsiError(`data.${f} ${yuan(money(d, at, f))} 与费用明细分割结果 ${yuan(val)} 不符`);
   const enr = await db.selectFrom('enrollment').select(['state', 'benefit_start', 'benefit_end', 'tier']).where('person_id', '=', p.id).where('coverage_year', '=', year).executeTakeFirst();
   if (!enr || enr.state !== 'paid') throw new FsiError(`该人员 ${year} 年度未参保缴费，不能享受医保待遇`);
   const start = enr.benefit_start ? dayText(enr.benefit_start) : null;
@@ -77,11 +88,14 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
     ...(mt.type === 'chronic_special_outpatient' ? { disease: m.dise_codg! } : {}),
     fees: feeLines,
   };
-  return { m, p, medType, encounter, year, tier: enr.tier, period: start && end ? { start, end } : undefined, fees, certType: String(d.mdtrt_cert_type) };
+  return { ...vi, encounter, tier: enr.tier, period: start && end ? { start, end } : undefined, fees };
 }
+export type SettlementInput = Awaited<ReturnType<typeof settlementInput>>;
 
 export async function preSettle(deps: FsiDeps, db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
-  const s = await settlementInput(db, c, kind);
+  const v = await visitInput(db, c, kind);
+  if (await liveOfVisit(db, v.m.mdtrt_id, v.part)) throw new FsiError(ALREADY_SETTLED);
+  const s = await settlementInput(db, c, kind, v);
   const hosp = await db.selectFrom('hospital').select('level').where('code', '=', c.hospital).executeTakeFirstOrThrow();
   const statuses = await db
     .selectFrom('needy_status')
@@ -112,7 +126,7 @@ export async function preSettle(deps: FsiDeps, db: Db, c: Call, kind: 'outpatien
   return { output: setlOutput(c, s, kind, q.setlinfo, q.setldetail, null, dateTime(new Date())) };
 }
 
-export function setlOutput(c: Call, s: SettlementInput, kind: 'outpatient' | 'inpatient', info: SettlementView['setlinfo'], detail: SettlementView['setldetail'], setlId: string | null, setlTime: string, sign = 1) {
+export function setlOutput(c: Call, s: { m: { mdtrt_id: string }; p: PersonRow; medType: string; encounter: { date: string }; certType: string }, kind: 'outpatient' | 'inpatient', info: SettlementView['setlinfo'], detail: SettlementView['setldetail'], setlId: string | null, setlTime: string, sign = 1) {
   const n = (v: number) => (sign < 0 && v !== 0 ? -v : v);
   return {
     setlinfo: {
@@ -164,29 +178,52 @@ export function setlOutput(c: Call, s: SettlementInput, kind: 'outpatient' | 'in
   };
 }
 
-export async function settle(deps: FsiDeps, db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
-  const s = await settlementInput(db, c, kind);
-  const externalId = `fsi:${c.env.msgid}`.slice(0, 64);
-  const enc = await deps.settlements.createEncounter(c.actor, { idNumber: s.p.id_number, coverageYear: s.year, ...s.encounter, externalId });
-  let view: SettlementView;
-  try {
-    view = await deps.settlements.settle(c.actor, String(enc.id), { trace: false });
-  } catch (e) {
-    throw chinese(e) ?? e;
-  }
-  const setlId = `S${view.settlementId}`;
-  const now = new Date();
-  try {
-    await deps.db.transaction().execute(async (tx) => {
-      await tx.insertInto('fsi_setl').values({ setl_id: setlId, mdtrt_id: s.m.mdtrt_id, hospital_code: c.hospital, settlement_id: view.settlementId, encounter_id: view.encounterId, msgid: c.env.msgid, setl_time: now as never }).execute();
-      await tx.updateTable('fsi_fee').set({ setl_id: setlId }).where('mdtrt_id', '=', s.m.mdtrt_id).where('feedetl_sn', 'in', s.fees.map((f) => f.feedetl_sn)).execute();
-    });
-  } catch (e) {
-    // another settlement of this encounter got there first: undo ours
-    await deps.settlements.reverse(c.actor, view.settlementId, { trace: false }).catch(() => undefined);
-    if ((e as { code?: string }).code === '23505') throw new FsiError('该就诊已结算，不能重复结算；如需重新结算请先撤销原结算');
-    throw e;
-  }
-  return { output: setlOutput(c, s, kind, view.setlinfo, view.setldetail, setlId, dateTime(now)), effect: { mdtrt_id: s.m.mdtrt_id, setl_id: setlId, settlement_id: view.settlementId } };
+const ALREADY_SETTLED = '该就诊已结算，不能重复结算；如需重新结算请先撤销原结算';
+
+/** The answer of a settlement already made: the setlinfo and setldetail stored with it, as the message that made it was answered. */
+function answerOf(c: Call, v: VisitInput, kind: 'outpatient' | 'inpatient', ps: PlatformSettlement, which: 'live' | 'first') {
+  const s = ps[which]!;
+  return {
+    output: setlOutput({ ...c, env: { ...c.env, msgid: ps.msgid ?? c.env.msgid } }, v, kind, s.result.setlinfo, s.result.setldetail, ps.setlId, dateTime(s.settledAt)),
+    effect: { mdtrt_id: v.m.mdtrt_id, setl_id: ps.setlId, settlement_id: s.id, encounter_id: ps.encounterId },
+  };
 }
 
+/**
+ * 2207 / 2304: settle a visit's part once, whatever the hospital sends. The same message again
+ * (after a crash, or while the first is still running) finds the settlement it made and
+ * answers it; another message for a part already settled gets that settlement when it asks for
+ * the same total, and is refused otherwise. Two messages at once for one part: the database
+ * lets one settlement of the part live (settlement_live_visit) in the statement that writes
+ * it, and the other is answered with it. Nothing is undone to make this so.
+ */
+export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
+  const db = deps.db;
+  const v = await visitInput(db, c, kind);
+  const mine = await byMessage(db, c.hospital, c.env.msgid);
+  if (mine?.first) return answerOf(c, v, kind, mine, 'first');
+  const existing = async () => {
+    const live = await liveOfVisit(db, v.m.mdtrt_id, v.part);
+    if (!live) return null;
+    if (Math.round(live.live!.result.setlinfo.medfee_sumamt * 100) !== v.sum) throw new FsiError(ALREADY_SETTLED);
+    return answerOf(c, v, kind, live, 'live');
+  };
+  const found = await existing();
+  if (found) return found;
+  const s = await settlementInput(db, c, kind, v);
+  const externalId = `fsi:${c.env.msgid}`;
+  const enc = await deps.settlements.createEncounter(c.actor, { idNumber: s.p.id_number, coverageYear: s.year, ...s.encounter, externalId }, { id: v.m.mdtrt_id, part: v.part });
+  try {
+    await deps.settlements.settle(c.actor, enc.id, { trace: false });
+  } catch (e) {
+    if (e instanceof ConflictError && (e.code === 'ALREADY_SETTLED' || e.code === 'VISIT_SETTLED')) {
+      const made = await byMessage(db, c.hospital, c.env.msgid);
+      if (made?.first) return answerOf(c, v, kind, made, 'first');
+      const other = await existing();
+      if (other) return other;
+    }
+    throw chinese(e) ?? e;
+  }
+  const made = (await byMessage(db, c.hospital, c.env.msgid))!;
+  return answerOf(c, v, kind, made, 'first');
+}

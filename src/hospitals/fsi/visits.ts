@@ -4,6 +4,7 @@ import { MED_TYPES } from './codes.js';
 import type { Call, Db, PersonRow } from './call.js';
 import { FsiError, dateTimeField, node, reqStr, str, type Obj } from './fields.js';
 import { personForVisit } from './persons.js';
+import { visitSettled } from './platform-settlements.js';
 
 export async function mdtrt(db: Db, c: Call, mdtrtId: string, psnNo: string | null, kind: 'outpatient' | 'inpatient', lock = false) {
   let q = db.selectFrom('fsi_mdtrt').selectAll().where('mdtrt_id', '=', mdtrtId);
@@ -57,9 +58,9 @@ export async function cancelRegistration(db: Db, c: Call) {
   return { output: {}, effect: { mdtrt_id: m.mdtrt_id } };
 }
 
+/** Refuse when any part of the visit has a live settlement. */
 export async function refuseIfSettled(db: Db, mdtrtId: string, msg: string) {
-  const s = await db.selectFrom('fsi_setl').select('setl_id').where('mdtrt_id', '=', mdtrtId).where('reversed_at', 'is', null).executeTakeFirst();
-  if (s) throw new FsiError(msg);
+  if (await visitSettled(db, mdtrtId)) throw new FsiError(msg);
 }
 
 export async function encounterInfo(db: Db, c: Call) {
