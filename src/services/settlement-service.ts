@@ -43,7 +43,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
-import { parseDay } from '../dates.js';
+import { isDateString, parseDay } from '../dates.js';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, fromZodIssues } from '../errors.js';
 import { fenToYuan, type Fen } from '../money.js';
 import { NEEDY_STATUSES, SETTLEMENT_CODES, type EncounterType, type HospitalLevel, type CareLocation, type Tier } from '../policy/vocabulary.js';
@@ -110,6 +110,7 @@ export const settlementQuerySchema = z
     person: idString.optional(),
     year: z.coerce.number().int().min(2000).max(2100).optional(),
     live: z.enum(['true', 'false']).optional().describe('true: only settlements not reversed'),
+    date: z.string().refine(isDateString, { message: 'must be a real date written YYYY-MM-DD' }).optional().describe('the encounter date (a day of the hospital)'),
     after: idString.optional().describe('paging: the last id of the previous page'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
@@ -708,6 +709,7 @@ export class SettlementService {
         if (q.year !== undefined) x = x.where('s.coverage_year', '=', q.year);
         if (q.live === 'true') x = x.where('s.reversed_at', 'is', null);
         if (q.live === 'false') x = x.where('s.reversed_at', 'is not', null);
+        if (q.date !== undefined) x = x.where('e.date', '=', q.date);
         return x;
       },
       q.after ?? null,
