@@ -32,6 +32,7 @@ export function Citation({ cite, quote, example, compact }: { cite?: string; quo
         </Tooltip>
       )}
       {!compact && quote && <div className="yb-quote">“{quote}”</div>}
+      {!compact && example && <div className="yb-example">示例说明：{example}</div>}
       {compact && example && !cite && <span className="yb-example">{example}</span>}
     </span>
   );
