@@ -182,6 +182,9 @@ const MESSAGES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/is not an XLSX file/, () => '不是有效的 XLSX 文件'],
   [/the file is larger than (\d+) MB/, (m) => `文件超过 ${m[1]} MB`],
   [/has already been reversed/, () => '该结算已冲正'],
+  [/^([\d.]+) yuan is not the amount due: ([\d.]+) yuan \(paid on ([\d-]+)(.*)\)$/, (m) => `${m[1]} 元不是应缴金额：按缴费日期 ${m[3]} 应缴 ${m[2]} 元${m[4] ? '（含个人承担的财政补助）' : ''}`],
+  [/^is in the future$/, () => '不能晚于今天'],
+  [/^no enrollment of this person for (\d+)/, (m) => `该人员没有 ${m[1]} 年度的参保登记`],
 ];
 
 const CODES: Record<string, string> = {
@@ -196,13 +199,13 @@ const CODES: Record<string, string> = {
 };
 
 export function translateMessage(message: string, code?: string): string {
+  // the server's "field: " prefix goes: the field is named separately
+  const text = message.replace(/^[\w.()[\]-]+: /, '');
   for (const [re, f] of MESSAGES) {
-    const m = re.exec(message);
+    const m = re.exec(text);
     if (m) return f(m);
   }
   const c = code && CODES[code];
-  // strip the server's "field: " prefix: the field is named separately
-  const text = message.replace(/^[\w.()[\]-]+: /, '');
   return c ? `${c}（${text}）` : text;
 }
 

@@ -70,6 +70,9 @@ export function Persons({ user }: { user: SessionUser }) {
         </Form.Item>
       </Form>
       {(error || areaError) && <Alert className="yb-gap" type="error" showIcon title={error ?? areaError} />}
+      <div className="yb-gap yb-muted" data-testid="persons-total">
+        {data ? `共 ${data.total} 人` : loading ? '查询中…' : ''}
+      </div>
       <Table<PersonRow>
         className="yb-gap"
         rowKey="id"
@@ -85,7 +88,6 @@ export function Persons({ user }: { user: SessionUser }) {
           total: data?.total ?? 0,
           showSizeChanger: true,
           pageSizeOptions: [20, 50, 100],
-          showTotal: (t) => `共 ${t} 人`,
           onChange: (p, ps) => go(filters, ps !== pageSize ? 1 : p, ps),
         }}
         columns={[
