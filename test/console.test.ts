@@ -266,6 +266,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
       `${makeIdNumber('500230', '1993-05-06', 613)},外乡人,1993-05-06,500230101001,0001,城乡居民`,
     ].join('\n');
     await page.goto('/payments');
+    await page.getByTestId('import-kind').getByText('人员名册').click();
     await page.locator('input[type=file]').setInputFiles({ name: 'persons-with-bad-rows.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.getByTestId('import-start').click();
     await page.getByTestId('import-result').waitFor();
@@ -292,6 +293,39 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     assert.equal((await request(base, 'GET', '/api/v1/persons?village=500230100001', tok.village)).json.total, after);
     current!.problems.splice(0, current!.problems.length, ...current!.problems.filter((p) => !/400 \(Bad Request\)/.test(p)));
     await shot(page, '04-import-refused');
+  });
+
+  test('缴费与导入: a payments file — recorded, bad and refused rows by line; imported again, nothing is recorded twice', async () => {
+    const page = await as('village', 'village-password');
+    const open = (await request(base, 'GET', '/api/v1/enrollments?state=assessed&limit=100', tok.village)).json.items.filter((x: { dueYuan: number | null }) => (x.dueYuan ?? 0) > 0);
+    assert.ok(open.length >= 2, 'two unpaid enrollments in the village');
+    const [a, b] = open;
+    const csv = [
+      '流水号,渠道,参保登记号,金额,缴费日期',
+      `CONSOLE-PAY-1,线下,${a.id},${a.dueYuan.toFixed(2)},2022-02-10`,
+      `CONSOLE-PAY-2,线下,${b.id},abc,2022-02-10`,
+      `CONSOLE-PAY-3,线下,${b.id},${b.dueYuan.toFixed(2)},2023-09-01`,
+    ].join('\n');
+    await page.goto('/payments');
+    await page.getByTestId('import-kind').getByText('缴费文件').click();
+    const file = { name: 'payments.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) };
+    await page.locator('input[type=file]').setInputFiles(file);
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-result').waitFor();
+    assert.equal(await page.getByTestId('import-bad').innerText(), '1');
+    const lines = await page.getByTestId('import-problems').locator('tbody tr.ant-table-row td:first-child').allInnerTexts();
+    assert.deepEqual(lines.map(Number), [3, 4]);
+    assert.equal((await request(base, 'GET', `/api/v1/enrollments/${a.id}`, tok.village)).json.state, 'paid');
+    assert.equal((await request(base, 'GET', `/api/v1/enrollments/${b.id}`, tok.village)).json.state, 'assessed');
+    await shot(page, '04-import-payments');
+    // the same file again: the recorded row is replayed, not recorded twice
+    await page.locator('input[type=file]').setInputFiles(file);
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-result').getByText('此前已登记（同流水号）').waitFor();
+    const cells = await page.getByTestId('import-result').locator('.ant-descriptions-item-content').allInnerTexts();
+    assert.deepEqual(cells.slice(0, 4).map(Number), [3, 0, 1, 1], 'rows, recorded, replayed, refused');
+    const paid = (await request(base, 'GET', `/api/v1/enrollments/${a.id}`, tok.village)).json;
+    assert.equal(paid.paidYuan, a.dueYuan, 'paid once');
   });
 
   test('报销测算: what each tier pays, the same as the API, with the rules cited', async () => {

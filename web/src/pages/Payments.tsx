@@ -122,9 +122,10 @@ function RecordPayment() {
   );
 }
 
-type ImportKind = 'persons' | 'statuses' | 'employee-insurance';
+type ImportKind = 'persons' | 'statuses' | 'employee-insurance' | 'payments';
 
-const KINDS: { kind: ImportKind; title: string; columns: string; needs: 'registers.write' | 'campaign.run' }[] = [
+const KINDS: { kind: ImportKind; title: string; columns: string; needs: 'registers.write' | 'campaign.run' | 'payments.write' }[] = [
+  { kind: 'payments', title: '缴费文件', columns: '流水号, 渠道（线上/线下/税务/医疗救助）, 身份证号, 年度（或 参保登记号）, 金额, 缴费日期；同一流水号只记一次', needs: 'payments.write' },
   { kind: 'persons', title: '人员名册', columns: '身份证号, 姓名, 性别, 出生日期, 村(居)代码 或 村名, 户号, 人员类别, 毕业年份', needs: 'registers.write' },
   { kind: 'statuses', title: '困难身份名单', columns: '身份证号, 身份类别, 认定部门, 起始日期, 终止日期, 文号', needs: 'registers.write' },
   { kind: 'employee-insurance', title: '职工医保参保名单', columns: '身份证号, 年度（列出的人员标记为重复参保，未缴费的登记被拦截）', needs: 'campaign.run' },
@@ -136,13 +137,16 @@ interface ImportAnswer {
   rows: number;
   inserted?: number;
   updated?: number;
-  unchanged: number;
+  unchanged?: number;
   added?: number;
+  recorded?: number;
+  replayed?: number;
+  refused?: number;
   flagged?: number;
   blocked?: number;
   paidFlagged?: number;
   bad: number;
-  problems: { line: number; field: string; reason?: string; message?: string; idNumber?: string }[];
+  problems: { line: number; field: string; reason?: string; message?: string; idNumber?: string; kind?: string }[];
   errorReport?: string | null;
   errorReportComplete?: boolean;
   previousImports?: { batchId: string; at: string; by: string }[];
@@ -197,7 +201,7 @@ function Imports({ user }: { user: SessionUser }) {
     if (!answer) return;
     const text =
       answer.errorReport ??
-      ['行号,列,原因,身份证号', ...answer.problems.map((p) => [p.line, p.field, p.reason ?? p.message ?? '', p.idNumber ?? ''].map(csvCell).join(','))].join('\n');
+      ['line,field,reason,idNumber', ...answer.problems.map((p) => [p.line, p.field, `${p.kind === 'refused' ? 'refused: ' : ''}${p.reason ?? p.message ?? ''}`, p.idNumber ?? ''].map(csvCell).join(','))].join('\n');
     saveBlob(new Blob(['\uFEFF', text], { type: 'text/csv;charset=utf-8' }), `${kind}-${answer.batchId ?? answer.importBatchId ?? 'import'}-errors.csv`);
   };
 
@@ -248,15 +252,24 @@ function Imports({ user }: { user: SessionUser }) {
             column={4}
             items={[
               { label: '行数', children: answer.rows },
-              ...(answer.inserted !== undefined ? [{ label: '新增', children: answer.inserted }, { label: '更新', children: answer.updated }] : [{ label: '新列入名单', children: answer.added }, { label: '标记人员', children: answer.flagged }, { label: '拦截登记', children: answer.blocked }]),
-              { label: '无变化', children: answer.unchanged },
+              ...(answer.recorded !== undefined
+                ? [{ label: '已登记', children: answer.recorded }, { label: '此前已登记（同流水号）', children: answer.replayed }, { label: '被拒绝', children: answer.refused }]
+                : answer.inserted !== undefined
+                  ? [{ label: '新增', children: answer.inserted }, { label: '更新', children: answer.updated }, { label: '无变化', children: answer.unchanged }]
+                  : [{ label: '新列入名单', children: answer.added }, { label: '标记人员', children: answer.flagged }, { label: '拦截登记', children: answer.blocked }, { label: '无变化', children: answer.unchanged }]),
               { label: '错误行', children: <span data-testid="import-bad">{answer.bad}</span> },
             ]}
           />
           {answer.previousImports && answer.previousImports.length > 0 && <Alert type="info" showIcon className="yb-gap" title={`同一文件此前已导入 ${answer.previousImports.length} 次；相同的行不会重复写入。`} />}
-          {answer.bad > 0 && (
+          {answer.bad + (answer.refused ?? 0) > 0 && (
             <>
-              <Alert type="warning" showIcon className="yb-gap" title={`${answer.bad} 行有错误，未写入；其余正确的行已写入。改正后可再次导入同一文件。`} action={<Button onClick={report} data-testid="import-report">下载错误报告</Button>} />
+              <Alert
+                type="warning"
+                showIcon
+                className="yb-gap"
+                title={`${answer.bad} 行有错误${answer.refused ? `、${answer.refused} 行被业务规则拒绝` : ''}，这些行未写入；其余正确的行已写入。改正后可再次导入同一文件${kind === 'payments' ? '（已登记的流水号不会重复记账）' : '（相同的行不会重复写入）'}。`}
+                action={<Button onClick={report} data-testid="import-report">下载错误报告</Button>}
+              />
               <Table
                 className="yb-gap"
                 size="small"
@@ -267,7 +280,7 @@ function Imports({ user }: { user: SessionUser }) {
                 columns={[
                   { title: '行号', dataIndex: 'line' },
                   { title: '列', dataIndex: 'field' },
-                  { title: '原因', render: (_: unknown, r) => r.reason ?? r.message },
+                  { title: '原因', render: (_: unknown, r) => `${r.kind === 'refused' ? '【拒绝】' : ''}${r.reason ?? r.message ?? ''}` },
                   { title: '身份证号', dataIndex: 'idNumber' },
                 ]}
               />
