@@ -45,7 +45,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     await ensureConsoleBuilt();
     mkdirSync(OUT, { recursive: true });
     d = await freshDatabase('pglite');
-    await seedDemo(d, quotes, { people: 300 });
+    await seedDemo(d, quotes, { people: 200 });
     app = await buildServer(quotes, { database: d });
     base = await listen(app);
     for (const u of ['admin', 'policy', 'clerk', 'auditor', 'hospital']) tok[u] = await logIn(base, u, `demo-${u}-2022`);
@@ -109,11 +109,15 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     }
     assert.match(CONSOLE_CSP, /script-src 'self'/);
     assert.match(CONSOLE_CSP, /style-src 'self'(;|$)/);
-    for (const path of ['/api/v1/nothing', '/api/v1/persons/1/nothing', '/fhir/r4/Nothing/1', '/fsi/nothing', '/health/nothing', '/assets/nothing.js']) {
+    for (const path of ['/api/v1/nothing', '/api/v1/persons/1/nothing', '/fsi/nothing', '/health/nothing', '/docs/nothing', '/assets/nothing.js']) {
       const r = await request(base, 'GET', path);
       assert.equal(r.status, 404, path);
       assert.equal(r.json?.error, 'not_found', path);
     }
+    const fhir = await request(base, 'GET', '/fhir/r4/Claim/1');
+    assert.equal(fhir.status, 404);
+    assert.match(fhir.headers.get('content-type') ?? '', /^application\/fhir\+json/, 'FHIR keeps its own 404 (an OperationOutcome)');
+    assert.equal(fhir.json.resourceType, 'OperationOutcome');
     assert.equal((await request(base, 'GET', '/health')).json.status, 'ok');
     assert.equal((await request(base, 'GET', '/docs/json')).status, 200);
     assert.equal((await request(base, 'GET', '/api/v1/persons', tok.village)).status, 200);

@@ -31,7 +31,7 @@ for (const backend of BACKENDS)
 
     before(async () => {
       d = await freshDatabase(backend);
-      await seedDemo(d, quotes, { people: 200 });
+      await seedDemo(d, quotes, { people: 120 });
       app = await buildServer(quotes, { database: d, console: false });
       base = await listen(app);
       for (const u of ['admin', 'policy', 'clerk', 'auditor', 'hospital']) tok[u] = await logIn(base, u, `demo-${u}-2022`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { CONSOLE_DIST } from './console-build.js';
+import { setNotFoundFallback } from './errors.js';
 
 /** What the console needs and nothing more: its own scripts, styles and API; no inline code, no eval. */
 export const CONSOLE_CSP = [
@@ -61,11 +62,11 @@ export async function installConsole(app: FastifyInstance, dist = CONSOLE_DIST):
   });
   const index = (reply: FastifyReply) => secure(reply).header('cache-control', 'no-cache').type('text/html; charset=utf-8').sendFile('index.html');
   app.get('/', { schema: { hide: true } }, (_req, reply) => index(reply));
-  // the console's client routes; an unknown server path stays the API's JSON 404
-  app.get('/*', { schema: { hide: true } }, (req, reply) => {
+  // the console's client routes: any other GET that no route answers, except the server's own
+  // paths (/api, /fsi, /fhir, /docs, /health: their 404s stay theirs) and missing files
+  setNotFoundFallback(app, (req, reply) => {
     const path = req.url.split('?')[0];
-    if (isServerPath(path) || /\.[a-z0-9]{1,8}$/i.test(path))
-      return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}; see /docs for the API` });
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || isServerPath(path) || /\.[a-z0-9]{1,8}$/i.test(path)) return null;
     return index(reply);
   });
   return true;

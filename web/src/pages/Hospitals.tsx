@@ -1,6 +1,6 @@
 /** 医院结算: settlements by hospital and day (paged on the server), then the day's settlements, each to its detail. */
 import { useState } from 'react';
-import { Alert, Card, DatePicker, Select, Space, Table, Tag } from 'antd';
+import { Alert, Button, Card, DatePicker, Select, Space, Table, Tag } from 'antd';
 import type { Dayjs } from 'dayjs';
 import type { SessionUser } from '../api';
 import { ENCOUNTER_LABELS, label, yuan } from '../labels';
@@ -45,12 +45,12 @@ function DaySettlements({ hospital, day }: { hospital: string; day: string }) {
         ]}
       />
       <Space className="yb-gap">
-        <a onClick={() => setAfter((a) => a.slice(0, -1))} className={after.length ? '' : 'yb-muted'}>
+        <Button size="small" disabled={!after.length} onClick={() => setAfter((a) => a.slice(0, -1))}>
           上一页
-        </a>
-        <a onClick={() => data?.next && setAfter((a) => [...a, data.next!])} className={data?.next ? '' : 'yb-muted'}>
+        </Button>
+        <Button size="small" disabled={!data?.next} onClick={() => data?.next && setAfter((a) => [...a, data.next!])}>
           下一页
-        </a>
+        </Button>
       </Space>
     </Card>
   );

@@ -5,7 +5,7 @@
  * the history of changes.
  */
 import { useState } from 'react';
-import { Alert, Card, Descriptions, Empty, Select, Space, Table, Tabs, Tag } from 'antd';
+import { Alert, Button, Card, Descriptions, Empty, Select, Space, Table, Tabs, Tag } from 'antd';
 import type { SessionUser } from '../api';
 import { ACCUMULATOR_LABELS, CHANNEL_LABELS, ENCOUNTER_LABELS, ENROLLMENT_STATES, GENDER_LABELS, KIND_LABELS, SOURCE_LABELS, STATUS_LABELS, SUBSIDY_LEVEL_LABELS, TIER_LABELS, label, yuan } from '../labels';
 import { may } from '../pages';
@@ -207,14 +207,15 @@ function Enrollments({ personId }: { personId: string }) {
 
 function Settlements({ personId, years }: { personId: string; years: number[] }) {
   const [year, setYear] = useState<number>(years[years.length - 1] ?? new Date().getFullYear());
-  const list = useApi<{ settlements: SettlementSummary[]; next: string | null }>('/api/v1/settlements', { person: personId, year, limit: 100 });
+  const [after, setAfter] = useState<string[]>([]);
+  const list = useApi<{ settlements: SettlementSummary[]; next: string | null }>('/api/v1/settlements', { person: personId, year, limit: 20, after: after[after.length - 1] });
   const acc = useApi<{ version: number; accumulators: Record<string, unknown> }>(`/api/v1/persons/${personId}/accumulators`, { year });
   const accRows = Object.entries(acc.data?.accumulators ?? {}).map(([k, v]) => ({ k, v: typeof v === 'object' && v !== null ? Object.entries(v as Record<string, number>).map(([d, n]) => `${d}: ${yuan(n)}`).join('；') || '—' : k === 'inpatientAdmissions' ? String(v) : yuan(v as number) }));
   return (
     <Space orientation="vertical" className="yb-full">
       <Space>
         年度
-        <Select value={year} onChange={setYear} options={(years.length ? years : [year]).map((y) => ({ value: y, label: `${y}` }))} />
+        <Select value={year} onChange={(y) => { setYear(y); setAfter([]); }} options={(years.length ? years : [year]).map((y) => ({ value: y, label: `${y}` }))} />
       </Space>
       {(list.error || acc.error) && <Alert type="error" showIcon title={list.error ?? acc.error} />}
       <Table<SettlementSummary>
@@ -222,7 +223,7 @@ function Settlements({ personId, years }: { personId: string; years: number[] })
         rowKey="id"
         loading={list.loading}
         dataSource={list.data?.settlements ?? []}
-        pagination={{ pageSize: 20 }}
+        pagination={false}
         data-testid="person-settlements"
         columns={[
           { title: '结算号', dataIndex: 'id', render: (id: string) => <Link to={`/hospitals/settlements/${id}`}>{id}</Link> },
@@ -237,6 +238,14 @@ function Settlements({ personId, years }: { personId: string; years: number[] })
           { title: '状态', dataIndex: 'reversedAt', render: (r: string | null) => (r ? <Tag color="red">已冲正</Tag> : <Tag color="green">有效</Tag>) },
         ]}
       />
+      <Space>
+        <Button size="small" disabled={!after.length} onClick={() => setAfter((a) => a.slice(0, -1))}>
+          上一页
+        </Button>
+        <Button size="small" disabled={!list.data?.next} onClick={() => list.data?.next && setAfter((a) => [...a, list.data!.next!])}>
+          下一页
+        </Button>
+      </Space>
       <Card size="small" title={`${year} 年度累计（版本 ${acc.data?.version ?? '…'}）`}>
         <Descriptions size="small" column={3} items={accRows.map((r) => ({ label: ACCUMULATOR_LABELS[r.k] ?? r.k, children: <span className="yb-num">{r.v}</span> }))} />
       </Card>
