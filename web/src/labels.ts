@@ -184,6 +184,15 @@ const MESSAGES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/has already been reversed/, () => '该结算已冲正'],
   [/^([\d.]+) yuan is not the amount due: ([\d.]+) yuan \(paid on ([\d-]+)(.*)\)$/, (m) => `${m[1]} 元不是应缴金额：按缴费日期 ${m[3]} 应缴 ${m[2]} 元${m[4] ? '（含个人承担的财政补助）' : ''}`],
   [/^is in the future$/, () => '不能晚于今天'],
+  [/has a wrong check character \(GB 11643\)/, () => '校验码不对（GB 11643），有字符录错'],
+  [/is a 15-digit number of the old format/, () => '是旧的15位号码，请填写18位号码'],
+  [/was stored as a number by the spreadsheet/, () => '被表格软件存成了数字、丢了末几位：请把该列设为文本格式'],
+  [/^has (\d+) characters; a resident ID number has 18$/, (m) => `有 ${m[1]} 位，公民身份号码为18位`],
+  [/^must be 17 digits followed by a digit or X$/, () => '须为17位数字加1位数字或X'],
+  [/^starts with (\d+), which is not a region code/, (m) => `开头 ${m[1]} 不是行政区划代码`],
+  [/^holds the birth date (\S+), which is not a date$/, (m) => `中的出生日期 ${m[1]} 不是有效日期`],
+  [/^is empty$/, () => '为空'],
+  [/^village (\d+) is outside (.*)'s area$/, (m) => `村（乡镇）${m[1]} 不在 ${m[2]} 的经办范围内`],
   [/^no enrollment of this person for (\d+)/, (m) => `该人员没有 ${m[1]} 年度的参保登记`],
 ];
 
