@@ -29,6 +29,14 @@ const quotes = QuoteService.load();
 
 /** "83,752.38" → 83752.38 */
 const num = (s: string | null): number => Number((s ?? '').replace(/[,\s元]/g, ''));
+/** Wait until the condition holds (polled), at most `ms`. */
+async function until(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 const money = (v: number): string => v.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 describe('the web console in Chromium', { concurrency: false }, () => {
@@ -482,8 +490,8 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     await shot(page, '09-audit');
     await page.getByTestId('audit-actor').fill('village');
     await page.getByTestId('audit-filter').click();
-    await page.waitForTimeout(300);
-    await rows.first().waitFor();
+    // the filtered page has replaced the first one
+    await until(async () => (await rows.locator('td:nth-child(3)').allInnerTexts()).every((t) => /^village/.test(t)));
     const mine = (await request(base, 'GET', '/api/v1/audit?newestFirst=true&limit=50&actor=village', tok.auditor)).json;
     assert.ok(mine.length >= 2, 'the village clerk’s log-in, payment and import are audited');
     assert.equal(await rows.count(), mine.length);

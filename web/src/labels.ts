@@ -156,11 +156,14 @@ const FIELD_LABELS: Record<string, string> = {
 
 export function fieldLabel(path: string): string {
   const parts = path.split('.');
+  const name = (k: string) => FIELD_LABELS[k] ?? k;
+  const isIndex = (k: string | undefined) => k !== undefined && /^\d+$/.test(k);
   const last = parts[parts.length - 1];
-  const idx = /^\d+$/.test(last) ? `第${Number(last) + 1}项` : '';
-  const key = idx ? parts[parts.length - 2] : last;
-  const label = FIELD_LABELS[key] ?? key;
-  return idx ? `${label}${idx}` : parts.length > 1 && FIELD_LABELS[parts[0]] && parts[0] !== key ? `${FIELD_LABELS[parts[0]]} · ${label}` : label;
+  // "encounter.fees.1" → 费用明细第2项; "encounter.fees.1.amount" → 费用明细第2项 · 金额
+  if (isIndex(last) && parts.length > 1) return `${name(parts[parts.length - 2])}第${Number(last) + 1}项`;
+  const before = parts[parts.length - 2];
+  if (isIndex(before) && parts.length > 2) return `${name(parts[parts.length - 3])}第${Number(before) + 1}项 · ${name(last)}`;
+  return name(last);
 }
 
 /** The server's English messages that clerks meet most, in Chinese; others are shown as sent. */

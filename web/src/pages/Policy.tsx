@@ -72,7 +72,7 @@ export function showValue(v: unknown): string {
 
 function ValueCell({ v }: { v: unknown }) {
   const s = showValue(v);
-  return s.length > 80 ? <pre className="yb-pre">{JSON.stringify(v, null, 1)}</pre> : <span className="yb-num">{s}</span>;
+  return s.length > 80 ? <pre className="yb-pre yb-pre-short">{s}</pre> : <span className="yb-num">{s}</span>;
 }
 
 function ResolvedPack({ packs, query, setQuery }: { packs: PackRow[]; query: URLSearchParams; setQuery: (q: Record<string, string>) => void }) {
@@ -132,7 +132,7 @@ function PackDiff({ packs, query, setQuery }: { packs: PackRow[]; query: URLSear
         rowKey="key"
         loading={loading}
         dataSource={data?.changes ?? []}
-        pagination={{ pageSize: 50 }}
+        pagination={{ pageSize: 20 }}
         data-testid="diff-table"
         columns={[
           { title: '参数', dataIndex: 'key', width: 240 },

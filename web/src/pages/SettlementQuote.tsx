@@ -9,6 +9,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { api } from '../api';
 import { ENCOUNTER_LABELS, LEVEL_LABELS, SETLINFO_LABELS, STATUS_LABELS, TIER_LABELS, yuan } from '../labels';
 import { showAtField } from '../parts/forms';
+import { formField } from './quote-fields';
 import { Trace, type TraceStep } from '../parts/Trace';
 import { useApi } from '../parts/useApi';
 
@@ -56,13 +57,6 @@ export interface SettlementAnswer {
   accumulators?: { before: Record<string, unknown>; after: Record<string, unknown> };
 }
 
-/** "encounter.fees.0.amount" → the form's ['fees', 0, 'amount'] */
-export function formField(server: string): (string | number)[] | null {
-  const p = server.split('.').map((x) => (/^\d+$/.test(x) ? Number(x) : x));
-  if (p[0] === 'encounter' && (p[1] === 'fees' || p[1] === 'costs')) return p.slice(1);
-  if (p[0] === 'person' && p[1] === 'statuses') return ['statuses'];
-  return p;
-}
 
 export function SettlementResult({ a }: { a: SettlementAnswer }) {
   return (
