@@ -187,6 +187,7 @@ const MESSAGES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/has already been reversed/, () => '该结算已冲正'],
   [/^([\d.]+) yuan is not the amount due: ([\d.]+) yuan \(paid on ([\d-]+)(.*)\)$/, (m) => `${m[1]} 元不是应缴金额：按缴费日期 ${m[3]} 应缴 ${m[2]} 元${m[4] ? '（含个人承担的财政补助）' : ''}`],
   [/^is in the future$/, () => '不能晚于今天'],
+  [/^not a yuan amount with at most two decimals: (.*)$/, (m) => `「${m[1]}」不是金额（元，至多两位小数）`],
   [/has a wrong check character \(GB 11643\)/, () => '校验码不对（GB 11643），有字符录错'],
   [/is a 15-digit number of the old format/, () => '是旧的15位号码，请填写18位号码'],
   [/was stored as a number by the spreadsheet/, () => '被表格软件存成了数字、丢了末几位：请把该列设为文本格式'],
@@ -207,6 +208,9 @@ const CODES: Record<string, string> = {
   ALREADY_REVERSED: '该结算已冲正',
   stale_version: '记录已被他人修改，请刷新后重试',
   duplicate_person: '该身份证号已登记',
+  scope: '不在经办范围',
+  enrollment: '没有参保登记',
+  person: '没有该人员',
   ...REFUSAL_CODES,
 };
 
@@ -218,8 +222,12 @@ export function translateMessage(message: string, code?: string): string {
     if (m) return f(m);
   }
   const c = code && CODES[code];
-  return c ? `${c}（${text}）` : text;
+  // a message that is already Chinese (the engine's refusals) is shown as it is
+  return c && !/[\u4e00-\u9fff]/.test(text) ? `${c}（${text}）` : text;
 }
+
+/** A code the server gives (a refusal, a conflict) in Chinese, or the code itself. */
+export const codeLabel = (code: string): string => CODES[code] ?? code;
 
 export const label = (map: Record<string, string>, k: string | null | undefined): string => (k ? (map[k] ?? k) : '—');
 

@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { Alert, Button, Card, Col, DatePicker, Descriptions, Form, Input, InputNumber, Progress, Radio, Row, Select, Table, Upload } from 'antd';
 import type { Dayjs } from 'dayjs';
 import { api, saveBlob, type SessionUser } from '../api';
-import { CHANNEL_LABELS, ENROLLMENT_STATES, label, translateMessage, yuan } from '../labels';
+import { CHANNEL_LABELS, ENROLLMENT_STATES, codeLabel, fieldLabel, label, translateMessage, yuan } from '../labels';
 import { may } from '../pages';
 import { showAtField } from '../parts/forms';
 import { uploadFile } from '../parts/upload';
@@ -279,7 +279,7 @@ function Imports({ user }: { user: SessionUser }) {
                 data-testid="import-problems"
                 columns={[
                   { title: '行号', dataIndex: 'line' },
-                  { title: '列', dataIndex: 'field' },
+                  { title: '列', dataIndex: 'field', render: (f: string, r) => (r.kind === 'refused' ? codeLabel(f) : fieldLabel(f)) },
                   { title: '原因', render: (_: unknown, r) => `${r.kind === 'refused' ? '【拒绝】' : ''}${translateMessage(r.reason ?? r.message ?? '', r.kind === 'refused' ? r.field : undefined)}` },
                   { title: '身份证号', dataIndex: 'idNumber' },
                 ]}
