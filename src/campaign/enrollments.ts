@@ -152,6 +152,8 @@ export interface ListOptions {
   coverageYear?: number;
   village?: string;
   state?: string;
+  /** one person's enrollments */
+  person?: string;
   after?: string;
   limit?: number;
 }
@@ -166,6 +168,7 @@ export async function listEnrollments(db: Kysely<DB>, actor: Actor, o: ListOptio
   if (o.coverageYear !== undefined) q = q.where('e.coverage_year', '=', o.coverageYear);
   if (o.state) q = q.where('e.state', '=', o.state as 'assessed');
   if (o.village) q = q.where('p.village_code', 'like', `${o.village}%`);
+  if (o.person) q = q.where('e.person_id', '=', o.person);
   if (actor.role === 'clerk') {
     const own = actor.villages;
     q = q.where((eb) => eb.or(own.map((v) => eb('p.village_code', 'like', `${v}%`))));

@@ -12,16 +12,15 @@ import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../errors.js';
+import { InputError } from '../errors.js';
 import type { Actor } from '../access/roles.js';
 import { planCollectionList, writeCollectionList } from '../campaign/collection-list.js';
 import { importEmployeeList } from '../campaign/duplicates.js';
-import { recordPayment } from '../campaign/payments.js';
 import { QuoteService } from '../quotes/quote-service.js';
-import { formatOf, readSheetRows } from '../sheets.js';
+import { formatOf } from '../sheets.js';
+import { importPayments } from '../campaign/payment-import.js';
 import { openDatabase, type Database } from '../store/db.js';
 import { assessYear } from '../campaign/assessment.js';
-import { type PaymentInput } from '../campaign/payments.js';
 
 const cliActor = (): Actor => ({ userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null });
 
@@ -38,18 +37,6 @@ async function withDb<T>(fn: (d: Database) => Promise<T>): Promise<T> {
     await d.close();
   }
 }
-
-/** Headings of a payments sheet: field → accepted headings. */
-const PAYMENT_COLUMNS: Record<string, string[]> = {
-  reference: ['reference', '流水号', '缴费流水号', '交易流水号'],
-  channel: ['channel', '渠道', '缴费渠道'],
-  enrollmentId: ['enrollmentid', '参保登记号'],
-  idNumber: ['idnumber', '身份证号', '身份证号码', '公民身份号码'],
-  coverageYear: ['coverageyear', '年度', '参保年度', '待遇年度'],
-  amountYuan: ['amountyuan', 'amount', '金额', '缴费金额', '缴费金额(元)'],
-  paidOn: ['paidon', '缴费日期'],
-};
-const CHANNEL_NAMES: Record<string, string> = { 线上: 'online', 线下: 'offline', 税务: 'tax_bureau', 医疗救助: 'medical_assistance' };
 
 export function campaignCommands(program: Command): void {
   const service = (): QuoteService => QuoteService.load(program.opts<{ policies?: string }>().policies);
@@ -130,48 +117,9 @@ export function campaignCommands(program: Command): void {
       const quotes = service();
       const actor = cliActor();
       await withDb(async (d) => {
-        let cols: Map<string, number> | null = null;
-        const n = { rows: 0, recorded: 0, replayed: 0, refused: 0, bad: 0 };
-        const problems: string[] = [];
-        for await (const row of readSheetRows(file, { format })) {
-          if (!cols) {
-            cols = new Map();
-            row.cells.forEach((h, i) => {
-              const k = h.trim().replace(/\s+/g, '').toLowerCase();
-              for (const [field, names] of Object.entries(PAYMENT_COLUMNS)) if (names.includes(k)) cols!.set(field, i);
-            });
-            for (const need of ['reference', 'channel', 'amountYuan', 'paidOn'])
-              if (!cols.has(need)) throw new InputError('header', `the first row must name the column ${need} (${PAYMENT_COLUMNS[need].slice(1).join(' / ')})`);
-            if (!cols.has('enrollmentId') && !(cols.has('idNumber') && cols.has('coverageYear'))) throw new InputError('header', 'name 参保登记号, or 身份证号 and 年度');
-            continue;
-          }
-          n.rows++;
-          const get = (f: string): string | undefined => (cols!.has(f) ? (row.cells[cols!.get(f)!] ?? '').trim() || undefined : undefined);
-          const channel = get('channel');
-          const year = get('coverageYear');
-          const body = {
-            reference: get('reference'),
-            channel: channel ? (CHANNEL_NAMES[channel] ?? channel) : undefined,
-            enrollmentId: get('enrollmentId'),
-            idNumber: get('idNumber'),
-            coverageYear: year && /^\d+$/.test(year) ? Number(year) : year,
-            amountYuan: get('amountYuan'),
-            paidOn: get('paidOn'),
-          };
-          try {
-            // the sheet's text as sent: recordPayment checks every field and names the one that is wrong
-            const r = await recordPayment(d.db, quotes, actor, Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as PaymentInput);
-            if (r.replayed) n.replayed++;
-            else n.recorded++;
-          } catch (e) {
-            if (e instanceof InputError) n.bad++;
-            else if (e instanceof ConflictError || e instanceof NotFoundError || e instanceof ForbiddenError) n.refused++;
-            else throw e;
-            const msg = e instanceof ConflictError ? `${e.code}: ${e.message}` : (e as Error).message;
-            if (problems.length < 1000) problems.push(`line ${row.line}: ${msg}`);
-          }
-        }
+        const n = await importPayments(d.db, quotes, actor, file, { format });
         console.error(`${n.rows} payments: ${n.recorded} recorded, ${n.replayed} already recorded (same reference), ${n.refused} refused, ${n.bad} bad.`);
+        const problems = n.problems.map((p) => `line ${p.line}: ${p.kind === 'refused' ? `${p.field}: ` : ''}${p.reason}`);
         for (const p of problems.slice(0, 20)) console.error(`  ${p}`);
         if (problems.length > 20) console.error(`  … ${problems.length - 20} more`);
         if (n.refused || n.bad) process.exitCode = 1;

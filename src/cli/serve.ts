@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../http/server.js';
+import { ensureConsoleBuilt } from '../http/console-build.js';
 import { PackError } from '../policy/errors.js';
 import { QuoteService } from '../quotes/quote-service.js';
 import { DEMO_USERS, isEmpty, seedDemo } from '../sim/seed-demo.js';
@@ -37,6 +38,13 @@ export async function runService(): Promise<void> {
     process.exit(1);
   }
 
+  // the web console: built at install (npm ci runs `prepare`); built again here when web/dist is missing or older than web/src
+  try {
+    await ensureConsoleBuilt((m) => console.log(m));
+  } catch (e) {
+    console.error(`the web console could not be built (${(e as Error).message}); the API is served without it`);
+  }
+
   const demo = { state: 'off' as 'off' | 'seeding' | 'ready' | 'failed', stage: '', done: 0, total: 0 };
   const app: FastifyInstance = await buildServer(service, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, database, status: () => ({ database: database.kind, demo }) });
   try {
@@ -48,7 +56,8 @@ export async function runService(): Promise<void> {
   }
   const url = `http://${host}:${port}`;
   console.log(`yibao is serving ${service.lib.packIds().length} policy packs; database: ${database.kind} (${database.where}).
-    OpenAPI page:  ${url}/docs
+    Web console:   ${url}/
+  OpenAPI page:  ${url}/docs
     Quote:         curl -s ${url}/api/v1/quotes/contribution -H 'content-type: application/json' \\
                      -d '{"region":"500230","coverageYear":2022,"tier":"tier1","person":{"birthDate":"1980-05-01","kind":"adult","statuses":["dibao"]}}'`);
 

@@ -2,7 +2,7 @@
  * One error shape for every route: { error, field, message }. Bad input of any kind is a 400
  * naming the field; nothing reaches the caller as a stack trace or a 500 for input reasons.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../errors.js';
 
 export interface ErrorBody {
@@ -36,7 +36,18 @@ export function installErrorHandling(app: FastifyInstance): void {
     req.log.error({ err }, 'unexpected error');
     return reply.code(500).send({ error: 'internal', message: 'an unexpected error occurred; it has been logged' });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}; see /docs for the API` }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    // a path no route answers may be one of the web console's own pages (src/http/console.ts)
+    const page = fallbacks.get(app)?.(req, reply);
+    if (page) return page;
+    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}; see /docs for the API` });
+  });
+}
+
+type Fallback = (req: FastifyRequest, reply: FastifyReply) => FastifyReply | null;
+const fallbacks = new WeakMap<FastifyInstance, Fallback>();
+
+/** What answers a path no route takes before the 404 (the web console's client-side pages); null: the 404. */
+export function setNotFoundFallback(app: FastifyInstance, f: Fallback): void {
+  fallbacks.set(app, f);
 }

@@ -10,6 +10,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NotFoundError } from '../errors.js';
 import { diffPacks } from '../policy/diff.js';
 import type { ResolvedPack } from '../policy/loader.js';
 import { contributionAnswerSchema, contributionRequestSchema } from '../quotes/contribution-request.js';
@@ -18,6 +21,7 @@ import { settlementQuoteAnswerSchema, settlementRequestSchema, settlementYearAns
 import type { QuoteService } from '../quotes/quote-service.js';
 import { installErrorHandling } from './errors.js';
 import { installAccess } from './access.js';
+import { installConsole } from './console.js';
 import { AuthService } from '../access/auth.js';
 import { SettlementService } from '../settlement/settlement-service.js';
 import { maskIdsInText } from '../access/privacy.js';
@@ -29,10 +33,13 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
   /** the system of record; without it only the quote and pack routes are served */
   database?: Database;
+  /** the web console: served from web/dist when built (default), from another directory, or not (false) */
+  console?: boolean | string;
   /** extra facts for /health (database kind, demo progress) */
   status?: () => Record<string, unknown>;
 }
 
+const documentSchema = z.object({ number: z.string(), title: z.string(), issuer: z.string(), date: z.string(), file: z.string(), text: z.string().describe('the notice as held, line breaks kept') });
 const errorSchema = z.object({ error: z.string(), field: z.string().optional(), message: z.string() });
 
 const paramSchema = z.object({
@@ -105,7 +112,9 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const lib = service.lib;
 
-  app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
+  // the web console at / (web/dist); without a build, / goes to the OpenAPI page
+  if (opts.console !== false) await installConsole(app, typeof opts.console === 'string' ? opts.console : undefined);
+  else app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
   // how settlements got through (batches, optimistic misses, locked fallbacks): for watching contention
   let settlements: SettlementService | null = null;
   app.get('/health', { schema: { hide: true } }, () => ({
@@ -206,6 +215,20 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
 
   app.get('/api/v1/documents', { config: { public: true }, schema: { tags: ['packs'], summary: 'The notices the packs cite' } }, () =>
     [...lib.documents.values()].map(({ text: _t, ...d }) => d),
+  );
+  app.get(
+    '/api/v1/documents/:number',
+    {
+      config: { public: true },
+      schema: { tags: ['packs'], summary: 'A notice with its text as held (policies/sources), e.g. 兴义府发〔2022〕3号 (URL-encoded)', params: z.object({ number: z.string() }), response: { 200: documentSchema, 400: errorSchema } },
+    },
+    (req) => {
+      const number = String((req.params as { number?: unknown }).number ?? '');
+      const d = lib.documents.get(number);
+      if (!d) throw new NotFoundError('document', number);
+      const { text: _t, ...meta } = d;
+      return { ...meta, text: readFileSync(join(lib.dir, 'sources', d.file), 'utf8') };
+    },
   );
   app.get('/api/v1/regions', { config: { public: true }, schema: { tags: ['packs'], summary: 'Region codes known (GB/T 2260)' } }, () => [...lib.regions.values()]);
 

@@ -154,6 +154,10 @@ export interface PersonListQuery {
   /** a village, township or county code */
   village?: string;
   idNumber?: string;
+  /** the full name, exactly (the list shows it masked) */
+  name?: string;
+  /** the members of one household */
+  householdId?: string;
   page?: number;
   pageSize?: number;
 }

@@ -249,6 +249,11 @@ export class Registers {
       sel = v.length === 12 ? sel.where('p.village_code', '=', v) : sel.where('p.village_code', '>=', a).where('p.village_code', '<', b);
     }
     if (q.idNumber !== undefined && q.idNumber.trim() !== '') sel = sel.where('p.id_number', '=', q.idNumber.trim().toUpperCase());
+    if (q.name !== undefined && q.name.trim() !== '') sel = sel.where('p.name', '=', q.name.trim());
+    if (q.householdId !== undefined) {
+      if (!/^\d{1,18}$/.test(q.householdId)) throw new InputError('householdId', 'is not a household id');
+      sel = sel.where('p.household_id', '=', q.householdId);
+    }
     const ranges = scopeRanges(actor);
     if (ranges) sel = sel.where((eb) => eb.or(ranges.map(([a, b]) => eb.and([eb('p.village_code', '>=', a), eb('p.village_code', '<', b)]))));
     const [{ n }] = await sel.select((eb) => eb.fn.countAll<string>().as('n')).execute();

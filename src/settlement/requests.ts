@@ -1,5 +1,6 @@
 /** The settlement routes' requests: an encounter to record, a settlement to make, a list of settlements to read. */
 import { z } from 'zod';
+import { isDateString } from '../dates.js';
 import { InputError, fromZodIssues } from '../errors.js';
 import { encounterSchema } from '../quotes/settlement-request.js';
 
@@ -34,6 +35,7 @@ export const settlementQuerySchema = z
     person: idString.optional(),
     year: z.coerce.number().int().min(2000).max(2100).optional(),
     live: z.enum(['true', 'false']).optional().describe('true: only settlements not reversed'),
+    date: z.string().refine(isDateString, { message: 'must be a real date written YYYY-MM-DD' }).optional().describe('the encounter date (a day of the hospital)'),
     after: idString.optional().describe('paging: the last id of the previous page'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })

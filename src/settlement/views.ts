@@ -95,6 +95,7 @@ export async function listSettlements(db: Kysely<DB>, actor: Actor, query: Settl
       if (q.year !== undefined) x = x.where('s.coverage_year', '=', q.year);
       if (q.live === 'true') x = x.where('s.reversed_at', 'is', null);
       if (q.live === 'false') x = x.where('s.reversed_at', 'is not', null);
+      if (q.date !== undefined) x = x.where('e.date', '=', q.date);
       return x;
     },
     q.after ?? null,

@@ -25,6 +25,7 @@ const listQuery = z
     year: z.coerce.number().int().min(2000).max(2100).optional(),
     village: areaCode.optional(),
     state: z.enum(['assessed', 'paid', 'refused', 'blocked']).optional(),
+    person: z.string().regex(/^\d{1,18}$/, 'must be a person id').optional().describe("one person's enrollments"),
     after: z.string().regex(/^\d+$/).optional().describe('the last id of the previous page'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
@@ -77,7 +78,7 @@ export async function campaignRoutes(root: FastifyInstance, ctx: AppContext): Pr
     { config: { permission: 'campaign.read' }, schema: { tags, summary: 'Enrollments, ID numbers and names masked, paged by id (a clerk sees their villages)', querystring: listQuery } },
     async (req) => {
       const q = parse(listQuery, req.query);
-      return listEnrollments(db, req.actor!, { coverageYear: q.year, village: q.village, state: q.state, after: q.after, limit: q.limit });
+      return listEnrollments(db, req.actor!, { coverageYear: q.year, village: q.village, state: q.state, person: q.person, after: q.after, limit: q.limit });
     },
   );
 

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { listTransfers, recordTransfer, transferSchema, transfersQuerySchema } from '../../ledger/fund-transfers.js';
 import { entries, entriesQuerySchema, trialBalance } from '../../ledger/ledger-report.js';
+import { fundMonths, fundMonthsQuerySchema, hospitalDays, hospitalDaysQuerySchema } from '../../ledger/fund-months.js';
 import type { AppContext } from '../context.js';
+import { requireHospital } from '../../access/roles.js';
 
 export async function ledgerRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -42,5 +44,35 @@ export async function ledgerRoutes(root: FastifyInstance, ctx: AppContext): Prom
     '/api/v1/ledger/transfers',
     { config: { permission: 'ledger.read' }, schema: { tags: ['ledger'], summary: 'Transfers into the critical-illness and medical-assistance funds with their journal entries, oldest first, paged by id', querystring: transfersQuerySchema } },
     async (req) => listTransfers(db, req.query),
+  );
+  app.get(
+    '/api/v1/ledger/fund-months',
+    {
+      config: { permission: 'ledger.read' },
+      schema: {
+        tags: ['ledger'],
+        summary:
+          'Each fund’s income (credits) and spending (debits) by month and journal source. The month is the business date: payment date for contributions and assistance, the enrollment’s payment date for the fiscal subsidy, the encounter date for settlements; reversals and fund transfers count in the month recorded. Per fund, the months’ income less spending equals its balance',
+        querystring: fundMonthsQuerySchema,
+      },
+    },
+    async (req) => fundMonths(db, req.query),
+  );
+  app.get(
+    '/api/v1/ledger/hospital-days',
+    {
+      config: { permission: 'settlement.read' },
+      schema: {
+        tags: ['ledger'],
+        summary: 'Settlements by hospital and encounter day, newest first, paged: counts, reversals, and what the funds and the patients paid (live settlements). A hospital account sees its own',
+        querystring: hospitalDaysQuerySchema,
+      },
+    },
+    async (req) => {
+      const actor = req.actor!;
+      const q = (req.query ?? {}) as { hospital?: string };
+      if (actor.role === 'hospital' && typeof q.hospital === 'string') requireHospital(actor, q.hospital);
+      return hospitalDays(db, req.query, actor.role === 'hospital' ? actor.hospitalCode! : undefined);
+    },
   );
 }

@@ -67,6 +67,8 @@ const listQuery = z
   .object({
     village: z.string().optional().describe('a village (12 digits), township (9) or county (6) code'),
     idNumber: z.string().optional().describe('find one person by ID number'),
+    name: z.string().max(60).optional().describe('persons of this full name (shown masked)'),
+    householdId: z.string().regex(/^\d{1,18}$/, 'is not a household id').optional().describe('the members of one household'),
     page: z.coerce.number().int().min(1).default(1),
     pageSize: z.coerce.number().int().min(1).max(500).default(50),
   })

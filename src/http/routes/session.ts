@@ -24,7 +24,17 @@ const userBody = z
     hospitalCode: z.string().optional(),
   })
   .strict();
-const auditQuery = z.object({ after: z.coerce.number().int().nonnegative().default(0), limit: z.coerce.number().int().min(1).max(1000).default(100), entity: z.string().optional() }).strict();
+const auditQuery = z
+  .object({
+    after: z.coerce.number().int().nonnegative().default(0).describe('paging, oldest first: the last id of the previous page'),
+    before: z.coerce.number().int().positive().optional().describe('paging, newest first: the last id of the previous page (gives the newest first)'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    entity: z.string().optional(),
+    actor: z.string().max(80).optional().describe('the user name'),
+    action: z.string().max(60).optional(),
+    newestFirst: z.enum(['true', 'false']).optional(),
+  })
+  .strict();
 
 export async function sessionRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -58,10 +68,15 @@ export async function sessionRoutes(root: FastifyInstance, ctx: AppContext): Pro
       return { token: await ctx.auth.issueApiToken(req.actor!, id, label) };
     },
   );
-  app.get('/api/v1/audit', { config: { permission: 'audit.read' }, schema: { tags: ['session'], summary: 'The audit log, oldest first, paged by id', querystring: auditQuery } }, async (req) => {
+  app.get('/api/v1/audit', { config: { permission: 'audit.read' }, schema: { tags: ['session'], summary: 'The audit log, oldest first (or newest first), paged by id; filter by entity, actor, action', querystring: auditQuery } }, async (req) => {
     const q = parse(auditQuery, req.query);
-    let sel = ctx.database.db.selectFrom('audit_log').selectAll().where('id', '>', String(q.after)).orderBy('id').limit(q.limit);
+    const desc = q.newestFirst === 'true' || q.before !== undefined;
+    let sel = ctx.database.db.selectFrom('audit_log').selectAll().orderBy('id', desc ? 'desc' : 'asc').limit(q.limit);
+    if (desc && q.before !== undefined) sel = sel.where('id', '<', String(q.before));
+    if (!desc) sel = sel.where('id', '>', String(q.after));
     if (q.entity) sel = sel.where('entity', '=', q.entity);
+    if (q.actor) sel = sel.where('actor', '=', q.actor);
+    if (q.action) sel = sel.where('action', '=', q.action);
     return sel.execute();
   });
 }

@@ -1,0 +1,52 @@
+/**
+ * The console's pages, the permission each needs (as src/services/auth.ts grants them to
+ * roles), and the menu. The menu shows a role only the pages it may use; a page opened by
+ * URL without the permission says so instead of calling the API.
+ */
+import type { SessionUser } from './api';
+
+export type Permission =
+  | 'registers.read'
+  | 'payments.write'
+  | 'registers.write'
+  | 'campaign.run'
+  | 'settlement.read'
+  | 'ledger.read'
+  | 'audit.read'
+  | 'public';
+
+/** A copy of the server's role → permission table (the server checks every request itself). */
+const GRANTS: Record<Exclude<Permission, 'public'>, SessionUser['role'][]> = {
+  'registers.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
+  'registers.write': ['admin', 'clerk'],
+  'payments.write': ['admin', 'clerk'],
+  'campaign.run': ['admin', 'policy_officer'],
+  'settlement.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
+  'ledger.read': ['admin', 'policy_officer', 'auditor'],
+  'audit.read': ['admin', 'auditor'],
+};
+
+export function may(user: SessionUser | null, p: Permission): boolean {
+  if (p === 'public') return true;
+  return !!user && GRANTS[p].includes(user.role);
+}
+
+export interface PageDef {
+  key: string;
+  path: string;
+  title: string;
+  /** any one of these */
+  needs: Permission[];
+}
+
+export const PAGES: PageDef[] = [
+  { key: 'persons', path: '/persons', title: '人员', needs: ['registers.read'] },
+  { key: 'payments', path: '/payments', title: '缴费与导入', needs: ['payments.write', 'registers.write', 'campaign.run'] },
+  { key: 'quote', path: '/quote', title: '报销测算', needs: ['public'] },
+  { key: 'policy', path: '/policy', title: '政策', needs: ['public'] },
+  { key: 'funds', path: '/funds', title: '基金', needs: ['ledger.read'] },
+  { key: 'hospitals', path: '/hospitals', title: '医院结算', needs: ['settlement.read'] },
+  { key: 'audit', path: '/audit', title: '审计', needs: ['audit.read'] },
+];
+
+export const pagesFor = (user: SessionUser | null): PageDef[] => PAGES.filter((p) => p.needs.some((n) => may(user, n)));
