@@ -30,7 +30,6 @@ export const OUTPUT_COLUMNS = [
   ['reason', '不予受理原因'],
   ['pack', '适用政策包'],
   ['standardContribution', '个人缴费标准(元)'],
-  ['standardArrears', '其中补征往年个人缴费(年度:元)'],
   ['contributionAssistance', '分类资助(元)'],
   ['individualDue', '个人应缴(元)'],
   ['fiscalSubsidyBorneByPerson', '个人承担财政补助(元)'],
@@ -41,6 +40,7 @@ export const OUTPUT_COLUMNS = [
   ['waitingDays', '等待期(天)'],
   ['assistanceRule', '资助依据'],
   ['examplesUsed', '所用示例值(非政策)'],
+  ['standardArrears', '其中补征往年个人缴费(年度:元)'],
   ['warnings', '提示'],
 ] as const;
 

@@ -45,10 +45,6 @@ function resultCells(a: ContributionAnswer): (string | number | boolean)[] {
     a.reason?.message ?? '',
     a.pack,
     a.standardContribution,
-    a.standardContributionLines
-      .filter((l) => l.line === 'arrears')
-      .map((l) => `${l.forYear}:${l.amount}`)
-      .join('; '),
     blank(a.contributionAssistance),
     blank(a.individualDue),
     blank(a.fiscalSubsidyBorneByPerson),
@@ -59,6 +55,10 @@ function resultCells(a: ContributionAnswer): (string | number | boolean)[] {
     a.waitingDays ?? '',
     assist && assist.value !== 0 ? [assist.rule, assist.cite ?? (assist.example ? '示例' : '')].filter(Boolean).join(' · ') : '',
     a.examplesUsed.join('; '),
+    a.standardContributionLines
+      .filter((l) => l.line === 'arrears')
+      .map((l) => `${l.forYear}:${l.amount}`)
+      .join('; '),
     a.warnings.map((w) => w.message).join('；'),
   ];
 }
