@@ -9,6 +9,9 @@ import type { Condition, Rule, RuleGroup } from '../policy/schema.js';
 import { PERSON_KINDS, type PersonKind, type RegionClass, type Residence, type SubsidyLevel, type Tier } from '../policy/vocabulary.js';
 import { enrolledDay, type QuoteInput } from './input.js';
 import { statusBit } from './status-mask.js';
+import { compileGroups, compileStatusList, matchesStatusList, type CompiledGroup, type GroupCheck } from './groups.js';
+
+export type { CompiledGroup, GroupCheck };
 
 export interface Amount {
   fen: Fen;
@@ -35,21 +38,6 @@ export interface EvalContext {
   groupChecks: Map<string, GroupCheck>;
 }
 
-export interface GroupCheck {
-  group: CompiledGroup;
-  /** the residence tested: the person's, or the pack's assumption when the request gives none */
-  residence: Residence;
-  assumed: boolean;
-  member: boolean;
-}
-
-/** A derived group: the statuses that make a member, and the residence a member must have. */
-export interface CompiledGroup {
-  name: string;
-  mask: number;
-  residence: Residence | null;
-  param: ResolvedParam | undefined;
-}
 
 export function evalContext(cp: CompiledPack, q: QuoteInput): EvalContext {
   return { age: referenceAge(cp, q), periodsCounted: false, groupChecks: new Map() };
@@ -138,15 +126,9 @@ export function compilePack(pack: ResolvedPack): CompiledPack {
   const arrears = pack.params.get('contribution.arrears');
   const average = pack.params.get('contribution.average');
   const classKinds = new Map<string, { kinds: PersonKind[]; param: ResolvedParam }>();
-  const groups = new Map<string, CompiledGroup>();
-  for (const [key, p] of pack.params) {
+  for (const [key, p] of pack.params)
     if (key.startsWith('fiscalSubsidy.classKinds.')) classKinds.set(key.slice('fiscalSubsidy.classKinds.'.length), { kinds: p.value as PersonKind[], param: p });
-    if (key.startsWith('groups.')) {
-      const g = p.value as { statuses: string[]; residence?: Residence };
-      const name = key.slice('groups.'.length);
-      groups.set(name, { name, mask: g.statuses.reduce((m, x) => m | statusBit(x), 0), residence: g.residence ?? null, param: p });
-    }
-  }
+  const groups = compileGroups(pack.params);
   const counting = pack.params.get('periods.counting');
   const whenUnknown = pack.params.get('residence.whenUnknown');
   const compiled: CompiledPack = {
@@ -227,27 +209,11 @@ export function compileCondition(c: Condition, cp: CompiledPack): Test {
   let group: Test | null = null;
   const counting = cp.counting.value;
   if (c.status) {
-    let mask = 0;
-    const residential: CompiledGroup[] = [];
-    for (const s of c.status) {
-      const g = cp.groups.get(s);
-      if (g?.residence) residential.push(g);
-      else mask |= g ? g.mask : statusBit(s);
-    }
-    if (residential.length === 0) plain.push((q) => (q.statusMask & mask) !== 0);
-    else
-      group = (q, ctx) => {
-        if ((q.statusMask & mask) !== 0) return true;
-        let member = false;
-        for (const g of residential) {
-          if ((q.statusMask & g.mask) === 0) continue;
-          const residence = q.residence ?? cp.residenceWhenUnknown.value;
-          const ok = residence === g.residence;
-          ctx.groupChecks.set(g.name, { group: g, residence, assumed: q.residence === null, member: ok });
-          member ||= ok;
-        }
-        return member;
-      };
+    const list = compileStatusList(c.status, cp.groups);
+    const mask = list.mask;
+    const whenUnknown = cp.residenceWhenUnknown.value;
+    if (list.residential.length === 0) plain.push((q) => (q.statusMask & mask) !== 0);
+    else group = (q, ctx) => matchesStatusList(list, q.statusMask, q.residence, whenUnknown, (g) => ctx.groupChecks.set(g.group.name, g));
   }
   if (c.tier) {
     const t = c.tier;

@@ -39,7 +39,7 @@ export interface ContributionResult {
 
 export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = true): ContributionResult {
   const trace = new Trace(traceOn);
-  const warnings = packWarning(cp, q, trace);
+  const warnings = packWarning(cp, q.region, trace);
   const acad = cp.college.academicYear;
   if (q.kind === 'college_student' && acad && q.paid !== null && q.paid > acad.to && q.graduationYear !== null && q.graduationYear === ymd(acad.to).y) {
     // A graduate enrolling after the academic year has ended is no longer a student: the

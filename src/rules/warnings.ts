@@ -4,7 +4,9 @@
  * assumed, the counting of periods. Pure.
  */
 import { RESIDENCE_LABELS, STATUS_LABELS, WARNING_CODES, type NeedyStatus, type WarningCode } from '../policy/vocabulary.js';
+import type { ResolvedParam } from '../policy/loader.js';
 import type { CompiledPack, EvalContext } from './compile.js';
+import type { GroupCheck } from './groups.js';
 import type { QuoteInput } from './input.js';
 import { matchedStatuses } from './status-mask.js';
 import type { Trace } from './trace.js';
@@ -19,10 +21,10 @@ export interface QuoteWarning {
 const warning = (code: WarningCode, field: string | null, detail: string): QuoteWarning => ({ code, field, message: `${WARNING_CODES[code]}：${detail}` });
 
 /** The pack answering is another region's (a parent's): say so first. */
-export function packWarning(cp: CompiledPack, q: QuoteInput, trace: Trace): QuoteWarning[] {
-  if (cp.pack.region === q.region) return [];
+export function packWarning(cp: CompiledPack, region: string, trace: Trace): QuoteWarning[] {
+  if (cp.pack.region === region) return [];
   const national = cp.pack.region === '000000';
-  const detail = `区划 ${q.region} 在 ${cp.pack.year} 年没有本级政策包，按 ${cp.pack.id}（${cp.pack.name}）答复${national ? '；这是全国基线，所用数值多为示例，不是该地区的政策' : ''}`;
+  const detail = `区划 ${region} 在 ${cp.pack.year} 年没有本级政策包，按 ${cp.pack.id}（${cp.pack.name}）答复${national ? '；这是全国基线，所用数值多为示例，不是该地区的政策' : ''}`;
   if (trace.on) trace.add('pack', cp.pack.id, detail);
   return [warning('PACK_OF_PARENT_REGION', 'region', detail)];
 }
@@ -33,16 +35,21 @@ export function subsidyClassWarning(cp: CompiledPack): QuoteWarning {
 
 /** Steps for the groups whose residence was tested, and a warning where the residence was assumed. */
 export function groupSteps(cp: CompiledPack, q: QuoteInput, ctx: EvalContext, trace: Trace): QuoteWarning[] {
+  return groupCheckSteps(ctx.groupChecks.values(), q.statuses, cp.residenceWhenUnknown.param, trace);
+}
+
+/** The same for any caller that tested groups (settlement's 倾斜支付): one step per group, a warning per assumption. */
+export function groupCheckSteps(checks: Iterable<GroupCheck>, statuses: readonly string[], whenUnknown: ResolvedParam | undefined, trace: Trace): QuoteWarning[] {
   const out: QuoteWarning[] = [];
-  for (const c of ctx.groupChecks.values()) {
+  for (const c of checks) {
     const label = STATUS_LABELS[c.group.name as keyof typeof STATUS_LABELS] ?? c.group.name;
-    const who = matchedStatuses(q.statuses, c.group.mask).map((s) => STATUS_LABELS[s as NeedyStatus] ?? s).join('、');
+    const who = matchedStatuses(statuses, c.group.mask).map((s) => STATUS_LABELS[s as NeedyStatus] ?? s).join('、');
     const verdict = `${c.member ? '属于' : '不属于'}${label}（须为${RESIDENCE_LABELS[c.group.residence!]}户籍）`;
     if (c.assumed) {
       const other = c.residence === 'rural' ? 'urban' : 'rural';
       const detail = `请求未给出 person.residence，按${RESIDENCE_LABELS[c.residence]}户籍计（示例假定）：身份 ${who} ${verdict}；如为${RESIDENCE_LABELS[other]}户籍，则${c.member ? '不' : ''}属于${label}，适用于${label}的规则（如不设等待期）${c.member ? '不再' : '将'}适用`;
-      if (trace.on) trace.add('residence', c.residence, detail, cp.residenceWhenUnknown.param);
-      else trace.use(cp.residenceWhenUnknown.param);
+      if (trace.on) trace.add('residence', c.residence, detail, whenUnknown);
+      else trace.use(whenUnknown);
       out.push(warning('RESIDENCE_ASSUMED', 'person.residence', detail));
     }
     if (trace.on) trace.add(`groups.${c.group.name}`, c.member, `身份 ${who}，${RESIDENCE_LABELS[c.residence]}户籍${c.assumed ? '（假定）' : ''}：${verdict}`, c.group.param);

@@ -33,10 +33,10 @@ function aliased<T extends string>(aliases: Record<string, T>, message: string) 
   });
 }
 
-const tierInput = aliased<Tier>(TIER_ALIASES, 'must be a contribution tier: tier1 or tier2 (also written 1, 2, 一档, 二档)').describe(
+export const tierInput = aliased<Tier>(TIER_ALIASES, 'must be a contribution tier: tier1 or tier2 (also written 1, 2, 一档, 二档)').describe(
   'contribution tier, where the region has tiers (Chongqing): tier1 / tier2, or 1 / 2, 一档 / 二档; the answer gives tier1 / tier2',
 );
-const residenceInput = aliased<Residence>(RESIDENCE_ALIASES, 'must be a residence type: rural or urban (also written 农业, 农村, 非农业, 城镇)').describe(
+export const residenceInput = aliased<Residence>(RESIDENCE_ALIASES, 'must be a residence type: rural or urban (also written 农业, 农村, 非农业, 城镇)').describe(
   '户籍类型: rural (农业, 农村) or urban (非农业, 城镇); decides membership of groups such as 农村低收入人口. Absent: the pack’s assumption is used and the answer warns',
 );
 

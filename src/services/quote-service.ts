@@ -5,6 +5,9 @@ import { quoteContribution } from '../rules/quote.js';
 import { compileBenefits, type CompiledBenefits } from '../rules/settlement/compile.js';
 import { settle } from '../rules/settlement/settle.js';
 import { settleYear } from '../rules/settlement/year.js';
+import type { SettlementResult } from '../rules/settlement/result.js';
+import { Trace } from '../rules/trace.js';
+import { packWarning } from '../rules/warnings.js';
 import { parseContributionRequest, toAnswer, type ContributionAnswer } from './contribution-request.js';
 import {
   accumulatorsJson,
@@ -59,9 +62,19 @@ export class QuoteService {
     return parseSettlementRequest(this.lib.regions, (r, y) => this.lib.packIdFor(r, y), () => this.lib.years(), this.compiled, this.benefits, body, yearly);
   }
 
-  private head(packId: string, region: string) {
+  private head(packId: string, region: string, results: readonly SettlementResult[]) {
     const pack = this.lib.resolve(packId);
-    return { region, regionName: this.lib.regions.get(region)?.name ?? region, coverageYear: pack.year, pack: pack.id, packChain: pack.chain };
+    // the same warnings a contribution quote gives: a parent region's pack, a residence type assumed (once each)
+    const warnings = [...packWarning(this.compiled(packId), region, new Trace(false)), ...results.flatMap((r) => r.warnings ?? [])];
+    const seen = new Set<string>();
+    return {
+      region,
+      regionName: this.lib.regions.get(region)?.name ?? region,
+      coverageYear: pack.year,
+      pack: pack.id,
+      packChain: pack.chain,
+      warnings: warnings.filter((w) => !seen.has(w.message) && seen.add(w.message)).map((w) => ({ ...w })),
+    };
   }
 
   /** One encounter through the three tiers. */
@@ -69,7 +82,7 @@ export class QuoteService {
     const req = this.parseSettlement(body, false);
     const cb = this.benefits(req.packId);
     const r = settle(cb, req.person, req.encounters[0], req.accumulators, req.trace);
-    return { ...this.head(req.packId, (body as { region: string }).region), ...settlementJson(r, req.accumulators) };
+    return { ...this.head(req.packId, (body as { region: string }).region, [r]), ...settlementJson(r, req.accumulators) };
   }
 
   /** A year of encounters in date order: each settlement and the year's totals per fund. */
@@ -84,6 +97,6 @@ export class QuoteService {
       return j;
     });
     const examples = [...new Set(results.flatMap((r) => r.examples))].sort();
-    return { ...this.head(req.packId, (body as { region: string }).region), settlements, totals: yearTotalsJson(totals, cb), accumulators: accumulatorsJson(after), examplesUsed: examples };
+    return { ...this.head(req.packId, (body as { region: string }).region, results), settlements, totals: yearTotalsJson(totals, cb), accumulators: accumulatorsJson(after), examplesUsed: examples };
   }
 }
