@@ -62,7 +62,7 @@ export function benefitPeriod(cp: CompiledPack, q: QuoteInput, ctx: EvalContext,
       waitingDays = s.afterPaymentDays;
       start = dayAfterPeriod(paid, waitingDays, 'day', cp.counting.value);
       ctx.periodsCounted = true;
-      explain = `集中参保期后缴费，等待期 ${waitingDays} 日：自缴费之日（${formatDay(paid)}）起满 ${waitingDays} 日（至 ${formatDay(start - 1)}）后享受待遇`;
+      explain = trace.on ? `集中参保期后缴费，等待期 ${waitingDays} 日：自缴费之日（${formatDay(paid)}）起满 ${waitingDays} 日（至 ${formatDay(start - 1)}）后享受待遇` : '';
     }
     if (q.kind === 'newborn' && start < q.birth) start = q.birth;
     if (start < base.from) start = base.from;

@@ -13,6 +13,15 @@ import { compileGroups, compileStatusList, matchesStatusList, type CompiledGroup
 
 export type { CompiledGroup, GroupCheck };
 
+/** One line of the standard: the coverage year's own contribution, or an earlier year's collected late (补征). */
+export interface StandardLine {
+  line: 'standard' | 'arrears';
+  /** the coverage year the amount is a contribution for */
+  forYear: number;
+  fen: Fen;
+  param: ResolvedParam;
+}
+
 export interface Amount {
   fen: Fen;
   param: ResolvedParam;
@@ -34,13 +43,13 @@ export interface EvalContext {
   age: number;
   /** a rule's period condition ("90日内", "3个月内") was reached: the pack's counting rule was applied */
   periodsCounted: boolean;
-  /** groups with a residence condition (农村低收入人口) tested on a person holding one of their statuses */
-  groupChecks: Map<string, GroupCheck>;
+  /** groups with a residence condition (农村低收入人口) tested on a person holding one of their statuses (null: none yet) */
+  groupChecks: Map<string, GroupCheck> | null;
 }
 
 
 export function evalContext(cp: CompiledPack, q: QuoteInput): EvalContext {
-  return { age: referenceAge(cp, q), periodsCounted: false, groupChecks: new Map() };
+  return { age: referenceAge(cp, q), periodsCounted: false, groupChecks: null };
 }
 
 export interface SplitLine {
@@ -54,6 +63,8 @@ export interface CompiledPack {
   tiersParam: ResolvedParam | undefined;
   /** individual standard per kind: by tier (index 0 tier1, 1 tier2) or single [fen] */
   standard: Record<PersonKind, { byTier: Fen[] | null; single: Fen | null; param: ResolvedParam }>;
+  /** the lines each standard is made of, per kind and tier index (0 tier1 or no tier, 1 tier2); frozen */
+  standardLines: Record<PersonKind, readonly (readonly StandardLine[])[]>;
   perCapita: Amount;
   splits: Map<string, { lines: SplitLine[]; param: ResolvedParam }>;
   central: { rate: Rate; param: ResolvedParam; classParam: ResolvedParam; regionClass: RegionClass } | null;
@@ -125,6 +136,21 @@ export function compilePack(pack: ResolvedPack): CompiledPack {
   const guardian = pack.params.get('newborn.followingGuardianContribution');
   const arrears = pack.params.get('contribution.arrears');
   const average = pack.params.get('contribution.average');
+  const arrearsLine = arrears ? { year: (arrears.value as { year: number }).year, fen: yuanToFen((arrears.value as { amount: number | string }).amount), param: arrears } : null;
+  const standardLines = {} as CompiledPack['standardLines'];
+  for (const kind of PERSON_KINDS)
+    standardLines[kind] = [0, 1].map((t) => {
+      const s = standard[kind];
+      const fen = s.byTier ? s.byTier[t] : s.single!;
+      const lines: StandardLine[] =
+        arrearsLine && arrearsLine.fen <= fen
+          ? [
+              { line: 'standard', forYear: pack.year, fen: fen - arrearsLine.fen, param: s.param },
+              { line: 'arrears', forYear: arrearsLine.year, fen: arrearsLine.fen, param: arrearsLine.param },
+            ]
+          : [{ line: 'standard', forYear: pack.year, fen, param: s.param }];
+      return Object.freeze(lines.map((l) => Object.freeze(l)));
+    });
   const classKinds = new Map<string, { kinds: PersonKind[]; param: ResolvedParam }>();
   for (const [key, p] of pack.params)
     if (key.startsWith('fiscalSubsidy.classKinds.')) classKinds.set(key.slice('fiscalSubsidy.classKinds.'.length), { kinds: p.value as PersonKind[], param: p });
@@ -156,7 +182,8 @@ export function compilePack(pack: ResolvedPack): CompiledPack {
       param: pack.params.get('age.referenceDate'),
     },
     guardianContribution: guardian ? { fen: yuanToFen(guardian.value as number), param: guardian } : null,
-    arrears: arrears ? { year: (arrears.value as { year: number }).year, fen: yuanToFen((arrears.value as { amount: number | string }).amount), param: arrears } : null,
+    standardLines,
+    arrears: arrearsLine,
     averageFloor: average && average.bound === 'min' ? { fen: yuanToFen(average.value as number), param: average } : null,
     classKinds,
     counting: { value: (counting?.value as PeriodCounting | undefined) ?? 'first_day_excluded', param: counting },
@@ -213,7 +240,7 @@ export function compileCondition(c: Condition, cp: CompiledPack): Test {
     const mask = list.mask;
     const whenUnknown = cp.residenceWhenUnknown.value;
     if (list.residential.length === 0) plain.push((q) => (q.statusMask & mask) !== 0);
-    else group = (q, ctx) => matchesStatusList(list, q.statusMask, q.residence, whenUnknown, (g) => ctx.groupChecks.set(g.group.name, g));
+    else group = (q, ctx) => matchesStatusList(list, q.statusMask, q.residence, whenUnknown, (g) => (ctx.groupChecks ??= new Map()).set(g.group.name, g));
   }
   if (c.tier) {
     const t = c.tier;
@@ -304,6 +331,10 @@ export function compileCondition(c: Condition, cp: CompiledPack): Test {
   if (periods.length === 0 && group === null) {
     if (plain.length === 0) return () => true;
     if (plain.length === 1) return plain[0];
+    return (q, ctx) => {
+      for (let i = 0; i < plain.length; i++) if (!plain[i](q, ctx)) return false;
+      return true;
+    };
   }
   // every period condition reads a payment or the enrollment of a person who pays
   if (periods.length) plain.push((q) => q.paid !== null);

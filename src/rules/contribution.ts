@@ -1,22 +1,14 @@
 /** 个人缴费标准: the individual contribution by person kind and tier, and the lines it is made of. */
 import type { Fen } from '../money.js';
 import { formatYuan } from '../money.js';
-import type { ResolvedParam } from '../policy/loader.js';
 import { KIND_LABELS, TIER_LABELS } from '../policy/vocabulary.js';
-import type { CompiledPack } from './compile.js';
+import type { CompiledPack, StandardLine } from './compile.js';
 import type { QuoteInput } from './input.js';
 import type { Trace } from './trace.js';
 
-/** One line of the standard: the coverage year's own contribution, or an earlier year's collected late (补征). */
-export interface StandardLine {
-  line: 'standard' | 'arrears';
-  /** the coverage year the amount is a contribution for */
-  forYear: number;
-  fen: Fen;
-  param: ResolvedParam;
-}
+export type { StandardLine };
 
-export function individualStandard(cp: CompiledPack, q: QuoteInput, trace: Trace): { fen: Fen; lines: StandardLine[] } {
+export function individualStandard(cp: CompiledPack, q: QuoteInput, trace: Trace): Fen {
   const s = cp.standard[q.kind];
   const fen = s.byTier ? s.byTier[q.tier === 'tier2' ? 1 : 0] : s.single!;
   { if (trace.on) trace.add(
@@ -37,17 +29,17 @@ export function individualStandard(cp: CompiledPack, q: QuoteInput, trace: Trace
     else trace.use(floor.param);
   }
   const a = cp.arrears;
-  if (!a || a.fen > fen) return { fen, lines: [{ line: 'standard', forYear: cp.pack.year, fen, param: s.param }] };
-  if (trace.on)
-    trace.add('contribution.arrears', a.fen / 100, `个人缴费标准中 ${formatYuan(a.fen)} 元为补征 ${a.year} 年个人缴费，${cp.pack.year} 年度个人缴费为 ${formatYuan(fen - a.fen)} 元`, a.param);
-  else trace.use(a.param);
-  return {
-    fen,
-    lines: [
-      { line: 'standard', forYear: cp.pack.year, fen: fen - a.fen, param: s.param },
-      { line: 'arrears', forYear: a.year, fen: a.fen, param: a.param },
-    ],
-  };
+  if (a && a.fen <= fen) {
+    if (trace.on)
+      trace.add('contribution.arrears', a.fen / 100, `个人缴费标准中 ${formatYuan(a.fen)} 元为补征 ${a.year} 年个人缴费，${cp.pack.year} 年度个人缴费为 ${formatYuan(fen - a.fen)} 元`, a.param);
+    else trace.use(a.param);
+  }
+  return fen;
+}
+
+/** The lines the standard of the person's kind and tier is made of (computed with the pack; frozen). */
+export function standardLines(cp: CompiledPack, q: QuoteInput): readonly StandardLine[] {
+  return cp.standardLines[q.kind][q.tier === 'tier2' ? 1 : 0];
 }
 
 /** The tier-1 standard of the default kind, which Chongqing's assistance table is written against. */

@@ -9,7 +9,7 @@ import { formatDay, ymd } from '../dates.js';
 import { formatYuan } from '../money.js';
 import { REFUSAL_CODES, type RefusalCode, type Tier } from '../policy/vocabulary.js';
 import { evalContext, type CompiledPack, type EvalContext } from './compile.js';
-import { individualStandard, type StandardLine } from './contribution.js';
+import { individualStandard, standardLines, type StandardLine } from './contribution.js';
 import { contributionAssistance } from './assistance.js';
 import { acceptance, subsidyDecision } from './enrollment.js';
 import { subsidyShares, type SubsidyShare } from './fiscal-subsidy.js';
@@ -24,7 +24,7 @@ export interface ContributionResult {
   tier: Tier | null;
   standard: Fen;
   /** the lines the standard is made of (the coverage year's own, an earlier year's collected late); they add up to it */
-  standardLines: StandardLine[];
+  standardLines: readonly StandardLine[];
   assistance: Fen | null;
   individualDue: Fen | null;
   /** the fiscal subsidy a late payer bears himself (0 when the subsidy is granted) */
@@ -33,13 +33,13 @@ export interface ContributionResult {
   subsidy: { total: Fen; shares: SubsidyShare[] | null } | null;
   period: BenefitPeriod | null;
   examples: string[];
-  warnings: QuoteWarning[];
+  warnings: readonly QuoteWarning[];
   trace: TraceStep[];
 }
 
 export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = true): ContributionResult {
   const trace = new Trace(traceOn);
-  const warnings = packWarning(cp, q.region, trace);
+  let warnings = packWarning(cp, q.region, trace);
   const acad = cp.college.academicYear;
   if (q.kind === 'college_student' && acad && q.paid !== null && q.paid > acad.to && q.graduationYear !== null && q.graduationYear === ymd(acad.to).y) {
     // A graduate enrolling after the academic year has ended is no longer a student: the
@@ -49,21 +49,15 @@ export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = tru
   }
   const ctx: EvalContext = evalContext(cp, q);
   if (cp.ageReference.param && cp.ageConditioned && q.statusMask !== 0) { if (trace.on) trace.add('age', ctx.age, `年龄条件按 ${ctx.age} 周岁计`, cp.ageReference.param); else trace.use(cp.ageReference.param); }
-  const std = individualStandard(cp, q, trace);
-  let standard = std.fen;
-  let lines = std.lines;
-  const refuse = (code: RefusalCode, message: string): ContributionResult => {
-    warnings.push(...groupSteps(cp, q, ctx, trace));
-    countingStep(cp, ctx, trace);
-    return refused(q, standard, lines, code, message, warnings, trace);
-  };
+  let standard = individualStandard(cp, q, trace);
+  let lines = standardLines(cp, q);
 
   if (q.kind === 'newborn' && (q.birth < cp.coverageStart || q.birth > cp.coverageEnd)) {
     { if (trace.on) trace.add('acceptance', 'NEWBORN_NOT_IN_COVERAGE_YEAR', '新生儿指待遇年度内出生者；请按学生、儿童参保'); }
-    return refuse('NEWBORN_NOT_IN_COVERAGE_YEAR', REFUSAL_CODES.NEWBORN_NOT_IN_COVERAGE_YEAR);
+    return refused(cp, q, ctx, standard, lines, 'NEWBORN_NOT_IN_COVERAGE_YEAR', REFUSAL_CODES.NEWBORN_NOT_IN_COVERAGE_YEAR, warnings, trace);
   }
   const acc = acceptance(cp, q, ctx, trace);
-  if (!acc.accepted) return refuse(acc.code, acc.message);
+  if (!acc.accepted) return refused(cp, q, ctx, standard, lines, acc.code, acc.message, warnings, trace);
 
   let assistance: Fen = 0;
   let borne: Fen = 0;
@@ -78,7 +72,7 @@ export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = tru
   else { if (trace.on) trace.add('contributionAssistance', 0, '逾期缴费，资金全额由个人承担，不享受分类资助'); }
   if (sd.granted) {
     subsidy = { total: cp.perCapita.fen, shares: subsidyShares(cp, q, trace) };
-    if (subsidy.shares === null) warnings.push(subsidyClassWarning(cp));
+    if (subsidy.shares === null) warnings = [...warnings, subsidyClassWarning(cp)];
   } else {
     borne = cp.perCapita.fen;
     { if (trace.on) trace.add('fiscalSubsidyBorneByPerson', borne / 100, `个人承担财政补助部分 ${formatYuan(borne)} 元`, cp.perCapita.param); else trace.use(cp.perCapita.param); }
@@ -91,10 +85,9 @@ export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = tru
     const college = q.kind === 'college_student' && cp.college.period === 'academic_year';
     const message = `${REFUSAL_CODES.NO_BENEFIT_PERIOD}${college ? '；在校大学生请按下一学年度（下一待遇年度）参保缴费' : '；请按下一待遇年度参保缴费'}`;
     if (trace.on) trace.add('acceptance', 'NO_BENEFIT_PERIOD', `${message}，不予受理`);
-    return refuse('NO_BENEFIT_PERIOD', message);
+    return refused(cp, q, ctx, standard, lines, 'NO_BENEFIT_PERIOD', message, warnings, trace);
   }
-  warnings.push(...groupSteps(cp, q, ctx, trace));
-  countingStep(cp, ctx, trace);
+  warnings = finish(cp, q, ctx, warnings, trace);
   return {
     accepted: true,
     reason: null,
@@ -112,7 +105,25 @@ export function quoteContribution(cp: CompiledPack, q: QuoteInput, traceOn = tru
   };
 }
 
-function refused(q: QuoteInput, standard: Fen, lines: StandardLine[], code: RefusalCode, message: string, warnings: QuoteWarning[], trace: Trace): ContributionResult {
+/** The steps every answer ends with: the groups whose residence was tested, how periods were counted. */
+function finish(cp: CompiledPack, q: QuoteInput, ctx: EvalContext, warnings: readonly QuoteWarning[], trace: Trace): readonly QuoteWarning[] {
+  const out = ctx.groupChecks ? [...warnings, ...groupSteps(cp, q, ctx, trace)] : warnings;
+  countingStep(cp, ctx, trace);
+  return out;
+}
+
+function refused(
+  cp: CompiledPack,
+  q: QuoteInput,
+  ctx: EvalContext,
+  standard: Fen,
+  lines: readonly StandardLine[],
+  code: RefusalCode,
+  message: string,
+  warnings: readonly QuoteWarning[],
+  trace: Trace,
+): ContributionResult {
+  warnings = finish(cp, q, ctx, warnings, trace);
   return {
     accepted: false,
     reason: { code, message },

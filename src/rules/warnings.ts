@@ -20,9 +20,12 @@ export interface QuoteWarning {
 
 const warning = (code: WarningCode, field: string | null, detail: string): QuoteWarning => ({ code, field, message: `${WARNING_CODES[code]}：${detail}` });
 
+/** No warnings: shared and frozen (most answers have none); add to a copy. */
+export const NO_WARNINGS: readonly QuoteWarning[] = Object.freeze([]);
+
 /** The pack answering is another region's (a parent's): say so first. */
-export function packWarning(cp: CompiledPack, region: string, trace: Trace): QuoteWarning[] {
-  if (cp.pack.region === region) return [];
+export function packWarning(cp: CompiledPack, region: string, trace: Trace): readonly QuoteWarning[] {
+  if (cp.pack.region === region) return NO_WARNINGS;
   const national = cp.pack.region === '000000';
   const detail = `区划 ${region} 在 ${cp.pack.year} 年没有本级政策包，按 ${cp.pack.id}（${cp.pack.name}）答复${national ? '；这是全国基线，所用数值多为示例，不是该地区的政策' : ''}`;
   if (trace.on) trace.add('pack', cp.pack.id, detail);
@@ -35,7 +38,7 @@ export function subsidyClassWarning(cp: CompiledPack): QuoteWarning {
 
 /** Steps for the groups whose residence was tested, and a warning where the residence was assumed. */
 export function groupSteps(cp: CompiledPack, q: QuoteInput, ctx: EvalContext, trace: Trace): QuoteWarning[] {
-  return groupCheckSteps(ctx.groupChecks.values(), q.statuses, cp.residenceWhenUnknown.param, trace);
+  return ctx.groupChecks ? groupCheckSteps(ctx.groupChecks.values(), q.statuses, cp.residenceWhenUnknown.param, trace) : [];
 }
 
 /** The same for any caller that tested groups (settlement's 倾斜支付): one step per group, a warning per assumption. */

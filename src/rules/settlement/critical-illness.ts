@@ -34,17 +34,21 @@ export function criticalIllness(
   acc: Accumulators,
   delta: Accumulators,
   trace: Trace,
-): { pay: Fen; detail: FundDetail | null; groupChecks: GroupCheck[] } {
+): { pay: Fen; detail: FundDetail | null; groupChecks: GroupCheck[] | null } {
   const ci = cb.criticalIllness;
-  const groupChecks: GroupCheck[] = [];
+  let groupChecks: GroupCheck[] | null = null;
   if (!ci) return { pay: 0, detail: null, groupChecks };
   if (!ci.types.has(type)) {
     { if (trace.on) trace.add('hifmi_pay', 0, `${ENCOUNTER_LABELS[type]}费用不纳入大病保险`, ci.typesParam); else trace.use(ci.typesParam); }
     return { pay: 0, detail: null, groupChecks };
   }
   // 倾斜支付 for the statuses and groups the pack names; a group such as 农村低收入人口 also needs its residence
+  const list = ci.preferentialList;
   const preferred =
-    ci.preferential !== null && matchesStatusList(ci.preferentialList, p.statusMask, p.residence ?? null, cb.residenceWhenUnknown.value, (c) => groupChecks.push(c));
+    ci.preferential !== null &&
+    (list.residential.length === 0
+      ? (p.statusMask & list.mask) !== 0
+      : matchesStatusList(list, p.statusMask, p.residence ?? null, cb.residenceWhenUnknown.value, (c) => (groupChecks ??= []).push(c)));
   let deductible = ci.deductible;
   let segments = ci.segments;
   let limit = ci.limit;

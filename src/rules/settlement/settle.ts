@@ -52,7 +52,7 @@ export function settle(cb: CompiledBenefits, p: SettlementPerson, e: Encounter, 
   const detail: FundDetail[] = [basic.detail];
   if (ci.detail) detail.push(ci.detail);
   if (ma.detail) detail.push(ma.detail);
-  const warnings = groupCheckSteps(ci.groupChecks, p.statuses, cb.residenceWhenUnknown.param, trace);
+  const warnings = ci.groupChecks ? groupCheckSteps(ci.groupChecks, p.statuses, cb.residenceWhenUnknown.param, trace) : undefined;
   return result(cb, e, trace, null, type, basic.deductible, basic.ratio, basic.pay, ci.pay, ma.pay, detail, delta, acc, warnings);
 }
 
@@ -76,7 +76,7 @@ function result(
   detail: FundDetail[],
   delta: Accumulators,
   acc: Accumulators,
-  warnings: QuoteWarning[] = [],
+  warnings?: QuoteWarning[],
 ): SettlementResult {
   const fundTotal = basicFund + ci + ma;
   const personalBurden = e.costs.total - fundTotal;
