@@ -7,7 +7,7 @@ import { settle } from '../rules/settlement/settle.js';
 import { settleYear } from '../rules/settlement/year.js';
 import type { SettlementResult } from '../rules/settlement/result.js';
 import { Trace } from '../rules/trace.js';
-import { packWarning } from '../rules/warnings.js';
+import { packWarning, type QuoteWarning } from '../rules/warnings.js';
 import { parseContributionRequest, toAnswer, type ContributionAnswer } from './contribution-request.js';
 import {
   accumulatorsJson,
@@ -62,18 +62,27 @@ export class QuoteService {
     return parseSettlementRequest(this.lib.regions, (r, y) => this.lib.packIdFor(r, y), () => this.lib.years(), this.compiled, this.benefits, body, yearly);
   }
 
+  /**
+   * What a settlement answer warns about: a parent region's pack answering, a residence type
+   * assumed (once each). Empty for most answers, which then carry no `warnings` field, exactly as
+   * the settlement service's stored answers (which should add these once it passes the residence).
+   */
+  settlementWarnings(packId: string, region: string, results: readonly SettlementResult[]): QuoteWarning[] {
+    const all = [...packWarning(this.compiled(packId), region, new Trace(false)), ...results.flatMap((r) => r.warnings ?? [])];
+    const seen = new Set<string>();
+    return all.filter((w) => !seen.has(w.message) && seen.add(w.message)).map((w) => ({ ...w }));
+  }
+
   private head(packId: string, region: string, results: readonly SettlementResult[]) {
     const pack = this.lib.resolve(packId);
-    // the same warnings a contribution quote gives: a parent region's pack, a residence type assumed (once each)
-    const warnings = [...packWarning(this.compiled(packId), region, new Trace(false)), ...results.flatMap((r) => r.warnings ?? [])];
-    const seen = new Set<string>();
+    const warnings = this.settlementWarnings(packId, region, results);
     return {
       region,
       regionName: this.lib.regions.get(region)?.name ?? region,
       coverageYear: pack.year,
       pack: pack.id,
       packChain: pack.chain,
-      warnings: warnings.filter((w) => !seen.has(w.message) && seen.add(w.message)).map((w) => ({ ...w })),
+      ...(warnings.length ? { warnings } : {}),
     };
   }
 

@@ -140,7 +140,7 @@ const head = z.object({
   warnings: z
     .array(z.object({ code: z.enum(Object.keys(WARNING_CODES) as [keyof typeof WARNING_CODES]), field: z.string().nullable(), message: z.string() }))
     .optional()
-    .describe('what the clerk should know: a parent region’s pack answered, a residence type was assumed'),
+    .describe('what the clerk should know: a parent region’s pack answered, a residence type was assumed (absent: nothing)'),
 });
 export const settlementQuoteAnswerSchema = head.extend(settlementAnswerSchema.shape);
 export const settlementYearAnswerSchema = head.extend({
