@@ -45,6 +45,10 @@ export function groupSteps(cp: CompiledPack, q: QuoteInput, ctx: EvalContext, tr
 export function groupCheckSteps(checks: Iterable<GroupCheck>, statuses: readonly string[], whenUnknown: ResolvedParam | undefined, trace: Trace): QuoteWarning[] {
   const out: QuoteWarning[] = [];
   for (const c of checks) {
+    if (!trace.on && !c.assumed) {
+      trace.use(c.group.param); // nothing to say with tracing off: only the example values used
+      continue;
+    }
     const label = STATUS_LABELS[c.group.name as keyof typeof STATUS_LABELS] ?? c.group.name;
     const who = matchedStatuses(statuses, c.group.mask).map((s) => STATUS_LABELS[s as NeedyStatus] ?? s).join('、');
     const verdict = `${c.member ? '属于' : '不属于'}${label}（须为${RESIDENCE_LABELS[c.group.residence!]}户籍）`;
