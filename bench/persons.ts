@@ -183,6 +183,7 @@ export function generatePersons(cp: CompiledPack, n: number, seed = 20221): Popu
       enrolled: null,
       guardianEnrolled,
       previousCoverage,
+      residence: null,
       graduationYear: kind === 'college_student' ? (rand() < 0.25 ? year : int(year + 1, year + 3)) : null,
       subsidyClass: null,
     };

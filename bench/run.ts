@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { QuoteService } from '../src/quotes/quote-service.js';
 import { quoteContribution } from '../src/rules/quote.js';
-import { referenceAge } from '../src/rules/compile.js';
+import { evalContext } from '../src/rules/compile.js';
 import { subsidyDecision } from '../src/rules/enrollment.js';
 import { Trace } from '../src/rules/trace.js';
 import { NEEDY_STATUSES } from '../src/policy/vocabulary.js';
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       refusals[r.reason!.code] = (refusals[r.reason!.code] ?? 0) + 1;
       continue;
     }
-    if (!subsidyDecision(cp, q, { age: referenceAge(cp, q) }, off).assistanceKept) {
+    if (!subsidyDecision(cp, q, evalContext(cp, q), off).assistanceKept) {
       // a late payer bears everything himself: the engine must grant no assistance
       assistanceLost++;
       if (r.assistance !== 0) lostButPaid++;

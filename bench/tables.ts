@@ -52,7 +52,7 @@ export function buildAssistanceTable(cp: CompiledPack): AssistanceTable {
   for (let t = 0; t < 2; t++)
     for (let bit = 0; bit < NS; bit++) {
       const probe = probeInput(cp, TIER_INDEX[t], bit);
-      const hits = cp.rules.assistance.filter((r) => r.matches(probe, { age: 0 }));
+      const hits = cp.rules.assistance.filter((r) => r.matches(probe, { age: 0, periodsCounted: false, groupChecks: null }));
       const kept = hits.filter((r) => !hits.some((o) => o !== r && o.overrides.has(r.id)));
       let best = 0;
       let bestId: string | null = null;
@@ -93,6 +93,7 @@ function probeInput(cp: CompiledPack, tier: Tier, bit: number): QuoteInput {
     previousCoverage: null,
     graduationYear: null,
     subsidyClass: null,
+    residence: null,
   };
 }
 

@@ -111,3 +111,31 @@ export function dayOfYear(day: Day): number {
   const { y, m, d } = ymd(day);
   return DAYS_BEFORE_MONTH[m - 1] + (m > 2 && isLeap(y) ? 1 : 0) + d - 1;
 }
+
+/**
+ * How a period of days or months that runs from a day is counted ("出生之日起90日内",
+ * "完清费用之日起满90日后", "中断缴费3个月内", "9月1日后3个月内"). With `first_day_excluded`
+ * (民法典 第二百零一条: 开始的当日不计入，自下一日开始计算; 第二百零二条: 到期月的对应日为期间的
+ * 最后一日，没有对应日的，月末日为最后一日) 90 days from 03-01 run 03-02..05-30 and 3 months from
+ * 03-15 run to 06-15; with `first_day_included` the day itself is the first day (03-01..05-29;
+ * 03-15..06-14). Every period rule of the engine is counted here and nowhere else.
+ */
+export const PERIOD_COUNTINGS = ['first_day_excluded', 'first_day_included'] as const;
+export type PeriodCounting = (typeof PERIOD_COUNTINGS)[number];
+export type PeriodUnit = 'day' | 'month';
+
+/** The last day of a period of n days or months that runs from `from`. */
+export function periodLastDay(from: Day, n: number, unit: PeriodUnit, counting: PeriodCounting): Day {
+  const end = unit === 'day' ? from + n : addMonths(from, n);
+  return counting === 'first_day_excluded' ? end : end - 1;
+}
+
+/** Whether `day` falls within the n days or months from `from` ("90日内", "3个月内"): from ≤ day ≤ the last day. */
+export function withinPeriod(day: Day, from: Day, n: number, unit: PeriodUnit, counting: PeriodCounting): boolean {
+  return day >= from && day <= periodLastDay(from, n, unit, counting);
+}
+
+/** The first day after a full period of n days or months from `from` ("满90日后"). */
+export function dayAfterPeriod(from: Day, n: number, unit: PeriodUnit, counting: PeriodCounting): Day {
+  return periodLastDay(from, n, unit, counting) + 1;
+}

@@ -292,7 +292,8 @@ for (const backend of BACKENDS)
       const r = await pay(tok.clerk1, { reference: 'LATE-2001', channel: 'offline', enrollmentId: enrollment.get('late'), amountYuan: 320, paidOn: '2022-04-01' });
       assert.equal(r.status, 201, JSON.stringify(r.json));
       assert.equal(r.json.enrollment.waitingDays, 90);
-      assert.deepEqual(r.json.enrollment.benefitPeriod, { start: '2022-06-30', end: '2022-12-31' });
+      // 满90日后, the payment day not counted (periods.counting): 04-02..06-30 are the 90 days
+      assert.deepEqual(r.json.enrollment.benefitPeriod, { start: '2022-07-01', end: '2022-12-31' });
       const late2 = enrollment.get('late2')!;
       const wrong = await pay(tok.clerk1, { reference: 'LATE-2002', channel: 'offline', enrollmentId: late2, amountYuan: 32, paidOn: '2022-07-05' });
       assert.equal(wrong.status, 400);

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -80,6 +80,46 @@ describe('CLI', () => {
     assert.match(r.stderr, /regions\.yaml/);
   });
 
+  test('pack check warns where standards average below an average floor; --strict exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yibao-'));
+    const src = join(import.meta.dirname, '..', 'policies');
+    cpSync(join(src, 'regions.yaml'), join(dir, 'regions.yaml'));
+    cpSync(join(src, 'sources'), join(dir, 'sources'), { recursive: true });
+    for (const id of ['000000/2022', '370000/2022']) {
+      mkdirSync(join(dir, id.split('/')[0]), { recursive: true });
+      cpSync(join(src, `${id}.yaml`), join(dir, `${id}.yaml`));
+    }
+    mkdirSync(join(dir, '370100'));
+    writeFileSync(
+      join(dir, '370100', '2022.yaml'),
+      'pack: 1\nregion: "370100"\nyear: 2022\nname: 济南市 2022（测试）\nparams:\n  contribution.adult:\n    value: 360\n    example: test\n  contribution.student_child:\n    value: 300\n    example: test\n  population.shares:\n    value: { adult: 75%, student_child: 25% }\n    example: test\n',
+    );
+    const r = run(['--policies', dir, 'pack', 'check']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^warning: 370100\/2022\.yaml: params\.contribution: the category standards average 345\.00 yuan .*below the average floor 350\.00 yuan/m);
+    assert.match(r.stdout, /1 warning\(s\)/);
+    assert.equal(run(['--policies', dir, 'pack', 'check', '--strict']).status, 1);
+    assert.match(run(['pack', 'check', '--strict']).stdout, /no warnings/);
+  });
+
+  test('pack show of a region without its own pack says whose pack it shows (text and JSON)', () => {
+    const r = run(['pack', 'show', '370100', '2023']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^! 区划 370100（济南市） 在 2023 年没有本级政策包；以下为上级 370000\/2023/);
+    const j = JSON.parse(run(['pack', 'show', '370100', '2023', '--json']).stdout);
+    assert.equal(j.id, '370000/2023');
+    assert.deepEqual(j.requested, { region: '370100', year: 2023 });
+    assert.equal(j.warnings[0].code, 'PACK_OF_PARENT_REGION');
+    assert.deepEqual(JSON.parse(run(['pack', 'show', '370000', '2023', '--json']).stdout).warnings, []);
+  });
+
+  test('区直高校 class for an adult: exit 2 naming subsidyClass', () => {
+    const r = run(['quote', 'contribution'], JSON.stringify({ region: '450100', coverageYear: 2022, subsidyClass: 'regional_university', person: { birthDate: '1980-05-01', kind: 'adult' } }));
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^error: subsidyClass: regional_university applies only to college_student/);
+    assert.equal(r.stdout, '');
+  });
+
   test('unknown command is a usage error, exit 2', () => {
     assert.equal(run(['frobnicate']).status, 2);
   });
@@ -110,6 +150,28 @@ describe('assess: batch over CSV and XLSX', () => {
     const errs = readFileSync(join(dir, 'out.csv.errors.csv'), 'utf8').replace(/^\uFEFF/, '').trim().split('\n');
     assert.deepEqual(errs.slice(1).map((l) => l.split(',').slice(0, 2).join(',')), ['4,birthDate', '6,statuses']);
     assert.ok(!existsSync(join(dir, 'out.csv.part')));
+  });
+
+  test('the 户籍类型 column decides 农村低收入人口; the 提示 column says what was assumed; 补征 has its column', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yibao-'));
+    writeFileSync(
+      join(dir, 'in.csv'),
+      [
+        '编号,区划代码,待遇年度,档次,出生日期,人员类别,资助身份,缴费日期,户籍类型',
+        'a,500230,2022,1,1980-05-01,成年居民,低保,2022-04-10,农业',
+        'b,500230,2022,一档,1980-05-01,成年居民,低保,2022-04-10,非农业',
+        'c,500230,2022,一档,1980-05-01,成年居民,低保,2022-04-10,',
+        'd,660000,2023,,1980-05-01,成年居民,,,',
+      ].join('\n'),
+    );
+    const r = run(['assess', join(dir, 'in.csv'), '-o', join(dir, 'out.csv'), '--no-progress']);
+    assert.equal(r.status, 0, r.stderr);
+    const [head, ...rows] = readFileSync(join(dir, 'out.csv'), 'utf8').replace(/^\uFEFF/, '').trim().split('\n').map((l) => l.split(','));
+    const col = (name: string): number => head.findIndex((h) => h.startsWith(`${name} `));
+    assert.deepEqual(rows.map((x) => x[col('等待期(天)')]), ['0', '90', '0', '0']);
+    assert.deepEqual(rows.map((x) => x[col('提示')] !== ''), [false, false, true, false]);
+    assert.match(rows[2][col('提示')], /未提供户籍类型/);
+    assert.deepEqual(rows.map((x) => x[col('其中补征往年个人缴费(年度:元)')]), ['', '', '', '2022:30']);
   });
 
   test('XLSX in (date cells), XLSX out; ID numbers masked', async () => {

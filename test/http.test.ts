@@ -55,7 +55,44 @@ describe('HTTP quote API over a real socket', () => {
     ['unknown field', JSON.stringify({ ...dibao, colour: 'red' }), 'colour'],
     ['missing tier where the region has tiers', JSON.stringify({ ...dibao, tier: undefined }), 'tier'],
     ['subsidy class where none exists', JSON.stringify({ ...dibao, subsidyClass: 'other_county' }), 'subsidyClass'],
+    ['区直高校 class for an adult', JSON.stringify({ region: '450100', coverageYear: 2022, subsidyClass: 'regional_university', person: { birthDate: '1980-05-01', kind: 'adult' } }), 'subsidyClass'],
+    ['a tier no one writes', JSON.stringify({ ...dibao, tier: '三档' }), 'tier'],
+    ['a residence type that is neither', JSON.stringify({ ...dibao, person: { ...dibao.person, residence: 'mars' } }), 'person.residence'],
   ];
+
+  test('tiers and residence types as users write them; the answer in one form, with its warnings', async () => {
+    const { status, json } = await post(JSON.stringify({ ...dibao, tier: '一档', person: { ...dibao.person, residence: '农业' }, paidOn: '2022-04-10' }));
+    assert.equal(status, 200);
+    assert.equal(json.tier, 'tier1');
+    assert.equal(json.waitingDays, 0);
+    assert.deepEqual(json.warnings, []);
+    const urban = await post(JSON.stringify({ ...dibao, tier: 2, person: { ...dibao.person, residence: '城镇' }, paidOn: '2022-04-10' }));
+    assert.equal(urban.json.tier, 'tier2');
+    assert.equal(urban.json.waitingDays, 90);
+    const schema = ((await (await fetch(`${base}/docs/json`)).json()) as any).paths['/api/v1/quotes/contribution'].post.requestBody.content['application/json'].schema;
+    assert.match(JSON.stringify(schema.properties.tier), /一档/, 'the OpenAPI document describes the tier spellings');
+    assert.ok(schema.properties.person.properties.residence, 'and the residence type');
+  });
+
+  test('Guangxi without subsidyClass: 200, the split null and a warning naming subsidyClass', async () => {
+    const { status, json } = await post(JSON.stringify({ region: '450000', coverageYear: 2022, person: { birthDate: '1980-05-01', kind: 'adult' } }));
+    assert.equal(status, 200);
+    assert.deepEqual(json.fiscalSubsidy, { total: 610, shares: null });
+    assert.equal(json.individualDue, 350);
+    assert.equal(json.warnings[0].field, 'subsidyClass');
+  });
+
+  test('a pack of a parent region says so: the quote’s warnings, and GET /api/v1/packs', async () => {
+    const { json } = await post(JSON.stringify({ region: '370100', coverageYear: 2023, person: { birthDate: '1980-05-01', kind: 'adult' } }));
+    assert.equal(json.pack, '370000/2023');
+    assert.equal(json.warnings[0].code, 'PACK_OF_PARENT_REGION');
+    const p = (await (await fetch(`${base}/api/v1/packs/370100/2023`)).json()) as any;
+    assert.equal(p.id, '370000/2023');
+    assert.deepEqual(p.requested, { region: '370100' });
+    assert.match(p.warnings[0].message, /370100（济南市） 在 2023 年没有本级政策包/);
+    const own = (await (await fetch(`${base}/api/v1/packs/370000/2023`)).json()) as any;
+    assert.deepEqual(own.warnings, []);
+  });
   for (const [name, body, field] of bad)
     test(`400 naming the field: ${name}`, async () => {
       const { status, json } = await post(body);

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { PolicyLibrary, ancestorsOf, DEFAULT_POLICY_DIR } from '../src/policy/loader.js';
 import { PackError, type PackProblem } from '../src/policy/errors.js';
 import { QuoteService } from '../src/quotes/quote-service.js';
+import { packWarnings } from '../src/policy/checks.js';
 
 const made: string[] = [];
 after(() => {
@@ -86,7 +87,7 @@ describe('policy loader', () => {
       if (e instanceof PackError) assert.fail(`policies/ has ${e.problems.length} problem(s):\n${e.message}`);
       throw e;
     }
-    for (const id of ['000000/2022', '000000/2023', '370000/2022', '450000/2022', '450000/2023', '500000/2022', '500000/2023', '500230/2022', '660000/2022', '660000/2023'])
+    for (const id of ['000000/2022', '000000/2023', '370000/2022', '370000/2023', '450000/2022', '450000/2023', '500000/2022', '500000/2023', '500230/2022', '660000/2022', '660000/2023'])
       assert.ok(lib.hasPack(id), `pack ${id} is missing`);
     for (const id of lib.packIds()) assert.equal(lib.resolve(id).id, id);
     assert.equal(lib.documents.size, 6);
@@ -285,7 +286,7 @@ ${exceptionTo}    example: test rule
     assert.equal(lib.packIdFor('500230', 2023), '500000/2023');
     assert.equal(lib.packIdFor('500101', 2022), '500000/2022');
     assert.equal(lib.packIdFor('450100', 2022), '450000/2022');
-    assert.equal(lib.packIdFor('370100', 2023), '000000/2023');
+    assert.equal(lib.packIdFor('370100', 2023), '370000/2023', 'Shandong 2023 has its own pack (it fell back to the national example pack before)');
     assert.equal(lib.packIdFor('500230', 2021), null);
     assert.deepEqual(lib.packFor('500230', 2023)?.chain, ['500000/2023', '000000/2023']);
     assert.deepEqual(lib.packFor('500230', 2022)?.chain, ['500230/2022', '500000/2022', '000000/2022']);
@@ -330,5 +331,137 @@ ${exceptionTo}    example: test rule
     const a = new QuoteService(lib).contribution({ region: '500230', coverageYear: 2022, tier: 'tier2', person: { birthDate: '1980-01-01', kind: 'adult' }, paidOn: '2022-01-10' });
     assert.equal(a.standardContribution, 695);
     assert.deepEqual(a.benefitPeriod, { start: '2022-01-01', end: '2022-12-31' });
+  });
+
+  test('a rule naming a group the pack does not define; shares that do not add up; a class kind list for no class', () => {
+    const dir = policyDir({
+      '000000/2022.yaml': NATIONAL_2022(`  rules.benefitStart.low_income:
+    value: { when: { paid: after_window, status: [rural_low_income] }, then: { start: payment_date } }
+    example: test rule
+  population.shares:
+    value: { adult: 70%, student_child: 20% }
+    example: test shares
+  fiscalSubsidy.classKinds.regional_university:
+    value: [college_student]
+    example: test kinds
+`),
+    });
+    assertProblems(dir, [
+      { file: '000000/2022.yaml', path: 'params.rules.benefitStart.low_income', message: /names the group rural_low_income, which the pack does not define: add groups\.rural_low_income/ },
+      { file: '000000/2022.yaml', path: 'params.population.shares', message: 'shares add up to 70% + 20%, not 100%' },
+      { file: '000000/2022.yaml', path: 'params.fiscalSubsidy.classKinds.regional_university', message: 'names subsidy class regional_university, which has no fiscalSubsidy.split.regional_university' },
+    ]);
+  });
+
+  test('a group defined with its residence: members must have it', () => {
+    const dir = policyDir({
+      '000000/2022.yaml': NATIONAL_2022(`  rules.benefitStart.late:
+    value: { when: { paid: after_window }, then: { start: { afterPaymentDays: 90 } } }
+    example: test rule
+  rules.benefitStart.low_income:
+    value: { when: { paid: after_window, status: [rural_low_income] }, then: { start: payment_date }, exceptionTo: [late] }
+    example: test rule
+  rules.acceptance.late:
+    value: { when: { paid: after_window }, then: { accept: late } }
+    example: test rule
+  groups.rural_low_income:
+    value: { statuses: [dibao], residence: rural }
+    example: test group
+`),
+    });
+    const svc = new QuoteService(PolicyLibrary.load(dir));
+    const q = (residence?: string, statuses = ['dibao']) =>
+      svc.contribution({ region: '000000', coverageYear: 2022, person: { birthDate: '1980-01-01', kind: 'adult', statuses, ...(residence ? { residence } : {}) }, paidOn: '2022-03-01' });
+    assert.equal(q('rural').waitingDays, 0);
+    assert.equal(q('urban').waitingDays, 90);
+    assert.equal(q(undefined).waitingDays, 0, 'no residence.whenUnknown: rural is assumed');
+    assert.equal(q(undefined).warnings[0].code, 'RESIDENCE_ASSUMED');
+    assert.equal(q('rural', ['destitute']).waitingDays, 90, 'a status outside the pack’s definition of the group');
+  });
+});
+
+describe('pack check warnings: category standards against an average floor', () => {
+  const SHANDONG = (more: string): string =>
+    HEADER('370000', 2022, 'documents: [鲁医保发〔2022〕24号]\n') +
+    `  contribution.average:
+    value: 350
+    bound: min
+    cite: 鲁医保发〔2022〕24号 一
+    quote: 个人缴费同步新增 30 元，达到每人每年平均不低于 350 元
+` + more;
+
+  test('the shipped packs have no warnings', () => {
+    assert.deepEqual(packWarnings(PolicyLibrary.load()), []);
+  });
+
+  test('a city whose standards average below its province’s floor is warned, weighted by its population shares', () => {
+    const city = (adult: number, student: number, shares: string) =>
+      HEADER('370100', 2022) +
+      `  contribution.adult:
+    value: ${adult}
+    example: test standard
+  contribution.student_child:
+    value: ${student}
+    example: test standard
+  population.shares:
+    value: ${shares}
+    example: test shares
+`;
+    const below = PolicyLibrary.load(policyDir({ '000000/2022.yaml': NATIONAL_2022(), '370000/2022.yaml': SHANDONG(''), '370100/2022.yaml': city(380, 280, '{ adult: 60%, student_child: 40% }') }));
+    // 380 × 60% + 280 × 40% = 340 < 350; the province itself (default 350 from the national pack) has no shares
+    assert.deepEqual(
+      packWarnings(below).map((w) => [w.pack, w.path, w.message]),
+      [
+        ['370000/2022', 'params.population.shares', 'cannot check the category standards against the average floor 350.00 yuan (contribution.average, bound min: 370000/2022, 鲁医保发〔2022〕24号 一): the pack states no population.shares (cited or marked example)'],
+        [
+          '370100/2022',
+          'params.contribution',
+          'the category standards average 340.00 yuan (weighted by population.shares: 370100/2022, example), below the average floor 350.00 yuan (contribution.average, bound min: 370000/2022, 鲁医保发〔2022〕24号 一)',
+        ],
+      ],
+    );
+    // the same standards with more adults meet the floor: 380 × 70% + 280 × 30% = 350
+    const meets = PolicyLibrary.load(
+      policyDir({ '000000/2022.yaml': NATIONAL_2022(), '370000/2022.yaml': SHANDONG('  population.shares:\n    value: { adult: 100% }\n    example: test\n'), '370100/2022.yaml': city(380, 280, '{ adult: 70%, student_child: 30% }') }),
+    );
+    assert.deepEqual(packWarnings(meets), []);
+  });
+
+  test('tiered standards need tier shares', () => {
+    const lib = PolicyLibrary.load(
+      policyDir({
+        '000000/2022.yaml': NATIONAL_2022(),
+        '370000/2022.yaml': SHANDONG(`  tiers:
+    value: [tier1, tier2]
+    example: test
+  contribution.default:
+    value: { tier1: 300, tier2: 600 }
+    example: test
+  population.shares:
+    value: { adult: 100% }
+    example: test
+`),
+      }),
+    );
+    assert.match(packWarnings(lib)[0].message, /no population\.tierShares/);
+    const withTiers = PolicyLibrary.load(
+      policyDir({
+        '000000/2022.yaml': NATIONAL_2022(),
+        '370000/2022.yaml': SHANDONG(`  tiers:
+    value: [tier1, tier2]
+    example: test
+  contribution.default:
+    value: { tier1: 300, tier2: 600 }
+    example: test
+  population.shares:
+    value: { adult: 100% }
+    example: test
+  population.tierShares:
+    value: { tier1: 90%, tier2: 10% }
+    example: test
+`),
+      }),
+    );
+    assert.match(packWarnings(withTiers)[0].message, /average 330\.00 yuan/);
   });
 });

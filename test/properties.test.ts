@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { QuoteService } from '../src/quotes/quote-service.js';
 import { contributionAnswerSchema, type ContributionAnswer, type ContributionRequest } from '../src/quotes/contribution-request.js';
-import { NEEDY_STATUSES, PERSON_KINDS, REFUSAL_CODES } from '../src/policy/vocabulary.js';
+import { NEEDY_STATUSES, PERSON_KINDS, REFUSAL_CODES, RESIDENCE_ALIASES, TIER_ALIASES } from '../src/policy/vocabulary.js';
 import { applyRate, fenToYuan, formatYuan, parseRate, yuanToFen } from '../src/money.js';
 import { addMonths, ageOn, dayOf, daysInMonth, formatDay, isLeap, parseDay, ymd } from '../src/dates.js';
 
@@ -62,13 +62,17 @@ function dayAround(year: number): fc.Arbitrary<number> {
   );
 }
 
-const requestArb: fc.Arbitrary<ContributionRequest> = fc.constantFrom(...targets).chain((t) => {
+/** Random valid requests over the given targets and person kinds. */
+const requestArbOf = (over: Target[], kinds: readonly (typeof PERSON_KINDS)[number][] = PERSON_KINDS): fc.Arbitrary<ContributionRequest> => fc.constantFrom(...over).chain((t) => {
   const y = t.year;
   return fc
     .record({
         tier: t.tiers.length ? fc.constantFrom(...t.tiers) : fc.constant(undefined),
-        subsidyClass: t.classes.length ? fc.constantFrom(...t.classes) : fc.constant(undefined),
-        kind: fc.constantFrom(...PERSON_KINDS),
+        // the tier as users write it: tier1, 1, "1", 一档 …
+        tierSpelling: fc.constantFrom(...Object.keys(TIER_ALIASES), 1, 2),
+        subsidyClass: t.classes.length ? fc.option(fc.constantFrom(...t.classes), { nil: undefined, freq: 4 }) : fc.constant(undefined),
+        residence: fc.option(fc.constantFrom(...Object.keys(RESIDENCE_ALIASES)), { nil: undefined }),
+        kind: fc.constantFrom(...kinds),
         statuses: fc.subarray([...NEEDY_STATUSES], { maxLength: 4 }),
         adultBirth: fc.oneof(dayIn(dayOf(1920, 1, 1), dayOf(y, 12, 31)), fc.tuple(fc.integer({ min: 15, max: 65 }), fc.integer({ min: -2, max: 2 })).map(([age, d]) => dayOf(y - age, 1, 1) + d)),
         babyBirth: dayIn(dayOf(y - 1, 10, 1), dayOf(y, 12, 31)),
@@ -87,8 +91,12 @@ const requestArb: fc.Arbitrary<ContributionRequest> = fc.constantFrom(...targets
         coverageYear: y,
         person: { birthDate: iso(birth), kind: r.kind, statuses: r.statuses as ContributionRequest['person']['statuses'] },
       };
-      if (r.tier) req.tier = r.tier as ContributionRequest['tier'];
+      if (r.tier) req.tier = TIER_ALIASES[String(r.tierSpelling)] === r.tier ? r.tierSpelling : r.tier;
       if (r.subsidyClass) req.subsidyClass = r.subsidyClass;
+      // a class that applies to some kinds only (区直高校: college students) is sent for those kinds
+      const kinds = r.subsidyClass ? service.compiled(lib.packIdFor(t.region, y)!).classKinds.get(r.subsidyClass)?.kinds : undefined;
+      if (kinds && !kinds.includes(r.kind)) delete req.subsidyClass;
+      if (r.residence !== undefined) req.person.residence = r.residence;
       if (paid !== undefined) req.paidOn = iso(paid);
       if (paid !== undefined && r.enrolledDelta !== undefined) req.enrolledOn = iso(Math.max(birth, paid + r.enrolledDelta));
       if (r.guardianEnrolled !== undefined) req.guardianEnrolled = r.guardianEnrolled;
@@ -98,6 +106,7 @@ const requestArb: fc.Arbitrary<ContributionRequest> = fc.constantFrom(...targets
       return req;
     });
 });
+const requestArb = requestArbOf(targets);
 
 /** Yuan → fen for an answer amount, refusing anything with more than two decimals. */
 function fen(v: number): number {
@@ -139,12 +148,16 @@ describe('contribution quote properties', () => {
       if (a.contributionAssistance! > 0 && a.contributionAssistance === a.standardContribution) seen.add('full assistance');
       if (a.waitingDays! > 0) seen.add('waiting period');
       if (a.benefitPeriod === null) seen.add('accepted without a benefit period');
+      if (a.warnings.some((w) => w.code === 'RESIDENCE_ASSUMED')) seen.add('residence assumed');
+      if (a.warnings.some((w) => w.code === 'PACK_OF_PARENT_REGION')) seen.add('parent region’s pack');
+      if (a.standardContributionLines.length > 1) seen.add('arrears line');
       if (a.trace.some((s) => s.step === 'assistance.multipleStatuses')) seen.add('several statuses');
     }
     const wanted = [
       'refused BEFORE_ENROLLMENT_WINDOW',
       'refused AFTER_FINAL_DEADLINE',
       'refused NEWBORN_NOT_IN_COVERAGE_YEAR',
+      'refused NO_BENEFIT_PERIOD',
       'accepted window',
       'accepted late',
       'accepted newborn',
@@ -155,7 +168,11 @@ describe('contribution quote properties', () => {
       'full assistance',
       'waiting period',
       'several statuses',
+      'residence assumed',
+      'parent region’s pack',
+      'arrears line',
     ];
+    assert.ok(!seen.has('accepted without a benefit period'), 'an accepted answer without a benefit period');
     assert.deepEqual(wanted.filter((w) => !seen.has(w)), [], `seen: ${[...seen].sort().join(', ')}`);
   });
 
@@ -175,7 +192,7 @@ describe('contribution quote properties', () => {
     fc.assert(
       fc.property(requestArb, (req) => {
         const a = quote(req);
-        const amounts = [a.standardContribution, a.contributionAssistance, a.individualDue, a.fiscalSubsidyBorneByPerson, a.fiscalSubsidy?.total, ...(a.fiscalSubsidy?.shares.map((s) => s.amount) ?? [])];
+        const amounts = [a.standardContribution, a.contributionAssistance, a.individualDue, a.fiscalSubsidyBorneByPerson, a.fiscalSubsidy?.total, ...(a.fiscalSubsidy?.shares?.map((s) => s.amount) ?? [])];
         for (const v of amounts) if (v !== null && v !== undefined) fen(v);
         assert.ok(fen(a.standardContribution) >= 0);
         if (a.contributionAssistance !== null) {
@@ -206,9 +223,15 @@ describe('contribution quote properties', () => {
         if (!a.accepted) return;
         const perCapita = yuanToFen(lib.resolve(a.pack).params.get('fiscalSubsidy.perCapita')!.value as number);
         if (a.fiscalSubsidy) {
-          assert.equal(a.fiscalSubsidy.shares.reduce((s, l) => s + fen(l.amount), 0), fen(a.fiscalSubsidy.total));
+          if (a.fiscalSubsidy.shares === null) {
+            // only where the pack splits by class and the request named none; the answer says so
+            assert.ok(service.compiled(a.pack).splits.size > 0 && req.subsidyClass === undefined, 'shares left out without cause');
+            assert.ok(a.warnings.some((w) => w.code === 'SUBSIDY_CLASS_MISSING' && w.field === 'subsidyClass'));
+          } else {
+            assert.equal(a.fiscalSubsidy.shares.reduce((s, l) => s + fen(l.amount), 0), fen(a.fiscalSubsidy.total));
+            assert.ok(a.fiscalSubsidy.shares.every((s) => fen(s.amount) >= 0));
+          }
           assert.equal(fen(a.fiscalSubsidy.total), perCapita);
-          assert.ok(a.fiscalSubsidy.shares.every((s) => fen(s.amount) >= 0));
           assert.equal(a.fiscalSubsidyBorneByPerson, 0);
         } else assert.equal(fen(a.fiscalSubsidyBorneByPerson!), perCapita);
       }),
@@ -240,6 +263,52 @@ describe('contribution quote properties', () => {
           assert.equal(a.benefitPeriod.end, `${y}-12-31`);
         }
         if (req.person.kind === 'newborn') assert.ok(start >= parseDay(req.person.birthDate), 'a newborn covered before birth');
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  describe('nobody pays for no cover: accepted ∧ due > 0 ⇒ benefit period not null', () => {
+    for (const id of lib.packIds())
+      for (const kind of PERSON_KINDS)
+        test(`${id} ${kind}`, () => {
+          const over = targets.filter((t) => lib.packIdFor(t.region, t.year) === id);
+          fc.assert(
+            fc.property(requestArbOf(over, [kind]), (req) => {
+              const a = quote(req);
+              assert.equal(a.pack, id);
+              if (a.accepted && fen(a.individualDue!) > 0) assert.notEqual(a.benefitPeriod, null, `${a.pack}: pays ${a.individualDue} for no cover`);
+              // stronger: no accepted answer lacks a benefit period (nor may the assistance fund pay for no cover)
+              if (a.accepted) assert.notEqual(a.benefitPeriod, null, `${a.pack}: accepted without a benefit period`);
+              if (a.reason?.code === 'NO_BENEFIT_PERIOD') assert.equal(a.individualDue, null);
+            }),
+            { numRuns: Math.max(30, Math.round(RUNS / 4)) },
+          );
+        });
+  });
+
+  test('the standard’s lines add up to it; the answer names the tier in one form', () => {
+    fc.assert(
+      fc.property(requestArb, (req) => {
+        const a = quote(req);
+        assert.equal(a.standardContributionLines.reduce((t, l) => t + fen(l.amount), 0), fen(a.standardContribution));
+        assert.ok(a.standardContributionLines.every((l) => fen(l.amount) >= 0 && (l.cite || l.example)));
+        if (req.tier === undefined) assert.equal(a.tier, null);
+        else assert.equal(a.tier, TIER_ALIASES[String(req.tier)]);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test('an answer from another region’s pack says so; one from the region’s own pack does not', () => {
+    fc.assert(
+      fc.property(requestArb, (req) => {
+        const a = quote({ ...req, trace: true });
+        const own = lib.resolve(a.pack).region === req.region;
+        const w = a.warnings.filter((x) => x.code === 'PACK_OF_PARENT_REGION');
+        assert.equal(w.length, own ? 0 : 1);
+        assert.equal(a.trace.some((s) => s.step === 'pack'), !own);
+        if (req.person.residence !== undefined) assert.ok(!a.warnings.some((x) => x.code === 'RESIDENCE_ASSUMED'), 'residence given but assumed');
       }),
       { numRuns: RUNS },
     );

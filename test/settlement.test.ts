@@ -146,6 +146,24 @@ describe('settlement: worked cases', () => {
     sumsUp(b);
   });
 
+  test('Guangxi 大病 倾斜 is for the *rural* low-income population: residence tested, assumed with a warning when unknown', () => {
+    const enc = { type: 'inpatient', date: '2022-05-01', hospitalLevel: 'tertiary', location: 'in_area', costs: costs(100000) };
+    const q = (residence?: string) => svc.settlement({ region: '450100', coverageYear: 2022, person: { statuses: ['dibao'], ...(residence ? { residence } : {}) }, encounter: enc });
+    const rural = q('农村');
+    const urban = q('城镇');
+    const unknown = q();
+    // basic (100000 − 800) × 55 % = 54560; burden 45440; 大病 deductible 15000, preferential 7500 (+5 points)
+    assert.equal(rural.basicFund, 54560);
+    assert.equal(rural.criticalIllness, Math.round(((45440 - 7500) * 0.65) * 100) / 100, 'preferential: deductible 7500, 60 % + 5');
+    assert.equal(urban.criticalIllness, Math.round(((45440 - 15000) * 0.6) * 100) / 100, 'an urban 低保 person is not 农村低收入人口');
+    assert.equal(unknown.criticalIllness, rural.criticalIllness, 'unknown: rural assumed (residence.whenUnknown, an example)');
+    assert.deepEqual(rural.warnings, [{ code: 'PACK_OF_PARENT_REGION', field: 'region', message: rural.warnings![0].message }]);
+    assert.deepEqual(unknown.warnings!.map((w) => w.code), ['PACK_OF_PARENT_REGION', 'RESIDENCE_ASSUMED']);
+    assert.ok(urban.trace.some((s) => s.step === 'groups.rural_low_income' && s.value === false && s.cite === '桂医保发〔2022〕30号 三(一)'));
+    assert.ok(unknown.examplesUsed.includes('residence.whenUnknown'));
+    for (const a of [rural, urban, unknown]) sumsUp(a);
+  });
+
   test('out of province without referral: 70 % − 15 − 10 points', () => {
     const a = cq([], { type: 'inpatient', date: '2022-03-01', hospitalLevel: 'secondary', location: 'out_of_province', referred: false, costs: costs(10000) });
     assert.equal(a.basicRatio, '45%');

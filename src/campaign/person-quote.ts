@@ -191,8 +191,10 @@ export const fmt = formatDay;
 /** Post the fiscal subsidy accrued for a paid enrollment: Dr receivable per level / Cr basic fund. */
 export async function postSubsidy(tx: Db, enrollmentId: string, r: ContributionResult, memo: string): Promise<string | null> {
   if (!r.subsidy || r.subsidy.total === 0) return null;
-  const lines = r.subsidy.shares.filter((s) => s.fen !== 0).map((s) => ({ account: ACCOUNTS.subsidyReceivable(s.level), fen: s.fen }));
-  lines.push({ account: ACCOUNTS.basicFund, fen: -r.subsidy.shares.reduce((t, s) => t + s.fen, 0) });
+  // a subsidy whose split was not determined (no subsidy class) is receivable as a whole, unallocated
+  const shares = r.subsidy.shares ?? [{ level: 'unallocated' as const, fen: r.subsidy.total }];
+  const lines = shares.filter((s) => s.fen !== 0).map((s) => ({ account: ACCOUNTS.subsidyReceivable(s.level), fen: s.fen }));
+  lines.push({ account: ACCOUNTS.basicFund, fen: -shares.reduce((t, s) => t + s.fen, 0) });
   return post(tx, memo, 'subsidy', enrollmentId, lines);
 }
 

@@ -10,9 +10,10 @@ import { Command, CommanderError } from 'commander';
 import cliProgress from 'cli-progress';
 import { InputError } from '../errors.js';
 import { PackError } from '../policy/errors.js';
+import { packWarnings } from '../policy/checks.js';
 import { diffPacks } from '../policy/diff.js';
 import { PolicyLibrary } from '../policy/loader.js';
-import { renderDiff, renderPack } from '../policy/show.js';
+import { renderDiff, renderPack, fallbackNotice } from '../policy/show.js';
 import { assess } from '../quotes/assess.js';
 import { packRef, packRefString } from '../quotes/pack-ref.js';
 import { QuoteService } from '../quotes/quote-service.js';
@@ -95,8 +96,10 @@ pack
   .action((region: string, year: string, o: { json?: boolean }) => {
     const lib = PolicyLibrary.load(policiesDir());
     const p = packRef(lib, 'region', region, year);
-    if (o.json) console.log(JSON.stringify({ ...p, params: Object.fromEntries(p.params), rules: undefined }, null, 2));
-    else console.log(renderPack(p));
+    const notice = fallbackNotice(p, region, lib.regions.get(region)?.name);
+    if (o.json)
+      console.log(JSON.stringify({ requested: { region, year: p.year }, warnings: notice ? [{ code: 'PACK_OF_PARENT_REGION', message: notice }] : [], ...p, params: Object.fromEntries(p.params), rules: undefined }, null, 2));
+    else console.log(renderPack(p, notice));
   });
 pack
   .command('diff')
@@ -111,11 +114,17 @@ pack
   });
 pack
   .command('check')
-  .description('validate every pack: citations, quoted sentences, parameters, rule conflicts')
-  .action(() => {
+  .description('validate every pack: citations, quoted sentences, parameters, rule conflicts; warn where standards average below an average floor')
+  .option('--strict', 'exit 1 when there are warnings')
+  .action((o: { strict?: boolean }) => {
     const lib = PolicyLibrary.load(policiesDir());
     const examples = lib.packIds().reduce((n, id) => n + Object.values(lib.raw(id)?.params ?? {}).filter((p) => p.example).length, 0);
-    console.log(`${lib.packIds().length} packs, ${lib.documents.size} documents: all valid (${examples} values are marked example).`);
+    const warnings = packWarnings(lib);
+    for (const w of warnings) console.log(`warning: ${w.file}: ${w.path}: ${w.message}`);
+    console.log(
+      `${lib.packIds().length} packs, ${lib.documents.size} documents: all valid (${examples} values are marked example)${warnings.length ? `; ${warnings.length} warning(s)` : ', no warnings'}.`,
+    );
+    if (warnings.length && o.strict) process.exitCode = 1;
   });
 
 program

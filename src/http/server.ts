@@ -19,6 +19,7 @@ import { contributionAnswerSchema, contributionRequestSchema } from '../quotes/c
 import { packRef, packRefString } from '../quotes/pack-ref.js';
 import { settlementQuoteAnswerSchema, settlementRequestSchema, settlementYearAnswerSchema, settlementYearRequestSchema } from '../quotes/settlement-request.js';
 import type { QuoteService } from '../quotes/quote-service.js';
+import { fallbackNotice } from '../policy/show.js';
 import { installErrorHandling } from './errors.js';
 import { installAccess } from './access.js';
 import { installConsole } from './console.js';
@@ -51,7 +52,16 @@ const paramSchema = z.object({
   example: z.string().optional().describe('present when the value is an example, not policy'),
   note: z.string().optional(),
 });
-const packSchema = z.object({ id: z.string(), name: z.string(), region: z.string(), year: z.number(), chain: z.array(z.string()), params: z.array(paramSchema) });
+const packSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  year: z.number(),
+  chain: z.array(z.string()),
+  requested: z.object({ region: z.string() }).describe('the region asked for; a region without its own pack is answered by a parent’s'),
+  warnings: z.array(z.object({ code: z.literal('PACK_OF_PARENT_REGION'), message: z.string() })),
+  params: z.array(paramSchema),
+});
 const paramSideSchema = z.object({ value: z.unknown(), cite: z.string().optional(), example: z.string().optional(), pack: z.string() }).nullable();
 const diffSchema = z.object({
   from: z.string(),
@@ -60,13 +70,16 @@ const diffSchema = z.object({
   changes: z.array(z.object({ key: z.string(), change: z.enum(['added', 'removed', 'value', 'basis']), from: paramSideSchema, to: paramSideSchema })),
 });
 
-function packJson(p: ResolvedPack): z.infer<typeof packSchema> {
+function packJson(p: ResolvedPack, region: string, regionName?: string): z.infer<typeof packSchema> {
+  const notice = fallbackNotice(p, region, regionName);
   return {
     id: p.id,
     name: p.name,
     region: p.region,
     year: p.year,
     chain: p.chain,
+    requested: { region },
+    warnings: notice ? [{ code: 'PACK_OF_PARENT_REGION', message: notice }] : [],
     params: [...p.params.values()]
       .sort((a, b) => a.key.localeCompare(b.key))
       .map((x) => ({ key: x.key, value: x.value, from: x.from, cite: x.cite, quote: x.quote, example: x.example, note: x.note })),
@@ -191,7 +204,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
         response: { 200: packSchema, 400: errorSchema },
       },
     },
-    (req) => packJson(packRef(lib, 'region', req.params.region, req.params.year)),
+    (req) => packJson(packRef(lib, 'region', req.params.region, req.params.year), req.params.region, lib.regions.get(req.params.region)?.name),
   );
 
   app.get(

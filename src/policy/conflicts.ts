@@ -29,15 +29,16 @@ export function paymentInterval(c: Condition, window: Interval | null, year: num
   if (c.graduatingPaidWithin) {
     const from = parseDay(`${year}-${c.graduatingPaidWithin.from}`);
     iv.lo = Math.max(iv.lo, from);
-    iv.hi = Math.min(iv.hi, addMonths(from, c.graduatingPaidWithin.months) - 1);
+    // the later last day of the two ways of counting (first day excluded or included): conservative
+    iv.hi = Math.min(iv.hi, addMonths(from, c.graduatingPaidWithin.months));
   }
   return iv;
 }
 
-function expandStatuses(list: readonly string[]): Set<string> {
+function expandStatuses(list: readonly string[], groups: ReadonlyMap<string, readonly string[]>): Set<string> {
   const out = new Set<string>();
   for (const s of list) {
-    const g = (STATUS_GROUPS as Record<string, readonly string[]>)[s];
+    const g = groups.get(s) ?? (STATUS_GROUPS as Record<string, readonly string[]>)[s];
     if (g) g.forEach((x) => out.add(x));
     else out.add(s);
   }
@@ -49,12 +50,19 @@ function expandStatuses(list: readonly string[]): Set<string> {
  * (and some imply others), so different statuses prove nothing — except in the assistance
  * group, where a person matching several rules gets the most favourable one by design.
  */
-export function disjoint(a: Condition, b: Condition, window: Interval | null, year: number, statusesExclusive = false): boolean {
+export function disjoint(
+  a: Condition,
+  b: Condition,
+  window: Interval | null,
+  year: number,
+  statusesExclusive = false,
+  groups: ReadonlyMap<string, readonly string[]> = new Map(),
+): boolean {
   if (a.tier && b.tier && a.tier !== b.tier) return true;
   if (a.kind && b.kind && !a.kind.some((k) => b.kind!.includes(k))) return true;
   if (statusesExclusive && a.status && b.status) {
-    const sa = expandStatuses(a.status);
-    if (![...expandStatuses(b.status)].some((s) => sa.has(s))) return true;
+    const sa = expandStatuses(a.status, groups);
+    if (![...expandStatuses(b.status, groups)].some((s) => sa.has(s))) return true;
   }
   if (a.guardianEnrolled !== undefined && b.guardianEnrolled !== undefined && a.guardianEnrolled !== b.guardianEnrolled)
     return true;
@@ -68,7 +76,15 @@ export function disjoint(a: Condition, b: Condition, window: Interval | null, ye
   if (pa === 'none' || pb === 'none') {
     // "not paid" never meets a condition that needs a payment date
     const needsPayment = (c: Condition, p: Interval | 'none'): boolean =>
-      p !== 'none' && (c.paid !== undefined || c.paidAfter !== undefined || c.paidOnOrBefore !== undefined || c.paidWithinDaysOfBirth !== undefined || c.employeeGapWithinMonths !== undefined || c.graduatingPaidWithin !== undefined);
+      p !== 'none' &&
+      (c.paid !== undefined ||
+        c.paidAfter !== undefined ||
+        c.paidOnOrBefore !== undefined ||
+        c.paidWithinDaysOfBirth !== undefined ||
+        c.enrolledWithinDaysOfBirth !== undefined || // enrollment conditions apply to a person who pays
+        c.employeeGapWithinMonths !== undefined ||
+        c.graduatingPaidWithin !== undefined ||
+        c.graduatingEnrolledWithin !== undefined);
     if (needsPayment(a, pa) || needsPayment(b, pb)) return true;
     return false;
   }
@@ -90,7 +106,13 @@ export function overrides(rules: Map<string, Rule>, a: string, b: string, seen =
 }
 
 /** Pairs of rules in a group that may claim the same case without a declared exception. */
-export function findConflicts(rules: Map<string, Rule>, window: Interval | null, year: number, statusesExclusive = false): [string, string][] {
+export function findConflicts(
+  rules: Map<string, Rule>,
+  window: Interval | null,
+  year: number,
+  statusesExclusive = false,
+  groups: ReadonlyMap<string, readonly string[]> = new Map(),
+): [string, string][] {
   const ids = [...rules.keys()];
   const out: [string, string][] = [];
   for (let i = 0; i < ids.length; i++)
@@ -98,7 +120,7 @@ export function findConflicts(rules: Map<string, Rule>, window: Interval | null,
       const a = rules.get(ids[i])!;
       const b = rules.get(ids[j])!;
       if (sameOutcome(a, b)) continue;
-      if (disjoint(a.when, b.when, window, year, statusesExclusive)) continue;
+      if (disjoint(a.when, b.when, window, year, statusesExclusive, groups)) continue;
       if (overrides(rules, ids[i], ids[j]) || overrides(rules, ids[j], ids[i])) continue;
       out.push([ids[i], ids[j]]);
     }

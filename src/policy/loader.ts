@@ -16,7 +16,8 @@ import { PackError, type PackProblem } from './errors.js';
 import { familyOf, packFileSchema, RULE_GROUPS, type PackFile, type RuleGroup, type Rule } from './schema.js';
 import { findConflicts, type Interval } from './conflicts.js';
 import { parseDay } from '../dates.js';
-import { yuanToFen } from '../money.js';
+import { parseRate, yuanToFen } from '../money.js';
+import { STATUS_GROUPS } from './vocabulary.js';
 
 export const DEFAULT_POLICY_DIR = resolvePath(dirname(fileURLToPath(import.meta.url)), '../../policies');
 
@@ -173,13 +174,14 @@ export class PolicyLibrary {
         for (const ex of r.exceptionTo ?? [])
           if (!group.has(ex))
             problems.push({ file: this.fileOf((r as unknown as { param: ResolvedParam }).param.from), path: `params.rules.${g}.${rid}.value.exceptionTo`, message: `names rule "${ex}", which group ${g} of ${id} does not have` });
-      for (const [a, b] of findConflicts(group, window, own.data.year, g === 'assistance'))
+      for (const [a, b] of findConflicts(group, window, own.data.year, g === 'assistance', groupStatuses(params)))
         problems.push({
           file: own.file,
           path: `params.rules.${g}`,
           message: `rules "${a}" and "${b}" can both apply to the same case with different outcomes, and neither is declared the exception (exceptionTo) of the other`,
         });
     }
+    problems.push(...checkGroupsAndShares(params, (from) => this.fileOf(from)));
     // Subsidy splits must add up to the per-capita subsidy.
     const perCapita = params.get('fiscalSubsidy.perCapita');
     for (const [key, p] of params) {
@@ -293,6 +295,55 @@ export function ancestorsOf(region: string): string[] {
   if (region.slice(2) !== '0000') out.push(`${region.slice(0, 2)}0000`);
   if (region !== '000000') out.push('000000');
   return [...new Set(out)];
+}
+
+/** The statuses of each derived group the pack defines (groups.<name>). */
+export function groupStatuses(params: Map<string, ResolvedParam>): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  for (const [key, p] of params) if (key.startsWith('groups.')) out.set(key.slice('groups.'.length), (p.value as { statuses: string[] }).statuses);
+  return out;
+}
+
+/**
+ * A group a rule or benefit names must be defined by the pack (groups.<name>: its statuses, its
+ * residence); population shares add up to 100%; a subsidy class's kinds name a class that exists.
+ */
+function checkGroupsAndShares(params: Map<string, ResolvedParam>, fileOf: (from: string) => string): PackProblem[] {
+  const problems: PackProblem[] = [];
+  const groups = new Set(Object.keys(STATUS_GROUPS));
+  const named = (key: string, p: ResolvedParam, list: unknown): void => {
+    for (const s of Array.isArray(list) ? list : [])
+      if (groups.has(s as string) && !params.has(`groups.${s as string}`))
+        problems.push({ file: fileOf(p.from), path: `params.${key}`, message: `names the group ${s as string}, which the pack does not define: add groups.${s as string} (its statuses and residence, cited or marked example)` });
+  };
+  for (const [key, p] of params) {
+    const v = p.value as Record<string, unknown>;
+    if (key.startsWith('rules.')) named(key, p, (v.when as { status?: unknown } | undefined)?.status);
+    else if (key === 'benefits.criticalIllness.preferentialStatuses') named(key, p, p.value);
+    else if (key === 'benefits.medicalAssistance.classes') for (const c of p.value as { status: unknown }[]) named(key, p, c.status);
+    if (key === 'population.shares' || key === 'population.tierShares') {
+      const rates = Object.values(v).map((r) => parseRate(r as string | number));
+      if (!addsUpToOne(rates))
+        problems.push({ file: fileOf(p.from), path: `params.${key}`, message: `shares add up to ${rates.map((r) => r.text).join(' + ')}, not 100%` });
+    }
+    if (key.startsWith('fiscalSubsidy.classKinds.')) {
+      const cls = key.slice('fiscalSubsidy.classKinds.'.length);
+      if (!params.has(`fiscalSubsidy.split.${cls}`))
+        problems.push({ file: fileOf(p.from), path: `params.${key}`, message: `names subsidy class ${cls}, which has no fiscalSubsidy.split.${cls}` });
+    }
+  }
+  return problems;
+}
+
+/** Whether exact rates add up to exactly 1 (100%). */
+function addsUpToOne(rates: { num: number; den: number }[]): boolean {
+  let num = 0n;
+  let den = 1n;
+  for (const r of rates) {
+    num = num * BigInt(r.den) + BigInt(r.num) * den;
+    den *= BigInt(r.den);
+  }
+  return num === den;
 }
 
 function toFen(v: number | string): number {

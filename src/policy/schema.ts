@@ -5,12 +5,15 @@
  */
 import { z } from 'zod';
 import { rate, statusOrGroup, yuan } from './pack-values.js';
-import { isDateString } from '../dates.js';
+import { isDateString, PERIOD_COUNTINGS } from '../dates.js';
 import { BENEFIT_FAMILIES } from './benefit-params.js';
 import {
+  NEEDY_STATUSES,
   PERSON_KINDS,
   REFUSAL_CODES,
   REGION_CLASSES,
+  RESIDENCES,
+  STATUS_GROUPS,
   SUBSIDY_LEVELS,
   TIERS,
 } from './vocabulary.js';
@@ -26,7 +29,14 @@ const window = z.object({ from: date, to: date }).strict();
 /** Amount by tier where the region has tiers, or one amount. */
 const tiered = z.union([yuan, z.object({ tier1: yuan, tier2: yuan }).strict()]);
 
-/** When a rule applies: every condition written must hold. */
+const monthsFrom = z.object({ from: monthDay, months: z.number().int().positive() }).strict();
+
+/**
+ * When a rule applies: every condition written must hold. `paid…` conditions read the payment
+ * date (缴费); `enrolled…` conditions and `employeeGapWithinMonths` read the enrollment date (参保,
+ * 参加居民医保: `enrolledOn`, or the payment date where it is not given) of a person who pays.
+ * Periods ("90日内", "3个月内") are counted by the pack's `periods.counting` (src/dates.ts).
+ */
 export const conditionSchema = z
   .object({
     status: z.array(statusOrGroup).min(1).optional(),
@@ -37,11 +47,18 @@ export const conditionSchema = z
     paid: z.enum(['in_window', 'before_window', 'after_window', 'none']).optional(),
     paidAfter: date.optional(),
     paidOnOrBefore: date.optional(),
+    /** paid within n days from the birth date (出生之日起n日内缴费) */
     paidWithinDaysOfBirth: z.number().int().positive().optional(),
+    /** enrolled within n days from the birth date (出生之日起n日内办理独立参保) */
+    enrolledWithinDaysOfBirth: z.number().int().positive().optional(),
     bornInCoverageYear: z.boolean().optional(),
     guardianEnrolled: z.boolean().optional(),
+    /** enrolled within n months of the end of employee insurance (职工医保中断缴费n个月内参加居民医保) */
     employeeGapWithinMonths: z.number().int().positive().optional(),
-    graduatingPaidWithin: z.object({ from: monthDay, months: z.number().int().positive() }).strict().optional(),
+    /** a graduate of the coverage year paying within the months from the day (毕业当年9月1日后3个月内…补缴当年费用) */
+    graduatingPaidWithin: monthsFrom.optional(),
+    /** a graduate of the coverage year enrolling within the months from the day (…参加居民医保) */
+    graduatingEnrolledWithin: monthsFrom.optional(),
   })
   .strict();
 export type Condition = z.infer<typeof conditionSchema>;
@@ -110,7 +127,43 @@ export const PARAM_FAMILIES: { pattern: RegExp; schema: z.ZodType; doc: string; 
     doc: 'individual contribution standard (yuan per person-year) by person kind, by tier where there are tiers',
     yearly: true,
   },
-  { pattern: /^contribution\.average$/, schema: yuan, doc: 'average individual contribution (information)', yearly: true },
+  {
+    pattern: /^contribution\.average$/,
+    schema: yuan,
+    doc: 'average individual contribution: information, or with bound: min the average floor (平均不低于) the area’s own category standards must meet — not a floor for each person',
+    yearly: true,
+  },
+  {
+    pattern: /^contribution\.arrears$/,
+    schema: z.object({ year: z.number().int().min(2000).max(2100), amount: yuan }).strict(),
+    doc: 'part of the coverage year’s individual standard that is an earlier year’s contribution collected late (补征), shown as its own line',
+    yearly: true,
+  },
+  {
+    pattern: /^population\.shares$/,
+    schema: z.partialRecord(kind, rate),
+    doc: 'population shares by person kind (adding up to 100%), weighting the category standards against an average floor',
+  },
+  {
+    pattern: /^population\.tierShares$/,
+    schema: z.object({ tier1: rate, tier2: rate }).strict(),
+    doc: 'shares of the population in each tier (adding up to 100%), weighting tiered standards against an average floor',
+  },
+  {
+    pattern: /^periods\.counting$/,
+    schema: z.enum(PERIOD_COUNTINGS),
+    doc: 'how periods of days and months ("90日内", "满90日后", "3个月内") are counted: first_day_excluded (民法典 第二百零一条) or first_day_included',
+  },
+  {
+    pattern: new RegExp(`^groups\\.(${Object.keys(STATUS_GROUPS).join('|')})$`),
+    schema: z.object({ statuses: z.array(z.enum(NEEDY_STATUSES)).min(1), residence: z.enum(RESIDENCES).optional() }).strict(),
+    doc: 'a derived group rules may name (农村低收入人口): the statuses that make a person a member, and the residence type (户籍) a member must have',
+  },
+  {
+    pattern: /^residence\.whenUnknown$/,
+    schema: z.enum(RESIDENCES),
+    doc: 'the residence type (户籍类型) assumed when a request does not give it; the answer warns that it was assumed',
+  },
   {
     pattern: /^college\.period$/,
     schema: z.enum(['academic_year', 'natural_year']),
@@ -134,6 +187,11 @@ export const PARAM_FAMILIES: { pattern: RegExp; schema: z.ZodType; doc: string; 
     schema: z.array(splitLine).min(1),
     doc: 'subsidy split by level for one subsidy class (amounts must add up to the per-capita subsidy)',
     yearly: true,
+  },
+  {
+    pattern: /^fiscalSubsidy\.classKinds\.[a-z_]+$/,
+    schema: z.array(kind).min(1),
+    doc: 'the person kinds a subsidy class can apply to (a class without this applies to every kind)',
   },
   {
     pattern: /^fiscalSubsidy\.residencePermitHolders$/,

@@ -10,12 +10,18 @@ function basis(p: { cite?: string; example?: string }): string {
   return `示例（非政策）：${p.example ?? ''}`;
 }
 
+/** When the pack shown is another region's (a parent's), the sentence saying so; else null. */
+export function fallbackNotice(pack: ResolvedPack, region: string, regionName?: string): string | null {
+  if (pack.region === region) return null;
+  return `区划 ${region}${regionName ? `（${regionName}）` : ''} 在 ${pack.year} 年没有本级政策包；以下为上级 ${pack.id}（${pack.name}）${pack.region === '000000' ? '，即全国基线，多为示例值' : ''}，其答复均会提示这一点。`;
+}
+
 /** One block per parameter: key = value, where it was set, and its citation or example mark. */
-export function renderPack(pack: ResolvedPack): string {
-  const lines = [`# ${pack.name}  (${pack.id}; resolved through ${pack.chain.join(' → ')})`, ''];
+export function renderPack(pack: ResolvedPack, notice: string | null = null): string {
+  const lines = [...(notice ? [`! ${notice}`, ''] : []), `# ${pack.name}  (${pack.id}; resolved through ${pack.chain.join(' → ')})`, ''];
   for (const key of [...pack.params.keys()].sort()) {
     const p = pack.params.get(key) as ResolvedParam;
-    lines.push(`${key} = ${valueText(p.value)}`);
+    lines.push(`${key} = ${valueText(p.value)}${p.bound === 'min' ? (key === 'contribution.average' ? '  (average floor: the standards must average at least this)' : '  (floor)') : ''}`);
     lines.push(`    from ${p.from}${p.from === pack.id ? '' : ' (inherited)'} · ${basis(p)}`);
     if (p.quote) lines.push(`    「${p.quote}」`);
     if (p.note) lines.push(`    note: ${p.note}`);

@@ -100,8 +100,51 @@ export const REFUSAL_CODES = {
   AFTER_FINAL_DEADLINE: '已超过最迟缴费期限',
   NEWBORN_NOT_IN_COVERAGE_YEAR: '新生儿出生日期不在待遇年度内',
   NO_APPLICABLE_RULE: '政策包中没有适用于该情形的规则',
+  NO_BENEFIT_PERIOD: '按规定的待遇起始日，本待遇期内已无可享受待遇的日期，不收取本期费用',
 } as const;
 export type RefusalCode = keyof typeof REFUSAL_CODES;
+
+/** What an answer warns about: it answers, but the clerk should know. */
+export const WARNING_CODES = {
+  PACK_OF_PARENT_REGION: '本区划本年度没有本级政策包，按上级区划的政策包答复',
+  SUBSIDY_CLASS_MISSING: '未提供财政补助类别，未划分各级财政分担',
+  RESIDENCE_ASSUMED: '未提供户籍类型，按假定的户籍类型判断',
+} as const;
+export type WarningCode = keyof typeof WARNING_CODES;
+
+/** 户籍类型: rural (农业, 农村) or urban (非农业, 城镇) residence registration. */
+export const RESIDENCES = ['rural', 'urban'] as const;
+export type Residence = (typeof RESIDENCES)[number];
+export const RESIDENCE_LABELS: Record<Residence, string> = { rural: '农村', urban: '城镇' };
+
+/** How users write a residence type → the identifier (trimmed, lower-cased). */
+export const RESIDENCE_ALIASES: Record<string, Residence> = {
+  rural: 'rural',
+  urban: 'urban',
+  农业: 'rural',
+  农村: 'rural',
+  农业户口: 'rural',
+  农业户籍: 'rural',
+  农村户口: 'rural',
+  农村户籍: 'rural',
+  非农业: 'urban',
+  城镇: 'urban',
+  非农业户口: 'urban',
+  非农业户籍: 'urban',
+  城镇户口: 'urban',
+  城镇户籍: 'urban',
+};
+
+/** How users write a tier → the identifier. */
+export const TIER_ALIASES: Record<string, Tier> = {
+  tier1: 'tier1',
+  tier2: 'tier2',
+  '1': 'tier1',
+  '2': 'tier2',
+  一档: 'tier1',
+  二档: 'tier2',
+};
+export const TIER_LABELS: Record<Tier, string> = { tier1: '一档', tier2: '二档' };
 
 /** Encounter types of settlement (national med_type in brackets). */
 export const ENCOUNTER_TYPES = [

@@ -20,6 +20,7 @@ export const INPUT_COLUMNS = {
   previousEndedOn: ['previousEndedOn', '原参保终止日期'],
   graduationYear: ['graduationYear', '毕业年份'],
   subsidyClass: ['subsidyClass', '补助类别'],
+  residence: ['residence', '户籍类型', '户口性质', '户籍性质'],
 } as const;
 export type InputColumn = keyof typeof INPUT_COLUMNS;
 
@@ -39,6 +40,8 @@ export const OUTPUT_COLUMNS = [
   ['waitingDays', '等待期(天)'],
   ['assistanceRule', '资助依据'],
   ['examplesUsed', '所用示例值(非政策)'],
+  ['standardArrears', '其中补征往年个人缴费(年度:元)'],
+  ['warnings', '提示'],
 ] as const;
 
 const norm = (s: string): string => s.trim().replace(/\s+/g, '').toLowerCase();
@@ -100,13 +103,13 @@ export function rowToRequest(cells: Map<InputColumn, string>): Record<string, un
   const req: Record<string, unknown> = {};
   req.region = get('region');
   req.coverageYear = int('coverageYear', get('coverageYear'));
-  if (get('tier')) req.tier = ({ 一档: 'tier1', 二档: 'tier2', '1': 'tier1', '2': 'tier2' } as Record<string, string>)[get('tier')] ?? get('tier');
+  if (get('tier')) req.tier = get('tier'); // 一档 / 二档 / 1 / 2 / tier1 / tier2: the request schema reads them all
   const kindText = get('kind');
   const statuses = get('statuses')
     .split(/[;；,，|、\s]+/)
     .filter(Boolean)
     .map((s) => statusByLabel.get(s) ?? statusByLabel.get(s.toLowerCase()) ?? s);
-  req.person = { birthDate: get('birthDate'), kind: kindByLabel.get(kindText) ?? kindText, statuses };
+  req.person = { birthDate: get('birthDate'), kind: kindByLabel.get(kindText) ?? kindText, statuses, ...(get('residence') ? { residence: get('residence') } : {}) };
   if (get('paidOn')) req.paidOn = get('paidOn');
   if (get('enrolledOn')) req.enrolledOn = get('enrolledOn');
   if (get('guardianEnrolled')) req.guardianEnrolled = bool('guardianEnrolled', get('guardianEnrolled'));

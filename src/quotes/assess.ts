@@ -49,12 +49,17 @@ function resultCells(a: ContributionAnswer): (string | number | boolean)[] {
     blank(a.individualDue),
     blank(a.fiscalSubsidyBorneByPerson),
     a.fiscalSubsidy ? a.fiscalSubsidy.total : '',
-    a.fiscalSubsidy ? a.fiscalSubsidy.shares.map((s) => `${s.level}:${s.amount}`).join('; ') : '',
+    a.fiscalSubsidy?.shares ? a.fiscalSubsidy.shares.map((s) => `${s.level}:${s.amount}`).join('; ') : '',
     a.benefitPeriod?.start ?? '',
     a.benefitPeriod?.end ?? '',
     a.waitingDays ?? '',
     assist && assist.value !== 0 ? [assist.rule, assist.cite ?? (assist.example ? '示例' : '')].filter(Boolean).join(' · ') : '',
     a.examplesUsed.join('; '),
+    a.standardContributionLines
+      .filter((l) => l.line === 'arrears')
+      .map((l) => `${l.forYear}:${l.amount}`)
+      .join('; '),
+    a.warnings.map((w) => w.message).join('；'),
   ];
 }
 

@@ -10,6 +10,9 @@ import { quoteContribution } from '../rules/quote.js';
 import { compileBenefits, type CompiledBenefits } from '../rules/settlement/compile.js';
 import { settle } from '../rules/settlement/settle.js';
 import { settleYear } from '../rules/settlement/year.js';
+import type { SettlementResult } from '../rules/settlement/result.js';
+import { Trace } from '../rules/trace.js';
+import { packWarning, type QuoteWarning } from '../rules/warnings.js';
 import { parseContributionRequest, toAnswer, type ContributionAnswer } from './contribution-request.js';
 import {
   accumulatorsJson,
@@ -64,9 +67,28 @@ export class QuoteService {
     return parseSettlementRequest(this.lib.regions, (r, y) => this.lib.packIdFor(r, y), () => this.lib.years(), this.compiled, this.benefits, body, yearly);
   }
 
-  private head(packId: string, region: string) {
+  /**
+   * What a settlement answer warns about: a parent region's pack answering, a residence type
+   * assumed (once each). Empty for most answers, which then carry no `warnings` field, exactly as
+   * the settlement service's stored answers (which should add these once it passes the residence).
+   */
+  settlementWarnings(packId: string, region: string, results: readonly SettlementResult[]): QuoteWarning[] {
+    const all = [...packWarning(this.compiled(packId), region, new Trace(false)), ...results.flatMap((r) => r.warnings ?? [])];
+    const seen = new Set<string>();
+    return all.filter((w) => !seen.has(w.message) && seen.add(w.message)).map((w) => ({ ...w }));
+  }
+
+  private head(packId: string, region: string, results: readonly SettlementResult[]) {
     const pack = this.lib.resolve(packId);
-    return { region, regionName: this.lib.regions.get(region)?.name ?? region, coverageYear: pack.year, pack: pack.id, packChain: pack.chain };
+    const warnings = this.settlementWarnings(packId, region, results);
+    return {
+      region,
+      regionName: this.lib.regions.get(region)?.name ?? region,
+      coverageYear: pack.year,
+      pack: pack.id,
+      packChain: pack.chain,
+      ...(warnings.length ? { warnings } : {}),
+    };
   }
 
   /** One encounter through the three tiers. */
@@ -74,7 +96,7 @@ export class QuoteService {
     const req = this.parseSettlement(body, false);
     const cb = this.benefits(req.packId);
     const r = settle(cb, req.person, req.encounters[0], req.accumulators, req.trace);
-    return { ...this.head(req.packId, (body as { region: string }).region), ...settlementJson(r, req.accumulators) };
+    return { ...this.head(req.packId, (body as { region: string }).region, [r]), ...settlementJson(r, req.accumulators) };
   }
 
   /** A year of encounters in date order: each settlement and the year's totals per fund. */
@@ -89,6 +111,6 @@ export class QuoteService {
       return j;
     });
     const examples = [...new Set(results.flatMap((r) => r.examples))].sort();
-    return { ...this.head(req.packId, (body as { region: string }).region), settlements, totals: yearTotalsJson(totals, cb), accumulators: accumulatorsJson(after), examplesUsed: examples };
+    return { ...this.head(req.packId, (body as { region: string }).region, results), settlements, totals: yearTotalsJson(totals, cb), accumulators: accumulatorsJson(after), examplesUsed: examples };
   }
 }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { dayOf, formatDay, isDateString, parseDay } from '../dates.js';
 import { InputError, fromZodIssues } from '../errors.js';
 import { MAX_YUAN, parseRate, yuanToFen, type Fen } from '../money.js';
-import { CARE_LOCATIONS, ENCOUNTER_TYPES, HOSPITAL_LEVELS, NEEDY_STATUSES, SETTLEMENT_CODES, TIERS } from '../policy/vocabulary.js';
+import { CARE_LOCATIONS, ENCOUNTER_TYPES, HOSPITAL_LEVELS, NEEDY_STATUSES, SETTLEMENT_CODES, WARNING_CODES } from '../policy/vocabulary.js';
+import { residenceInput, tierInput } from './contribution-request.js';
 import type { CompiledPack } from '../rules/compile.js';
 import { classifyLines } from '../rules/settlement/costs.js';
 import type { CompiledBenefits } from '../rules/settlement/compile.js';
@@ -74,6 +75,7 @@ const accumulatorsSchema = z
 const personSchema = z
   .object({
     statuses: z.array(z.enum(NEEDY_STATUSES)).default([]),
+    residence: residenceInput.optional(),
     benefitPeriod: z.object({ start: dateStr, end: dateStr }).strict().optional().describe('from the contribution quote; absent: the whole coverage year is assumed and the answer says so'),
   })
   .strict();
@@ -81,7 +83,7 @@ const personSchema = z
 const base = {
   region: z.string().regex(/^\d{6}$/, 'must be a 6-digit region code (GB/T 2260), e.g. 500230'),
   coverageYear: z.number().int().min(2000).max(2100),
-  tier: z.enum(TIERS).optional(),
+  tier: tierInput.optional(),
   person: personSchema.default({ statuses: [] }),
   accumulators: accumulatorsSchema.optional(),
   trace: z.boolean().optional().describe('include the trace (default true)'),
@@ -130,7 +132,17 @@ export const settlementAnswerSchema = z.object({
 });
 export type SettlementAnswer = z.infer<typeof settlementAnswerSchema>;
 
-const head = z.object({ region: z.string(), regionName: z.string(), coverageYear: z.number(), pack: z.string(), packChain: z.array(z.string()) });
+const head = z.object({
+  region: z.string(),
+  regionName: z.string(),
+  coverageYear: z.number(),
+  pack: z.string(),
+  packChain: z.array(z.string()),
+  warnings: z
+    .array(z.object({ code: z.enum(Object.keys(WARNING_CODES) as [keyof typeof WARNING_CODES]), field: z.string().nullable(), message: z.string() }))
+    .optional()
+    .describe('what the clerk should know: a parent region’s pack answered, a residence type was assumed (absent: nothing)'),
+});
 export const settlementQuoteAnswerSchema = head.extend(settlementAnswerSchema.shape);
 export const settlementYearAnswerSchema = head.extend({
   settlements: z.array(settlementAnswerSchema),
@@ -271,7 +283,15 @@ export function parseSettlementRequest(
       if (encounters[i].date < encounters[i - 1].date) throw new InputError(`encounters.${i}.date`, 'encounters must be in date order (they are settled in that order)');
   return {
     packId,
-    person: { tier: r.tier ?? null, statusMask: personMask(r.person.statuses), statuses: r.person.statuses, benefitStart: start, benefitEnd: end, periodAssumed: !bp },
+    person: {
+      tier: r.tier ?? null,
+      statusMask: personMask(r.person.statuses),
+      statuses: r.person.statuses,
+      benefitStart: start,
+      benefitEnd: end,
+      periodAssumed: !bp,
+      residence: r.person.residence ?? null,
+    },
     encounters,
     accumulators: parseAccumulators(r.accumulators),
     trace: r.trace ?? true,

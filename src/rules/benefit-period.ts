@@ -2,7 +2,7 @@
  * 待遇享受期: when benefits start (window, waiting period, its exemptions) and end (year end,
  * or the academic year for college students, extended for graduates where the pack says).
  */
-import { addMonths, dayOf, firstOfMonth, formatDay, parseDay, ymd, type Day } from '../dates.js';
+import { addMonths, dayAfterPeriod, dayOf, firstOfMonth, formatDay, parseDay, ymd, type Day } from '../dates.js';
 import type { CompiledPack, EvalContext } from './compile.js';
 import { decide } from './enrollment.js';
 import type { QuoteInput } from './input.js';
@@ -60,8 +60,9 @@ export function benefitPeriod(cp: CompiledPack, q: QuoteInput, ctx: EvalContext,
       explain = `自当年${s.monthDay.replace('-', '月')}日起享受待遇`;
     } else {
       waitingDays = s.afterPaymentDays;
-      start = paid + waitingDays;
-      explain = `集中参保期后缴费，等待期 ${waitingDays} 日，自缴费之日起满 ${waitingDays} 日后享受待遇`;
+      start = dayAfterPeriod(paid, waitingDays, 'day', cp.counting.value);
+      ctx.periodsCounted = true;
+      explain = trace.on ? `集中参保期后缴费，等待期 ${waitingDays} 日：自缴费之日（${formatDay(paid)}）起满 ${waitingDays} 日（至 ${formatDay(start - 1)}）后享受待遇` : '';
     }
     if (q.kind === 'newborn' && start < q.birth) start = q.birth;
     if (start < base.from) start = base.from;

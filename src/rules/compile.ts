@@ -2,13 +2,25 @@
  * A resolved pack compiled for quoting: amounts in fen, dates as day numbers, rule
  * conditions as predicates. Pure data in, pure functions out; no I/O.
  */
-import { addMonths, ageOn, dayOf, parseDay, yearStart, type Day } from '../dates.js';
+import { ageOn, dayOf, parseDay, withinPeriod, yearStart, type Day, type PeriodCounting } from '../dates.js';
 import { applyRate, parseRate, yuanToFen, type Fen, type Rate } from '../money.js';
 import type { ResolvedPack, ResolvedParam } from '../policy/loader.js';
 import type { Condition, Rule, RuleGroup } from '../policy/schema.js';
-import { PERSON_KINDS, type PersonKind, type RegionClass, type SubsidyLevel, type Tier } from '../policy/vocabulary.js';
-import type { QuoteInput } from './input.js';
+import { PERSON_KINDS, type PersonKind, type RegionClass, type Residence, type SubsidyLevel, type Tier } from '../policy/vocabulary.js';
+import { enrolledDay, type QuoteInput } from './input.js';
 import { statusBit } from './status-mask.js';
+import { compileGroups, compileStatusList, matchesStatusList, type CompiledGroup, type GroupCheck } from './groups.js';
+
+export type { CompiledGroup, GroupCheck };
+
+/** One line of the standard: the coverage year's own contribution, or an earlier year's collected late (补征). */
+export interface StandardLine {
+  line: 'standard' | 'arrears';
+  /** the coverage year the amount is a contribution for */
+  forYear: number;
+  fen: Fen;
+  param: ResolvedParam;
+}
 
 export interface Amount {
   fen: Fen;
@@ -26,9 +38,18 @@ export interface CompiledRule<G extends RuleGroup = RuleGroup> {
   statusMask: number;
 }
 
-/** Values derived once per quote and shared by every predicate. */
+/** Values derived once per quote and shared by every predicate, and what the predicates consulted. */
 export interface EvalContext {
   age: number;
+  /** a rule's period condition ("90日内", "3个月内") was reached: the pack's counting rule was applied */
+  periodsCounted: boolean;
+  /** groups with a residence condition (农村低收入人口) tested on a person holding one of their statuses (null: none yet) */
+  groupChecks: Map<string, GroupCheck> | null;
+}
+
+
+export function evalContext(cp: CompiledPack, q: QuoteInput): EvalContext {
+  return { age: referenceAge(cp, q), periodsCounted: false, groupChecks: null };
 }
 
 export interface SplitLine {
@@ -42,6 +63,8 @@ export interface CompiledPack {
   tiersParam: ResolvedParam | undefined;
   /** individual standard per kind: by tier (index 0 tier1, 1 tier2) or single [fen] */
   standard: Record<PersonKind, { byTier: Fen[] | null; single: Fen | null; param: ResolvedParam }>;
+  /** the lines each standard is made of, per kind and tier index (0 tier1 or no tier, 1 tier2); frozen */
+  standardLines: Record<PersonKind, readonly (readonly StandardLine[])[]>;
   perCapita: Amount;
   splits: Map<string, { lines: SplitLine[]; param: ResolvedParam }>;
   central: { rate: Rate; param: ResolvedParam; classParam: ResolvedParam; regionClass: RegionClass } | null;
@@ -57,6 +80,15 @@ export interface CompiledPack {
   };
   ageReference: { value: 'coverage_start' | 'payment_date'; param: ResolvedParam | undefined };
   guardianContribution: Amount | null;
+  /** part of the standard that is an earlier year's contribution collected late (补征) */
+  arrears: { year: number; fen: Fen; param: ResolvedParam } | null;
+  /** the average floor (平均不低于) the area's standards must meet, where the pack or a parent states one */
+  averageFloor: Amount | null;
+  /** the person kinds a subsidy class applies to (a class not listed applies to every kind) */
+  classKinds: Map<string, { kinds: PersonKind[]; param: ResolvedParam }>;
+  counting: { value: PeriodCounting; param: ResolvedParam | undefined };
+  groups: Map<string, CompiledGroup>;
+  residenceWhenUnknown: { value: Residence; param: ResolvedParam | undefined };
   multipleStatuses: ResolvedParam | undefined;
   /** whether any assistance rule depends on age */
   ageConditioned: boolean;
@@ -102,6 +134,29 @@ export function compilePack(pack: ResolvedPack): CompiledPack {
   const year = pack.year;
   const acad = pack.params.get('college.academicYear');
   const guardian = pack.params.get('newborn.followingGuardianContribution');
+  const arrears = pack.params.get('contribution.arrears');
+  const average = pack.params.get('contribution.average');
+  const arrearsLine = arrears ? { year: (arrears.value as { year: number }).year, fen: yuanToFen((arrears.value as { amount: number | string }).amount), param: arrears } : null;
+  const standardLines = {} as CompiledPack['standardLines'];
+  for (const kind of PERSON_KINDS)
+    standardLines[kind] = [0, 1].map((t) => {
+      const s = standard[kind];
+      const fen = s.byTier ? s.byTier[t] : s.single!;
+      const lines: StandardLine[] =
+        arrearsLine && arrearsLine.fen <= fen
+          ? [
+              { line: 'standard', forYear: pack.year, fen: fen - arrearsLine.fen, param: s.param },
+              { line: 'arrears', forYear: arrearsLine.year, fen: arrearsLine.fen, param: arrearsLine.param },
+            ]
+          : [{ line: 'standard', forYear: pack.year, fen, param: s.param }];
+      return Object.freeze(lines.map((l) => Object.freeze(l)));
+    });
+  const classKinds = new Map<string, { kinds: PersonKind[]; param: ResolvedParam }>();
+  for (const [key, p] of pack.params)
+    if (key.startsWith('fiscalSubsidy.classKinds.')) classKinds.set(key.slice('fiscalSubsidy.classKinds.'.length), { kinds: p.value as PersonKind[], param: p });
+  const groups = compileGroups(pack.params);
+  const counting = pack.params.get('periods.counting');
+  const whenUnknown = pack.params.get('residence.whenUnknown');
   const compiled: CompiledPack = {
     pack,
     tiers,
@@ -127,6 +182,13 @@ export function compilePack(pack: ResolvedPack): CompiledPack {
       param: pack.params.get('age.referenceDate'),
     },
     guardianContribution: guardian ? { fen: yuanToFen(guardian.value as number), param: guardian } : null,
+    standardLines,
+    arrears: arrearsLine,
+    averageFloor: average && average.bound === 'min' ? { fen: yuanToFen(average.value as number), param: average } : null,
+    classKinds,
+    counting: { value: (counting?.value as PeriodCounting | undefined) ?? 'first_day_excluded', param: counting },
+    groups,
+    residenceWhenUnknown: { value: (whenUnknown?.value as Residence | undefined) ?? 'rural', param: whenUnknown },
     multipleStatuses: pack.params.get('assistance.multipleStatuses'),
     ageConditioned: [...pack.rules.assistance.values()].some((r) => r.when.ageBelow !== undefined || r.when.ageAtLeast !== undefined),
     rules: {} as CompiledPack['rules'],
@@ -160,89 +222,130 @@ export function compilePack(pack: ResolvedPack): CompiledPack {
   return compiled;
 }
 
-/** A rule's conditions as one predicate; every condition written must hold. */
-export function compileCondition(c: Condition, cp: CompiledPack): (q: QuoteInput, ctx: EvalContext) => boolean {
-  const tests: ((q: QuoteInput, ctx: EvalContext) => boolean)[] = [];
+type Test = (q: QuoteInput, ctx: EvalContext) => boolean;
+
+/**
+ * A rule's conditions as one predicate; every condition written must hold. Plain conditions are
+ * tested first; then the period conditions (which note in the context that the counting rule was
+ * applied); last a status condition naming a group with a residence (which notes what it tested),
+ * so that the context records only what a rule whose other conditions hold consulted.
+ */
+export function compileCondition(c: Condition, cp: CompiledPack): Test {
+  const plain: Test[] = [];
+  const periods: Test[] = [];
+  let group: Test | null = null;
+  const counting = cp.counting.value;
   if (c.status) {
-    const mask = c.status.reduce((m, s) => m | statusBit(s), 0);
-    tests.push((q) => (q.statusMask & mask) !== 0);
+    const list = compileStatusList(c.status, cp.groups);
+    const mask = list.mask;
+    const whenUnknown = cp.residenceWhenUnknown.value;
+    if (list.residential.length === 0) plain.push((q) => (q.statusMask & mask) !== 0);
+    else group = (q, ctx) => matchesStatusList(list, q.statusMask, q.residence, whenUnknown, (g) => (ctx.groupChecks ??= new Map()).set(g.group.name, g));
   }
   if (c.tier) {
     const t = c.tier;
-    tests.push((q) => q.tier === t);
+    plain.push((q) => q.tier === t);
   }
   if (c.kind) {
     const kinds = new Set<string>(c.kind);
-    tests.push((q) => kinds.has(q.kind));
+    plain.push((q) => kinds.has(q.kind));
   }
   if (c.ageBelow !== undefined) {
     const n = c.ageBelow;
-    tests.push((_q, ctx) => ctx.age < n);
+    plain.push((_q, ctx) => ctx.age < n);
   }
   if (c.ageAtLeast !== undefined) {
     const n = c.ageAtLeast;
-    tests.push((_q, ctx) => ctx.age >= n);
+    plain.push((_q, ctx) => ctx.age >= n);
   }
   if (c.paid) {
     const { from, to } = cp.window;
     switch (c.paid) {
       case 'none':
-        tests.push((q) => q.paid === null);
+        plain.push((q) => q.paid === null);
         break;
       case 'in_window':
-        tests.push((q) => q.paid !== null && q.paid >= from && q.paid <= to);
+        plain.push((q) => q.paid !== null && q.paid >= from && q.paid <= to);
         break;
       case 'before_window':
-        tests.push((q) => q.paid !== null && q.paid < from);
+        plain.push((q) => q.paid !== null && q.paid < from);
         break;
       case 'after_window':
-        tests.push((q) => q.paid !== null && q.paid > to);
+        plain.push((q) => q.paid !== null && q.paid > to);
         break;
     }
   }
   if (c.paidAfter) {
     const d = parseDay(c.paidAfter);
-    tests.push((q) => q.paid !== null && q.paid > d);
+    plain.push((q) => q.paid !== null && q.paid > d);
   }
   if (c.paidOnOrBefore) {
     const d = parseDay(c.paidOnOrBefore);
-    tests.push((q) => q.paid !== null && q.paid <= d);
-  }
-  if (c.paidWithinDaysOfBirth !== undefined) {
-    const n = c.paidWithinDaysOfBirth;
-    // 出生之日起90日内: the birth day is day 1, so the last day is birth + n − 1
-    tests.push((q) => q.paid !== null && q.paid >= q.birth && q.paid <= q.birth + n - 1);
+    plain.push((q) => q.paid !== null && q.paid <= d);
   }
   if (c.bornInCoverageYear !== undefined) {
     const want = c.bornInCoverageYear;
-    tests.push((q) => (q.birth >= cp.coverageStart && q.birth <= cp.coverageEnd) === want);
+    plain.push((q) => (q.birth >= cp.coverageStart && q.birth <= cp.coverageEnd) === want);
   }
   if (c.guardianEnrolled !== undefined) {
     const want = c.guardianEnrolled;
-    tests.push((q) => q.guardianEnrolled === want);
+    plain.push((q) => q.guardianEnrolled === want);
   }
+  // 出生之日起90日内: counted from the birth date by the pack's counting rule
+  if (c.paidWithinDaysOfBirth !== undefined) {
+    const n = c.paidWithinDaysOfBirth;
+    periods.push((q) => q.paid !== null && withinPeriod(q.paid, q.birth, n, 'day', counting));
+  }
+  if (c.enrolledWithinDaysOfBirth !== undefined) {
+    const n = c.enrolledWithinDaysOfBirth;
+    periods.push((q) => {
+      const e = enrolledDay(q);
+      return e !== null && withinPeriod(e, q.birth, n, 'day', counting);
+    });
+  }
+  // 在职工医保中断缴费3个月内参加居民医保: the enrollment date, counted from the day the employee insurance ended
   if (c.employeeGapWithinMonths !== undefined) {
     const n = c.employeeGapWithinMonths;
-    tests.push(
-      (q) =>
-        q.paid !== null &&
-        q.previousCoverage !== null &&
-        q.previousCoverage.scheme === 'employee' &&
-        q.paid > q.previousCoverage.endedOn &&
-        q.paid <= addMonths(q.previousCoverage.endedOn, n),
-    );
+    plain.push((q) => q.previousCoverage !== null && q.previousCoverage.scheme === 'employee');
+    periods.push((q) => {
+      const e = enrolledDay(q);
+      return e !== null && withinPeriod(e, q.previousCoverage!.endedOn, n, 'month', counting);
+    });
   }
+  // 毕业当年9月1日后3个月内参加居民医保并补缴当年费用
+  const year = cp.pack.year;
+  if (c.graduatingPaidWithin || c.graduatingEnrolledWithin) plain.push((q) => q.graduationYear === year);
   if (c.graduatingPaidWithin) {
-    const from = parseDay(`${cp.pack.year}-${c.graduatingPaidWithin.from}`);
-    const until = addMonths(from, c.graduatingPaidWithin.months); // exclusive
-    const year = cp.pack.year;
-    tests.push((q) => q.graduationYear === year && q.paid !== null && q.paid >= from && q.paid < until);
+    const from = parseDay(`${year}-${c.graduatingPaidWithin.from}`);
+    const n = c.graduatingPaidWithin.months;
+    periods.push((q) => q.paid !== null && withinPeriod(q.paid, from, n, 'month', counting));
   }
-  if (tests.length === 0) return () => true;
-  if (tests.length === 1) return tests[0];
+  if (c.graduatingEnrolledWithin) {
+    const from = parseDay(`${year}-${c.graduatingEnrolledWithin.from}`);
+    const n = c.graduatingEnrolledWithin.months;
+    periods.push((q) => {
+      const e = enrolledDay(q);
+      return e !== null && withinPeriod(e, from, n, 'month', counting);
+    });
+  }
+  if (periods.length === 0 && group === null) {
+    if (plain.length === 0) return () => true;
+    if (plain.length === 1) return plain[0];
+    return (q, ctx) => {
+      for (let i = 0; i < plain.length; i++) if (!plain[i](q, ctx)) return false;
+      return true;
+    };
+  }
+  // every period condition reads a payment or the enrollment of a person who pays
+  if (periods.length) plain.push((q) => q.paid !== null);
+  const last = group;
   return (q, ctx) => {
-    for (let i = 0; i < tests.length; i++) if (!tests[i](q, ctx)) return false;
-    return true;
+    for (let i = 0; i < plain.length; i++) if (!plain[i](q, ctx)) return false;
+    if (periods.length) {
+      ctx.periodsCounted = true;
+      for (let i = 0; i < periods.length; i++) if (!periods[i](q, ctx)) return false;
+    }
+    return last === null || last(q, ctx);
   };
 }
 

@@ -1,6 +1,6 @@
 /** 财政补助: the per-capita fiscal subsidy and its split by budget level. */
 import { applyRate, formatYuan, type Fen } from '../money.js';
-import type { SubsidyLevel } from '../policy/vocabulary.js';
+import { KIND_LABELS, type SubsidyLevel } from '../policy/vocabulary.js';
 import type { CompiledPack } from './compile.js';
 import type { QuoteInput } from './input.js';
 import type { Trace } from './trace.js';
@@ -19,11 +19,14 @@ const LEVEL_LABELS: Record<SubsidyLevel, string> = {
   unallocated: '未划分',
 };
 
-export function subsidyShares(cp: CompiledPack, q: QuoteInput, trace: Trace): SubsidyShare[] {
+/** The split of the per-capita subsidy by budget level; null when the pack splits by class and the request names none. */
+export function subsidyShares(cp: CompiledPack, q: QuoteInput, trace: Trace): SubsidyShare[] | null {
   const total = cp.perCapita.fen;
   { if (trace.on) trace.add('fiscalSubsidy.total', total / 100, `人均财政补助 ${formatYuan(total)} 元${cp.perCapita.param.bound === 'min' ? '（通知规定的下限）' : ''}`, cp.perCapita.param); else trace.use(cp.perCapita.param); }
   if (q.subsidyClass) {
     const split = cp.splits.get(q.subsidyClass)!;
+    const kinds = cp.classKinds.get(q.subsidyClass);
+    if (kinds) { if (trace.on) trace.add('fiscalSubsidy.classKinds', kinds.kinds, `补助类别 ${q.subsidyClass} 只适用于：${kinds.kinds.map((k) => KIND_LABELS[k]).join('、')}`, kinds.param); else trace.use(kinds.param); }
     { if (trace.on) trace.add(
       'fiscalSubsidy.shares',
       q.subsidyClass,
@@ -31,6 +34,10 @@ export function subsidyShares(cp: CompiledPack, q: QuoteInput, trace: Trace): Su
       split.param,
     ); else trace.use(split.param); }
     return split.lines.map((l) => ({ level: l.level, fen: l.fen }));
+  }
+  if (cp.splits.size) {
+    { if (trace.on) trace.add('fiscalSubsidy.shares', null, `本地区按补助类别（${[...cp.splits.keys()].join('、')}）划分各级财政分担；未提供补助类别（subsidyClass），不划分`); }
+    return null;
   }
   if (cp.central) {
     const c = applyRate(total, cp.central.rate);

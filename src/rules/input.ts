@@ -1,6 +1,6 @@
 /** The parsed, validated form of a contribution-quote request that the pure rules work on. */
 import type { Day } from '../dates.js';
-import type { PersonKind, Tier } from '../policy/vocabulary.js';
+import type { PersonKind, Residence, Tier } from '../policy/vocabulary.js';
 
 export interface QuoteInput {
   region: string;
@@ -20,4 +20,11 @@ export interface QuoteInput {
   previousCoverage: { scheme: 'employee' | 'resident'; endedOn: Day } | null;
   graduationYear: number | null;
   subsidyClass: string | null;
+  /** 户籍类型; null when the request does not give it (the pack's residence.whenUnknown is assumed) */
+  residence: Residence | null;
+}
+
+/** The enrollment date (参保) of a person who pays: `enrolledOn`, or the payment date where it is not given. */
+export function enrolledDay(q: QuoteInput): Day | null {
+  return q.paid === null ? null : (q.enrolled ?? q.paid);
 }

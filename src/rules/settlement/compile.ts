@@ -6,7 +6,8 @@ import { dayOf, yearStart, type Day } from '../../dates.js';
 import { parseRate, yuanToFen, type Fen, type Rate } from '../../money.js';
 import type { ResolvedPack, ResolvedParam } from '../../policy/loader.js';
 import { TYPE_KEYS } from '../../policy/benefit-params.js';
-import { HOSPITAL_LEVELS, type EncounterType, type HospitalLevel, type Tier } from '../../policy/vocabulary.js';
+import { HOSPITAL_LEVELS, type EncounterType, type HospitalLevel, type Residence, type Tier } from '../../policy/vocabulary.js';
+import { compileGroups, compileStatusList, type StatusList } from '../groups.js';
 import { statusBit } from '../status-mask.js';
 
 export type PaidType = keyof typeof TYPE_KEYS;
@@ -71,6 +72,8 @@ export interface BasicBenefit {
 
 export interface CompiledBenefits {
   pack: ResolvedPack;
+  /** the residence type tested for a group with a residence when the person's is unknown */
+  residenceWhenUnknown: { value: Residence; param: ResolvedParam | undefined };
   coverageStart: Day;
   coverageEnd: Day;
   basic: Partial<Record<PaidType, BasicBenefit>>;
@@ -89,7 +92,10 @@ export interface CompiledBenefits {
     limitParam: ResolvedParam;
     types: Set<EncounterType>;
     typesParam: ResolvedParam;
+    /** every status the preferential list names, groups expanded (residence not tested) */
     preferentialMask: number;
+    /** the list as the rule tests it: statuses, and groups with their residence */
+    preferentialList: StatusList;
     preferentialStatusesParam: ResolvedParam | undefined;
     preferential: { deductibleRate: Rate; ratioIncrease: Rate; noLimit: boolean; segments: { from: Fen; rate: Rate }[]; param: ResolvedParam } | null;
   } | null;
@@ -132,9 +138,12 @@ export function compileBenefits(pack: ResolvedPack): CompiledBenefits {
   const maL = get('benefits.medicalAssistance.annualLimit');
   const maT = get('benefits.medicalAssistance.encounterTypes');
   const maP = get('benefits.medicalAssistance.preferential');
-  const mask = (list: string[]): number => list.reduce((m, s) => m | statusBit(s), 0);
+  const groups = compileGroups(pack.params);
+  const mask = (list: string[]): number => list.reduce((m, s) => m | (groups.get(s)?.mask ?? statusBit(s)), 0);
+  const whenUnknown = get('residence.whenUnknown');
   return {
     pack,
+    residenceWhenUnknown: { value: (whenUnknown?.value as Residence | undefined) ?? 'rural', param: whenUnknown },
     coverageStart: yearStart(pack.year),
     coverageEnd: dayOf(pack.year, 12, 31),
     basic,
@@ -166,6 +175,7 @@ export function compileBenefits(pack: ResolvedPack): CompiledBenefits {
             types: new Set(ciT.value as EncounterType[]),
             typesParam: ciT,
             preferentialMask: ciPS ? mask(ciPS.value as string[]) : 0,
+            preferentialList: compileStatusList(ciPS ? (ciPS.value as string[]) : [], groups),
             preferentialStatusesParam: ciPS,
             preferential: ciP
               ? (() => {

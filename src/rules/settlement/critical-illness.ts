@@ -6,6 +6,7 @@
 import { applyRate, formatYuan, type Fen, type Rate } from '../../money.js';
 import { ENCOUNTER_LABELS, type EncounterType } from '../../policy/vocabulary.js';
 import type { Trace } from '../trace.js';
+import { matchesStatusList, type GroupCheck } from '../groups.js';
 import type { CompiledBenefits } from './compile.js';
 import type { Accumulators, SettlementPerson } from './input.js';
 import type { FundDetail } from './result.js';
@@ -33,14 +34,21 @@ export function criticalIllness(
   acc: Accumulators,
   delta: Accumulators,
   trace: Trace,
-): { pay: Fen; detail: FundDetail | null } {
+): { pay: Fen; detail: FundDetail | null; groupChecks: GroupCheck[] | null } {
   const ci = cb.criticalIllness;
-  if (!ci) return { pay: 0, detail: null };
+  let groupChecks: GroupCheck[] | null = null;
+  if (!ci) return { pay: 0, detail: null, groupChecks };
   if (!ci.types.has(type)) {
     { if (trace.on) trace.add('hifmi_pay', 0, `${ENCOUNTER_LABELS[type]}费用不纳入大病保险`, ci.typesParam); else trace.use(ci.typesParam); }
-    return { pay: 0, detail: null };
+    return { pay: 0, detail: null, groupChecks };
   }
-  const preferred = ci.preferential !== null && (p.statusMask & ci.preferentialMask) !== 0;
+  // 倾斜支付 for the statuses and groups the pack names; a group such as 农村低收入人口 also needs its residence
+  const list = ci.preferentialList;
+  const preferred =
+    ci.preferential !== null &&
+    (list.residential.length === 0
+      ? (p.statusMask & list.mask) !== 0
+      : matchesStatusList(list, p.statusMask, p.residence ?? null, cb.residenceWhenUnknown.value, (c) => (groupChecks ??= []).push(c)));
   let deductible = ci.deductible;
   let segments = ci.segments;
   let limit = ci.limit;
@@ -73,5 +81,6 @@ export function criticalIllness(
   return {
     pay,
     detail: { fundPayType: '390200', fundName: '城乡居民大病医疗保险基金', base: burden, limitLeft: left, amount: pay, info: { deductible, ratio: null, cumulative: after, preferential: preferred, classLabel: null, extra: 0 } },
+    groupChecks,
   };
 }

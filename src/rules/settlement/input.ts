@@ -1,7 +1,7 @@
 /** The parsed inputs of a settlement: the person, the encounter with its classified costs, the year's accumulators. */
 import type { Day } from '../../dates.js';
 import type { Fen, Rate } from '../../money.js';
-import type { CareLocation, EncounterType, HospitalLevel, Tier } from '../../policy/vocabulary.js';
+import type { CareLocation, EncounterType, HospitalLevel, Residence, Tier } from '../../policy/vocabulary.js';
 
 /** One fee line as a hospital uploads it (catalog class 甲/乙/丙 = A/B/C). */
 export interface FeeLine {
@@ -42,6 +42,8 @@ export interface SettlementPerson {
   benefitEnd: Day;
   /** the benefit period was not given and the whole coverage year was assumed */
   periodAssumed: boolean;
+  /** 户籍类型, for groups with a residence (农村低收入人口); absent or null: unknown, the pack's assumption is tested */
+  residence?: Residence | null;
 }
 
 export interface Encounter {

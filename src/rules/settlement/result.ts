@@ -2,6 +2,7 @@
 import { formatYuan, type Fen, type Rate } from '../../money.js';
 import type { SettlementCode } from '../../policy/vocabulary.js';
 import type { TraceStep } from '../trace.js';
+import type { QuoteWarning } from '../warnings.js';
 import type { Accumulators, CostSplit, LineSplit } from './input.js';
 
 /** One line of the national setldetail: a fund, its base, the limit applied, what it paid. */
@@ -46,5 +47,7 @@ export interface SettlementResult {
   delta: Accumulators;
   after: Accumulators;
   examples: string[];
+  /** what the clerk should know: a residence type assumed for a group (倾斜支付 of 农村低收入人口); absent: nothing */
+  warnings?: QuoteWarning[];
   trace: TraceStep[];
 }

@@ -8,6 +8,7 @@ import { formatDay } from '../../dates.js';
 import { formatYuan, type Fen } from '../../money.js';
 import { ENCOUNTER_LABELS, SETTLEMENT_CODES, type EncounterType, type SettlementCode } from '../../policy/vocabulary.js';
 import { Trace } from '../trace.js';
+import { groupCheckSteps, type QuoteWarning } from '../warnings.js';
 import { basicFund } from './basic-fund.js';
 import type { CompiledBenefits, PaidType } from './compile.js';
 import { criticalIllness } from './critical-illness.js';
@@ -51,7 +52,8 @@ export function settle(cb: CompiledBenefits, p: SettlementPerson, e: Encounter, 
   const detail: FundDetail[] = [basic.detail];
   if (ci.detail) detail.push(ci.detail);
   if (ma.detail) detail.push(ma.detail);
-  return result(cb, e, trace, null, type, basic.deductible, basic.ratio, basic.pay, ci.pay, ma.pay, detail, delta, acc);
+  const warnings = ci.groupChecks ? groupCheckSteps(ci.groupChecks, p.statuses, cb.residenceWhenUnknown.param, trace) : undefined;
+  return result(cb, e, trace, null, type, basic.deductible, basic.ratio, basic.pay, ci.pay, ma.pay, detail, delta, acc, warnings);
 }
 
 function cash(cb: CompiledBenefits, e: Encounter, trace: Trace, delta: Accumulators, acc: Accumulators, code: SettlementCode, explain?: string): SettlementResult {
@@ -74,6 +76,7 @@ function result(
   detail: FundDetail[],
   delta: Accumulators,
   acc: Accumulators,
+  warnings?: QuoteWarning[],
 ): SettlementResult {
   const fundTotal = basicFund + ci + ma;
   const personalBurden = e.costs.total - fundTotal;
@@ -95,6 +98,7 @@ function result(
     delta,
     after: addAccumulators(acc, delta),
     examples: trace.examples(),
+    warnings,
     trace: trace.steps,
   };
 }
