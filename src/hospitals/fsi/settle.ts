@@ -210,7 +210,15 @@ export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient'
   };
   const found = await existing();
   if (found) return found;
-  const s = await settlementInput(db, c, kind, v);
+  let s: SettlementInput;
+  try {
+    s = await settlementInput(db, c, kind, v);
+  } catch (e) {
+    // another message for the part may have settled its fee lines since we looked: then that is the answer
+    const other = e instanceof FsiError ? await existing() : null;
+    if (other) return other;
+    throw e;
+  }
   const externalId = `fsi:${c.env.msgid}`;
   const enc = await deps.settlements.createEncounter(c.actor, { idNumber: s.p.id_number, coverageYear: s.year, ...s.encounter, externalId }, { id: v.m.mdtrt_id, part: v.part });
   try {
