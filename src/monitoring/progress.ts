@@ -140,10 +140,8 @@ export async function progress(db: Kysely<DB>, quotes: QuoteService, actor: Acto
 
   // assistance by group: each statuses combination to the first priority group it meets, else to its first status
   const groups = priorityGroupsOf(pack);
-  const order: { group: string; label: string; statuses: string[] }[] = [
-    ...(groups?.groups.map((g) => ({ group: g.id, label: g.label, statuses: g.statuses as string[] })) ?? []),
-    ...NEEDY_STATUSES.map((s) => ({ group: s, label: STATUS_LABELS[s], statuses: [s] })),
-  ];
+  const order: { group: string; label: string; statuses: string[] }[] = (groups?.groups ?? []).map((g) => ({ group: g.id, label: g.label, statuses: g.statuses as string[] }));
+  for (const s of NEEDY_STATUSES) if (!order.some((o) => o.group === s)) order.push({ group: s, label: STATUS_LABELS[s], statuses: [s] });
   const byGroup = new Map<string, { group: string; label: string; statuses: string[]; persons: number; fen: number }>();
   for (const x of byStatuses) {
     const g = order.find((o) => o.statuses.some((s) => x.statuses.includes(s))) ?? { group: 'other', label: '其他', statuses: x.statuses };

@@ -55,6 +55,8 @@ export interface SheetImportSpec<F extends string, R extends { line: number }> {
   /** rows with the same key in one file: the second is refused */
   key: (r: R) => string;
   describeKey: string;
+  /** the field a repeated key is reported under (default idField) */
+  keyField?: F;
   write: (tx: Transaction<DB>, rows: R[], batchId: string, heading: (f: F) => string) => Promise<WriteOutcome>;
   /** rows that are not data (a 合计 line); checked by `after` */
   skip?: (get: (f: F) => string | undefined, line: number) => boolean;
@@ -163,7 +165,7 @@ export async function importSheet<F extends string, R extends { line: number }>(
       const r = await spec.parse(get, row.line);
       const k = spec.key(r);
       const first = seen.get(k);
-      if (first !== undefined) throw new InputError(String(spec.idField ?? 'row'), `repeats line ${first} (the same ${spec.describeKey})`);
+      if (first !== undefined) throw new InputError(String(spec.keyField ?? spec.idField ?? 'row'), `repeats line ${first} (the same ${spec.describeKey})`);
       seen.set(k, row.line);
       pending.push(r);
     } catch (e) {

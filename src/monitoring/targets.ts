@@ -91,6 +91,7 @@ export async function importTargets(db: Kysely<DB>, actor: Actor, o: TargetImpor
     columns: TARGET_COLUMNS,
     required: [['villageName', 'villageCode'], ['enrollmentTarget']],
     describeKey: 'village and year',
+    keyField: 'villageName',
     skip: (get, line) => {
       const name = (get('villageName') ?? '').trim();
       if (!TOTAL_LINE.test(name) || get('villageCode')) return false;
@@ -104,8 +105,6 @@ export async function importTargets(db: Kysely<DB>, actor: Actor, o: TargetImpor
       const village = resolve(get('villageCode'), get('villageName'));
       const enrollmentTarget = count(get('enrollmentTarget'), 'enrollmentTarget', true)!;
       const evoucherTarget = count(get('evoucherTarget'), 'evoucherTarget', false);
-      sums.enrollment += enrollmentTarget;
-      sums.evoucher += evoucherTarget ?? 0;
       return { line, year, village, enrollmentTarget, evoucherTarget };
     },
     key: (r) => `${r.year}/${r.village}`,
@@ -120,6 +119,10 @@ export async function importTargets(db: Kysely<DB>, actor: Actor, o: TargetImpor
       return out;
     },
     write: async (tx, rows, batchId) => {
+      for (const r of rows) {
+        sums.enrollment += r.enrollmentTarget;
+        sums.evoucher += r.evoucherTarget ?? 0;
+      }
       const { rows: before } = await sql<{ coverage_year: number; village_code: string; enrollment_target: number; evoucher_target: number | null }>`
         SELECT t.coverage_year, t.village_code, t.enrollment_target, t.evoucher_target FROM village_target t
         JOIN unnest(${rows.map((r) => r.year)}::int[], ${rows.map((r) => r.village)}::text[]) AS k(y, v) ON t.coverage_year = k.y AND t.village_code = k.v

@@ -9,7 +9,8 @@ import { registersRoutes } from './registers.js';
 import { fsiRoutes } from '../fsi/routes.js';
 import { fhirRoutes } from '../fhir/routes.js';
 import { hospitalRoutes } from './hospitals.js';
+import { monitoringRoutes } from './monitoring.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, monitoringRoutes];

@@ -37,7 +37,7 @@ CREATE TABLE enrollment_progress (
   state           text NOT NULL,
   birth_date      date NOT NULL,
   enrolled_on     date,            -- paid: the payment date (a newborn following its guardian: the guardian's, or its birth if later)
-  paid_fen        bigint NOT NULL DEFAULT 0,
+  paid_fen        bigint NOT NULL DEFAULT 0,  -- the individual contribution paid (not the medical-assistance fund's)
   assistance_fen  bigint,          -- classified assistance granted (paid rows)
   subsidy_fen     bigint,          -- fiscal subsidy due (paid rows), and its split by level:
   sub_central_fen bigint, sub_provincial_fen bigint, sub_prefecture_fen bigint, sub_county_fen bigint, sub_local_fen bigint, sub_unallocated_fen bigint,
@@ -71,7 +71,8 @@ CREATE FUNCTION progress_sync(ids bigint[]) RETURNS void LANGUAGE sql AS $$
     sub_central_fen, sub_provincial_fen, sub_prefecture_fen, sub_county_fen, sub_local_fen, sub_unallocated_fen, statuses)
   SELECT e.id, e.person_id, e.coverage_year, p.village_code, e.state, p.birth_date,
     CASE WHEN e.state = 'paid' THEN COALESCE(e.paid_on, GREATEST(g.paid_on, p.birth_date), e.updated_at::date) END,
-    CASE WHEN e.state = 'paid' THEN e.paid_fen ELSE 0 END,
+    -- the person's own contribution: a fully assisted person's payment comes from the medical-assistance fund
+    CASE WHEN e.state = 'paid' AND COALESCE(e.due_fen, 0) > 0 THEN e.paid_fen ELSE 0 END,
     CASE WHEN e.state = 'paid' AND e.assistance_fen > 0 THEN e.assistance_fen END,
     CASE WHEN e.state = 'paid' THEN e.subsidy_fen END,
     s.central, s.provincial, s.prefecture, s.county, s.local, s.unallocated,
