@@ -27,6 +27,8 @@ import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
 import { reportPdf, reportTable, reportXlsx } from '../src/monitoring/report-files.ts';
 import { importTargets } from '../src/monitoring/targets.ts';
 import { importEvouchers } from '../src/monitoring/evouchers.ts';
+import { importPaymentFile } from '../src/monitoring/payment-file.ts';
+import { unbalancedEntries } from '../src/services/ledger.ts';
 import { halfMonthEnds, previousHalfMonthEnd, rateOf, ranks } from '../src/monitoring/figures.ts';
 import { parseDay, formatDay } from '../src/dates.ts';
 import { Rng } from '../src/sim/random.ts';
@@ -320,6 +322,72 @@ for (const backend of BACKENDS)
       assert.ok(lapsed.json.persons.every((p: { lastEnrolledYear: number; reason: { code: string } }) => p.lastEnrolledYear === 2022 && p.reason.code));
       const never = await get(`/api/v1/monitoring/drop-outs?area=500230&year=2022&asOf=2022-12-31&kind=never_enrolled`, tok.admin);
       assert.ok(never.json.persons.some((p: { reason: { code: string } }) => p.reason.code === 'EMPLOYEE_INSURANCE'));
+    });
+
+    test('payment files: batches re-quoted on their dates like single payments, idempotent by reference, bad rows by line', async () => {
+      const db = d.db;
+      const open = await db.selectFrom('enrollment as e').innerJoin('person as p', 'p.id', 'e.person_id').select(['e.id', 'e.person_id', 'e.quote', 'p.id_number', 'p.household_id'])
+        .where('e.coverage_year', '=', 2023).where('e.state', '=', 'assessed').orderBy('e.id').execute();
+      assert.ok(open.length >= 8, `${open.length} unpaid for 2023`);
+      const due = (e: (typeof open)[number], paidOn: string) => quotes.contribution({ ...(e.quote as { request: Record<string, unknown> }).request, paidOn, trace: false });
+      // the single path for one person, the file for another with the same facts and date: the same enrollment columns and ledger lines
+      const [one, two, three, four, five, six] = open;
+      const q1 = due(one, '2023-01-10');
+      await recordPayment(db, quotes, SYSTEM, { reference: 'SINGLE-1', channel: q1.individualDue === 0 ? 'medical_assistance' : 'online', enrollmentId: one.id, amountYuan: q1.individualDue === 0 ? q1.contributionAssistance : q1.individualDue, paidOn: '2023-01-10' });
+      const q2 = due(two, '2023-01-10');
+      const q3 = due(three, '2023-08-01');
+      const amt = (q: typeof q2) => (q.individualDue === 0 ? q.contributionAssistance : q.individualDue)!.toFixed(2);
+      const ch = (q: typeof q2) => (q.individualDue === 0 ? '医疗救助' : '税务');
+      const csv = join(dir, 'payments.csv');
+      writeFileSync(csv, [
+        '流水号,身份证号,缴费金额,缴费日期,缴费渠道',
+        `F-2,${two.id_number},${amt(q2)},2023-01-10,${ch(q2)}`,
+        `F-3,${three.id_number},${amt(q3)},2023-08-01,${ch(q3)}`,
+        `F-4,${four.id_number},1.00,2023-01-10,税务`,
+        `F-5,${five.id_number},${amt(due(five, '2023-01-10'))},2024-01-10,税务`,
+        `SINGLE-1,${six.id_number},${amt(due(six, '2023-01-10'))},2023-01-10,税务`,
+        `F-7,${one.id_number},${amt(q1)},2023-01-11,${ch(q1)}`,
+        `F-8,${six.id_number},abc,2023-01-10,税务`,
+        `F-2,${two.id_number},${amt(q2)},2023-01-10,${ch(q2)}`,
+      ].join('\n'));
+      const s = await importPaymentFile(db, quotes, SYSTEM, { path: csv, coverageYear: 2023 });
+      assert.equal(s.inserted, 2, JSON.stringify(s.problems));
+      assert.deepEqual(s.problems.map((p) => p.line), [4, 5, 6, 7, 8, 9]);
+      assert.match(s.problems[0].reason, /not the amount due/);
+      assert.match(s.problems[1].reason, /AFTER_FINAL_DEADLINE/, 'refused by the notice after the final deadline');
+      assert.match(s.problems[2].reason, /PAYMENT_REFERENCE_REUSED/);
+      assert.match(s.problems[3].reason, /DUPLICATE_ENROLLMENT/);
+      assert.match(s.problems[4].reason, /not an amount/);
+      assert.match(s.problems[5].reason, /repeats line 2/);
+      const flag = await db.selectFrom('duplicate_flag').selectAll().where('id_number', '=', one.id_number).where('coverage_year', '=', 2023).executeTakeFirst();
+      assert.ok(flag && flag.reason === 'same_id_twice', 'the second payment is flagged');
+      const row = (id: string) => db.selectFrom('enrollment').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const [e1, e2, e3] = [await row(one.id), await row(two.id), await row(three.id)];
+      for (const k of ['state', 'paid_fen', 'paid_on', 'benefit_start', 'waiting_days', 'subsidy_fen', 'borne_fen'] as const)
+        if (JSON.stringify((one.quote as { request: { person: unknown } }).request.person) === JSON.stringify((two.quote as { request: { person: unknown } }).request.person))
+          assert.equal(String(e2[k]), String(e1[k]), k);
+      assert.equal(e2.state, 'paid');
+      assert.equal(e3.state, 'paid');
+      assert.equal(e3.benefit_start, q3.benefitPeriod!.start, 'a late payer gets the waiting period');
+      const lines = async (ref: string) => (await sql<{ account: string; fen: string }>`
+        SELECT po.account, sum(po.amount_fen) AS fen FROM journal_entry j JOIN posting po ON po.entry_id = j.id
+        WHERE (j.source IN ('payment', 'assistance') AND j.source_id = (SELECT id FROM payment WHERE reference = ${ref}))
+           OR (j.source = 'subsidy' AND j.source_id = (SELECT enrollment_id FROM payment WHERE reference = ${ref}))
+        GROUP BY 1 ORDER BY 1`.execute(db)).rows.map((r) => [r.account, Number(r.fen)]);
+      if (q1.individualDue === q2.individualDue && q1.contributionAssistance === q2.contributionAssistance) assert.deepEqual(await lines('F-2'), await lines('SINGLE-1'));
+      assert.ok((await lines('F-3')).length > 0);
+      assert.deepEqual(await unbalancedEntries(db), []);
+      const audited = await db.selectFrom('audit_log').select('entity_id').where('action', '=', 'record_payment').where('entity_id', 'in', [...(await db.selectFrom('payment').select('id').where('reference', 'in', ['F-2', 'F-3']).execute()).map((p) => String(p.id))]).execute();
+      assert.equal(audited.length, 2, 'one audit row per payment');
+      // the same file again: every good row is a replay, nothing changes
+      const before = await db.selectFrom('payment').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+      const again = await importPaymentFile(db, quotes, SYSTEM, { path: csv, coverageYear: 2023 });
+      assert.equal(again.inserted, 0);
+      assert.equal(again.replayed, 2);
+      assert.equal((await db.selectFrom('payment').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n, before.n);
+      // progress sees the file's payments by their dates
+      const p = await progress(db, quotes, SYSTEM, { area: '500230', year: 2023, asOf: '2023-01-10' });
+      assert.deepEqual(p.villages.map((v) => v.paid), (await direct(2023, '500230', '2023-01-10')).map((v) => v.paid));
     });
 
     test('access: a clerk reads only their township; bad input names the field; downloads are audited', async () => {

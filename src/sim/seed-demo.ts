@@ -3,7 +3,8 @@
  * households, ~30 000 people with realistic shares of needy statuses), its 2022 enrollment
  * campaign assessed by the engine, payments on their dates through the payment service, and
  * a year of encounters settled through the settlement service, then the money that finances
- * 大病保险 and 医疗救助 as fund transfers (example amounts: the notices give none) — so a
+ * 大病保险 and 医疗救助 as fund transfers (example amounts: the notices give none), and the
+ * town's campaign sheets (village targets, e-voucher activations; src/sim/campaign-sheets.ts) — so a
  * newcomer sees a living system. Everything goes through the same services the API uses, and is audited as "system".
  */
 import { sql } from 'kysely';
@@ -16,6 +17,7 @@ import { recordPayment } from '../services/payments.js';
 import { formatYuan } from '../money.js';
 import type { QuoteService } from '../services/quote-service.js';
 import { SettlementService } from '../services/settlement-service.js';
+import { loadCampaignSheets } from './campaign-sheets.js';
 import { loadTown } from './load-town.js';
 import { generateTown } from './population.js';
 
@@ -44,6 +46,8 @@ export interface DemoSummary {
   /** the example transfers into the critical-illness and medical-assistance funds */
   transfers: DemoTransfer[];
   users: DemoUser[];
+  /** villages with an imported target, and e-voucher activations (the demo's campaign sheets) */
+  campaignSheets: { targets: number; activations: number };
   seconds: number;
 }
 
@@ -83,6 +87,11 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   for (const u of DEMO_USERS)
     if (!(await db.selectFrom('app_user').select('id').where('username', '=', u.username).executeTakeFirst()))
       await auth.createUser(SYSTEM, { username: u.username, displayName: `演示：${u.scope}`, password: u.password, role: u.role, villages: u.villages, hospitalCode: u.hospitalCode });
+
+  // the town's breakdown sheet (village targets) and the e-voucher activation list, through the monitoring imports
+  progress('campaign sheets', 0, 1);
+  const sheets = await loadCampaignSheets(db, town);
+  progress('campaign sheets', 1, 1);
 
   const assessed = await assessYear(db, quotes, { coverageYear: year, actor: SYSTEM, onProgress: (d, t) => progress('assessment', d, t) });
 
@@ -195,6 +204,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     settlements,
     transfers,
     users: DEMO_USERS.map(({ username, password, role, scope }) => ({ username, password, role, scope })),
+    campaignSheets: sheets,
     seconds: (performance.now() - t0) / 1000,
   };
 }
