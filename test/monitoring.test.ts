@@ -390,6 +390,47 @@ for (const backend of BACKENDS)
       assert.deepEqual(p.villages.map((v) => v.paid), (await direct(2023, '500230', '2023-01-10')).map((v) => v.paid));
     });
 
+    test('the command line: progress, the half-monthly report, imports (a separate process: server only)', { skip: backend !== 'server' }, () => {
+      const bin = join(import.meta.dirname, '..', 'bin', 'yibao.js');
+      const env = { ...process.env, DATABASE_URL: d.where };
+      const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+      const p = run(['progress', '--area', T1, '--as-of', '2022-01-31']);
+      assert.equal(p.status, 0, p.stderr);
+      assert.match(p.stdout, /长江村/);
+      assert.match(p.stdout, /合计/);
+      const j = run(['progress', '--area', T1, '--as-of', '2022-01-31', '--json']);
+      assert.equal(JSON.parse(j.stdout).area.code, T1);
+      const bad = run(['progress', '--area', T1, '--as-of', '2022-13-01']);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /^error: asOf:/);
+      const outside = run(['progress', '--area', T2, '--as-of', '2022-01-31', '--as', 'clerk1']);
+      assert.equal(outside.status, 2);
+      assert.match(outside.stderr, /outside clerk1's area/);
+      const pdf = join(dir, 'cli-report.pdf');
+      const r = run(['report', 'half-monthly', '--town', T1, '--as-of', '2022-01-31', '-o', pdf]);
+      assert.equal(r.status, 0, r.stderr);
+      const text = spawnSync('pdftotext', [pdf, '-'], { encoding: 'utf8' }).stdout;
+      assert.ok(text.includes('长江村') && text.includes('杨柳村'));
+      const xlsx = join(dir, 'cli-report.xlsx');
+      assert.equal(run(['report', 'half-monthly', '--town', T1, '--as-of', '2022-01-31', '-o', xlsx]).status, 0);
+      assert.equal(run(['report', 'half-monthly', '--town', T1, '--as-of', '2022-01-31', '-o', join(dir, 'r.doc')]).status, 2);
+      const t = join(dir, 'cli-targets.csv');
+      writeFileSync(t, `区划代码,应参保人数\n${VILLAGES[2].code},23\n${VILLAGES[2].code}9,1\n`);
+      const ti = run(['import', 'targets', t, '--year', '2022']);
+      assert.equal(ti.status, 1, ti.stderr);
+      assert.match(ti.stderr, /2 rows: 1 new.*1 bad/);
+      assert.match(ti.stderr, /line 3: 区划代码/);
+      const pf = join(dir, 'cli-payments.csv');
+      writeFileSync(pf, `流水号,身份证号,缴费金额,缴费日期\nCLI-1,${ids[0].idNumber},1.00,2022-01-15\n`);
+      const pi = run(['payments', 'import-file', pf, '--channel', 'tax_bureau']);
+      assert.equal(pi.status, 1, pi.stderr);
+      assert.match(pi.stderr, /1 payments in .*0 recorded/);
+      const m = join(dir, 'cli-missing.xlsx');
+      const mi = run(['monitoring', 'missing', '--area', T1, '--as-of', '2022-02-28', '-o', m]);
+      assert.equal(mi.status, 0, mi.stderr);
+      assert.match(mi.stderr, /persons: /);
+    });
+
     test('access: a clerk reads only their township; bad input names the field; downloads are audited', async () => {
       assert.equal((await get(`/api/v1/monitoring/progress?area=${T2}&year=2022&asOf=2022-01-15`, tok.clerk1)).status, 403);
       assert.equal((await get(`/api/v1/monitoring/progress?area=500230&year=2022&asOf=2022-01-15`, tok.clerk1)).status, 403, 'not the county either');

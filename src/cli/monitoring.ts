@@ -4,6 +4,7 @@
  *   yibao report half-monthly --town <code> --as-of <date> -o report.xlsx|report.pdf|report.json
  *   yibao import targets <file> [--year <y>] [--town <code>]      (the town's breakdown sheet)
  *   yibao import evouchers <file>                                (医保电子凭证 activation list)
+ *   yibao payments import-file <file> [--channel <c>] [--year <y>] (a tax bureau's or bank's payment file, in batches)
  *   yibao monitoring missing|not-activated|ledger|lapsed|never-enrolled --area <code> --as-of <date> -o f.xlsx
  * --as <user> acts as a registered user (their role and villages apply); default an
  * administrator named cli:<OS user>. Exit codes: 0 done; 1 done, but some rows were bad; 2 bad
@@ -133,6 +134,43 @@ export function monitoringCommands(program: Command): void {
     .action(async (file: string, o: { as?: string }) => {
       const { importEvouchers } = await import('../monitoring/evouchers.js');
       await withDb(async (d) => report_(await importEvouchers(d.db, await actorFor(d.db, o.as), { path: file })));
+    });
+
+  const payments = program.commands.find((c) => c.name() === 'payments') ?? program.command('payments').description('payments of the campaign');
+  payments
+    .command('import-file')
+    .description('import a tax bureau’s or bank’s payment file in batches (流水号, 身份证号, 缴费金额, 缴费日期, 缴费渠道, 年度): each payment re-quoted on its date, idempotent by reference, bad rows by line (<file>.errors.csv)')
+    .argument('<file>', '.csv or .xlsx')
+    .option('--channel <channel>', 'the channel of rows without one (online, offline, tax_bureau, medical_assistance)')
+    .option('--year <year>', 'the coverage year of rows without one (default: the year the payment date collects for)')
+    .option('--batch-size <n>', 'rows per transaction', '1000')
+    .option('--as <username>', 'act as this registered user')
+    .action(async (file: string, o: { channel?: string; year?: string; batchSize: string; as?: string }) => {
+      const { importPaymentFile } = await import('../monitoring/payment-file.js');
+      if (o.channel !== undefined && !['online', 'offline', 'tax_bureau', 'medical_assistance'].includes(o.channel)) throw new InputError('--channel', 'is online, offline, tax_bureau or medical_assistance');
+      const batchSize = Number(o.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 20000) throw new InputError('--batch-size', 'is 1–20000');
+      await withDb(async (d) => {
+        const t0 = performance.now();
+        const s = await importPaymentFile(d.db, quotes(), await actorFor(d.db, o.as), {
+          path: file,
+          channel: o.channel as 'online' | undefined,
+          coverageYear: o.year === undefined ? undefined : yearOpt(o.year),
+          batchSize,
+          onBatch: (n) => process.stderr.isTTY && process.stderr.write(`  ${n} rows\r`),
+        });
+        const secs = (performance.now() - t0) / 1000;
+        console.error(`${s.rows} payments in ${secs.toFixed(1)} s: ${s.inserted} recorded, ${s.replayed} already recorded (same reference), ${s.refused} refused, ${s.bad - s.refused} bad; ${s.newbornsFollowing} newborns following a guardian (import ${s.batchId}).`);
+        if (s.problems.length) {
+          const errors = `${file}.errors.csv`;
+          const { csvText } = await import('../services/sheets.js');
+          writeFileSync(errors, `\uFEFF${csvText([['line', 'field', 'reason', 'idNumber'], ...s.problems.map((p) => [p.line, p.field, p.reason, p.idNumber])])}`);
+          for (const p of s.problems.slice(0, 20)) console.error(`  line ${p.line}: ${p.field}: ${p.reason}`);
+          if (s.bad > 20) console.error(`  … ${s.bad - 20} more`);
+          console.error(`Bad and refused rows are listed in ${errors}`);
+          process.exitCode = 1;
+        }
+      });
     });
 
   const mon = program.command('monitoring').description('lists of persons for follow-up, as XLSX (audited)');
