@@ -321,13 +321,18 @@ async function writeBatch(
       entries.push({ memo: `财政补助 ${w.r.year} enrollment ${w.f.enrollment_id}`, source: 'subsidy', source_id: String(w.f.enrollment_id), lines });
     }
   }
-  if (entries.length)
+  if (entries.length) {
+    // ids drawn first, so entries and postings are two plain inserts from arrays
+    const { rows: idRows } = await sql<{ id: string }>`SELECT nextval(pg_get_serial_sequence('journal_entry', 'id'))::text AS id FROM generate_series(1, ${entries.length})`.execute(tx);
+    const entryIds = idRows.map((x) => x.id);
     await sql`
-      WITH x AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(entries)}::jsonb) AS x(memo text, source text, source_id bigint, lines jsonb)),
-      e AS (INSERT INTO journal_entry (memo, source, source_id) SELECT memo, source, source_id FROM x RETURNING id, memo, source, source_id)
+      INSERT INTO journal_entry (id, memo, source, source_id)
+      SELECT * FROM unnest(${entryIds}::bigint[], ${entries.map((e) => e.memo)}::text[], ${entries.map((e) => e.source)}::text[], ${entries.map((e) => e.source_id)}::bigint[])`.execute(tx);
+    const lines = entries.flatMap((e, i) => e.lines.filter((l) => l.fen !== 0).map((l) => [entryIds[i], l.account, l.fen] as const));
+    await sql`
       INSERT INTO posting (entry_id, account, amount_fen)
-      SELECT e.id, l.account, l.fen FROM e JOIN x ON x.memo = e.memo AND x.source = e.source AND x.source_id = e.source_id
-      CROSS JOIN LATERAL jsonb_to_recordset(x.lines) AS l(account text, fen bigint) WHERE l.fen <> 0`.execute(tx);
+      SELECT * FROM unnest(${lines.map((l) => l[0])}::bigint[], ${lines.map((l) => l[1])}::text[], ${lines.map((l) => l[2])}::bigint[])`.execute(tx);
+  }
   await sql`
     INSERT INTO audit_log (actor, role, action, entity, entity_id, detail)
     SELECT ${actor.username}, ${actor.role}, 'record_payment', 'payment', x.id, x.detail
