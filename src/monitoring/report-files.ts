@@ -103,6 +103,13 @@ export async function reportPdf(r: HalfMonthlyReport): Promise<Buffer> {
   });
   doc.registerFont('cjk', font as unknown as string, CJK_FONT_NAME);
   doc.font('cjk');
+  // figures (plain ASCII) in Helvetica: laying them out in the CJK font's shaping engine is most of the PDF's time
+  /** the font for a string; returns the baseline shift that lines Helvetica up with the CJK font */
+  const fontFor = (t: string): number => {
+    const ascii = /^[\x20-\x7e]*$/.test(t);
+    doc.font(ascii ? 'Helvetica' : 'cjk');
+    return ascii ? 2.5 : 0;
+  };
   const left = doc.page.margins.left;
   const width = doc.page.width - doc.page.margins.left - doc.page.margins.right;
   const bottom = doc.page.height - doc.page.margins.bottom;
@@ -125,7 +132,8 @@ export async function reportPdf(r: HalfMonthlyReport): Promise<Buffer> {
     let x = left;
     doc.fontSize(bold ? 7.5 : 7.5);
     cells.forEach((c, i) => {
-      doc.text(String(c), x + 2, y + 4, { width: w[i] - 4, height: rowH - 2, align: i === 1 || i === 16 ? 'left' : 'center', lineBreak: false, ellipsis: true });
+      const dy = fontFor(String(c));
+      doc.text(String(c), x + 2, y + 4 + dy, { width: w[i] - 4, height: rowH - 2, align: i === 1 || i === 16 ? 'left' : 'center', lineBreak: false, ellipsis: true });
       x += w[i];
     });
     doc.moveTo(left, y + rowH).lineTo(left + width, y + rowH).lineWidth(0.3).strokeColor('#999').stroke();
@@ -138,7 +146,7 @@ export async function reportPdf(r: HalfMonthlyReport): Promise<Buffer> {
     const h = 24;
     doc.rect(left, y, width, h).fill('#dde4f0').fillColor('black');
     let x = left;
-    doc.fontSize(7);
+    doc.font('cjk').fontSize(7);
     table[0].forEach((c, i) => {
       doc.text(String(c), x + 1, y + 3, { width: w[i] - 2, height: h - 2, align: 'center' });
       x += w[i];
@@ -154,7 +162,7 @@ export async function reportPdf(r: HalfMonthlyReport): Promise<Buffer> {
   const chartH = 30 + r.villages.length * (barH + 4);
   if (doc.y + Math.min(chartH, 200) > bottom) doc.addPage();
   doc.moveDown(1);
-  doc.fontSize(10).text('各村（社区）参保率', left, doc.y);
+  doc.font('cjk').fontSize(10).text('各村（社区）参保率', left, doc.y);
   doc.moveDown(0.3);
   const labelW = 90;
   const chartW = width - labelW - 60;
@@ -166,21 +174,22 @@ export async function reportPdf(r: HalfMonthlyReport): Promise<Buffer> {
       y = doc.page.margins.top;
     }
     const p = Math.min(100, v.rate?.percent ?? 0);
-    doc.fontSize(7.5).fillColor('black').text(v.villageName, left, y + 1.5, { width: labelW - 6, align: 'right', lineBreak: false });
+    doc.font('cjk').fontSize(7.5).fillColor('black').text(v.villageName, left, y + 1.5, { width: labelW - 6, align: 'right', lineBreak: false });
     doc.rect(left + labelW, y, chartW, barH).fill('#f2f2f2');
     if (p > 0) doc.rect(left + labelW, y, (chartW * p) / 100, barH).fill(v.lagging ? '#e57373' : '#4472c4');
-    doc.fillColor('black').fontSize(7.5).text(pct(v.rate), left + labelW + chartW + 4, y + 1.5, { width: 56, lineBreak: false });
+    const dy = fontFor(pct(v.rate));
+    doc.fillColor('black').fontSize(7.5).text(pct(v.rate), left + labelW + chartW + 4, y + 1.5 + dy, { width: 56, lineBreak: false });
     y += barH + 4;
   }
   // the town's rate as a line across the bars
   if (r.totals.rate && r.villages.length) {
     const x = left + labelW + (chartW * Math.min(100, r.totals.rate.percent)) / 100;
     doc.moveTo(x, axisTop - 2).lineTo(x, Math.min(y, bottom)).lineWidth(0.8).dash(2, { space: 2 }).strokeColor('#333').stroke().undash();
-    doc.fontSize(7).fillColor('#333').text(`全镇 ${pct(r.totals.rate)}`, x - 30, Math.min(y, bottom - 10) + 1, { width: 60, align: 'center', lineBreak: false });
+    doc.font('cjk').fontSize(7).fillColor('#333').text(`全镇 ${pct(r.totals.rate)}`, x - 30, Math.min(y, bottom - 10) + 1, { width: 60, align: 'center', lineBreak: false });
   }
   doc.x = left;
   doc.y = Math.min(y + 14, bottom - 10);
-  doc.fillColor('black').fontSize(7.5);
+  doc.font('cjk').fillColor('black').fontSize(7.5);
   for (const n of r.notes) {
     if (doc.y + 12 > bottom) doc.addPage();
     doc.text(`注：${n}`, left, doc.y, { width });
