@@ -9,7 +9,9 @@ import { trialBalance } from '../src/ledger/ledger-report.ts';
 import { generateTown } from '../src/sim/population.ts';
 import { seedDemo } from '../src/sim/seed-demo.ts';
 import { isValidIdNumber } from '../src/registers/id-number.ts';
+import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { SYSTEM } from '../src/access/roles.ts';
 
 test('the generated town is reproducible, with valid and unique ID numbers and realistic shares', () => {
   const a = generateTown({ people: 3000, encounters: false });
@@ -58,6 +60,13 @@ for (const backend of BACKENDS)
       assert.equal(natural('medical_assistance_appropriation_receivable'), ma);
       const n = await d.db.selectFrom('audit_log').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
       assert.ok(n.n > 100, 'the demo is audited as system');
+      // the campaign in progress: village targets imported, e-vouchers activated, a half-monthly report to read
+      assert.ok(s.campaignSheets.targets >= 1 && s.campaignSheets.activations > 150, JSON.stringify(s.campaignSheets));
+      const r = await halfMonthlyReport(d.db, QuoteService.load(), SYSTEM, { town: '500230100', asOf: '2022-01-31' });
+      assert.ok(r.villages.length >= 1 && r.villages.every((v) => v.targetSource === 'imported' && v.target > 0));
+      assert.ok(r.totals.enrolled > 0 && r.totals.enrolled < r.totals.target, `${r.totals.enrolled} of ${r.totals.target} by the end of January`);
+      assert.ok(r.totals.evouchers.activated > 0);
+      assert.ok(r.totals.groups.persons > 0);
     });
     test('a socket is answered while the demo loads (PGlite runs in this thread and must let the event loop turn)', async () => {
       const other = await freshDatabase(backend);

@@ -21,10 +21,12 @@ export interface Guardian {
 export async function paidGuardians(db: Db, householdIds: string[], year: number): Promise<Map<string, Guardian[]>> {
   const out = new Map<string, Guardian[]>();
   if (householdIds.length === 0) return out;
+  // the household's members first (materialised), then each one's enrollment by its key: with
+  // statistics from before the payments the planner otherwise scanned every paid enrollment
   const { rows } = await sql<{ household_id: string; id: string; birth_date: string }>`
-    SELECT p.household_id, p.id, p.birth_date FROM person p
-    JOIN enrollment e ON e.person_id = p.id AND e.coverage_year = ${year} AND e.state = 'paid' AND e.guardian_person_id IS NULL
-    WHERE p.household_id = ANY(${householdIds}::bigint[]) AND p.kind <> 'newborn'
+    WITH p AS MATERIALIZED (SELECT id, household_id, birth_date FROM person WHERE household_id = ANY(${householdIds}::bigint[]) AND kind <> 'newborn')
+    SELECT p.household_id, p.id, p.birth_date FROM p
+    JOIN LATERAL (SELECT 1 FROM enrollment e WHERE e.person_id = p.id AND e.coverage_year = ${year} AND e.state = 'paid' AND e.guardian_person_id IS NULL) e ON true
     ORDER BY p.birth_date DESC, p.id`.execute(db);
   for (const r of rows) {
     const k = String(r.household_id);

@@ -12,7 +12,7 @@ import type { CompiledPack } from '../rules/compile.js';
 import { quoteContribution, type ContributionResult } from '../rules/quote.js';
 import type { DB } from '../store/schema.js';
 import { parseContributionRequest, toAnswer, type ContributionAnswer, type ContributionRequest } from '../quotes/contribution-request.js';
-import { ACCOUNTS, post } from '../ledger/ledger.js';
+import { ACCOUNTS, post, type PostingLine } from '../ledger/ledger.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -191,11 +191,16 @@ export const fmt = formatDay;
 /** Post the fiscal subsidy accrued for a paid enrollment: Dr receivable per level / Cr basic fund. */
 export async function postSubsidy(tx: Db, enrollmentId: string, r: ContributionResult, memo: string): Promise<string | null> {
   if (!r.subsidy || r.subsidy.total === 0) return null;
+  return post(tx, memo, 'subsidy', enrollmentId, subsidyLines(r.subsidy));
+}
+
+/** The ledger lines of a fiscal subsidy accrued: Dr receivable per level / Cr basic fund. */
+export function subsidyLines(subsidy: NonNullable<ContributionResult['subsidy']>): PostingLine[] {
   // a subsidy whose split was not determined (no subsidy class) is receivable as a whole, unallocated
-  const shares = r.subsidy.shares ?? [{ level: 'unallocated' as const, fen: r.subsidy.total }];
+  const shares = subsidy.shares ?? [{ level: 'unallocated' as const, fen: subsidy.total }];
   const lines = shares.filter((s) => s.fen !== 0).map((s) => ({ account: ACCOUNTS.subsidyReceivable(s.level), fen: s.fen }));
   lines.push({ account: ACCOUNTS.basicFund, fen: -shares.reduce((t, s) => t + s.fen, 0) });
-  return post(tx, memo, 'subsidy', enrollmentId, lines);
+  return lines;
 }
 
 export const blockReasonEmployee = (source: string | null): string =>

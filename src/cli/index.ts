@@ -169,6 +169,7 @@ program
 (await import('./registers.js')).registersCli(program);
 (await import('./campaign.js')).campaignCommands(program);
 (await import('./sim.js')).simCommands(program);
+(await import('./monitoring.js')).monitoringCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -117,6 +117,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
         { name: 'campaign', description: 'The enrollment campaign: assessment, collection list, payments, duplicates' },
         { name: 'settlement', description: 'Encounters and settlements for hospitals' },
         { name: 'ledger', description: 'The fund ledger' },
+        { name: 'monitoring', description: 'Campaign monitoring: targets, progress, the seven groups, e-vouchers, the half-monthly report, ledgers' },
       ],
     },
     transform: jsonSchemaTransform,

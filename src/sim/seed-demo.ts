@@ -4,25 +4,34 @@
  *
  * The demo: on first start with an empty database, a generated town of 丰都县 (villages,
  * households, ~30 000 people with realistic shares of needy statuses), its 2022 enrollment
- * campaign assessed by the engine, payments on their dates through the payment service, and
+ * campaign assessed by the engine, payments on their dates as a payment file (re-quoted as the payment service does), and
  * a year of encounters settled through the settlement service, then the money that finances
- * 大病保险 and 医疗救助 as fund transfers (example amounts: the notices give none) — so a
+ * 大病保险 and 医疗救助 as fund transfers (example amounts: the notices give none), and the
+ * town's campaign sheets (village targets, e-voucher activations; src/sim/campaign-sheets.ts) — so a
  * newcomer sees a living system. Everything goes through the same services the API uses, and is audited as "system".
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Database } from '../store/db.js';
 import { AuthService } from '../access/auth.js';
 import { SYSTEM, type Role } from '../access/roles.js';
 import { recordTransfer, type TransferKind } from '../ledger/fund-transfers.js';
 import { ACCOUNTS } from '../ledger/ledger.js';
-import { recordPayment } from '../campaign/payments.js';
 import { formatYuan } from '../money.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import { SettlementService } from '../settlement/settlement-service.js';
+import { importPaymentFile } from '../monitoring/payment-file.js';
+import { openSheetWriter } from '../sheets.js';
+import { loadCampaignSheets } from './campaign-sheets.js';
 import { loadTown } from './load-town.js';
 import { generateTown } from './population.js';
 import { setTier } from '../campaign/enrollments.js';
 import { assessYear } from '../campaign/assessment.js';
+
+/** The same calendar day `n` years later (29 February → 1 March), as YYYY-MM-DD text. */
+const addYears = (date: string, n: number): string => `${Number(date.slice(0, 4)) + n}${date.slice(4)}`;
 
 export interface DemoOptions {
   people: number;
@@ -49,6 +58,8 @@ export interface DemoSummary {
   /** the example transfers into the critical-illness and medical-assistance funds */
   transfers: DemoTransfer[];
   users: DemoUser[];
+  /** villages with an imported target, and e-voucher activations (the demo's campaign sheets) */
+  campaignSheets: { targets: number; activations: number };
   seconds: number;
 }
 
@@ -89,6 +100,11 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     if (!(await db.selectFrom('app_user').select('id').where('username', '=', u.username).executeTakeFirst()))
       await auth.createUser(SYSTEM, { username: u.username, displayName: `演示：${u.scope}`, password: u.password, role: u.role, villages: u.villages, hospitalCode: u.hospitalCode });
 
+  // the town's breakdown sheet (village targets) and the e-voucher activation list, through the monitoring imports
+  progress('campaign sheets', 0, 1);
+  const sheets = await loadCampaignSheets(db, town);
+  progress('campaign sheets', 1, 1);
+
   const assessed = await assessYear(db, quotes, { coverageYear: year, actor: SYSTEM, onProgress: (d, t) => progress('assessment', d, t) });
 
   // the tier each person chose, then payments on their dates, through the payment service
@@ -105,36 +121,45 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     if (id) await setTier(db, quotes, SYSTEM, id, 'tier2').catch(() => undefined); // regions without tiers refuse: fine
     if (i % 500 === 0) progress('tiers', i, tier2.length);
   }
+  // the payments as the tax bureau's file of the year, imported in batches through the payment-file
+  // import (each re-quoted on its date, as a single payment is). A newborn whose household has
+  // already paid for an adult who can be its guardian follows that guardian and pays nothing.
   const payers = town.persons.filter((p) => p.payment);
   let payments = 0;
   let paymentProblems = 0;
-  for (let i = 0; i < payers.length; i++) {
-    const p = payers[i];
-    const id = enrollmentOf.get(p.idNumber);
-    const e = id ? await db.selectFrom('enrollment').select(['id', 'state', 'quote']).where('id', '=', id).executeTakeFirst() : undefined;
-    // already paid (a newborn following its guardian) or blocked: nothing to pay
-    if (e && e.state === 'assessed') {
-      const stored = e.quote as { request: Record<string, unknown> };
-      const q = quotes.contribution({ ...stored.request, paidOn: p.payment!.paidOn, trace: false });
-      if (!q.accepted || q.individualDue === null) paymentProblems++; // refused by the rules for that date
-      else {
-        const ownDue = q.individualDue;
-        try {
-          await recordPayment(db, quotes, SYSTEM, {
-            reference: `DEMO${year}${String(i).padStart(7, '0')}`,
-            channel: ownDue === 0 ? 'medical_assistance' : p.payment!.channel,
-            enrollmentId: e.id,
-            amountYuan: ownDue === 0 ? (q.contributionAssistance ?? 0) : ownDue,
-            paidOn: p.payment!.paidOn,
-          });
-          payments++;
-        } catch (err) {
-          paymentProblems++;
-          if (process.env.YIBAO_DEMO_DEBUG) console.error('payment', p.payment, (err as Error).message);
-        }
+  const stored = new Map(
+    (await db.selectFrom('enrollment as e').innerJoin('person as p', 'p.id', 'e.person_id').select(['p.id_number', 'e.state', 'e.quote']).where('e.coverage_year', '=', year).execute()).map((r) => [r.id_number, r]),
+  );
+  const paidAdults = new Map<string, string[]>(); // household → birth dates of adults paid so far
+  const dir = mkdtempSync(join(tmpdir(), 'yibao-demo-payments-'));
+  try {
+    const file = join(dir, `缴费明细-${year}.csv`);
+    const w = await openSheetWriter(file, '缴费明细');
+    await w.write(['流水号', '身份证号', '缴费金额', '缴费日期', '缴费渠道', '年度']);
+    let rows = 0;
+    for (let i = 0; i < payers.length; i++) {
+      const p = payers[i];
+      const e = stored.get(p.idNumber);
+      if (!e || e.state !== 'assessed') continue; // blocked (employee insurance) or refused: nothing to pay
+      const house = `${p.villageCode}/${p.houseNo}`;
+      if (p.kind === 'newborn' && p.birthDate.startsWith(`${year}-`) && (paidAdults.get(house) ?? []).some((b) => addYears(b, 18) <= p.birthDate)) continue;
+      const q = quotes.contribution({ ...(e.quote as { request: Record<string, unknown> }).request, paidOn: p.payment!.paidOn, trace: false });
+      if (!q.accepted || q.individualDue === null) {
+        paymentProblems++; // refused by the rules for that date
+        continue;
       }
+      const ownDue = q.individualDue;
+      await w.write([`DEMO${year}${String(i).padStart(7, '0')}`, p.idNumber, formatYuan(Math.round((ownDue === 0 ? (q.contributionAssistance ?? 0) : ownDue) * 100)), p.payment!.paidOn, ownDue === 0 ? '医疗救助' : p.payment!.channel === 'online' ? '线上' : '线下', year]);
+      rows++;
+      if (p.kind !== 'newborn') paidAdults.set(house, [...(paidAdults.get(house) ?? []), p.birthDate]);
     }
-    if (i % 500 === 0) progress('payments', i, payers.length);
+    await w.close();
+    const r = await importPaymentFile(db, quotes, SYSTEM, { path: file, batchSize: database.kind === 'pglite' ? 250 : 1000, onBatch: (n) => progress('payments', n, rows) });
+    payments = r.inserted;
+    paymentProblems += r.bad;
+    if (process.env.YIBAO_DEMO_DEBUG && r.bad) console.error('payments', r.problems.slice(0, 10));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   progress('payments', payers.length, payers.length);
 
@@ -200,6 +225,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     settlements,
     transfers,
     users: DEMO_USERS.map(({ username, password, role, scope }) => ({ username, password, role, scope })),
+    campaignSheets: sheets,
     seconds: (performance.now() - t0) / 1000,
   };
 }

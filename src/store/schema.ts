@@ -312,6 +312,25 @@ export interface FsiFeeTable {
   cancelled_at: Timestamp | null;
 }
 
+export interface VillageTargetTable {
+  coverage_year: number;
+  village_code: string;
+  enrollment_target: number;
+  evoucher_target: number | null;
+  import_batch_id: Big | null;
+  updated_by: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface EvoucherActivationTable {
+  person_id: Big;
+  activated_on: DateCol;
+  channel: 'wechat' | 'alipay' | 'nhsa_app' | 'bank' | 'offline' | 'other';
+  import_batch_id: Big | null;
+  recorded_by: string;
+  recorded_at: Generated<Timestamp>;
+}
+
 export interface DB {
   admin_area: AdminAreaTable;
   household: HouseholdTable;
@@ -340,6 +359,8 @@ export interface DB {
   fsi_message: FsiMessageTable;
   fsi_mdtrt: FsiMdtrtTable;
   fsi_fee: FsiFeeTable;
+  village_target: VillageTargetTable;
+  evoucher_activation: EvoucherActivationTable;
 }
 
 /** Unused marker so the id type alias stays documented. */

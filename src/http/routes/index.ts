@@ -10,7 +10,8 @@ import { fsiRoutes } from '../fsi/routes.js';
 import { fhirRoutes } from '../fhir/routes.js';
 import { hospitalRoutes } from './hospitals.js';
 import { paymentImportRoutes } from './payment-imports.js';
+import { monitoringRoutes } from './monitoring.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes];

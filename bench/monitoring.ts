@@ -1,0 +1,240 @@
+/**
+ * `npm run bench` (last), or alone: `npx tsx bench/monitoring.ts`. Campaign monitoring on the
+ * PostgreSQL server, each figure beside its floor in the same run (issue #14):
+ *
+ *  (a) a county's progress as of a date (src/monitoring/progress.ts: targets, the rollup sums per
+ *      village, last year, the half-month series, assistance by group) for 1 M persons, as of
+ *      several dates, beside a plain GROUP BY over the same rows: enrollment ⋈ person, counted
+ *      by village and paid-by-the-date. Targets: < 200 ms, within 3× of the GROUP BY.
+ *  (b) a town's half-monthly report (JSON, XLSX and PDF) as of a date. Target: < 2 s.
+ *  (c) (run first, it makes the data of (a) and (b)) the year's payment file, one row per payer,
+ *      through importPaymentFile, beside psql's COPY of the same file into a bare table.
+ *      Target (issue #14): within 3× of COPY.
+ *
+ * Untimed setup: a fresh database; a generated town of N persons (default 1 000 000) written in
+ * SQL (areas, households, persons, needy statuses); the 2022 assessment through assessYear (its
+ * time is printed: it now also writes enrollment_progress and progress_rollup through the
+ * triggers); the payment file written with each person's due on the payment date (the engine,
+ * in-process); after (c), VACUUM ANALYZE.
+ *
+ * Environment: BENCH_MONITORING_PERSONS (1 000 000), BENCH_MONITORING_ROUNDS (5 per date),
+ * BENCH_DATABASE_URL (default TEST_DATABASE_URL or postgres://127.0.0.1:5432/test).
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { importPaymentFile } from '../src/monitoring/payment-file.js';
+import { openSheetWriter } from '../src/sheets.js';
+import { halfMonthlyReport } from '../src/monitoring/half-monthly.js';
+import { progress } from '../src/monitoring/progress.js';
+import { reportPdf, reportXlsx } from '../src/monitoring/report-files.js';
+import { QuoteService } from '../src/quotes/quote-service.js';
+import { generateTown } from '../src/sim/population.js';
+import { loadAreas } from '../src/sim/load-town.js';
+import { dropAllCreated, dropOnSignals, envInt, fmt, fmtInt, freshServerDatabase, log, machineLine, psql, quantile, table, timed, type BenchDatabase } from './record/support.js';
+import { assessYear } from '../src/campaign/assessment.js';
+import { SYSTEM } from '../src/access/roles.js';
+
+const YEAR = 2022;
+const DATES = ['2021-12-15', '2021-12-31', '2022-01-15', '2022-01-31', '2022-02-15', '2022-02-28', '2022-03-31', '2022-06-30', '2022-09-30'];
+
+async function setup(b: BenchDatabase, n: number, dir: string): Promise<{ assessSeconds: number; paid: number }> {
+  const db = b.database.db;
+  const t0 = performance.now();
+  const town = generateTown({ people: n, coverageYear: YEAR, encounters: false });
+  await loadAreas(db, town);
+  const step = 50_000;
+  for (let i = 0; i < town.households.length; i += step) {
+    const hs = town.households.slice(i, i + step);
+    await sql`INSERT INTO household (village_code, house_no) SELECT * FROM unnest(${hs.map((h) => h.villageCode)}::text[], ${hs.map((h) => h.houseNo)}::text[])`.execute(db);
+  }
+  for (let i = 0; i < town.persons.length; i += step) {
+    const ps = town.persons.slice(i, i + step);
+    await sql`
+      INSERT INTO person (id_number, name, gender, birth_date, household_id, village_code, kind, graduation_year)
+      SELECT x.id_number, x.name, x.gender, x.birth_date, h.id, x.village_code, x.kind, x.graduation_year
+      FROM unnest(${ps.map((p) => p.idNumber)}::text[], ${ps.map((p) => p.name)}::text[], ${ps.map((p) => p.gender)}::text[], ${ps.map((p) => p.birthDate)}::date[],
+        ${ps.map((p) => p.villageCode)}::text[], ${ps.map((p) => p.houseNo)}::text[], ${ps.map((p) => p.kind)}::text[], ${ps.map((p) => p.graduationYear)}::int[])
+        AS x(id_number, name, gender, birth_date, village_code, house_no, kind, graduation_year)
+      JOIN household h ON h.village_code = x.village_code AND h.house_no = x.house_no`.execute(db);
+    const st = ps.flatMap((p) => p.statuses.map((s) => ({ id: p.idNumber, s })));
+    if (st.length)
+      await sql`
+        INSERT INTO needy_status (person_id, status, source, valid_from, reference)
+        SELECT p.id, x.status, x.source, x.valid_from, 'bench'
+        FROM unnest(${st.map((x) => x.id)}::text[], ${st.map((x) => x.s.status)}::text[], ${st.map((x) => x.s.source)}::text[], ${st.map((x) => x.s.validFrom)}::date[]) AS x(id_number, status, source, valid_from)
+        JOIN person p ON p.id_number = x.id_number ON CONFLICT DO NOTHING`.execute(db);
+  }
+  await sql`ANALYZE`.execute(db);
+  log(`setup (untimed): ${fmtInt(town.persons.length)} persons, ${fmtInt(town.households.length)} households, ${fmtInt(town.areas.length)} areas in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  const a0 = performance.now();
+  const s = await assessYear(db, QuoteService.load(), { coverageYear: YEAR, actor: SYSTEM });
+  const assessSeconds = (performance.now() - a0) / 1000;
+  log(`setup: assessYear(${YEAR}) ${fmtInt(s.persons)} persons in ${fmt(assessSeconds, 1)} s (with the progress triggers)`);
+  await sql`ANALYZE`.execute(db);
+  // (c) the payments as the tax bureau's file: generated (untimed) with each person's due on the date, then imported (timed)
+  const f0 = performance.now();
+  const file = join(dir, 'payments.csv');
+  const w = await openSheetWriter(file, '缴费明细');
+  await w.write(['流水号', '身份证号', '缴费金额', '缴费日期', '缴费渠道', '年度']);
+  const quotes = QuoteService.load();
+  const payOn = new Map(town.persons.filter((p) => p.payment && p.payment.paidOn <= `${YEAR}-09-30`).map((p) => [p.idNumber, p.payment!]));
+  let rows = 0;
+  let after = '0';
+  for (;;) {
+    const { rows: page } = await sql<{ id: string; id_number: string; kind: string; request: Record<string, unknown> }>`
+      SELECT e.id, p.id_number, p.kind, e.quote->'request' AS request FROM enrollment e JOIN person p ON p.id = e.person_id
+      WHERE e.coverage_year = ${YEAR} AND e.state = 'assessed' AND e.id > ${after}::bigint ORDER BY e.id LIMIT 50000`.execute(db);
+    if (!page.length) break;
+    after = String(page[page.length - 1].id);
+    for (const r of page) {
+      const pay = payOn.get(r.id_number);
+      if (!pay) continue;
+      const q = quotes.contribution({ ...r.request, paidOn: pay.paidOn, trace: false });
+      if (!q.accepted || q.individualDue === null) continue;
+      const amount = q.individualDue === 0 ? (q.contributionAssistance ?? 0) : q.individualDue;
+      await w.write([`BENCH${String(++rows).padStart(8, '0')}`, r.id_number, amount.toFixed(2), pay.paidOn, q.individualDue === 0 ? '医疗救助' : pay.channel === 'online' ? '线上' : '线下', YEAR]);
+    }
+  }
+  await w.close();
+  log(`setup (untimed): the payment file ${file}, ${fmtInt(rows)} rows (${(statSync(file).size / 2 ** 20).toFixed(1)} MiB), each amount quoted on its date, in ${fmt((performance.now() - f0) / 1000, 1)} s`);
+  await sql`CHECKPOINT`.execute(db);
+  const imp = await timed(() => importPaymentFile(db, quotes, SYSTEM, { path: file, batchSize: 2000 }), b.name);
+  const s2 = imp.value;
+  // a newborn whose guardian's payment came earlier in the file already follows the guardian: its own payment is
+  // refused as a second payment (and flagged), as it would be from the tax bureau; anything else refused is a failure
+  const unexpected = s2.problems.filter((p) => !p.reason.startsWith('DUPLICATE_ENROLLMENT'));
+  if (s2.inserted + s2.bad !== rows || unexpected.length || s2.newbornsFollowing < s2.bad)
+    throw new Error(`the payment file should record all ${rows} payments (recorded ${s2.inserted}, bad ${s2.bad}: ${JSON.stringify(unexpected.slice(0, 3))})`);
+  log(`  ${fmtInt(s2.newbornsFollowing)} newborns followed a paying guardian; ${fmtInt(s2.bad)} of them also had a payment of their own in the file, refused as a second payment and flagged`);
+  await sql`CREATE TABLE payment_floor (reference text, id_number text, amount numeric, paid_on date, channel text, coverage_year int)`.execute(db);
+  await sql`CHECKPOINT`.execute(db);
+  const copy = await timed(() => psql(b.url, `\\copy payment_floor FROM '${file}' WITH (FORMAT csv, HEADER true)`), b.name);
+  const ratio = imp.seconds / copy.seconds;
+  log(`\n=== (c) the payment file: ${fmtInt(rows)} rows through importPaymentFile, beside COPY of the same rows into a bare table ===`);
+  log(table(['step', 'rows', 'wall s', 'rows/s', 'node CPU s', 'backends CPU s'], [
+    ['importPaymentFile (batches of 2 000: re-quote, payment, enrollment, ledger, audit, progress triggers)', fmtInt(s2.inserted), fmt(imp.seconds), fmtInt(s2.inserted / imp.seconds), fmt(imp.nodeCpu, 1), imp.dbCpu === null ? '—' : fmt(imp.dbCpu, 1)],
+    ['floor: \\copy of the file into payment_floor (6 columns, no index)', fmtInt(rows), fmt(copy.seconds), fmtInt(rows / copy.seconds), '(psql)', copy.dbCpu === null ? '—' : fmt(copy.dbCpu, 1)],
+  ]));
+  log(`import ÷ COPY = ${fmt(ratio, 2)}× (target ≤ 3×: ${ratio <= 3 ? 'met' : 'NOT met'})`);
+  const written = (await sql<{ t: string; n: string }>`
+    SELECT t, (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM ' || t, false, true, '')))[1]::text AS n
+    FROM unnest(ARRAY['payment', 'journal_entry', 'posting', 'audit_log']) AS t`.execute(db)).rows;
+  log(`  rows written besides the ${fmtInt(rows)} enrollments updated: ${written.map((r) => `${r.t} ${fmtInt(Number(r.n))}`).join(', ')}`);
+  const paid = s2.inserted;
+  const v0 = performance.now();
+  await sql`VACUUM ANALYZE`.execute(db);
+  log(`setup: VACUUM ANALYZE in ${fmt((performance.now() - v0) / 1000, 1)} s (what autovacuum would have done; this server runs without it)`);
+  const sizes = (await sql<{ t: string; size: string; rows: string }>`
+    SELECT t, pg_size_pretty(pg_total_relation_size(t::regclass)) AS size, (SELECT reltuples::bigint FROM pg_class WHERE oid = t::regclass)::text AS rows
+    FROM unnest(ARRAY['person', 'enrollment', 'enrollment_progress', 'progress_rollup']) AS t`.execute(db)).rows;
+  log(`sizes: ${sizes.map((r) => `${r.t} ${r.size} (${fmtInt(Number(r.rows))} rows)`).join(', ')}`);
+  return { assessSeconds, paid };
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = process.hrtime.bigint();
+  const v = await fn();
+  return [Number(process.hrtime.bigint() - t0) / 1e6, v];
+}
+
+async function main(): Promise<void> {
+  const n = envInt('BENCH_MONITORING_PERSONS', 1_000_000);
+  const rounds = envInt('BENCH_MONITORING_ROUNDS', 5);
+  const dir = mkdtempSync(join(tmpdir(), 'yibao-bench-monitoring-'));
+  dropOnSignals(async () => rmSync(dir, { recursive: true, force: true }));
+  log('yibao bench — campaign monitoring on PostgreSQL (issue #14)');
+  const b = await freshServerDatabase('monitoring', 10);
+  try {
+    for (const l of await machineLine(b.database)) log(l);
+    log(`\n=== setup: ${fmtInt(n)} persons, coverage year ${YEAR} ===`);
+    await setup(b, n, dir);
+    const db = b.database.db;
+    const quotes = QuoteService.load();
+    const county = '500230';
+
+    log(`\n=== (a) the county's progress as of ${DATES.length} dates, ${rounds} rounds each, beside a plain GROUP BY over the same rows ===`);
+    const ours: number[] = [];
+    const plain: number[] = [];
+    const narrow: number[] = [];
+    const rows: (string | number)[][] = [];
+    // one warm-up of each, not counted
+    await progress(db, quotes, SYSTEM, { area: county, year: YEAR, asOf: DATES[0] });
+    const plainSql = (d: string) => sql<{ village_code: string; n: string; paid: string }>`
+      SELECT p.village_code, count(*) AS n, count(*) FILTER (WHERE e.state = 'paid' AND e.paid_on <= ${d}::date) AS paid
+      FROM enrollment e JOIN person p ON p.id = e.person_id WHERE e.coverage_year = ${YEAR} GROUP BY p.village_code`;
+    const narrowSql = (d: string) => sql<{ village_code: string; n: string; paid: string }>`
+      SELECT village_code, count(*) AS n, count(*) FILTER (WHERE state = 'paid' AND enrolled_on <= ${d}::date) AS paid
+      FROM enrollment_progress WHERE coverage_year = ${YEAR} GROUP BY village_code`;
+    await plainSql(DATES[0]).execute(db);
+    for (const d of DATES) {
+      const o: number[] = [];
+      const p: number[] = [];
+      const q: number[] = [];
+      let agree = true;
+      for (let r = 0; r < rounds; r++) {
+        const [t1, pr] = await time(() => progress(db, quotes, SYSTEM, { area: county, year: YEAR, asOf: d }));
+        const [t2, pl] = await time(() => plainSql(d).execute(db));
+        const [t3] = await time(() => narrowSql(d).execute(db));
+        o.push(t1);
+        p.push(t2);
+        q.push(t3);
+        void pl;
+        if (r === 0) {
+          // the agreement check (untimed): paid by the payment date, newborns following a guardian from the guardian's date or their birth
+          const { rows: c } = await sql<{ n: string }>`
+            SELECT count(*) AS n FROM enrollment e JOIN person p ON p.id = e.person_id
+            WHERE e.coverage_year = ${YEAR} AND e.state = 'paid'
+              AND COALESCE(e.paid_on, (SELECT GREATEST(g.paid_on, p.birth_date) FROM enrollment g WHERE g.person_id = e.guardian_person_id AND g.coverage_year = e.coverage_year)) <= ${d}::date`.execute(db);
+          if (Number(c[0].n) !== pr.totals.paid) agree = false;
+        }
+        if (r === 0) rows.push([d, fmtInt(pr.totals.paid), pr.totals.rate?.text ?? '—']);
+      }
+      if (!agree) throw new Error(`as of ${d} the progress and the plain GROUP BY disagree on the paid count`);
+      o.sort((a, c) => a - c);
+      p.sort((a, c) => a - c);
+      q.sort((a, c) => a - c);
+      rows[rows.length - 1].push(fmt(quantile(o, 0.5), 1), fmt(o[o.length - 1], 1), fmt(quantile(p, 0.5), 1), fmt(quantile(q, 0.5), 1), fmt(quantile(o, 0.5) / quantile(p, 0.5), 3));
+      ours.push(...o);
+      plain.push(...p);
+      narrow.push(...q);
+    }
+    log(table(['as of', 'paid', 'rate', 'progress p50 ms', 'progress max ms', 'GROUP BY enrollment⋈person p50 ms', 'GROUP BY enrollment_progress p50 ms', 'progress ÷ GROUP BY'], rows));
+    ours.sort((a, c) => a - c);
+    plain.sort((a, c) => a - c);
+    narrow.sort((a, c) => a - c);
+    const ratio = quantile(ours, 0.5) / quantile(plain, 0.5);
+    log(`\nall dates: progress p50 ${fmt(quantile(ours, 0.5), 1)} ms, p95 ${fmt(quantile(ours, 0.95), 1)} ms, max ${fmt(ours[ours.length - 1], 1)} ms (target < 200 ms: ${ours[ours.length - 1] < 200 ? 'met' : 'NOT met'});`);
+    log(`  plain GROUP BY over enrollment ⋈ person p50 ${fmt(quantile(plain, 0.5), 1)} ms; over the narrow enrollment_progress p50 ${fmt(quantile(narrow, 0.5), 1)} ms`);
+    log(`  progress ÷ plain GROUP BY = ${fmt(ratio, 3)}× (target ≤ 3×: ${ratio <= 3 ? 'met' : 'NOT met'}); progress ÷ GROUP BY of the narrow rows = ${fmt(quantile(ours, 0.5) / quantile(narrow, 0.5), 3)}×`);
+
+    log(`\n=== (b) a town's half-monthly report: JSON, XLSX and PDF ===`);
+    const town = (await sql<{ code: string; name: string; n: string }>`
+      SELECT t.code, t.name, count(*) AS n FROM admin_area t JOIN person p ON p.village_code LIKE t.code || '%' WHERE t.level = 'township' GROUP BY 1, 2 ORDER BY 1 LIMIT 1`.execute(db)).rows[0];
+    await halfMonthlyReport(db, quotes, SYSTEM, { town: town.code, asOf: '2022-01-31' }); // warm-up (and the font's first read)
+    const rep: (string | number)[][] = [];
+    const totals: number[] = [];
+    for (const d of ['2022-01-15', '2022-01-31', '2022-02-28', '2022-06-30']) {
+      const [tj, r] = await time(() => halfMonthlyReport(db, quotes, SYSTEM, { town: town.code, asOf: d }));
+      const [tx, x] = await time(() => reportXlsx(r));
+      const [tp, p] = await time(() => reportPdf(r));
+      totals.push(tj + tx + tp);
+      rep.push([d, r.villages.length, fmtInt(r.totals.enrolled), r.totals.rate?.text ?? '—', fmt(tj, 1), fmt(tx, 1), fmt(tp, 1), fmt(tj + tx + tp, 1), `${fmtInt(x.length)} / ${fmtInt(p.length)}`]);
+    }
+    log(`town ${town.name} (${town.code}), ${fmtInt(Number(town.n))} persons`);
+    log(table(['as of', 'villages', 'enrolled', 'rate', 'figures ms', 'XLSX ms', 'PDF ms', 'all three ms', 'bytes XLSX / PDF'], rep));
+    const worst = Math.max(...totals);
+    log(`\nworst report (figures + XLSX + PDF) ${fmt(worst, 1)} ms (target < 2 s: ${worst < 2000 ? 'met' : 'NOT met'})`);
+  } finally {
+    await b.drop();
+    await dropAllCreated();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch(async (e: Error) => {
+  console.error(e.stack ?? e.message);
+  await dropAllCreated();
+  process.exit(1);
+});
