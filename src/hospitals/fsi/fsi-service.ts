@@ -15,6 +15,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/db.js';
+import { isConnectionError } from '../../store/pg-errors.js';
 import type { DB } from '../../store/schema.js';
 import { audit } from '../../access/audit.js';
 import type { Actor } from '../../access/roles.js';
@@ -35,6 +36,8 @@ export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
 
 const NO_SIGN_IN = new Set(['9001']);
+/** The reply when the database cannot be reached (a restart, a fail-over): try the same msgid again. */
+export const DATABASE_UNAVAILABLE = '医保数据库暂时无法访问，交易未完成或结果未知，请稍后以同一报文ID重试';
 
 export class FsiService {
   private readonly db: Kysely<DB>;
@@ -84,9 +87,14 @@ export class FsiService {
       if (!NO_SIGN_IN.has(env.infno)) await this.checkSignedIn(env);
     } catch (e) {
       const f = chinese(e);
-      return replyOf(received, area, false, null, f ? f.message : '系统内部错误，请稍后重试');
+      return replyOf(received, area, false, null, f ? f.message : isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，请稍后重试');
     }
-    return this.run({ env, actor, hospital: actor.hospitalCode, received });
+    try {
+      return await this.run({ env, actor, hospital: actor.hospitalCode, received });
+    } catch (e) {
+      // the claim or the stored reply could not be written (the database went away): still a reply
+      return replyOf(received, area, false, null, isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，交易未完成，请稍后以同一报文ID重试');
+    }
   }
 
   private async checkSignature(env: Envelope): Promise<void> {
@@ -141,7 +149,7 @@ export class FsiService {
       if (!f) {
         // not an answer: free the msgid so that the same message can be sent again
         await this.db.deleteFrom('fsi_message').where('hospital_code', '=', hospital).where('msgid', '=', env.msgid).where('reply', 'is', null).execute().catch(() => undefined);
-        return replyOf(c.received, env.mdtrtarea_admvs, false, null, '系统内部错误，交易未完成，请稍后以同一报文ID重试');
+        return replyOf(c.received, env.mdtrtarea_admvs, false, null, isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，交易未完成，请稍后以同一报文ID重试');
       }
       const reply = replyOf(c.received, env.mdtrtarea_admvs, false, null, f.message);
       await this.db.transaction().execute((tx) => store(tx, reply, undefined));
