@@ -117,9 +117,16 @@ interface Watch {
 class WatchedPool extends pg.Pool {
   private readonly lostBy = new WeakMap<pg.PoolClient, Error>();
 
+  /**
+   * `shared`: PGlite's clients all speak through one connection object of its adapter, which a
+   * client's removal ends (and with it the next client's). There a client is never released as
+   * broken for a statement's error (pg-pool's own query() passes those); one whose connection
+   * errored is still removed by the pool (it is not queryable).
+   */
   constructor(
     config: pg.PoolConfig,
     private readonly watch: Watch,
+    private readonly shared = false,
   ) {
     super(config);
     this.on('error', (e) => watch.lost(e)); // an idle client's connection ended
@@ -133,7 +140,7 @@ class WatchedPool extends pg.Pool {
 
   private watched(client: pg.PoolClient): pg.PoolClient {
     const release = client.release;
-    client.release = (err?: Error | boolean) => release(err || this.lostBy.get(client));
+    client.release = this.shared ? () => release() : (err?: Error | boolean) => release(err || this.lostBy.get(client));
     return client;
   }
 
@@ -252,7 +259,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       const instance = new PGlite(dir);
       lite = instance;
       // PGlite is one session: every pg client shares it, so the pool must hold exactly one.
-      pool = new WatchedPool({ ...(createPgConfig(instance) as unknown as pg.PoolConfig), max: 1 }, watch);
+      pool = new WatchedPool({ ...(createPgConfig(instance) as unknown as pg.PoolConfig), max: 1 }, watch, true);
       pool.on('connect', yieldBeforeEachQuery);
       if (opts.migrate !== false) await migrate(pool);
       // the session runs as APP_ROLE from now on (a session setting: it stays through transactions)
