@@ -99,9 +99,16 @@ export async function runService(): Promise<void> {
     process.on(sig, () => {
       if (closing) process.exit(1);
       closing = true;
+      // exit 1 if closing fails (the lock of an embedded database is released on exit either way)
       void app
         .close()
         .then(() => database.close())
-        .then(() => process.exit(0));
+        .then(
+          () => process.exit(0),
+          (e: unknown) => {
+            console.error(`closing: ${(e as Error).message}`);
+            process.exit(1);
+          },
+        );
     });
 }
