@@ -200,7 +200,7 @@ async function checkRole(pool: pg.Pool, viaLogin: boolean): Promise<void> {
     const how = viaLogin ? 'as the login of DATABASE_APP_URL' : `by -c role=${APP_ROLE} on the owner's connections`;
     throw new Error(`the service cannot run as the database role ${APP_ROLE} (${how}): ${(e as Error).message}. Migration 012_app_role.sql creates the role; the owner (or the DATABASE_APP_URL login) must be a member of it`);
   }
-  if (!who.member) throw new Error(`the DATABASE_APP_URL login ${who.current_user} is not a member of the role ${APP_ROLE}: run GRANT ${APP_ROLE} TO ${who.current_user} as the owner`);
+  if (!who.member) throw new Error(`the DATABASE_APP_URL login ${who.current_user} is not a member of the role ${APP_ROLE}: GRANT ${APP_ROLE} TO ${who.current_user} (as the owner or the database administrator)`);
   if (!viaLogin && who.current_user !== APP_ROLE) throw new Error(`the service's connections run as ${who.current_user}, not ${APP_ROLE}`);
 }
 
