@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { extname } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
@@ -108,15 +109,36 @@ export interface ReadOptions {
   counter?: { bytes: number };
 }
 
+/**
+ * The file opened for reading, or an InputError naming `input` (a directory, no such file, not
+ * readable). A stream's 'error' without a listener ends the process, so the read stream always
+ * has one: `failure()` is what it saw, and `end()` ends what it feeds (see readSheetRows).
+ */
+async function openForReading(path: string): Promise<{ stream: Readable; failure(): Error | null }> {
+  const stream = createReadStream(path);
+  let failure: Error | null = null;
+  stream.on('error', (e) => (failure ??= e));
+  await Promise.race([once(stream, 'ready'), once(stream, 'close')]).catch(() => undefined); // an error: in `failure`
+  // a directory opens, and fails at the first read
+  if (!failure && (await stat(path).catch((e: Error) => ((failure ??= e), null)))?.isDirectory()) failure = Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  if (failure) {
+    stream.destroy();
+    throw new InputError('input', `${path}: cannot be read (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
+  }
+  return { stream, failure: () => failure };
+}
+
 /** The rows of the file's first sheet, blank rows skipped, cells trimmed. */
 export async function* readSheetRows(path: string, opts: ReadOptions = {}): AsyncGenerator<SheetRow> {
   const format = opts.format ?? formatOf(path, 'input');
-  const stream = createReadStream(path);
+  const { stream, failure } = await openForReading(path);
   const counter = opts.counter;
   if (counter) stream.on('data', (chunk) => (counter.bytes += chunk.length));
   if (format === 'csv') {
+    const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: true });
+    // a read error mid-way destroys the parser with it, and the loop below throws it
+    pipeline(stream, new DecodeText(), parser, () => {});
     try {
-      const parser = stream.pipe(new DecodeText()).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: true }));
       for await (const r of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
         if (r.record.every((c) => c === '')) continue;
         yield { line: r.info.lines, cells: r.record };
@@ -126,8 +148,13 @@ export async function* readSheetRows(path: string, opts: ReadOptions = {}): Asyn
     }
     return;
   }
-  {
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream as Readable, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit' });
+  // ExcelJS pipes the stream into its unzipper without listening for the stream's errors: a read
+  // error mid-way ends its input (the unzipper then stops), and the error is thrown here
+  const input = new PassThrough();
+  stream.on('error', () => input.end());
+  stream.pipe(input);
+  try {
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit' });
     for await (const sheet of reader) {
       for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
         const values = row.values as unknown[];
@@ -138,7 +165,13 @@ export async function* readSheetRows(path: string, opts: ReadOptions = {}): Asyn
       }
       break; // the first sheet holds the data
     }
+  } catch (e) {
+    throw failure() ?? e;
+  } finally {
+    stream.destroy();
   }
+  const f = failure();
+  if (f) throw f;
 }
 
 export interface SheetWriter {
@@ -156,36 +189,62 @@ export async function openSheetWriter(target: string, sheetName: string, format:
     if (keep) renameSync(part, target);
     else rmSync(part, { force: true });
   };
+  // the file is opened first (a missing folder or no right to write is the caller's input, named
+  // `output`), and its stream always has an error listener: a failure (a full disk) is thrown by
+  // the next write or by close, never left to end the process
+  const out = createWriteStream(part);
+  let failure: Error | null = null;
+  out.on('error', (e) => (failure ??= e));
+  await Promise.race([once(out, 'ready'), once(out, 'close')]).catch(() => undefined); // an error: in `failure`
+  if (failure) throw new InputError('output', `${target}: cannot be written (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
+  const check = (): void => {
+    if (failure) throw failure;
+  };
+  const done = (): Promise<void> => (out.writableFinished ? Promise.resolve() : new Promise((resolve, reject) => (out.once('finish', resolve), out.once('error', reject))));
   if (format === 'csv') {
-    const out = createWriteStream(part);
     const csv = stringify({ bom: true });
     csv.pipe(out);
     return {
       path: target,
       async write(row) {
-        if (!csv.write(row)) await once(csv, 'drain');
+        check();
+        if (!csv.write(row)) await Promise.race([once(csv, 'drain'), done()]);
       },
       async close(keep = true) {
         if (closed) return;
         closed = true;
+        if (failure) {
+          out.destroy();
+          rmSync(part, { force: true });
+          throw failure;
+        }
         csv.end();
-        await once(out, 'finish');
+        await done();
         finish(keep);
       },
     };
   }
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: part, useStyles: false, useSharedStrings: false });
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
   const ws = wb.addWorksheet(sheetName);
   return {
     path: target,
     async write(row) {
+      check();
       ws.addRow(row).commit();
     },
     async close(keep = true) {
       if (closed) return;
       closed = true;
-      ws.commit();
-      await wb.commit();
+      if (!failure) {
+        ws.commit();
+        await wb.commit();
+        await done().catch(() => undefined);
+      }
+      if (failure) {
+        out.destroy();
+        rmSync(part, { force: true });
+        throw failure;
+      }
       finish(keep);
     },
   };

@@ -470,7 +470,7 @@ for (const backend of BACKENDS)
       const kinds = new Set(log.json.map((e: { action: string; entity: string }) => `${e.action} ${e.entity}`));
       for (const k of ['create admin_area', 'create household', 'create person', 'update person', 'create needy_status', 'update needy_status', 'import_persons import_batch', 'import_statuses import_batch', 'import import_batch'])
         assert.ok(kinds.has(k), k);
-      await assert.rejects(d.db.deleteFrom('audit_log').execute(), /append-only/);
+      await assert.rejects(d.db.deleteFrom('audit_log').execute(), /permission denied for table audit_log/); // the service's role; the owner meets the trigger
     });
 
     test('CLI: yibao import persons / statuses, with an error list beside the file', async (t) => {

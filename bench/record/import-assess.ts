@@ -58,7 +58,7 @@ async function insertStatuses(b: BenchDatabase, town: Town): Promise<number> {
   return ids.length;
 }
 
-const checkpoint = (b: BenchDatabase) => b.database.pool.query('CHECKPOINT');
+const checkpoint = (b: BenchDatabase) => b.owner('CHECKPOINT');
 
 const PERSON_COPY_COLUMNS = 'id_number, name, gender, birth_date, household_id, village_code, kind, graduation_year';
 const ENROLLMENT_COPY_COLUMNS =
@@ -119,7 +119,7 @@ export async function importAssessBench(n: number, dir: string): Promise<ImportA
     // needy statuses for the assessment (untimed), then 2. assess
     const statuses = await insertStatuses(b, town);
     log(`setup (untimed): ${fmtInt(statuses)} needy statuses inserted in SQL for the assessment`);
-    await sql`ANALYZE`.execute(db);
+    await b.owner('ANALYZE');
     await checkpoint(b);
     const quotes = QuoteService.load();
     const ass = await timed(() => assessYear(db, quotes, { coverageYear: YEAR, actor: SYSTEM }), b.name);
@@ -135,12 +135,12 @@ export async function importAssessBench(n: number, dir: string): Promise<ImportA
     await psql(b.url, `\\copy (SELECT ${PERSON_COPY_COLUMNS} FROM person ORDER BY id) TO '${personRows}' WITH (FORMAT csv)`);
     await psql(b.url, `\\copy (SELECT ${ENROLLMENT_COPY_COLUMNS} FROM enrollment ORDER BY id) TO '${enrollmentRows}' WITH (FORMAT csv)`);
     const enrollments = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM enrollment`.execute(db)).rows[0].n);
-    await sql`
+    await b.owner(`
       CREATE TABLE person_floor (LIKE person INCLUDING ALL);
       ALTER TABLE person_floor ADD FOREIGN KEY (village_code) REFERENCES admin_area (code), ADD FOREIGN KEY (household_id) REFERENCES household (id);
       CREATE TABLE enrollment_floor (LIKE enrollment INCLUDING ALL);
       ALTER TABLE enrollment_floor ADD FOREIGN KEY (person_id) REFERENCES person (id), ADD FOREIGN KEY (guardian_person_id) REFERENCES person (id);
-    `.execute(db);
+    `);
     log(`setup (untimed): exported ${fmtInt(n)} person rows and ${fmtInt(enrollments)} enrollment rows with \\copy … TO; created person_floor and enrollment_floor (LIKE … INCLUDING ALL, same foreign keys)`);
 
     await checkpoint(b);

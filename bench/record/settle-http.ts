@@ -36,7 +36,7 @@ import { sql } from 'kysely';
 import { AuthService } from '../../src/access/auth.js';
 import { SYSTEM } from '../../src/access/roles.js';
 import { GENERATED_SCRIPTS } from './pgbench-scripts.js';
-import { SETTLEMENT_SESSION_SETTINGS } from '../../src/store/db.js';
+import { APP_ROLE, SETTLEMENT_SESSION_SETTINGS } from '../../src/store/db.js';
 import type { SettlementContention } from '../../src/settlement/settlement-service.js';
 import { QuoteService } from '../../src/quotes/quote-service.js';
 import { loadTown } from '../../src/sim/load-town.js';
@@ -168,12 +168,12 @@ export async function setup(b: BenchDatabase, o: SettleOptions): Promise<{ token
       benefit_start = make_date(${YEAR}, 1, 1), benefit_end = make_date(${YEAR}, 12, 31), waiting_days = 0
     WHERE coverage_year = ${YEAR} AND state = 'assessed'`.execute(db);
   await sql`INSERT INTO accumulator (person_id, coverage_year, data) SELECT id, ${YEAR}, '{}'::jsonb FROM person`.execute(db);
-  await sql`CREATE SEQUENCE bench_encounter_seq`.execute(db);
+  await b.owner('CREATE SEQUENCE bench_encounter_seq');
   const auth = new AuthService(db);
   const userId = await auth.createUser(SYSTEM, { username: 'bench_hospital', displayName: '丰都县人民医院 (benchmark)', role: 'hospital', hospitalCode: HOSPITAL });
   const token = await auth.issueApiToken(SYSTEM, userId, 'benchmark');
   const range = (await sql<{ pmin: string; pmax: string }>`SELECT min(id) AS pmin, max(id) AS pmax FROM person`.execute(db)).rows[0];
-  await sql`VACUUM ANALYZE`.execute(db);
+  await b.owner('VACUUM ANALYZE');
   log(
     `setup (untimed): ${fmtInt(town.persons.length)} persons loaded, ${fmtInt(s.persons)} assessed, ${fmtInt(Number(paid.numAffectedRows ?? 0))} enrollments set to paid (benefit period ${YEAR}-01-01..${YEAR}-12-31), accumulator rows for all, hospital ${HOSPITAL} account with an API token`,
   );
@@ -293,8 +293,8 @@ async function pgbench(
   let stdout = '';
   let aborted = false;
   try {
-    // the settlement connections' own session settings (src/store/db.ts), so both plan alike
-    const PGOPTIONS = Object.entries(SETTLEMENT_SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+    // the settlement connections' own session settings and role (src/store/db.ts), so both plan alike and are checked alike
+    const PGOPTIONS = [...Object.entries(SETTLEMENT_SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`), `-c role=${APP_ROLE}`].join(' ');
     stdout = (await runProgram('pgbench', args, { env: { PGOPTIONS } })).stdout;
   } catch (e) {
     // pgbench exits 2 when a client aborted (e.g. ran out of encounters): keep its figures, say so
@@ -362,11 +362,11 @@ export async function settleBench(o: SettleOptions): Promise<SettleResult> {
     // keep the plans made while settlement was empty (a seq scan of settlement inside the
     // lock-and-read, whose cost then grows with every settlement); autovacuum's auto-analyze
     // would have refreshed the statistics and invalidated those plans by now.
-    await b.database.pool.query('ANALYZE');
+    await b.owner('ANALYZE');
 
     const httpRun = async (round: number): Promise<HttpFigure> => {
       const range = await encounters();
-      await b.database.pool.query('CHECKPOINT');
+      await b.owner('CHECKPOINT');
       const la0 = loadavg();
       const srv0 = await askCpu(server!);
       const h0 = await contentionOf(started.port);
@@ -425,8 +425,8 @@ export async function settleBench(o: SettleOptions): Promise<SettleResult> {
     const detail = JSON.stringify({ encounterId: '123456', personId: '12345', hospitalCode: HOSPITAL, coverageYear: YEAR, basicFundFen: 12345, criticalIllnessFen: 0, medicalAssistanceFen: 0, cashFen: 6789, cashReason: null });
     const pgbenchRun = async (script: string, clients: number, tag: string): Promise<FloorFigure> => {
       const r = await encounters();
-      await sql`SELECT setval('bench_encounter_seq', ${r.first}, false)`.execute(db);
-      await b.database.pool.query('CHECKPOINT');
+      await b.owner(`SELECT setval('bench_encounter_seq', $1, false)`, [r.first]);
+      await b.owner('CHECKPOINT');
       const la = loadavg();
       const p = await pgbench(b, script, clients, o.seconds, { ...doc!, detail, pmin, pmax }, o.dir, tag);
       const f: FloorFigure = {

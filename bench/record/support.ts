@@ -29,9 +29,12 @@ export function adminUrl(): URL {
 
 export interface BenchDatabase {
   name: string;
-  /** postgres://user@host:port/name */
+  /** postgres://user@host:port/name (the owner) */
   url: string;
+  /** the service's view: its pools run as the service's role (yibao_app), as in production */
   database: Database;
+  /** a statement as the owner, for the benchmark's own upkeep (ANALYZE, CHECKPOINT, floor tables, its sequence) */
+  owner(text: string, values?: unknown[]): Promise<pg.QueryResult>;
   drop(): Promise<void>;
 }
 
@@ -68,14 +71,18 @@ export async function freshServerDatabase(label: string, max: number): Promise<B
     throw e;
   }
   let closed = false;
+  const owner = new pg.Pool({ connectionString: url, max: 1 });
+  owner.on('error', () => {}); // an idle connection lost: the next statement says so
   return {
     name,
     url,
     database,
+    owner: (text, values) => owner.query(text, values),
     drop: async () => {
       if (!closed) {
         closed = true;
         await database.close().catch(() => {});
+        await owner.end().catch(() => {});
       }
       await dropByName(name);
     },

@@ -17,6 +17,7 @@ import { renderDiff, renderPack, fallbackNotice } from '../policy/show.js';
 import { assess } from '../quotes/assess.js';
 import { packRef, packRefString } from '../quotes/pack-ref.js';
 import { QuoteService } from '../quotes/quote-service.js';
+import { DatabaseLockedError } from '../store/lock.js';
 
 const program = new Command('yibao')
   .description('城乡居民基本医疗保险: policy packs, contribution quotes, batch assessment')
@@ -178,6 +179,10 @@ try {
     process.exit(e.exitCode === 0 ? 0 : 2);
   } else if (e instanceof InputError) {
     console.error(`error: ${e.message}`);
+    process.exit(2);
+  } else if (e instanceof DatabaseLockedError) {
+    // the service (or another command) has the embedded database open: it is one process's database
+    console.error(`error: ${DatabaseLockedError.inUse(e.dir, e.holder)}. Stop the service first (or let that command finish): the embedded database is one process's; or set DATABASE_URL to use a PostgreSQL server.`);
     process.exit(2);
   } else if (e instanceof PackError) {
     console.error(`The policy packs have problems:\n${e.message}`);

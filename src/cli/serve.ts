@@ -11,6 +11,8 @@ import { PackError } from '../policy/errors.js';
 import { QuoteService } from '../quotes/quote-service.js';
 import { DEMO_USERS, isEmpty, seedDemo } from '../sim/seed-demo.js';
 import { openDatabase, type Database } from '../store/db.js';
+import type { DatabaseHealthState } from '../store/health.js';
+import { DatabaseLockedError } from '../store/lock.js';
 
 /** Start the service as the environment says (PORT, HOST, DATABASE_URL, YIBAO_DATA, YIBAO_DEMO, …). */
 export async function runService(): Promise<void> {
@@ -31,10 +33,13 @@ export async function runService(): Promise<void> {
   }
 
   let database: Database;
+  // the database going away and coming back is logged (and /health says degraded meanwhile)
+  let healthLog = (s: DatabaseHealthState): void => console.error(s.state === 'ok' ? 'database reachable again' : `database unreachable: ${s.reason}`);
   try {
-    database = await openDatabase();
+    database = await openDatabase({ onHealthChange: (s) => healthLog(s) });
   } catch (e) {
-    console.error(`cannot open the database: ${(e as Error).message}`);
+    if (e instanceof DatabaseLockedError) console.error(`yibao is already running on this database. ${e.message}`);
+    else console.error(`cannot open the database: ${(e as Error).message}`);
     process.exit(1);
   }
 
@@ -46,7 +51,11 @@ export async function runService(): Promise<void> {
   }
 
   const demo = { state: 'off' as 'off' | 'seeding' | 'ready' | 'failed', stage: '', done: 0, total: 0 };
-  const app: FastifyInstance = await buildServer(service, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, database, status: () => ({ database: database.kind, demo }) });
+  const app: FastifyInstance = await buildServer(service, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, database, status: () => ({ demo }) });
+  healthLog = (s) => {
+    if (s.state === 'ok') app.log.warn({ database: s }, `database reachable again (unreachable since ${s.lastOutage?.since})`);
+    else app.log.error({ database: s }, `database unreachable: ${s.reason}`);
+  };
   try {
     await app.listen({ port, host });
   } catch (e) {
@@ -55,10 +64,10 @@ export async function runService(): Promise<void> {
     process.exit(1);
   }
   const url = `http://${host}:${port}`;
-  console.log(`yibao is serving ${service.lib.packIds().length} policy packs; database: ${database.kind} (${database.where}).
-    Web console:   ${url}/
+  console.log(`yibao is serving ${service.lib.packIds().length} policy packs; database: ${database.kind} (${database.where}, as ${database.role}).
+  Web console:   ${url}/
   OpenAPI page:  ${url}/docs
-    Quote:         curl -s ${url}/api/v1/quotes/contribution -H 'content-type: application/json' \\
+  Quote:         curl -s ${url}/api/v1/quotes/contribution -H 'content-type: application/json' \\
                      -d '{"region":"500230","coverageYear":2022,"tier":"tier1","person":{"birthDate":"1980-05-01","kind":"adult","statuses":["dibao"]}}'`);
 
   const meta = await database.db.selectFrom('schema_meta').select(['key']).where('key', 'in', ['demo', 'demo_started']).execute();
@@ -99,9 +108,16 @@ export async function runService(): Promise<void> {
     process.on(sig, () => {
       if (closing) process.exit(1);
       closing = true;
+      // exit 1 if closing fails (the lock of an embedded database is released on exit either way)
       void app
         .close()
         .then(() => database.close())
-        .then(() => process.exit(0));
+        .then(
+          () => process.exit(0),
+          (e: unknown) => {
+            console.error(`closing: ${(e as Error).message}`);
+            process.exit(1);
+          },
+        );
     });
 }

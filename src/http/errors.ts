@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { isConnectionError } from '../store/pg-errors.js';
 
 export interface ErrorBody {
   error: string;
@@ -18,6 +19,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (err instanceof ForbiddenError) return reply.code(403).send({ error: 'forbidden', message: err.message });
     if (err instanceof NotFoundError) return reply.code(404).send({ error: 'not_found', message: err.message });
     if (err instanceof ConflictError) return reply.code(409).send({ error: err.code, message: err.message });
+    // the database went away (a restart, a fail-over, connections terminated): not the caller's
+    // fault and not a defect; /health says degraded until it is back
+    if (isConnectionError(err)) {
+      req.log.warn({ code: err.code, message: err.message }, 'database unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', '2')
+        .send({ error: 'database_unavailable', message: 'the database cannot be reached just now, so the request may not have been completed; try it again in a few seconds' } satisfies ErrorBody);
+    }
     if ((err as { code?: string }).code === '23505')
       return reply.code(409).send({ error: 'duplicate', message: 'this record already exists' });
     const code = err.code ?? '';

@@ -36,7 +36,7 @@ export interface ServerOptions {
   database?: Database;
   /** the web console: served from web/dist when built (default), from another directory, or not (false) */
   console?: boolean | string;
-  /** extra facts for /health (database kind, demo progress) */
+  /** extra facts for /health (demo progress) */
   status?: () => Record<string, unknown>;
 }
 
@@ -131,12 +131,22 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   else app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
   // how settlements got through (batches, optimistic misses, locked fallbacks): for watching contention
   let settlements: SettlementService | null = null;
-  app.get('/health', { schema: { hide: true } }, () => ({
-    status: 'ok',
-    packs: lib.packIds().length,
-    ...(settlements ? { settlements: settlements.contention } : {}),
-    ...(opts.status?.() ?? {}),
-  }));
+  // degraded (HTTP 503, for load balancers) while the database cannot be reached: the state
+  // kept by the pools and their probe (src/store/health.ts), no query per call
+  const database = opts.database;
+  app.get('/health', { schema: { hide: true } }, (_req, reply) => {
+    const db = database ? { kind: database.kind, ...database.health.snapshot() } : null;
+    const degraded = db !== null && db.state !== 'ok';
+    if (degraded) reply.code(503).header('retry-after', '1');
+    return {
+      status: degraded ? 'degraded' : 'ok',
+      ...(degraded ? { reason: `database unreachable since ${db.since}: ${db.reason}` } : {}),
+      packs: lib.packIds().length,
+      ...(db ? { database: db } : {}),
+      ...(settlements ? { settlements: settlements.contention } : {}),
+      ...(opts.status?.() ?? {}),
+    };
+  });
 
   app.post(
     '/api/v1/quotes/contribution',

@@ -11,7 +11,10 @@ import { userInfo } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
+import { DatabaseHealth, type DatabaseHealthState } from './health.js';
+import { lockDirectory, type DirectoryLock } from './lock.js';
 import { migrate } from './migrate.js';
+import { isConnectionError } from './pg-errors.js';
 import type { DB } from './schema.js';
 
 // bigint (int8) and numeric arrive as strings by default; dates stay as 'YYYY-MM-DD' text.
@@ -42,8 +45,22 @@ export interface Database {
   kind: 'pglite' | 'server';
   /** where: the data directory, or the server URL without its password */
   where: string;
+  /** the role the pools' statements run as (APP_ROLE, or the owner when opened `asOwner`) */
+  role: string;
+  /** whether the database can be reached (for /health): lost connections, probes until it is back */
+  health: DatabaseHealth;
   close(): Promise<void>;
 }
+
+/**
+ * The service's role (created by migration 012_app_role.sql): it owns nothing, so it can neither
+ * TRUNCATE nor DISABLE TRIGGER nor alter any table, and holds exactly the privileges the
+ * service's statements need (no UPDATE or DELETE on the append-only tables). Migrations run as
+ * the configured connection's user (the owner); the pools then run as this role: on a server
+ * by `-c role=yibao_app` at connection start, or as the login of DATABASE_APP_URL when that is
+ * given; on PGlite by SET ROLE on its one session.
+ */
+export const APP_ROLE = 'yibao_app';
 
 /**
  * PGlite runs in this process's thread, and its replies arrive as promise and nextTick
@@ -67,62 +84,231 @@ function yieldBeforeEachQuery(client: pg.PoolClient): void {
 }
 
 export interface OpenOptions {
-  /** a postgres:// URL; default: process.env.DATABASE_URL */
+  /** a postgres:// URL (the owner: migrations run as it); default: process.env.DATABASE_URL */
   url?: string;
+  /** a login for the service's pools, a member of APP_ROLE; default: process.env.DATABASE_APP_URL (server only) */
+  appUrl?: string;
   /** PGlite data directory ('memory://' for in-memory); default: YIBAO_DATA or ./data/pglite */
   dataDir?: string;
   /** pool size for a server */
   max?: number;
   migrate?: boolean;
+  /** the pools run as the owner, not as APP_ROLE: for maintenance only (a benchmark's floor tables, CHECKPOINT) */
+  asOwner?: boolean;
+  /** between health probes while the database is unreachable (default 1000 ms) */
+  probeEveryMs?: number;
+  /** told when the database becomes unreachable and when it is back */
+  onHealthChange?: (s: DatabaseHealthState) => void;
+}
+
+/** A connection lost or refused: reported to the health, and its client leaves the pool. */
+interface Watch {
+  lost(e: unknown): void;
+}
+
+/**
+ * A pg Pool that watches its clients. pg emits 'error' on a client whose connection ends
+ * (pg_terminate_backend, a restart, a fail-over, a dropped socket); a client checked out of the
+ * pool has no listener of pg's, and an 'error' event without a listener kills the process. So
+ * every client gets a listener when it connects; the error is remembered, and the client is
+ * released as broken (the pool closes it and makes a new one), whatever its user passes to
+ * release(). Errors of idle clients and failures to connect are reported too.
+ */
+class WatchedPool extends pg.Pool {
+  private readonly lostBy = new WeakMap<pg.PoolClient, Error>();
+
+  /**
+   * `shared`: PGlite's clients all speak through one connection object of its adapter, which a
+   * client's removal ends (and with it the next client's). There a client is never released as
+   * broken for a statement's error (pg-pool's own query() passes those); one whose connection
+   * errored is still removed by the pool (it is not queryable).
+   */
+  constructor(
+    config: pg.PoolConfig,
+    private readonly watch: Watch,
+    private readonly shared = false,
+  ) {
+    super(config);
+    this.on('error', (e) => watch.lost(e)); // an idle client's connection ended
+    this.on('connect', (client: pg.PoolClient) => {
+      client.on('error', (e: Error) => {
+        this.lostBy.set(client, e);
+        watch.lost(e);
+      });
+    });
+  }
+
+  private watched(client: pg.PoolClient): pg.PoolClient {
+    const release = client.release;
+    client.release = this.shared ? () => release() : (err?: Error | boolean) => release(err || this.lostBy.get(client));
+    return client;
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): void;
+  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): Promise<pg.PoolClient> | void {
+    if (callback) {
+      super.connect((err, client, done) => {
+        if (err || !client) {
+          if (isConnectionError(err)) this.watch.lost(err);
+          return callback(err, client, done);
+        }
+        const c = this.watched(client);
+        callback(undefined, c, c.release);
+      });
+      return;
+    }
+    return super.connect().then(
+      (c) => this.watched(c),
+      (e: unknown) => {
+        if (isConnectionError(e)) this.watch.lost(e);
+        throw e;
+      },
+    );
+  }
+}
+
+/** A URL without a user means the OS user, as psql does (pg would need $USER set). */
+function withUser(url: string): URL {
+  const u = new URL(url);
+  if (!u.username) u.username = process.env.PGUSER ?? userInfo().username;
+  return u;
+}
+
+const hidePassword = (url: string): string => url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
+
+/** Run the migrations as the owner, on a connection of their own. */
+async function migrateAsOwner(connectionString: string, options: string | undefined): Promise<void> {
+  const owner = new pg.Pool({ connectionString, options, max: 1 });
+  owner.on('error', () => {}); // an idle client lost: the next query says so
+  try {
+    await migrate(owner);
+  } finally {
+    await owner.end();
+  }
+}
+
+/**
+ * The pools' first statement: who they run as. A clear error when the role is missing, or not
+ * the owner's to take, or the DATABASE_APP_URL login is not a member of it.
+ */
+async function checkRole(pool: pg.Pool, viaLogin: boolean): Promise<void> {
+  let who: { current_user: string; member: boolean };
+  try {
+    who = (await pool.query<{ current_user: string; member: boolean }>(`SELECT current_user, pg_has_role(current_user, $1, 'USAGE') AS member`, [APP_ROLE])).rows[0];
+  } catch (e) {
+    const how = viaLogin ? 'as the login of DATABASE_APP_URL' : `by -c role=${APP_ROLE} on the owner's connections`;
+    throw new Error(`the service cannot run as the database role ${APP_ROLE} (${how}): ${(e as Error).message}. Migration 012_app_role.sql creates the role; the owner (or the DATABASE_APP_URL login) must be a member of it`);
+  }
+  if (!who.member) throw new Error(`the DATABASE_APP_URL login ${who.current_user} is not a member of the role ${APP_ROLE}: GRANT ${APP_ROLE} TO ${who.current_user} (as the owner or the database administrator)`);
+  if (!viaLogin && who.current_user !== APP_ROLE) throw new Error(`the service's connections run as ${who.current_user}, not ${APP_ROLE}`);
 }
 
 export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   const url = opts.url === undefined ? process.env.DATABASE_URL : opts.url; // '' forces PGlite
+  const appUrl = opts.appUrl === undefined ? process.env.DATABASE_APP_URL : opts.appUrl;
   let pool: pg.Pool;
   let settlementPool: pg.Pool;
   let kind: Database['kind'];
   let where: string;
+  let role: string;
+  let probe: () => Promise<void>;
   let lite: { close(): Promise<void> } | null = null;
+  let lock: DirectoryLock | null = null;
+  const watch: Watch = { lost: (e) => health.lost(e) };
   if (url) {
-    // a URL without a user means the OS user, as psql does (pg would need $USER set)
-    const u = new URL(url);
-    if (!u.username) u.username = process.env.PGUSER ?? userInfo().username;
+    const u = withUser(url);
     const max = opts.max ?? 10;
-    pool = new pg.Pool({ connectionString: u.toString(), max });
-    const options = [u.searchParams.get('options'), ...Object.entries(SETTLEMENT_SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`)].filter(Boolean).join(' ');
+    const urlOptions = u.searchParams.get('options') ?? undefined;
     u.searchParams.delete('options');
-    settlementPool = new pg.Pool({ connectionString: u.toString(), max: Math.max(2, Math.floor(max / 2)), options });
+    if (opts.migrate !== false) await migrateAsOwner(u.toString(), urlOptions);
+    // the service's connections: as APP_ROLE (set at connection start), or the DATABASE_APP_URL login
+    const svc = appUrl && !opts.asOwner ? withUser(appUrl) : u;
+    const svcOptions = appUrl && !opts.asOwner ? (svc.searchParams.get('options') ?? undefined) : urlOptions;
+    svc.searchParams.delete('options');
+    const roleOption = opts.asOwner || appUrl ? [] : [`-c role=${APP_ROLE}`];
+    const joined = (...o: (string | undefined)[]) => o.filter(Boolean).join(' ') || undefined;
+    // a connection is given 10 s to come, and a request waits at most that for one: a database
+    // that is down fails requests (503) instead of holding them; keep-alive finds dead peers
+    const common = { connectionString: svc.toString(), keepAlive: true, connectionTimeoutMillis: 10_000 };
+    pool = new WatchedPool({ ...common, max, options: joined(svcOptions, ...roleOption) }, watch);
+    const settlementOptions = joined(svcOptions, ...roleOption, ...Object.entries(SETTLEMENT_SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`));
+    settlementPool = new WatchedPool({ ...common, max: Math.max(2, Math.floor(max / 2)), options: settlementOptions }, watch);
     kind = 'server';
-    where = url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
+    role = opts.asOwner ? u.username : appUrl ? svc.username : APP_ROLE;
+    where = hidePassword(url);
+    probe = async () => {
+      const c = new pg.Client({ connectionString: svc.toString(), options: joined(svcOptions, ...roleOption), connectionTimeoutMillis: 2000 });
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        await c.query('SELECT 1');
+      } finally {
+        await c.end().catch(() => {});
+      }
+    };
   } else {
     const { PGlite } = await import('@electric-sql/pglite');
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
     const dir = opts.dataDir ?? process.env.YIBAO_DATA ?? resolvePath('data', 'pglite');
-    if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
-    const instance = new PGlite(dir);
-    lite = instance;
-    // PGlite is one session: every pg client shares it, so the pool must hold exactly one.
-    pool = new pg.Pool({ ...(createPgConfig(instance) as unknown as pg.PoolConfig), max: 1 });
-    pool.on('connect', yieldBeforeEachQuery);
+    if (!dir.startsWith('memory://')) {
+      mkdirSync(dir, { recursive: true });
+      lock = await lockDirectory(dir); // one process per embedded database
+    }
+    try {
+      const instance = new PGlite(dir);
+      lite = instance;
+      // PGlite is one session: every pg client shares it, so the pool must hold exactly one.
+      pool = new WatchedPool({ ...(createPgConfig(instance) as unknown as pg.PoolConfig), max: 1 }, watch, true);
+      pool.on('connect', yieldBeforeEachQuery);
+      if (opts.migrate !== false) await migrate(pool);
+      // the session runs as APP_ROLE from now on (a session setting: it stays through transactions)
+      if (!opts.asOwner) await pool.query(`SET ROLE ${APP_ROLE}`);
+    } catch (e) {
+      await lite?.close().catch(() => {});
+      lock?.release();
+      if (!opts.asOwner && /role/.test((e as Error).message)) throw new Error(`the service cannot run as the database role ${APP_ROLE}: ${(e as Error).message}`);
+      throw e;
+    }
     settlementPool = pool;
     kind = 'pglite';
+    role = opts.asOwner ? 'postgres' : APP_ROLE;
     where = dir;
+    probe = async () => {
+      await pool.query('SELECT 1');
+    };
   }
-  pool.on('error', () => {}); // idle-client errors surface on the next query
-  if (settlementPool !== pool) settlementPool.on('error', () => {});
+  const health: DatabaseHealth = new DatabaseHealth(() => probe(), { probeEveryMs: opts.probeEveryMs, onChange: opts.onHealthChange });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
   const database: Database = {
     db,
     pool,
     settlementPool,
     kind,
     where,
+    role,
+    health,
     close: async () => {
-      await db.destroy();
-      if (settlementPool !== pool) await settlementPool.end();
-      await lite?.close(); // the pool does not own the PGlite instance: close it, or the process never exits
+      if (closed) return;
+      closed = true;
+      health.close();
+      try {
+        await db.destroy();
+        if (settlementPool !== pool) await settlementPool.end();
+        await lite?.close(); // the pool does not own the PGlite instance: close it, or the process never exits
+      } finally {
+        lock?.release();
+      }
     },
   };
-  if (opts.migrate !== false) await migrate(pool);
+  if (kind === 'server' && !opts.asOwner) {
+    try {
+      await checkRole(pool, !!appUrl);
+    } catch (e) {
+      await database.close();
+      throw e;
+    }
+  }
   return database;
 }

@@ -3,10 +3,39 @@
  * DatabaseError class, hence by shape.
  */
 
-/** An error the database server sent (an SQLSTATE with a severity): the statement failed, the connection is fine. */
+/**
+ * An error the database server sent (an SQLSTATE with a severity) about a statement: the
+ * statement failed, the connection is fine. A FATAL or PANIC error ends the session (e.g.
+ * 57P01 when pg_terminate_backend or a shutdown ends it): not a statement's error.
+ */
 export function isServerError(e: unknown): boolean {
   const x = e as { code?: unknown; severity?: unknown } | null;
-  return typeof x?.code === 'string' && /^[0-9A-Z]{5}$/.test(x.code) && typeof x.severity === 'string';
+  return typeof x?.code === 'string' && /^[0-9A-Z]{5}$/.test(x.code) && typeof x.severity === 'string' && x.severity !== 'FATAL' && x.severity !== 'PANIC';
+}
+
+/**
+ * SQLSTATEs that say the database cannot be reached or is going away, not that the statement
+ * was wrong: class 08 (connection exception), 57P01–57P05 (admin / crash shutdown, cannot
+ * connect now, database dropped, idle session timeout) and 53300 (too many connections).
+ */
+const UNAVAILABLE_STATES = /^(08...|57P0[1-5]|53300)$/;
+/** Socket errors of the connection (node's codes). */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+/** What pg says when a connection ended or never came (its errors carry no code). */
+const PG_CONNECTION_MESSAGES = /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Cannot use a pool after calling end on the pool)$/;
+
+/**
+ * The database is unreachable (the connection was lost, refused or timed out, or the server
+ * is shutting down): the request may be tried again later (HTTP 503), nothing about it was
+ * wrong. Looks through one `cause`.
+ */
+export function isConnectionError(e: unknown): boolean {
+  const x = e as { code?: unknown; message?: unknown; cause?: unknown } | null;
+  if (!x || typeof x !== 'object') return false;
+  if (typeof x.code === 'string' && (UNAVAILABLE_STATES.test(x.code) || SOCKET_CODES.has(x.code))) return true;
+  if (typeof x.message === 'string' && PG_CONNECTION_MESSAGES.test(x.message)) return true;
+  const c = x.cause as { code?: unknown; message?: unknown } | undefined;
+  return !!c && c !== e && typeof c === 'object' && ((typeof c.code === 'string' && (UNAVAILABLE_STATES.test(c.code) || SOCKET_CODES.has(c.code))) || (typeof c.message === 'string' && PG_CONNECTION_MESSAGES.test(c.message)));
 }
 
 /** A unique index refused a row: SQLSTATE 23505 on the named constraint (or index). */

@@ -14,6 +14,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/db.js';
+import { isConnectionError } from '../../store/pg-errors.js';
 import type { DB } from '../../store/schema.js';
 import { audit } from '../../access/audit.js';
 import type { Actor } from '../../access/roles.js';
@@ -34,6 +35,8 @@ export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
 
 const NO_SIGN_IN = new Set(['9001']);
+/** The reply when the database cannot be reached (a restart, a fail-over): try the same msgid again. */
+export const DATABASE_UNAVAILABLE = '医保数据库暂时无法访问，交易未完成或结果未知，请稍后以同一报文ID重试';
 
 export class FsiService {
   private readonly db: Kysely<DB>;
@@ -83,9 +86,14 @@ export class FsiService {
       if (!NO_SIGN_IN.has(env.infno)) await this.checkSignedIn(env);
     } catch (e) {
       const f = chinese(e);
-      return replyOf(received, area, false, null, f ? f.message : '系统内部错误，请稍后重试');
+      return replyOf(received, area, false, null, f ? f.message : isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，请稍后重试');
     }
-    return this.run({ env, actor, hospital: actor.hospitalCode, received });
+    try {
+      return await this.run({ env, actor, hospital: actor.hospitalCode, received });
+    } catch (e) {
+      // the claim or the stored reply could not be written (the database went away): still a reply
+      return replyOf(received, area, false, null, isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，交易未完成，请稍后以同一报文ID重试');
+    }
   }
 
   private async checkSignature(env: Envelope): Promise<void> {
@@ -164,7 +172,7 @@ export class FsiService {
     } catch (e) {
       const f = chinese(e);
       // not an answer: nothing is stored, and the same message sent again does the work
-      if (!f) return refuse('系统内部错误，交易未完成，请稍后以同一报文ID重试');
+      if (!f) return refuse(isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，交易未完成，请稍后以同一报文ID重试');
       // a refusal is the message's answer — unless the same message, sent twice at once, got its reply meanwhile
       return this.db.transaction().execute(async (tx) => {
         const cl = await claim(tx);

@@ -7,7 +7,8 @@
  * The body is read as text and parsed here, so malformed JSON is a reply too.
  */
 import type { FastifyInstance } from 'fastify';
-import { FsiService, replyOf } from '../../hospitals/fsi/fsi-service.js';
+import { DATABASE_UNAVAILABLE, FsiService, replyOf } from '../../hospitals/fsi/fsi-service.js';
+import { isConnectionError } from '../../store/pg-errors.js';
 import { bearer } from '../access.js';
 import type { AppContext } from '../context.js';
 
@@ -35,7 +36,8 @@ export async function fsiRoutes(root: FastifyInstance, ctx: AppContext): Promise
       let actor = null;
       try {
         actor = await ctx.auth.authenticate(bearer(req));
-      } catch {
+      } catch (e) {
+        if (isConnectionError(e)) return replyOf(received, '', false, null, DATABASE_UNAVAILABLE);
         actor = null;
       }
       return svc.call(body, actor, received);
