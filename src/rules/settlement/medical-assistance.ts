@@ -63,6 +63,8 @@ export function medicalAssistance(
 
   // 倾斜救助
   let extra = 0;
+  /** what 倾斜救助 may still pay this year (it has a limit of its own beside the assistance limit) */
+  let prefLeft = 0;
   const pr = ma.preferential;
   const remaining = burden - pay;
   if (pr) {
@@ -73,7 +75,7 @@ export function medicalAssistance(
     if (eligible) {
       const above = Math.max(0, after - pr.threshold) - Math.max(0, before - pr.threshold);
       extra = applyRate(above, pr.rate);
-      const prefLeft = Math.max(0, pr.limit - acc.preferentialAssistancePaid);
+      prefLeft = Math.max(0, pr.limit - acc.preferentialAssistancePaid);
       if (extra > prefLeft) extra = prefLeft;
       extra = Math.min(extra, remaining);
       if (above > 0)
@@ -86,6 +88,7 @@ export function medicalAssistance(
   { if (trace.on) trace.add('maf_pay', total / 100, `医疗救助基金支付 ${formatYuan(total)} 元`); }
   return {
     pay: total,
-    detail: { fundPayType: '610100', fundName: '医疗救助基金', base: burden, limitLeft: left, amount: total, info: { deductible: act, ratio: cls.rate, cumulative: null, preferential: false, classLabel: cls.label, extra } },
+    // one line for the fund: its limit left is the assistance limit's and, where it applies, 倾斜救助's own
+    detail: { fundPayType: '610100', fundName: '医疗救助基金', base: burden, limitLeft: left + prefLeft, amount: total, info: { deductible: act, ratio: cls.rate, cumulative: null, preferential: false, classLabel: cls.label, extra } },
   };
 }
