@@ -171,6 +171,7 @@ program
 (await import('./campaign.js')).campaignCommands(program);
 (await import('./sim.js')).simCommands(program);
 (await import('./monitoring.js')).monitoringCommands(program);
+(await import('./drg.js')).drgCommands(program);
 
 try {
   await program.parseAsync(process.argv);

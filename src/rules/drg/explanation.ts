@@ -1,0 +1,328 @@
+/**
+ * Why a record got its group, step by step: which validation ran, which MDCs it entered (the
+ * entry condition and the code that opened it) and which it left again, which list or
+ * condition matched the ADRG, and which MCC / CC decided the split and which secondary
+ * diagnoses the exclusion table removed, with the Chinese names of the dictionaries. Built
+ * only when asked for: grouping itself (group.ts) builds no string.
+ */
+import type { CompiledCondition, CompiledDrgScheme, CompiledLeaf, CompiledMdc, DrgFacts } from '../../policy/drg-compile.js';
+import { complicationReport, firstDrg, type ComplicationReport } from './drg-split.js';
+import { factsOf, newFacts, type DrgRecord, type DrgResult } from './record.js';
+
+/** A code the explanation points at, with its name (null: not in the dictionary). */
+export interface DrgCodeRef {
+  code: string;
+  name: string | null;
+  /** position in `diagnoses` / `procedures` (0 = the main one); undefined (left out of JSON) when none */
+  position: number | undefined;
+}
+
+/** One condition that decided a step. */
+export interface DrgReason {
+  /** the condition kind (README §5) */
+  condition: string;
+  held: boolean;
+  explain: string;
+  /** the codes that decided it; undefined (left out of JSON) when none */
+  codes: DrgCodeRef[] | undefined;
+  /** the procedure group of a combined-surgery rule (JA1, JA2, NA1), else undefined */
+  label: string | undefined;
+}
+
+export type DrgStepKind = 'validation' | 'sex' | 'mdc' | 'adrg' | 'drg' | 'ungroupable';
+export type DrgStepOutcome = 'passed' | 'failed' | 'normalised' | 'entered' | 'not_entered' | 'fell_through' | 'matched' | 'ungroupable';
+
+export interface DrgStep {
+  step: DrgStepKind;
+  /** the validation status, MDC, ADRG or DRG the step is about */
+  code: string | null;
+  name: string | null;
+  outcome: DrgStepOutcome;
+  explain: string;
+  /** where the rule is in the scheme's data */
+  rule: string;
+  because: DrgReason[];
+  /** mdc / adrg step: the ADRGs the index offered before (or, when the MDC was left, instead of) this one, and why each failed */
+  tried: { code: string; name: string; because: DrgReason[] }[] | undefined;
+  /** drg step: the secondary diagnoses that count, and those the exclusion table removed */
+  complications: ComplicationReport | undefined;
+}
+
+/** The steps of one grouping. Some steps (passed validation, MDCA without a procedure) are shared, frozen objects: copy before changing. */
+export interface DrgExplanation {
+  scheme: string;
+  steps: DrgStep[];
+}
+
+const SEX_WORDS: Record<string, string> = { '1': 'male', '2': 'female' };
+
+class Explainer {
+  constructor(
+    private readonly s: CompiledDrgScheme,
+    private readonly r: DrgRecord,
+    private readonly f: DrgFacts,
+  ) {}
+
+  private report: ComplicationReport | null = null;
+
+  /** The record's complications (computed once). */
+  complications(): ComplicationReport {
+    return (this.report ??= complicationReport(this.s, this.f.diagnoses));
+  }
+
+  private mainName: string | null | undefined = undefined;
+
+  dx(code: string, position?: number): DrgCodeRef {
+    if (code === this.f.main) return { code, name: (this.mainName ??= this.s.index.diagnosisName(code)), position };
+    return { code, name: this.s.index.diagnosisName(code), position };
+  }
+  px(code: string, position?: number): DrgCodeRef {
+    return { code, name: this.s.index.procedureName(code), position };
+  }
+  static text(c: DrgCodeRef): string {
+    return c.name ? `${c.code} ${c.name}` : `${c.code} (not in the dictionary)`;
+  }
+
+  /** The reasons a condition held (every part) or failed (the first failing part); `held` when already known. */
+  reasons(n: CompiledCondition, out: DrgReason[] = [], held: boolean = n.test(this.f)): DrgReason[] {
+    if (n.op === 'leaf') out.push(this.leaf(n, held));
+    else if (n.op === 'not') {
+      const inner = this.reasons(n.of, [], !held);
+      out.push({ condition: 'not', held, explain: `not (${joined(inner)})`, codes: undefined, label: undefined });
+    } else if (n.op === 'all') {
+      if (held) for (const c of n.of) this.reasons(c, out, true);
+      else this.reasons(n.of.find((c) => !c.test(this.f))!, out, false);
+    } else if (held) this.reasons(n.of.find((c) => c.test(this.f))!, out, true);
+    else for (const c of n.of) this.reasons(c, out, false);
+    return out;
+  }
+
+  private leaf(n: CompiledLeaf, held: boolean): DrgReason {
+    const f = this.f;
+    const kind = n.kind;
+    const r = (explain: string, codes?: DrgCodeRef[]): DrgReason => ({ condition: kind, held, explain, codes, label: n.label ?? undefined });
+    const set = n.set;
+    const size = set ? listSize(set) : '';
+    switch (kind) {
+      case 'always':
+        return r('always holds (the catch-all)');
+      case 'mainDiagnosisIn': {
+        const c = this.dx(f.main, 0);
+        return r(`main diagnosis ${Explainer.text(c)} is ${held ? '' : 'not '}in ${size}`, [c]);
+      }
+      case 'anyDiagnosisIn': {
+        const i = f.diagnoses.findIndex((d) => set!.has(d));
+        if (i < 0) return r(`no diagnosis is in ${size}`);
+        const c = this.dx(f.diagnoses[i], i);
+        return r(`${i === 0 ? 'main' : `secondary (position ${i})`} diagnosis ${Explainer.text(c)} is in ${size}`, [c]);
+      }
+      case 'mainProcedureIn':
+      case 'mainProcedureValid': {
+        const valid = kind === 'mainProcedureValid';
+        if (f.mainProcedure === '') return r(`there is no main procedure (one ${valid ? 'that is a valid procedure' : `in ${size}`} is needed)`);
+        const c = this.px(f.mainProcedure, 0);
+        return r(`main procedure ${Explainer.text(c)} is ${held ? '' : 'not '}${valid ? 'a valid procedure (procedures-valid.json)' : `in ${size}`}`, [c]);
+      }
+      case 'anyProcedureIn': {
+        const group = n.label === null ? '' : `procedure group ${n.label}: `;
+        const i = f.procedures.findIndex((p) => set!.has(p));
+        if (i < 0) return r(`${group}no procedure is in ${size}`);
+        const c = this.px(f.procedures[i], i);
+        return r(`${group}${i === 0 ? 'main' : `other (position ${i})`} procedure ${Explainer.text(c)} is in ${size}`, [c]);
+      }
+      case 'anyProcedureValid':
+      case 'noValidProcedure': {
+        const i = f.procedures.findIndex((p) => set!.has(p));
+        if (i < 0) return r(f.procedures.length ? `none of the ${f.procedures.length} procedures is a valid procedure (procedures-valid.json)` : 'there is no procedure');
+        const c = this.px(f.procedures[i], i);
+        return r(`procedure ${Explainer.text(c)} (position ${i}) is a valid procedure (procedures-valid.json)`, [c]);
+      }
+      case 'sex':
+        return r(`sex is "${f.sex}"${held ? '' : `, not "${n.equals}"`} (${SEX_WORDS[n.equals!] ?? n.equals} needed)`);
+      case 'compare': {
+        const field = n.field!;
+        const raw = field === 'ageYears' ? this.r.ageYears : field === 'ageDays' ? this.r.ageDays : this.r.birthWeightGrams;
+        const value = field === 'ageYears' ? f.ageYears : field === 'ageDays' ? f.ageDays : f.birthWeightGrams;
+        return r(`${field} ${value}${raw === null || raw === undefined ? ' (missing: counts as 0)' : ''} ${n.cmp} ${n.value} ${held ? 'holds' : 'does not hold'}`);
+      }
+      case 'distinctTraumaRegions': {
+        const seen = new Map<number, DrgCodeRef>();
+        f.diagnoses.forEach((d, i) => {
+          const k = n.regions!.get(d);
+          if (k !== undefined && !seen.has(k)) seen.set(k, this.dx(d, i));
+        });
+        let list = '';
+        for (const [k, c] of seen) list += `${list ? ', ' : ': '}${n.regionNames[k]} (${Explainer.text(c)})`;
+        return r(`the diagnoses touch ${seen.size} trauma region${seen.size === 1 ? '' : 's'} (at least ${n.value} needed)${list}`, [...seen.values()]);
+      }
+      case 'hasMcc':
+      case 'hasCc': {
+        const list = kind === 'hasMcc' ? 'MCC' : 'CC';
+        const hit = this.complications().counted.filter((c) => c.list === list);
+        if (!hit.length) return r(`no secondary diagnosis counts as ${list === 'MCC' ? 'an MCC' : 'a CC'}`);
+        const refs = hit.map((c) => this.dx(c.code, c.position));
+        return r(`${list === 'MCC' ? 'an MCC' : 'a CC'} among the secondary diagnoses: ${refs.map(Explainer.text).join(', ')}`, refs);
+      }
+      case 'sexMissing':
+        return r(held ? 'sex is missing (null, absent or "")' : `sex is given ("${f.sex}")`);
+      case 'noDiagnosis':
+        return r(held ? 'no diagnosis is given' : `${f.diagnoses.length} diagnos${f.diagnoses.length === 1 ? 'is' : 'es'} given`);
+    }
+  }
+
+  splitText(split: string, rep: ComplicationReport, adrgSplits: readonly string[]): string {
+    const names = (xs: typeof rep.counted): string => xs.map((c) => `${Explainer.text(this.dx(c.code))} (${c.list}, secondary ${c.position})`).join(', ');
+    const mcc = rep.counted.filter((c) => c.list === 'MCC');
+    switch (split) {
+      case 'unsplit':
+        return 'the ADRG is not split by complications';
+      case 'MCC':
+        return `split by a major complication (MCC): ${names(mcc)}`;
+      case 'CC':
+        return mcc.length && !rep.hasCc ? `split by a complication: the MCC ${names(mcc)} counts as a CC here` : `split by a complication (CC): ${names(rep.counted)}`;
+      default: {
+        if (rep.counted.length === 0) return 'no MCC or CC counts among the secondary diagnoses';
+        const only = adrgSplits.includes('CC') ? '' : ' (this ADRG splits on an MCC only)';
+        return `${names(rep.counted)} count${rep.counted.length === 1 ? 's' : ''}, but not for a higher group of this ADRG${only}`;
+      }
+    }
+  }
+}
+
+/** A step, every field present (one shape for all steps). */
+function step(
+  kind: DrgStepKind,
+  code: string | null,
+  name: string | null,
+  outcome: DrgStepOutcome,
+  explain: string,
+  rule: string,
+  because: DrgReason[],
+  tried?: DrgStep['tried'],
+  complications?: ComplicationReport,
+): DrgStep {
+  return { step: kind, code, name, outcome, explain, rule, because, tried, complications };
+}
+
+/** Explain how `r` was grouped into `result` (group.ts calls this after grouping). */
+export function explainGrouping(s: CompiledDrgScheme, r: DrgRecord, result: DrgResult): DrgExplanation {
+  const f = factsOf(r, newFacts());
+  const e = new Explainer(s, r, f);
+  const steps: DrgStep[] = [];
+  const out: DrgExplanation = { scheme: `${s.name} (data version ${s.version})`, steps };
+  // validation: the rules in order, up to the first that holds (one step, naming the rules, when all pass)
+  for (let i = 0; i < s.validation.length; i++) {
+    const v = s.validation[i];
+    if (!v.when.test(f)) continue;
+    const because: DrgReason[] = [];
+    for (let j = 0; j < i; j++) e.reasons(s.validation[j].when, because, false);
+    const explain = `validation failed: ${v.message} (${v.status})${i ? `, after ${i} rule${i === 1 ? '' : 's'} passed` : ''}`;
+    steps.push(step('validation', v.status, v.message, 'failed', explain, `scheme.json validation[${i}]`, e.reasons(v.when, because, true)));
+    return out;
+  }
+  steps.push(passedValidation(s));
+  const to = s.sexWords.get(f.sex);
+  if (to !== undefined) {
+    steps.push(step('sex', to, null, 'normalised', `sex "${f.sex}" is read as "${to}"`, 'scheme.json validation (normalise sex)', []));
+    f.sex = to;
+  }
+  const procedureRun = s.index.procedure(f.mainProcedure);
+  const offered = s.index.mdcsOf(s.index.diagnosis(f.main));
+  for (const [k, byMain] of offered) {
+    const m = s.mdcs[k];
+    const enters = m.rest(f); // the index offered this MDC: its main-diagnosis list holds the code
+    const entry = e.reasons(m.entry, [], enters);
+    if (!enters) {
+      steps.push(notEntered(m, entry, f.mainProcedure === '' && m.entry.op === 'leaf' && (m.entry.kind === 'mainProcedureValid' || m.entry.kind === 'mainProcedureIn')));
+      continue;
+    }
+    // the ADRGs the index offers, in order (as group.ts walks them), up to the one that holds
+    const byProc = s.index.procedureAdrgs(procedureRun, k);
+    const order = byProc.length ? mergeAscending(byMain, byProc) : byMain;
+    const at = order.findIndex((j) => m.adrgs[j].rest(f));
+    const before = (at < 0 ? order : order.slice(0, at)).map((j) => m.adrgs[j]);
+    const tried = before.map((x) => ({ code: x.code, name: x.name, because: e.reasons(x.condition, [], false) }));
+    const triedText = before.length ? ` (tried before, not met: ${before.map((x) => x.code).join(', ')})` : '';
+    if (at < 0) {
+      const explain = `${m.code} ${m.name} is entered (${joined(entry)}), but none of its ADRGs matches${triedText}: on to the next MDC`;
+      steps.push(step('mdc', m.code, m.name, 'fell_through', explain, `mdc.json ${m.code}.entry, README §4 step 2`, entry, tried));
+      continue;
+    }
+    const a = m.adrgs[order[at]];
+    steps.push(step('mdc', m.code, m.name, 'entered', `${m.code} ${m.name}: ${joined(entry)}`, `mdc.json ${m.code}.entry`, entry));
+    const why = e.reasons(a.condition, [], true);
+    steps.push(step('adrg', a.code, a.name, 'matched', `${a.code} ${a.name}: ${joined(why)}${triedText}`, `adrg.json ${a.code}.condition`, why, tried));
+    const g = firstDrg(a, f);
+    const rep = e.complications();
+    const excluded = rep.excluded.length
+      ? `; the exclusion table ${rep.exclusionTable} of the main diagnosis ${Explainer.text(e.dx(rep.main))} removes ${rep.excluded.map((c) => `${Explainer.text(e.dx(c.code))} (${c.list}, secondary ${c.position})`).join(', ')}`
+      : '';
+    const explain = `${g.code} ${g.name}: ${e.splitText(g.split, rep, a.drgs.map((d) => d.split))}${excluded}`;
+    steps.push(step('drg', g.code, g.name, 'matched', explain, `drg.json ${g.code}.condition, README §4.1`, e.reasons(g.condition, [], true), undefined, rep));
+    return out;
+  }
+  const inList = offered.length > s.index.mdcsOf(s.index.unknownDx).length;
+  const explain = `no MDC gives an ADRG${inList ? '' : `; the main diagnosis ${Explainer.text(e.dx(f.main))} is in no MDC's entry list`} (${result.status})`;
+  steps.push(step('ungroupable', null, null, 'ungroupable', explain, 'README §4 step 5', []));
+  return out;
+}
+
+function failed(rs: DrgReason[]): string {
+  const x = rs.filter((r) => !r.held);
+  return joined(x.length ? x : rs);
+}
+
+/** The reasons' texts, "; " between them. */
+function joined(rs: readonly DrgReason[]): string {
+  let t = rs.length ? rs[0].explain : '';
+  for (let i = 1; i < rs.length; i++) t += `; ${rs[i].explain}`;
+  return t;
+}
+
+const passed = new WeakMap<CompiledDrgScheme, DrgStep>();
+
+/** The step of a record that passes every validation rule (the same for every such record). */
+function passedValidation(s: CompiledDrgScheme): DrgStep {
+  let p = passed.get(s);
+  if (!p) {
+    const explain = `passed the ${s.validation.length} validation rules (${s.validation.map((v) => `${v.status}: ${v.message}`).join('; ')}: none applies)`;
+    p = step('validation', null, null, 'passed', explain, `scheme.json validation[0–${s.validation.length - 1}]`, []);
+    Object.freeze(p.because);
+    passed.set(s, Object.freeze(p));
+  }
+  return p;
+}
+
+const notEnteredSteps = new WeakMap<CompiledMdc, DrgStep>();
+
+/**
+ * The step of an MDC not entered. When its entry is one main-procedure leaf and the record has
+ * no procedure (`shared`: MDCA for every record without one), the step is the same for every such record.
+ */
+function notEntered(m: CompiledMdc, entry: DrgReason[], shared: boolean): DrgStep {
+  const make = (): DrgStep => step('mdc', m.code, m.name, 'not_entered', `${m.code} ${m.name} is not entered: ${failed(entry)}`, `mdc.json ${m.code}.entry`, entry);
+  if (!shared) return make();
+  let st = notEnteredSteps.get(m);
+  if (!st) {
+    st = make();
+    Object.freeze(st.because);
+    notEnteredSteps.set(m, Object.freeze(st));
+  }
+  return st;
+}
+
+function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i] < b[j]) ? a[i++] : b[j++]);
+  return out;
+}
+
+const sizes = new WeakMap<ReadonlySet<string>, string>();
+/** "the list of 253 codes", once per list */
+function listSize(set: ReadonlySet<string>): string {
+  let t = sizes.get(set);
+  if (t === undefined) sizes.set(set, (t = `the list of ${set.size} codes`));
+  return t;
+}
