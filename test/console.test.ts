@@ -221,12 +221,19 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     await shot(page, '03-person-history');
     // the citation leads to the notice, the sentence highlighted
     await page.getByRole('tab', { name: '参保与缴费' }).click();
-    await page.getByTestId('quote-trace-steps').locator('a', { hasText: cited.cite }).first().click();
+    // the link of the step that quotes this sentence (several steps may cite the same notice)
+    await page.getByTestId('quote-trace-steps').locator('.ant-list-item', { hasText: cited.quote }).first().locator('a', { hasText: cited.cite }).first().click();
     await page.waitForURL(/\/policy\?tab=notice/);
     const mark = page.getByTestId('notice-text').locator('mark.yb-current');
     await mark.first().waitFor();
-    const marked = (await mark.allInnerTexts()).join('').replace(/\s+/g, '');
-    assert.equal(marked, cited.quote.replace(/\s+/g, ''));
+    // the sentences the packs cite load after the notice: the current mark settles on the cited one
+    const want = cited.quote.replace(/\s+/g, '');
+    let marked = '';
+    for (let i = 0; i < 50 && marked !== want; i++) {
+      marked = (await mark.allInnerTexts()).join('').replace(/\s+/g, '');
+      if (marked !== want) await page.waitForTimeout(100);
+    }
+    assert.equal(marked, want);
     await shot(page, '06-notice-cited-sentence');
   });
 

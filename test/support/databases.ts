@@ -21,9 +21,11 @@ export interface TestDatabase extends Database {
   drop(): Promise<void>;
 }
 
-export async function freshDatabase(backend: Backend): Promise<TestDatabase> {
+/** `asOwner`: the pools run as the owner, for tests that write straight into the tables (not as the service would) */
+export async function freshDatabase(backend: Backend, opts: { asOwner?: boolean } = {}): Promise<TestDatabase> {
+  const asOwner = opts.asOwner ?? false;
   if (backend === 'pglite') {
-    const d = await openDatabase({ url: '', dataDir: 'memory://' });
+    const d = await openDatabase({ url: '', dataDir: 'memory://', asOwner });
     return { ...d, drop: () => d.close() };
   }
   const admin = adminUrl();
@@ -34,7 +36,7 @@ export async function freshDatabase(backend: Backend): Promise<TestDatabase> {
   await c.end();
   const u = new URL(admin.toString());
   u.pathname = `/${name}`;
-  const d = await openDatabase({ url: u.toString(), max: 20 });
+  const d = await openDatabase({ url: u.toString(), max: 20, asOwner });
   return {
     ...d,
     drop: async () => {
