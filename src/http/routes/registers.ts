@@ -14,11 +14,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
-import { requirePermission } from '../../access/roles.js';
 import { REPORT_HEADER, type ImportSummary } from '../../registers/import-run.js';
 import { Registers } from '../../registers/registers.js';
 import { csvText, XLSX_MIME } from '../../sheets.js';
-import { bearer } from '../access.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
 import { AREA_LEVELS } from '../../registers/terms.js';
@@ -102,10 +100,17 @@ function tooLarge(): Error {
   return Object.assign(new Error(`the file is larger than ${IMPORT_LIMIT_BYTES >> 20} MB`), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
 }
 
+/** Where a request's upload is received; removed when its response closes, whatever happened. */
+const uploadDirs = new WeakMap<FastifyRequest, string>();
+
 async function receive(req: FastifyRequest, payload: AsyncIterable<Buffer>): Promise<Upload> {
+  // only the import routes take a file; elsewhere in this scope the body is JSON
+  if (!String(req.routeOptions.url ?? '').startsWith('/api/v1/imports/'))
+    throw Object.assign(new Error('unsupported media type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > IMPORT_LIMIT_BYTES) throw tooLarge();
   const dir = mkdtempSync(join(tmpdir(), 'yibao-upload-'));
+  uploadDirs.set(req, dir);
   const path = join(dir, 'body');
   const out = createWriteStream(path);
   const hash = createHash('sha256');
@@ -158,14 +163,14 @@ export async function registersRoutes(root: FastifyInstance, ctx: AppContext): P
     scope.addContentTypeParser(['text/csv', 'application/csv', 'text/plain', XLSX_MIME, 'application/vnd.ms-excel', 'application/octet-stream'], async (req: FastifyRequest, payload: IncomingMessage) =>
       receive(req, payload as AsyncIterable<Buffer>),
     );
-    // Refuse callers without the right before a large body is read.
-    const earlyAuth = async (req: FastifyRequest): Promise<void> => {
-      req.actor = await ctx.auth.authenticate(bearer(req));
-      requirePermission(req.actor, 'registers.write');
-    };
-    const cleanUp = async (req: FastifyRequest): Promise<void> => {
-      if (isUpload(req.body)) rmSync(req.body.dir, { recursive: true, force: true });
-    };
+    // (callers without the right are refused before a body is read: src/http/access.ts)
+    // The upload's directory goes when the response closes: answered, failed or cut off.
+    scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+      reply.raw.once('close', () => {
+        const dir = uploadDirs.get(req);
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+    });
 
     app.get(
       '/api/v1/areas',
@@ -261,8 +266,6 @@ export async function registersRoutes(root: FastifyInstance, ctx: AppContext): P
         {
           config: { permission: 'registers.write' },
           bodyLimit: IMPORT_LIMIT_BYTES,
-          onRequest: earlyAuth,
-          onResponse: cleanUp,
           schema: {
             tags: ['registers'],
             summary:
