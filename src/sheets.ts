@@ -143,6 +143,11 @@ export async function* readSheetRows(path: string, opts: ReadOptions = {}): Asyn
         if (r.record.every((c) => c === '')) continue;
         yield { line: r.info.lines, cells: r.record };
       }
+    } catch (e) {
+      // the parser's own refusal (an unclosed quote, …) is the file's fault; a read error is not
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('CSV_')) throw new InputError('(file)', `is not a readable CSV file (${code})`);
+      throw e;
     } finally {
       stream.destroy();
     }
@@ -166,7 +171,12 @@ export async function* readSheetRows(path: string, opts: ReadOptions = {}): Asyn
       break; // the first sheet holds the data
     }
   } catch (e) {
-    throw failure() ?? e;
+    // a read error is thrown as it is; anything else the unzipper or the XML reader throws is
+    // the file's fault (a crafted or broken workbook), answered without their internal text
+    const f = failure();
+    if (f) throw f;
+    if (e instanceof InputError) throw e;
+    throw new InputError('(file)', 'is not a readable XLSX workbook (a broken archive or sheet)');
   } finally {
     stream.destroy();
   }

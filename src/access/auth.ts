@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { InputError, UnauthorizedError } from '../errors.js';
+import { InputError, NotFoundError, UnauthorizedError } from '../errors.js';
 import type { DB } from '../store/schema.js';
 import { audit } from './audit.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -67,6 +67,8 @@ export class AuthService {
   /** A long-lived API token for a hospital system (shown once). */
   async issueApiToken(by: Actor, userId: string, label: string): Promise<string> {
     const token = `yb_${randomBytes(32).toString('base64url')}`;
+    const user = await this.db.selectFrom('app_user').select('id').where('id', '=', userId).executeTakeFirst();
+    if (!user) throw new NotFoundError('user', userId);
     await this.db.transaction().execute(async (tx) => {
       await tx.insertInto('api_token').values({ user_id: userId, token_sha256: sha256(token), label, kind: 'api', expires_at: null }).execute();
       await audit(tx, by, 'issue_token', 'app_user', userId, { label });

@@ -12,6 +12,29 @@ export interface ErrorBody {
   message: string;
 }
 
+/**
+ * SQLSTATEs of class 22 (data exception) that only a value sent by the caller can cause: a
+ * character the database cannot hold (22021, 22P05), a number past its type's range (22003),
+ * text that is not a number or a date (22P02, 22007, 22008), a string too long (22001). The
+ * answer says what kind of value; the database's own message and detail (which may quote the
+ * value) stay in the log.
+ */
+const DATA_EXCEPTIONS: Record<string, string> = {
+  '22021': 'a text holds a character that cannot be stored (e.g. \\u0000)',
+  '22P05': 'a text holds a character that cannot be stored',
+  '22003': 'a number is out of the range a record can hold',
+  '22P02': 'a value is not of the expected kind (e.g. an id that is not a number)',
+  '22007': 'a date or time is not written as one',
+  '22008': 'a date or time is out of range',
+  '22001': 'a text is longer than a record can hold',
+};
+
+export function badValue(err: unknown): string | null {
+  const x = err as { code?: unknown; severity?: unknown } | null;
+  if (!x || typeof x.code !== 'string' || typeof x.severity !== 'string') return null;
+  return DATA_EXCEPTIONS[x.code] ?? null;
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof InputError) return reply.code(400).send({ error: 'invalid_input', field: err.field, message: err.message } satisfies ErrorBody);
@@ -30,6 +53,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if ((err as { code?: string }).code === '23505')
       return reply.code(409).send({ error: 'duplicate', message: 'this record already exists' });
+    const bad = badValue(err);
+    if (bad) {
+      // the database refused a value the schemas let through: the caller's input, not a defect
+      // (logged, masked, so that the schema can be tightened)
+      req.log.warn({ err }, 'value refused by the database');
+      return reply.code(400).send({ error: 'invalid_input', field: '(request)', message: bad } satisfies ErrorBody);
+    }
     const code = err.code ?? '';
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return reply.code(415).send({ error: 'unsupported_media_type', field: '(content-type)', message: 'send the request as application/json' });

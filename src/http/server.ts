@@ -22,6 +22,7 @@ import type { QuoteService } from '../quotes/quote-service.js';
 import { fallbackNotice } from '../policy/show.js';
 import { installErrorHandling } from './errors.js';
 import { installAccess } from './access.js';
+import { installInputGuard } from './input-guard.js';
 import { installConsole } from './console.js';
 import { AuthService } from '../access/auth.js';
 import { SettlementService } from '../settlement/settlement-service.js';
@@ -100,6 +101,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   installErrorHandling(app);
+  installInputGuard(app);
   await app.register(swagger, {
     openapi: {
       info: {

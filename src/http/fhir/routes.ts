@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../../errors.js';
 import { coverageQuerySchema, FhirService, fhirJson } from '../../hospitals/fhir/fhir-service.js';
 import type { AppContext } from '../context.js';
+import { badValue } from '../errors.js';
+import { isConnectionError } from '../../store/pg-errors.js';
 import { type CoverageQuery } from '../../hospitals/fhir/fhir-service.js';
 
 export const FHIR_CONTENT_TYPE = 'application/fhir+json; charset=utf-8';
@@ -33,6 +35,9 @@ export async function fhirRoutes(root: FastifyInstance, ctx: AppContext): Promis
         if (err instanceof NotFoundError) return send(reply, 404, operationOutcome('not-found', `no ${err.entity}/${err.key}`));
         if (err instanceof ConflictError) return send(reply, 409, operationOutcome('conflict', err.message));
         if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return send(reply, err.statusCode, operationOutcome('invalid', err.message));
+        if (isConnectionError(err)) return send(reply.header('retry-after', '2'), 503, operationOutcome('transient', 'the database cannot be reached just now; try again in a few seconds'));
+        const bad = badValue(err);
+        if (bad) return send(reply, 400, operationOutcome('invalid', bad));
         req.log.error({ err }, 'unexpected error');
         return send(reply, 500, operationOutcome('exception', 'an unexpected error occurred; it has been logged'));
       });

@@ -34,7 +34,7 @@ const areaBody = z.object({ code: z.string().regex(/^\d+$/, 'digits only'), name
 const areaQuery = z.object({ parent: z.string().regex(/^\d{6,12}$/).optional(), level: z.enum(AREA_LEVELS).optional() }).strict();
 const householdBody = z.object({ villageCode: digits('12'), houseNo: z.string().min(1).max(30), address: z.string().max(200).nullish() }).strict();
 const idParam = z.object({ id: z.string().regex(/^\d{1,18}$/, 'is not a record id') }).strict();
-const householdRef = z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String);
+const householdRef = z.union([z.string().regex(/^\d{1,18}$/, "is not a household id"), z.number().int().positive().max(Number.MAX_SAFE_INTEGER)]).transform(String);
 const personFields = {
   idNumber: z.string().min(1),
   name: z.string().min(1),
@@ -67,7 +67,7 @@ const listQuery = z
     idNumber: z.string().optional().describe('find one person by ID number'),
     name: z.string().max(60).optional().describe('persons of this full name (shown masked)'),
     householdId: z.string().regex(/^\d{1,18}$/, 'is not a household id').optional().describe('the members of one household'),
-    page: z.coerce.number().int().min(1).default(1),
+    page: z.coerce.number().int().min(1).max(1_000_000).default(1),
     pageSize: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();
@@ -211,7 +211,7 @@ export async function registersRoutes(root: FastifyInstance, ctx: AppContext): P
     app.get(
       '/api/v1/persons/:id',
       { config: { permission: 'registers.read' }, schema: { tags: ['registers'], summary: 'One person in full, with household and needy statuses (users in scope)', params: idParam } },
-      (req) => reg.getPerson(req.actor!, parse(idParam, req.params, 'id').id),
+      (req) => reg.getPerson(req.actor!, parse(idParam, req.params).id),
     );
     app.post(
       '/api/v1/persons',

@@ -26,8 +26,8 @@ const userBody = z
   .strict();
 const auditQuery = z
   .object({
-    after: z.coerce.number().int().nonnegative().default(0).describe('paging, oldest first: the last id of the previous page'),
-    before: z.coerce.number().int().positive().optional().describe('paging, newest first: the last id of the previous page (gives the newest first)'),
+    after: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0).describe('paging, oldest first: the last id of the previous page'),
+    before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe('paging, newest first: the last id of the previous page (gives the newest first)'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     entity: z.string().optional(),
     actor: z.string().max(80).optional().describe('the user name'),
@@ -62,7 +62,7 @@ export async function sessionRoutes(root: FastifyInstance, ctx: AppContext): Pro
     '/api/v1/users/:id/tokens',
     { config: { permission: 'users.admin' }, schema: { tags: ['session'], summary: 'Issue an API token for a user (shown once)', params: z.object({ id: z.string() }), body: z.object({ label: z.string().min(1) }).strict() } },
     async (req, reply) => {
-      const { id } = parse(z.object({ id: z.string().regex(/^\d+$/) }), req.params);
+      const { id } = parse(z.object({ id: z.string().regex(/^\d{1,18}$/, "is not a user id") }), req.params);
       const { label } = parse(z.object({ label: z.string().min(1) }).strict(), req.body);
       reply.code(201);
       return { token: await ctx.auth.issueApiToken(req.actor!, id, label) };
