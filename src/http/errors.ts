@@ -3,7 +3,7 @@
  * naming the field; nothing reaches the caller as a stack trace or a 500 for input reasons.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, TooManyRequestsError, UnauthorizedError } from '../errors.js';
 import { isConnectionError } from '../store/pg-errors.js';
 
 export interface ErrorBody {
@@ -42,6 +42,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (err instanceof ForbiddenError) return reply.code(403).send({ error: 'forbidden', message: err.message });
     if (err instanceof NotFoundError) return reply.code(404).send({ error: 'not_found', message: err.message });
     if (err instanceof ConflictError) return reply.code(409).send({ error: err.code, message: err.message });
+    if (err instanceof TooManyRequestsError) return reply.code(429).header('retry-after', String(err.retryAfterSeconds)).send({ error: 'too_many_requests', message: err.message } satisfies ErrorBody);
     // the database went away (a restart, a fail-over, connections terminated): not the caller's
     // fault and not a defect; /health says degraded until it is back
     if (isConnectionError(err)) {

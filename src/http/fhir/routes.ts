@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../../errors.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
 import { coverageQuerySchema, FhirService, fhirJson } from '../../hospitals/fhir/fhir-service.js';
 import type { AppContext } from '../context.js';
 import { badValue } from '../errors.js';
@@ -34,6 +34,7 @@ export async function fhirRoutes(root: FastifyInstance, ctx: AppContext): Promis
         if (err instanceof ForbiddenError) return send(reply, 403, operationOutcome('forbidden', err.message));
         if (err instanceof NotFoundError) return send(reply, 404, operationOutcome('not-found', `no ${err.entity}/${err.key}`));
         if (err instanceof ConflictError) return send(reply, 409, operationOutcome('conflict', err.message));
+        if (err instanceof TooManyRequestsError) return send(reply.header('retry-after', String(err.retryAfterSeconds)), 429, operationOutcome('throttled', err.message));
         if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return send(reply, err.statusCode, operationOutcome('invalid', err.message));
         if (isConnectionError(err)) return send(reply.header('retry-after', '2'), 503, operationOutcome('transient', 'the database cannot be reached just now; try again in a few seconds'));
         const bad = badValue(err);
