@@ -23,16 +23,17 @@ import { fallbackNotice } from '../policy/show.js';
 import { installErrorHandling } from './errors.js';
 import { installAccess } from './access.js';
 import { installInputGuard } from './input-guard.js';
+import { installSecurityHeaders, LOG_SERIALIZERS } from './security.js';
 import { installConsole } from './console.js';
 import { AuthService } from '../access/auth.js';
 import { SettlementService } from '../settlement/settlement-service.js';
-import { maskIdsInText } from '../access/privacy.js';
 import type { Database } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { RECORD_ROUTES } from './routes/index.js';
 
 export interface ServerOptions {
-  logger?: boolean | { level: string };
+  /** `stream`: where the log lines go (default stdout) */
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
   /** the system of record; without it only the quote and pack routes are served */
   database?: Database;
   /** the web console: served from web/dist when built (default), from another directory, or not (false) */
@@ -90,8 +91,10 @@ function packJson(p: ResolvedPack, region: string, regionName?: string): z.infer
 export async function buildServer(service: QuoteService, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const logger =
     opts.logger && typeof opts.logger === 'object'
-      ? { ...opts.logger, serializers: { req: (r: { method: string; url: string }) => ({ method: r.method, url: maskIdsInText(r.url) }) } }
-      : (opts.logger ?? false);
+      ? { ...opts.logger, serializers: LOG_SERIALIZERS }
+      : opts.logger
+        ? { serializers: LOG_SERIALIZERS }
+        : false;
   const app = Fastify({ logger, bodyLimit: 8 << 20 }).withTypeProvider<ZodTypeProvider>();
   const auth = opts.database ? new AuthService(opts.database.db) : null;
   const routes = installAccess(app, auth);
@@ -102,6 +105,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   installErrorHandling(app);
   installInputGuard(app);
+  installSecurityHeaders(app);
   await app.register(swagger, {
     openapi: {
       info: {

@@ -7,7 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
-import { coverageQuerySchema, FhirService, fhirJson } from '../../hospitals/fhir/fhir-service.js';
+import { BASE, coverageQuerySchema, FhirService, fhirJson } from '../../hospitals/fhir/fhir-service.js';
 import type { AppContext } from '../context.js';
 import { badValue } from '../errors.js';
 import { isConnectionError } from '../../store/pg-errors.js';
@@ -57,7 +57,8 @@ export async function fhirRoutes(root: FastifyInstance, ctx: AppContext): Promis
           schema: { tags, summary: 'FHIR R4 Coverage search: beneficiary=Patient/{id}&year=YYYY → a searchset Bundle, one Coverage per tier of protection (basic, 大病保险, 医疗救助), ordered', querystring: coverageQuerySchema },
         },
         async (req, reply) => {
-          const self = `${req.protocol}://${req.headers.host ?? 'localhost'}${req.url}`;
+          // the link names this service by its configured base, never by the request's Host header
+          const self = `${BASE}/r4${req.url.slice(PREFIX.length)}`;
           return send(reply, 200, await svc.coverageSearch(req.actor!, (req.query ?? {}) as CoverageQuery, self));
         },
       );
