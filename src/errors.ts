@@ -55,3 +55,14 @@ export class ConflictError extends Error {
     this.name = 'ConflictError';
   }
 }
+
+/** Too many attempts (HTTP 429 with Retry-After): a rate limit or a lock-out after repeated failed log-ins. */
+export class TooManyRequestsError extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TooManyRequestsError';
+  }
+}

@@ -143,6 +143,11 @@ export async function* readSheetRows(path: string, opts: ReadOptions = {}): Asyn
         if (r.record.every((c) => c === '')) continue;
         yield { line: r.info.lines, cells: r.record };
       }
+    } catch (e) {
+      // the parser's own refusal (an unclosed quote, …) is the file's fault; a read error is not
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('CSV_')) throw new InputError('(file)', `is not a readable CSV file (${code})`);
+      throw e;
     } finally {
       stream.destroy();
     }
@@ -166,7 +171,12 @@ export async function* readSheetRows(path: string, opts: ReadOptions = {}): Asyn
       break; // the first sheet holds the data
     }
   } catch (e) {
-    throw failure() ?? e;
+    // a read error is thrown as it is; anything else the unzipper or the XML reader throws is
+    // the file's fault (a crafted or broken workbook), answered without their internal text
+    const f = failure();
+    if (f) throw f;
+    if (e instanceof InputError) throw e;
+    throw new InputError('(file)', 'is not a readable XLSX workbook (a broken archive or sheet)');
   } finally {
     stream.destroy();
   }
@@ -202,7 +212,7 @@ export async function openSheetWriter(target: string, sheetName: string, format:
   };
   const done = (): Promise<void> => (out.writableFinished ? Promise.resolve() : new Promise((resolve, reject) => (out.once('finish', resolve), out.once('error', reject))));
   if (format === 'csv') {
-    const csv = stringify({ bom: true });
+    const csv = stringify({ bom: true, cast: CSV_CAST });
     csv.pipe(out);
     return {
       path: target,
@@ -250,9 +260,22 @@ export async function openSheetWriter(target: string, sheetName: string, format:
   };
 }
 
-/** Rows as CSV text (no BOM), for answers that carry a small sheet inline. */
+/**
+ * A text cell as a CSV file may carry it to a spreadsheet: one that begins with = + - @, a tab
+ * or a carriage return would be read as a formula (CSV injection), so it gets a leading
+ * apostrophe, which Excel and WPS show as text. A plain signed number (-12.50) stays as it is.
+ */
+export function neutraliseCell(s: string): string {
+  if (!/^[=+\-@\t\r]/.test(s) || /^[-+]?\d+(\.\d+)?$/.test(s)) return s;
+  return `'${s}`;
+}
+
+/** csv-stringify's cast: every text cell neutralised. */
+export const CSV_CAST = { string: (s: string) => neutraliseCell(s) };
+
+/** Rows as CSV text (no BOM), for answers that carry a small sheet inline; text cells neutralised. */
 export function csvText(rows: Cell[][]): string {
-  return stringifySync(rows);
+  return stringifySync(rows, { cast: CSV_CAST });
 }
 
 /** SHA-256 of a file, hex. */

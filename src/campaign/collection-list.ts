@@ -23,7 +23,7 @@ import { audit } from '../access/audit.js';
 import type { Actor } from '../access/roles.js';
 import { maskIdNumber, maskName } from '../access/privacy.js';
 import type { QuoteService } from '../quotes/quote-service.js';
-import { openSheetWriter, type Cell, type SheetFormat } from '../sheets.js';
+import { CSV_CAST, openSheetWriter, type Cell, type SheetFormat } from '../sheets.js';
 
 export const COLLECTION_COLUMNS = [
   '序号',
@@ -191,11 +191,11 @@ export function collectionListStream(db: Kysely<DB>, quotes: QuoteService, plan:
       for await (const r of rows) {
         chunk.push(r);
         if (chunk.length >= 500) {
-          yield stringify(chunk);
+          yield stringify(chunk, { cast: CSV_CAST });
           chunk = [];
         }
       }
-      if (chunk.length) yield stringify(chunk);
+      if (chunk.length) yield stringify(chunk, { cast: CSV_CAST });
     }
     return Readable.from(csv());
   }

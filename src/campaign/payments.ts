@@ -43,7 +43,7 @@ export const paymentSchema = z
   .object({
     reference: z.string().trim().min(1).max(100).describe("the channel's payment reference (流水号): the same reference twice is one payment"),
     channel: z.enum(PAYMENT_CHANNELS),
-    enrollmentId: z.union([z.string().regex(/^\d+$/, 'must be an enrollment id'), z.number().int().positive()]).optional(),
+    enrollmentId: z.union([z.string().regex(/^\d{1,18}$/, 'must be an enrollment id'), z.number().int().positive().max(Number.MAX_SAFE_INTEGER)]).optional(),
     idNumber: z.string().trim().regex(/^\d{17}[\dXx]$/, 'must be an 18-character resident ID number').optional(),
     coverageYear: z.number().int().min(2000).max(2100).optional(),
     amountYuan: z.union([z.number(), z.string()]).describe(`yuan, at most two decimals, at most ${MAX_YUAN.payment}; must equal the amount due`),

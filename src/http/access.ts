@@ -3,7 +3,7 @@
  * needs (`config.permission`) or that it is public (`config.public`); the server refuses to
  * start otherwise. The caller's bearer token becomes `request.actor`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService } from '../access/auth.js';
 import { requirePermission, type Actor, type Permission } from '../access/roles.js';
 
@@ -31,6 +31,12 @@ export function bearer(req: FastifyRequest): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/** Whether the request announces a body (a length above 0, or chunks). */
+export function hasBody(req: FastifyRequest): boolean {
+  const n = Number(req.headers['content-length'] ?? 0);
+  return n > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
 /** Install before any route is added. Returns the list of routes with their access, for tests. */
 export function installAccess(app: FastifyInstance, auth: AuthService | null): RouteAccess[] {
   const routes: RouteAccess[] = [];
@@ -43,12 +49,21 @@ export function installAccess(app: FastifyInstance, auth: AuthService | null): R
     if (cfg.permission) {
       const p = cfg.permission;
       if (route.schema) route.schema = { ...route.schema, security: [{ bearer: [] }] } as typeof route.schema;
-      const check = async (req: FastifyRequest): Promise<void> => {
-        req.actor = auth ? await auth.authenticate(bearer(req)) : null;
-        requirePermission(req.actor, p);
+      // onRequest: before fastify reads the body (a content-type parser runs after onRequest,
+      // before preHandler), so a caller without the right never has an upload read, buffered
+      // or written to a temporary file
+      const check = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+        try {
+          req.actor = auth ? await auth.authenticate(bearer(req)) : null;
+          requirePermission(req.actor, p);
+        } catch (e) {
+          // the body stays unread on the socket: the client must not send its next request on it
+          if (hasBody(req)) reply.header('connection', 'close');
+          throw e;
+        }
       };
-      const pre = route.preHandler;
-      route.preHandler = pre ? [check, ...[pre].flat()] : [check];
+      const first = route.onRequest;
+      route.onRequest = first ? [check, ...[first].flat()] : [check];
     }
   });
   return routes;

@@ -3,13 +3,36 @@
  * naming the field; nothing reaches the caller as a stack trace or a 500 for input reasons.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, TooManyRequestsError, UnauthorizedError } from '../errors.js';
 import { isConnectionError } from '../store/pg-errors.js';
 
 export interface ErrorBody {
   error: string;
   field?: string;
   message: string;
+}
+
+/**
+ * SQLSTATEs of class 22 (data exception) that only a value sent by the caller can cause: a
+ * character the database cannot hold (22021, 22P05), a number past its type's range (22003),
+ * text that is not a number or a date (22P02, 22007, 22008), a string too long (22001). The
+ * answer says what kind of value; the database's own message and detail (which may quote the
+ * value) stay in the log.
+ */
+const DATA_EXCEPTIONS: Record<string, string> = {
+  '22021': 'a text holds a character that cannot be stored (e.g. \\u0000)',
+  '22P05': 'a text holds a character that cannot be stored',
+  '22003': 'a number is out of the range a record can hold',
+  '22P02': 'a value is not of the expected kind (e.g. an id that is not a number)',
+  '22007': 'a date or time is not written as one',
+  '22008': 'a date or time is out of range',
+  '22001': 'a text is longer than a record can hold',
+};
+
+export function badValue(err: unknown): string | null {
+  const x = err as { code?: unknown; severity?: unknown } | null;
+  if (!x || typeof x.code !== 'string' || typeof x.severity !== 'string') return null;
+  return DATA_EXCEPTIONS[x.code] ?? null;
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -19,6 +42,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (err instanceof ForbiddenError) return reply.code(403).send({ error: 'forbidden', message: err.message });
     if (err instanceof NotFoundError) return reply.code(404).send({ error: 'not_found', message: err.message });
     if (err instanceof ConflictError) return reply.code(409).send({ error: err.code, message: err.message });
+    if (err instanceof TooManyRequestsError) return reply.code(429).header('retry-after', String(err.retryAfterSeconds)).send({ error: 'too_many_requests', message: err.message } satisfies ErrorBody);
     // the database went away (a restart, a fail-over, connections terminated): not the caller's
     // fault and not a defect; /health says degraded until it is back
     if (isConnectionError(err)) {
@@ -30,6 +54,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if ((err as { code?: string }).code === '23505')
       return reply.code(409).send({ error: 'duplicate', message: 'this record already exists' });
+    const bad = badValue(err);
+    if (bad) {
+      // the database refused a value the schemas let through: the caller's input, not a defect
+      // (logged, masked, so that the schema can be tightened)
+      req.log.warn({ err }, 'value refused by the database');
+      return reply.code(400).send({ error: 'invalid_input', field: '(request)', message: bad } satisfies ErrorBody);
+    }
     const code = err.code ?? '';
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return reply.code(415).send({ error: 'unsupported_media_type', field: '(content-type)', message: 'send the request as application/json' });

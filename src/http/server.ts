@@ -5,14 +5,14 @@
  * The HTTP service: the contribution quote, the policy packs and their diff, with the
  * OpenAPI document generated from the same zod schemas the handlers use (/docs).
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, TooManyRequestsError } from '../errors.js';
 import { diffPacks } from '../policy/diff.js';
 import type { ResolvedPack } from '../policy/loader.js';
 import { contributionAnswerSchema, contributionRequestSchema } from '../quotes/contribution-request.js';
@@ -21,21 +21,26 @@ import { settlementQuoteAnswerSchema, settlementRequestSchema, settlementYearAns
 import type { QuoteService } from '../quotes/quote-service.js';
 import { fallbackNotice } from '../policy/show.js';
 import { installErrorHandling } from './errors.js';
-import { installAccess } from './access.js';
+import { hasBody, installAccess } from './access.js';
+import { TokenBuckets } from './rate-limit.js';
+import { installInputGuard } from './input-guard.js';
+import { installSecurityHeaders, LOG_SERIALIZERS } from './security.js';
 import { installConsole } from './console.js';
 import { AuthService } from '../access/auth.js';
 import { SettlementService } from '../settlement/settlement-service.js';
-import { maskIdsInText } from '../access/privacy.js';
 import type { Database } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { RECORD_ROUTES } from './routes/index.js';
 
 export interface ServerOptions {
-  logger?: boolean | { level: string };
+  /** `stream`: where the log lines go (default stdout) */
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
   /** the system of record; without it only the quote and pack routes are served */
   database?: Database;
   /** the web console: served from web/dist when built (default), from another directory, or not (false) */
   console?: boolean | string;
+  /** the quote routes' limit per address (default QUOTES_PER_ADDRESS at once, QUOTES_PER_SECOND refilled) */
+  quoteLimit?: { capacity: number; perSecond: number };
   /** extra facts for /health (demo progress) */
   status?: () => Record<string, unknown>;
 }
@@ -86,11 +91,17 @@ function packJson(p: ResolvedPack, region: string, regionName?: string): z.infer
   };
 }
 
+/** Quotes from one address at once, and refilled per second (example settings, not policy). */
+export const QUOTES_PER_ADDRESS = 60;
+export const QUOTES_PER_SECOND = 20;
+
 export async function buildServer(service: QuoteService, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const logger =
     opts.logger && typeof opts.logger === 'object'
-      ? { ...opts.logger, serializers: { req: (r: { method: string; url: string }) => ({ method: r.method, url: maskIdsInText(r.url) }) } }
-      : (opts.logger ?? false);
+      ? { ...opts.logger, serializers: LOG_SERIALIZERS }
+      : opts.logger
+        ? { serializers: LOG_SERIALIZERS }
+        : false;
   const app = Fastify({ logger, bodyLimit: 8 << 20 }).withTypeProvider<ZodTypeProvider>();
   const auth = opts.database ? new AuthService(opts.database.db) : null;
   const routes = installAccess(app, auth);
@@ -100,6 +111,8 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   installErrorHandling(app);
+  installInputGuard(app);
+  installSecurityHeaders(app);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -148,10 +161,23 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
     };
   });
 
+  // The public quote routes: bodies of a sensible size (one person; one encounter's fee lines;
+  // a year of encounters), and at most QUOTES_PER_ADDRESS at once from one address, refilled at
+  // QUOTES_PER_SECOND (example settings, not policy): a few clients cannot take the process
+  const quoteBuckets = new TokenBuckets(opts.quoteLimit ?? { capacity: QUOTES_PER_ADDRESS, perSecond: QUOTES_PER_SECOND });
+  const limitQuotes = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (quoteBuckets.take(req.ip)) return;
+    if (hasBody(req)) reply.header('connection', 'close');
+    const s = quoteBuckets.waitFor(req.ip);
+    throw new TooManyRequestsError(s, `too many quotes from this address; try again in ${s} s`);
+  };
+
   app.post(
     '/api/v1/quotes/contribution',
     {
       config: { public: true },
+      onRequest: limitQuotes,
+      bodyLimit: 64 << 10,
       schema: {
         tags: ['quotes'],
         summary: 'Quote one person’s contribution, assistance, fiscal subsidy and benefit period',
@@ -168,6 +194,8 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
     '/api/v1/quotes/settlement',
     {
       config: { public: true },
+      onRequest: limitQuotes,
+      bodyLimit: 1 << 20,
       schema: {
         tags: ['quotes'],
         summary: 'Settle one encounter through the three tiers: basic fund, 大病保险, 医疗救助',
@@ -184,6 +212,8 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
     '/api/v1/quotes/settlement/year',
     {
       config: { public: true },
+      onRequest: limitQuotes,
+      bodyLimit: 4 << 20,
       schema: {
         tags: ['quotes'],
         summary: 'Settle a year of encounters in date order: each settlement and the year’s totals per fund (“how much will I get back”)',
@@ -222,6 +252,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
     '/api/v1/pack-diff',
     {
       config: { public: true },
+      onRequest: limitQuotes,
       schema: {
         tags: ['packs'],
         summary: 'What differs between two packs, e.g. from=500000/2022&to=500000/2023',

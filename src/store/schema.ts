@@ -234,6 +234,10 @@ export interface AppUserTable {
   hospital_code: string | null;
   active: Generated<boolean>;
   created_at: Generated<Timestamp>;
+  /** failed log-ins in a row (migration 021) */
+  failed_logins: Generated<number>;
+  /** locked out until then after repeated failures (migration 021) */
+  locked_until: Timestamp | null;
 }
 
 export interface ApiTokenTable {

@@ -6,9 +6,11 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../../errors.js';
-import { coverageQuerySchema, FhirService, fhirJson } from '../../hospitals/fhir/fhir-service.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
+import { BASE, coverageQuerySchema, FhirService, fhirJson } from '../../hospitals/fhir/fhir-service.js';
 import type { AppContext } from '../context.js';
+import { badValue } from '../errors.js';
+import { isConnectionError } from '../../store/pg-errors.js';
 import { type CoverageQuery } from '../../hospitals/fhir/fhir-service.js';
 
 export const FHIR_CONTENT_TYPE = 'application/fhir+json; charset=utf-8';
@@ -32,7 +34,11 @@ export async function fhirRoutes(root: FastifyInstance, ctx: AppContext): Promis
         if (err instanceof ForbiddenError) return send(reply, 403, operationOutcome('forbidden', err.message));
         if (err instanceof NotFoundError) return send(reply, 404, operationOutcome('not-found', `no ${err.entity}/${err.key}`));
         if (err instanceof ConflictError) return send(reply, 409, operationOutcome('conflict', err.message));
+        if (err instanceof TooManyRequestsError) return send(reply.header('retry-after', String(err.retryAfterSeconds)), 429, operationOutcome('throttled', err.message));
         if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return send(reply, err.statusCode, operationOutcome('invalid', err.message));
+        if (isConnectionError(err)) return send(reply.header('retry-after', '2'), 503, operationOutcome('transient', 'the database cannot be reached just now; try again in a few seconds'));
+        const bad = badValue(err);
+        if (bad) return send(reply, 400, operationOutcome('invalid', bad));
         req.log.error({ err }, 'unexpected error');
         return send(reply, 500, operationOutcome('exception', 'an unexpected error occurred; it has been logged'));
       });
@@ -51,7 +57,8 @@ export async function fhirRoutes(root: FastifyInstance, ctx: AppContext): Promis
           schema: { tags, summary: 'FHIR R4 Coverage search: beneficiary=Patient/{id}&year=YYYY → a searchset Bundle, one Coverage per tier of protection (basic, 大病保险, 医疗救助), ordered', querystring: coverageQuerySchema },
         },
         async (req, reply) => {
-          const self = `${req.protocol}://${req.headers.host ?? 'localhost'}${req.url}`;
+          // the link names this service by its configured base, never by the request's Host header
+          const self = `${BASE}/r4${req.url.slice(PREFIX.length)}`;
           return send(reply, 200, await svc.coverageSearch(req.actor!, (req.query ?? {}) as CoverageQuery, self));
         },
       );

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { DATABASE_UNAVAILABLE, FsiService, replyOf } from '../../hospitals/fsi/fsi-service.js';
 import { isConnectionError } from '../../store/pg-errors.js';
 import { bearer } from '../access.js';
+import { badText } from '../input-guard.js';
 import type { AppContext } from '../context.js';
 
 export const FSI_PATH = '/fsi/api/rsfComIfsService/callService';
@@ -33,6 +34,9 @@ export async function fsiRoutes(root: FastifyInstance, ctx: AppContext): Promise
       } catch {
         return replyOf(received, '', false, null, '报文不是合法的 JSON');
       }
+      // a NUL or half a character in any field (msgid, sign_no, …): refused naming the field
+      const bad = badText(body);
+      if (bad) return replyOf(received, '', false, null, `输入参数有误（${bad.field}）：含有不允许的字符（空字符或不完整的字符）`);
       let actor = null;
       try {
         actor = await ctx.auth.authenticate(bearer(req));

@@ -26,7 +26,7 @@ const listQuery = z
     village: areaCode.optional(),
     state: z.enum(['assessed', 'paid', 'refused', 'blocked']).optional(),
     person: z.string().regex(/^\d{1,18}$/, 'must be a person id').optional().describe("one person's enrollments"),
-    after: z.string().regex(/^\d+$/).optional().describe('the last id of the previous page'),
+    after: z.string().regex(/^\d{1,18}$/, "is not a record id").optional().describe('the last id of the previous page'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();
@@ -45,7 +45,7 @@ const duplicatesQuery = z
     village: areaCode.optional(),
     reason: z.enum(['same_id_twice', 'employee_insurance']).optional(),
     open: z.enum(['true', 'false']).optional(),
-    after: z.string().regex(/^\d+$/).optional(),
+    after: z.string().regex(/^\d{1,18}$/, "is not a record id").optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();

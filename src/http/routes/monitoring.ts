@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
@@ -23,11 +23,10 @@ import { progress } from '../../monitoring/progress.js';
 import { reportPdf, reportXlsx } from '../../monitoring/report-files.js';
 import * as S from '../../monitoring/schemas.js';
 import { importTargets, villageTargets } from '../../monitoring/targets.js';
-import { bearer } from '../access.js';
 import { XLSX_MIME } from '../../sheets.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
-import { type Actor, requirePermission } from '../../access/roles.js';
+import { type Actor } from '../../access/roles.js';
 
 const areaCode = z.string().regex(/^\d{6}(\d{3}){0,2}$/, 'must be a county (6 digits), township (9) or village (12) code');
 const year = z.coerce.number().int().min(2000).max(2100);
@@ -129,16 +128,7 @@ export async function monitoringRoutes(root: FastifyInstance, ctx: AppContext): 
     // the sheets arrive as the file itself: CSV or XLSX bytes
     scope.addContentTypeParser(['text/csv', 'text/plain', XLSX_MIME, 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: 256 << 20 }, (_req, body, done) => done(null, body));
     const s = scope.withTypeProvider<ZodTypeProvider>();
-    // refuse callers without the right before a large body is read
-    const earlyAuth = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      req.actor = await ctx.auth.authenticate(bearer(req));
-      try {
-        requirePermission(req.actor, 'campaign.write');
-      } catch (e) {
-        reply.header('connection', 'close'); // the unread body stays on the socket: the client must not send the next request on it
-        throw e;
-      }
-    };
+    // (callers without the right are refused before a body is read: src/http/access.ts)
     const withFile = async <T>(body: unknown, type: string, run: (path: string, format: 'csv' | 'xlsx') => Promise<T>): Promise<T> => {
       if (!Buffer.isBuffer(body) || body.length === 0) throw new InputError('(body)', `send the file as the request body, with Content-Type text/csv or ${XLSX_MIME}`);
       const zip = body.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
@@ -153,12 +143,12 @@ export async function monitoringRoutes(root: FastifyInstance, ctx: AppContext): 
         rmSync(dir, { recursive: true, force: true });
       }
     };
-    s.post('/api/v1/monitoring/imports/targets', { config: { permission: 'campaign.write' }, onRequest: earlyAuth, bodyLimit: 256 << 20, schema: { tags, summary: 'Import a town’s breakdown sheet (CSV or XLSX body): 村(社区) or 区划代码, 应参保人数, 电子凭证激活目标 (年度 or ?year=); bad rows back by line', querystring: targetImportQuery, response: { 200: S.importSummarySchema } } }, async (req) => {
+    s.post('/api/v1/monitoring/imports/targets', { config: { permission: 'campaign.write' }, bodyLimit: 256 << 20, schema: { tags, summary: 'Import a town’s breakdown sheet (CSV or XLSX body): 村(社区) or 区划代码, 应参保人数, 电子凭证激活目标 (年度 or ?year=); bad rows back by line', querystring: targetImportQuery, response: { 200: S.importSummarySchema } } }, async (req) => {
       const q = parse(targetImportQuery, req.query);
       return withFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) =>
         importTargets(db, req.actor!, { path, format, fileName: q.fileName ?? `targets.${format}`, coverageYear: q.year, town: q.town }));
     });
-    s.post('/api/v1/monitoring/imports/evouchers', { config: { permission: 'campaign.write' }, onRequest: earlyAuth, bodyLimit: 256 << 20, schema: { tags, summary: 'Import an e-voucher activation list (CSV or XLSX body): 身份证号, 激活日期, 激活渠道; a person’s earliest activation is kept; bad rows back by line', querystring: evImportQuery, response: { 200: S.importSummarySchema } } }, async (req) => {
+    s.post('/api/v1/monitoring/imports/evouchers', { config: { permission: 'campaign.write' }, bodyLimit: 256 << 20, schema: { tags, summary: 'Import an e-voucher activation list (CSV or XLSX body): 身份证号, 激活日期, 激活渠道; a person’s earliest activation is kept; bad rows back by line', querystring: evImportQuery, response: { 200: S.importSummarySchema } } }, async (req) => {
       const q = parse(evImportQuery, req.query);
       return withFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) =>
         importEvouchers(db, req.actor!, { path, format, fileName: q.fileName ?? `evouchers.${format}` }));

@@ -14,11 +14,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
-import { requirePermission } from '../../access/roles.js';
 import { REPORT_HEADER, type ImportSummary } from '../../registers/import-run.js';
 import { Registers } from '../../registers/registers.js';
 import { csvText, XLSX_MIME } from '../../sheets.js';
-import { bearer } from '../access.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
 import { AREA_LEVELS } from '../../registers/terms.js';
@@ -36,7 +34,7 @@ const areaBody = z.object({ code: z.string().regex(/^\d+$/, 'digits only'), name
 const areaQuery = z.object({ parent: z.string().regex(/^\d{6,12}$/).optional(), level: z.enum(AREA_LEVELS).optional() }).strict();
 const householdBody = z.object({ villageCode: digits('12'), houseNo: z.string().min(1).max(30), address: z.string().max(200).nullish() }).strict();
 const idParam = z.object({ id: z.string().regex(/^\d{1,18}$/, 'is not a record id') }).strict();
-const householdRef = z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String);
+const householdRef = z.union([z.string().regex(/^\d{1,18}$/, "is not a household id"), z.number().int().positive().max(Number.MAX_SAFE_INTEGER)]).transform(String);
 const personFields = {
   idNumber: z.string().min(1),
   name: z.string().min(1),
@@ -69,7 +67,7 @@ const listQuery = z
     idNumber: z.string().optional().describe('find one person by ID number'),
     name: z.string().max(60).optional().describe('persons of this full name (shown masked)'),
     householdId: z.string().regex(/^\d{1,18}$/, 'is not a household id').optional().describe('the members of one household'),
-    page: z.coerce.number().int().min(1).default(1),
+    page: z.coerce.number().int().min(1).max(1_000_000).default(1),
     pageSize: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();
@@ -102,10 +100,17 @@ function tooLarge(): Error {
   return Object.assign(new Error(`the file is larger than ${IMPORT_LIMIT_BYTES >> 20} MB`), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
 }
 
+/** Where a request's upload is received; removed when its response closes, whatever happened. */
+const uploadDirs = new WeakMap<FastifyRequest, string>();
+
 async function receive(req: FastifyRequest, payload: AsyncIterable<Buffer>): Promise<Upload> {
+  // only the import routes take a file; elsewhere in this scope the body is JSON
+  if (!String(req.routeOptions.url ?? '').startsWith('/api/v1/imports/'))
+    throw Object.assign(new Error('unsupported media type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > IMPORT_LIMIT_BYTES) throw tooLarge();
   const dir = mkdtempSync(join(tmpdir(), 'yibao-upload-'));
+  uploadDirs.set(req, dir);
   const path = join(dir, 'body');
   const out = createWriteStream(path);
   const hash = createHash('sha256');
@@ -158,14 +163,14 @@ export async function registersRoutes(root: FastifyInstance, ctx: AppContext): P
     scope.addContentTypeParser(['text/csv', 'application/csv', 'text/plain', XLSX_MIME, 'application/vnd.ms-excel', 'application/octet-stream'], async (req: FastifyRequest, payload: IncomingMessage) =>
       receive(req, payload as AsyncIterable<Buffer>),
     );
-    // Refuse callers without the right before a large body is read.
-    const earlyAuth = async (req: FastifyRequest): Promise<void> => {
-      req.actor = await ctx.auth.authenticate(bearer(req));
-      requirePermission(req.actor, 'registers.write');
-    };
-    const cleanUp = async (req: FastifyRequest): Promise<void> => {
-      if (isUpload(req.body)) rmSync(req.body.dir, { recursive: true, force: true });
-    };
+    // (callers without the right are refused before a body is read: src/http/access.ts)
+    // The upload's directory goes when the response closes: answered, failed or cut off.
+    scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+      reply.raw.once('close', () => {
+        const dir = uploadDirs.get(req);
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+    });
 
     app.get(
       '/api/v1/areas',
@@ -206,7 +211,7 @@ export async function registersRoutes(root: FastifyInstance, ctx: AppContext): P
     app.get(
       '/api/v1/persons/:id',
       { config: { permission: 'registers.read' }, schema: { tags: ['registers'], summary: 'One person in full, with household and needy statuses (users in scope)', params: idParam } },
-      (req) => reg.getPerson(req.actor!, parse(idParam, req.params, 'id').id),
+      (req) => reg.getPerson(req.actor!, parse(idParam, req.params).id),
     );
     app.post(
       '/api/v1/persons',
@@ -261,8 +266,6 @@ export async function registersRoutes(root: FastifyInstance, ctx: AppContext): P
         {
           config: { permission: 'registers.write' },
           bodyLimit: IMPORT_LIMIT_BYTES,
-          onRequest: earlyAuth,
-          onResponse: cleanUp,
           schema: {
             tags: ['registers'],
             summary:

@@ -4,6 +4,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fromZodIssues } from '../../errors.js';
 import { ROLES } from '../../access/roles.js';
+import { API_TOKEN_DAYS, API_TOKEN_MAX_DAYS } from '../../access/auth.js';
+import { PASSWORD_MAX } from '../../access/passwords.js';
+import { TooManyRequestsError, UnauthorizedError } from '../../errors.js';
+import { TokenBuckets } from '../rate-limit.js';
 import type { AppContext } from '../context.js';
 import { bearer } from '../access.js';
 
@@ -13,7 +17,8 @@ export function parse<T extends z.ZodType>(schema: T, data: unknown, prefix = ''
   return r.data;
 }
 
-const loginBody = z.object({ username: z.string().min(1), password: z.string().min(1) }).strict();
+const loginBody = z.object({ username: z.string().min(1).max(80), password: z.string().min(1).max(PASSWORD_MAX) }).strict();
+const tokenBody = z.object({ label: z.string().min(1).max(100), days: z.number().int().min(1).max(API_TOKEN_MAX_DAYS).optional().describe(`how long the token is valid (default ${API_TOKEN_DAYS} days)`) }).strict();
 const userBody = z
   .object({
     username: z.string(),
@@ -24,10 +29,11 @@ const userBody = z
     hospitalCode: z.string().optional(),
   })
   .strict();
+const userParams = z.object({ id: z.string().regex(/^\d{1,18}$/, 'is not a user id') });
 const auditQuery = z
   .object({
-    after: z.coerce.number().int().nonnegative().default(0).describe('paging, oldest first: the last id of the previous page'),
-    before: z.coerce.number().int().positive().optional().describe('paging, newest first: the last id of the previous page (gives the newest first)'),
+    after: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0).describe('paging, oldest first: the last id of the previous page'),
+    before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe('paging, newest first: the last id of the previous page (gives the newest first)'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     entity: z.string().optional(),
     actor: z.string().max(80).optional().describe('the user name'),
@@ -38,12 +44,29 @@ const auditQuery = z
 
 export async function sessionRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
+  // failed log-ins allowed: 20 from one address, then one every 30 s; 10 for one account name,
+  // then one a minute (example settings, not policy); the account itself locks after
+  // LOCK_AFTER_FAILURES in a row (src/access/auth.ts)
+  const failedFrom = new TokenBuckets({ capacity: 20, perSecond: 1 / 30 });
+  const failedAs = new TokenBuckets({ capacity: 10, perSecond: 1 / 60 });
   app.post(
     '/api/v1/session',
     { config: { public: true }, schema: { tags: ['session'], summary: 'Log in with user name and password; returns a bearer token', body: loginBody } },
     async (req) => {
       const b = parse(loginBody, req.body);
-      const s = await ctx.auth.login(b.username, b.password);
+      // failed log-ins are limited per address and per account name before any password is checked
+      const wait = Math.max(failedFrom.waitFor(req.ip), failedAs.waitFor(b.username));
+      if (wait) throw new TooManyRequestsError(wait, `too many failed log-ins; try again in ${wait} s`);
+      let s: Awaited<ReturnType<typeof ctx.auth.login>>;
+      try {
+        s = await ctx.auth.login(b.username, b.password, 12, req.ip);
+      } catch (e) {
+        if (e instanceof UnauthorizedError) {
+          failedFrom.take(req.ip);
+          failedAs.take(b.username);
+        }
+        throw e;
+      }
       return { token: s.token, expiresAt: s.expiresAt.toISOString(), user: { username: s.actor.username, role: s.actor.role, villages: s.actor.villages, hospitalCode: s.actor.hospitalCode } };
     },
   );
@@ -60,12 +83,21 @@ export async function sessionRoutes(root: FastifyInstance, ctx: AppContext): Pro
   });
   app.post(
     '/api/v1/users/:id/tokens',
-    { config: { permission: 'users.admin' }, schema: { tags: ['session'], summary: 'Issue an API token for a user (shown once)', params: z.object({ id: z.string() }), body: z.object({ label: z.string().min(1) }).strict() } },
+    { config: { permission: 'users.admin' }, schema: { tags: ['session'], summary: `Issue an API token for a user (shown once), valid for \`days\` (default ${API_TOKEN_DAYS}, at most ${API_TOKEN_MAX_DAYS})`, params: z.object({ id: z.string() }), body: tokenBody } },
     async (req, reply) => {
-      const { id } = parse(z.object({ id: z.string().regex(/^\d+$/) }), req.params);
-      const { label } = parse(z.object({ label: z.string().min(1) }).strict(), req.body);
+      const { id } = parse(userParams, req.params);
+      const { label, days } = parse(tokenBody, req.body);
+      const t = await ctx.auth.issueApiTokenWithExpiry(req.actor!, id, label, days);
       reply.code(201);
-      return { token: await ctx.auth.issueApiToken(req.actor!, id, label) };
+      return { token: t.token, expiresAt: t.expiresAt.toISOString() };
+    },
+  );
+  app.delete(
+    '/api/v1/users/:id/tokens',
+    { config: { permission: 'users.admin' }, schema: { tags: ['session'], summary: 'Revoke every token of a user (sessions and API tokens), refused from the next request on', params: z.object({ id: z.string() }) } },
+    async (req) => {
+      const { id } = parse(userParams, req.params);
+      return { revoked: await ctx.auth.revokeUserTokens(req.actor!, id) };
     },
   );
   app.get('/api/v1/audit', { config: { permission: 'audit.read' }, schema: { tags: ['session'], summary: 'The audit log, oldest first (or newest first), paged by id; filter by entity, actor, action', querystring: auditQuery } }, async (req) => {
