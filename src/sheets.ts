@@ -266,7 +266,7 @@ export async function openSheetWriter(target: string, sheetName: string, format:
  * apostrophe, which Excel and WPS show as text. A plain signed number (-12.50) stays as it is.
  */
 export function neutraliseCell(s: string): string {
-  if (!/^[=+\-@\t\r]/.test(s) || /^[-+]?\d+(\.\d+)?$/.test(s)) return s;
+  if (s.length < 2 || !/^[=+\-@\t\r]/.test(s) || /^[-+]?\d+(\.\d+)?$/.test(s)) return s;
   return `'${s}`;
 }
 

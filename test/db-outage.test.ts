@@ -59,7 +59,7 @@ describe('the database goes away under load (server)', () => {
     }
     const auth = new AuthService(d.db);
     for (const u of [{ username: 'hospa', role: 'hospital' as const, hospitalCode: HA }, { username: 'admin', role: 'admin' as const }]) {
-      const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username });
+      const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username, password: `${u.username}-test-password` }); // an admin needs a password
       tok[u.username] = await auth.issueApiToken(SYSTEM, id, 'outage test');
     }
     svc = await startService({ DATABASE_URL: d.where });

@@ -105,7 +105,7 @@ for (const backend of BACKENDS)
         { username: 'hospb', role: 'hospital' as const, hospitalCode: HB },
       ];
       for (const u of users) {
-        const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username });
+        const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username, password: `${u.username}-test-password` }); // an admin needs a password
         tok[u.username] = await auth.issueApiToken(SYSTEM, id, 'test');
       }
       svc = new SettlementService(d, quotes);

@@ -165,7 +165,7 @@ for (const backend of BACKENDS)
         { username: 'admin', role: 'admin' as const },
       ];
       for (const u of users) {
-        const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username });
+        const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username, password: `${u.username}-test-password` }); // an admin needs a password
         tok[u.username === 'hospa' ? 'hospA' : u.username === 'hospb' ? 'hospB' : u.username] = await auth.issueApiToken(SYSTEM, id, 'his');
       }
       app = await buildServer(quotes, { database: d });

@@ -6,6 +6,7 @@
  * platform's envelope (its body read as text) is checked by its route with `badText`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { InputError } from '../errors.js';
 
 // a NUL, a high surrogate not followed by a low one, a low one not preceded by a high one
@@ -55,3 +56,15 @@ export function installInputGuard(app: FastifyInstance): void {
     check(req);
   });
 }
+
+/**
+ * A name shown to people (a hospital, an area, a user): no control characters, no bidirectional
+ * overrides or isolates, no invisible format or private-use characters, no line separators.
+ */
+export const plainName = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !/[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}]/u.test(s), { message: 'contains a control, invisible or direction-changing character (such as U+202E)' });

@@ -169,7 +169,7 @@ export function personName(text: string, field = 'name'): string {
   // bidirectional overrides and isolates (U+202A–202E, U+2066–2069), zero-width and other
   // invisible format characters, line separators, private-use characters: a name shown
   // reversed or hiding text is refused (issue #11 item 11)
-  if (/[\p{Cf}\p{Co}\p{Zl}\p{Zp}]/u.test(t)) throw new InputError(field, 'contains an invisible or direction-changing character (such as U+202E); type the name again');
+  if (/[\p{Cf}\p{Co}\p{Zl}\p{Zp}]/u.test(text)) throw new InputError(field, 'contains an invisible or direction-changing character (such as U+202E); type the name again');
   return t;
 }
 

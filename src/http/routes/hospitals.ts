@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { NotFoundError } from '../../errors.js';
 import { audit } from '../../access/audit.js';
 import type { AppContext } from '../context.js';
+import { plainName } from '../input-guard.js';
 import { parse } from './session.js';
 
-const hospitalBody = z.object({ code: z.string().regex(/^[A-Za-z0-9]{1,30}$/), name: z.string().min(1), level: z.enum(['primary', 'secondary', 'tertiary']), region: z.string().regex(/^\d{6}$/) }).strict();
+const hospitalBody = z.object({ code: z.string().regex(/^[A-Za-z0-9]{1,30}$/), name: plainName(100), level: z.enum(['primary', 'secondary', 'tertiary']), region: z.string().regex(/^\d{6}$/) }).strict();
 const signingBody = z.object({ signRequired: z.boolean(), rotateKey: z.boolean().default(false) }).strict();
 
 export async function hospitalRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {

@@ -18,6 +18,7 @@ import { REPORT_HEADER, type ImportSummary } from '../../registers/import-run.js
 import { Registers } from '../../registers/registers.js';
 import { csvText, XLSX_MIME } from '../../sheets.js';
 import type { AppContext } from '../context.js';
+import { plainName } from '../input-guard.js';
 import { parse } from './session.js';
 import { AREA_LEVELS } from '../../registers/terms.js';
 import { importStatuses } from '../../registers/import-statuses.js';
@@ -30,7 +31,7 @@ const INLINE_PROBLEMS = 100;
 const REPORT_ROWS = 20_000;
 
 const digits = (n: string) => z.string().regex(new RegExp(`^\\d{${n}}$`));
-const areaBody = z.object({ code: z.string().regex(/^\d+$/, 'digits only'), name: z.string().min(1), region: digits('6').optional(), parentCode: z.string().optional() }).strict();
+const areaBody = z.object({ code: z.string().regex(/^\d+$/, 'digits only'), name: plainName(60), region: digits('6').optional(), parentCode: z.string().optional() }).strict();
 const areaQuery = z.object({ parent: z.string().regex(/^\d{6,12}$/).optional(), level: z.enum(AREA_LEVELS).optional() }).strict();
 const householdBody = z.object({ villageCode: digits('12'), houseNo: z.string().min(1).max(30), address: z.string().max(200).nullish() }).strict();
 const idParam = z.object({ id: z.string().regex(/^\d{1,18}$/, 'is not a record id') }).strict();

@@ -9,6 +9,7 @@ import { PASSWORD_MAX } from '../../access/passwords.js';
 import { TooManyRequestsError, UnauthorizedError } from '../../errors.js';
 import { TokenBuckets } from '../rate-limit.js';
 import type { AppContext } from '../context.js';
+import { plainName } from '../input-guard.js';
 import { bearer } from '../access.js';
 
 export function parse<T extends z.ZodType>(schema: T, data: unknown, prefix = ''): z.infer<T> {
@@ -22,7 +23,7 @@ const tokenBody = z.object({ label: z.string().min(1).max(100), days: z.number()
 const userBody = z
   .object({
     username: z.string(),
-    displayName: z.string().min(1),
+    displayName: plainName(60),
     password: z.string().optional(),
     role: z.enum(ROLES),
     villages: z.array(z.string().regex(/^\d{6,12}$/)).optional(),
