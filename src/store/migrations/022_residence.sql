@@ -1,0 +1,12 @@
+-- 户籍类型 (issue #13 item 8): a person's residence registration, rural (农业, 农村) or urban
+-- (非农业, 城镇); null where the register does not say (the quote then uses the pack's
+-- assumption and warns). Kept in register_history with the other person fields.
+--
+-- The employee-insurance list may also say when a person's employee insurance ended
+-- (职工医保终止日期): such a person is not a duplicate enrollment but one who moves from
+-- employee to resident insurance, and the quote learns of the gap (previousCoverage:
+-- 桂医保发〔2022〕30号 三(一), enrolling within 3 months of it).
+
+ALTER TABLE person ADD COLUMN residence text CHECK (residence IN ('rural', 'urban'));
+
+ALTER TABLE employee_insurance ADD COLUMN ended_on date;
