@@ -10,3 +10,7 @@
 ALTER TABLE person ADD COLUMN residence text CHECK (residence IN ('rural', 'urban'));
 
 ALTER TABLE employee_insurance ADD COLUMN ended_on date;
+
+-- a later list may say that a listed person's employee insurance ended (or correct the day):
+-- the service updates those two columns only (the list stays insert-only otherwise, as 012 made it)
+GRANT UPDATE (ended_on, source) ON employee_insurance TO yibao_app;
