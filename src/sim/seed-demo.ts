@@ -81,6 +81,11 @@ export const DEMO_USERS: (DemoUser & { villages?: string[]; hospitalCode?: strin
   { username: 'hospital', password: 'demo-hospital-2022', role: 'hospital', scope: '丰都县人民医院 (H50023002)', hospitalCode: 'H50023002' },
 ];
 
+/** Planner statistics for the tables just loaded (migration 022's refresh_statistics, as their owner). */
+export async function refreshStatistics(db: Database['db']): Promise<void> {
+  await sql`SELECT refresh_statistics()`.execute(db);
+}
+
 export async function isEmpty(database: Database): Promise<boolean> {
   const r = await database.db.selectFrom('person').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
   return r.n === 0;
@@ -93,6 +98,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   const db = database.db;
   const town = generateTown({ people: o.people, coverageYear: year });
   await loadTown(db, town, (done, total, what) => progress(what, done, total));
+  await refreshStatistics(db); // the tables were empty: plans for what they hold now
 
   const auth = new AuthService(db);
   for (const u of DEMO_USERS)
@@ -107,6 +113,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   // the tier each person chose goes into the first assessment (regions without tiers ignore it)
   const chosenTiers = new Map(town.persons.filter((p) => p.tier === 'tier2').map((p) => [p.idNumber, 'tier2']));
   const assessed = await assessYear(db, quotes, { coverageYear: year, actor: SYSTEM, chosenTiers, onProgress: (d, t) => progress('assessment', d, t) });
+  await refreshStatistics(db);
 
   // the payments as the tax bureau's file of the year, imported in batches through the payment-file
   // import (each re-quoted on its date, as a single payment is). A newborn whose household has
