@@ -148,7 +148,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
       if (p.kind !== 'newborn') paidAdults.set(house, [...(paidAdults.get(house) ?? []), p.birthDate]);
     }
     await w.close();
-    const r = await importPaymentFile(db, quotes, SYSTEM, { path: file, batchSize: database.kind === 'pglite' ? 250 : 1000, onBatch: (n) => progress('payments', n, rows) });
+    const r = await importPaymentFile(db, quotes, SYSTEM, { path: file, batchSize: 1000, onBatch: (n) => progress('payments', n, rows) });
     payments = r.inserted;
     paymentProblems += r.bad;
     if (process.env.YIBAO_DEMO_DEBUG && r.bad) console.error('payments', r.problems.slice(0, 10));
