@@ -68,7 +68,7 @@ try {
           }
         }
       }
-      if (marks.campaign && !waitReady) break;
+      if (marks.campaign && marks.loaded && !waitReady) break;
       if (d?.state === 'ready') {
         marks.ready = secs();
         break;
