@@ -40,6 +40,11 @@ export interface AssessYearOptions {
   batchSize?: number;
   /** batches written at the same time (default 3; PGlite has one connection and does them in turn) */
   concurrency?: number;
+  /**
+   * tiers persons chose before they were first assessed (by ID number; e.g. a town's sheet of
+   * choices, or the demo's): used where the person has no enrollment row yet — a stored tier wins
+   */
+  chosenTiers?: ReadonlyMap<string, string>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -143,7 +148,7 @@ export async function assessYear(db: Kysely<DB>, quotes: QuoteService, opts: Ass
       if (rows.length === 0) break;
       after = String(rows[rows.length - 1].id);
       next = rows.length === batchSize ? read(after) : Promise.resolve({ rows: [] as FactsRow[] });
-      const w: Promise<void> = assessBatch(db, quotes, actor, year, yearEnd, rows, s)
+      const w: Promise<void> = assessBatch(db, quotes, actor, year, yearEnd, rows, s, opts.chosenTiers)
         .then(() => opts.onProgress?.(s.persons, total))
         .finally(() => inFlight.delete(w));
       w.catch(() => {}); // observed below; keeps an early failure from being reported as unhandled
@@ -162,7 +167,7 @@ export async function assessYear(db: Kysely<DB>, quotes: QuoteService, opts: Ass
   return s;
 }
 
-export async function assessBatch(db: Kysely<DB>, quotes: QuoteService, actor: Actor, year: number, yearEnd: string, rows: FactsRow[], s: AssessYearSummary): Promise<void> {
+export async function assessBatch(db: Kysely<DB>, quotes: QuoteService, actor: Actor, year: number, yearEnd: string, rows: FactsRow[], s: AssessYearSummary, chosenTiers?: ReadonlyMap<string, string>): Promise<void> {
   const facts = rows.map(toFacts);
   // newborns of the year with a household: whose guardians have paid?
   const households = [...new Set(facts.filter((f) => f.kind === 'newborn' && f.householdId && f.birthDate.startsWith(`${year}-`)).map((f) => f.householdId!))];
@@ -185,7 +190,7 @@ export async function assessBatch(db: Kysely<DB>, quotes: QuoteService, actor: A
     const g = guardianFor(f, year, guardians);
     let q: PersonQuote;
     try {
-      q = quotePerson(quotes, f, year, { tier: r.enrollment_tier, guardianEnrolled: g !== null });
+      q = quotePerson(quotes, f, year, { tier: r.enrollment_tier ?? chosenTiers?.get(f.idNumber) ?? null, guardianEnrolled: g !== null });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       s.bad++;

@@ -6,6 +6,10 @@
  * same ID number paid twice for a year is flagged by the payment service. The assessment
  * blocks persons on the list as well, so the order of import and assessment does not matter.
  * A flag resolved by review (resolved_at set) no longer blocks.
+ *
+ * A row may give the day the person's employee insurance ended (终止日期): that person moves to
+ * resident insurance and is no duplicate; the quote learns of the gap (previousCoverage, e.g.
+ * 桂医保发〔2022〕30号 三(一): no waiting period when enrolling within 3 months of it).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -18,11 +22,13 @@ import { audit } from '../access/audit.js';
 import { requireVillage, type Actor } from '../access/roles.js';
 import { idNumberProblem, normalizeIdNumber } from '../registers/id-number.js';
 import { maskIdNumber, maskName } from '../access/privacy.js';
+import { isDateString } from '../dates.js';
 import { readSheetRows, sha256File, type SheetFormat } from '../sheets.js';
 import { blockReasonEmployee } from './person-quote.js';
 
 const ID_HEADINGS = ['身份证号', '身份证号码', '公民身份号码', '证件号码', 'idnumber', 'id_number'];
 const YEAR_HEADINGS = ['年度', '参保年度', '待遇年度', '年份', 'coverageyear', 'coverage_year', 'year'];
+const ENDED_HEADINGS = ['终止日期', '停保日期', '职工医保终止日期', '职工医保停保日期', '中断日期', 'endedon', 'ended_on'];
 const norm = (s: string): string => s.trim().replace(/\s+/g, '').toLowerCase();
 
 export interface EmployeeListOptions {
@@ -61,6 +67,8 @@ export interface EmployeeListSummary {
 interface ListEntry {
   id_number: string;
   coverage_year: number;
+  /** the day the employee insurance ended; null: insured in that year (a duplicate) */
+  ended_on: string | null;
 }
 
 /** Import an employee-insurance list from a file (CSV or XLSX, first sheet). All or nothing. */
@@ -77,6 +85,7 @@ export async function importEmployeeList(db: Kysely<DB>, actor: Actor, path: str
   const entries: ListEntry[] = [];
   let idCol = -1;
   let yearCol = -1;
+  let endCol = -1;
   let header = false;
   const problem = (p: ImportProblem): void => {
     bad++;
@@ -89,6 +98,7 @@ export async function importEmployeeList(db: Kysely<DB>, actor: Actor, path: str
         const h = row.cells.map(norm);
         idCol = h.findIndex((c) => ID_HEADINGS.includes(c));
         yearCol = h.findIndex((c) => YEAR_HEADINGS.includes(c));
+        endCol = h.findIndex((c) => ENDED_HEADINGS.includes(c));
         if (idCol < 0) throw new InputError('header', `the first row must name the ID-number column (身份证号); found: ${row.cells.join(', ') || '(empty)'}`);
         if (yearCol < 0 && opts.coverageYear === undefined) throw new InputError('header', 'the first row must name the year column (年度), or give the coverage year');
         continue;
@@ -109,6 +119,11 @@ export async function importEmployeeList(db: Kysely<DB>, actor: Actor, path: str
         }
         year = Number(y);
       }
+      const endText = endCol >= 0 ? (row.cells[endCol] ?? '').trim() : '';
+      if (endText && !isDateString(endText)) {
+        problem({ line: row.line, field: '终止日期', message: `${endText} is not a date written YYYY-MM-DD` });
+        continue;
+      }
       const id = normalizeIdNumber(rawId);
       const key = `${id}|${year}`;
       if (seen.has(key)) {
@@ -116,7 +131,7 @@ export async function importEmployeeList(db: Kysely<DB>, actor: Actor, path: str
         continue;
       }
       seen.add(key);
-      entries.push({ id_number: id, coverage_year: year! });
+      entries.push({ id_number: id, coverage_year: year!, ended_on: endText || null });
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
@@ -130,12 +145,16 @@ export async function importEmployeeList(db: Kysely<DB>, actor: Actor, path: str
     let paidFlagged = 0;
     const blockedIds: string[] = [];
     for (let i = 0; i < entries.length; i += 1000) {
-      const batch = JSON.stringify(entries.slice(i, i + 1000));
-      const ins = await sql<{ id_number: string }>`
-        INSERT INTO employee_insurance (id_number, coverage_year, source)
-        SELECT x.id_number, x.coverage_year, ${source} FROM jsonb_to_recordset(${batch}::jsonb) AS x(id_number text, coverage_year int)
-        ON CONFLICT (id_number, coverage_year) DO NOTHING RETURNING id_number`.execute(tx);
-      added += ins.rows.length;
+      const all = entries.slice(i, i + 1000);
+      const ins = await sql<{ id_number: string; inserted: boolean }>`
+        INSERT INTO employee_insurance AS ei (id_number, coverage_year, source, ended_on)
+        SELECT x.id_number, x.coverage_year, ${source}, x.ended_on FROM jsonb_to_recordset(${JSON.stringify(all)}::jsonb) AS x(id_number text, coverage_year int, ended_on date)
+        ON CONFLICT (id_number, coverage_year) DO UPDATE SET ended_on = EXCLUDED.ended_on, source = EXCLUDED.source
+          WHERE ei.ended_on IS DISTINCT FROM EXCLUDED.ended_on
+        RETURNING id_number, (xmax = 0) AS inserted`.execute(tx);
+      added += ins.rows.filter((r) => r.inserted).length;
+      // those insured in the year are duplicates; those whose employee insurance ended are not
+      const batch = JSON.stringify(all.filter((e) => e.ended_on === null));
       const fl = await sql<{ id: string }>`
         INSERT INTO duplicate_flag (person_id, id_number, coverage_year, reason, detail)
         SELECT p.id, p.id_number, x.coverage_year, 'employee_insurance', ${`employee-insurance list: ${source}`}

@@ -151,7 +151,7 @@ async function pay(tx: Transaction<DB>, quotes: QuoteService, actor: Actor, p: z
   // re-quote with the actual payment date
   const f = await personFacts(tx, String(e.person_id), e.coverage_year);
   if (!f) throw new NotFoundError('person', String(e.person_id));
-  const quote = quotePerson(quotes, f, e.coverage_year, { tier: e.tier, paidOn: p.paidOn });
+  const quote = quotePerson(quotes, f, e.coverage_year, { tier: e.tier, paidOn: p.paidOn, enrolledOn: p.paidOn });
   const r = quote.result;
   if (!r.accepted) throw new ConflictError(r.reason!.code, `${r.reason!.message}: payment on ${p.paidOn} is not accepted for ${e.coverage_year}`);
   const due = r.individualDue!;

@@ -32,6 +32,10 @@ export interface PersonFacts {
   region: string;
   /** needy statuses valid on 1 January of the coverage year, distinct, sorted */
   statuses: string[];
+  /** 户籍类型 (the register's; null: not known, the pack's assumption is quoted with a warning) */
+  residence?: 'rural' | 'urban' | null;
+  /** the day the person's employee insurance ended (the employee-insurance list of the year or the year before); null: none */
+  employeeEndedOn?: string | null;
 }
 
 export interface FactsRow {
@@ -45,6 +49,8 @@ export interface FactsRow {
   village_code: string;
   region: string;
   statuses: string[] | string | null;
+  residence: 'rural' | 'urban' | null;
+  employee_ended_on: string | null;
   enrollment_id: string | null;
   enrollment_state: string | null;
   enrollment_tier: string | null;
@@ -64,6 +70,13 @@ export function textArray(v: string[] | string | null): string[] {
 export const yearStartText = (year: number): string => `${year}-01-01`;
 
 /**
+ * SQL: the latest day the person's employee insurance ended, by the employee-insurance lists of
+ * the year and the year before (`p` the person row, `year` an int expression).
+ */
+export const employeeEndedSql = (year: ReturnType<typeof sql>) => sql`(SELECT to_char(max(x.ended_on), 'YYYY-MM-DD') FROM employee_insurance x
+        WHERE x.id_number = p.id_number AND x.coverage_year IN (${year}, ${year} - 1) AND x.ended_on IS NOT NULL)`;
+
+/**
  * The facts of persons with their enrollment of the year, the employee list and the employee
  * duplicate flag: one query. `where` and `tail` (ORDER BY / LIMIT) apply to the persons
  * alone, materialised first, so every lookup after is by index for the batch's rows only.
@@ -72,11 +85,12 @@ export function factsQuery(year: number, where: ReturnType<typeof sql>, tail: Re
   const start = yearStartText(year);
   return sql<FactsRow>`
     WITH p AS MATERIALIZED (SELECT * FROM person p WHERE ${where} ${tail})
-    SELECT p.id, p.id_number, p.name, p.birth_date, p.kind, p.graduation_year, p.household_id, p.village_code, a.region,
+    SELECT p.id, p.id_number, p.name, p.birth_date, p.kind, p.graduation_year, p.household_id, p.village_code, a.region, p.residence,
+      ${employeeEndedSql(sql`${year}::int`)} AS employee_ended_on,
       (SELECT array_agg(DISTINCT n.status ORDER BY n.status) FROM needy_status n
         WHERE n.person_id = p.id AND n.valid_from <= ${start}::date AND (n.valid_to IS NULL OR n.valid_to >= ${start}::date)) AS statuses,
       e.id AS enrollment_id, e.state AS enrollment_state, e.tier AS enrollment_tier,
-      ei.id_number IS NOT NULL AS employee_listed, ei.source AS employee_source,
+      ei.id_number IS NOT NULL AND ei.ended_on IS NULL AS employee_listed, ei.source AS employee_source,
       (SELECT CASE WHEN count(*) = 0 THEN NULL WHEN bool_or(f.resolved_at IS NULL) THEN 'open' ELSE 'resolved' END FROM duplicate_flag f
         WHERE f.id_number = p.id_number AND f.coverage_year = ${year} AND f.reason = 'employee_insurance') AS flag_state
     FROM p
@@ -98,6 +112,8 @@ export function toFacts(r: FactsRow): PersonFacts {
     villageCode: r.village_code,
     region: r.region,
     statuses: textArray(r.statuses),
+    residence: r.residence ?? null,
+    employeeEndedOn: r.employee_ended_on ?? null,
   };
 }
 
@@ -119,6 +135,8 @@ export interface QuoteOptions {
   /** the person's chosen tier; ignored where the region has no tiers; default the first tier */
   tier?: string | null;
   paidOn?: string;
+  /** the enrollment date (参保), where known: the campaign enrolls a person by their payment, so the payment date */
+  enrolledOn?: string;
   guardianEnrolled?: boolean;
   trace?: boolean;
 }
@@ -138,8 +156,15 @@ export function requestFor(quotes: QuoteService, f: PersonFacts, year: number, o
     region: f.region,
     coverageYear: year,
     ...(tier ? { tier } : {}),
-    person: { birthDate: f.birthDate, kind: f.kind as ContributionRequest['person']['kind'], statuses: f.statuses as ContributionRequest['person']['statuses'] },
+    person: {
+      birthDate: f.birthDate,
+      kind: f.kind as ContributionRequest['person']['kind'],
+      statuses: f.statuses as ContributionRequest['person']['statuses'],
+      ...(f.residence ? { residence: f.residence } : {}),
+    },
     ...(o.paidOn ? { paidOn: o.paidOn } : {}),
+    ...(o.enrolledOn ? { enrolledOn: o.enrolledOn } : {}),
+    ...(f.employeeEndedOn && f.employeeEndedOn < `${year + 1}-01-01` ? { previousCoverage: { scheme: 'employee' as const, endedOn: f.employeeEndedOn } } : {}),
     ...(o.guardianEnrolled ? { guardianEnrolled: true } : {}),
     ...(f.graduationYear !== null ? { graduationYear: f.graduationYear } : {}),
   };

@@ -50,7 +50,10 @@ export async function runService(): Promise<void> {
     console.error(`the web console could not be built (${(e as Error).message}); the API is served without it`);
   }
 
-  const demo = { state: 'off' as 'off' | 'seeding' | 'ready' | 'failed', stage: '', done: 0, total: 0 };
+  // /health's demo: the stage loading, and what is still loading (the campaign: registers, assessment and
+  // payments, shown by the console's progress pages; then the year's settlements and fund transfers)
+  const demo = { state: 'off' as 'off' | 'seeding' | 'ready' | 'failed', stage: '', done: 0, total: 0, stillLoading: [] as string[], message: '' };
+  const CAMPAIGN_STAGES = ['households', 'persons', 'campaign sheets', 'assessment', 'payments'];
   const app: FastifyInstance = await buildServer(service, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, database, status: () => ({ demo }) });
   healthLog = (s) => {
     if (s.state === 'ok') app.log.warn({ database: s }, `database reachable again (unreachable since ${s.lastOutage?.since})`);
@@ -75,6 +78,8 @@ export async function runService(): Promise<void> {
   const finished = meta.some((m) => m.key === 'demo');
   if (demoOn && !finished && (started || (await isEmpty(database)))) {
     demo.state = 'seeding';
+    demo.stillLoading = ['campaign', 'settlements'];
+    demo.message = '演示数据加载中…（参保进度）';
     console.log(`Loading the demo town (${demoPeople.toLocaleString('en-US')} people of 丰都县, coverage year 2022) in the background; the service answers meanwhile.
     Demo log-ins (POST /api/v1/session) — for the demo only:
   ${DEMO_USERS.map((u) => `    ${u.username.padEnd(9)} ${u.password.padEnd(20)} ${u.role} (${u.scope})`).join('\n')}`);
@@ -85,6 +90,10 @@ export async function runService(): Promise<void> {
       people: demoPeople,
       onProgress: (stage, done, total) => {
         Object.assign(demo, { stage, done, total });
+        if (!CAMPAIGN_STAGES.includes(stage) && demo.stillLoading.includes('campaign')) {
+          demo.stillLoading = ['settlements'];
+          demo.message = '演示数据加载中…（参保进度已可查看；医疗费用结算仍在加载）';
+        }
         const pct = total ? Math.floor((done / total) * 10) * 10 : 100;
         if (stage !== lastStage || pct !== lastPct) app.log.info({ demo: stage, done, total }, `demo: ${stage} ${pct}%`);
         lastStage = stage;
@@ -92,7 +101,7 @@ export async function runService(): Promise<void> {
       },
     })
       .then((s) => {
-        demo.state = 'ready';
+        Object.assign(demo, { state: 'ready', stillLoading: [], message: '' });
         console.log(
           `Demo ready in ${s.seconds.toFixed(0)} s: ${s.persons} persons, ${s.payments} payments, ${s.settlements} settlements of ${s.encounters} encounters; example fund transfers (not policy amounts): ${s.transfers.map((t) => `${t.reference} ${t.amountYuan.toFixed(2)} yuan`).join(', ') || 'none'}.`,
         );

@@ -83,7 +83,7 @@ export async function dropOuts(db: Kysely<DB>, actor: Actor, q: { area?: string;
     SELECT p.id AS person_id, p.id_number, p.name, p.village_code, v.name AS village_name, h.house_no, p.birth_date,
       (SELECT max(l.coverage_year) FROM enrollment_progress l WHERE l.person_id = p.id AND l.state = 'paid' AND l.coverage_year < ${year}) AS last_year,
       e.state, f.enrolled_on, e.due_fen, e.refusal_code, e.block_reason,
-      EXISTS (SELECT 1 FROM employee_insurance ei WHERE ei.id_number = p.id_number AND ei.coverage_year = ${year}) AS employee_listed,
+      EXISTS (SELECT 1 FROM employee_insurance ei WHERE ei.id_number = p.id_number AND ei.coverage_year = ${year} AND ei.ended_on IS NULL) AS employee_listed,
       EXISTS (SELECT 1 FROM duplicate_flag d WHERE d.id_number = p.id_number AND d.coverage_year = ${year} AND d.reason = 'same_id_twice' AND d.resolved_at IS NULL) AS same_id_twice
     FROM person p
     JOIN admin_area v ON v.code = p.village_code

@@ -25,7 +25,7 @@ import { coverageYearOf } from './figures.js';
 import { importSheet, type SheetImportSummary, type WriteOutcome } from './sheet-import.js';
 import { followGuardian } from '../campaign/newborns.js';
 import { type Actor, inScope } from '../access/roles.js';
-import { type PersonFacts, quoteColumns, quotePerson, storedQuote, subsidyLines } from '../campaign/person-quote.js';
+import { type PersonFacts, employeeEndedSql, quoteColumns, quotePerson, storedQuote, subsidyLines } from '../campaign/person-quote.js';
 
 export const PAYMENT_FILE_COLUMNS = {
   reference: ['reference', '流水号', '缴费流水号', '交易流水号', '电子税票号码', '票证号码', '缴款凭证号'],
@@ -93,6 +93,8 @@ interface FactsRow {
   village_code: string;
   region: string;
   statuses: string[] | null;
+  residence: 'rural' | 'urban' | null;
+  employee_ended_on: string | null;
 }
 
 const today = (): string => {
@@ -176,7 +178,7 @@ async function writeBatch(
   const keys = [...new Set(rows.map((r) => `${r.idNumber}|${r.year}`))].map((k) => k.split('|'));
   const { rows: facts } = await sql<FactsRow>`
     SELECT e.id AS enrollment_id, e.state, e.tier, e.block_reason, e.coverage_year, p.id AS person_id, p.id_number, p.name, p.birth_date, p.kind, p.graduation_year,
-      p.household_id, p.village_code, a.region,
+      p.household_id, p.village_code, a.region, p.residence, ${employeeEndedSql(sql`e.coverage_year`)} AS employee_ended_on,
       (SELECT array_agg(DISTINCT n.status ORDER BY n.status) FROM needy_status n WHERE n.person_id = p.id
         AND n.valid_from <= make_date(e.coverage_year, 1, 1) AND (n.valid_to IS NULL OR n.valid_to >= make_date(e.coverage_year, 1, 1))) AS statuses
     FROM unnest(${keys.map((k) => k[0])}::text[], ${keys.map((k) => Number(k[1]))}::int[]) AS k(id_number, year)
@@ -236,10 +238,11 @@ async function writeBatch(
     const pf: PersonFacts = {
       personId: String(f.person_id), idNumber: f.id_number, name: f.name, birthDate: f.birth_date, kind: f.kind, graduationYear: f.graduation_year,
       householdId: f.household_id === null ? null : String(f.household_id), villageCode: f.village_code, region: f.region, statuses: f.statuses ?? [],
+      residence: f.residence ?? null, employeeEndedOn: f.employee_ended_on ?? null,
     };
     let q: ReturnType<typeof quotePerson>;
     try {
-      q = quotePerson(quotes, pf, r.year, { tier: f.tier, paidOn: r.paidOn });
+      q = quotePerson(quotes, pf, r.year, { tier: f.tier, paidOn: r.paidOn, enrolledOn: r.paidOn });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       refuse(r, 'idNumber', `the person cannot be quoted: ${e.message}`);

@@ -212,7 +212,7 @@ export async function missingPersons(
     missing AS (SELECT person_id, array_agg(DISTINCT group_id) AS group_ids FROM x GROUP BY person_id HAVING NOT bool_or(enrolled))
     SELECT p.id AS person_id, p.id_number, p.name, p.village_code, v.name AS village_name, h.house_no, missing.group_ids,
       e.id AS enrollment_id, e.state, e.due_fen, f.enrolled_on, e.refusal_code, e.block_reason,
-      EXISTS (SELECT 1 FROM employee_insurance ei WHERE ei.id_number = p.id_number AND ei.coverage_year = ${c.year}) AS employee_listed,
+      EXISTS (SELECT 1 FROM employee_insurance ei WHERE ei.id_number = p.id_number AND ei.coverage_year = ${c.year} AND ei.ended_on IS NULL) AS employee_listed,
       EXISTS (SELECT 1 FROM duplicate_flag d WHERE d.id_number = p.id_number AND d.coverage_year = ${c.year} AND d.reason = 'same_id_twice' AND d.resolved_at IS NULL) AS same_id_twice
     FROM missing
     JOIN person p ON p.id = missing.person_id

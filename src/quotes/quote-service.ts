@@ -69,8 +69,8 @@ export class QuoteService {
 
   /**
    * What a settlement answer warns about: a parent region's pack answering, a residence type
-   * assumed (once each). Empty for most answers, which then carry no `warnings` field, exactly as
-   * the settlement service's stored answers (which should add these once it passes the residence).
+   * assumed (once each). Empty for most answers, which then carry no `warnings` field; the
+   * settlement service's stored answers carry the same (src/settlement/compute.ts head()).
    */
   settlementWarnings(packId: string, region: string, results: readonly SettlementResult[]): QuoteWarning[] {
     const all = [...packWarning(this.compiled(packId), region, new Trace(false)), ...results.flatMap((r) => r.warnings ?? [])];

@@ -1,11 +1,11 @@
-/** Import persons from a sheet (身份证号, 姓名, 性别, 出生日期, 村(居)代码 or 村名, 户号, 人员类别, 毕业年份): see import-run.ts for how rows are checked and written. */
+/** Import persons from a sheet (身份证号, 姓名, 性别, 出生日期, 村(居)代码 or 村名, 户号, 人员类别, 毕业年份, 户籍类型): see import-run.ts for how rows are checked and written. */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { InputError } from '../errors.js';
 import type { DB } from '../store/schema.js';
 import { inScope, type Actor } from '../access/roles.js';
 import { parseIdNumber } from './id-number.js';
 import { maskIdNumber } from '../access/privacy.js';
-import { agreeBirthDate, agreeGender, houseNumber, graduationYearOf, personKindOf, personName } from './terms.js';
+import { agreeBirthDate, agreeGender, houseNumber, graduationYearOf, personKindOf, personName, residenceOf } from './terms.js';
 import { PERSON_COLUMNS, type PersonRecord, personRecord } from './records.js';
 import { type BatchOutcome, type Header, type ImportOptions, type ImportSummary, Retry, type RowRefusal, VillageLookup, runImport } from './import-run.js';
 import { writeHistory } from './import-run.js';
@@ -26,6 +26,7 @@ export const PERSON_IMPORT_COLUMNS = {
   address: ['address', '家庭住址', '住址', '地址'],
   kind: ['kind', '人员类别', '参保人员类别', '人员类型'],
   graduationYear: ['graduationYear', '毕业年份', '毕业年度'],
+  residence: ['residence', '户籍类型', '户口性质', '户籍性质', '户口类型'],
 } as const;
 
 // ---------------------------------------------------------------- persons
@@ -42,9 +43,11 @@ interface PersonImportRow {
   address: string | undefined;
   kind: string;
   graduation_year: number | null | undefined;
+  /** undefined: the file does not say (keep what is stored) */
+  residence: 'rural' | 'urban' | undefined;
 }
 
-/** Import persons: 身份证号, 姓名, 性别, 出生日期, 村(居)代码 or 村名, 户号, 人员类别, 毕业年份 (or the English identifiers). */
+/** Import persons: 身份证号, 姓名, 性别, 出生日期, 村(居)代码 or 村名, 户号, 人员类别, 毕业年份, 户籍类型 (or the English identifiers). */
 export async function importPersons(db: Kysely<DB>, actor: Actor, opts: ImportOptions): Promise<ImportSummary> {
   const villages = new VillageLookup(db, actor);
   /** a household's address as first given (only households whose rows give one) */
@@ -65,6 +68,8 @@ export async function importPersons(db: Kysely<DB>, actor: Actor, opts: ImportOp
       const kind = personKindOf(get('kind') ?? '');
       const gy = get('graduationYear');
       const graduation = gy === undefined || gy.trim() === '' ? undefined : graduationYearOf(gy);
+      const rs = get('residence');
+      const residence = rs === undefined || rs.trim() === '' ? undefined : (residenceOf(rs, 'residence') ?? undefined);
       const hn = get('houseNo');
       const house = hn === undefined || hn.trim() === '' ? undefined : houseNumber(hn, 'houseNo');
       const addr = get('address')?.trim() || undefined;
@@ -78,7 +83,7 @@ export async function importPersons(db: Kysely<DB>, actor: Actor, opts: ImportOp
         if (!first) addresses.set(k, { address: addr, line });
         else if (first.address !== addr) throw new InputError('address', `differs from line ${first.line} for the same household ${house}`);
       }
-      return { line, id_number: id.idNumber, name, gender, birth_date: birth, village_code: village, house_no: house, address: addr, kind, graduation_year: graduation };
+      return { line, id_number: id.idNumber, name, gender, birth_date: birth, village_code: village, house_no: house, address: addr, kind, graduation_year: graduation, residence };
     },
     (r) => r.id_number,
     (tx, rows, batchId, header) => writePersons(tx, actor, rows, batchId, header),
@@ -87,7 +92,7 @@ export async function importPersons(db: Kysely<DB>, actor: Actor, opts: ImportOp
 
 /** A person row as history JSON, built by the database (the same shape as personRecord). */
 const PERSON_JSON = sql.raw(
-  `jsonb_build_object('id', id::text, 'id_number', id_number, 'name', name, 'gender', gender, 'birth_date', to_char(birth_date, 'YYYY-MM-DD'), 'household_id', household_id::text, 'village_code', village_code, 'kind', kind, 'graduation_year', graduation_year, 'version', version)`,
+  `jsonb_build_object('id', id::text, 'id_number', id_number, 'name', name, 'gender', gender, 'birth_date', to_char(birth_date, 'YYYY-MM-DD'), 'household_id', household_id::text, 'village_code', village_code, 'kind', kind, 'graduation_year', graduation_year, 'residence', residence, 'version', version)`,
 );
 
 async function writePersons(tx: Tx, actor: Actor, rows: PersonImportRow[], _batchId: string, header: Header<keyof typeof PERSON_IMPORT_COLUMNS>): Promise<BatchOutcome & { audit: Record<string, unknown> | null }> {
@@ -177,6 +182,7 @@ async function writePersons(tx: Tx, actor: Actor, rows: PersonImportRow[], _batc
       household_id: hid !== undefined ? hid : r.village_code === old.village_code ? old.household_id : null,
       kind: r.kind,
       graduation_year: r.graduation_year === undefined ? old.graduation_year : r.graduation_year,
+      residence: r.residence === undefined ? old.residence : r.residence,
     };
     const same =
       next.name === old.name &&
@@ -185,7 +191,8 @@ async function writePersons(tx: Tx, actor: Actor, rows: PersonImportRow[], _batc
       next.village_code === old.village_code &&
       next.household_id === old.household_id &&
       next.kind === old.kind &&
-      next.graduation_year === old.graduation_year;
+      next.graduation_year === old.graduation_year &&
+      next.residence === old.residence;
     if (same) unchanged++;
     else updates.push([old, { ...next, version: old.version + 1 }]);
   }
@@ -194,11 +201,11 @@ async function writePersons(tx: Tx, actor: Actor, rows: PersonImportRow[], _batc
   if (inserts.length) {
     const { rows: made } = await sql<{ id: string }>`
       WITH ins AS (
-        INSERT INTO person (id_number, name, gender, birth_date, household_id, village_code, kind, graduation_year)
+        INSERT INTO person (id_number, name, gender, birth_date, household_id, village_code, kind, graduation_year, residence)
         SELECT * FROM unnest(
           ${inserts.map((x) => x.r.id_number)}::text[], ${inserts.map((x) => x.r.name)}::text[], ${inserts.map((x) => x.r.gender)}::text[],
           ${inserts.map((x) => x.r.birth_date)}::date[], ${inserts.map((x) => x.household)}::bigint[], ${inserts.map((x) => x.r.village_code)}::text[],
-          ${inserts.map((x) => x.r.kind)}::text[], ${inserts.map((x) => x.r.graduation_year ?? null)}::int[])
+          ${inserts.map((x) => x.r.kind)}::text[], ${inserts.map((x) => x.r.graduation_year ?? null)}::int[], ${inserts.map((x) => x.r.residence ?? null)}::text[])
         ON CONFLICT (id_number) DO NOTHING
         RETURNING ${cols}
       ), hist AS (
@@ -213,11 +220,12 @@ async function writePersons(tx: Tx, actor: Actor, rows: PersonImportRow[], _batc
     const after = updates.map((u) => u[1]);
     await sql`
       UPDATE person p SET name = u.name, gender = u.gender, birth_date = u.birth_date, household_id = u.household_id, village_code = u.village_code,
-        kind = u.kind, graduation_year = u.graduation_year, version = p.version + 1, updated_at = now()
+        kind = u.kind, graduation_year = u.graduation_year, residence = u.residence, version = p.version + 1, updated_at = now()
       FROM unnest(
         ${after.map((p) => p.id)}::bigint[], ${after.map((p) => p.name)}::text[], ${after.map((p) => p.gender)}::text[], ${after.map((p) => p.birth_date)}::date[],
-        ${after.map((p) => p.household_id)}::bigint[], ${after.map((p) => p.village_code)}::text[], ${after.map((p) => p.kind)}::text[], ${after.map((p) => p.graduation_year)}::int[]
-      ) AS u(id, name, gender, birth_date, household_id, village_code, kind, graduation_year)
+        ${after.map((p) => p.household_id)}::bigint[], ${after.map((p) => p.village_code)}::text[], ${after.map((p) => p.kind)}::text[], ${after.map((p) => p.graduation_year)}::int[],
+        ${after.map((p) => p.residence)}::text[]
+      ) AS u(id, name, gender, birth_date, household_id, village_code, kind, graduation_year, residence)
       WHERE p.id = u.id`.execute(tx);
     await writeHistory(tx, actor, 'person', updates.map(([b, a]) => [b.id, b, a]));
   }

@@ -4,7 +4,7 @@ import type { DB } from '../store/schema.js';
 import { maskIdNumber, maskName } from '../access/privacy.js';
 import type { Actor } from '../access/roles.js';
 import type { StatusSource } from './terms.js';
-import { type NeedyStatus, STATUS_LABELS } from '../policy/vocabulary.js';
+import { type NeedyStatus, type Residence, STATUS_LABELS } from '../policy/vocabulary.js';
 
 type Tx = Kysely<DB> | Transaction<DB>;
 
@@ -20,13 +20,15 @@ export interface PersonRecord {
   village_code: string;
   kind: string;
   graduation_year: number | null;
+  /** 户籍类型; null: not known */
+  residence: Residence | null;
   version: number;
 }
 
-export const PERSON_COLUMNS = ['id', 'id_number', 'name', 'gender', 'birth_date', 'household_id', 'village_code', 'kind', 'graduation_year', 'version'] as const;
+export const PERSON_COLUMNS = ['id', 'id_number', 'name', 'gender', 'birth_date', 'household_id', 'village_code', 'kind', 'graduation_year', 'residence', 'version'] as const;
 
 /** The business fields compared for “did anything change”. */
-export const PERSON_FIELDS = ['id_number', 'name', 'gender', 'birth_date', 'household_id', 'village_code', 'kind', 'graduation_year'] as const;
+export const PERSON_FIELDS = ['id_number', 'name', 'gender', 'birth_date', 'household_id', 'village_code', 'kind', 'graduation_year', 'residence'] as const;
 
 export function personRecord(r: { [K in keyof PersonRecord]: unknown }): PersonRecord {
   return {
@@ -39,6 +41,7 @@ export function personRecord(r: { [K in keyof PersonRecord]: unknown }): PersonR
     village_code: String(r.village_code),
     kind: String(r.kind),
     graduation_year: r.graduation_year === null || r.graduation_year === undefined ? null : Number(r.graduation_year),
+    residence: r.residence === 'rural' || r.residence === 'urban' ? r.residence : null,
     version: Number(r.version),
   };
 }
@@ -77,6 +80,7 @@ export function personJson(p: PersonRecord) {
     villageCode: p.village_code,
     kind: p.kind,
     graduationYear: p.graduation_year,
+    residence: p.residence,
     version: p.version,
   };
 }
@@ -137,6 +141,8 @@ export interface PersonInput {
   houseNo?: string | null;
   kind: string;
   graduationYear?: number | null;
+  /** 户籍类型: rural / urban or as clerks write it (农业, 非农业, 农村, 城镇); null or absent: not known */
+  residence?: string | null;
 }
 
 export type PersonPatch = Partial<PersonInput> & { version: number };

@@ -11,7 +11,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { ConflictError, InputError, NotFoundError } from '../errors.js';
-import { KIND_LABELS, STATUS_IMPLIES, type NeedyStatus, type PersonKind } from '../policy/vocabulary.js';
+import { KIND_LABELS, RESIDENCE_LABELS, STATUS_IMPLIES, type NeedyStatus, type PersonKind } from '../policy/vocabulary.js';
 import type { DB } from '../store/schema.js';
 import { audit } from '../access/audit.js';
 import { inScope, requirePermission, requireVillage, type Actor } from '../access/roles.js';
@@ -19,7 +19,7 @@ import { parseIdNumber } from './id-number.js';
 import { maskIdNumber, maskName } from '../access/privacy.js';
 import { type AreaInput, type HouseholdInput, PERSON_COLUMNS, PERSON_FIELDS, type PersonInput, type PersonListQuery, type PersonPatch, type PersonRecord, type StatusInput, type StatusRecord, maskedPerson, personJson, personRecord, prefixRange, recordHistory, scopeRanges, statusJson, statusRecord } from './records.js';
 import { AREA_LEVEL_LABELS, DEFAULT_SOURCE, LEVEL_BY_LENGTH, graduationYearOf, needyStatusOf, parseDateText, personKindOf, personName, statusSourceOf, type AreaLevel } from './terms.js';
-import { agreeBirthDate, agreeGender, houseNumber, iso } from './terms.js';
+import { agreeBirthDate, agreeGender, houseNumber, iso, residenceOf } from './terms.js';
 import { recordId } from './terms.js';
 
 type Tx = Kysely<DB> | Transaction<DB>;
@@ -142,6 +142,7 @@ export class Registers {
       birth_date: agreeBirthDate(input.birthDate, id.birthDate),
       kind: personKindOf(input.kind),
       graduation_year: graduationYearOf(input.graduationYear),
+      residence: residenceOf(input.residence),
     };
     return this.db.transaction().execute(async (tx) => {
       await this.village(tx, actor, input.villageCode);
@@ -179,6 +180,7 @@ export class Registers {
       if (patch.name !== undefined) after.name = personName(patch.name);
       if (patch.kind !== undefined) after.kind = personKindOf(patch.kind);
       if (patch.graduationYear !== undefined) after.graduation_year = graduationYearOf(patch.graduationYear);
+      if (patch.residence !== undefined) after.residence = residenceOf(patch.residence);
       if (patch.villageCode !== undefined && patch.villageCode.trim() !== before.village_code) {
         after.village_code = (await this.village(tx, actor, patch.villageCode)).code;
         after.household_id = null; // a household belongs to one village
@@ -213,7 +215,7 @@ export class Registers {
       .selectFrom('person as p')
       .leftJoin('household as h', 'h.id', 'p.household_id')
       .innerJoin('admin_area as v', 'v.code', 'p.village_code')
-      .select(['p.id', 'p.id_number', 'p.name', 'p.gender', 'p.birth_date', 'p.household_id', 'p.village_code', 'p.kind', 'p.graduation_year', 'p.version', 'p.created_at', 'p.updated_at', 'h.house_no', 'h.address', 'v.name as village_name', 'v.region'])
+      .select(['p.id', 'p.id_number', 'p.name', 'p.gender', 'p.birth_date', 'p.household_id', 'p.village_code', 'p.kind', 'p.graduation_year', 'p.residence', 'p.version', 'p.created_at', 'p.updated_at', 'h.house_no', 'h.address', 'v.name as village_name', 'v.region'])
       .where('p.id', '=', pid)
       .executeTakeFirst();
     if (!row) throw new NotFoundError('person', pid);
@@ -222,6 +224,7 @@ export class Registers {
     return {
       ...personJson(personRecord(row)),
       kindLabel: KIND_LABELS[row.kind as PersonKind] ?? row.kind,
+      residenceLabel: row.residence ? RESIDENCE_LABELS[row.residence] : null,
       villageName: row.village_name,
       region: row.region,
       houseNo: row.house_no,

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors.js';
 import { isDateString } from '../dates.js';
-import { KIND_LABELS, NEEDY_STATUSES, PERSON_KINDS, STATUS_LABELS, type NeedyStatus, type PersonKind } from '../policy/vocabulary.js';
+import { KIND_LABELS, NEEDY_STATUSES, PERSON_KINDS, RESIDENCE_ALIASES, STATUS_LABELS, type NeedyStatus, type PersonKind, type Residence } from '../policy/vocabulary.js';
 import type { NeedyStatusTable } from '../store/schema.js';
 
 // ---------------------------------------------------------------- vocabulary
@@ -178,6 +178,14 @@ export function graduationYearOf(v: number | string | null | undefined, field = 
   const t = String(v).trim();
   if (!/^\d{4}$/.test(t) || Number(t) < 1950 || Number(t) > 2100) throw new InputError(field, `"${t}" is not a year such as 2024`);
   return Number(t);
+}
+
+/** 户籍类型 as written (农业 / 非农业, 农村 / 城镇, rural / urban, …) → rural or urban; empty → null (not known). */
+export function residenceOf(v: string | null | undefined, field = 'residence'): Residence | null {
+  if (v === null || v === undefined || v.trim() === '') return null;
+  const r = RESIDENCE_ALIASES[norm(v)];
+  if (!r) throw new InputError(field, `"${v.trim()}" is not a residence type (户籍类型): write 农业 or 非农业, 农村 or 城镇, rural or urban`);
+  return r;
 }
 
 export const GENDER_BY_TEXT: Record<string, 'male' | 'female'> = { male: 'male', female: 'female', 男: 'male', 女: 'female', m: 'male', f: 'female', '1': 'male', '2': 'female' };

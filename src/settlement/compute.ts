@@ -20,9 +20,11 @@ import type { Context, SettlementRecord } from './settlement-store.js';
 export class SettlementEngine {
   constructor(private readonly quotes: QuoteService) {}
 
-  head(packId: string, region: string): Pick<SettlementAnswerBody, 'region' | 'regionName' | 'coverageYear' | 'pack' | 'packChain'> {
+  /** The answer's head, with the warnings of the engine's results (a parent region's pack, a residence assumed) where there are any. */
+  head(packId: string, region: string, results: readonly SettlementResult[] = []): Pick<SettlementAnswerBody, 'region' | 'regionName' | 'coverageYear' | 'pack' | 'packChain' | 'warnings'> {
     const pack = this.quotes.lib.resolve(packId);
-    return { region, regionName: this.quotes.lib.regions.get(region)?.name ?? region, coverageYear: pack.year, pack: pack.id, packChain: pack.chain };
+    const warnings = this.quotes.settlementWarnings(packId, region, results);
+    return { region, regionName: this.quotes.lib.regions.get(region)?.name ?? region, coverageYear: pack.year, pack: pack.id, packChain: pack.chain, ...(warnings.length ? { warnings } : {}) };
   }
 
   packOf(c: Context): string {
@@ -48,6 +50,7 @@ export class SettlementEngine {
       benefitStart: assumed ? cb.coverageStart : parseDay(c.benefitStart!),
       benefitEnd: assumed ? cb.coverageEnd : parseDay(c.benefitEnd!),
       periodAssumed: assumed,
+      residence: c.residence,
     };
     return settleEncounter(cb, person, c.encounter, before, trace);
   }
@@ -97,7 +100,7 @@ export class SettlementEngine {
     if (c.liveSettlement !== null) throw alreadySettled(c.encounterId);
     const packId = this.packOf(c);
     const r = this.run(c, packId, before, trace);
-    const answer: SettlementAnswerBody = { ...this.head(packId, c.region), ...settlementJson(r, before) };
+    const answer: SettlementAnswerBody = { ...this.head(packId, c.region, [r]), ...settlementJson(r, before) };
     const view = { settlementId: '', encounterId: c.encounterId, personId: c.personId, hospitalCode: c.hospitalCode, ...answer };
     return { view, rec: this.record(actor, c, r, answer, 'settle'), after: r.after };
   }

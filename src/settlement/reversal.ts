@@ -83,7 +83,7 @@ export async function reverseSettlement(db: Kysely<DB>, engine: SettlementEngine
       const packId = engine.packOf(c);
       const before = acc;
       const r = engine.run(c, packId, before, trace);
-      const answer: SettlementAnswerBody = { ...engine.head(packId, c.region), ...settlementJson(r, before) };
+      const answer: SettlementAnswerBody = { ...engine.head(packId, c.region, [r]), ...settlementJson(r, before) };
       const id = await writeResettlement(onKysely(tx), engine.record(actor, c, r, answer, 'resettle', { replaces: String(later[i].id), becauseOf: settlementId }, later[i].settled_by));
       resettled.push({ encounterId: c.encounterId, from: String(later[i].id), to: id });
       acc = r.after;

@@ -47,6 +47,7 @@ export interface ContextRow {
   benefit_start: string | null;
   benefit_end: string | null;
   statuses: string[] | null;
+  residence?: 'rural' | 'urban' | null;
   acc?: unknown;
   acc_version?: number | null;
   /** the encounter's live settlement, if any */
@@ -67,6 +68,8 @@ export interface Context {
   benefitStart: string | null;
   benefitEnd: string | null;
   statuses: string[];
+  /** 户籍类型 from the registers (null: not known — the pack's assumption is tested and the answer warns) */
+  residence: 'rural' | 'urban' | null;
   /** the accumulator row and its version (null: no row yet) */
   acc: Accumulators | null;
   version: number | null;
@@ -100,6 +103,7 @@ export function contextOf(r: ContextRow): Context {
     benefitStart: r.benefit_start,
     benefitEnd: r.benefit_end,
     statuses: [...new Set(r.statuses ?? [])].filter((s) => KNOWN_STATUS.has(s)).sort(),
+    residence: r.residence ?? null,
     acc: r.acc === undefined || r.acc === null ? null : accumulatorsOf(r.acc),
     version: r.acc_version ?? null,
     liveSettlement: r.live_settlement == null ? null : String(r.live_settlement),
@@ -119,7 +123,7 @@ export function contextOf(r: ContextRow): Context {
 const CONTEXT_COLUMNS = `
   e.id, e.hospital_code, e.person_id, e.coverage_year, e.type, e.setting, e.date, e.location, e.referred, e.disease,
   e.total_fen, e.full_own_pay_fen, e.over_limit_fen, e.pre_self_pay_fen, e.in_scope_fen, e.lines, e.visit, e.visit_part,
-  h.level AS hospital_level, ar.region,
+  h.level AS hospital_level, ar.region, p.residence,
   en.state AS enrollment_state, en.tier, en.benefit_start, en.benefit_end,
   ARRAY(SELECT ns.status FROM needy_status ns
         WHERE ns.person_id = e.person_id AND ns.valid_from <= e.date AND (ns.valid_to IS NULL OR ns.valid_to >= e.date)) AS statuses,

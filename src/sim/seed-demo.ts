@@ -27,7 +27,6 @@ import { openSheetWriter } from '../sheets.js';
 import { loadCampaignSheets } from './campaign-sheets.js';
 import { loadTown } from './load-town.js';
 import { generateTown } from './population.js';
-import { setTier } from '../campaign/enrollments.js';
 import { assessYear } from '../campaign/assessment.js';
 
 /** The same calendar day `n` years later (29 February → 1 March), as YYYY-MM-DD text. */
@@ -82,6 +81,11 @@ export const DEMO_USERS: (DemoUser & { villages?: string[]; hospitalCode?: strin
   { username: 'hospital', password: 'demo-hospital-2022', role: 'hospital', scope: '丰都县人民医院 (H50023002)', hospitalCode: 'H50023002' },
 ];
 
+/** Planner statistics for the tables just loaded (migration 022's refresh_statistics, as their owner). */
+export async function refreshStatistics(db: Database['db']): Promise<void> {
+  await sql`SELECT refresh_statistics()`.execute(db);
+}
+
 export async function isEmpty(database: Database): Promise<boolean> {
   const r = await database.db.selectFrom('person').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
   return r.n === 0;
@@ -94,6 +98,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   const db = database.db;
   const town = generateTown({ people: o.people, coverageYear: year });
   await loadTown(db, town, (done, total, what) => progress(what, done, total));
+  await refreshStatistics(db); // the tables were empty: plans for what they hold now
 
   const auth = new AuthService(db);
   for (const u of DEMO_USERS)
@@ -105,22 +110,11 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   const sheets = await loadCampaignSheets(db, town);
   progress('campaign sheets', 1, 1);
 
-  const assessed = await assessYear(db, quotes, { coverageYear: year, actor: SYSTEM, onProgress: (d, t) => progress('assessment', d, t) });
+  // the tier each person chose goes into the first assessment (regions without tiers ignore it)
+  const chosenTiers = new Map(town.persons.filter((p) => p.tier === 'tier2').map((p) => [p.idNumber, 'tier2']));
+  const assessed = await assessYear(db, quotes, { coverageYear: year, actor: SYSTEM, chosenTiers, onProgress: (d, t) => progress('assessment', d, t) });
+  await refreshStatistics(db);
 
-  // the tier each person chose, then payments on their dates, through the payment service
-  const rows = await db
-    .selectFrom('enrollment as e')
-    .innerJoin('person as p', 'p.id', 'e.person_id')
-    .select(['e.id', 'p.id_number'])
-    .where('e.coverage_year', '=', year)
-    .execute();
-  const enrollmentOf = new Map(rows.map((r) => [r.id_number, r.id]));
-  const tier2 = town.persons.filter((p) => p.tier === 'tier2');
-  for (let i = 0; i < tier2.length; i++) {
-    const id = enrollmentOf.get(tier2[i].idNumber);
-    if (id) await setTier(db, quotes, SYSTEM, id, 'tier2').catch(() => undefined); // regions without tiers refuse: fine
-    if (i % 500 === 0) progress('tiers', i, tier2.length);
-  }
   // the payments as the tax bureau's file of the year, imported in batches through the payment-file
   // import (each re-quoted on its date, as a single payment is). A newborn whose household has
   // already paid for an adult who can be its guardian follows that guardian and pays nothing.
@@ -154,7 +148,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
       if (p.kind !== 'newborn') paidAdults.set(house, [...(paidAdults.get(house) ?? []), p.birthDate]);
     }
     await w.close();
-    const r = await importPaymentFile(db, quotes, SYSTEM, { path: file, batchSize: database.kind === 'pglite' ? 250 : 1000, onBatch: (n) => progress('payments', n, rows) });
+    const r = await importPaymentFile(db, quotes, SYSTEM, { path: file, batchSize: 1000, onBatch: (n) => progress('payments', n, rows) });
     payments = r.inserted;
     paymentProblems += r.bad;
     if (process.env.YIBAO_DEMO_DEBUG && r.bad) console.error('payments', r.problems.slice(0, 10));

@@ -32,6 +32,8 @@ export interface PersonTable {
   village_code: string;
   kind: string;
   graduation_year: number | null;
+  /** 户籍类型 (migration 022); null: not known */
+  residence: Generated<'rural' | 'urban' | null>;
   version: Generated<number>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
@@ -113,6 +115,8 @@ export interface EmployeeInsuranceTable {
   id_number: string;
   coverage_year: number;
   source: string;
+  /** the day the person's employee insurance ended (migration 022); null: insured */
+  ended_on: Generated<DateCol | null>;
 }
 
 export interface DuplicateFlagTable {

@@ -23,6 +23,7 @@ import { parse } from './session.js';
 import { AREA_LEVELS } from '../../registers/terms.js';
 import { importStatuses } from '../../registers/import-statuses.js';
 import { importPersons } from '../../registers/import-persons.js';
+import { residenceInput } from '../../quotes/contribution-request.js';
 
 /** The largest file an import accepts (a million persons is about 100 MB of CSV). */
 export const IMPORT_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -46,6 +47,7 @@ const personFields = {
   houseNo: z.string().max(30).nullish().describe('the household by its number in the village; created when new'),
   kind: z.string().min(1).describe('glossary person kind or its Chinese label'),
   graduationYear: z.number().int().nullish(),
+  residence: residenceInput.nullish(),
 };
 const personBody = z.object(personFields).strict();
 const personPatch = z
@@ -60,6 +62,7 @@ const personPatch = z
     houseNo: personFields.houseNo,
     kind: personFields.kind.optional(),
     graduationYear: personFields.graduationYear,
+    residence: personFields.residence.describe('户籍类型 (rural / urban, 农业 / 非农业, 农村 / 城镇); null: not known'),
   })
   .strict();
 const listQuery = z
