@@ -113,6 +113,13 @@ export const missingSchema = z.object({
   ),
 });
 
+export const missingPageSchema = missingSchema.extend({
+  group: z.string().nullable().describe('the group asked for, or null: all seven'),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  total: z.number().int().describe('missing persons in all pages'),
+});
+
 const ev = { target: z.number().int(), targetSource: z.enum(['imported', 'enrollment_target']), activated: z.number().int(), notActivated: z.number().int(), rate, byChannel: z.record(z.string(), z.number().int()) };
 export const evouchersSchema = z.object({
   area,
