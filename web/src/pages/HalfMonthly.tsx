@@ -12,6 +12,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { download, type SessionUser } from '../api';
 import { areaTree, useAreas } from '../parts/areas';
 import { homeArea, rateText, readable, TARGET_SOURCE_LABELS, useCampaignDefaults, type AreaRef, type RateFigure } from '../parts/campaign';
+import { Chart, type ChartOption } from '../parts/Chart';
 import { useApi } from '../parts/useApi';
 import { useRouter } from '../router';
 
@@ -54,6 +55,26 @@ export function endOnOrBefore(date: string): string {
   const d = dayjs(date);
   if (isEnd(d)) return date;
   return (d.date() > 15 ? d.date(15) : d.subtract(1, 'month').endOf('month')).format('YYYY-MM-DD');
+}
+
+/** The villages' rates against the town's, as the PDF draws them. */
+function rateChart(r: Report): ChartOption {
+  const town = `全${r.town.level === 'county' ? '县' : '镇'}参保率 ${r.totals.rate?.text ?? '—'}`;
+  return {
+    legend: { data: ['参保率（%）', '上期参保率（%）', town], top: 0, right: 10 },
+    grid: { left: 50, right: 20, top: 40, bottom: 60 },
+    xAxis: { type: 'category', data: r.villages.map((v) => v.villageName), axisLabel: { interval: 0, rotate: r.villages.length > 8 ? 30 : 0 } },
+    yAxis: { type: 'value', name: '%', min: 0, max: 100 },
+    series: [
+      {
+        name: '参保率（%）',
+        type: 'bar',
+        data: r.villages.map((v) => ({ value: v.rate?.percent ?? null, itemStyle: { color: v.lagging ? '#fa8c16' : '#1677ff' } })),
+      },
+      { name: '上期参保率（%）', type: 'bar', data: r.villages.map((v) => v.previous.rate?.percent ?? null), itemStyle: { color: '#d9d9d9' } },
+      { name: town, type: 'line', symbol: 'none', data: r.villages.map(() => r.totals.rate?.percent ?? null), itemStyle: { color: '#fa541c' } },
+    ],
+  };
 }
 
 const signed = (n: number | null): string => (n === null ? '—' : n > 0 ? `+${n}` : String(n));
@@ -182,6 +203,7 @@ export function HalfMonthly({ user }: { user: SessionUser }) {
                 );
               }}
             />
+            <Chart option={rateChart(report)} testId="report-chart" />
             <ol className="yb-gap yb-muted" data-testid="report-notes">
               {report.notes.map((n) => (
                 <li key={n}>{n}</li>

@@ -150,8 +150,9 @@ export function useCampaignDefaults(region: string | undefined, year: number | u
     if (year !== undefined) return year;
     const all = packs.data ?? [];
     if (!all.length || !region) return undefined;
-    const own = all.filter((p) => p.region === region).map((p) => p.year);
-    const years = own.length ? own : all.filter((p) => region.startsWith(p.region.replace(/0+$/, ''))).map((p) => p.year);
+    // the region's own packs, else its prefecture's, its province's, the national one's
+    const chain = [region, `${region.slice(0, 4)}00`, `${region.slice(0, 2)}0000`, '000000'];
+    const years = chain.map((r) => all.filter((p) => p.region === r).map((p) => p.year)).find((y) => y.length) ?? [];
     const upTo = years.filter((y) => y <= coverageYearOf(now));
     const pick = upTo.length ? upTo : years;
     return pick.length ? Math.max(...pick) : undefined;
