@@ -346,6 +346,23 @@ for (const backend of BACKENDS)
       const na = await get(`/api/v1/monitoring/evouchers/not-activated?area=500230&year=2022&asOf=2022-02-15`, tok.admin);
       assert.equal(na.json.persons.length, r.json.totals.notActivated);
       assert.ok(!na.json.persons.some((p: { idNumber: string }) => p.idNumber === ids[0].idNumber));
+      // the same list a page at a time, with the total; a clerk's own township only, masked
+      const pages: unknown[] = [];
+      for (let page = 1; page < 100; page++) {
+        const x = await get(`/api/v1/monitoring/evouchers/not-activated/paged?area=500230&year=2022&asOf=2022-02-15&page=${page}&pageSize=7`, tok.admin);
+        assert.equal(x.status, 200, x.text);
+        assert.equal(x.json.total, r.json.totals.notActivated);
+        if (!x.json.persons.length) break;
+        pages.push(...x.json.persons);
+      }
+      assert.deepEqual(pages, na.json.persons, 'the pages together are the whole list, in its order');
+      const own = await get(`/api/v1/monitoring/evouchers/not-activated/paged?area=${T1}&year=2022&asOf=2022-02-15&pageSize=5`, tok.clerk1);
+      assert.equal(own.status, 200);
+      assert.ok(own.json.persons.length === 5 && own.json.persons.every((p: { idNumber: string; villageCode: string }) => /\*/.test(p.idNumber) && p.villageCode.startsWith(T1)));
+      assert.equal((await get(`/api/v1/monitoring/evouchers/not-activated/paged?area=${T2}&year=2022&asOf=2022-02-15`, tok.clerk1)).status, 403);
+      const big = await get(`/api/v1/monitoring/evouchers/not-activated/paged?area=${T1}&year=2022&asOf=2022-02-15&pageSize=501`, tok.clerk1);
+      assert.equal(big.status, 400);
+      assert.equal(big.json.field, 'pageSize');
     });
 
     test('the rural low-income ledger; 断保 and 漏保 with their reasons', async () => {

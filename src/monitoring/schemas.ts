@@ -136,6 +136,8 @@ export const notActivatedSchema = z.object({
   persons: z.array(z.object({ personId: z.string(), idNumber: z.string(), name: z.string(), villageCode: z.string(), villageName: z.string(), houseNo: z.string().nullable(), enrollmentState: z.string() })),
 });
 
+export const notActivatedPageSchema = notActivatedSchema.extend({ page: z.number().int(), pageSize: z.number().int(), total: z.number().int().describe('residents not activated in all pages') });
+
 const reportRow = {
   target: z.number().int(),
   enrolled: z.number().int(),
