@@ -2,7 +2,8 @@
  * The console's campaign pages in Chromium (the start-up of test/support/console.ts): 参保进度 is
  * the start page of the roles that may read the campaign; its figures — county, township,
  * village, the seven groups, e-vouchers — equal the monitoring API's, a row drills down to the
- * next level and a village to its missing persons, paged on the server; 半月通报 shows the
+ * next level and a village to its missing persons and the residents without an activated
+ * e-voucher, paged on the server; 半月通报 shows the
  * report as the API gives it and downloads the XLSX (read back with exceljs) and the PDF (read
  * back with pdftotext); a clerk sees only their own township or village, in the UI and by URL.
  * Screenshots under test-output/console-monitoring/; any console error fails the test.
@@ -169,6 +170,19 @@ describe('the campaign pages in Chromium', { concurrency: false }, () => {
     const missing = page.getByTestId('missing-table').locator('tbody tr.ant-table-row');
     await missing.first().waitFor();
     for (const t of await missing.locator('td:nth-child(2)').allInnerTexts()) assert.match(t, /^\d{6}\*{8}\d{3}[\dX]$/, 'masked for a clerk');
+    // the residents without an activated e-voucher: the server's pages
+    const nq = `area=${VILLAGE}&year=${YEAR}&asOf=${END}&pageSize=10`;
+    const n1 = await get(`/api/v1/monitoring/evouchers/not-activated/paged?${nq}&page=1`, 'village');
+    assert.ok(n1.total > 10, `more than a page not activated: ${n1.total}`);
+    const e = await get(`/api/v1/monitoring/evouchers?area=${VILLAGE}&year=${YEAR}&asOf=${END}`, 'village');
+    assert.equal(n1.total, e.totals.notActivated);
+    await page.getByTestId('not-activated-total').getByText(`共 ${n1.total} 人`).waitFor();
+    const na = page.getByTestId('not-activated-table').locator('tbody tr.ant-table-row');
+    assert.deepEqual(await na.locator('td:nth-child(2)').allInnerTexts(), n1.persons.map((x: { idNumber: string }) => x.idNumber));
+    await page.getByTestId('not-activated-card').locator('.ant-pagination-item-2').click();
+    const n2 = await get(`/api/v1/monitoring/evouchers/not-activated/paged?${nq}&page=2`, 'village');
+    await page.getByTestId('not-activated-table').getByText(n2.persons[0].idNumber).waitFor();
+    assert.deepEqual(await na.locator('td:nth-child(2)').allInnerTexts(), n2.persons.map((x: { idNumber: string }) => x.idNumber));
     await shot(page, '04-progress-village-clerk');
 
     for (const area of [OTHER_TOWN, TOWN, COUNTY]) {

@@ -29,7 +29,7 @@ import {
 import { Chart, type ChartOption } from '../parts/Chart';
 import { useApi } from '../parts/useApi';
 import { useRouter } from '../router';
-import { ProgressMissing } from './ProgressMissing';
+import { NotActivated, ProgressMissing } from './ProgressLists';
 
 const LEVEL_BELOW: Record<string, string> = { county: '乡镇（街道）', township: '村（社区）', village: '' };
 
@@ -282,6 +282,7 @@ export function Progress({ user }: { user: SessionUser }) {
           onChange={(o) => go(o)}
         />
       )}
+      {p.data && level === 'village' && area && year !== undefined && asOf && <NotActivated key={`${area}/${year}/${asOf}`} area={area} year={year} asOf={asOf} />}
     </Space>
   );
 }

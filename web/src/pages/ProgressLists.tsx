@@ -1,10 +1,12 @@
 /**
- * 参保进度 at a village: the seven groups' members not enrolled within the window, one page at a
- * time from the server (GET /api/v1/monitoring/priority-groups/missing/paged), optionally of one
- * group, with what blocks each of them; masked as the server masks lists.
+ * 参保进度 at a village, the lists to follow up, one page at a time from the server and masked as
+ * the server masks lists: the seven groups' members not enrolled within the window (optionally
+ * of one group) with what blocks each of them (GET /api/v1/monitoring/priority-groups/missing/paged),
+ * and the residents whose 医保电子凭证 is not activated (GET /api/v1/monitoring/evouchers/not-activated/paged).
  */
+import { useState } from 'react';
 import { Alert, Card, Select, Table, Tag } from 'antd';
-import { yuan } from '../labels';
+import { ENROLLMENT_STATES, label, yuan } from '../labels';
 import { useApi } from '../parts/useApi';
 
 interface MissingPerson {
@@ -93,6 +95,47 @@ export function ProgressMissing(props: {
           { title: '认定部门', render: (_: unknown, r) => r.statuses.map((s) => `${s.label}（${s.sourceLabel}）`).join('、') },
           { title: '个人应缴（元）', dataIndex: 'dueYuan', align: 'right', render: (v: number | null) => yuan(v) },
           { title: '未参保原因', render: (_: unknown, r) => <span title={r.blocker.message}>{BLOCKERS[r.blocker.code] ?? r.blocker.code}：{r.blocker.message}</span> },
+        ]}
+      />
+    </Card>
+  );
+}
+
+interface NotActivatedPage {
+  total: number;
+  fullIdNumbers: boolean;
+  persons: { personId: string; idNumber: string; name: string; villageName: string; houseNo: string | null; enrollmentState: string }[];
+}
+
+export function NotActivated({ area, year, asOf }: { area: string; year: number; asOf: string }) {
+  const [paging, setPaging] = useState({ page: 1, pageSize: 10 });
+  const { data, error, loading } = useApi<NotActivatedPage>('/api/v1/monitoring/evouchers/not-activated/paged', { area, year, asOf, ...paging });
+  return (
+    <Card title="医保电子凭证未激活人员" data-testid="not-activated-card">
+      {error && <Alert type="error" showIcon title={error} />}
+      <div className="yb-muted" data-testid="not-activated-total">
+        {data ? `共 ${data.total} 人（截至 ${asOf} 未激活，${year} 年度已核定参保的居民${data.fullIdNumbers ? '' : '；证件号和姓名已脱敏'}）` : loading ? '查询中…' : ''}
+      </div>
+      <Table
+        className="yb-gap"
+        size="small"
+        rowKey="personId"
+        loading={loading}
+        dataSource={data?.persons ?? []}
+        data-testid="not-activated-table"
+        pagination={{
+          current: paging.page,
+          pageSize: paging.pageSize,
+          total: data?.total ?? 0,
+          showSizeChanger: true,
+          pageSizeOptions: [10, 20, 50, 100],
+          onChange: (p, ps) => setPaging({ page: ps !== paging.pageSize ? 1 : p, pageSize: ps }),
+        }}
+        columns={[
+          { title: '姓名', dataIndex: 'name' },
+          { title: '身份证号', dataIndex: 'idNumber', className: 'yb-num' },
+          { title: '户号', dataIndex: 'houseNo' },
+          { title: '参保核定状态', dataIndex: 'enrollmentState', render: (s: string) => label(ENROLLMENT_STATES, s) },
         ]}
       />
     </Card>
