@@ -8,10 +8,10 @@
  */
 import { useMemo, useState } from 'react';
 import { Alert, Button, Card, DatePicker, Form, Space, Table, Tag, TreeSelect } from 'antd';
-import dayjs, { type Dayjs } from 'dayjs';
+import dayjs from 'dayjs';
 import { download, type SessionUser } from '../api';
 import { areaTree, useAreas } from '../parts/areas';
-import { homeArea, rateText, readable, TARGET_SOURCE_LABELS, useCampaignDefaults, type AreaRef, type RateFigure } from '../parts/campaign';
+import { endOnOrBefore, halfMonthEnd, homeArea, rateText, readable, TARGET_SOURCE_LABELS, useCampaignDefaults, type AreaRef, type RateFigure } from '../parts/campaign';
 import { Chart, type ChartOption } from '../parts/Chart';
 import { useApi } from '../parts/useApi';
 import { useRouter } from '../router';
@@ -46,15 +46,6 @@ interface Report {
   totals: Row & { previous: { enrolled: number; rate: RateFigure | null }; targetSource: string };
   notes: string[];
   cite: string;
-}
-
-/** A half-month end: the 15th or the month's last day. */
-const isEnd = (d: Dayjs): boolean => d.date() === 15 || d.date() === d.daysInMonth();
-/** The half-month end on or before a date. */
-export function endOnOrBefore(date: string): string {
-  const d = dayjs(date);
-  if (isEnd(d)) return date;
-  return (d.date() > 15 ? d.date(15) : d.subtract(1, 'month').endOf('month')).format('YYYY-MM-DD');
 }
 
 /** The villages' rates against the town's, as the PDF draws them. */
@@ -135,7 +126,7 @@ export function HalfMonthly({ user }: { user: SessionUser }) {
               <DatePicker
                 allowClear={false}
                 value={asOf && dayjs(asOf).isValid() ? dayjs(asOf) : null}
-                disabledDate={(d) => !isEnd(d)}
+                disabledDate={(d) => !halfMonthEnd(d.format('YYYY-MM-DD'))}
                 onChange={(d) => d && go({ asOf: d.format('YYYY-MM-DD') })}
                 data-testid="report-date"
               />

@@ -8,7 +8,8 @@
 import { useMemo } from 'react';
 import dayjs from 'dayjs';
 import type { SessionUser } from '../api';
-import { coverageYearOf, halfMonthEnds, rateOf, type RateFigure } from '../../../src/monitoring/figures.js';
+import { formatDay, parseDay } from '../../../src/dates.js';
+import { coverageYearOf, halfMonthEnds, isHalfMonthEnd, previousHalfMonthEnd, rateOf, type RateFigure } from '../../../src/monitoring/figures.js';
 import type { Area } from './areas';
 import { useApi } from './useApi';
 
@@ -103,6 +104,12 @@ export const EVOUCHER_CHANNEL_LABELS: Record<string, string> = {
 };
 
 export const TARGET_SOURCE_LABELS: Record<string, string> = { imported: '分解表', derived: '推算', mixed: '分解表与推算', enrollment_target: '按应参保人数' };
+
+/** Whether a date (YYYY-MM-DD) closes a half-month (the 15th or the month's last day), as the server counts them. */
+export const halfMonthEnd = (date: string): boolean => isHalfMonthEnd(parseDay(date));
+
+/** The half-month end on or before a date: the report a date belongs to. */
+export const endOnOrBefore = (date: string): string => (halfMonthEnd(date) ? date : formatDay(previousHalfMonthEnd(parseDay(date))));
 
 export const rateText = (r: RateFigure | null | undefined): string => r?.text ?? '—';
 
