@@ -97,6 +97,7 @@ describe('the campaign pages in Chromium', { concurrency: false }, () => {
     assert.deepEqual((await page.locator('.ant-menu-item').allInnerTexts()).map((t) => t.trim()).slice(0, 2), ['参保进度', '半月通报']);
     // no year or date in the URL: the latest pack's year, and the window's end once it is over
     await sameFigures(page, 'policy', COUNTY, END);
+    assert.equal(await page.getByTestId('progress-year').locator('.ant-select-content, .ant-select-selection-item').first().innerText(), `${YEAR} 年度`);
     // the townships: each row is the API's answer for that township
     const rows = page.getByTestId('progress-rows').locator('tbody tr.ant-table-row');
     assert.equal(await rows.count(), 2, '兴义镇 and 三合街道');

@@ -7,7 +7,7 @@
  * live in the URL; a clerk is offered only their own areas and the server refuses any other.
  */
 import { useMemo } from 'react';
-import { Alert, Breadcrumb, Card, Col, DatePicker, Form, InputNumber, Row, Space, Statistic, Table, Tag, TreeSelect } from 'antd';
+import { Alert, Breadcrumb, Card, Col, DatePicker, Form, Row, Select, Space, Statistic, Table, Tag, TreeSelect } from 'antd';
 import dayjs from 'dayjs';
 import type { SessionUser } from '../api';
 import { yuan } from '../labels';
@@ -128,7 +128,12 @@ export function Progress({ user }: { user: SessionUser }) {
               />
             </Form.Item>
             <Form.Item label="年度">
-              <InputNumber min={2000} max={2100} value={year} onChange={(v) => v && go({ year: Number(v) })} data-testid="progress-year" />
+              <Select
+                value={year}
+                onChange={(v: number) => go({ year: v, asOf: undefined, page: 1 })}
+                options={[...new Set([...defaults.years, ...(year !== undefined ? [year] : [])])].sort((a, b) => a - b).map((y) => ({ value: y, label: `${y} 年度` }))}
+                data-testid="progress-year"
+              />
             </Form.Item>
             <Form.Item label="统计日期">
               <DatePicker allowClear={false} value={asOf && dayjs(asOf).isValid() ? dayjs(asOf) : null} onChange={(d) => d && go({ asOf: d.format('YYYY-MM-DD') })} data-testid="progress-date" />
