@@ -54,3 +54,25 @@ test('the settlement form: a server field path is the form field', () => {
   assert.deepEqual(formField('person.statuses.0'), ['statuses']);
   assert.deepEqual(formField('tier'), ['tier']);
 });
+
+test('the campaign pages: their server messages in Chinese, the field named; half-month ends as the server counts them', async () => {
+  const { endOnOrBefore, halfMonthEnd, rowsBelow } = await import('../web/src/parts/campaign-figures.ts');
+  assert.equal(fieldLabel('asOf'), '统计日期');
+  assert.equal(fieldLabel('town'), '乡镇（街道）');
+  assert.equal(translateMessage("area 500230101 is outside village's area (500230100001)"), '区域 500230101 不在 village 的经办范围内');
+  assert.equal(translateMessage('asOf: must be a date written YYYY-MM-DD'), '须为日期，格式 YYYY-MM-DD');
+  assert.equal(translateMessage('town: 500230100001 is a village: give its township (9 digits) or the county'), '500230100001 是村（社区）：通报按乡镇（街道）或全县编制');
+  assert.equal(translateMessage('no policy pack covers region 500230 in 2031'), '没有统筹区 500230 2031 年度的政策包');
+  assert.equal(translateMessage('"x" is not one of the groups: dibao, destitute'), '不是七类对象之一');
+  assert.deepEqual(['2022-02-28', '2022-02-27', '2022-02-15', '2022-02-14', '2022-01-01', '2024-02-29', '2024-03-10'].map(endOnOrBefore), ['2022-02-28', '2022-02-15', '2022-02-15', '2022-01-31', '2021-12-31', '2024-02-29', '2024-02-29']);
+  assert.equal(halfMonthEnd('2023-02-28'), true);
+  assert.equal(halfMonthEnd('2024-02-28'), false);
+  // a county's townships: its villages summed, the rates of the sums (not of the villages' rates)
+  const v = (code: string, target: number, paid: number, last: number) => ({ villageCode: code, villageName: code, townshipName: `T${code.slice(0, 9)}`, target, paid, unpaid: target - paid, refused: 0, blocked: 0, lastYear: { enrolled: last, enrolledSameDay: last, asOf: '', rate: null, change: 0 } });
+  const p = { area: { code: '500230', name: '', level: 'county', region: '500230' }, villages: [v('500230100001', 3, 1, 2), v('500230100002', 3, 2, 2), v('500230101001', 7, 7, 0)] };
+  const rows = rowsBelow(p as never, null, null, new Map());
+  assert.deepEqual(rows.map((r) => [r.code, r.target, r.paid, r.rate?.text, r.lastYear, r.lastYearRate?.text ?? null, r.change]), [
+    ['500230100', 6, 3, '50.00%', 4, '75.00%', -1],
+    ['500230101', 7, 7, '100.00%', 0, null, 7],
+  ]);
+});

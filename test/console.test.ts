@@ -10,21 +10,19 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import { ensureConsoleBuilt } from '../src/http/console-build.ts';
 import { CONSOLE_CSP } from '../src/http/console.ts';
-import { buildServer } from '../src/http/server.ts';
 import { makeIdNumber } from '../src/registers/id-number.ts';
 import { QuoteService } from '../src/quotes/quote-service.ts';
-import { seedDemo } from '../src/sim/seed-demo.ts';
-import { freshDatabase, type TestDatabase } from './support/databases.ts';
-import { CHROMIUM, haveChromium, launch, openPage, type WatchedPage } from './support/browser.ts';
-import { listen, logIn, request } from './support/http.ts';
+import type { TestDatabase } from './support/databases.ts';
+import { openPage, type WatchedPage } from './support/browser.ts';
+import { logInPage, OUTPUT, screenshot, startConsole, type ConsoleEnv } from './support/console.ts';
+import { request } from './support/http.ts';
 
-const OUT = join(import.meta.dirname, '..', 'test-output', 'console');
+const OUT = join(OUTPUT, 'console');
 const quotes = QuoteService.load();
 
 /** "83,752.38" → 83752.38 */
@@ -48,35 +46,16 @@ describe('the web console in Chromium', { concurrency: false }, () => {
   let otherPerson: { id: string; idNumber: string };
   let current: WatchedPage | null = null;
 
+  let env: ConsoleEnv;
+
   before(async () => {
-    assert.ok(haveChromium(), `the browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
-    await ensureConsoleBuilt();
-    mkdirSync(OUT, { recursive: true });
-    d = await freshDatabase('pglite');
-    await seedDemo(d, quotes, { people: 200 });
-    app = await buildServer(quotes, { database: d });
-    base = await listen(app);
-    for (const u of ['admin', 'policy', 'clerk', 'auditor', 'hospital']) tok[u] = await logIn(base, u, `demo-${u}-2022`);
-    // a village clerk, and a second township with one person the clerks must not see
-    const mk = async (path: string, body: unknown) => {
-      const r = await request(base, 'POST', path, tok.admin, body);
-      assert.equal(r.status, 201, `${path}: ${r.text}`);
-      return r.json;
-    };
-    await mk('/api/v1/users', { username: 'village', displayName: '兴义社区经办员', password: 'village-password', role: 'clerk', villages: ['500230100001'] });
-    await mk('/api/v1/areas', { code: '500230101', name: '三合街道' });
-    await mk('/api/v1/areas', { code: '500230101001', name: '三合社区' });
-    const idNumber = makeIdNumber('500230', '1975-04-12', 517);
-    const p = await mk('/api/v1/persons', { idNumber, name: '李海涛', villageCode: '500230101001', houseNo: '0001', kind: 'adult' });
-    otherPerson = { id: String(p.id), idNumber };
-    tok.village = await logIn(base, 'village', 'village-password');
-    browser = await launch();
+    env = await startConsole(quotes, OUT);
+    ({ d, app, base, browser, otherPerson } = env);
+    Object.assign(tok, env.tok);
   });
 
   after(async () => {
-    await browser?.close();
-    await app?.close();
-    await d?.drop();
+    await env?.close();
   });
 
   afterEach(async () => {
@@ -88,20 +67,11 @@ describe('the web console in Chromium', { concurrency: false }, () => {
   });
 
   async function as(username: string, password = `demo-${username}-2022`): Promise<Page> {
-    current = await openPage(browser, base);
-    const { page } = current;
-    await page.goto('/');
-    await page.getByLabel('用户名').fill(username);
-    await page.getByLabel('密码').fill(password);
-    await page.getByRole('button', { name: /登\s*录/ }).click();
-    await page.getByTestId('whoami').waitFor();
-    return page;
+    current = await logInPage(browser, base, username, password);
+    return current.page;
   }
 
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.waitForLoadState('networkidle');
-    await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
-  }
+  const shot = (page: Page, name: string): Promise<void> => screenshot(page, OUT, name);
 
   const menu = async (page: Page): Promise<string[]> => (await page.locator('.ant-menu-item').allInnerTexts()).map((t) => t.trim());
 
@@ -150,7 +120,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     await page.getByLabel('密码').fill('village-password');
     await page.getByRole('button', { name: /登\s*录/ }).click();
     await page.getByTestId('whoami').waitFor();
-    assert.deepEqual(await menu(page), ['人员', '缴费与导入', '报销测算', '政策']);
+    assert.deepEqual(await menu(page), ['参保进度', '半月通报', '人员', '缴费与导入', '报销测算', '政策']);
     assert.match(await page.getByTestId('whoami').innerText(), /village · 乡镇（村）经办员（500230100001）/);
   });
 
@@ -411,7 +381,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
 
   test('基金 (bureau officer): balances by fund and the months equal the API’s; payable to hospitals; subsidies receivable', async () => {
     const page = await as('policy');
-    assert.deepEqual(await menu(page), ['人员', '缴费与导入', '报销测算', '政策', '基金', '医院结算']);
+    assert.deepEqual(await menu(page), ['参保进度', '半月通报', '人员', '缴费与导入', '报销测算', '政策', '基金', '医院结算']);
     await page.goto('/funds');
     const tb = (await request(base, 'GET', '/api/v1/ledger/balances', tok.policy)).json;
     for (const f of ['basic_fund', 'critical_illness_fund', 'medical_assistance_fund']) {
@@ -487,7 +457,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
 
   test('审计 (auditor): the log newest first as the API gives it, filtered by user and action', async () => {
     const page = await as('auditor');
-    assert.deepEqual(await menu(page), ['人员', '报销测算', '政策', '基金', '医院结算', '审计']);
+    assert.deepEqual(await menu(page), ['参保进度', '半月通报', '人员', '报销测算', '政策', '基金', '医院结算', '审计']);
     await page.goto('/audit');
     const rows = page.getByTestId('audit-table').locator('tbody tr.ant-table-row');
     await rows.first().waitFor();

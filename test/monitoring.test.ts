@@ -285,6 +285,49 @@ for (const backend of BACKENDS)
       assert.equal(x.buf.subarray(0, 2).toString(), 'PK');
     });
 
+    test('the missing persons paged: the pages are the list in its order, a group alone, the total; scope, masking, bad input, audit', async () => {
+      const q = `area=500230&year=2022&asOf=2022-02-28`;
+      const all = (await get(`/api/v1/monitoring/priority-groups/missing?${q}`, tok.admin)).json.persons;
+      assert.ok(all.length > 5, `enough missing persons to page: ${all.length}`);
+      const pages: unknown[] = [];
+      for (let page = 1; ; page++) {
+        const r = await get(`/api/v1/monitoring/priority-groups/missing/paged?${q}&page=${page}&pageSize=4`, tok.admin);
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.total, all.length);
+        assert.equal(r.json.page, page);
+        assert.equal(r.json.pageSize, 4);
+        assert.equal(r.json.group, null);
+        if (!r.json.persons.length) break;
+        assert.ok(r.json.persons.length <= 4);
+        pages.push(...r.json.persons);
+      }
+      assert.deepEqual(pages, all, 'the pages together are the whole list, in its order');
+      const g = (await get(`/api/v1/monitoring/priority-groups?${q}`, tok.admin)).json;
+      const dibao = g.totals.groups.find((x: { group: string }) => x.group === 'dibao');
+      const one = await get(`/api/v1/monitoring/priority-groups/missing/paged?${q}&group=dibao&pageSize=500`, tok.admin);
+      assert.equal(one.json.total, dibao.missing);
+      assert.deepEqual(one.json.persons, all.filter((p: { groups: { group: string }[] }) => p.groups.some((x) => x.group === 'dibao')));
+      // a clerk: own township only, masked
+      const own = await get(`/api/v1/monitoring/priority-groups/missing/paged?area=${T1}&year=2022&asOf=2022-02-28&pageSize=3`, tok.clerk1);
+      assert.equal(own.status, 200);
+      assert.ok(own.json.persons.length > 0 && own.json.persons.every((p: { idNumber: string; name: string; villageCode: string }) => /\*/.test(p.idNumber) && /\*/.test(p.name) && p.villageCode.startsWith(T1)));
+      assert.equal(own.json.fullIdNumbers, false);
+      assert.equal((await get(`/api/v1/monitoring/priority-groups/missing/paged?area=${T2}&year=2022&asOf=2022-02-28`, tok.clerk1)).status, 403);
+      assert.equal((await get(`/api/v1/monitoring/priority-groups/missing/paged?area=${T1}&year=2022&asOf=2022-02-28`, tok.clerk3)).status, 403);
+      assert.equal((await get(`/api/v1/monitoring/priority-groups/missing/paged?area=${T1}&year=2022&asOf=2022-02-28`)).status, 401);
+      for (const [query, field] of [
+        ['&group=nobody', 'group'],
+        ['&pageSize=501', 'pageSize'],
+        ['&page=0', 'page'],
+      ]) {
+        const r = await get(`/api/v1/monitoring/priority-groups/missing/paged?${q}${query}`, tok.admin);
+        assert.equal(r.status, 400, query);
+        assert.equal(r.json.field, field, query);
+      }
+      const audited = await d.db.selectFrom('audit_log').select(['detail']).where('action', '=', 'export').where('entity', '=', 'priority_group_missing').where('actor', '=', 'clerk1').execute();
+      assert.ok(audited.some((a) => (a.detail as { page?: number }).page === 1), 'each page read is audited');
+    });
+
     test('e-vouchers: activation lists imported, rates per village, the residents not activated', async () => {
       const csv = join(dir, 'ev.csv');
       const lines = ['身份证号,激活日期,激活渠道', ...ids.slice(0, 30).map((x, i) => `${x.idNumber},2022-0${1 + (i % 3)}-10,${['微信', '支付宝', '村居代激活'][i % 3]}`), '11010519491231002X,2022-01-01,微信', `${ids[0].idNumber},2022-01-11,微信`, `${ids[40].idNumber},2099-01-01,微信`, `${ids[41].idNumber},2022-01-01,飞鸽`];
@@ -303,6 +346,23 @@ for (const backend of BACKENDS)
       const na = await get(`/api/v1/monitoring/evouchers/not-activated?area=500230&year=2022&asOf=2022-02-15`, tok.admin);
       assert.equal(na.json.persons.length, r.json.totals.notActivated);
       assert.ok(!na.json.persons.some((p: { idNumber: string }) => p.idNumber === ids[0].idNumber));
+      // the same list a page at a time, with the total; a clerk's own township only, masked
+      const pages: unknown[] = [];
+      for (let page = 1; page < 100; page++) {
+        const x = await get(`/api/v1/monitoring/evouchers/not-activated/paged?area=500230&year=2022&asOf=2022-02-15&page=${page}&pageSize=7`, tok.admin);
+        assert.equal(x.status, 200, x.text);
+        assert.equal(x.json.total, r.json.totals.notActivated);
+        if (!x.json.persons.length) break;
+        pages.push(...x.json.persons);
+      }
+      assert.deepEqual(pages, na.json.persons, 'the pages together are the whole list, in its order');
+      const own = await get(`/api/v1/monitoring/evouchers/not-activated/paged?area=${T1}&year=2022&asOf=2022-02-15&pageSize=5`, tok.clerk1);
+      assert.equal(own.status, 200);
+      assert.ok(own.json.persons.length === 5 && own.json.persons.every((p: { idNumber: string; villageCode: string }) => /\*/.test(p.idNumber) && p.villageCode.startsWith(T1)));
+      assert.equal((await get(`/api/v1/monitoring/evouchers/not-activated/paged?area=${T2}&year=2022&asOf=2022-02-15`, tok.clerk1)).status, 403);
+      const big = await get(`/api/v1/monitoring/evouchers/not-activated/paged?area=${T1}&year=2022&asOf=2022-02-15&pageSize=501`, tok.clerk1);
+      assert.equal(big.status, 400);
+      assert.equal(big.json.field, 'pageSize');
     });
 
     test('the rural low-income ledger; 断保 and 漏保 with their reasons', async () => {

@@ -12,7 +12,7 @@ import type { SheetFormat } from '../sheets.js';
 import type { DB } from '../store/schema.js';
 import type { AreaRef } from './area.js';
 import { rateOf, type RateFigure } from './figures.js';
-import { auditRead, maskingFor } from './people.js';
+import { auditRead, maskingFor, type Masking } from './people.js';
 import { checkDate } from './progress.js';
 import { importSheet, type SheetImportSummary } from './sheet-import.js';
 import { villageTargets } from './targets.js';
@@ -210,13 +210,39 @@ export async function notActivated(db: Kysely<DB>, quotes: QuoteService, actor: 
   const asOf = checkDate(q.asOf);
   const targets = await villageTargets(db, quotes, actor, { area: q.area, year: q.year });
   const mask = maskingFor(actor, q.masked);
+  const persons = await notActivatedRows(db, targets.area.code, targets.coverageYear, asOf, mask, null);
+  await auditRead(db, actor, 'evoucher_not_activated', { area: targets.area.code, coverageYear: targets.coverageYear, asOf, rows: persons.length, fullIdNumbers: mask.full });
+  return { area: targets.area, coverageYear: targets.coverageYear, asOf, fullIdNumbers: mask.full, persons };
+}
+
+/** One page of the same list, in the same order, with the total: for the console (audited per page). */
+export async function notActivatedPage(db: Kysely<DB>, quotes: QuoteService, actor: Actor, q: { area?: string; year: number; asOf: string; masked?: boolean; page: number; pageSize: number }) {
+  const asOf = checkDate(q.asOf);
+  if (!Number.isInteger(q.page) || q.page < 1) throw new InputError('page', 'must be a whole number from 1');
+  if (!Number.isInteger(q.pageSize) || q.pageSize < 1 || q.pageSize > 500) throw new InputError('pageSize', 'must be a whole number from 1 to 500');
+  const targets = await villageTargets(db, quotes, actor, { area: q.area, year: q.year });
+  const mask = maskingFor(actor, q.masked);
+  const [{ rows }, persons] = await Promise.all([
+    sql<{ n: string }>`SELECT count(*) AS n FROM enrollment_progress f WHERE ${notActivatedWhere(targets.area.code, targets.coverageYear, asOf)}`.execute(db),
+    notActivatedRows(db, targets.area.code, targets.coverageYear, asOf, mask, { limit: q.pageSize, offset: (q.page - 1) * q.pageSize }),
+  ]);
+  const total = Number(rows[0]?.n ?? 0);
+  await auditRead(db, actor, 'evoucher_not_activated', { area: targets.area.code, coverageYear: targets.coverageYear, asOf, page: q.page, pageSize: q.pageSize, rows: persons.length, total, fullIdNumbers: mask.full });
+  return { area: targets.area, coverageYear: targets.coverageYear, asOf, fullIdNumbers: mask.full, page: q.page, pageSize: q.pageSize, total, persons };
+}
+
+const notActivatedWhere = (area: string, year: number, asOf: string) => sql`
+  f.coverage_year = ${year} AND f.village_code LIKE ${`${area}%`} AND f.state <> 'blocked'
+  AND NOT EXISTS (SELECT 1 FROM evoucher_activation a WHERE a.person_id = f.person_id AND a.activated_on <= ${asOf}::date)`;
+
+async function notActivatedRows(db: Kysely<DB>, area: string, year: number, asOf: string, mask: Masking, page: { limit: number; offset: number } | null): Promise<NotActivatedPerson[]> {
   const { rows } = await sql<{ person_id: string; id_number: string; name: string; village_code: string; village_name: string; house_no: string | null; state: string }>`
     SELECT p.id AS person_id, p.id_number, p.name, p.village_code, v.name AS village_name, h.house_no, f.state
     FROM enrollment_progress f JOIN person p ON p.id = f.person_id JOIN admin_area v ON v.code = p.village_code LEFT JOIN household h ON h.id = p.household_id
-    WHERE f.coverage_year = ${targets.coverageYear} AND f.village_code LIKE ${`${targets.area.code}%`} AND f.state <> 'blocked'
-      AND NOT EXISTS (SELECT 1 FROM evoucher_activation a WHERE a.person_id = f.person_id AND a.activated_on <= ${asOf}::date)
-    ORDER BY p.village_code, h.house_no NULLS LAST, p.id`.execute(db);
-  const persons: NotActivatedPerson[] = rows.map((r) => ({
+    WHERE ${notActivatedWhere(area, year, asOf)}
+    ORDER BY p.village_code, h.house_no NULLS LAST, p.id
+    ${page ? sql`LIMIT ${page.limit} OFFSET ${page.offset}` : sql``}`.execute(db);
+  return rows.map((r) => ({
     personId: String(r.person_id),
     idNumber: mask.id(r.id_number),
     name: mask.name(r.name),
@@ -225,6 +251,4 @@ export async function notActivated(db: Kysely<DB>, quotes: QuoteService, actor: 
     houseNo: r.house_no,
     enrollmentState: r.state,
   }));
-  await auditRead(db, actor, 'evoucher_not_activated', { area: targets.area.code, coverageYear: targets.coverageYear, asOf, rows: persons.length, fullIdNumbers: mask.full });
-  return { area: targets.area, coverageYear: targets.coverageYear, asOf, fullIdNumbers: mask.full, persons };
 }

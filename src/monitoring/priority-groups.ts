@@ -14,7 +14,7 @@ import type { QuoteService } from '../quotes/quote-service.js';
 import type { DB } from '../store/schema.js';
 import { areaInScope, checkYear, packOf, villagesOf, type AreaRef } from './area.js';
 import { rateOf, type RateFigure } from './figures.js';
-import { auditRead, maskingFor } from './people.js';
+import { auditRead, maskingFor, type Masking } from './people.js';
 import { checkDate } from './progress.js';
 import { SOURCE_LABELS } from '../registers/terms.js';
 import { type Actor } from '../access/roles.js';
@@ -197,19 +197,56 @@ interface MissingRow {
   same_id_twice: boolean;
 }
 
+export interface MissingList {
+  area: AreaRef;
+  coverageYear: number;
+  asOf: string;
+  countedOn: string;
+  fullIdNumbers: boolean;
+  persons: MissingPerson[];
+}
+
 /** Every group member not enrolled within the window, with what blocks them (audited; masked unless the role may see them). */
-export async function missingPersons(
+export async function missingPersons(db: Kysely<DB>, quotes: QuoteService, actor: Actor, q: { area?: string; year: number; asOf: string; masked?: boolean }): Promise<MissingList> {
+  const c = await context(db, quotes, actor, q);
+  const mask = maskingFor(actor, q.masked);
+  const persons = await missingRows(db, c, mask, {});
+  await auditRead(db, actor, 'priority_group_missing', { area: c.area.code, coverageYear: c.year, asOf: c.asOf, rows: persons.length, fullIdNumbers: mask.full });
+  return { area: c.area, coverageYear: c.year, asOf: c.asOf, countedOn: c.countedOn, fullIdNumbers: mask.full, persons };
+}
+
+/**
+ * One page of the same list, in the same order (village, house number, person), optionally of
+ * one group only: for the console, which never holds the whole list (audited per page).
+ */
+export async function missingPersonsPage(
   db: Kysely<DB>,
   quotes: QuoteService,
   actor: Actor,
-  q: { area?: string; year: number; asOf: string; masked?: boolean },
-): Promise<{ area: AreaRef; coverageYear: number; asOf: string; countedOn: string; fullIdNumbers: boolean; persons: MissingPerson[] }> {
+  q: { area?: string; year: number; asOf: string; masked?: boolean; group?: string; page: number; pageSize: number },
+): Promise<MissingList & { group: string | null; page: number; pageSize: number; total: number }> {
   const c = await context(db, quotes, actor, q);
+  const group = q.group ?? null;
+  if (group !== null && !c.pg.groups.some((g) => g.id === group)) throw new InputError('group', `"${group}" is not one of the groups: ${c.pg.groups.map((g) => g.id).join(', ')}`);
+  if (!Number.isInteger(q.page) || q.page < 1) throw new InputError('page', 'must be a whole number from 1');
+  if (!Number.isInteger(q.pageSize) || q.pageSize < 1 || q.pageSize > 500) throw new InputError('pageSize', 'must be a whole number from 1 to 500');
   const mask = maskingFor(actor, q.masked);
+  const { rows } = await sql<{ n: string }>`
+    WITH x AS (${membersSql(c)})
+    SELECT count(*) AS n FROM (SELECT person_id FROM x GROUP BY person_id HAVING NOT bool_or(enrolled) ${group === null ? sql`` : sql`AND bool_or(group_id = ${group})`}) m`.execute(db);
+  const total = Number(rows[0]?.n ?? 0);
+  const persons = await missingRows(db, c, mask, { group, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+  await auditRead(db, actor, 'priority_group_missing', { area: c.area.code, coverageYear: c.year, asOf: c.asOf, group, page: q.page, pageSize: q.pageSize, rows: persons.length, total, fullIdNumbers: mask.full });
+  return { area: c.area, coverageYear: c.year, asOf: c.asOf, countedOn: c.countedOn, fullIdNumbers: mask.full, group, page: q.page, pageSize: q.pageSize, total, persons };
+}
+
+async function missingRows(db: Kysely<DB>, c: Ctx, mask: Masking, o: { group?: string | null; limit?: number; offset?: number }): Promise<MissingPerson[]> {
   const labels = new Map(c.pg.groups.map((g) => [g.id, g.label]));
+  const inGroup = o.group ? sql`AND bool_or(group_id = ${o.group})` : sql``;
+  const page = o.limit === undefined ? sql`` : sql`LIMIT ${o.limit} OFFSET ${o.offset ?? 0}`;
   const { rows } = await sql<MissingRow>`
     WITH x AS (${membersSql(c)}),
-    missing AS (SELECT person_id, array_agg(DISTINCT group_id) AS group_ids FROM x GROUP BY person_id HAVING NOT bool_or(enrolled))
+    missing AS (SELECT person_id, array_agg(DISTINCT group_id) AS group_ids FROM x GROUP BY person_id HAVING NOT bool_or(enrolled) ${inGroup})
     SELECT p.id AS person_id, p.id_number, p.name, p.village_code, v.name AS village_name, h.house_no, missing.group_ids,
       e.id AS enrollment_id, e.state, e.due_fen, f.enrolled_on, e.refusal_code, e.block_reason,
       EXISTS (SELECT 1 FROM employee_insurance ei WHERE ei.id_number = p.id_number AND ei.coverage_year = ${c.year} AND ei.ended_on IS NULL) AS employee_listed,
@@ -220,7 +257,8 @@ export async function missingPersons(
     LEFT JOIN household h ON h.id = p.household_id
     LEFT JOIN enrollment e ON e.person_id = p.id AND e.coverage_year = ${c.year}
     LEFT JOIN enrollment_progress f ON f.enrollment_id = e.id
-    ORDER BY p.village_code, h.house_no NULLS LAST, p.id`.execute(db);
+    ORDER BY p.village_code, h.house_no NULLS LAST, p.id
+    ${page}`.execute(db);
   const ids = rows.map((r) => String(r.person_id));
   const { rows: statuses } = ids.length
     ? await sql<{ person_id: string; status: string; source: string; valid_from: string; reference: string | null }>`
@@ -252,8 +290,7 @@ export async function missingPersons(
     paidOn: r.enrolled_on,
     blocker: blockerOf(r, c),
   }));
-  await auditRead(db, actor, 'priority_group_missing', { area: c.area.code, coverageYear: c.year, asOf: c.asOf, rows: persons.length, fullIdNumbers: mask.full });
-  return { area: c.area, coverageYear: c.year, asOf: c.asOf, countedOn: c.countedOn, fullIdNumbers: mask.full, persons };
+  return persons;
 }
 
 function blockerOf(r: MissingRow, c: Ctx): Blocker {

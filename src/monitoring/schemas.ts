@@ -113,6 +113,13 @@ export const missingSchema = z.object({
   ),
 });
 
+export const missingPageSchema = missingSchema.extend({
+  group: z.string().nullable().describe('the group asked for, or null: all seven'),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  total: z.number().int().describe('missing persons in all pages'),
+});
+
 const ev = { target: z.number().int(), targetSource: z.enum(['imported', 'enrollment_target']), activated: z.number().int(), notActivated: z.number().int(), rate, byChannel: z.record(z.string(), z.number().int()) };
 export const evouchersSchema = z.object({
   area,
@@ -128,6 +135,8 @@ export const notActivatedSchema = z.object({
   fullIdNumbers: z.boolean(),
   persons: z.array(z.object({ personId: z.string(), idNumber: z.string(), name: z.string(), villageCode: z.string(), villageName: z.string(), houseNo: z.string().nullable(), enrollmentState: z.string() })),
 });
+
+export const notActivatedPageSchema = notActivatedSchema.extend({ page: z.number().int(), pageSize: z.number().int(), total: z.number().int().describe('residents not activated in all pages') });
 
 const reportRow = {
   target: z.number().int(),

@@ -15,6 +15,8 @@ import { Funds } from './pages/Funds';
 import { Hospitals } from './pages/Hospitals';
 import { SettlementPage } from './pages/SettlementPage';
 import { Audit } from './pages/Audit';
+import { Progress } from './pages/Progress';
+import { HalfMonthly } from './pages/HalfMonthly';
 
 interface Health {
   demo?: { state: string; stage: string; done: number; total: number };
@@ -61,6 +63,8 @@ function pageFor(path: string, user: SessionUser): { key: string; node: ReactNod
     '/funds': <Funds />,
     '/hospitals': <Hospitals user={user} />,
     '/audit': <Audit />,
+    '/progress': <Progress user={user} />,
+    '/reports/half-monthly': <HalfMonthly user={user} />,
   };
   const def = PAGES.find((p) => p.path === path);
   return def && nodes[path] ? { key: def.key, node: nodes[path] } : null;

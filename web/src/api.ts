@@ -136,8 +136,9 @@ export async function api<T>(path: string, o: RequestOptions = {}): Promise<T> {
 export async function download(path: string, fallbackName: string, query?: Query): Promise<void> {
   const res = await request(path, { query });
   const cd = res.headers.get('content-disposition') ?? '';
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(cd);
   const m = /filename="([^"]+)"/.exec(cd);
-  saveBlob(await res.blob(), m ? m[1] : fallbackName);
+  saveBlob(await res.blob(), star ? decodeURIComponent(star[1]) : m ? m[1] : fallbackName);
 }
 
 export function saveBlob(blob: Blob, name: string): void {

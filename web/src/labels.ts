@@ -152,6 +152,11 @@ const FIELD_LABELS: Record<string, string> = {
   referred: '是否转诊',
   disease: '病种',
   setting: '门诊/住院',
+  // the campaign pages (参保进度, 半月通报)
+  area: '区域',
+  town: '乡镇（街道）',
+  asOf: '统计日期',
+  group: '类别',
 };
 
 export function fieldLabel(path: string): string {
@@ -198,6 +203,15 @@ const MESSAGES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^is empty$/, () => '为空'],
   [/^village (\d+) is outside (.*)'s area$/, (m) => `村（乡镇）${m[1]} 不在 ${m[2]} 的经办范围内`],
   [/^no enrollment of this person for (\d+)/, (m) => `该人员没有 ${m[1]} 年度的参保登记`],
+  // the campaign pages (参保进度, 半月通报)
+  [/^must be a date written YYYY-MM-DD$/, () => '须为日期，格式 YYYY-MM-DD'],
+  [/^must be a county \(6 digits\), township \(9\) or village \(12\) code$|is not an area code/, () => '须为行政区划代码：县6位、乡镇9位、村12位'],
+  [/^area (\d+) is outside (\S+)'s area/, (m) => `区域 ${m[1]} 不在 ${m[2]} 的经办范围内`],
+  [/^no area (\d+) in the registers$/, (m) => `没有区划 ${m[1]}`],
+  [/^(\d+) is a village: give its township/, (m) => `${m[1]} 是村（社区）：通报按乡镇（街道）或全县编制`],
+  [/^no policy pack covers region (\d+) in (\d+)$/, (m) => `没有统筹区 ${m[1]} ${m[2]} 年度的政策包`],
+  [/is not one of the groups/, () => '不是七类对象之一'],
+  [/^a hospital may not read the campaign/, () => '定点医疗机构不能查看参保进度'],
 ];
 
 const CODES: Record<string, string> = {

@@ -10,6 +10,7 @@ export type Permission =
   | 'payments.write'
   | 'registers.write'
   | 'campaign.run'
+  | 'campaign.read'
   | 'settlement.read'
   | 'ledger.read'
   | 'audit.read'
@@ -21,6 +22,7 @@ const GRANTS: Record<Exclude<Permission, 'public'>, SessionUser['role'][]> = {
   'registers.write': ['admin', 'clerk'],
   'payments.write': ['admin', 'clerk'],
   'campaign.run': ['admin', 'policy_officer'],
+  'campaign.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
   'settlement.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
   'ledger.read': ['admin', 'policy_officer', 'auditor'],
   'audit.read': ['admin', 'auditor'],
@@ -40,6 +42,9 @@ export interface PageDef {
 }
 
 export const PAGES: PageDef[] = [
+  // the first page a role may use is its start page
+  { key: 'progress', path: '/progress', title: '参保进度', needs: ['campaign.read'] },
+  { key: 'report', path: '/reports/half-monthly', title: '半月通报', needs: ['campaign.read'] },
   { key: 'persons', path: '/persons', title: '人员', needs: ['registers.read'] },
   { key: 'payments', path: '/payments', title: '缴费与导入', needs: ['payments.write', 'registers.write', 'campaign.run'] },
   { key: 'quote', path: '/quote', title: '报销测算', needs: ['public'] },

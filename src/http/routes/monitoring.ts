@@ -14,11 +14,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { dropOuts } from '../../monitoring/drop-outs.js';
-import { evoucherRates, importEvouchers, notActivated } from '../../monitoring/evouchers.js';
+import { evoucherRates, importEvouchers, notActivated, notActivatedPage } from '../../monitoring/evouchers.js';
 import { halfMonthlyReport } from '../../monitoring/half-monthly.js';
 import { ledgerXlsx, listXlsx, lowIncomeLedger } from '../../monitoring/low-income-ledger.js';
 import { auditRead } from '../../monitoring/people.js';
-import { missingPersons, priorityGroups } from '../../monitoring/priority-groups.js';
+import { missingPersons, missingPersonsPage, priorityGroups } from '../../monitoring/priority-groups.js';
 import { progress } from '../../monitoring/progress.js';
 import { reportPdf, reportXlsx } from '../../monitoring/report-files.js';
 import * as S from '../../monitoring/schemas.js';
@@ -36,6 +36,12 @@ const areaQuery = z.object({ area: areaCode.optional().describe('default: a cler
 const asOfQuery = z.object({ area: areaCode.optional().describe('default: a clerk’s own area'), year, asOf: date }).strict();
 const listQuery = asOfQuery.extend({ masked });
 const reportQuery = z.object({ town: areaCode.optional().describe('the township (9 digits) or county'), asOf: date, year: year.optional().describe('default: the year the date collects for (December: the next)') }).strict();
+const missingPageQuery = listQuery.extend({
+  group: z.string().min(1).max(40).optional().describe('one group of the pack (its id, e.g. dibao); default: all seven'),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(500).default(20),
+});
+const pagedQuery = listQuery.extend({ page: z.coerce.number().int().min(1).default(1), pageSize: z.coerce.number().int().min(1).max(500).default(20) });
 const dropQuery = listQuery.extend({ kind: z.enum(['lapsed', 'never_enrolled']).default('lapsed').describe('lapsed: 断保 (enrolled last year, not this year); never_enrolled: 漏保') });
 const targetImportQuery = z
   .object({ fileName: z.string().min(1).max(200).optional(), year: year.optional().describe('the coverage year of every row, when the sheet has no 年度 column'), town: z.string().regex(/^\d{6}(\d{3})?$/).optional().describe('the township the village names are looked up in') })
@@ -77,6 +83,11 @@ export async function monitoringRoutes(root: FastifyInstance, ctx: AppContext): 
     return sendFile(reply, XLSX_MIME, `七类对象未参保-${m.area.code}-${m.asOf}.xlsx`, body);
   });
 
+  app.get('/api/v1/monitoring/priority-groups/missing/paged', { config: read, schema: { tags, summary: 'One page of the same list (same order), optionally of one group, with the total: for the console (audited per page)', querystring: missingPageQuery, response: { 200: S.missingPageSchema } } }, async (req) => {
+    const q = parse(missingPageQuery, req.query);
+    return missingPersonsPage(db, quotes, req.actor!, { area: q.area, year: q.year, asOf: q.asOf, masked: q.masked === 'true', group: q.group, page: q.page, pageSize: q.pageSize });
+  });
+
   app.get('/api/v1/monitoring/evouchers', { config: read, schema: { tags, summary: '医保电子凭证 activations per village as of a date, against the village’s target', querystring: asOfQuery, response: { 200: S.evouchersSchema } } }, async (req) => {
     const q = parse(asOfQuery, req.query);
     return evoucherRates(db, quotes, req.actor!, q);
@@ -87,6 +98,11 @@ export async function monitoringRoutes(root: FastifyInstance, ctx: AppContext): 
     const m = await notAct(parse(listQuery, req.query), req.actor!);
     const body = await listXlsx('未激活', `${m.area.name}医保电子凭证未激活人员（截至${m.asOf}）`, ['村（社区）', '户号', '姓名', '身份证号', '参保核定状态'], m.persons.map((p) => [p.villageName, p.houseNo, p.name, p.idNumber, p.enrollmentState]));
     return sendFile(reply, XLSX_MIME, `电子凭证未激活-${m.area.code}-${m.asOf}.xlsx`, body);
+  });
+
+  app.get('/api/v1/monitoring/evouchers/not-activated/paged', { config: read, schema: { tags, summary: 'One page of the same list (same order), with the total: for the console (audited per page)', querystring: pagedQuery, response: { 200: S.notActivatedPageSchema } } }, async (req) => {
+    const q = parse(pagedQuery, req.query);
+    return notActivatedPage(db, quotes, req.actor!, { area: q.area, year: q.year, asOf: q.asOf, masked: q.masked === 'true', page: q.page, pageSize: q.pageSize });
   });
 
   app.get('/api/v1/monitoring/reports/half-monthly', { config: read, schema: { tags, summary: 'The half-monthly report (每半月通报) of a town as of a date: per village target, enrolled, rate, rank, change since the last report, the seven groups, e-vouchers; the town’s totals', querystring: reportQuery, response: { 200: S.halfMonthlySchema } } }, async (req) => {
