@@ -50,22 +50,25 @@ CREATE TABLE clearing_payment (
   recorded_at   timestamptz NOT NULL DEFAULT now()
 );
 
--- A fiscal subsidy received from one level of government for a coverage year
--- (Dr fund_bank / Cr subsidy_receivable_<level>). Idempotent by reference; several per level and
--- year (partial receipts).
-CREATE TABLE subsidy_receipt (
+-- Money received into the fund's bank account: a fiscal subsidy from one level of government for
+-- a coverage year (Dr fund_bank / Cr subsidy_receivable_<level>), or the fiscal appropriation of
+-- the medical-assistance fund (Dr fund_bank / Cr medical_assistance_appropriation_receivable).
+-- Idempotent by reference; several per level and year (partial receipts).
+CREATE TABLE fund_receipt (
   id            bigserial PRIMARY KEY,
   reference     text NOT NULL UNIQUE,
-  level         text NOT NULL CHECK (level IN ('central', 'provincial', 'prefecture', 'county', 'local', 'unallocated')),
+  kind          text NOT NULL CHECK (kind IN ('fiscal_subsidy', 'assistance_appropriation')),
+  level         text CHECK (level IN ('central', 'provincial', 'prefecture', 'county', 'local', 'unallocated')),
   coverage_year int NOT NULL,
   amount_fen    bigint NOT NULL CHECK (amount_fen > 0),
   received_on   date NOT NULL,
   memo          text,
   entry_id      bigint NOT NULL REFERENCES journal_entry (id),
   recorded_by   text NOT NULL,
-  recorded_at   timestamptz NOT NULL DEFAULT now()
+  recorded_at   timestamptz NOT NULL DEFAULT now(),
+  CHECK ((kind = 'fiscal_subsidy') = (level IS NOT NULL))
 );
-CREATE INDEX subsidy_receipt_year ON subsidy_receipt (coverage_year, level);
+CREATE INDEX fund_receipt_year ON fund_receipt (coverage_year, kind, level);
 
 -- The area's budget per year and fund (以收定支): each entry is a version; the latest counts.
 CREATE TABLE fund_budget (
@@ -84,7 +87,7 @@ DO $$
 DECLARE
   t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['clearing_statement', 'clearing_item', 'clearing_payment', 'subsidy_receipt', 'fund_budget'] LOOP
+  FOREACH t IN ARRAY ARRAY['clearing_statement', 'clearing_item', 'clearing_payment', 'fund_receipt', 'fund_budget'] LOOP
     EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %I FOR EACH ROW EXECUTE FUNCTION refuse_change()', t || '_append_only', t);
     EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()', t || '_no_truncate', t);
     EXECUTE format('REVOKE UPDATE, DELETE ON %I FROM yibao_app', t);

@@ -13,6 +13,7 @@ import { seedDemo } from '../src/sim/seed-demo.ts';
 import { SYSTEM, type Actor } from '../src/access/roles.ts';
 import { approveStatement, payStatement, statement } from '../src/fund/clearing.ts';
 import { reconcileDetails, reconcileTotals } from '../src/fund/reconcile.ts';
+import { ageOutstanding, outstanding, recordReceipt } from '../src/fund/receipts.ts';
 import { trialBalance } from '../src/ledger/ledger-report.ts';
 import { reverseSettlement } from '../src/settlement/reversal.ts';
 import { SettlementEngine } from '../src/settlement/compute.ts';
@@ -119,4 +120,51 @@ for (const backend of BACKENDS)
       assert.deepEqual(missing.rows.filter((r) => r.stmt_rslt === '1').map((r) => [r.setl_id, r.memo]), [[rows[0].id, '机构未上传此结算']]);
       await assert.rejects(reconcileTotals(d.db, FINANCE, { ...range, medfee_sumamt: '1.234', fund_pay_sumamt: 0, acct_pay: 0, fixmedins_setl_cnt: 0 }), { name: 'InputError', field: 'medfee_sumamt' });
     });
+
+    test('money received: partial subsidy receipts by level and year, outstanding and its age, the assistance appropriation received; once per reference, audited', async () => {
+      const before = await outstanding(d.db, { year: 2022, asOf: '2022-12-31' });
+      const tb0 = await trialBalance(d.db);
+      const bal = (tb: typeof tb0, a: string) => Math.round(tb.accounts.find((x) => x.account === a)!.balance * 100);
+      for (const l of before.lines.filter((x) => x.level !== 'medical_assistance')) assert.equal(l.outstandingFen, bal(tb0, `subsidy_receivable_${l.level}`), l.level);
+      const central = before.lines.find((l) => l.level === 'central')!;
+      assert.ok(central.accruedFen > 0 && central.receivedFen === 0);
+      assert.equal(central.aging.days0to90 + central.aging.days91to180 + central.aging.days181to365 + central.aging.over365, central.outstandingFen);
+      const half = Math.floor(central.accruedFen / 2);
+      const r = { kind: 'fiscal_subsidy', level: 'central', reference: 'CZ-2022-001', coverageYear: 2022, amountYuan: (half / 100).toFixed(2), receivedOn: '2022-06-30' };
+      const first = await recordReceipt(d.db, FINANCE, r);
+      const again = await recordReceipt(d.db, FINANCE, r);
+      assert.equal(first.replayed, false);
+      assert.equal(again.replayed, true);
+      await assert.rejects(recordReceipt(d.db, FINANCE, { ...r, amountYuan: '1.00' }), { code: 'RECEIPT_REFERENCE_REUSED' });
+      await assert.rejects(recordReceipt(d.db, FINANCE, { ...r, reference: 'X', level: undefined }), { name: 'InputError', field: 'level' });
+      const after = await outstanding(d.db, { year: 2022, asOf: '2022-12-31' });
+      const c2 = after.lines.find((l) => l.level === 'central')!;
+      assert.equal(c2.receivedFen, half);
+      assert.equal(c2.outstandingFen, central.accruedFen - half);
+      const tb1 = await trialBalance(d.db);
+      assert.equal(bal(tb1, 'subsidy_receivable_central'), c2.outstandingFen);
+      assert.equal(tb1.balanced, true);
+      // the medical-assistance appropriation (recorded by the demo as a transfer) received in full
+      const ma = after.lines.find((l) => l.level === 'medical_assistance')!;
+      assert.ok(ma.accruedFen > 0);
+      await recordReceipt(d.db, FINANCE, { kind: 'assistance_appropriation', reference: 'MZ-2022-001', coverageYear: 2022, amountYuan: (ma.accruedFen / 100).toFixed(2), receivedOn: '2022-12-01' });
+      const final = await outstanding(d.db, { year: 2022, asOf: '2022-12-31' });
+      assert.equal(final.lines.find((l) => l.level === 'medical_assistance')!.outstandingFen, 0);
+      assert.equal(bal(await trialBalance(d.db), 'medical_assistance_appropriation_receivable'), 0);
+      const receipts = await sql<{ n: number }>`SELECT count(*)::int AS n FROM journal_entry WHERE source = 'fund_receipt'`.execute(d.db);
+      assert.equal(receipts.rows[0].n, 2);
+      const audits = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'record_fund_receipt'`.execute(d.db);
+      assert.equal(audits.rows[0].n, 2);
+    });
   });
+
+test('the age of what is outstanding: receipts cover the oldest months first', () => {
+  const acc = [
+    { month: '2022-03', fen: 300 },
+    { month: '2021-12', fen: 1000 },
+    { month: '2022-01', fen: 500 },
+  ];
+  assert.deepEqual(ageOutstanding(acc, 1200, '2022-06-30'), { aging: { days0to90: 0, days91to180: 600, days181to365: 0, over365: 0 }, oldestDays: 180 });
+  assert.deepEqual(ageOutstanding(acc, 0, '2023-01-15').aging, { days0to90: 0, days91to180: 0, days181to365: 300, over365: 1500 });
+  assert.deepEqual(ageOutstanding(acc, 1800, '2022-06-30'), { aging: { days0to90: 0, days91to180: 0, days181to365: 0, over365: 0 }, oldestDays: null });
+});
