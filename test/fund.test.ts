@@ -14,6 +14,7 @@ import { SYSTEM, type Actor } from '../src/access/roles.ts';
 import { approveStatement, payStatement, statement } from '../src/fund/clearing.ts';
 import { reconcileDetails, reconcileTotals } from '../src/fund/reconcile.ts';
 import { ageOutstanding, outstanding, recordReceipt } from '../src/fund/receipts.ts';
+import { budgetReport, fundPosition, recordBudget } from '../src/fund/position.ts';
 import { trialBalance } from '../src/ledger/ledger-report.ts';
 import { reverseSettlement } from '../src/settlement/reversal.ts';
 import { SettlementEngine } from '../src/settlement/compute.ts';
@@ -155,6 +156,29 @@ for (const backend of BACKENDS)
       assert.equal(receipts.rows[0].n, 2);
       const audits = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'record_fund_receipt'`.execute(d.db);
       assert.equal(audits.rows[0].n, 2);
+    });
+
+    test('bottom lines and budget from the ledger: each fund’s last balance is its trial balance; the budget tracked against the year', async () => {
+      const tb = await trialBalance(d.db);
+      const pos = await fundPosition(d.db, quotes.lib, { region: '370000' });
+      for (const account of ['basic_fund', 'critical_illness_fund', 'medical_assistance_fund']) {
+        const mine = pos.positions.filter((p) => p.account === account);
+        assert.ok(mine.length > 0, account);
+        assert.equal(mine[mine.length - 1].balanceFen, Math.round(tb.accounts.find((a) => a.account === account)!.natural * 100), account);
+      }
+      assert.deepEqual(pos.bottomLines.find((b) => b.year === 2022), { year: 2022, minimumReserveMonths: 6, noCurrentDeficit: true, params: pos.bottomLines.find((b) => b.year === 2022)!.params });
+      for (const a of pos.alerts) assert.equal(a.citation.cite, '鲁医保发〔2022〕24号 九');
+      const none = await fundPosition(d.db, quotes.lib, { region: '500230' });
+      assert.deepEqual(none.alerts, [], 'no bottom line in the Chongqing packs');
+      await assert.rejects(fundPosition(d.db, quotes.lib, { region: '5002' }), { name: 'InputError', field: 'region' });
+      await recordBudget(d.db, FINANCE, { year: 2022, account: 'basic_fund', incomeYuan: 100, spendingYuan: 200 });
+      await recordBudget(d.db, FINANCE, { year: 2022, account: 'basic_fund', incomeYuan: '90000000', spendingYuan: '80000000.5' });
+      const b = await budgetReport(d.db, quotes.lib, { region: '370000', year: 2022 });
+      assert.equal(b.lines.length, 1);
+      assert.equal(b.lines[0].spendingFen, 8_000_000_050, 'the latest version counts');
+      assert.deepEqual(b.lines[0].warnings, []);
+      const flows = pos.positions.filter((p) => p.account === 'basic_fund' && p.month.startsWith('2022-'));
+      assert.equal(b.lines[0].actualSpendingFen, flows.reduce((s, p) => s + p.spendingFen, 0));
     });
   });
 
