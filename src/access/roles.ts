@@ -5,7 +5,7 @@
  */
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 
-export const ROLES = ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'] as const;
+export const ROLES = ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor', 'finance'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** What each role may do. Routes name the permission they need; scope is checked per record. */
@@ -21,8 +21,13 @@ export const PERMISSIONS = {
   'ledger.read': ['admin', 'policy_officer', 'auditor'],
   'ledger.write': ['admin'],
   'audit.read': ['admin', 'auditor'],
+  // the fund (issue #17): read by those who read the ledger and by finance; finance approves clearing and records money moved
+  'fund.read': ['admin', 'policy_officer', 'auditor', 'finance'],
+  'fund.write': ['admin', 'finance'],
+  'fund.approve': ['finance'],
+  'sim.run': ['admin', 'policy_officer', 'finance'],
   'users.admin': ['admin'],
-  'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'],
+  'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor', 'finance'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 
