@@ -31,6 +31,7 @@ for (const backend of BACKENDS)
         { username: 'hosp', role: 'hospital' as const, hospitalCode: 'H50023000001' },
         { username: 'clerk', role: 'clerk' as const, villages: ['500230100'] },
         { username: 'policy', role: 'policy_officer' as const },
+        { username: 'admin', role: 'admin' as const },
       ]) {
         const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username });
         tok[u.username] = await auth.issueApiToken(SYSTEM, id, 'drg');
@@ -91,5 +92,28 @@ for (const backend of BACKENDS)
     test('the role is checked: no token 401, a clerk 403', async () => {
       assert.equal((await request(base, 'POST', '/api/v1/drg/group', undefined, A1)).status, 401);
       assert.equal((await request(base, 'POST', '/api/v1/drg/group', tok.clerk, A1)).status, 403);
+    });
+
+    test('payment runs: admin only, 400 naming the field, nothing posted on a refusal', async () => {
+      const path = '/api/v1/drg/prepayments';
+      assert.equal((await request(base, 'POST', path, tok.policy, { region: '500230', year: 2022, month: 3 })).status, 403);
+      assert.equal((await request(base, 'POST', path, tok.hosp, { region: '500230', year: 2022, month: 3 })).status, 403);
+      for (const [body, field] of [
+        [{ region: '500230', year: 2022, month: 13 }, 'month'],
+        [{ region: '5002', year: 2022, month: 3 }, 'region'],
+        [{ region: '999999', year: 2022, month: 3 }, 'region'],
+        [{ region: '500230', year: 2022, month: 3, extra: true }, 'extra'],
+        [{ region: '500230', year: 2022, month: 3 }, 'catalogue'], // no stay of the base year grouped yet
+      ] as const) {
+        const r = await request(base, 'POST', path, tok.admin, body);
+        assert.equal(r.status, 400, JSON.stringify(r.json));
+        assert.equal(r.json.field, field);
+      }
+      const c = await request(base, 'POST', '/api/v1/drg/clearings', tok.admin, { region: '500230', year: 2022, budgetYuan: 'lots' });
+      assert.equal(c.status, 400);
+      assert.equal(c.json.field, 'budgetYuan');
+      assert.deepEqual((await request(base, 'GET', '/api/v1/drg/runs', tok.admin)).json, []);
+      assert.equal((await request(base, 'GET', '/api/v1/drg/cases?year=x', tok.hosp)).json.field, 'year');
+      assert.equal((await request(base, 'GET', '/api/v1/drg/cases?hospital=H1', tok.hosp)).status, 403);
     });
   });

@@ -13,6 +13,9 @@ import { loadDrgScheme } from '../../policy/drg-compile.js';
 import { groupDrg, groupDrgExplained } from '../../rules/drg/group.js';
 import type { DrgRecord } from '../../rules/drg/record.js';
 import { parseDrgRecord } from '../../rules/drg/record-input.js';
+import { parseBody, positiveFen } from '../../request-input.js';
+import { clearYear, prepayMonth } from '../../drg/payment-runs.js';
+import { requireHospital } from '../../access/roles.js';
 import type { AppContext } from '../context.js';
 
 /** The most records one request may carry (a larger file goes through `yibao drg group`). */
@@ -41,8 +44,90 @@ export function drgRequestRecords(body: unknown): { records: DrgRecord[]; batch:
   return { records, batch: true, explain: o.explain as boolean | undefined };
 }
 
-export async function drgRoutes(root: FastifyInstance, _ctx: AppContext): Promise<void> {
+const region = z.string().regex(/^\d{6}$/, { error: 'expected a 6-digit region code' });
+const year = z.number({ error: 'expected a year' }).int().min(2000).max(2100);
+const prepayBody = z.object({ region, year, month: z.number({ error: 'expected a month 1 to 12' }).int().min(1).max(12) }).strict();
+const clearBody = z.object({ region, year, budgetYuan: z.union([z.string(), z.number()]).optional(), memo: z.string().min(1).max(500).optional() }).strict();
+const runsQuery = z.object({ region: region.optional(), year: z.coerce.number().int().min(2000).max(2100).optional() }).strict();
+const casesQuery = z
+  .object({ hospital: z.string().min(1).optional(), year: z.coerce.number().int().min(2000).max(2100).optional(), drg: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).default(0) })
+  .strict();
+
+function parseQuery<S extends z.ZodTypeAny>(schema: S, q: unknown): z.infer<S> {
+  const r = schema.safeParse(q ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new InputError(String(i.path[0] ?? (i as { keys?: string[] }).keys?.[0] ?? '(query)'), i.message);
+  }
+  return r.data;
+}
+
+export async function drgRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
+  const db = ctx.database.db;
+  app.post(
+    '/api/v1/drg/prepayments',
+    { config: { permission: 'ledger.write' }, schema: { tags: ['ledger'], summary: 'The monthly DRG pre-payment of an area: every grouped stay discharged by the month’s end, its DRG amount − its item-based cost posted per hospital (admin; once per month)', body: z.unknown() } },
+    async (req, reply) => {
+      const b = parseBody(prepayBody, req.body);
+      const r = await prepayMonth(db, req.actor!, b.region, b.year, b.month);
+      reply.code(201);
+      return r;
+    },
+  );
+  app.post(
+    '/api/v1/drg/clearings',
+    { config: { permission: 'ledger.write' }, schema: { tags: ['ledger'], summary: 'The annual DRG clearing of an area against the budget (the pack’s, or budgetYuan): point value = budget / points; final − pre-paid posted per hospital (admin; once)', body: z.unknown() } },
+    async (req, reply) => {
+      const b = parseBody(clearBody, req.body);
+      const budgetFen = b.budgetYuan === undefined ? undefined : positiveFen('budgetYuan', b.budgetYuan, 1e12);
+      const r = await clearYear(db, req.actor!, b.region, b.year, { ...(budgetFen === undefined ? {} : { budgetFen }), ...(b.memo ? { memo: b.memo } : {}) });
+      reply.code(201);
+      return r;
+    },
+  );
+  app.get('/api/v1/drg/runs', { config: { permission: 'ledger.read' }, schema: { tags: ['ledger'], summary: 'DRG payment runs (monthly pre-payments, annual clearings)' } }, async (req) => {
+    const q = parseQuery(runsQuery, req.query);
+    let sel = db.selectFrom('drg_payment_run').select(['id', 'region', 'coverage_year', 'kind', 'month', 'pack', 'method', 'budget_fen', 'memo', 'at', 'by_user']).orderBy('id');
+    if (q.region) sel = sel.where('region', '=', q.region);
+    if (q.year) sel = sel.where('coverage_year', '=', q.year);
+    return (await sel.execute()).map((r) => ({ ...r, id: String(r.id), budget_fen: r.budget_fen === null ? null : Number(r.budget_fen) }));
+  });
+  app.get('/api/v1/drg/cases', { config: { permission: 'settlement.read' }, schema: { tags: ['settlement'], summary: 'Grouped inpatient stays with what each run paid for them (a hospital sees its own)' } }, async (req) => {
+    const q = parseQuery(casesQuery, req.query);
+    const actor = req.actor!;
+    const hospital = actor.role === 'hospital' ? actor.hospitalCode! : q.hospital;
+    if (q.hospital) requireHospital(actor, q.hospital);
+    let sel = db
+      .selectFrom('drg_case as c')
+      .select(['c.encounter_id', 'c.settlement_id', 'c.hospital_code', 'c.coverage_year', 'c.discharge_date', 'c.status', 'c.mdc', 'c.adrg', 'c.drg', 'c.source', 'c.grouped_at'])
+      .orderBy('c.encounter_id')
+      .limit(q.limit)
+      .offset(q.offset);
+    if (hospital) sel = sel.where('c.hospital_code', '=', hospital);
+    if (q.year) sel = sel.where('c.coverage_year', '=', q.year);
+    if (q.drg) sel = sel.where('c.drg', '=', q.drg);
+    const cases = await sel.execute();
+    const ids = cases.map((c) => c.encounter_id);
+    const pays = ids.length
+      ? await db
+          .selectFrom('drg_case_payment as p')
+          .innerJoin('drg_payment_run as r', 'r.id', 'p.run_id')
+          .select(['p.encounter_id', 'p.run_id', 'r.kind', 'r.month', 'p.category', 'p.points_e2', 'p.cost_fen', 'p.payment_fen', 'p.adjustment_fen', 'p.steps'])
+          .where('p.encounter_id', 'in', ids)
+          .orderBy('p.run_id')
+          .execute()
+      : [];
+    return cases.map((c) => ({
+      ...c,
+      encounter_id: String(c.encounter_id),
+      settlement_id: String(c.settlement_id),
+      payments: pays
+        .filter((p) => String(p.encounter_id) === String(c.encounter_id))
+        .map((p) => ({ runId: String(p.run_id), kind: p.kind, month: p.month, category: p.category, points: (Number(p.points_e2) / 100).toFixed(2), costFen: Number(p.cost_fen), paymentFen: Number(p.payment_fen), adjustmentFen: Number(p.adjustment_fen), steps: p.steps })),
+    }));
+  });
+
   app.post(
     '/api/v1/drg/group',
     {
