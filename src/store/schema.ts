@@ -339,6 +339,58 @@ export interface EvoucherActivationTable {
   recorded_at: Generated<Timestamp>;
 }
 
+/** The CHS-DRG grouping of an inpatient settlement (migration 029). */
+export interface DrgCaseTable {
+  encounter_id: string;
+  settlement_id: string;
+  hospital_code: string;
+  region: string;
+  coverage_year: number;
+  discharge_date: DateCol;
+  record: JSONColumnType<object>;
+  scheme: string;
+  status: string;
+  mdc: string | null;
+  adrg: string | null;
+  drg: string | null;
+  explanation: JSONColumnType<object>;
+  source: string;
+  grouped_at: Generated<Timestamp>;
+  grouped_by: string;
+}
+
+/** A DRG payment run: a month's pre-payment or the year's clearing (migration 029). */
+export interface DrgPaymentRunTable {
+  id: Generated<string>;
+  region: string;
+  coverage_year: number;
+  kind: 'month' | 'year';
+  month: number | null;
+  pack: string;
+  method: JSONColumnType<object>;
+  catalogue: JSONColumnType<object>;
+  budget_fen: Big | null;
+  memo: string;
+  at: Generated<Timestamp>;
+  by_user: string;
+}
+
+/** What one run paid for one case (migration 029). */
+export interface DrgCasePaymentTable {
+  run_id: Big;
+  encounter_id: Big;
+  settlement_id: Big | null;
+  hospital_code: string;
+  grp: string | null;
+  category: string;
+  points_e2: Big;
+  cost_fen: Big;
+  payment_fen: Big;
+  adjustment_fen: Big;
+  steps: JSONColumnType<object>;
+  entry_id: Big | null;
+}
+
 export interface DB {
   admin_area: AdminAreaTable;
   household: HouseholdTable;
@@ -369,6 +421,9 @@ export interface DB {
   fsi_fee: FsiFeeTable;
   village_target: VillageTargetTable;
   evoucher_activation: EvoucherActivationTable;
+  drg_case: DrgCaseTable;
+  drg_payment_run: DrgPaymentRunTable;
+  drg_case_payment: DrgCasePaymentTable;
 }
 
 /** Unused marker so the id type alias stays documented. */

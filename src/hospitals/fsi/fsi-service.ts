@@ -30,6 +30,7 @@ import { preSettle, settle } from './settle.js';
 import { signIn, signOut } from './sign-in.js';
 import { sm3Verify } from './sign.js';
 import { admit, cancelRegistration, discharge, encounterInfo, register } from './visits.js';
+import { uploadSettlementList } from './settle-list.js';
 
 export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
@@ -67,6 +68,7 @@ export class FsiService {
       '2304': { run: (db, c) => settle(deps, db, c, 'inpatient'), own: true },
       '2305': { run: (db, c) => reverse(deps, db, c, 'inpatient'), own: true },
       '2601': { run: (db, c) => correct(deps, db, c), own: true },
+      '4101': { run: (db, c) => uploadSettlementList(db, c) },
     };
   }
 

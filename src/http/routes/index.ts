@@ -11,7 +11,8 @@ import { fhirRoutes } from '../fhir/routes.js';
 import { hospitalRoutes } from './hospitals.js';
 import { paymentImportRoutes } from './payment-imports.js';
 import { monitoringRoutes } from './monitoring.js';
+import { drgRoutes } from './drg.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes];

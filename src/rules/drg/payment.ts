@@ -40,7 +40,9 @@ export type PaymentMethod =
   /** 费率法: fen per 100 points (per relative weight 1) */
   | { kind: 'base_rate'; baseRateFen: PaymentParam<number> }
   /** 点数法: the year's point value (pointValueOf) */
-  | { kind: 'point_value'; pointValue: PointValue };
+  | { kind: 'point_value'; pointValue: PointValue }
+  /** 点数法 before the year is cleared: a fixed point value, fen per point (the monthly pre-payment) */
+  | { kind: 'provisional_point_value'; fenPerPoint: PaymentParam<number> };
 
 export interface PointValue {
   budgetFen: Fen;
@@ -208,6 +210,10 @@ function payFromPoints(p: CasePoints, m: PaymentMethod): CasePayment {
       paymentFen = mulDivRound(p.pointsE2, rate.value, 10000);
       p.steps.push(step('payment', formatYuan(paymentFen), `${p.points} points / 100 × base rate ${formatYuan(rate.value)} yuan = ${formatYuan(paymentFen)} yuan (halves up to the fen)`, rate));
     }
+  } else if (m.kind === 'provisional_point_value') {
+    const v = sourced(m.fenPerPoint, 'fenPerPoint');
+    paymentFen = mulDivRound(p.pointsE2, v.value, 100);
+    p.steps.push(step('payment', formatYuan(paymentFen), `${p.points} points × the provisional point value ${formatYuan(v.value)} yuan = ${formatYuan(paymentFen)} yuan (halves up to the fen; the year's clearing pays by the year's point value)`, v));
   } else {
     const v = m.pointValue;
     paymentFen = mulDivRound(p.pointsE2, v.budgetFen, v.totalPointsE2);
