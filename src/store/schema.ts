@@ -331,6 +331,22 @@ export interface EvoucherActivationTable {
   recorded_at: Generated<Timestamp>;
 }
 
+export interface FsiGatewayKeyTable {
+  access_key: string;
+  user_id: Big;
+  hospital_code: string;
+  label: string;
+  secret_enc: string;
+  created_by: string;
+  created_at: Generated<Timestamp>;
+  revoked_at: Timestamp | null;
+}
+export interface FsiGatewayNonceTable {
+  access_key: string;
+  nonce: string;
+  seen_at: Generated<Date>;
+}
+
 export interface DB {
   admin_area: AdminAreaTable;
   household: HouseholdTable;
@@ -361,6 +377,8 @@ export interface DB {
   fsi_fee: FsiFeeTable;
   village_target: VillageTargetTable;
   evoucher_activation: EvoucherActivationTable;
+  fsi_gateway_key: FsiGatewayKeyTable;
+  fsi_gateway_nonce: FsiGatewayNonceTable;
 }
 
 /** Unused marker so the id type alias stays documented. */

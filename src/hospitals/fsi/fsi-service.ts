@@ -70,16 +70,22 @@ export class FsiService {
     };
   }
 
-  /** One envelope from an authenticated caller (null: no valid token) → the reply. Never throws. */
-  async call(body: unknown, actor: Actor | null, received = new Date()): Promise<Reply> {
+  /**
+   * One envelope from an authenticated caller (null: no valid credential) → the reply. Never
+   * throws. `route`: the infno of the path (/callService/<infno>) and the gateway's _api_name,
+   * when sent: both must name the body's transaction.
+   */
+  async call(body: unknown, actor: Actor | null, received = new Date(), route: { pathInfno?: string | null; apiName?: string | null } = {}): Promise<Reply> {
     const area = body && typeof body === 'object' ? String((body as Obj).mdtrtarea_admvs ?? '') : '';
     let env: Envelope;
     try {
-      if (!actor) throw new FsiError('身份认证失败：缺少或无效的接口令牌（Authorization: Bearer）');
+      if (!actor) throw new FsiError('身份认证失败：缺少或无效的网关签名或接口令牌（_api_* / x-tif-* 请求头，或 Authorization: Bearer）');
       if (actor.role !== 'hospital' || !actor.hospitalCode) throw new FsiError('只有定点医疗机构的接口账号可以调用本接口');
       env = checkEnvelope(body);
+      if (route.pathInfno && route.pathInfno !== env.infno) throw new FsiError(`服务地址中的交易编号 ${route.pathInfno} 与报文 infno ${env.infno} 不符`);
+      if (route.apiName && /^\d{4}[A-Za-z]?$/.test(route.apiName) && route.apiName !== env.infno) throw new FsiError(`网关请求头 _api_name ${route.apiName} 与报文 infno ${env.infno} 不符`);
       if (env.fixmedins_code !== actor.hospitalCode) throw new FsiError(`定点医药机构编号 ${env.fixmedins_code} 与接口账号所属机构不符`);
-      await this.checkSignature(env);
+      await this.checkSignature(env, body as Obj);
       if (!this.handlers[env.infno]) throw new FsiError(`不支持的交易编号 ${env.infno}`);
       const prev = await this.db.selectFrom('fsi_message').select(['infno', 'reply']).where('hospital_code', '=', env.fixmedins_code).where('msgid', '=', env.msgid).executeTakeFirst();
       if (prev?.reply && prev.infno === env.infno) return prev.reply as unknown as Reply;
@@ -96,11 +102,12 @@ export class FsiService {
     }
   }
 
-  private async checkSignature(env: Envelope): Promise<void> {
+  /** the SM3 signature is over the envelope as sent (`raw`), not as read */
+  private async checkSignature(env: Envelope, raw: Obj): Promise<void> {
     const cfg = await this.db.selectFrom('fsi_hospital').selectAll().where('hospital_code', '=', env.fixmedins_code).executeTakeFirst();
     if (!cfg?.sign_required) return;
     if (String(env.signtype ?? '').toUpperCase() !== 'SM3') throw new FsiError('本机构已启用报文签名，signtype 应为 SM3');
-    if (!cfg.sign_key || !sm3Verify(env, cfg.sign_key, env.cainfo)) throw new FsiError('报文签名（cainfo）校验失败');
+    if (!cfg.sign_key || !sm3Verify(raw, cfg.sign_key, env.cainfo)) throw new FsiError('报文签名（cainfo）校验失败');
   }
 
   private async checkSignedIn(env: Envelope): Promise<void> {
