@@ -30,6 +30,9 @@ import { preSettle, settle } from './settle.js';
 import { signIn, signOut } from './sign-in.js';
 import { sm3Verify } from './sign.js';
 import { admit, cancelRegistration, discharge, encounterInfo, register } from './visits.js';
+import { benefitCheck, chronicDrugRecords, dictionary, settlementFees, settlementInfo } from './queries.js';
+import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js';
+import { reconcileDetails, reconcileTotals } from './reconcile.js';
 
 export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
@@ -67,6 +70,18 @@ export class FsiService {
       '2304': { run: (db, c) => settle(deps, db, c, 'inpatient'), own: true },
       '2305': { run: (db, c) => reverse(deps, db, c, 'inpatient'), own: true },
       '2601': { run: (db, c) => correct(deps, db, c), own: true },
+      // issue #16: the everyday workflows (one line each; other transaction groups add theirs below)
+      '1901': { run: (db, c) => dictionary(db, c) },
+      '2001': { run: (db, c) => benefitCheck(db, c) },
+      '2203A': { run: (db, c) => encounterInfo(db, c) },
+      '2403': { run: (db, c) => changeStay(db, c) },
+      '2404': { run: (db, c) => cancelAdmission(db, c) },
+      '2405': { run: (db, c) => cancelDischarge(db, c) },
+      '3201': { run: (db, c) => reconcileTotals(db, c) },
+      '3202': { run: (db, c) => reconcileDetails(db, c) },
+      '5203': { run: (db, c) => settlementInfo(db, c) },
+      '5204': { run: (db, c) => settlementFees(db, c) },
+      '5205': { run: (db, c) => chronicDrugRecords(db, c) },
     };
   }
 

@@ -60,13 +60,26 @@ export async function personInfo(db: Db, c: Call) {
   };
 }
 
-export async function personForVisit(db: Db, d: Obj, at: string, certField = 'certno') {
+export async function personForVisit(db: Db, d: Obj, at: string) {
   const psnNo = reqStr(d, at, 'psn_no', 30);
-  const insutype = reqStr(d, at, 'insutype', 6);
+  const insutype = str(d, at, 'insutype', 6, false) ?? INSUTYPE_RESIDENT;
   if (insutype !== INSUTYPE_RESIDENT) throw new FsiError(`${at}.insutype 应为 390 城乡居民基本医疗保险`);
   const p = await personBy(db, { psnNo });
   if (!p) throw new FsiError(`人员编号 ${psnNo} 不存在`);
-  const certno = str(d, at, certField, 20, false);
-  if (certno && certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与人员编号不符');
+  checkPerson(d, at, p);
   return { p, insutype };
+}
+
+/**
+ * Where psn_no or mdtrt_id names the person, the person fields (psn_cert_type / cert_type,
+ * certno, psn_type, psn_name) are optional; when sent they must be the register's.
+ */
+export function checkPerson(d: Obj, at: string, p: PersonRow): void {
+  const certType = str(d, at, 'psn_cert_type', 6, false) ?? str(d, at, 'cert_type', 6, false);
+  if (certType && certType !== PSN_CERT_TYPE_ID) throw new FsiError(`${at}.psn_cert_type 本地仅支持 01 居民身份证`);
+  const certno = str(d, at, 'certno', 20, false);
+  if (certno && certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与人员编号不符');
+  const name = str(d, at, 'psn_name', 50, false);
+  if (name && name.trim() !== p.name) throw new FsiError('人员姓名与人员编号不符');
+  str(d, at, 'psn_type', 6, false);
 }
