@@ -13,8 +13,10 @@
  * that is not in the database: YIBAO_GATEWAY_KEY (64 hex digits), else the key file
  * YIBAO_GATEWAY_KEY_FILE (default data/gateway.key, made 0600 on first use). A timestamp
  * outside the window (30 minutes, as the spec's table 6 says of its gateway) is refused, and
- * a nonce is used once per key within the window (for §4.5, which has no nonce, the
- * timestamp and signature together are the nonce).
+ * an x-tif nonce is used once per key within the window. §4.5 has no nonce and its signature
+ * covers only the four headers (not the body): two messages of one client in the same
+ * millisecond carry the same headers, so they cannot be refused as a replay; there the window
+ * and the msgid (a message sent again gets its first answer and does nothing) are the guard.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -177,7 +179,6 @@ export class GatewayKeys implements Gateway {
       const row = await this.keyOf(ak, now);
       if (!row) throw new GatewayRefusal('网关认证失败：非法用户（_api_access_key 无效或已吊销）');
       if (!same(apiSignature(row.secret, hd as Parameters<typeof apiSigningString>[0]), sig)) throw new GatewayRefusal('网关认证失败：签名不一致');
-      await this.once(ak, `api:${hd._api_timestamp}:${sig}`, now);
       return { actor: row.actor, apiName: hd._api_name! };
     }
     const ts = h(headers, 'x-tif-timestamp');

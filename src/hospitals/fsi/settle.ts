@@ -220,8 +220,7 @@ export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient'
     if (Math.round(live.live!.result.setlinfo.medfee_sumamt * 100) !== v.sum) throw new FsiError(ALREADY_SETTLED);
     return answerOf(c, v, kind, live, 'live');
   };
-  const found = await existing();
-  if (found) return found;
+  // a part already settled has no fee lines left to settle: settlementInput refuses, and the catch below answers with it
   let s: SettlementInput;
   try {
     s = await settlementInput(db, c, kind, v);
