@@ -17,6 +17,7 @@ import { QuoteService } from '../src/quotes/quote-service.ts';
 import { AuthService } from '../src/access/auth.ts';
 import { SYSTEM } from '../src/access/roles.ts';
 import { gatewayKeys } from '../src/access/gateway-keys.ts';
+import { issueEvoucherToken } from '../src/access/evoucher-tokens.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { listen } from './support/http.ts';
 import { FSI_PATH, VILLAGE, apiHeaders, enrolledPerson, tifHeaders, type Person } from './support/fsi-client.ts';
@@ -218,6 +219,38 @@ for (const backend of BACKENDS)
       });
     }
 
+    test('医保电子凭证 (mdtrt_cert_type 01): a token issued to an activated person identifies them at 1101, 2201 and 2207; expired, forged, others\' and unactivated refused', async () => {
+      const st = styles[0];
+      let k = 0;
+      const env = (infno: string, input: Obj) => ({ infno, msgid: `${HA}E${Date.now()}${(k += 1)}`.slice(0, 30), mdtrtarea_admvs: '500230', recer_sys_code: 'HIS', infver: '1.0.0', opter_type: '1', opter: '1', opter_name: 'x', inf_time: '2022-03-15 09:00:00', fixmedins_code: HA, fixmedins_name: 'x', input });
+      const post = async (infno: string, input: Obj) => (await fetch(`${base}${FSI_PATH}`, { method: 'POST', headers: { ...st.headers(infno), 'content-type': 'application/json' }, body: JSON.stringify(env(infno, input)) })).json() as Promise<Obj>;
+      await post('9001', { signIn: { opter_no: '1', mac: 'm', ip: 'i' } });
+      const p = await enrolledPerson(d.db);
+      const other = await enrolledPerson(d.db);
+      await d.db.insertInto('evoucher_activation').values([{ person_id: p.psnNo, activated_on: '2022-01-05', channel: 'wechat', recorded_by: 'test' }, { person_id: other.psnNo, activated_on: '2022-01-05', channel: 'alipay', recorded_by: 'test' }]).execute();
+      const { token } = await issueEvoucherToken(d.db, SYSTEM, p.psnNo);
+      const info = await post('1101', { data: { mdtrt_cert_type: '01', mdtrt_cert_no: token, psn_cert_type: '01' } });
+      assert.equal(info.infcode, 0, info.err_msg);
+      assert.equal(info.output.baseinfo.psn_no, p.psnNo);
+      const reg = await post('2201', { data: { psn_no: p.psnNo, insutype: '390', begntime: '2022-03-15 09:00:00', mdtrt_cert_type: '01', mdtrt_cert_no: token, ipt_otp_no: 'EV001', dept_code: 'D01', dept_name: '内科', caty: 'A03' } });
+      assert.equal(reg.infcode, 0, reg.err_msg);
+      const m = reg.output.data.mdtrt_id;
+      const fee = { feedetl_sn: '1', mdtrt_id: m, psn_no: p.psnNo, chrg_bchno: 'B1', rx_circ_flag: '0', hosp_appr_flag: '1', fee_ocur_time: '2022-03-15 09:30:00', med_list_codg: 'XA011', medins_list_codg: 'M1', det_item_fee_sumamt: 20, cnt: 1, pric: 20, bilg_dept_codg: 'D01', bilg_dept_name: '内科', bilg_dr_codg: 'D1', bilg_dr_name: '王' };
+      assert.equal((await post('2204', { feedetail: [fee] })).infcode, 0);
+      const setl = (t: string) => ({ data: { psn_no: p.psnNo, mdtrt_id: m, chrg_bchno: 'B1', med_type: '11', medfee_sumamt: 20, mdtrt_cert_type: '01', mdtrt_cert_no: t, insutype: '390' } });
+      const { token: otherToken } = await issueEvoucherToken(d.db, SYSTEM, other.psnNo);
+      assert.match((await post('2207', setl(otherToken))).err_msg, /电子凭证令牌与人员编号不符/);
+      assert.match((await post('2207', setl(token.slice(0, -2) + 'xx'))).err_msg, /校验失败/);
+      const { token: old } = await issueEvoucherToken(d.db, SYSTEM, p.psnNo, Date.now() - 3600_000);
+      assert.match((await post('2207', setl(old))).err_msg, /已过期/);
+      const s = await post('2207', setl(token));
+      assert.equal(s.infcode, 0, s.err_msg);
+      assert.equal(s.output.setlinfo.mdtrt_cert_type, '01');
+      const never = await enrolledPerson(d.db);
+      await assert.rejects(issueEvoucherToken(d.db, SYSTEM, never.psnNo), /not activated/);
+      assert.ok((await d.db.selectFrom('audit_log').select('id').where('action', '=', 'issue_evoucher_token').execute()).length >= 3);
+    });
+
     test('1901 answers the code tables; 2404 cancels an admission with nothing on it', async () => {
       const st = styles[0];
       const env = (infno: string, input: Obj) => ({ infno, msgid: `${HA}D${Date.now()}${infno}`.slice(0, 30), mdtrtarea_admvs: '500230', recer_sys_code: 'HIS', infver: '1.0.0', opter_type: '1', opter: '1', opter_name: 'x', inf_time: '2022-03-15 09:00:00', fixmedins_code: HA, fixmedins_name: 'x', input });
@@ -225,5 +258,16 @@ for (const backend of BACKENDS)
       const dict = await post('1901', { data: { type: 'med_type', parent_value: '', admdvs: '500230', date: '2022-03-15', vali_flag: '1' } });
       assert.equal(dict.infcode, 0, dict.err_msg);
       assert.ok(dict.output.list.some((x: Obj) => x.value === '2101' && x.label === '普通住院'));
+      const p = await enrolledPerson(d.db);
+      await post('9001', { signIn: { opter_no: '1', mac: 'm', ip: 'i' } });
+      const adm = await post('2401', { mdtrtinfo: { psn_no: p.psnNo, insutype: '390', begntime: '2022-05-01 08:00:00', med_type: '2101', ipt_no: 'ZY-CANCEL', atddr_no: 'D1', chfpdr_name: '王', adm_diag_dscr: '肺炎', adm_dept_codg: 'D02', adm_dept_name: '呼吸科', adm_bed: '1', dscg_maindiag_code: 'J18.9', dscg_maindiag_name: '肺炎' } });
+      assert.equal(adm.infcode, 0, adm.err_msg);
+      const m = adm.output.result.mdtrt_id;
+      const fee = { feedetl_sn: 'A-1', mdtrt_id: m, psn_no: p.psnNo, med_type: '2101', fee_ocur_time: '2022-05-01 09:00:00', med_list_codg: 'C01', medins_list_codg: 'M1', det_item_fee_sumamt: 10, cnt: 1, pric: 10, bilg_dept_codg: 'D', bilg_dept_name: 'D', bilg_dr_codg: 'D', bilg_dr_name: 'D' };
+      assert.equal((await post('2301', { feedetail: [fee] })).output.result[0].med_chrgitm_type, '08');
+      assert.match((await post('2404', { data: { mdtrt_id: m, psn_no: p.psnNo } })).err_msg, /未撤销的费用明细/);
+      assert.equal((await post('2302', { data: [{ feedetl_sn: 'A-1', mdtrt_id: m, psn_no: p.psnNo }] })).infcode, 0);
+      assert.equal((await post('2404', { data: { mdtrt_id: m, psn_no: p.psnNo } })).infcode, 0);
+      assert.match((await post('2402', { dscginfo: { mdtrt_id: m, psn_no: p.psnNo, insutype: '390', endtime: '2022-05-03 08:00:00', dscg_dept_codg: 'D02', dscg_dept_name: 'x', dscg_way: '1' } })).err_msg, /已撤销/);
     });
   });

@@ -64,6 +64,11 @@ function key(): Buffer {
   return serverKey;
 }
 
+/** A key for one purpose, derived from the server key (e.g. the e-voucher tokens' signing key). */
+export function derivedKey(purpose: string): Buffer {
+  return createHmac('sha256', key()).update(`yibao:${purpose}`).digest();
+}
+
 function seal(secret: string): string {
   const iv = randomBytes(12);
   const c = createCipheriv('aes-256-gcm', key(), iv);

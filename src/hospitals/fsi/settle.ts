@@ -9,7 +9,7 @@ import type { Call, Db, FsiDeps, PersonRow } from './call.js';
 import { chinese, dateTime } from './envelope.js';
 import { FsiError, ageOn, dayText, empty, money, node, reqStr, str, yuan, type Obj } from './fields.js';
 import { netOfRefunds, storedLine } from './fees.js';
-import { checkPerson, personBy } from './persons.js';
+import { checkPerson, checkVoucher, personBy } from './persons.js';
 import { mdtrt } from './visits.js';
 import { byMessage, liveOfVisit, settledSns, type PlatformSettlement } from './platform-settlements.js';
 import { ConflictError } from '../../errors.js';
@@ -45,6 +45,7 @@ export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatien
   if (!mt || mt.kind !== kind) throw new FsiError(`医疗类别 ${medType} 不支持${kind === 'outpatient' ? '门诊' : '住院'}结算`);
   const p = (await personBy(db, { psnNo: String(m.person_id) }))!;
   checkPerson(d, at, p);
+  await checkVoucher(db, d, at, p);
   const date = m.begntime.slice(0, 10);
   return { d, m, p, medType, mt, sum, part, date, year: Number(date.slice(0, 4)), encounter: { date }, certType };
 }

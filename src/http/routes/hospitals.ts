@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../errors.js';
 import { audit } from '../../access/audit.js';
 import { gatewayKeys } from '../../access/gateway-keys.js';
+import { issueEvoucherToken } from '../../access/evoucher-tokens.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
 
@@ -77,4 +78,14 @@ export async function hospitalRoutes(root: FastifyInstance, ctx: AppContext): Pr
     await keys.revoke(req.actor!, accessKey);
     reply.code(204);
   });
+  // 医保电子凭证 (issue #16): a short-lived token for a person whose activation the campaign recorded, as the person's app shows it at the counter
+  app.post(
+    '/api/v1/persons/:id/evoucher-token',
+    { config: { permission: 'users.admin' }, schema: { tags: ['settlement'], summary: 'Issue a short-lived e-voucher token (mdtrt_cert_type 01) for an activated person', params: z.object({ id: z.string() }) } },
+    async (req, reply) => {
+      const { id } = parse(userParams, req.params);
+      reply.code(201);
+      return issueEvoucherToken(db, req.actor!, id);
+    },
+  );
 }
