@@ -14,7 +14,7 @@
  *   BENCH_FSI_N=2000 BENCH_FSI_CONCURRENCY=8 npx tsx bench/fsi.ts
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { loadavg, cpus, userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -25,6 +25,7 @@ import { buildServer } from '../src/http/server.js';
 import { QuoteService } from '../src/quotes/quote-service.js';
 import { AuthService } from '../src/access/auth.js';
 import { SYSTEM } from '../src/access/roles.js';
+import { gatewayKeys } from '../src/access/gateway-keys.js';
 import { openDatabase } from '../src/store/db.js';
 import { generateTown } from '../src/sim/population.js';
 import { loadTown } from '../src/sim/load-town.js';
@@ -131,6 +132,8 @@ async function main(): Promise<void> {
     const auth = new AuthService(db);
     const uid = await auth.createUser(SYSTEM, { username: 'bench_hospital', displayName: 'bench', role: 'hospital', hospitalCode: HOSPITAL });
     const token = await auth.issueApiToken(SYSTEM, uid, 'bench');
+    // the timed 2207 are signed as the platform gateway's clients sign (§4.5 _api_*, HmacSHA1), with a key pair issued to the account
+    const gw = await gatewayKeys(db).issue(SYSTEM, uid, 'bench gateway');
     const persons = await db.selectFrom('person').select(['id', 'id_number', 'name']).where('id', 'in', personIds.slice(0, 2 * N)).orderBy('id').execute();
     await database.close();
 
@@ -138,8 +141,15 @@ async function main(): Promise<void> {
     child = server.child;
     const base = server.base;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const signed = (infno: string): Record<string, string> => {
+      const hd: Record<string, string> = { _api_access_key: gw.accessKey, _api_name: infno, _api_timestamp: String(Date.now()), _api_version: '1.0.0' };
+      const text = Object.keys(hd).sort().map((k) => `${k}=${hd[k]}`).join('&');
+      return { ...hd, _api_signature: createHmac('sha1', gw.secret).update(text, 'utf8').digest('base64'), 'content-type': 'application/json' };
+    };
+    let gateway = false;
     const call = async (path: string, body: unknown): Promise<any> => {
-      const res = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      const h = gateway && path === FSI_PATH ? signed(String((body as { infno: string }).infno)) : headers;
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
       const j = await res.json();
       if (res.status >= 300) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(j)}`);
       return j;
@@ -193,6 +203,7 @@ async function main(): Promise<void> {
       ownSums[i] = Math.round(s.fundTotal * 100);
     });
     const fsiSums: number[] = [];
+    gateway = true;
     const env = await pool(N, C, async (i) => {
       const o = await fsi('2207', setl[i]);
       fsiSums[i] = Math.round(o.setlinfo.fund_pay_sumamt * 100);
@@ -200,7 +211,7 @@ async function main(): Promise<void> {
     if (ownSums.reduce((a, b) => a + b, 0) !== fsiSums.reduce((a, b) => a + b, 0)) console.warn('warning: the two runs paid different fund totals');
 
     const a = summary('POST /api/v1/encounters/{id}/settle', own);
-    const b = summary('2207 envelope (POST /fsi/…/callService)', env);
+    const b = summary('2207 envelope, gateway-signed (POST /fsi/…/callService, §4.5 _api_* HmacSHA1)', env);
     const f = (x: number) => x.toFixed(1);
     console.log(`settlements over HTTP: N=${N} each, ${C} concurrent clients (fetch), server in a child process, PostgreSQL server database; setup ${(setupMs / 1000).toFixed(1)} s untimed`);
     console.log(`machine: ${cpus().length} vCPU (${cpus()[0]?.model ?? '?'}), Node ${process.version}; load average (1/5/15 min) at the start: ${load0}`);

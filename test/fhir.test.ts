@@ -157,6 +157,28 @@ for (const backend of BACKENDS)
       assert.equal(none.json.total, 0);
     });
 
+    test('metadata: a CapabilityStatement without logging in; Patient?identifier= by ID number or record id, a hospital seeing only its own', async () => {
+      const m = await get('/fhir/r4/metadata');
+      assert.equal(m.status, 200, m.text);
+      assert.match(m.type, /^application\/fhir\+json/);
+      assert.equal(m.json.resourceType, 'CapabilityStatement');
+      assert.equal(m.json.fhirVersion, '4.0.1');
+      assert.deepEqual(m.json.rest[0].resource.map((r: any) => r.type), ['Patient', 'Coverage', 'ExplanationOfBenefit']);
+      const seen = await person();
+      await settled(seen.id, { type: 'general_outpatient', date: '2022-03-01', costs: { total: 100, fullOwnPay: 0, overLimitSelfPay: 0, preSelfPay: 0, inScope: 100 } });
+      const unseen = await person();
+      const byId = await get(`/fhir/r4/Patient?identifier=${encodeURIComponent(`https://yibao.example.org/fhir/NamingSystem/resident-id-number|${seen.idNumber}`)}`, tok.hospa);
+      assert.equal(byId.status, 200, byId.text);
+      assert.equal(byId.json.type, 'searchset');
+      assert.equal(byId.json.total, 1);
+      assert.equal(byId.json.entry[0].resource.id, seen.id);
+      assert.equal((await get(`/fhir/r4/Patient?identifier=${seen.idNumber.toLowerCase()}`, tok.admin)).json.total, 1);
+      assert.equal((await get(`/fhir/r4/Patient?identifier=${encodeURIComponent(`https://yibao.example.org/fhir/NamingSystem/person-id|${seen.id}`)}`, tok.admin)).json.total, 1);
+      assert.equal((await get(`/fhir/r4/Patient?identifier=${unseen.idNumber}`, tok.hospa)).json.total, 0, 'a hospital finds only its own patients');
+      assert.equal((await get(`/fhir/r4/Patient?identifier=${unseen.idNumber}`, tok.admin)).json.total, 1);
+      assert.equal((await get(`/fhir/r4/Patient?identifier=110105194912310029`, tok.admin)).json.total, 0);
+    });
+
     test('ExplanationOfBenefit: adjudication per fund equals the settlement to the fen; items from the fee lines', async () => {
       const p = await person({ statuses: ['dibao'] });
       const s = await settled(p.id, {
@@ -259,9 +281,15 @@ for (const backend of BACKENDS)
       outcome(await get(`/fhir/r4/Patient/${stranger.id}`, tok.hospa), 403, 'forbidden');
       // the treating hospital, but another year
       outcome(await get(`/fhir/r4/Coverage?beneficiary=Patient/${p.id}&year=2023`, tok.hospa), 403, 'forbidden');
-      const bad = await get(`/fhir/r4/Coverage?beneficiary=Patient/${p.id}`, tok.admin);
-      outcome(bad, 400, 'invalid');
-      assert.deepEqual(bad.json.issue[0].expression, ['year']);
+      // without a year: the current one (issue #16)
+      const thisYear = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
+      const noYear = await get(`/fhir/r4/Coverage?beneficiary=Patient/${p.id}`, tok.admin);
+      assert.equal(noYear.status, 200, noYear.text);
+      const withYear = await get(`/fhir/r4/Coverage?beneficiary=Patient/${p.id}&year=${thisYear}`, tok.admin);
+      assert.deepEqual(noYear.json.entry, withYear.json.entry);
+      assert.equal(noYear.json.total, withYear.json.total);
+      outcome(await get(`/fhir/r4/Patient?identifier=`, tok.admin), 400, 'invalid');
+      outcome(await get(`/fhir/r4/Patient?identifier=urn:other|1`, tok.admin), 400, 'invalid');
       outcome(await get(`/fhir/r4/Coverage?beneficiary=Practitioner/1&year=2022`, tok.admin), 400, 'invalid');
       outcome(await get(`/fhir/r4/Coverage?beneficiary=Patient/${p.id}&year=22`, tok.admin), 400, 'invalid');
       outcome(await get(`/fhir/r4/Coverage?beneficiary=Patient/${p.id}&year=2022&foo=1`, tok.admin), 400, 'invalid');

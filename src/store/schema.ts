@@ -391,6 +391,22 @@ export interface DrgCasePaymentTable {
   entry_id: Big | null;
 }
 
+export interface FsiGatewayKeyTable {
+  access_key: string;
+  user_id: Big;
+  hospital_code: string;
+  label: string;
+  secret_enc: string;
+  created_by: string;
+  created_at: Generated<Timestamp>;
+  revoked_at: Timestamp | null;
+}
+export interface FsiGatewayNonceTable {
+  access_key: string;
+  nonce: string;
+  seen_at: Generated<Date>;
+}
+
 export interface DB {
   admin_area: AdminAreaTable;
   household: HouseholdTable;
@@ -424,6 +440,9 @@ export interface DB {
   drg_case: DrgCaseTable;
   drg_payment_run: DrgPaymentRunTable;
   drg_case_payment: DrgCasePaymentTable;
+
+  fsi_gateway_key: FsiGatewayKeyTable;
+  fsi_gateway_nonce: FsiGatewayNonceTable;
 }
 
 /** Unused marker so the id type alias stays documented. */

@@ -5,6 +5,7 @@
  * enrollment are written straight into the register of the test database.
  */
 import assert from 'node:assert/strict';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../src/store/schema.ts';
 import { makeIdNumber } from '../../src/registers/id-number.ts';
@@ -41,9 +42,16 @@ export async function enrolledPerson(db: Kysely<DB>, statuses: string[] = []): P
   return { psnNo: String(p.id), idNumber, name };
 }
 
+/** The headers of a request (its credential): the bearer token by default; a gateway signer otherwise. */
+export type Credential = (infno: string) => Record<string, string>;
+
 export class FsiClient {
   private n = 0;
   signNo = '';
+  /** when set, used instead of the bearer token (gateway-signed clients) */
+  credential: Credential | null = null;
+  /** the path posted to (FSI_PATH, or FSI_PATH/<infno> when `infnoInPath`) */
+  infnoInPath = false;
 
   constructor(
     public base: string,
@@ -73,7 +81,10 @@ export class FsiClient {
   }
 
   async post(body: unknown): Promise<any> {
-    const res = await fetch(`${this.base}${FSI_PATH}`, { method: 'POST', headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const infno = String((body as { infno?: unknown })?.infno ?? '');
+    const auth = this.credential ? this.credential(infno) : { authorization: `Bearer ${this.token}` };
+    const path = this.infnoInPath ? `${FSI_PATH}/${infno}` : FSI_PATH;
+    const res = await fetch(`${this.base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(res.status, 200);
     return res.json();
   }
@@ -154,4 +165,16 @@ export class FsiClient {
       msgid,
     );
   }
+}
+
+/** §4.5 gateway headers (_api_*, HMAC-SHA1 over the sorted headers, base64), as the spec's clients build them. */
+export function apiHeaders(accessKey: string, secret: string, apiName: string, at = Date.now()): Record<string, string> {
+  const hd: Record<string, string> = { _api_access_key: accessKey, _api_name: apiName, _api_timestamp: String(at), _api_version: '1.0.0' };
+  const signed = Object.keys(hd).sort().map((k) => `${k}=${hd[k]}`).join('&');
+  return { ...hd, _api_signature: createHmac('sha1', secret).update(signed, 'utf8').digest('base64') };
+}
+/** The national service gateway's headers (x-tif-*: SHA-256 hex of timestamp + token + nonce + timestamp). */
+export function tifHeaders(paasid: string, token: string, at = Date.now(), nonce = `${at.toString(16)}-${randomBytes(3).toString('hex')}`): Record<string, string> {
+  const ts = String(Math.floor(at / 1000));
+  return { 'x-tif-paasid': paasid, 'x-tif-timestamp': ts, 'x-tif-nonce': nonce, 'x-tif-signature': createHash('sha256').update(ts + token + nonce + ts).digest('hex') };
 }

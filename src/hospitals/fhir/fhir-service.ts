@@ -16,7 +16,7 @@
  * an encounter in that coverage year). Identifiers are shown in full only to admin and to a
  * hospital with an encounter with the person; everyone else gets them masked.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import { ForbiddenError, InputError, NotFoundError, fromZodIssues } from '../../errors.js';
 import type { Fen } from '../../money.js';
@@ -101,7 +101,8 @@ const patientRef = z
 export const coverageQuerySchema = z
   .object({
     beneficiary: patientRef.describe('Patient/{id}'),
-    year: z.string().regex(/^\d{4}$/, 'must be a coverage year, e.g. 2022').transform(Number).pipe(z.number().int().min(2000).max(2100)),
+    // without a year: the current one (China time)
+    year: z.string().regex(/^\d{4}$/, 'must be a coverage year, e.g. 2022').transform(Number).pipe(z.number().int().min(2000).max(2100)).optional(),
     _format: z.string().optional(),
   })
   .strict();
@@ -291,11 +292,33 @@ export class FhirService {
     return out;
   }
 
+  /** GET Patient?identifier=[system|]value (the ID number, or the record id under PERSON_SYSTEM): a searchset Bundle, empty when there is none the caller may see. */
+  async patientSearch(actor: Actor, identifier: unknown, selfUrl: string): Promise<Resource> {
+    if (typeof identifier !== 'string' || !identifier || identifier.length > 200) throw new InputError('identifier', 'give identifier=[system|]value');
+    const bar = identifier.lastIndexOf('|');
+    const system = bar >= 0 ? identifier.slice(0, bar) : '';
+    const value = (bar >= 0 ? identifier.slice(bar + 1) : identifier).trim();
+    if (system && system !== ID_NUMBER_SYSTEM && system !== PERSON_SYSTEM) throw new InputError('identifier', `unknown identifier system ${system} (known: ${ID_NUMBER_SYSTEM}, ${PERSON_SYSTEM})`);
+    let q = this.db.selectFrom('person').select('id');
+    q = system === PERSON_SYSTEM ? (idPattern.test(value) ? q.where('id', '=', value) : q.where(sql<boolean>`false`)) : q.where('id_number', '=', value.toUpperCase());
+    const row = await q.executeTakeFirst();
+    const found: Resource[] = [];
+    if (row) {
+      try {
+        found.push(await this.patient(actor, String(row.id)));
+      } catch (e) {
+        if (!(e instanceof ForbiddenError)) throw e; // a hospital sees only its patients: for others, nothing
+      }
+    }
+    return { resourceType: 'Bundle', type: 'searchset', total: found.length, link: [{ relation: 'self', url: selfUrl }], entry: found.map((p) => ({ fullUrl: `${BASE}/r4/Patient/${p.id}`, resource: p, search: { mode: 'match' } })) };
+  }
+
   /** GET Coverage?beneficiary=Patient/{id}&year=YYYY: a searchset Bundle, one Coverage per tier of protection, ordered. */
   async coverageSearch(actor: Actor, query: CoverageQuery, selfUrl: string): Promise<Resource> {
     const r = coverageQuerySchema.safeParse(query ?? {});
     if (!r.success) throw fromZodIssues(r.error.issues);
-    const { beneficiary, year } = r.data;
+    const { beneficiary } = r.data;
+    const year = r.data.year ?? new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
     const exists = await this.db.selectFrom('person').select('id').where('id', '=', beneficiary).executeTakeFirst();
     if (!exists) throw new NotFoundError('Patient', beneficiary);
     if (actor.role === 'hospital' && !(await this.hospitalSees(actor, beneficiary, year)))

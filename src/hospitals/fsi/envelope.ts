@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../../errors.js';
-import { FsiError, reqStr, str, dateTimeField, type Obj } from './fields.js';
+import { FsiError, empty, lowerKeys, reqStr, str, dateTimeField, type Obj } from './fields.js';
 
 
 export interface Reply {
@@ -72,7 +72,10 @@ export interface Envelope extends Obj {
 /** Check the envelope's fields (table 2 of the spec); input may be an object or its JSON text. */
 export function checkEnvelope(body: unknown): Envelope {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new FsiError('报文应为 JSON 对象');
-  const b = body as Obj;
+  const raw = body as Obj;
+  // field names in any case (the spec writes them in lower case; some editions send Input, infNo …)
+  const b: Obj = {};
+  for (const [k, v] of Object.entries(raw)) if (!(k.toLowerCase() in b) || empty(b[k.toLowerCase()])) b[k.toLowerCase()] = v;
   const at = '报文';
   reqStr(b, at, 'infno', 6);
   reqStr(b, at, 'msgid', 30);
@@ -102,5 +105,6 @@ export function checkEnvelope(body: unknown): Envelope {
     }
   }
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new FsiError('报文.input 不能为空，应为 JSON 对象');
-  return { ...(b as Envelope), infno: String(b.infno), msgid: String(b.msgid), mdtrtarea_admvs: String(b.mdtrtarea_admvs), fixmedins_code: String(b.fixmedins_code), input: input as Obj };
+  const infno = String(b.infno).trim().toUpperCase();
+  return { ...(b as Envelope), infno, msgid: String(b.msgid), mdtrtarea_admvs: String(b.mdtrtarea_admvs), fixmedins_code: String(b.fixmedins_code), input: lowerKeys(input) as Obj };
 }

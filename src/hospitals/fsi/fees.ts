@@ -7,6 +7,7 @@ import type { Call, Db } from './call.js';
 import { FsiError, dateTimeField, decimal, empty, list, money, node, reqStr, str, yuan, type Obj } from './fields.js';
 import { mdtrt, refuseIfSettled } from './visits.js';
 import { liveOfVisit, settledSns } from './platform-settlements.js';
+import { sql } from 'kysely';
 
 export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
   const rows = list(c.env.input, 'feedetail');
@@ -16,8 +17,7 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
   for (let i = 0; i < rows.length; i++) {
     const x = rows[i];
     const at = `feedetail[${i}]`;
-    const sn = reqStr(x, at, 'feedetl_sn', 30);
-    if (!/^[1-9]\d{0,14}$/.test(sn)) throw new FsiError(`${at}.feedetl_sn 应为不超过15位的数字且不能为0`);
+    const sn = reqStr(x, at, 'feedetl_sn', 30).trim();
     if (seen.has(sn)) throw new FsiError(`${at}.feedetl_sn ${sn} 在本次上传中重复`);
     seen.add(sn);
     const id = reqStr(x, at, 'mdtrt_id', 30);
@@ -25,16 +25,25 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     mdtrtId = id;
     const m = await mdtrt(db, c, id, reqStr(x, at, 'psn_no', 30), kind, i === 0);
     if (kind === 'inpatient') reqStr(x, at, 'med_type', 6);
-    const bch = kind === 'outpatient' ? reqStr(x, at, 'chrg_bchno', 30) : str(x, at, 'chrg_bchno', 30, false);
+    let bch = kind === 'outpatient' ? reqStr(x, at, 'chrg_bchno', 30) : str(x, at, 'chrg_bchno', 30, false);
     if (kind === 'outpatient') reqStr(x, at, 'rx_circ_flag', 3);
     dateTimeField(x, at, 'fee_ocur_time');
     reqStr(x, at, 'med_list_codg', 50);
     reqStr(x, at, 'medins_list_codg', 150);
     const amount = money(x, at, 'det_item_fee_sumamt');
-    if (amount < 0) throw new FsiError(`${at}.det_item_fee_sumamt 不能为负数（退费请撤销明细）`);
     const cnt = decimal(x, at, 'cnt', 4, true)!;
     const pric = decimal(x, at, 'pric', 6, true)!;
+    if (pric < 0) throw new FsiError(`${at}.pric 不能为负数`);
     if (Math.abs(Math.round(cnt * pric * 100) - amount) > 1) throw new FsiError(`${at}.det_item_fee_sumamt ${yuan(amount)} 与数量×单价 ${Math.round(cnt * pric * 100) / 100} 不符`);
+    // a refund line (退单时数量填写负数): negative cnt, naming the line it refunds by init_feedetl_sn
+    const init = str(x, at, 'init_feedetl_sn', 30, false);
+    if (cnt < 0 || amount < 0) {
+      if (!init) throw new FsiError(`${at}.init_feedetl_sn 不能为空（退费明细须填写原费用明细流水号）`);
+      const orig = await refundable(db, m.mdtrt_id, init, at);
+      if (-cnt > orig.left + 1e-9) throw new FsiError(`${at}.cnt 退费数量 ${-cnt} 超过原明细 ${init} 可退数量 ${orig.left}`);
+      if (Math.abs(pric - Number((orig.line as Obj).pric)) > 1e-6) throw new FsiError(`${at}.pric 应与原明细 ${init} 的单价相同`);
+      bch = orig.chrg_bchno; // the refund belongs to the original's batch
+    } else if (init) throw new FsiError(`${at}.init_feedetl_sn 只用于退费明细（数量为负数）`);
     for (const [f, n] of [['bilg_dept_codg', 30], ['bilg_dept_name', 100], ['bilg_dr_codg', 30], ['bilg_dr_name', 50]] as const) reqStr(x, at, f, n);
     if (kind === 'outpatient') reqStr(x, at, 'hosp_appr_flag', 3);
     const lv = str(x, at, 'chrgitm_lv', 3, false) ?? '01';
@@ -46,7 +55,7 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     const limit = decimal(x, at, 'pric_uplmt_amt', 6, false);
     const prev = await db.selectFrom('fsi_fee').select(['cancelled_at']).where('mdtrt_id', '=', m.mdtrt_id).where('feedetl_sn', '=', sn).executeTakeFirst();
     if (prev) throw new FsiError(`${at}.feedetl_sn ${sn} 在该就诊内已上传${prev.cancelled_at ? '（已撤销的流水号不能重复使用）' : ''}`);
-    if (kind === 'outpatient' && (await liveOfVisit(db, m.mdtrt_id, bch!))) throw new FsiError(`该就诊收费批次 ${bch} 已结算，不能再上传费用明细`);
+    if (kind === 'outpatient' && (await liveOfVisit(db, m.mdtrt_id, bch ?? ''))) throw new FsiError(`该就诊收费批次 ${bch} 已结算，不能再上传费用明细`);
     if (kind === 'inpatient' && m.state !== 'open') await refuseIfSettled(db, m.mdtrt_id, '该住院已结算，不能再上传费用明细');
     const line: FeeLine = feeLineOf(sn, cls, amount, cnt, pric, limit, ratio);
     const split = classifyLines([line]).lines[0];
@@ -63,7 +72,7 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
       preselfpay_amt: yuan(split.preSelfPay),
       inscp_scp_amt: yuan(split.inScope),
       chrgitm_lv: CHRGITM_LV_OF[cls],
-      med_chrgitm_type: '',
+      med_chrgitm_type: chrgitmType(x),
       bas_medn_flag: '',
       hi_nego_drug_flag: '',
       chld_medc_flag: '',
@@ -75,6 +84,60 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     });
   }
   return { output: { result: out }, effect: { mdtrt_id: mdtrtId, feedetl_sn: [...seen] } };
+}
+
+/**
+ * 医疗收费项目类别 (table 415) of a fee line: as sent, else from the national code's form —
+ * X… 西药 (09), Z… 中成药 (11), T… 中药饮片 (10), C… 医用耗材 (08) — else 其他 (14).
+ */
+export function chrgitmType(x: Obj): string {
+  const sent = str(x, 'feedetail', 'med_chrgitm_type', 6, false);
+  if (sent) return sent;
+  const code = String(x.med_list_codg ?? '').toUpperCase();
+  return code.startsWith('X') ? '09' : code.startsWith('Z') ? '11' : code.startsWith('T') ? '10' : code.startsWith('C') ? '08' : '14';
+}
+
+/** The line a refund line refunds: in the visit, not cancelled, not settled, with what is left to refund. */
+async function refundable(db: Db, mdtrtId: string, sn: string, at: string) {
+  const o = await db.selectFrom('fsi_fee').select(['feedetl_sn', 'chrg_bchno', 'amount_fen', 'line', 'cancelled_at']).where('mdtrt_id', '=', mdtrtId).where('feedetl_sn', '=', sn).executeTakeFirst();
+  if (!o || o.cancelled_at) throw new FsiError(`${at}.init_feedetl_sn 原费用明细 ${sn} 不存在或已撤销`);
+  const line = o.line as Obj;
+  if (!empty(line.init_feedetl_sn)) throw new FsiError(`${at}.init_feedetl_sn ${sn} 本身是退费明细`);
+  const settled = await db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', mdtrtId).where('feedetl_sn', '=', sn).where('feedetl_sn', 'in', settledSns(mdtrtId)).executeTakeFirst();
+  if (settled) throw new FsiError(`原费用明细 ${sn} 已结算，请先撤销结算再退费`);
+  const refunds = await db.selectFrom('fsi_fee').select('line').where('mdtrt_id', '=', mdtrtId).where('cancelled_at', 'is', null).where(sql<boolean>`line->>'init_feedetl_sn' = ${sn}`).execute();
+  const left = Number(line.cnt) + refunds.reduce((t, r) => t + Number((r.line as Obj).cnt), 0);
+  return { chrg_bchno: o.chrg_bchno, line, left: Math.round(left * 10000) / 10000 };
+}
+
+/**
+ * The visit's uploaded lines as settled: each refund line netted into the line it refunds
+ * (count and amount), lines refunded in full left out.
+ */
+export function netOfRefunds<T extends { feedetl_sn: string; amount_fen: string | number; line: unknown }>(rows: T[]): T[] {
+  const byInit = new Map<string, { cnt: number; fen: number }>();
+  for (const r of rows) {
+    const init = (r.line as Obj).init_feedetl_sn;
+    if (empty(init)) continue;
+    const k = String(init);
+    const t = byInit.get(k) ?? { cnt: 0, fen: 0 };
+    t.cnt += Number((r.line as Obj).cnt);
+    t.fen += Number(r.amount_fen);
+    byInit.set(k, t);
+  }
+  const out: T[] = [];
+  for (const r of rows) {
+    if (!empty((r.line as Obj).init_feedetl_sn)) continue;
+    const ref = byInit.get(r.feedetl_sn);
+    if (!ref) {
+      out.push(r);
+      continue;
+    }
+    const fen = Number(r.amount_fen) + ref.fen;
+    const cnt = Math.round((Number((r.line as Obj).cnt) + ref.cnt) * 10000) / 10000;
+    if (fen > 0 && cnt > 0) out.push({ ...r, amount_fen: fen, line: { ...(r.line as Obj), cnt } });
+  }
+  return out;
 }
 
 export async function cancelFees(db: Db, c: Call, kind: 'outpatient' | 'inpatient') {

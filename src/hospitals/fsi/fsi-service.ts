@@ -12,7 +12,7 @@
  * (success or business failure) and does nothing again — see run() for how each kind of message
  * keeps that promise across a crash.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../store/db.js';
 import { isConnectionError } from '../../store/pg-errors.js';
 import type { DB } from '../../store/schema.js';
@@ -31,6 +31,10 @@ import { signIn, signOut } from './sign-in.js';
 import { sm3Verify } from './sign.js';
 import { admit, cancelRegistration, discharge, encounterInfo, register } from './visits.js';
 import { uploadSettlementList } from './settle-list.js';
+
+import { benefitCheck, chronicDrugRecords, dictionary, settlementFees, settlementInfo } from './queries.js';
+import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js';
+import { reconcileDetails, reconcileTotals } from './reconcile.js';
 
 export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
@@ -69,23 +73,44 @@ export class FsiService {
       '2305': { run: (db, c) => reverse(deps, db, c, 'inpatient'), own: true },
       '2601': { run: (db, c) => correct(deps, db, c), own: true },
       '4101': { run: (db, c) => uploadSettlementList(db, c) },
+
+      // issue #16: the everyday workflows (one line each; other transaction groups add theirs below)
+      '1901': { run: (db, c) => dictionary(db, c) },
+      '2001': { run: (db, c) => benefitCheck(db, c) },
+      '2203A': { run: (db, c) => encounterInfo(db, c) },
+      '2403': { run: (db, c) => changeStay(db, c) },
+      '2404': { run: (db, c) => cancelAdmission(db, c) },
+      '2405': { run: (db, c) => cancelDischarge(db, c) },
+      '3201': { run: (db, c) => reconcileTotals(db, c) },
+      '3202': { run: (db, c) => reconcileDetails(db, c) },
+      '5203': { run: (db, c) => settlementInfo(db, c) },
+      '5204': { run: (db, c) => settlementFees(db, c) },
+      '5205': { run: (db, c) => chronicDrugRecords(db, c) },
     };
   }
 
-  /** One envelope from an authenticated caller (null: no valid token) → the reply. Never throws. */
-  async call(body: unknown, actor: Actor | null, received = new Date()): Promise<Reply> {
+  /**
+   * One envelope from an authenticated caller (null: no valid credential) → the reply. Never
+   * throws. `route`: the infno of the path (/callService/<infno>) and the gateway's _api_name,
+   * when sent: both must name the body's transaction.
+   */
+  async call(body: unknown, actor: Actor | null, received = new Date(), route: { pathInfno?: string | null; apiName?: string | null } = {}): Promise<Reply> {
     const area = body && typeof body === 'object' ? String((body as Obj).mdtrtarea_admvs ?? '') : '';
     let env: Envelope;
     try {
-      if (!actor) throw new FsiError('身份认证失败：缺少或无效的接口令牌（Authorization: Bearer）');
+      if (!actor) throw new FsiError('身份认证失败：缺少或无效的网关签名或接口令牌（_api_* / x-tif-* 请求头，或 Authorization: Bearer）');
       if (actor.role !== 'hospital' || !actor.hospitalCode) throw new FsiError('只有定点医疗机构的接口账号可以调用本接口');
       env = checkEnvelope(body);
+      if (route.pathInfno && route.pathInfno !== env.infno) throw new FsiError(`服务地址中的交易编号 ${route.pathInfno} 与报文 infno ${env.infno} 不符`);
+      if (route.apiName && /^\d{4}[A-Za-z]?$/.test(route.apiName) && route.apiName !== env.infno) throw new FsiError(`网关请求头 _api_name ${route.apiName} 与报文 infno ${env.infno} 不符`);
       if (env.fixmedins_code !== actor.hospitalCode) throw new FsiError(`定点医药机构编号 ${env.fixmedins_code} 与接口账号所属机构不符`);
-      await this.checkSignature(env);
+      // one round trip: the hospital's signing settings, this msgid's stored reply, and the sign-in
+      const signNo = empty(env.sign_no) ? null : String(env.sign_no);
+      const pre = await this.preflight(env.fixmedins_code, env.msgid, signNo);
+      this.checkSignature(env, body as Obj, pre);
       if (!this.handlers[env.infno]) throw new FsiError(`不支持的交易编号 ${env.infno}`);
-      const prev = await this.db.selectFrom('fsi_message').select(['infno', 'reply']).where('hospital_code', '=', env.fixmedins_code).where('msgid', '=', env.msgid).executeTakeFirst();
-      if (prev?.reply && prev.infno === env.infno) return prev.reply as unknown as Reply;
-      if (!NO_SIGN_IN.has(env.infno)) await this.checkSignedIn(env);
+      if (pre.reply && pre.infno === env.infno) return pre.reply as unknown as Reply;
+      if (!NO_SIGN_IN.has(env.infno) && !pre.signed_in) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
     } catch (e) {
       const f = chinese(e);
       return replyOf(received, area, false, null, f ? f.message : isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，请稍后重试');
@@ -98,19 +123,21 @@ export class FsiService {
     }
   }
 
-  private async checkSignature(env: Envelope): Promise<void> {
-    const cfg = await this.db.selectFrom('fsi_hospital').selectAll().where('hospital_code', '=', env.fixmedins_code).executeTakeFirst();
-    if (!cfg?.sign_required) return;
-    if (String(env.signtype ?? '').toUpperCase() !== 'SM3') throw new FsiError('本机构已启用报文签名，signtype 应为 SM3');
-    if (!cfg.sign_key || !sm3Verify(env, cfg.sign_key, env.cainfo)) throw new FsiError('报文签名（cainfo）校验失败');
+  private async preflight(hospital: string, msgid: string, signNo: string | null) {
+    const r = await sql<{ sign_required: boolean | null; sign_key: string | null; infno: string | null; reply: unknown; signed_in: boolean | null }>`
+      SELECT h.sign_required, h.sign_key, m.infno, m.reply,
+             EXISTS (SELECT 1 FROM fsi_sign_in s WHERE s.hospital_code = ${hospital} AND s.sign_out_time IS NULL AND (${signNo}::text IS NULL OR s.sign_no = ${signNo}::text)) AS signed_in
+        FROM (SELECT 1) AS one
+        LEFT JOIN fsi_hospital h ON h.hospital_code = ${hospital}
+        LEFT JOIN fsi_message m ON m.hospital_code = ${hospital} AND m.msgid = ${msgid}`.execute(this.db);
+    return r.rows[0];
   }
 
-  private async checkSignedIn(env: Envelope): Promise<void> {
-    const signNo = empty(env.sign_no) ? null : String(env.sign_no);
-    let q = this.db.selectFrom('fsi_sign_in').select(['sign_no', 'hospital_code']).where('hospital_code', '=', env.fixmedins_code).where('sign_out_time', 'is', null);
-    if (signNo) q = q.where('sign_no', '=', signNo);
-    const row = await q.limit(1).executeTakeFirst();
-    if (!row) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
+  /** the SM3 signature is over the envelope as sent (`raw`), not as read */
+  private checkSignature(env: Envelope, raw: Obj, cfg: { sign_required: boolean | null; sign_key: string | null }): void {
+    if (!cfg.sign_required) return;
+    if (String(env.signtype ?? '').toUpperCase() !== 'SM3') throw new FsiError('本机构已启用报文签名，signtype 应为 SM3');
+    if (!cfg.sign_key || !sm3Verify(raw, cfg.sign_key, env.cainfo)) throw new FsiError('报文签名（cainfo）校验失败');
   }
 
   /**

@@ -1,6 +1,7 @@
 /** 1101 人员信息获取: a person, their enrollments (insuinfo) and needy statuses (idetinfo), looked up by certificate. */
 import { INSUTYPE_RESIDENT, PSN_CERT_TYPE_ID, PSN_IDET_TYPE, PSN_TYPE_RESIDENT } from './codes.js';
 import type { Call, Db, PersonRow } from './call.js';
+import { resolveEvoucherToken } from '../../access/evoucher-tokens.js';
 import { dateTime } from './envelope.js';
 import { FsiError, ageOn, dayText, node, reqStr, str, type Obj } from './fields.js';
 
@@ -19,11 +20,21 @@ export async function personInfo(db: Db, c: Call) {
   const d = node(c.env.input, 'data');
   const certType = reqStr(d, 'data', 'mdtrt_cert_type', 3);
   if (!['01', '02', '03'].includes(certType)) throw new FsiError('data.mdtrt_cert_type 应为 01、02 或 03');
-  const certNo = str(d, 'data', 'certno', 50, false) ?? (certType === '02' ? reqStr(d, 'data', 'mdtrt_cert_no', 50) : null);
-  if (!certNo) throw new FsiError('data.certno 不能为空（电子凭证、社保卡须同时传入证件号码）');
   const psnCertType = str(d, 'data', 'psn_cert_type', 6, false) ?? PSN_CERT_TYPE_ID;
   if (psnCertType !== PSN_CERT_TYPE_ID) throw new FsiError('本地仅支持人员证件类型 01 居民身份证');
-  const p = await personBy(db, { certno: certNo });
+  let p: PersonRow | undefined;
+  if (certType === '01') {
+    // 医保电子凭证: the token (mdtrt_cert_no) names the person; certno, when sent, must be theirs
+    const v = await resolveEvoucherToken(db, reqStr(d, 'data', 'mdtrt_cert_no', 200));
+    if ('refused' in v) throw new FsiError(v.refused);
+    p = await personBy(db, { psnNo: v.personId });
+    const certno = str(d, 'data', 'certno', 50, false);
+    if (p && certno && certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与电子凭证不符');
+  } else {
+    const certNo = str(d, 'data', 'certno', 50, false) ?? (certType === '02' ? reqStr(d, 'data', 'mdtrt_cert_no', 50) : null);
+    if (!certNo) throw new FsiError('data.certno 不能为空（社保卡须同时传入证件号码）');
+    p = await personBy(db, { certno: certNo });
+  }
   if (!p) throw new FsiError('未查询到该人员的参保信息');
   const name = str(d, 'data', 'psn_name', 50, false);
   if (name && name !== p.name) throw new FsiError('人员姓名与证件号码不符');
@@ -60,13 +71,37 @@ export async function personInfo(db: Db, c: Call) {
   };
 }
 
-export async function personForVisit(db: Db, d: Obj, at: string, certField = 'certno') {
+export async function personForVisit(db: Db, d: Obj, at: string) {
   const psnNo = reqStr(d, at, 'psn_no', 30);
-  const insutype = reqStr(d, at, 'insutype', 6);
+  const insutype = str(d, at, 'insutype', 6, false) ?? INSUTYPE_RESIDENT;
   if (insutype !== INSUTYPE_RESIDENT) throw new FsiError(`${at}.insutype 应为 390 城乡居民基本医疗保险`);
   const p = await personBy(db, { psnNo });
   if (!p) throw new FsiError(`人员编号 ${psnNo} 不存在`);
-  const certno = str(d, at, certField, 20, false);
-  if (certno && certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与人员编号不符');
+  checkPerson(d, at, p);
+  await checkVoucher(db, d, at, p);
   return { p, insutype };
+}
+
+/** mdtrt_cert_type 01: the e-voucher token sent (mdtrt_cert_no) must be live and name this person. */
+export async function checkVoucher(db: Db, d: Obj, at: string, p: PersonRow): Promise<void> {
+  if (str(d, at, 'mdtrt_cert_type', 3, false) !== '01') return;
+  const token = str(d, at, 'mdtrt_cert_no', 200, false);
+  if (!token) throw new FsiError(`${at}.mdtrt_cert_no 不能为空（就诊凭证类型 01 须填写电子凭证令牌）`);
+  const v = await resolveEvoucherToken(db, token);
+  if ('refused' in v) throw new FsiError(v.refused);
+  if (v.personId !== p.id) throw new FsiError('电子凭证令牌与人员编号不符');
+}
+
+/**
+ * Where psn_no or mdtrt_id names the person, the person fields (psn_cert_type / cert_type,
+ * certno, psn_type, psn_name) are optional; when sent they must be the register's.
+ */
+export function checkPerson(d: Obj, at: string, p: PersonRow): void {
+  const certType = str(d, at, 'psn_cert_type', 6, false) ?? str(d, at, 'cert_type', 6, false);
+  if (certType && certType !== PSN_CERT_TYPE_ID) throw new FsiError(`${at}.psn_cert_type 本地仅支持 01 居民身份证`);
+  const certno = str(d, at, 'certno', 20, false);
+  if (certno && certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与人员编号不符');
+  const name = str(d, at, 'psn_name', 50, false);
+  if (name && name.trim() !== p.name) throw new FsiError('人员姓名与人员编号不符');
+  str(d, at, 'psn_type', 6, false);
 }

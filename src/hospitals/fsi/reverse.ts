@@ -46,9 +46,11 @@ export async function reverse(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient
   return reverseSetl(deps, c, setlId, { mdtrtId, psnNo, kind }, async (ps, live, now) => {
     const p = (await personBy(deps.db, { psnNo: ps.personId }))!;
     const m = await deps.db.selectFrom('fsi_mdtrt').select(['mdtrt_id', 'begntime', 'med_type']).where('mdtrt_id', '=', ps.mdtrtId).executeTakeFirstOrThrow();
-    const out = setlOutput(c, { m, p, medType: m.med_type ?? '', encounter: { date: m.begntime.slice(0, 10) }, certType: '' }, kind, live.result.setlinfo, live.result.setldetail, setlId, dateTime(now), -1);
-    const { psn_cash_pay, ...info } = out.setlinfo as Obj;
-    return { output: { setlinfo: { ...info, pdn_cash_pay: psn_cash_pay }, setldetail: out.setldetail }, effect: { setl_id: setlId, settlement_id: live.id } };
+    // the reversal is a settlement of its own (negated amounts) with a new setl_id; the original's is kept beside it
+    const newSetlId = `${setlId}R${live.id}`.slice(0, 30);
+    const out = setlOutput(c, { m, p, medType: m.med_type ?? '', encounter: { date: m.begntime.slice(0, 10) }, certType: '' }, kind, live.result.setlinfo, live.result.setldetail, newSetlId, dateTime(now), -1);
+    const info = out.setlinfo as Obj;
+    return { output: { setlinfo: { ...info, init_setl_id: setlId, pdn_cash_pay: info.psn_cash_pay }, setldetail: out.setldetail }, effect: { setl_id: setlId, reversal_setl_id: newSetlId, settlement_id: live.id } };
   });
 }
 

@@ -7,24 +7,23 @@ import type { SettlementView } from '../../settlement/answers.js';
 import { CHRGITM_LV, CLR_TYPE, INSUTYPE_RESIDENT, MED_TYPES, PSN_CERT_TYPE_ID, PSN_TYPE_RESIDENT } from './codes.js';
 import type { Call, Db, FsiDeps, PersonRow } from './call.js';
 import { chinese, dateTime } from './envelope.js';
-import { FsiError, ageOn, dayText, empty, money, node, reqStr, yuan, type Obj } from './fields.js';
-import { storedLine } from './fees.js';
-import { personBy } from './persons.js';
+import { FsiError, ageOn, dayText, empty, money, node, reqStr, str, yuan, type Obj } from './fields.js';
+import { netOfRefunds, storedLine } from './fees.js';
+import { checkPerson, checkVoucher, personBy } from './persons.js';
 import { mdtrt } from './visits.js';
 import { byMessage, liveOfVisit, settledSns, type PlatformSettlement } from './platform-settlements.js';
 import { ConflictError } from '../../errors.js';
 
 /** The visit a settlement message names, checked: its mdtrt, the person, the medical type, the part (outpatient: the fee batch) and the total sent. */
-export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
+export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient', pre = false) {
   const at = 'data';
   const d = node(c.env.input, at);
   const m = await mdtrt(db, c, reqStr(d, at, 'mdtrt_id', 30), reqStr(d, at, 'psn_no', 30), kind);
-  const insutype = reqStr(d, at, 'insutype', 6);
+  const insutype = str(d, at, 'insutype', 6, false) ?? m.insutype;
   if (insutype !== m.insutype) throw new FsiError('data.insutype 与就诊登记不符');
-  reqStr(d, at, 'mdtrt_cert_type', 3);
-  reqStr(d, at, 'psn_cert_type', 3);
-  const certno = reqStr(d, at, 'certno', 20);
-  reqStr(d, at, 'psn_setlway', 6);
+  // the person is the visit's: certificate fields are optional, and checked against the register when sent
+  const certType = str(d, at, 'mdtrt_cert_type', 3, false) ?? '02';
+  str(d, at, 'psn_setlway', 6, false);
   const sum = money(d, at, 'medfee_sumamt');
   let medType: string;
   let part = '';
@@ -34,18 +33,30 @@ export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (m.med_type && medType !== m.med_type) throw new FsiError(`data.med_type ${medType} 与就诊信息上传【2203】的 ${m.med_type} 不符`);
   } else {
     medType = m.med_type!;
-    const mid = reqStr(d, at, 'mid_setl_flag', 3);
-    if (mid !== '0') throw new FsiError('暂不支持中途结算（mid_setl_flag 应为 0）');
-    if (m.state !== 'discharged') throw new FsiError('该人员尚未办理出院【2402】，不能结算');
+    // mid_setl_flag 1: a mid-stay settlement (中途结算) of the lines uploaded so far, the stay still open; 0: the discharge settlement of the rest
+    const mid = str(d, at, 'mid_setl_flag', 3, false) ?? '0';
+    if (mid !== '0' && mid !== '1') throw new FsiError('data.mid_setl_flag 应为 0（出院结算）或 1（中途结算）');
+    if (mid === '1') {
+      if (m.state !== 'open') throw new FsiError('中途结算只适用于在院人员；已出院请以 mid_setl_flag 0 办理出院结算');
+      part = await nextMidPart(db, m.mdtrt_id);
+    } else if (!pre && m.state !== 'discharged') throw new FsiError('该人员尚未办理出院【2402】，不能结算（在院期间可中途结算：mid_setl_flag 1；出院前可试算【2303】）');
   }
   const mt = MED_TYPES[medType];
   if (!mt || mt.kind !== kind) throw new FsiError(`医疗类别 ${medType} 不支持${kind === 'outpatient' ? '门诊' : '住院'}结算`);
   const p = (await personBy(db, { psnNo: String(m.person_id) }))!;
-  if (certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与人员编号不符');
+  checkPerson(d, at, p);
+  await checkVoucher(db, d, at, p);
   const date = m.begntime.slice(0, 10);
-  return { d, m, p, medType, mt, sum, part, date, year: Number(date.slice(0, 4)), encounter: { date }, certType: String(d.mdtrt_cert_type) };
+  return { d, m, p, medType, mt, sum, part, date, year: Number(date.slice(0, 4)), encounter: { date }, certType };
 }
 export type VisitInput = Awaited<ReturnType<typeof visitInput>>;
+
+/** The part a new mid-stay settlement of the stay settles: M1, M2, … (one past the highest live one). */
+async function nextMidPart(db: Db, mdtrtId: string): Promise<string> {
+  const rows = await db.selectFrom('settlement').select('visit_part').where('visit', '=', mdtrtId).where('reversed_at', 'is', null).where('visit_part', 'like', 'M%').execute();
+  const n = rows.reduce((mx, r) => Math.max(mx, Number(String(r.visit_part).slice(1)) || 0), 0);
+  return `M${n + 1}`;
+}
 
 /** What a settlement of the visit's part would settle: its fee lines not yet settled (their total must be the one sent), and the person's enrollment. */
 export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient', v?: VisitInput) {
@@ -54,14 +65,15 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
   const { d, m, p, mt, sum, part, date, year } = vi;
   let feeQ = db.selectFrom('fsi_fee').select(['feedetl_sn', 'amount_fen', 'line']).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'not in', settledSns(m.mdtrt_id));
   if (kind === 'outpatient') feeQ = feeQ.where('chrg_bchno', '=', part);
-  const fees = await feeQ.orderBy('feedetl_sn').execute();
+  const fees = netOfRefunds(await feeQ.orderBy('feedetl_sn').execute());
   if (!fees.length) throw new FsiError(kind === 'outpatient' ? `该就诊收费批次 ${part} 没有可结算的费用明细，请先上传费用明细` : '该就诊没有可结算的费用明细，请先上传费用明细');
   const total = fees.reduce((s, f) => s + Number(f.amount_fen), 0);
   if (total !== sum) throw new FsiError(`医疗费总额 ${yuan(sum)} 与已上传费用明细合计 ${yuan(total)} 不符`);
   // the hospital's own split (2207 sends it), when given, must be the split of the uploaded lines
   const split = classifyLines(fees.map((f) => storedLine(f.feedetl_sn, Number(f.amount_fen), f.line as Obj))).costs;
+  // (0 is what a client that does not compute the split sends: not an assertion)
   for (const [f, val] of [['fulamt_ownpay_amt', split.fullOwnPay], ['overlmt_selfpay', split.overLimitSelfPay], ['preselfpay_amt', split.preSelfPay], ['inscp_scp_amt', split.inScope]] as const)
-    if (!empty(d[f]) && money(d, at, f) !== val) throw new FsiError(`data.${f} ${yuan(money(d, at, f))} 与费用明细分割结果 ${yuan(val)} 不符`);
+    if (!empty(d[f]) && money(d, at, f) !== 0 && money(d, at, f) !== val) throw new FsiError(`data.${f} ${yuan(money(d, at, f))} 与费用明细分割结果 ${yuan(val)} 不符`);
   const enr = await db.selectFrom('enrollment').select(['state', 'benefit_start', 'benefit_end', 'tier']).where('person_id', '=', p.id).where('coverage_year', '=', year).executeTakeFirst();
   if (!enr || enr.state !== 'paid') throw new FsiError(`该人员 ${year} 年度未参保缴费，不能享受医保待遇`);
   const start = enr.benefit_start ? dayText(enr.benefit_start) : null;
@@ -93,7 +105,7 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
 export type SettlementInput = Awaited<ReturnType<typeof settlementInput>>;
 
 export async function preSettle(deps: FsiDeps, db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
-  const v = await visitInput(db, c, kind);
+  const v = await visitInput(db, c, kind, true);
   if (await liveOfVisit(db, v.m.mdtrt_id, v.part)) throw new FsiError(ALREADY_SETTLED);
   const s = await settlementInput(db, c, kind, v);
   const hosp = await db.selectFrom('hospital').select('level').where('code', '=', c.hospital).executeTakeFirstOrThrow();
@@ -202,14 +214,14 @@ export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient'
   const v = await visitInput(db, c, kind);
   const mine = await byMessage(db, c.hospital, c.env.msgid);
   if (mine?.first) return answerOf(c, v, kind, mine, 'first');
+  if (mine && kind === 'inpatient') v.part = mine.part; // a mid-stay settlement this message began (a crash before it settled)
   const existing = async () => {
     const live = await liveOfVisit(db, v.m.mdtrt_id, v.part);
     if (!live) return null;
     if (Math.round(live.live!.result.setlinfo.medfee_sumamt * 100) !== v.sum) throw new FsiError(ALREADY_SETTLED);
     return answerOf(c, v, kind, live, 'live');
   };
-  const found = await existing();
-  if (found) return found;
+  // a part already settled has no fee lines left to settle: settlementInput refuses, and the catch below answers with it
   let s: SettlementInput;
   try {
     s = await settlementInput(db, c, kind, v);

@@ -33,12 +33,8 @@ export async function register(db: Db, c: Call) {
   const d = node(c.env.input, at);
   const { p, insutype } = await personForVisit(db, d, at);
   const begntime = dateTimeField(d, at, 'begntime')!;
-  reqStr(d, at, 'mdtrt_cert_type', 3);
-  reqStr(d, at, 'mdtrt_cert_no', 50);
-  reqStr(d, at, 'psn_cert_type', 3);
-  reqStr(d, at, 'certno', 20);
-  reqStr(d, at, 'psn_type', 6); // the table says 3, but the codes (1701 …) and the output say 6
-  reqStr(d, at, 'psn_name', 20);
+  str(d, at, 'mdtrt_cert_type', 3, false);
+  str(d, at, 'mdtrt_cert_no', 50, false);
   const no = reqStr(d, at, 'ipt_otp_no', 30);
   reqStr(d, at, 'dept_code', 30);
   reqStr(d, at, 'dept_name', 100);
@@ -93,7 +89,7 @@ export async function admit(db: Db, c: Call) {
   const mt = MED_TYPES[medType];
   if (!mt || mt.kind !== 'inpatient') throw new FsiError(`mdtrtinfo.med_type ${medType} 不是本地支持的住院医疗类别（2101、21、52）`);
   const no = reqStr(d, at, 'ipt_no', 30);
-  for (const [f, n] of [['mdtrt_cert_type', 3], ['cert_type', 3], ['certno', 20], ['adm_diag_dscr', 200], ['adm_dept_codg', 30], ['adm_dept_name', 100], ['adm_bed', 30], ['dscg_maindiag_code', 20], ['dscg_maindiag_name', 300]] as const) reqStr(d, at, f, n);
+  for (const [f, n] of [['adm_diag_dscr', 200], ['adm_dept_codg', 30], ['adm_dept_name', 100], ['adm_bed', 30], ['dscg_maindiag_code', 20], ['dscg_maindiag_name', 300]] as const) reqStr(d, at, f, n);
   const open = await db.selectFrom('fsi_mdtrt').select('mdtrt_id').where('person_id', '=', p.id).where('kind', '=', 'inpatient').where('state', '=', 'open').executeTakeFirst();
   if (open) throw new FsiError(`该人员已在院（就诊ID ${open.mdtrt_id}），不能重复办理入院`);
   const mdtrtId = await newMdtrt(db, c, { person: p, kind: 'inpatient', iptOtpNo: no, insutype, medType, begntime, info: { mdtrtinfo: d, diseinfo: c.env.input.diseinfo ?? [] }, dise: str(d, at, 'dise_codg', 30, false), diseName: str(d, at, 'dise_name', 500, false) });

@@ -12,6 +12,7 @@ import type { AppContext } from '../context.js';
 import { badValue } from '../errors.js';
 import { isConnectionError } from '../../store/pg-errors.js';
 import { type CoverageQuery } from '../../hospitals/fhir/fhir-service.js';
+import { capabilityStatement } from '../../hospitals/fhir/capability.js';
 
 export const FHIR_CONTENT_TYPE = 'application/fhir+json; charset=utf-8';
 const PREFIX = '/fhir/r4';
@@ -45,6 +46,15 @@ export async function fhirRoutes(root: FastifyInstance, ctx: AppContext): Promis
       app.setNotFoundHandler((req, reply) => send(reply, 404, operationOutcome('not-supported', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
       const tags = ['fhir'];
+      app.get('/metadata', { config: { public: true }, schema: { tags, summary: 'FHIR R4 CapabilityStatement: the resources and searches this server supports' } }, async (_req, reply) => send(reply, 200, capabilityStatement()));
+      app.get(
+        '/Patient',
+        { config: { permission: 'settlement.read' }, schema: { tags, summary: 'FHIR R4 Patient search: identifier=[system|]value (ID number or record id) → a searchset Bundle', querystring: z.object({ identifier: z.string(), _format: z.string().optional() }) } },
+        async (req, reply) => {
+          const self = `${req.protocol}://${req.headers.host ?? 'localhost'}${req.url}`;
+          return send(reply, 200, await svc.patientSearch(req.actor!, (req.query as { identifier?: string }).identifier, self));
+        },
+      );
       app.get(
         '/Patient/:id',
         { config: { permission: 'settlement.read' }, schema: { tags, summary: 'FHIR R4 Patient (minimal; identifiers masked unless the caller may see them)', params: idParams } },

@@ -5,6 +5,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.js';
 import { audit } from '../../access/audit.js';
+import { gatewayKeys } from '../../access/gateway-keys.js';
+import { issueEvoucherToken } from '../../access/evoucher-tokens.js';
 import type { AppContext } from '../context.js';
 import { plainName } from '../input-guard.js';
 import { parse } from './session.js';
@@ -51,6 +53,40 @@ export async function hospitalRoutes(root: FastifyInstance, ctx: AppContext): Pr
       });
       const row = await db.selectFrom('fsi_hospital').selectAll().where('hospital_code', '=', code).executeTakeFirstOrThrow();
       return { hospitalCode: code, signRequired: row.sign_required, hasKey: !!row.sign_key, ...(key ? { key } : {}) };
+    },
+  );
+  // the platform gateway's key pairs (issue #16): issued to a hospital account (the secret shown once), listed without secrets, revoked
+  const keys = gatewayKeys(db);
+  const userParams = z.object({ id: z.string().regex(/^\d+$/) });
+  const keyBody = z.object({ label: z.string().min(1).max(100) }).strict();
+  app.post(
+    '/api/v1/users/:id/fsi-gateway-keys',
+    { config: { permission: 'users.admin' }, schema: { tags: ['settlement'], summary: 'Issue a platform-gateway key pair (AK / SK) to a hospital account; the secret is shown once', params: z.object({ id: z.string() }), body: keyBody } },
+    async (req, reply) => {
+      const { id } = parse(userParams, req.params);
+      const { label } = parse(keyBody, req.body);
+      const k = await keys.issue(req.actor!, id, label);
+      reply.code(201);
+      return k;
+    },
+  );
+  app.get('/api/v1/users/:id/fsi-gateway-keys', { config: { permission: 'users.admin' }, schema: { tags: ['settlement'], summary: 'A hospital account’s gateway keys (no secrets)', params: z.object({ id: z.string() }) } }, async (req) => {
+    const { id } = parse(userParams, req.params);
+    return keys.list(id);
+  });
+  app.delete('/api/v1/fsi-gateway-keys/:accessKey', { config: { permission: 'users.admin' }, schema: { tags: ['settlement'], summary: 'Revoke a gateway key pair', params: z.object({ accessKey: z.string() }) } }, async (req, reply) => {
+    const { accessKey } = parse(z.object({ accessKey: z.string().regex(/^ak[0-9a-f]{24}$/) }), req.params);
+    await keys.revoke(req.actor!, accessKey);
+    reply.code(204);
+  });
+  // 医保电子凭证 (issue #16): a short-lived token for a person whose activation the campaign recorded, as the person's app shows it at the counter
+  app.post(
+    '/api/v1/persons/:id/evoucher-token',
+    { config: { permission: 'users.admin' }, schema: { tags: ['settlement'], summary: 'Issue a short-lived e-voucher token (mdtrt_cert_type 01) for an activated person', params: z.object({ id: z.string() }) } },
+    async (req, reply) => {
+      const { id } = parse(userParams, req.params);
+      reply.code(201);
+      return issueEvoucherToken(db, req.actor!, id);
     },
   );
 }

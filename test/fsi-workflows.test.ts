@@ -1,0 +1,273 @@
+/**
+ * The everyday workflows (issue #16 items 3, 4, 6), only through the endpoint, for three client
+ * styles written from the spec's tables: the national baseline (§4.5 gateway headers, fields as
+ * table 2 and the transaction tables give them), the Hunan edition (x-tif gateway headers,
+ * /callService/<infno>, "null" strings in the envelope, camel-case node names as its clients
+ * send them), and a loose client (text/plain, input as a JSON string, numbers as strings, null
+ * for absent, ISO 8601 date-times, person fields left out where psn_no / mdtrt_id say who).
+ * Each runs an outpatient day with two fee batches and a refund line, and an inpatient stay with
+ * pre-settlement, mid-stay settlement, discharge settlement and reversal; each setlinfo equals
+ * the settlement quote of the same encounter (the quote service directly, or 2206 / 2303).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../src/http/server.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
+import { AuthService } from '../src/access/auth.ts';
+import { SYSTEM } from '../src/access/roles.ts';
+import { gatewayKeys } from '../src/access/gateway-keys.ts';
+import { issueEvoucherToken } from '../src/access/evoucher-tokens.ts';
+import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen } from './support/http.ts';
+import { FSI_PATH, VILLAGE, apiHeaders, enrolledPerson, tifHeaders, type Person } from './support/fsi-client.ts';
+
+const quotes = QuoteService.load();
+const HA = 'H50023000031';
+const PERIOD = { start: '2022-01-01', end: '2022-12-31' };
+
+type Obj = Record<string, any>;
+interface Style {
+  name: string;
+  headers(infno: string): Record<string, string>;
+  path(infno: string): string;
+  /** the envelope and input as this client builds them */
+  build(env: Obj, input: Obj): { body: string; contentType: string };
+  /** a date-time as this client writes it */
+  time(s: string): string;
+  /** a number as this client writes it */
+  num(n: number): number | string;
+  /** person fields this client sends where psn_no / mdtrt_id already say who */
+  person(p: Person): Obj;
+  node(name: string): string;
+}
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+for (const backend of BACKENDS)
+  describe(`everyday platform workflows on ${backend}`, () => {
+    let d: TestDatabase;
+    let app: FastifyInstance;
+    let base: string;
+    let key: { accessKey: string; secret: string };
+
+    before(async () => {
+      d = await freshDatabase(backend);
+      await d.db.insertInto('admin_area').values([
+        { code: '500230', name: '丰都县', level: 'county', parent_code: null, region: '500230' },
+        { code: '500230100', name: '兴义镇', level: 'township', parent_code: '500230', region: '500230' },
+        { code: VILLAGE, name: '兴义村', level: 'village', parent_code: '500230100', region: '500230' },
+      ]).execute();
+      await d.db.insertInto('hospital').values({ code: HA, name: '丰都县人民医院', level: 'secondary', region: '500230' }).execute();
+      const auth = new AuthService(d.db);
+      const uid = await auth.createUser(SYSTEM, { username: 'wf-hosp', displayName: 'his', role: 'hospital', hospitalCode: HA });
+      key = await gatewayKeys(d.db).issue(SYSTEM, uid, 'HIS');
+      app = await buildServer(quotes, { database: d });
+      base = await listen(app);
+    });
+    after(async () => {
+      await app?.close();
+      await d?.drop();
+    });
+
+    const styles: Style[] = [
+      {
+        name: 'national baseline',
+        headers: (infno) => apiHeaders(key.accessKey, key.secret, infno),
+        path: () => FSI_PATH,
+        build: (env, input) => ({ body: JSON.stringify({ ...env, input }), contentType: 'application/json' }),
+        time: (s) => s,
+        num: (n) => n,
+        person: (p) => ({ psn_cert_type: '01', certno: p.idNumber, psn_type: '1701', psn_name: p.name, mdtrt_cert_type: '02', mdtrt_cert_no: p.idNumber }),
+        node: (n) => ({ sign_in: 'signIn', mdtrt_info: 'mdtrtinfo' })[n] ?? n,
+      },
+      {
+        name: 'Hunan edition',
+        headers: () => tifHeaders(key.accessKey, key.secret),
+        path: (infno) => `${FSI_PATH}/${infno}`,
+        build: (env, input) => ({ body: JSON.stringify({ ...env, dev_no: 'null', dev_safe_info: 'null', cainfo: 'null', signtype: 'SM2', insuplc_admdvs: '500230', input }), contentType: 'application/json;charset=utf-8' }),
+        time: (s) => s,
+        num: (n) => n,
+        person: (p) => ({ psn_cert_type: '01', certno: p.idNumber, psn_type: '1701', psn_name: p.name, mdtrt_cert_type: '02', mdtrt_cert_no: p.idNumber, card_sn: 'NULL' }),
+        node: (n) => camel(n),
+      },
+      {
+        name: 'strings, nulls and ISO dates',
+        headers: (infno) => apiHeaders(key.accessKey, key.secret, infno),
+        path: () => FSI_PATH,
+        build: (env, input) => ({ body: JSON.stringify({ ...env, sign_no: null, dev_no: null, inf_time: '2022-03-15T09:00:00+08:00', input: JSON.stringify(input) }), contentType: 'text/plain' }),
+        time: (s) => `${s.replace(' ', 'T')}.000+08:00`,
+        num: (n) => String(n),
+        person: () => ({ psn_cert_type: null, certno: '', psn_name: 'null' }),
+        node: (n) => ({ sign_in: 'SIGNIN', mdtrt_info: 'MdtrtInfo' })[n] ?? n,
+      },
+    ];
+
+    for (const st of styles) {
+      let n = 0;
+      let signNo = '';
+      const call = async (infno: string, input: Obj): Promise<Obj> => {
+        n += 1;
+        const env = { infno, msgid: `${HA}${st.name.length}${String(Date.now()).slice(-8)}${String(n).padStart(4, '0')}`.slice(0, 30), mdtrtarea_admvs: '500230', recer_sys_code: 'HIS', infver: '1.0.0', opter_type: '1', opter: '0053', opter_name: '文双', inf_time: '2022-03-15 09:00:00', fixmedins_code: HA, fixmedins_name: '丰都县人民医院', sign_no: signNo };
+        const { body, contentType } = st.build(env, input);
+        const res = await fetch(`${base}${st.path(infno)}`, { method: 'POST', headers: { ...st.headers(infno), 'content-type': contentType }, body });
+        assert.equal(res.status, 200);
+        return (await res.json()) as Obj;
+      };
+      const ok = async (infno: string, input: Obj) => {
+        const r = await call(infno, input);
+        assert.equal(r.infcode, 0, `${st.name} ${infno}: ${r.err_msg}`);
+        return r.output as Obj;
+      };
+      const fee = (p: Person, m: string, sn: string, cnt: number, pric: number, extra: Obj, outpatient: boolean) => ({
+        feedetl_sn: sn,
+        mdtrt_id: m,
+        psn_no: p.psnNo,
+        ...(outpatient ? { rx_circ_flag: '0', hosp_appr_flag: '1' } : { med_type: '2101' }),
+        fee_ocur_time: st.time('2022-03-15 09:30:00'),
+        med_list_codg: `XA01${sn}`,
+        medins_list_codg: `M${sn}`,
+        det_item_fee_sumamt: st.num(Math.round(cnt * pric * 100) / 100),
+        cnt: st.num(cnt),
+        pric: st.num(pric),
+        bilg_dept_codg: 'D01',
+        bilg_dept_name: '内科',
+        bilg_dr_codg: 'D0001',
+        bilg_dr_name: '王医生',
+        ...extra,
+      });
+      // every field of the quote's setlinfo (or of the pre-settlement's, but for its own message id, setl_id and time)
+      const same = (got: Obj, want: Obj, what: string) => {
+        for (const [k, v] of Object.entries(want)) if (!['medins_setl_id', 'setl_id', 'setl_time'].includes(k)) assert.equal(got[k], v, `${st.name} ${what} setlinfo.${k}`);
+      };
+
+      test(`${st.name}: an outpatient day — two fee batches, a refund line, two settlements, queries and reconciliation`, async () => {
+        signNo = (await ok('9001', { [st.node('sign_in')]: { opter_no: '0053', mac: '00-1A', ip: '10.0.0.8' } })).signinoutb.sign_no;
+        const p = await enrolledPerson(d.db);
+        const m = (await ok('2201', { data: { psn_no: p.psnNo, insutype: '390', begntime: st.time('2022-03-15 09:00:00'), ipt_otp_no: `MZ${st.name.length}${n}`, dept_code: 'D01', dept_name: '内科', caty: 'A03', ...st.person(p) } })).data.mdtrt_id;
+        await ok('2203', { [st.node('mdtrt_info')]: { mdtrt_id: m, psn_no: p.psnNo, med_type: '11', begntime: st.time('2022-03-15 09:00:00'), dise_codg: 'J00', dise_name: '急性鼻咽炎' }, diseinfo: [] });
+        // batch B1: 2 × 50 甲, 30 乙 (10 % first), then one of the two refunded (cnt -1)
+        const up = await ok('2204', { feedetail: [fee(p, m, '1', 2, 50, { chrg_bchno: 'B1', chrgitm_lv: '01' }, true), fee(p, m, '2', 1, 30, { chrg_bchno: 'B1', chrgitm_lv: '02', selfpay_prop: st.num(0.1) }, true)] });
+        assert.equal(up.result[0].med_chrgitm_type, '09');
+        await ok('2204', { feedetail: [fee(p, m, '3', -1, 50, { chrg_bchno: 'B1', init_feedetl_sn: '1' }, true)] });
+        const r = await call('2204', { feedetail: [fee(p, m, '4', -2, 50, { chrg_bchno: 'B1', init_feedetl_sn: '1' }, true)] });
+        assert.equal(r.infcode, -1);
+        assert.match(r.err_msg, /超过原明细 1 可退数量 1/);
+        const setl = (bch: string, sum: number) => ({ data: { psn_no: p.psnNo, mdtrt_id: m, chrg_bchno: bch, med_type: '11', medfee_sumamt: st.num(sum), psn_setlway: '01', acct_used_flag: '0', insutype: '390', fulamt_ownpay_amt: st.num(0), inscp_scp_amt: st.num(0), ...st.person(p) } });
+        const s1 = await ok('2207', setl('B1', 80));
+        const q1 = quotes.settlement({ region: '500230', coverageYear: 2022, tier: 'tier1', person: { statuses: [], benefitPeriod: PERIOD }, encounter: { type: 'general_outpatient', date: '2022-03-15', hospitalLevel: 'secondary', fees: [{ sn: '1', catalogClass: '甲', amount: 50 }, { sn: '2', catalogClass: '乙', amount: 30, selfPayRatio: '0.1' }] } });
+        same(s1.setlinfo, q1.setlinfo, '2207 B1');
+        // batch B2 on the same visit
+        await ok('2204', { feedetail: [fee(p, m, '5', 1, 40, { chrg_bchno: 'B2', chrgitm_lv: '03' }, true), fee(p, m, '6', 1, 25.5, { chrg_bchno: 'B2' }, true)] });
+        const pre = await ok('2206', setl('B2', 65.5));
+        const s2 = await ok('2207', setl('B2', 65.5));
+        same(s2.setlinfo, pre.setlinfo, '2207 B2 against 2206');
+        assert.notEqual(s2.setlinfo.setl_id, s1.setlinfo.setl_id);
+        assert.equal(typeof s2.setlinfo.psn_cash_pay, 'number');
+        // 5203 / 5204 answer the settlement as it was made
+        const info = await ok('5203', { data: { psn_no: p.psnNo, setl_id: s1.setlinfo.setl_id, mdtrt_id: m } });
+        assert.equal(info.setlinfo.medfee_sumamt, 80);
+        assert.equal(info.setlinfo.refd_setl_flag, '0');
+        const lines = await ok('5204', { data: { psn_no: p.psnNo, setl_id: s1.setlinfo.setl_id, mdtrt_id: m } });
+        assert.deepEqual(lines.output.map((x: Obj) => [x.feedetl_sn, x.det_item_fee_sumamt]), [['1', 50], ['2', 30]]);
+        // 3201: the day's totals of this client's two settlements are what the service holds (other tests' settlements share the day: compare by the detail)
+        const det = await ok('3202', { data: { setl_optins: '500230', file_qury_no: 'F1', stmt_begndate: new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10), stmt_enddate: new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10), medfee_sumamt: 0, fund_pay_sumamt: 0, cash_payamt: 0, fixmedins_setl_cnt: 0, clr_type: '11', fixmedins_refd_setl_flag: '0' } });
+        const mine = det.detail.filter((x: Obj) => x.mdtrt_id === m);
+        assert.deepEqual(mine.map((x: Obj) => x.medfee_sumamt).sort(), [65.5, 80]);
+        const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+        const all = det.detail as Obj[];
+        const totals = { medfee_sumamt: Math.round(all.reduce((t, x) => t + x.medfee_sumamt * 100, 0)) / 100, fund_pay_sumamt: Math.round(all.reduce((t, x) => t + x.fund_pay_sumamt * 100, 0)) / 100 };
+        const even = await ok('3201', { data: { insutype: '390', clr_type: '11', setl_optins: '500230', stmt_begndate: today, stmt_enddate: today, ...totals, acct_pay: 0, fixmedins_setl_cnt: all.length, fixmedins_refd_setl_flag: '0' } });
+        assert.equal(even.stmtinfo.stmt_rslt, '0', even.stmtinfo.stmt_rslt_dscr);
+        const uneven = await ok('3201', { data: { insutype: '390', clr_type: '11', setl_optins: '500230', stmt_begndate: today, stmt_enddate: today, ...totals, acct_pay: 0, fixmedins_setl_cnt: all.length + 1, fixmedins_refd_setl_flag: '0' } });
+        assert.equal(uneven.stmtinfo.stmt_rslt, '1');
+        assert.match(uneven.stmtinfo.stmt_rslt_dscr, /结算笔数/);
+      });
+
+      test(`${st.name}: an inpatient stay — pre-settlement, mid-stay settlement, discharge settlement, reversal`, async () => {
+        if (!signNo) signNo = (await ok('9001', { [st.node('sign_in')]: { opter_no: '0053', mac: '00-1A', ip: '10.0.0.8' } })).signinoutb.sign_no;
+        const p = await enrolledPerson(d.db);
+        const adm = await ok('2401', { [st.node('mdtrt_info')]: { psn_no: p.psnNo, insutype: '390', begntime: st.time('2022-04-01 08:00:00'), med_type: '2101', ipt_no: `ZY${st.name.length}${n}`, atddr_no: 'D0001', chfpdr_name: '王医生', adm_diag_dscr: '肺炎', adm_dept_codg: 'D02', adm_dept_name: '呼吸科', adm_bed: '12', dscg_maindiag_code: 'J18.9', dscg_maindiag_name: '肺炎', ...st.person(p) }, diseinfo: [] });
+        const m = adm.result.mdtrt_id;
+        await ok('2301', { feedetail: [fee(p, m, '1', 1, 3000, { chrgitm_lv: '01' }, false), fee(p, m, '2', 2, 250, { chrgitm_lv: '02', selfpay_prop: st.num(0.2) }, false)] });
+        const setl = (sum: number, mid: string) => ({ data: { psn_no: p.psnNo, mdtrt_id: m, medfee_sumamt: st.num(sum), psn_setlway: '01', acct_used_flag: '0', insutype: '390', mid_setl_flag: mid, ...st.person(p) } });
+        const pre = await ok('2303', setl(3500, '0')); // 试算 while in hospital
+        const mid = await ok('2304', setl(3500, '1'));
+        const q = quotes.settlement({ region: '500230', coverageYear: 2022, tier: 'tier1', person: { statuses: [], benefitPeriod: PERIOD }, encounter: { type: 'inpatient', date: '2022-04-01', hospitalLevel: 'secondary', fees: [{ sn: '1', catalogClass: '甲', amount: 3000 }, { sn: '2', catalogClass: '乙', amount: 500, selfPayRatio: '0.2' }] } });
+        same(mid.setlinfo, q.setlinfo, '2304 mid-stay');
+        same(pre.setlinfo, q.setlinfo, '2303');
+        await ok('2301', { feedetail: [fee(p, m, '3', 1, 1200, { chrgitm_lv: '01' }, false)] });
+        const early = await call('2304', setl(1200, '0'));
+        assert.match(early.err_msg, /尚未办理出院/);
+        await ok('2402', { dscginfo: { mdtrt_id: m, psn_no: p.psnNo, insutype: '390', endtime: st.time('2022-04-10 10:00:00'), dscg_dept_codg: 'D02', dscg_dept_name: '呼吸科', dscg_way: '1' } });
+        const pre2 = await ok('2303', setl(1200, '0'));
+        const fin = await ok('2304', setl(1200, '0'));
+        same(fin.setlinfo, pre2.setlinfo, '2304 discharge against 2303');
+        assert.notEqual(fin.setlinfo.setl_id, mid.setlinfo.setl_id);
+        // the discharge cannot be undone while its settlement lives; reversal first
+        assert.match((await call('2405', { data: { mdtrt_id: m, psn_no: p.psnNo } })).err_msg, /先撤销结算/);
+        const rev = await ok('2305', { data: { psn_no: p.psnNo, mdtrt_id: m, setl_id: fin.setlinfo.setl_id } });
+        assert.notEqual(rev.setlinfo.setl_id, fin.setlinfo.setl_id);
+        assert.equal(rev.setlinfo.init_setl_id, fin.setlinfo.setl_id);
+        assert.equal(rev.setlinfo.medfee_sumamt, -1200);
+        assert.equal(rev.setlinfo.psn_cash_pay, fin.setlinfo.psn_cash_pay === 0 ? 0 : -fin.setlinfo.psn_cash_pay);
+        assert.equal(rev.setlinfo.pdn_cash_pay, rev.setlinfo.psn_cash_pay);
+        await ok('2405', { data: { mdtrt_id: m, psn_no: p.psnNo } });
+        await ok('2403', { adminfo: { mdtrt_id: m, psn_no: p.psnNo, begntime: st.time('2022-04-01 08:00:00'), med_type: '2101', ipt_otp_no: `ZY${st.name.length}${n}`, adm_bed: '14' } });
+        const trt = await ok('2001', { data: { psn_no: p.psnNo, insutype: '390', fixmedins_code: HA, med_type: '2101', begntime: st.time('2022-04-01 08:00:00') } });
+        assert.ok(trt.trtinfo.every((x: Obj) => x.trt_enjymnt_flag === '1'));
+      });
+    }
+
+    test('医保电子凭证 (mdtrt_cert_type 01): a token issued to an activated person identifies them at 1101, 2201 and 2207; expired, forged, others\' and unactivated refused', async () => {
+      const st = styles[0];
+      let k = 0;
+      const env = (infno: string, input: Obj) => ({ infno, msgid: `${HA}E${Date.now()}${(k += 1)}`.slice(0, 30), mdtrtarea_admvs: '500230', recer_sys_code: 'HIS', infver: '1.0.0', opter_type: '1', opter: '1', opter_name: 'x', inf_time: '2022-03-15 09:00:00', fixmedins_code: HA, fixmedins_name: 'x', input });
+      const post = async (infno: string, input: Obj) => (await fetch(`${base}${FSI_PATH}`, { method: 'POST', headers: { ...st.headers(infno), 'content-type': 'application/json' }, body: JSON.stringify(env(infno, input)) })).json() as Promise<Obj>;
+      await post('9001', { signIn: { opter_no: '1', mac: 'm', ip: 'i' } });
+      const p = await enrolledPerson(d.db);
+      const other = await enrolledPerson(d.db);
+      await d.db.insertInto('evoucher_activation').values([{ person_id: p.psnNo, activated_on: '2022-01-05', channel: 'wechat', recorded_by: 'test' }, { person_id: other.psnNo, activated_on: '2022-01-05', channel: 'alipay', recorded_by: 'test' }]).execute();
+      const { token } = await issueEvoucherToken(d.db, SYSTEM, p.psnNo);
+      const info = await post('1101', { data: { mdtrt_cert_type: '01', mdtrt_cert_no: token, psn_cert_type: '01' } });
+      assert.equal(info.infcode, 0, info.err_msg);
+      assert.equal(info.output.baseinfo.psn_no, p.psnNo);
+      const reg = await post('2201', { data: { psn_no: p.psnNo, insutype: '390', begntime: '2022-03-15 09:00:00', mdtrt_cert_type: '01', mdtrt_cert_no: token, ipt_otp_no: 'EV001', dept_code: 'D01', dept_name: '内科', caty: 'A03' } });
+      assert.equal(reg.infcode, 0, reg.err_msg);
+      const m = reg.output.data.mdtrt_id;
+      const fee = { feedetl_sn: '1', mdtrt_id: m, psn_no: p.psnNo, chrg_bchno: 'B1', rx_circ_flag: '0', hosp_appr_flag: '1', fee_ocur_time: '2022-03-15 09:30:00', med_list_codg: 'XA011', medins_list_codg: 'M1', det_item_fee_sumamt: 20, cnt: 1, pric: 20, bilg_dept_codg: 'D01', bilg_dept_name: '内科', bilg_dr_codg: 'D1', bilg_dr_name: '王' };
+      assert.equal((await post('2204', { feedetail: [fee] })).infcode, 0);
+      const setl = (t: string) => ({ data: { psn_no: p.psnNo, mdtrt_id: m, chrg_bchno: 'B1', med_type: '11', medfee_sumamt: 20, mdtrt_cert_type: '01', mdtrt_cert_no: t, insutype: '390' } });
+      const { token: otherToken } = await issueEvoucherToken(d.db, SYSTEM, other.psnNo);
+      assert.match((await post('2207', setl(otherToken))).err_msg, /电子凭证令牌与人员编号不符/);
+      assert.match((await post('2207', setl(token.slice(0, -2) + 'xx'))).err_msg, /校验失败/);
+      const { token: old } = await issueEvoucherToken(d.db, SYSTEM, p.psnNo, Date.now() - 3600_000);
+      assert.match((await post('2207', setl(old))).err_msg, /已过期/);
+      const s = await post('2207', setl(token));
+      assert.equal(s.infcode, 0, s.err_msg);
+      assert.equal(s.output.setlinfo.mdtrt_cert_type, '01');
+      const never = await enrolledPerson(d.db);
+      await assert.rejects(issueEvoucherToken(d.db, SYSTEM, never.psnNo), /not activated/);
+      assert.ok((await d.db.selectFrom('audit_log').select('id').where('action', '=', 'issue_evoucher_token').execute()).length >= 3);
+    });
+
+    test('1901 answers the code tables; 2404 cancels an admission with nothing on it', async () => {
+      const st = styles[0];
+      const env = (infno: string, input: Obj) => ({ infno, msgid: `${HA}D${Date.now()}${infno}`.slice(0, 30), mdtrtarea_admvs: '500230', recer_sys_code: 'HIS', infver: '1.0.0', opter_type: '1', opter: '1', opter_name: 'x', inf_time: '2022-03-15 09:00:00', fixmedins_code: HA, fixmedins_name: 'x', input });
+      const post = async (infno: string, input: Obj) => (await fetch(`${base}${FSI_PATH}`, { method: 'POST', headers: { ...st.headers(infno), 'content-type': 'application/json' }, body: JSON.stringify(env(infno, input)) })).json() as Promise<Obj>;
+      const dict = await post('1901', { data: { type: 'med_type', parent_value: '', admdvs: '500230', date: '2022-03-15', vali_flag: '1' } });
+      assert.equal(dict.infcode, 0, dict.err_msg);
+      assert.ok(dict.output.list.some((x: Obj) => x.value === '2101' && x.label === '普通住院'));
+      const p = await enrolledPerson(d.db);
+      await post('9001', { signIn: { opter_no: '1', mac: 'm', ip: 'i' } });
+      const adm = await post('2401', { mdtrtinfo: { psn_no: p.psnNo, insutype: '390', begntime: '2022-05-01 08:00:00', med_type: '2101', ipt_no: 'ZY-CANCEL', atddr_no: 'D1', chfpdr_name: '王', adm_diag_dscr: '肺炎', adm_dept_codg: 'D02', adm_dept_name: '呼吸科', adm_bed: '1', dscg_maindiag_code: 'J18.9', dscg_maindiag_name: '肺炎' } });
+      assert.equal(adm.infcode, 0, adm.err_msg);
+      const m = adm.output.result.mdtrt_id;
+      const fee = { feedetl_sn: 'A-1', mdtrt_id: m, psn_no: p.psnNo, med_type: '2101', fee_ocur_time: '2022-05-01 09:00:00', med_list_codg: 'C01', medins_list_codg: 'M1', det_item_fee_sumamt: 10, cnt: 1, pric: 10, bilg_dept_codg: 'D', bilg_dept_name: 'D', bilg_dr_codg: 'D', bilg_dr_name: 'D' };
+      assert.equal((await post('2301', { feedetail: [fee] })).output.result[0].med_chrgitm_type, '08');
+      assert.match((await post('2404', { data: { mdtrt_id: m, psn_no: p.psnNo } })).err_msg, /未撤销的费用明细/);
+      assert.equal((await post('2302', { data: [{ feedetl_sn: 'A-1', mdtrt_id: m, psn_no: p.psnNo }] })).infcode, 0);
+      assert.equal((await post('2404', { data: { mdtrt_id: m, psn_no: p.psnNo } })).infcode, 0);
+      assert.match((await post('2402', { dscginfo: { mdtrt_id: m, psn_no: p.psnNo, insutype: '390', endtime: '2022-05-03 08:00:00', dscg_dept_codg: 'D02', dscg_dept_name: 'x', dscg_way: '1' } })).err_msg, /已撤销/);
+    });
+  });
