@@ -32,6 +32,8 @@ export interface PersonTable {
   village_code: string;
   kind: string;
   graduation_year: number | null;
+  /** 死亡日期 (migration 027) */
+  date_of_death?: ColumnType<string | null, string | null | undefined, string | null>;
   version: Generated<number>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
