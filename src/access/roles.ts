@@ -5,7 +5,7 @@
  */
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 
-export const ROLES = ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'] as const;
+export const ROLES = ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor', 'medical_assistance'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** What each role may do. Routes name the permission they need; scope is checked per record. */
@@ -22,7 +22,13 @@ export const PERMISSIONS = {
   'ledger.write': ['admin'],
   'audit.read': ['admin', 'auditor'],
   'users.admin': ['admin'],
-  'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor'],
+  'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor', 'medical_assistance'],
+  // risk (issue #18): warnings and coverage gaps (a clerk: their villages), screening and its cases, assistance on application
+  'risk.read': ['admin', 'policy_officer', 'clerk', 'auditor', 'medical_assistance'],
+  'risk.cases.read': ['admin', 'policy_officer', 'auditor'],
+  'risk.screen': ['admin', 'policy_officer'],
+  'assistance.apply': ['admin', 'clerk', 'medical_assistance'],
+  'assistance.decide': ['admin', 'medical_assistance'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -2,6 +2,7 @@
 import type { ColumnType, Generated, JSONColumnType, Kysely, Transaction } from 'kysely';
 import type { DB } from '../store/schema.js';
 
+/** a timestamp with a default: optional on insert */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Big = ColumnType<string, number | string | bigint, number | string | bigint>;
 type DateCol = ColumnType<string, string, string>;
@@ -22,7 +23,7 @@ export interface RiskWarningTable {
   settlement_id: Big | null;
   explanation: JSONColumnType<object>;
   found_by: 'settlement' | 'scan';
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface RiskCaseTable {
@@ -38,10 +39,10 @@ export interface RiskCaseTable {
   amount_fen: Big;
   detail: JSONColumnType<object>;
   state: Generated<'open' | 'reviewed' | 'confirmed' | 'dismissed'>;
-  recovered_fen: Generated<Big>;
+  recovered_fen: ColumnType<string, number | string | undefined, number | string>;
   recovery_entry: Big | null;
-  found_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  found_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface RiskCaseEventTable {
@@ -52,7 +53,7 @@ export interface RiskCaseEventTable {
   actor: string;
   note: string | null;
   amount_fen: Big | null;
-  at: Generated<Timestamp>;
+  at: Timestamp;
 }
 
 export interface AssistanceApplicationTable {
@@ -69,7 +70,7 @@ export interface AssistanceApplicationTable {
   referrals: ColumnType<string[], string[] | undefined, string[]>;
   entry_id: Big | null;
   created_by: string;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
   decided_by: string | null;
   decided_at: Timestamp | null;
 }

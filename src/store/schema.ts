@@ -231,7 +231,7 @@ export interface AppUserTable {
   username: string;
   display_name: string;
   password_hash: string | null;
-  role: 'admin' | 'policy_officer' | 'clerk' | 'hospital' | 'auditor';
+  role: 'admin' | 'policy_officer' | 'clerk' | 'hospital' | 'auditor' | 'medical_assistance';
   villages: Generated<string[]>;
   hospital_code: string | null;
   active: Generated<boolean>;

@@ -110,7 +110,7 @@ SELECT s.id AS settlement_id, s.encounter_id, s.person_id, s.hospital_code, s.co
        s.basic_fund_fen + s.critical_illness_fen + s.medical_assistance_fen AS fund_fen,
        e.type, e.date AS adm_date,
        COALESCE(NULLIF(left(m.endtime, 10), '')::date, e.date) AS dscg_date,
-       COALESCE(m.dise_codg, e.disease) AS diagnosis, e.visit
+       COALESCE(m.dise_codg, e.disease) AS diagnosis, e.visit, COALESCE(e.visit_part, '') AS visit_part
   FROM settlement s
   JOIN encounter e ON e.id = s.encounter_id
   LEFT JOIN fsi_mdtrt m ON m.mdtrt_id = e.visit
