@@ -5,7 +5,7 @@
  */
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 
-export const ROLES = ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor', 'finance'] as const;
+export const ROLES = ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor', 'finance', 'medical_assistance'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** What each role may do. Routes name the permission they need; scope is checked per record. */
@@ -27,7 +27,13 @@ export const PERMISSIONS = {
   'fund.approve': ['finance'],
   'sim.run': ['admin', 'policy_officer', 'finance'],
   'users.admin': ['admin'],
-  'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor', 'finance'],
+  'session': ['admin', 'policy_officer', 'clerk', 'hospital', 'auditor', 'finance', 'medical_assistance'],
+  // risk (issue #18): warnings and coverage gaps (a clerk: their villages), screening and its cases, assistance on application
+  'risk.read': ['admin', 'policy_officer', 'clerk', 'auditor', 'finance', 'medical_assistance'],
+  'risk.cases.read': ['admin', 'policy_officer', 'auditor'],
+  'risk.screen': ['admin', 'policy_officer'],
+  'assistance.apply': ['admin', 'clerk', 'medical_assistance'],
+  'assistance.decide': ['admin', 'medical_assistance'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

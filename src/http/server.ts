@@ -28,6 +28,8 @@ import { installSecurityHeaders, LOG_SERIALIZERS } from './security.js';
 import { installConsole } from './console.js';
 import { AuthService } from '../access/auth.js';
 import { SettlementService } from '../settlement/settlement-service.js';
+import { BurdenWatch } from '../risk/burden-watch.js';
+import { maskIdsInText } from '../access/privacy.js';
 import type { Database } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { RECORD_ROUTES } from './routes/index.js';
@@ -288,7 +290,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.get('/api/v1/regions', { config: { public: true }, schema: { tags: ['packs'], summary: 'Region codes known (GB/T 2260)' } }, () => [...lib.regions.values()]);
 
   if (opts.database && auth) {
-    const ctx: AppContext = { quotes: service, database: opts.database, auth, settlements: new SettlementService(opts.database, service) };
+    const ctx: AppContext = { quotes: service, database: opts.database, auth, settlements: new SettlementService(opts.database, service, { afterWrite: new BurdenWatch(opts.database.db, lib).afterWrite }) };
     settlements = ctx.settlements;
     for (const register of RECORD_ROUTES) await register(app, ctx);
   }

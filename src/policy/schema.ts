@@ -8,6 +8,7 @@ import { rate, statusOrGroup, yuan } from './pack-values.js';
 import { isDateString, PERIOD_COUNTINGS } from '../dates.js';
 import { BENEFIT_FAMILIES } from './benefit-params.js';
 import { CAMPAIGN_FAMILIES } from './campaign-params.js';
+import { RISK_FAMILIES } from './risk-params.js';
 import {
   NEEDY_STATUSES,
   PERSON_KINDS,
@@ -229,6 +230,7 @@ export const PARAM_FAMILIES: { pattern: RegExp; schema: z.ZodType; doc: string; 
   // Parameters later stages compute with; carried now with their citations.
   ...BENEFIT_FAMILIES,
   ...CAMPAIGN_FAMILIES,
+  ...RISK_FAMILIES,
   { pattern: /^fund\.[A-Za-z0-9_.]+$/, schema: z.union([z.number(), z.string(), rate]), doc: 'fund management bottom lines' },
   { pattern: /^targets\.[A-Za-z0-9_.]+$/, schema: z.union([z.number(), z.string(), rate]), doc: 'enrollment targets and reporting', yearly: true },
 ];

@@ -97,12 +97,27 @@ export interface SettlementOptions {
   maxInFlight?: number;
   /** settlements in one batch at most (default 64) */
   maxBatch?: number;
+  /**
+   * Called with the settlements just written (committed), before their callers are answered:
+   * a higher room's follow-up (the high-burden warnings of src/risk). Its failure is logged and
+   * never fails a settlement; what it missed the higher room's batch scan finds.
+   */
+  afterWrite?: (written: WrittenSettlement[]) => Promise<void>;
+}
+
+/** A settlement as written, for SettlementOptions.afterWrite. */
+export interface WrittenSettlement {
+  settlementId: string;
+  encounterId: string;
+  personId: string;
+  year: number;
 }
 
 export class SettlementService {
   private readonly db: Kysely<DB>;
   private readonly optimisticTries: number;
   private readonly batcher: Batcher<Pending>;
+  private readonly afterWrite: SettlementOptions['afterWrite'];
   readonly contention: SettlementContention = { tries: 0, misses: 0, locked: 0, writes: 0, largestBatch: 0, failedBatches: 0 };
 
   readonly engine: SettlementEngine;
@@ -117,6 +132,7 @@ export class SettlementService {
     this.engine = new SettlementEngine(quotes);
     this.encounters = new EncounterService(database.db, quotes);
     this.optimisticTries = opts.optimisticTries ?? OPTIMISTIC_TRIES;
+    this.afterWrite = opts.afterWrite;
     // every connection of the settlement pool may carry a batch
     this.batcher = new Batcher((batch) => this.settleBatch(batch), opts.maxInFlight ?? (database.settlementPool.options.max ?? 1), opts.maxBatch ?? MAX_BATCH);
   }
@@ -190,6 +206,23 @@ export class SettlementService {
   private async settleBatch(items: Pending[]): Promise<void> {
     const later: Pending[] = [];
     const missed: Pending[] = [];
+    const done: { item: Pending; view: SettlementView; rec: SettlementRecord }[] = [];
+    try {
+      await this.batchOn(items, later, missed, done);
+    } finally {
+      // the ones written are answered (after the follow-up) even when the rest of the batch failed
+      await this.notify(done.map((x) => ({ settlementId: x.view.settlementId!, encounterId: x.rec.encounterId, personId: x.rec.personId, year: x.rec.year })));
+      for (const x of done) x.item.resolve(x.view);
+    }
+    this.contention.misses += missed.length;
+    for (const item of missed) item.misses += 1;
+    for (const item of [...missed, ...later].reverse()) {
+      if (item.misses >= this.optimisticTries) void this.settleLocked(item);
+      else this.batcher.add(item, true);
+    }
+  }
+
+  private async batchOn(items: Pending[], later: Pending[], missed: Pending[], done: { item: Pending; view: SettlementView; rec: SettlementRecord }[]): Promise<void> {
     await this.connected(async (run) => {
       const rows = await readContexts(run, [...new Set(items.map((i) => i.encounterId))]);
       const chains = new Map<string, AccumulatorMove>();
@@ -222,7 +255,7 @@ export class SettlementService {
       this.contention.tries += ready.length;
       this.contention.largestBatch = Math.max(this.contention.largestBatch, ready.length);
       const answer = (x: (typeof ready)[number], id: string | undefined): void => {
-        if (id !== undefined) x.item.resolve({ ...x.view, settlementId: id });
+        if (id !== undefined) done.push({ item: x.item, view: { ...x.view, settlementId: id }, rec: x.rec });
         else missed.push(x.item);
       };
       if (ready.length > 1) {
@@ -260,12 +293,6 @@ export class SettlementService {
         answer(x, id ?? undefined);
       }
     });
-    this.contention.misses += missed.length;
-    for (const item of missed) item.misses += 1;
-    for (const item of [...missed, ...later].reverse()) {
-      if (item.misses >= this.optimisticTries) void this.settleLocked(item);
-      else this.batcher.add(item, true);
-    }
   }
 
   /** The way that always gets through: one transaction holding the person's accumulator row. */
@@ -279,11 +306,22 @@ export class SettlementService {
         const x = this.engine.compute(item.actor, c, c.acc ?? emptyAccumulators(), item.trace);
         const id = await writeSettlement(run, x.rec, x.after, c.version ?? 0);
         if (id === null) throw new Error(`settlement of encounter ${item.encounterId}: the locked accumulator row changed under its lock`);
-        return { ...x.view, settlementId: id };
+        return { view: { ...x.view, settlementId: id }, w: { settlementId: id, encounterId: x.rec.encounterId, personId: x.rec.personId, year: x.rec.year } };
       });
-      item.resolve(view);
+      await this.notify([view.w]);
+      item.resolve(view.view);
     } catch (e) {
       item.reject(e);
+    }
+  }
+
+  /** Run afterWrite on settlements written; never throws (the settlements are committed). */
+  private async notify(written: WrittenSettlement[]): Promise<void> {
+    if (!this.afterWrite || written.length === 0) return;
+    try {
+      await this.afterWrite(written);
+    } catch (e) {
+      console.error(`settlement follow-up failed for ${written.length} settlement(s): ${(e as Error).message}`);
     }
   }
 

@@ -34,6 +34,8 @@ export interface PersonTable {
   graduation_year: number | null;
   /** 户籍类型 (migration 022); null: not known */
   residence: Generated<'rural' | 'urban' | null>;
+  /** 死亡日期 (migration 027) */
+  date_of_death?: ColumnType<string | null, string | null | undefined, string | null>;
   version: Generated<number>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
@@ -233,7 +235,7 @@ export interface AppUserTable {
   username: string;
   display_name: string;
   password_hash: string | null;
-  role: 'admin' | 'policy_officer' | 'clerk' | 'hospital' | 'auditor' | 'finance';
+  role: 'admin' | 'policy_officer' | 'clerk' | 'hospital' | 'auditor' | 'finance' | 'medical_assistance';
   villages: Generated<string[]>;
   hospital_code: string | null;
   active: Generated<boolean>;

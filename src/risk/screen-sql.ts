@@ -1,0 +1,151 @@
+/**
+ * The screening rules as set-based statements: each one INSERT … SELECT over the year's live
+ * settlements (risk_settled) and their platform fee lines (fsi_fee), writing one case per hit
+ * (risk_case, ON CONFLICT DO NOTHING: a hit screened again stays the case it is, in whatever
+ * state its review left it). The parameters are the pack's (src/rules/risk/screen-rules.ts).
+ */
+import { sql, type RawBuilder } from 'kysely';
+import { parseRate } from '../money.js';
+import { list, num, type ScreenCode, type ScreenRule } from '../rules/risk/screen-rules.js';
+
+export interface ScreenScope {
+  year: number;
+  /** the coordinating area whose insured persons are screened (admin_area.region); null: all */
+  region: string | null;
+}
+
+const likeAny = (prefixes: string[]) => prefixes.map((p) => `${p.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+
+/** The year's live settlements of the area's persons. */
+const base = (s: ScreenScope) => sql`
+  s AS (
+    SELECT rs.*, p.village_code, p.date_of_death
+      FROM risk_settled rs
+      JOIN person p ON p.id = rs.person_id
+      JOIN admin_area a ON a.code = p.village_code
+     WHERE rs.coverage_year = ${s.year}::int AND (${s.region}::text IS NULL OR a.region = ${s.region}::text))`;
+
+/** … and the fee lines their visits settled. */
+const feeLines = sql`
+  fl AS (
+    SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
+           f.line->>'med_list_codg' AS code, left(f.line->>'fee_ocur_time', 10) AS day, f.line->>'fee_ocur_time' AS at,
+           (f.line->>'cnt')::numeric AS cnt, (f.line->>'pric')::numeric AS pric
+      FROM s
+      JOIN fsi_fee f ON f.mdtrt_id = s.visit AND f.cancelled_at IS NULL AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part))`;
+
+const insert = sql`INSERT INTO risk_case (rule_code, subject, coverage_year, hospital_code, person_id, village_code, settlement_ids, fee_lines, amount_fen, detail)`;
+const done = sql`ON CONFLICT (rule_code, subject) DO NOTHING`;
+
+type Builder = (r: ScreenRule, s: ScreenScope) => RawBuilder<unknown>;
+
+const settlementJson = (t: string) => sql.raw(`jsonb_build_object('settlementId', ${t}.settlement_id::text, 'hospital', ${t}.hospital_code, 'admitted', ${t}.adm_date::text, 'discharged', ${t}.dscg_date::text, 'diagnosis', ${t}.diagnosis, 'fundFen', ${t}.fund_fen, 'totalFen', ${t}.total_fen)`);
+
+export const SCREEN_SQL: Record<ScreenCode, Builder> = {
+  // the same person in two hospitals on overlapping inpatient days (nights in both)
+  FR01: (r, sc) => sql`WITH ${base(sc)}, i AS (SELECT * FROM s WHERE type = 'inpatient')
+    ${insert}
+    SELECT 'FR01', 'S' || a.settlement_id || '/' || b.settlement_id, ${sc.year}::int, b.hospital_code, a.person_id, a.village_code,
+           ARRAY[a.settlement_id, b.settlement_id], '[]'::jsonb, LEAST(a.fund_fen, b.fund_fen),
+           jsonb_build_object('overlapDays', LEAST(a.dscg_date, b.dscg_date) - GREATEST(a.adm_date, b.adm_date), 'stays', jsonb_build_array(${settlementJson('a')}, ${settlementJson('b')}))
+      FROM i a JOIN i b ON b.person_id = a.person_id AND b.settlement_id > a.settlement_id AND b.hospital_code <> a.hospital_code
+     WHERE LEAST(a.dscg_date, b.dscg_date) - GREATEST(a.adm_date, b.adm_date) >= ${num(r, 'minOverlapDays')}::int
+    ${done}`,
+  // settled after the registered date of death
+  FR02: (r, sc) => sql`WITH ${base(sc)}
+    ${insert}
+    SELECT 'FR02', 'S' || s.settlement_id, ${sc.year}::int, s.hospital_code, s.person_id, s.village_code, ARRAY[s.settlement_id], '[]'::jsonb, s.fund_fen,
+           jsonb_build_object('dateOfDeath', s.date_of_death::text, 'daysAfter', s.adm_date - s.date_of_death, 'stay', ${settlementJson('s')})
+      FROM s WHERE s.date_of_death IS NOT NULL AND s.adm_date > s.date_of_death + ${num(r, 'graceDays')}::int
+    ${done}`,
+  // the fund paid for an encounter outside the person's benefit period (or without a paid enrollment)
+  FR03: (r, sc) => sql`WITH ${base(sc)}
+    ${insert}
+    SELECT 'FR03', 'S' || s.settlement_id, ${sc.year}::int, s.hospital_code, s.person_id, s.village_code, ARRAY[s.settlement_id], '[]'::jsonb, s.fund_fen,
+           jsonb_build_object('benefitStart', e.benefit_start::text, 'benefitEnd', e.benefit_end::text, 'enrollment', e.state, 'stay', ${settlementJson('s')})
+      FROM s LEFT JOIN enrollment e ON e.person_id = s.person_id AND e.coverage_year = s.coverage_year
+     WHERE s.fund_fen >= ${num(r, 'minFundFen')}::bigint
+       AND (e.id IS NULL OR e.state <> 'paid' OR e.benefit_start IS NULL OR s.adm_date < e.benefit_start OR s.adm_date > e.benefit_end)
+    ${done}`,
+  // identical fee lines (item, time, quantity, price) repeated within a visit
+  FR04: (r, sc) => sql`WITH ${base(sc)}, ${feeLines}
+    ${insert}
+    SELECT 'FR04', 'V' || mdtrt_id || '/' || code || '/' || at || '/' || cnt || '/' || pric, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
+           array_agg(DISTINCT settlement_id), jsonb_agg(jsonb_build_object('mdtrt_id', mdtrt_id, 'feedetl_sn', feedetl_sn) ORDER BY feedetl_sn),
+           sum(amount_fen) - min(amount_fen),
+           jsonb_build_object('item', code, 'at', at, 'cnt', cnt, 'pric', pric, 'repeats', count(*))
+      FROM fl GROUP BY mdtrt_id, code, at, cnt, pric HAVING count(*) >= ${num(r, 'minRepeats')}::int
+    ${done}`,
+  // an item's quantity in one day above the daily limit
+  FR05: (r, sc) => sql`WITH ${base(sc)}, ${feeLines}
+    ${insert}
+    SELECT 'FR05', 'V' || mdtrt_id || '/' || code || '/' || day, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
+           array_agg(DISTINCT settlement_id), jsonb_agg(jsonb_build_object('mdtrt_id', mdtrt_id, 'feedetl_sn', feedetl_sn) ORDER BY feedetl_sn),
+           round(sum(amount_fen) * (sum(cnt) - ${num(r, 'maxPerDay')}::numeric) / sum(cnt))::bigint,
+           jsonb_build_object('item', code, 'day', day, 'quantity', sum(cnt), 'maxPerDay', ${num(r, 'maxPerDay')}::numeric)
+      FROM fl WHERE code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[])
+     GROUP BY mdtrt_id, code, day HAVING sum(cnt) > ${num(r, 'maxPerDay')}::numeric
+    ${done}`,
+  // dialysis sessions of one person in a week above the plausible frequency
+  FR06: (r, sc) => sql`WITH ${base(sc)}, ${feeLines}, d AS (SELECT *, date_trunc('week', day::date)::date AS week FROM fl WHERE code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[]) AND day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
+    ${insert}
+    SELECT 'FR06', 'P' || person_id || '/' || week, ${sc.year}::int, min(hospital_code), person_id, min(village_code),
+           array_agg(DISTINCT settlement_id), jsonb_agg(jsonb_build_object('mdtrt_id', mdtrt_id, 'feedetl_sn', feedetl_sn) ORDER BY mdtrt_id, feedetl_sn),
+           round(sum(amount_fen) * (sum(cnt) - ${num(r, 'maxPerWeek')}::numeric) / sum(cnt))::bigint,
+           jsonb_build_object('week', week::text, 'sessions', sum(cnt), 'maxPerWeek', ${num(r, 'maxPerWeek')}::numeric, 'hospitals', array_agg(DISTINCT hospital_code))
+      FROM d GROUP BY person_id, week HAVING sum(cnt) > ${num(r, 'maxPerWeek')}::numeric
+    ${done}`,
+  // high-value consumables of an inpatient case far above the median of its peers (same diagnosis, same hospital level)
+  FR07: (r, sc) => sql`WITH ${base(sc)}, ${feeLines},
+    c AS (SELECT settlement_id, min(person_id) AS person_id, min(hospital_code) AS hospital_code, min(village_code) AS village_code, min(diagnosis) AS diagnosis,
+                 sum(amount_fen) AS amount, jsonb_agg(jsonb_build_object('mdtrt_id', mdtrt_id, 'feedetl_sn', feedetl_sn) ORDER BY feedetl_sn) AS lines
+            FROM fl WHERE type = 'inpatient' AND diagnosis IS NOT NULL AND code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[])
+           GROUP BY settlement_id),
+    cl AS (SELECT c.*, h.level FROM c JOIN hospital h ON h.code = c.hospital_code),
+    peers AS (SELECT diagnosis, level, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY amount) AS median FROM cl GROUP BY diagnosis, level)
+    ${insert}
+    SELECT 'FR07', 'S' || cl.settlement_id, ${sc.year}::int, cl.hospital_code, cl.person_id, cl.village_code, ARRAY[cl.settlement_id], cl.lines,
+           (cl.amount - round(peers.median))::bigint,
+           jsonb_build_object('diagnosis', cl.diagnosis, 'level', cl.level, 'consumablesFen', cl.amount, 'peerMedianFen', round(peers.median), 'peers', peers.n, 'factor', ${num(r, 'factor')}::numeric)
+      FROM cl JOIN peers ON peers.diagnosis = cl.diagnosis AND peers.level = cl.level
+     WHERE peers.n >= ${num(r, 'minPeers')}::int AND cl.amount >= ${num(r, 'minAmountFen')}::bigint AND cl.amount > ${num(r, 'factor')}::numeric * peers.median
+    ${done}`,
+  // re-admitted with the same diagnosis within N days of the previous discharge (分解住院)
+  FR08: (r, sc) => sql`WITH ${base(sc)},
+    i AS (SELECT s.*, lag(settlement_id) OVER w AS prev_id, lag(dscg_date) OVER w AS prev_dscg, lag(diagnosis) OVER w AS prev_diag, lag(hospital_code) OVER w AS prev_hospital
+            FROM s WHERE type = 'inpatient' WINDOW w AS (PARTITION BY person_id ORDER BY adm_date, settlement_id))
+    ${insert}
+    SELECT 'FR08', 'S' || prev_id || '/' || settlement_id, ${sc.year}::int, hospital_code, person_id, village_code, ARRAY[prev_id, settlement_id], '[]'::jsonb, fund_fen,
+           jsonb_build_object('diagnosis', diagnosis, 'daysBetween', adm_date - prev_dscg, 'withinDays', ${num(r, 'withinDays')}::int, 'previousHospital', prev_hospital, 'previousDischarge', prev_dscg::text, 'stay', ${settlementJson('i')})
+      FROM i WHERE prev_id IS NOT NULL AND diagnosis IS NOT NULL AND diagnosis = prev_diag AND adm_date - prev_dscg BETWEEN 0 AND ${num(r, 'withinDays')}::int
+    ${done}`,
+  // a hospital's inpatient admissions or cost per case in a month against its own previous months
+  FR09: (r, sc) => sql`WITH m AS (
+      SELECT hospital_code, date_trunc('month', adm_date)::date AS month, count(*) AS n, avg(total_fen) AS per_case, array_agg(settlement_id) AS ids
+        FROM risk_settled WHERE type = 'inpatient' AND adm_date < make_date(${sc.year}::int + 1, 1, 1) AND adm_date >= make_date(${sc.year}::int, 1, 1) - make_interval(months => ${num(r, 'historyMonths')}::int)
+       GROUP BY hospital_code, date_trunc('month', adm_date)),
+    h AS (SELECT m.*, count(*) OVER w AS months, avg(n) OVER w AS avg_n, avg(per_case) OVER w AS avg_per_case
+            FROM m WINDOW w AS (PARTITION BY hospital_code ORDER BY month RANGE BETWEEN make_interval(months => ${num(r, 'historyMonths')}::int) PRECEDING AND '1 month'::interval PRECEDING))
+    ${insert}
+    SELECT 'FR09', 'H' || hospital_code || '/' || month, ${sc.year}::int, hospital_code, NULL, NULL, ids, '[]'::jsonb, 0,
+           jsonb_build_object('month', month::text, 'admissions', n, 'averageAdmissions', round(avg_n, 1), 'costPerCaseFen', round(per_case), 'averageCostPerCaseFen', round(avg_per_case), 'historyMonths', months, 'factor', ${num(r, 'factor')}::numeric)
+      FROM h WHERE extract(year FROM month) = ${sc.year}::int AND months >= ${num(r, 'minHistoryMonths')}::int AND n >= ${num(r, 'minAdmissions')}::int
+       AND (n > ${num(r, 'factor')}::numeric * avg_n OR per_case > ${num(r, 'factor')}::numeric * avg_per_case)
+    ${done}`,
+  // one village's residents cluster at a hospital: a high share of its admissions, far above the village's share everywhere
+  FR10: (r, sc) => {
+    const share = parseRate(r.params.minShare as string);
+    return sql`WITH ${base(sc)}, i AS (SELECT * FROM s WHERE type = 'inpatient'),
+    hv AS (SELECT hospital_code, village_code, count(*) AS n, array_agg(settlement_id) AS ids FROM i GROUP BY hospital_code, village_code),
+    ht AS (SELECT hospital_code, sum(n) AS total FROM hv GROUP BY hospital_code),
+    vt AS (SELECT village_code, sum(n) AS n, (SELECT count(*) FROM i) AS all_n FROM hv GROUP BY village_code)
+    ${insert}
+    SELECT 'FR10', 'H' || hv.hospital_code || '/' || hv.village_code || '/' || ${sc.year}::int, ${sc.year}::int, hv.hospital_code, NULL, hv.village_code, hv.ids, '[]'::jsonb, 0,
+           jsonb_build_object('admissions', hv.n, 'hospitalAdmissions', ht.total, 'share', round(hv.n::numeric / ht.total, 4), 'villageShareEverywhere', round(vt.n::numeric / vt.all_n, 4), 'minShare', ${share.text}::text)
+      FROM hv JOIN ht ON ht.hospital_code = hv.hospital_code JOIN vt ON vt.village_code = hv.village_code
+     WHERE ht.total >= ${num(r, 'minAdmissions')}::int
+       AND hv.n * ${share.den}::bigint >= ht.total * ${share.num}::bigint
+       AND hv.n::numeric / ht.total >= ${num(r, 'minLift')}::numeric * vt.n / vt.all_n
+    ${done}`;
+  },
+};

@@ -1,0 +1,39 @@
+/**
+ * Running the screening: each rule of the area's pack as one set-based statement
+ * (src/risk/screen-sql.ts), one after the other, each committing by itself; returns what each
+ * found and how long it took.
+ */
+import type { Kysely } from 'kysely';
+import { InputError } from '../errors.js';
+import type { PolicyLibrary } from '../policy/loader.js';
+import { SCREEN_CODES, screenRulesOf, type ScreenCode, type ScreenRule } from '../rules/risk/screen-rules.js';
+import type { DB } from '../store/schema.js';
+import { SCREEN_SQL, type ScreenScope } from './screen-sql.js';
+
+export interface ScreenRun {
+  year: number;
+  region: string;
+  pack: string;
+  rules: { code: ScreenCode; name: string; found: number; ms: number }[];
+}
+
+export function rulesFor(lib: PolicyLibrary, region: string, year: number): { pack: string; rules: Map<ScreenCode, ScreenRule> } {
+  const pack = lib.packFor(region, year);
+  if (!pack) throw new InputError('region', `no policy pack covers region ${region} in ${year}`);
+  return { pack: pack.id, rules: screenRulesOf(pack) };
+}
+
+/** Screen the year's settlements of the area's insured persons with the area's rules (all, or the codes asked for). */
+export async function runScreening(db: Kysely<DB>, lib: PolicyLibrary, opts: { year: number; region: string; codes?: string[]; allRegions?: boolean }): Promise<ScreenRun> {
+  const { pack, rules } = rulesFor(lib, opts.region, opts.year);
+  for (const c of opts.codes ?? []) if (!(SCREEN_CODES as readonly string[]).includes(c)) throw new InputError('codes', `no screening rule ${c} (rules: ${SCREEN_CODES.join(', ')})`);
+  const scope: ScreenScope = { year: opts.year, region: opts.allRegions ? null : opts.region };
+  const out: ScreenRun = { year: opts.year, region: opts.region, pack, rules: [] };
+  for (const [code, rule] of rules) {
+    if (opts.codes?.length && !opts.codes.includes(code)) continue;
+    const t0 = performance.now();
+    const r = await SCREEN_SQL[code](rule, scope).execute(db);
+    out.rules.push({ code, name: rule.name, found: Number(r.numAffectedRows ?? 0), ms: Math.round(performance.now() - t0) });
+  }
+  return out;
+}
