@@ -20,7 +20,7 @@ import { audit } from '../../access/audit.js';
 import type { Actor } from '../../access/roles.js';
 import type { QuoteService } from '../../quotes/quote-service.js';
 import { SettlementService } from '../../settlement/settlement-service.js';
-import type { Call, Db, FsiDeps, Handler } from './call.js';
+import type { AwayDesk, Call, Db, FsiDeps, Handler } from './call.js';
 import { checkEnvelope, chinese, replyOf, type Envelope, type Reply } from './envelope.js';
 import { FsiError, empty, type Obj } from './fields.js';
 import { cancelFees, uploadFees } from './fees.js';
@@ -43,7 +43,8 @@ export class FsiService {
   private readonly deps: FsiDeps;
   private readonly handlers: Record<string, { run: Handler; own?: boolean }>;
 
-  constructor(database: Database, quotes: QuoteService, settlements?: SettlementService) {
+  /** `away`: the desk for persons insured in another area (src/areas), when this area is linked to others. */
+  constructor(database: Database, quotes: QuoteService, settlements?: SettlementService, private readonly away?: AwayDesk) {
     this.db = database.db;
     this.deps = { db: database.db, quotes, settlements: settlements ?? new SettlementService(database, quotes) };
     const deps = this.deps;
@@ -81,6 +82,10 @@ export class FsiService {
       if (env.fixmedins_code !== actor.hospitalCode) throw new FsiError(`定点医药机构编号 ${env.fixmedins_code} 与接口账号所属机构不符`);
       await this.checkSignature(env);
       if (!this.handlers[env.infno]) throw new FsiError(`不支持的交易编号 ${env.infno}`);
+      if (this.away && (await this.away.claims(env))) {
+        await this.checkSignedIn(env);
+        return await this.away.call(env, actor, received);
+      }
       const prev = await this.db.selectFrom('fsi_message').select(['infno', 'reply']).where('hospital_code', '=', env.fixmedins_code).where('msgid', '=', env.msgid).executeTakeFirst();
       if (prev?.reply && prev.infno === env.infno) return prev.reply as unknown as Reply;
       if (!NO_SIGN_IN.has(env.infno)) await this.checkSignedIn(env);

@@ -15,7 +15,7 @@ import type { AppContext } from '../context.js';
 export const FSI_PATH = '/fsi/api/rsfComIfsService/callService';
 
 export async function fsiRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
-  const svc = new FsiService(ctx.database, ctx.quotes, ctx.settlements);
+  const svc = new FsiService(ctx.database, ctx.quotes, ctx.settlements, ctx.away);
   await root.register(async (app) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
