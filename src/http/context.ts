@@ -1,5 +1,6 @@
 /** What record routes get: the quote service (policy library), the database, auth, and the one settlement service (its batches are shared by the routes that settle). */
 import type { AuthService } from '../access/auth.js';
+import type { AwayDesk } from '../hospitals/fsi/call.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { SettlementService } from '../settlement/settlement-service.js';
 import type { Database } from '../store/db.js';
@@ -9,4 +10,6 @@ export interface AppContext {
   database: Database;
   auth: AuthService;
   settlements: SettlementService;
+  /** the desk for persons insured in another area (src/areas), when this area is linked to others */
+  away?: AwayDesk;
 }

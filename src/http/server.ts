@@ -45,6 +45,8 @@ export interface ServerOptions {
   quoteLimit?: { capacity: number; perSecond: number };
   /** extra facts for /health (demo progress) */
   status?: () => Record<string, unknown>;
+  /** links this area to others (src/areas): gives the platform envelope its desk for persons insured elsewhere */
+  away?: (ctx: AppContext) => Promise<AppContext['away']>;
 }
 
 const documentSchema = z.object({ number: z.string(), title: z.string(), issuer: z.string(), date: z.string(), file: z.string(), text: z.string().describe('the notice as held, line breaks kept') });
@@ -292,6 +294,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   if (opts.database && auth) {
     const ctx: AppContext = { quotes: service, database: opts.database, auth, settlements: new SettlementService(opts.database, service, { afterWrite: new BurdenWatch(opts.database.db, lib).afterWrite }) };
     settlements = ctx.settlements;
+    if (opts.away) ctx.away = await opts.away(ctx);
     for (const register of RECORD_ROUTES) await register(app, ctx);
   }
   return app;

@@ -65,6 +65,12 @@ export const BENEFIT_FAMILIES: { pattern: RegExp; schema: z.ZodType; doc: string
     doc: 'percentage points taken off the basic ratio for care outside the area, and further when not referred',
     yearly: true,
   },
+  {
+    pattern: /^benefits\.outOfArea\.filingExempt$/,
+    schema: z.array(z.object({ scope: z.enum(['in_province']), encounterTypes: z.array(encounterType).min(1), hospitalLevels: z.array(z.enum(HOSPITAL_LEVELS)).min(1) }).strict()).min(1),
+    doc: 'care outside the area that needs no filing (异地就医备案): counted as filed (not unreferred) without one',
+    yearly: true,
+  },
   { pattern: /^benefits\.criticalIllness\.deductible$/, schema: yuan, doc: '大病保险 deductible (起付线) per person-year', yearly: true },
   { pattern: /^benefits\.criticalIllness\.segments$/, schema: segmentsSchema, doc: '大病保险 payment segments above the deductible', yearly: true },
   { pattern: /^benefits\.criticalIllness\.annualLimit$/, schema: z.union([yuan, z.literal('none')]), doc: '大病保险 annual limit', yearly: true },

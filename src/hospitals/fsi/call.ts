@@ -4,7 +4,7 @@ import type { DB } from '../../store/schema.js';
 import type { Actor } from '../../access/roles.js';
 import type { QuoteService } from '../../quotes/quote-service.js';
 import type { SettlementService } from '../../settlement/settlement-service.js';
-import type { Envelope } from './envelope.js';
+import type { Envelope, Reply } from './envelope.js';
 import type { Obj } from './fields.js';
 
 export type Db = Kysely<DB> | Transaction<DB>;
@@ -37,4 +37,14 @@ export interface PersonRow {
   gender: 'male' | 'female';
   birth_date: string;
   region: string;
+}
+
+/**
+ * A desk that answers some messages instead of this area's own handlers: settlements for persons
+ * insured in another coordinating area, and their reversals (src/areas supplies it when the
+ * area is linked to others). It keeps its own records and idempotency by message.
+ */
+export interface AwayDesk {
+  claims(env: Envelope): Promise<boolean>;
+  call(env: Envelope, actor: Actor, received: Date): Promise<Reply>;
 }

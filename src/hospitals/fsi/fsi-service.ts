@@ -20,7 +20,7 @@ import { audit } from '../../access/audit.js';
 import type { Actor } from '../../access/roles.js';
 import type { QuoteService } from '../../quotes/quote-service.js';
 import { SettlementService } from '../../settlement/settlement-service.js';
-import type { Call, Db, FsiDeps, Handler } from './call.js';
+import type { AwayDesk, Call, Db, FsiDeps, Handler } from './call.js';
 import { checkEnvelope, chinese, replyOf, type Envelope, type Reply } from './envelope.js';
 import { FsiError, empty, type Obj } from './fields.js';
 import { cancelFees, uploadFees } from './fees.js';
@@ -48,7 +48,8 @@ export class FsiService {
   private readonly deps: FsiDeps;
   private readonly handlers: Record<string, { run: Handler; own?: boolean }>;
 
-  constructor(database: Database, quotes: QuoteService, settlements?: SettlementService) {
+  /** `away`: the desk for persons insured in another area (src/areas), when this area is linked to others. */
+  constructor(database: Database, quotes: QuoteService, settlements?: SettlementService, private readonly away?: AwayDesk) {
     this.db = database.db;
     this.deps = { db: database.db, quotes, settlements: settlements ?? new SettlementService(database, quotes) };
     const deps = this.deps;
@@ -109,6 +110,10 @@ export class FsiService {
       const pre = await this.preflight(env.fixmedins_code, env.msgid, signNo);
       this.checkSignature(env, body as Obj, pre);
       if (!this.handlers[env.infno]) throw new FsiError(`不支持的交易编号 ${env.infno}`);
+      if (this.away && (await this.away.claims(env))) {
+        if (!pre.signed_in) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
+        return await this.away.call(env, actor, received);
+      }
       if (pre.reply && pre.infno === env.infno) return pre.reply as unknown as Reply;
       if (!NO_SIGN_IN.has(env.infno) && !pre.signed_in) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
     } catch (e) {

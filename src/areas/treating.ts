@@ -1,0 +1,230 @@
+/**
+ * The treating area's side (就医地): a hospital here sends an ordinary 2207 / 2304 for a person
+ * whose insuplc_admdvs is another area. This desk splits the fee lines by this area's catalogue
+ * (the same split as a local settlement), asks the insured area to settle them by its own pack,
+ * records the answer by the cross-area settlement id and answers the hospital in the same
+ * envelope as a local settlement. The claim is written (pending) before the insured area is
+ * asked: the same message again finds it and asks again with the same id (the insured area
+ * answers what it stored), and recovery.ts settles a claim left pending. 2208 / 2305 of such a
+ * settlement reverse it in the insured area first, then here.
+ *
+ * The visit's fee lines travel in the settlement message itself (feedetail, the 2204 lines), as
+ * the person is not in this area's registers; data.begntime gives the visit's day.
+ */
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { audit } from '../access/audit.js';
+import type { Actor } from '../access/roles.js';
+import { classifyLines } from '../rules/settlement/costs.js';
+import type { AwayDesk, Call, PersonRow } from '../hospitals/fsi/call.js';
+import { CHRGITM_LV, MED_TYPES } from '../hospitals/fsi/codes.js';
+import { dateTime, replyOf, type Envelope, type Reply } from '../hospitals/fsi/envelope.js';
+import { feeLineOf } from '../hospitals/fsi/fees.js';
+import { FsiError, dateTimeField, decimal, list, money, node, reqStr, str, type Obj } from '../hospitals/fsi/fields.js';
+import { setlOutput } from '../hospitals/fsi/settle.js';
+import { AreaUnreachableError, type AreaLink } from './link.js';
+import type { ReverseAnswer, SettleAnswer, SettleRequest } from './protocol.js';
+import { plain, type AreasDB } from './tables.js';
+
+const SETTLE = new Set(['2207', '2304']);
+const REVERSE = new Set(['2208', '2305']);
+
+export const unreachable = (area: string) => `参保地 ${area} 医保系统暂时无法访问，交易未完成、未记账；可稍后以同一报文ID重试，或按全自费（现金）结算`;
+
+/** The cross-area settlement id of a hospital's message: the same message always names the same id. */
+export const setlIdOf = (area: string, hospital: string, msgid: string) => `XA${area}${createHash('sha256').update(`${area}|${hospital}|${msgid}`).digest('hex').slice(0, 20).toUpperCase()}`;
+
+interface Parsed {
+  req: SettleRequest;
+  mdtrtId: string;
+  certType: string;
+}
+
+export class TreatingDesk implements AwayDesk {
+  constructor(
+    readonly area: string,
+    private readonly db: Kysely<AreasDB>,
+    private readonly link: AreaLink,
+  ) {}
+
+  async claims(env: Envelope): Promise<boolean> {
+    if (SETTLE.has(env.infno)) return typeof env.insuplc_admdvs === 'string' && /^\d{6}$/.test(env.insuplc_admdvs) && env.insuplc_admdvs !== this.area;
+    if (REVERSE.has(env.infno)) {
+      const d = env.input?.data as Obj | undefined;
+      const id = d && typeof d === 'object' ? d.setl_id : undefined;
+      if (typeof id !== 'string' || !id.startsWith('XA')) return false;
+      return !!(await this.db.selectFrom('area_claim').select('setl_id').where('setl_id', '=', id).executeTakeFirst());
+    }
+    return false;
+  }
+
+  async call(env: Envelope, actor: Actor, received: Date): Promise<Reply> {
+    const refuse = (m: string) => replyOf(received, env.mdtrtarea_admvs, false, null, m);
+    try {
+      return SETTLE.has(env.infno) ? await this.settle(env, actor, received) : await this.reverse(env, actor, received);
+    } catch (e) {
+      if (e instanceof FsiError) return refuse(e.message);
+      if (e instanceof AreaUnreachableError) return refuse(unreachable(e.area));
+      return refuse('系统内部错误，交易未完成，请稍后以同一报文ID重试');
+    }
+  }
+
+  private async parse(env: Envelope, kind: 'outpatient' | 'inpatient'): Promise<Parsed> {
+    const at = 'data';
+    const d = node(env.input, at);
+    const mdtrtId = reqStr(d, at, 'mdtrt_id', 30);
+    const insutype = reqStr(d, at, 'insutype', 6);
+    if (insutype !== '390') throw new FsiError('data.insutype 应为 390 城乡居民基本医疗保险');
+    const certType = reqStr(d, at, 'mdtrt_cert_type', 3);
+    reqStr(d, at, 'psn_cert_type', 3);
+    const certno = reqStr(d, at, 'certno', 20).toUpperCase();
+    const name = str(d, at, 'psn_name', 50, false) ?? '';
+    reqStr(d, at, 'psn_setlway', 6);
+    const medType = reqStr(d, at, 'med_type', 6);
+    const mt = MED_TYPES[medType];
+    if (!mt || mt.kind !== kind) throw new FsiError(`医疗类别 ${medType} 不支持${kind === 'outpatient' ? '门诊' : '住院'}结算`);
+    if (kind === 'inpatient' && reqStr(d, at, 'mid_setl_flag', 3) !== '0') throw new FsiError('暂不支持中途结算（mid_setl_flag 应为 0）');
+    const begntime = dateTimeField(d, at, 'begntime')!;
+    const disease = str(d, at, 'dise_codg', 30, false);
+    if (mt.type === 'chronic_special_outpatient' && !disease) throw new FsiError('门诊慢特病异地结算须传入病种编码 data.dise_codg');
+    const sum = money(d, at, 'medfee_sumamt');
+    const rows = list(env.input, 'feedetail');
+    const seen = new Set<string>();
+    const lines = rows.map((x, i) => {
+      const a = `feedetail[${i}]`;
+      const sn = reqStr(x, a, 'feedetl_sn', 30);
+      if (seen.has(sn)) throw new FsiError(`${a}.feedetl_sn ${sn} 重复`);
+      seen.add(sn);
+      const amount = money(x, a, 'det_item_fee_sumamt');
+      if (amount < 0) throw new FsiError(`${a}.det_item_fee_sumamt 不能为负数`);
+      const cnt = decimal(x, a, 'cnt', 4, true)!;
+      const pric = decimal(x, a, 'pric', 6, true)!;
+      if (Math.abs(Math.round(cnt * pric * 100) - amount) > 1) throw new FsiError(`${a}.det_item_fee_sumamt 与数量×单价不符`);
+      const lv = str(x, a, 'chrgitm_lv', 3, false) ?? '01';
+      const cls = CHRGITM_LV[lv];
+      if (!cls) throw new FsiError(`${a}.chrgitm_lv 应为 01 甲类、02 乙类 或 03 丙类`);
+      const ratio = decimal(x, a, 'selfpay_prop', 4, false);
+      if (ratio !== null && (ratio < 0 || ratio > 1 || (ratio && cls !== 'B'))) throw new FsiError(`${a}.selfpay_prop 只适用于乙类项目，且在 0 与 1 之间`);
+      return feeLineOf(sn, cls, amount, cnt, pric, decimal(x, a, 'pric_uplmt_amt', 6, false), ratio);
+    });
+    const total = lines.reduce((s, l) => s + l.amount, 0);
+    if (total !== sum) throw new FsiError(`医疗费总额 ${(sum / 100).toFixed(2)} 与费用明细合计 ${(total / 100).toFixed(2)} 不符`);
+    const split = classifyLines(lines).costs;
+    const h = await this.db.selectFrom('hospital').select(['code', 'name', 'level']).where('code', '=', String(env.fixmedins_code)).executeTakeFirst();
+    if (!h) throw new FsiError(`定点医药机构 ${env.fixmedins_code} 未在就医地登记`);
+    const req: SettleRequest = {
+      setlId: setlIdOf(this.area, h.code, env.msgid),
+      treatArea: this.area,
+      hospital: { code: h.code, name: h.name, level: h.level as SettleRequest['hospital']['level'] },
+      kind,
+      medType,
+      type: mt.type,
+      setting: mt.setting ?? null,
+      date: begntime.slice(0, 10),
+      idNumber: certno,
+      name,
+      disease,
+      costs: { total: sum, fullOwnPay: split.fullOwnPay, overLimitSelfPay: split.overLimitSelfPay, preSelfPay: split.preSelfPay, inScope: split.inScope },
+    };
+    return { req, mdtrtId, certType };
+  }
+
+  private output(env: Envelope, p: { mdtrtId: string; certType: string; medType: string; date: string }, kind: 'outpatient' | 'inpatient', a: Extract<SettleAnswer, { ok: true }>, sign = 1, at?: Date) {
+    const person: PersonRow = { id: a.person.psnNo, id_number: a.person.idNumber, name: a.person.name, gender: a.person.gender, birth_date: a.person.birthDate, region: '' };
+    const c = { env } as Call;
+    const out = setlOutput(c, { m: { mdtrt_id: p.mdtrtId }, p: person, medType: p.medType, encounter: { date: p.date }, certType: p.certType }, kind, a.setlinfo, a.setldetail, a.setlId, dateTime(at ?? new Date(a.setlTime)), sign);
+    const info = out.setlinfo as Obj;
+    info.insuplc_admdvs = String(env.insuplc_admdvs ?? '');
+    info.exp_content = JSON.stringify({ cross_area: true, basis: a.basis });
+    return out;
+  }
+
+  private async settle(env: Envelope, actor: Actor, received: Date): Promise<Reply> {
+    const kind = env.infno === '2207' ? 'outpatient' : 'inpatient';
+    const insured = String(env.insuplc_admdvs);
+    const parsed = await this.parse(env, kind);
+    const { req } = parsed;
+    const view = { mdtrtId: parsed.mdtrtId, certType: parsed.certType, medType: req.medType, date: req.date };
+    const ok = (a: Extract<SettleAnswer, { ok: true }>) => replyOf(received, env.mdtrtarea_admvs, true, this.output(env, view, kind, a));
+    const fail = (m: string) => replyOf(received, env.mdtrtarea_admvs, false, null, m);
+
+    await this.db
+      .insertInto('area_claim')
+      .values({ setl_id: req.setlId, hospital_code: req.hospital.code, msgid: env.msgid, insured_area: insured, kind, state: 'pending', request: JSON.stringify({ ...req, view }) })
+      .onConflict((oc) => oc.column('setl_id').doNothing())
+      .execute();
+    const claim = await this.db.selectFrom('area_claim').selectAll().where('setl_id', '=', req.setlId).executeTakeFirstOrThrow();
+    const answered = this.answered(claim);
+    if (answered) return answered.ok ? ok(answered) : fail(answered.refused);
+
+    const a = await this.link.request<SettleAnswer>(insured, 'settle', req);
+    const done = await this.record(req.setlId, insured, a, actor);
+    return done.ok ? ok(done) : fail(done.refused);
+  }
+
+  /** What a claim was answered (null: still pending). */
+  private answered(claim: { state: string; result: unknown; setl_id: string }): SettleAnswer | null {
+    if (claim.state === 'pending') return null;
+    if (claim.state === 'abandoned') return { ok: false, setlId: claim.setl_id, refused: '该异地就医结算因参保地长时间未应答已取消，未记账；请以新的报文ID重新结算' };
+    return claim.result as SettleAnswer;
+  }
+
+  /**
+   * Record the insured area's answer on a pending claim (once: a claim answered or given up
+   * meanwhile keeps its state), then tell the insured area it is recorded. Returns the claim's answer.
+   */
+  async record(setlId: string, insured: string, a: SettleAnswer, actor: Actor): Promise<SettleAnswer> {
+    const now = new Date().toISOString();
+    await this.db.transaction().execute(async (tx) => {
+      const done = await tx
+        .updateTable('area_claim')
+        .set(a.ok ? { state: 'settled', result: JSON.stringify(a), fund_fen: a.fundFen, setl_time: a.setlTime, updated_at: now } : { state: 'refused', result: JSON.stringify(a), updated_at: now })
+        .where('setl_id', '=', setlId)
+        .where('state', '=', 'pending')
+        .returning('setl_id')
+        .executeTakeFirst();
+      if (done) await audit(plain(tx), actor, a.ok ? 'xa_settle' : 'xa_refused', 'area_claim', setlId, { insured, ...(a.ok ? { fundFen: a.fundFen } : { refused: a.refused }) });
+    });
+    const claim = await this.db.selectFrom('area_claim').selectAll().where('setl_id', '=', setlId).executeTakeFirstOrThrow();
+    const ans = this.answered(claim)!;
+    if (claim.state === 'settled' || claim.state === 'reversed') {
+      // the insured area's record is confirmed; if this is lost, its recovery asks (status) and finds it
+      await this.link.publish(insured, 'confirm', `confirm:${setlId}`, { setlId, treatArea: this.area }).catch(() => undefined);
+    }
+    return ans;
+  }
+
+  private async reverse(env: Envelope, actor: Actor, received: Date): Promise<Reply> {
+    const kind = env.infno === '2208' ? 'outpatient' : 'inpatient';
+    const d = node(env.input, 'data');
+    const setlId = reqStr(d, 'data', 'setl_id', 30);
+    const mdtrtId = reqStr(d, 'data', 'mdtrt_id', 30);
+    reqStr(d, 'data', 'psn_no', 30);
+    const claim = await this.db.selectFrom('area_claim').selectAll().where('setl_id', '=', setlId).executeTakeFirstOrThrow();
+    if (claim.hospital_code !== env.fixmedins_code) throw new FsiError(`结算ID ${setlId} 不存在或不属于本机构`);
+    const req = claim.request as SettleRequest & { view: { mdtrtId: string; certType: string; medType: string; date: string } };
+    if (req.view.mdtrtId !== mdtrtId) throw new FsiError('结算ID与就诊ID不符');
+    if (claim.kind !== kind) throw new FsiError(kind === 'outpatient' ? '该结算是住院结算，请使用住院结算撤销【2305】' : '该结算是门诊结算，请使用门诊结算撤销【2208】');
+    const a = claim.result as SettleAnswer | null;
+    const answer = (at: Date) => {
+      const out = this.output(env, req.view, kind, a as Extract<SettleAnswer, { ok: true }>, -1, at);
+      const { psn_cash_pay, ...info } = out.setlinfo as Obj;
+      return replyOf(received, env.mdtrtarea_admvs, true, { setlinfo: { ...info, pdn_cash_pay: psn_cash_pay }, setldetail: out.setldetail });
+    };
+    if (claim.state === 'reversed') {
+      if (claim.reversed_by === env.msgid) return answer(claim.updated_at);
+      throw new FsiError(`结算ID ${setlId} 已撤销`);
+    }
+    if (claim.state !== 'settled' || !a?.ok) throw new FsiError(`结算ID ${setlId} 未结算成功，无需撤销`);
+    const r = await this.link.request<ReverseAnswer>(claim.insured_area, 'reverse', { setlId, treatArea: this.area, reference: `fsi:${env.fixmedins_code}:${env.msgid}` });
+    if (!r.ok) throw new FsiError(`参保地 ${claim.insured_area} 拒绝撤销：${r.refused}`);
+    const now = new Date();
+    await this.db.transaction().execute(async (tx) => {
+      const done = await tx.updateTable('area_claim').set({ state: 'reversed', reversed_by: env.msgid, updated_at: now.toISOString() }).where('setl_id', '=', setlId).where('state', '=', 'settled').returning('setl_id').executeTakeFirst();
+      if (done) await audit(plain(tx), actor, 'xa_reverse', 'area_claim', setlId, { insured: claim.insured_area, msgid: env.msgid });
+    });
+    const after = await this.db.selectFrom('area_claim').select(['reversed_by', 'updated_at']).where('setl_id', '=', setlId).executeTakeFirstOrThrow();
+    if (after.reversed_by !== env.msgid) throw new FsiError(`结算ID ${setlId} 已撤销`);
+    return answer(after.updated_at);
+  }
+}
