@@ -87,7 +87,10 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     }
     assert.match(CONSOLE_CSP, /script-src 'self'/);
     assert.match(CONSOLE_CSP, /style-src 'self'(;|$)/);
-    for (const path of ['/api/v1/nothing', '/api/v1/persons/1/nothing', '/fsi/nothing', '/health/nothing', '/docs/nothing', '/assets/nothing.js']) {
+    // under the platform's prefix, an envelope error (issue #16), never the console
+    const fsi = await request(base, 'GET', '/fsi/nothing');
+    assert.equal(fsi.json?.infcode, -1);
+    for (const path of ['/api/v1/nothing', '/api/v1/persons/1/nothing', '/health/nothing', '/docs/nothing', '/assets/nothing.js']) {
       const r = await request(base, 'GET', path);
       assert.equal(r.status, 404, path);
       assert.equal(r.json?.error, 'not_found', path);
