@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { extname } from 'node:path';
 import { PassThrough, Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
@@ -145,8 +145,9 @@ export async function* readSheetRows(path: string, opts: ReadOptions = {}): Asyn
       }
     } catch (e) {
       // the parser's own refusal (an unclosed quote, …) is the file's fault; a read error is not
+      // (csv-parse 5 names its codes without the CSV_ prefix of older releases: INVALID_OPENING_QUOTE, …)
       const code = (e as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('CSV_')) throw new InputError('(file)', `is not a readable CSV file (${code})`);
+      if (e instanceof CsvError || (typeof code === 'string' && code.startsWith('CSV_'))) throw new InputError('(file)', `is not a readable CSV file (${String(code)})`);
       throw e;
     } finally {
       stream.destroy();

@@ -33,7 +33,7 @@ for (const backend of BACKENDS)
         { username: 'policy', role: 'policy_officer' as const },
         { username: 'admin', role: 'admin' as const },
       ]) {
-        const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username });
+        const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username, password: `${u.username}-test-password` });
         tok[u.username] = await auth.issueApiToken(SYSTEM, id, 'drg');
       }
       app = await buildServer(QuoteService.load(), { database: d });
