@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     const encIds: string[] = new Array(N);
     await pool(N, C, async (i) => {
       const e = await call('/api/v1/encounters', {
-        personId: String(ownPersons[i].id), coverageYear: 2022, type: 'general_outpatient', date: '2022-03-15', externalId: `OWN${i}`,
+        idNumber: ownPersons[i].id_number, coverageYear: 2022, type: 'general_outpatient', date: '2022-03-15', externalId: `OWN${i}`,
         fees: [{ sn: '1', catalogClass: '甲', amount: 120.5 }, { sn: '2', catalogClass: '乙', amount: 80, selfPayRatio: '10%' }, { sn: '3', catalogClass: '丙', amount: 30.25 }],
       });
       encIds[i] = e.id;

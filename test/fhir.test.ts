@@ -61,7 +61,9 @@ for (const backend of BACKENDS)
     }
     const hospA = { userId: '0', username: 'hospa', role: 'hospital' as const, villages: [], hospitalCode: HA };
     async function settled(personId: string, body: Record<string, unknown>) {
-      const e = await svc.createEncounter(hospA, { personId, coverageYear: 2022, ...body } as Parameters<typeof svc.createEncounter>[1]);
+      // a hospital names its patient by ID number (issue #11 item 8)
+      const { id_number: idNumber } = await d.db.selectFrom('person').select('id_number').where('id', '=', personId).executeTakeFirstOrThrow();
+      const e = await svc.createEncounter(hospA, { idNumber, coverageYear: 2022, ...body } as Parameters<typeof svc.createEncounter>[1]);
       const s = await svc.settle(hospA, e.id as string, { trace: false });
       return s;
     }

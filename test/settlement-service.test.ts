@@ -206,6 +206,14 @@ for (const backend of BACKENDS)
       const byId = await call('POST', '/api/v1/encounters', tok.admin, { personId: p.id, hospitalCode: HB, coverageYear: 2022, type: 'general_outpatient', date: '2022-03-02', costs: costsOf({ type: 'general_outpatient', date: '', inScope: 80 }) });
       assert.equal(byId.status, 201, JSON.stringify(byId.json));
       assert.equal(byId.json.hospitalCode, HB);
+      // issue #11 item 8: a hospital cannot make someone its patient by a bare (guessable) record id
+      const other = await person();
+      const harvest = await call('POST', '/api/v1/encounters', tok.hospA, { personId: other.id, coverageYear: 2022, type: 'general_outpatient', date: '2022-03-03', costs: costsOf({ type: 'general_outpatient', date: '', inScope: 80 }) });
+      assert.equal(harvest.status, 400, JSON.stringify(harvest.json));
+      assert.equal(harvest.json.field, 'personId');
+      // … but may name a patient it already has a visit with
+      const known = await call('POST', '/api/v1/encounters', tok.hospA, { personId: p.id, coverageYear: 2022, type: 'general_outpatient', date: '2022-03-04', costs: costsOf({ type: 'general_outpatient', date: '', inScope: 80 }) });
+      assert.equal(known.status, 201, JSON.stringify(known.json));
 
       const bad: [Record<string, unknown>, string][] = [
         [{ ...body, externalId: undefined, fees: [{ catalogClass: '甲', amount: -1 }] }, 'fees.0.amount'],
@@ -238,9 +246,9 @@ for (const backend of BACKENDS)
       for (const who of ['auditor', 'officer', 'clerk']) assert.equal((await call('POST', '/api/v1/encounters', tok[who], { ...body, hospitalCode: HA })).status, 403, who);
       assert.equal((await call('POST', '/api/v1/encounters', undefined, body)).status, 401);
       const n = await d.db.selectFrom('encounter').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
-      assert.equal(Number(n.n), 2, 'nothing half-written');
+      assert.equal(Number(n.n), 3, 'nothing half-written (the two above and the known patient’s)');
       const logged = await d.db.selectFrom('audit_log').select('entity_id').where('entity', '=', 'encounter').where('action', '=', 'create').execute();
-      assert.equal(logged.length, 2);
+      assert.equal(logged.length, 3);
     });
 
     test('settling over HTTP gives the pure engine’s answer; settling twice is 409 ALREADY_SETTLED', async () => {

@@ -42,6 +42,12 @@ export class EncounterService {
     personQ = r.idNumber !== undefined ? personQ.where('p.id_number', '=', r.idNumber) : personQ.where('p.id', '=', String(r.personId));
     const person = await personQ.executeTakeFirst();
     if (!person) throw r.idNumber !== undefined ? new InputError('idNumber', `no person ${maskIdNumber(r.idNumber)} in the register`) : new InputError('personId', `no person ${r.personId} in the register`);
+    // issue #11 item 8: a hospital names a new patient by ID number; a bare record id (sequential,
+    // guessable) only for a person it already has a visit with, so the register cannot be harvested
+    if (actor.role === 'hospital' && r.personId !== undefined) {
+      const known = await this.db.selectFrom('encounter').select('id').where('person_id', '=', person.id).where('hospital_code', '=', hospitalCode).limit(1).executeTakeFirst();
+      if (!known) throw new InputError('personId', 'a hospital names a new patient by idNumber (personId only for a patient it already has a visit with)');
+    }
 
     const packId = this.quotes.lib.packIdFor(person.region, r.coverageYear);
     if (!packId) throw new InputError('coverageYear', `no policy pack covers region ${person.region} in ${r.coverageYear} (years with packs: ${this.quotes.lib.years().join(', ')})`);
