@@ -253,13 +253,21 @@ for (const backend of BACKENDS)
       assert.equal((await get(`/fhir/r4/ExplanationOfBenefit/${o.settlementId}`, tok.auditor)).json.status, 'cancelled');
     });
 
-    test('Patient: identifiers in full for admin and the treating hospital, masked for the auditor', async () => {
+    test('Patient: identifiers in full for admin; the treating hospital sees the name but the ID number masked (unless it searched by it); masked for the auditor', async () => {
       const p = await person();
       await settled(p.id, { type: 'general_outpatient', date: '2022-03-02', costs: { total: 50, fullOwnPay: 0, overLimitSelfPay: 0, preSelfPay: 0, inScope: 50 } });
       const a = await get(`/fhir/r4/Patient/${p.id}`, tok.hospa);
       assert.equal(a.status, 200);
       assert.equal(a.json.resourceType, 'Patient');
-      assert.equal(a.json.identifier[0].value, p.idNumber);
+      assert.match(a.json.identifier[0].value, /^500230\*{8}\d{3}[\dX]$/, 'a hospital reading Patient/{id} gets the ID number masked');
+      assert.doesNotMatch(a.text, new RegExp(p.idNumber));
+      assert.doesNotMatch(a.json.name[0].text, /\*/, 'the treating hospital sees the name');
+      const searched = await get(`/fhir/r4/Patient?identifier=${p.idNumber}`, tok.hospa);
+      assert.equal(searched.json.entry[0].resource.identifier[0].value, p.idNumber, 'searching by the number it holds, the hospital gets it back');
+      const bySeq = await get(`/fhir/r4/Patient?identifier=${encodeURIComponent(`https://yibao.example.org/fhir/NamingSystem/person-id|${p.id}`)}`, tok.hospa);
+      assert.equal(bySeq.json.total, 1);
+      assert.doesNotMatch(bySeq.text, new RegExp(p.idNumber), 'searching by record id does not reveal the ID number');
+      assert.equal((await get(`/fhir/r4/Patient/${p.id}`, tok.admin)).json.identifier[0].value, p.idNumber);
       const m = await get(`/fhir/r4/Patient/${p.id}`, tok.auditor);
       assert.equal(m.status, 200);
       assert.match(m.json.identifier[0].value, /^500230\*{8}\d{3}[\dX]$/);

@@ -252,6 +252,35 @@ for (const backend of BACKENDS)
       await refused(envelope('1101', {}), /data/);
     });
 
+    test('1101 look-ups are limited per hospital and audited: refused past the limit without spending the msgid; another hospital unaffected', async () => {
+      const limited = await buildServer(quotes, { database: d, lookupLimit: { capacity: 3, perSecond: 1 / 3600 } });
+      const mainBase = base;
+      base = await listen(limited);
+      try {
+        await signIn(HB, tok.hospB);
+        await signIn();
+        const p = await person();
+        const look = (hospital: string, msgid?: string) => envelope('1101', { data: { mdtrt_cert_type: '02', mdtrt_cert_no: p.idNumber, psn_cert_type: '01' } }, hospital, msgid ? { msgid } : {});
+        const answered = [look(HB), look(HB), look(HB)];
+        for (const e of answered) await ok(e, tok.hospB);
+        const over = look(HB);
+        const r = await refused(over, /过于频繁.*同一报文ID重试/, tok.hospB);
+        assert.ok(r.err_msg.includes('秒后'));
+        // an answered msgid sent again is its stored answer, not a new look-up
+        assert.equal((await post(answered[0], tok.hospB)).infcode, 0);
+        // the refused msgid was not spent: no stored reply under it
+        assert.equal(await d.db.selectFrom('fsi_message').select('msgid').where('hospital_code', '=', HB).where('msgid', '=', (over as any).msgid).executeTakeFirst(), undefined);
+        // another hospital has its own allowance
+        await ok(look(HA));
+        const trail = await d.db.selectFrom('audit_log').select(['action', 'actor']).where('action', 'in', ['fsi_1101', 'fsi_1101_limited']).where('actor', '=', 'hospb').execute();
+        assert.ok(trail.filter((t) => t.action === 'fsi_1101').length >= 3, 'every answered look-up is audited');
+        assert.equal(trail.filter((t) => t.action === 'fsi_1101_limited').length, 1, 'the refused look-up is audited');
+      } finally {
+        await limited.close();
+        base = mainBase;
+      }
+    });
+
     test('a full outpatient day equals the settlement quote field by field; retry, double settlement, other hospital, reversal', async () => {
       await signIn();
       const p = await person({ statuses: ['dibao'] });

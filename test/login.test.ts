@@ -12,7 +12,7 @@ import { QuoteService } from '../src/quotes/quote-service.ts';
 import { AuthService, LOCK_AFTER_FAILURES } from '../src/access/auth.ts';
 import { passwordProblem } from '../src/access/passwords.ts';
 import { SYSTEM } from '../src/access/roles.ts';
-import { TokenBuckets } from '../src/http/rate-limit.ts';
+import { TokenBuckets } from '../src/access/rate-limit.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { listen, logIn, request } from './support/http.ts';
 

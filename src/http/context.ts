@@ -12,4 +12,6 @@ export interface AppContext {
   settlements: SettlementService;
   /** the desk for persons insured in another area (src/areas), when this area is linked to others */
   away?: AwayDesk;
+  /** the platform's 1101 look-ups per hospital */
+  lookupLimit?: { capacity: number; perSecond: number };
 }

@@ -22,7 +22,7 @@ import type { QuoteService } from '../quotes/quote-service.js';
 import { fallbackNotice } from '../policy/show.js';
 import { installErrorHandling } from './errors.js';
 import { hasBody, installAccess } from './access.js';
-import { TokenBuckets } from './rate-limit.js';
+import { TokenBuckets } from '../access/rate-limit.js';
 import { installInputGuard } from './input-guard.js';
 import { installSecurityHeaders, LOG_SERIALIZERS } from './security.js';
 import { installConsole } from './console.js';
@@ -43,6 +43,8 @@ export interface ServerOptions {
   console?: boolean | string;
   /** the quote routes' limit per address (default QUOTES_PER_ADDRESS at once, QUOTES_PER_SECOND refilled) */
   quoteLimit?: { capacity: number; perSecond: number };
+  /** the platform's 1101 look-ups per hospital (default LOOKUPS_AT_ONCE at once, LOOKUPS_PER_MINUTE refilled) */
+  lookupLimit?: { capacity: number; perSecond: number };
   /** extra facts for /health (demo progress) */
   status?: () => Record<string, unknown>;
   /** links this area to others (src/areas): gives the platform envelope its desk for persons insured elsewhere */
@@ -292,7 +294,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.get('/api/v1/regions', { config: { public: true }, schema: { tags: ['packs'], summary: 'Region codes known (GB/T 2260)' } }, () => [...lib.regions.values()]);
 
   if (opts.database && auth) {
-    const ctx: AppContext = { quotes: service, database: opts.database, auth, settlements: new SettlementService(opts.database, service, { afterWrite: new BurdenWatch(opts.database.db, lib).afterWrite }) };
+    const ctx: AppContext = { quotes: service, database: opts.database, auth, settlements: new SettlementService(opts.database, service, { afterWrite: new BurdenWatch(opts.database.db, lib).afterWrite }), lookupLimit: opts.lookupLimit };
     settlements = ctx.settlements;
     if (opts.away) ctx.away = await opts.away(ctx);
     for (const register of RECORD_ROUTES) await register(app, ctx);

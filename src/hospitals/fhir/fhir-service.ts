@@ -146,23 +146,30 @@ export class FhirService {
     return !!(await q.limit(1).executeTakeFirst());
   }
 
-  /** GET Patient/{id}: identifiers and name, masked unless the caller may see them. */
-  async patient(actor: Actor, id: string): Promise<Resource> {
+  /**
+   * GET Patient/{id}: identifiers and name, masked unless the caller may see them. A treating
+   * hospital sees the name and birth date it needs at the counter, but the ID number masked
+   * (it named the patient by it: it has it already), unless it searched by that very number
+   * (`idNumberKnown`), when the number it sent is shown back.
+   */
+  async patient(actor: Actor, id: string, idNumberKnown = false): Promise<Resource> {
     checkId('id', id);
     const p = await this.db.selectFrom('person').select(['id', 'id_number', 'name', 'gender', 'birth_date', 'village_code']).where('id', '=', id).executeTakeFirst();
     if (!p) throw new NotFoundError('Patient', id);
     let full = actor.role === 'admin';
+    let fullIdNumber = full;
     if (actor.role === 'hospital') {
       if (!(await this.hospitalSees(actor, id))) throw new ForbiddenError(`hospital ${actor.hospitalCode} has no encounter with patient ${id}`);
       full = true;
+      fullIdNumber = idNumberKnown;
     }
     const birth = day(p.birth_date);
     return {
       resourceType: 'Patient',
       id: String(p.id),
-      ...(full ? {} : { meta: { security: [coding('http://terminology.hl7.org/CodeSystem/v3-ObservationValue', 'MASKED', 'masked')] } }),
+      ...(full && fullIdNumber ? {} : { meta: { security: [coding('http://terminology.hl7.org/CodeSystem/v3-ObservationValue', 'MASKED', 'masked')] } }),
       identifier: [
-        { use: 'official', system: ID_NUMBER_SYSTEM, value: full ? p.id_number : maskIdNumber(p.id_number) },
+        { use: 'official', system: ID_NUMBER_SYSTEM, value: fullIdNumber ? p.id_number : maskIdNumber(p.id_number) },
         { use: 'secondary', system: PERSON_SYSTEM, value: String(p.id) },
       ],
       active: true,
@@ -305,7 +312,7 @@ export class FhirService {
     const found: Resource[] = [];
     if (row) {
       try {
-        found.push(await this.patient(actor, String(row.id)));
+        found.push(await this.patient(actor, String(row.id), system !== PERSON_SYSTEM));
       } catch (e) {
         if (!(e instanceof ForbiddenError)) throw e; // a hospital sees only its patients: for others, nothing
       }

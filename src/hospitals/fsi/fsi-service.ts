@@ -17,6 +17,7 @@ import type { Database } from '../../store/db.js';
 import { isConnectionError } from '../../store/pg-errors.js';
 import type { DB } from '../../store/schema.js';
 import { audit } from '../../access/audit.js';
+import { TokenBuckets, type BucketOptions } from '../../access/rate-limit.js';
 import type { Actor } from '../../access/roles.js';
 import type { QuoteService } from '../../quotes/quote-service.js';
 import { SettlementService } from '../../settlement/settlement-service.js';
@@ -40,6 +41,14 @@ export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
 
 const NO_SIGN_IN = new Set(['9001']);
+/**
+ * 1101 look-ups per hospital: a burst of LOOKUPS_AT_ONCE, then LOOKUPS_PER_MINUTE. An example
+ * (no notice gives a figure): a busy county hospital's counters register a few patients a
+ * minute each; a hospital walking the register by ID number is stopped, and every look-up,
+ * answered or refused, is in the audit log.
+ */
+export const LOOKUPS_AT_ONCE = 200;
+export const LOOKUPS_PER_MINUTE = 120;
 /** The reply when the database cannot be reached (a restart, a fail-over): try the same msgid again. */
 export const DATABASE_UNAVAILABLE = '医保数据库暂时无法访问，交易未完成或结果未知，请稍后以同一报文ID重试';
 
@@ -49,8 +58,11 @@ export class FsiService {
   private readonly handlers: Record<string, { run: Handler; own?: boolean }>;
 
   /** `away`: the desk for persons insured in another area (src/areas), when this area is linked to others. */
-  constructor(database: Database, quotes: QuoteService, settlements?: SettlementService, private readonly away?: AwayDesk) {
+  private readonly lookups: TokenBuckets;
+
+  constructor(database: Database, quotes: QuoteService, settlements?: SettlementService, private readonly away?: AwayDesk, lookupLimit?: BucketOptions) {
     this.db = database.db;
+    this.lookups = new TokenBuckets(lookupLimit ?? { capacity: LOOKUPS_AT_ONCE, perSecond: LOOKUPS_PER_MINUTE / 60 });
     this.deps = { db: database.db, quotes, settlements: settlements ?? new SettlementService(database, quotes) };
     const deps = this.deps;
     this.handlers = {
@@ -115,6 +127,11 @@ export class FsiService {
         return await this.away.call(env, actor, received);
       }
       if (pre.reply && pre.infno === env.infno) return pre.reply as unknown as Reply;
+      if (env.infno === '1101' && !this.lookups.take(actor.hospitalCode)) {
+        const wait = this.lookups.waitFor(actor.hospitalCode);
+        await audit(this.db, actor, 'fsi_1101_limited', 'fsi_message', env.msgid, { infno: env.infno, wait_seconds: wait });
+        throw new FsiError(`人员信息获取【1101】过于频繁（每分钟至多 ${LOOKUPS_PER_MINUTE} 次），请 ${wait} 秒后以同一报文ID重试`);
+      }
       if (!NO_SIGN_IN.has(env.infno) && !pre.signed_in) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
     } catch (e) {
       const f = chinese(e);

@@ -24,7 +24,7 @@ export const FSI_PREFIX = '/fsi/api/rsfComIfsService';
 export const FSI_PATH = `${FSI_PREFIX}/callService`;
 
 export async function fsiRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
-  const svc = new FsiService(ctx.database, ctx.quotes, ctx.settlements, ctx.away);
+  const svc = new FsiService(ctx.database, ctx.quotes, ctx.settlements, ctx.away, ctx.lookupLimit);
   const gateway = gatewayKeys(ctx.database.db);
   await root.register(async (app) => {
     app.removeAllContentTypeParsers();

@@ -7,7 +7,7 @@ import { ROLES } from '../../access/roles.js';
 import { API_TOKEN_DAYS, API_TOKEN_MAX_DAYS } from '../../access/auth.js';
 import { PASSWORD_MAX } from '../../access/passwords.js';
 import { TooManyRequestsError, UnauthorizedError } from '../../errors.js';
-import { TokenBuckets } from '../rate-limit.js';
+import { TokenBuckets } from '../../access/rate-limit.js';
 import type { AppContext } from '../context.js';
 import { plainName } from '../input-guard.js';
 import { bearer } from '../access.js';
