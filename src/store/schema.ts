@@ -409,6 +409,26 @@ export interface FsiGatewayNonceTable {
   seen_at: Generated<Date>;
 }
 
+/** 医保目录 (migration 024): one item of the catalogue for a region from a day. */
+export interface CatalogueItemTable {
+  med_list_codg: string;
+  region: string;
+  begndate: DateCol;
+  enddate: DateCol | null;
+  name: string;
+  list_type: string;
+  chrgitm_lv: '01' | '02' | '03';
+  med_chrgitm_type: string;
+  price_cap_fen: Big | null;
+  selfpay_prop: string | null;
+  memo: string | null;
+  example: Generated<boolean>;
+  ver: Big;
+  rid: string;
+  crte_time: Generated<Timestamp>;
+  updt_time: Generated<Timestamp>;
+}
+
 export interface DB {
   admin_area: AdminAreaTable;
   household: HouseholdTable;
@@ -445,6 +465,7 @@ export interface DB {
 
   fsi_gateway_key: FsiGatewayKeyTable;
   fsi_gateway_nonce: FsiGatewayNonceTable;
+  catalogue_item: CatalogueItemTable;
 }
 
 /** Unused marker so the id type alias stays documented. */

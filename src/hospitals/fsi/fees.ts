@@ -8,12 +8,15 @@ import { FsiError, dateTimeField, decimal, empty, list, money, node, reqStr, str
 import { mdtrt, refuseIfSettled } from './visits.js';
 import { liveOfVisit, settledSns } from './platform-settlements.js';
 import { sql } from 'kysely';
+import { CLASS_NAMES, itemFor, type CatalogueItem } from '../catalogue/items.js';
 
 export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
   const rows = list(c.env.input, 'feedetail');
   const out: Obj[] = [];
   const seen = new Set<string>();
   let mdtrtId: string | null = null;
+  let region: string | null = null;
+  const fromCatalogueSns: string[] = [];
   for (let i = 0; i < rows.length; i++) {
     const x = rows[i];
     const at = `feedetail[${i}]`;
@@ -27,8 +30,8 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (kind === 'inpatient') reqStr(x, at, 'med_type', 6);
     let bch = kind === 'outpatient' ? reqStr(x, at, 'chrg_bchno', 30) : str(x, at, 'chrg_bchno', 30, false);
     if (kind === 'outpatient') reqStr(x, at, 'rx_circ_flag', 3);
-    dateTimeField(x, at, 'fee_ocur_time');
-    reqStr(x, at, 'med_list_codg', 50);
+    const feeDay = dateTimeField(x, at, 'fee_ocur_time')!.slice(0, 10);
+    const codg = reqStr(x, at, 'med_list_codg', 50)!.trim();
     reqStr(x, at, 'medins_list_codg', 150);
     const amount = money(x, at, 'det_item_fee_sumamt');
     const cnt = decimal(x, at, 'cnt', 4, true)!;
@@ -46,20 +49,19 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     } else if (init) throw new FsiError(`${at}.init_feedetl_sn 只用于退费明细（数量为负数）`);
     for (const [f, n] of [['bilg_dept_codg', 30], ['bilg_dept_name', 100], ['bilg_dr_codg', 30], ['bilg_dr_name', 50]] as const) reqStr(x, at, f, n);
     if (kind === 'outpatient') reqStr(x, at, 'hosp_appr_flag', 3);
-    const lv = str(x, at, 'chrgitm_lv', 3, false) ?? '01';
-    const cls = CHRGITM_LV[lv];
-    if (!cls) throw new FsiError(`${at}.chrgitm_lv 应为 01 甲类、02 乙类 或 03 丙类`);
-    const ratio = decimal(x, at, 'selfpay_prop', 4, false);
-    if (ratio !== null && (ratio < 0 || ratio > 1)) throw new FsiError(`${at}.selfpay_prop 应在 0 与 1 之间`);
-    if (ratio && cls !== 'B') throw new FsiError(`${at}.selfpay_prop 只适用于乙类项目`);
-    const limit = decimal(x, at, 'pric_uplmt_amt', 6, false);
+    // the class, price cap and self-pay share: the catalogue's for a code it knows on the day
+    // (what the client sends is then not taken), else as the client sends them (甲 when not sent)
+    region ??= (await db.selectFrom('hospital').select('region').where('code', '=', c.hospital).executeTakeFirst())?.region ?? '000000';
+    const item = await itemFor(db, codg, region, feeDay);
+    const { cls, ratio, limit } = item ? fromCatalogue(item) : fromClient(x, at);
     const prev = await db.selectFrom('fsi_fee').select(['cancelled_at']).where('mdtrt_id', '=', m.mdtrt_id).where('feedetl_sn', '=', sn).executeTakeFirst();
     if (prev) throw new FsiError(`${at}.feedetl_sn ${sn} 在该就诊内已上传${prev.cancelled_at ? '（已撤销的流水号不能重复使用）' : ''}`);
     if (kind === 'outpatient' && (await liveOfVisit(db, m.mdtrt_id, bch ?? ''))) throw new FsiError(`该就诊收费批次 ${bch} 已结算，不能再上传费用明细`);
     if (kind === 'inpatient' && m.state !== 'open') await refuseIfSettled(db, m.mdtrt_id, '该住院已结算，不能再上传费用明细');
     const line: FeeLine = feeLineOf(sn, cls, amount, cnt, pric, limit, ratio);
     const split = classifyLines([line]).lines[0];
-    await db.insertInto('fsi_fee').values({ mdtrt_id: m.mdtrt_id, feedetl_sn: sn, chrg_bchno: bch, amount_fen: amount, line: JSON.stringify({ ...x, chrgitm_lv: CHRGITM_LV_OF[cls] }) }).execute();
+    await db.insertInto('fsi_fee').values({ mdtrt_id: m.mdtrt_id, feedetl_sn: sn, chrg_bchno: bch, amount_fen: amount, line: JSON.stringify({ ...x, chrgitm_lv: CHRGITM_LV_OF[cls], ...(item ? { pric_uplmt_amt: limit, selfpay_prop: ratio, med_chrgitm_type: item.medChrgitmType, catalogue: catalogueRef(item) } : {}) }) }).execute();
+    if (item) fromCatalogueSns.push(sn);
     out.push({
       feedetl_sn: sn,
       det_item_fee_sumamt: yuan(amount),
@@ -72,18 +74,40 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
       preselfpay_amt: yuan(split.preSelfPay),
       inscp_scp_amt: yuan(split.inScope),
       chrgitm_lv: CHRGITM_LV_OF[cls],
-      med_chrgitm_type: chrgitmType(x),
+      med_chrgitm_type: item ? item.medChrgitmType : chrgitmType(x),
       bas_medn_flag: '',
       hi_nego_drug_flag: '',
       chld_medc_flag: '',
       list_sp_item_flag: '',
       lmt_used_flag: '0',
       drt_reim_flag: '',
-      memo: '',
+      memo: item ? `${CLASS_NAMES[item.chrgitmLv]}（医保目录 ${item.region} ${item.begndate} 起${item.example ? '，示例目录' : ''}）` : '',
       exp_content: '',
     });
   }
-  return { output: { result: out }, effect: { mdtrt_id: mdtrtId, feedetl_sn: [...seen] } };
+  return { output: { result: out }, effect: { mdtrt_id: mdtrtId, feedetl_sn: [...seen], classified_by_catalogue: fromCatalogueSns } };
+}
+
+/** A line's class, cap (yuan) and self-pay share from the catalogue's item. */
+function fromCatalogue(item: CatalogueItem): { cls: 'A' | 'B' | 'C'; ratio: number | null; limit: number | null } {
+  return { cls: CHRGITM_LV[item.chrgitmLv], ratio: item.selfpayProp === null ? null : Number(item.selfpayProp), limit: item.priceCapFen === null ? null : item.priceCapFen / 100 };
+}
+
+/** A line's class, cap and self-pay share as the client sends them (a code the catalogue does not know). */
+function fromClient(x: Obj, at: string): { cls: 'A' | 'B' | 'C'; ratio: number | null; limit: number | null } {
+  const lv = str(x, at, 'chrgitm_lv', 3, false) ?? '01';
+  const cls = CHRGITM_LV[lv];
+  if (!cls) throw new FsiError(`${at}.chrgitm_lv 应为 01 甲类、02 乙类 或 03 丙类`);
+  const ratio = decimal(x, at, 'selfpay_prop', 4, false);
+  if (ratio !== null && (ratio < 0 || ratio > 1)) throw new FsiError(`${at}.selfpay_prop 应在 0 与 1 之间`);
+  if (ratio && cls !== 'B') throw new FsiError(`${at}.selfpay_prop 只适用于乙类项目`);
+  const limit = decimal(x, at, 'pric_uplmt_amt', 6, false);
+  return { cls, ratio, limit };
+}
+
+/** where a line's class came from, kept with the line (the catalogue's row and version) */
+function catalogueRef(item: CatalogueItem) {
+  return { med_list_codg: item.medListCodg, region: item.region, begndate: item.begndate, ver: item.ver, rid: item.rid, example: item.example };
 }
 
 /**

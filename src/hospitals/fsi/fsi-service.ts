@@ -36,6 +36,7 @@ import { uploadSettlementList } from './settle-list.js';
 import { benefitCheck, chronicDrugRecords, dictionary, settlementFees, settlementInfo } from './queries.js';
 import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js';
 import { reconcileDetails, reconcileTotals } from './reconcile.js';
+import { catalogueDownload, catalogueInfo, catalogueLimits, catalogueMatch, catalogueSelfpay } from './catalogue-downloads.js';
 
 export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
@@ -99,6 +100,15 @@ export class FsiService {
       '5203': { run: (db, c) => settlementInfo(db, c) },
       '5204': { run: (db, c) => settlementFees(db, c) },
       '5205': { run: (db, c) => chronicDrugRecords(db, c) },
+      // issue #16 item 5: the catalogue (目录下载 / 查询)
+      '1301': { run: catalogueDownload('1301') },
+      '1302': { run: catalogueDownload('1302') },
+      '1305': { run: catalogueDownload('1305') },
+      '1306': { run: catalogueDownload('1306') },
+      '1312': { run: (db, c) => catalogueInfo(db, c) },
+      '1316': { run: (db, c) => catalogueMatch(db, c) },
+      '1318': { run: (db, c) => catalogueLimits(db, c) },
+      '1319': { run: (db, c) => catalogueSelfpay(db, c) },
     };
   }
 

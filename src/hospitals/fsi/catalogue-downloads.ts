@@ -1,0 +1,173 @@
+/**
+ * The catalogue's transactions (3-目录下载): 1312 医保目录信息查询, 1316 医疗目录与医保目录匹配信息查询,
+ * 1318 医保目录限价信息查询, 1319 医保目录先自付比例信息查询 — paged by page_num / page_size,
+ * rows changed at or after updt_time, in the spec's output fields (tables 36, 44, 48, 50) — and
+ * the versioned downloads 1301 西药中成药 / 1302 中药饮片 / 1305 医疗服务项目 / 1306 医用耗材
+ * (input ver, the local highest version; output file_qury_no, filename, dld_end_time, data_cnt of
+ * the rows above that version, tables 14, 16, 22, 24).
+ */
+import { catalogueVersion, cataloguePage, regionsOf, type CatalogueFilter, type CatalogueItem } from '../catalogue/items.js';
+import type { Call, Db } from './call.js';
+import { dateTime } from './envelope.js';
+import { FsiError, dateTimeField, decimal, node, str, yuan, type Obj } from './fields.js';
+
+/** the list types each versioned download covers */
+export const DOWNLOAD_LIST_TYPES: Record<string, string[]> = { '1301': ['101', '103', '104', '105'], '1302': ['102', '106'], '1305': ['201'], '1306': ['301'] };
+/** the largest page a query answers */
+export const MAX_PAGE_SIZE = 1000;
+
+const dayOf = (d: Date): string => dateTime(d).slice(0, 10);
+
+/** page_num / page_size (both required, 数值型 4) */
+function paging(d: Obj, at: string): { page: number; size: number } {
+  const page = decimal(d, at, 'page_num', 0, true)!;
+  const size = decimal(d, at, 'page_size', 0, true)!;
+  if (page < 1) throw new FsiError(`${at}.page_num 应为不小于 1 的整数`);
+  if (size < 1 || size > MAX_PAGE_SIZE) throw new FsiError(`${at}.page_size 应为 1 至 ${MAX_PAGE_SIZE} 的整数`);
+  return { page, size };
+}
+
+/** the filter the queries share: updt_time (required), the code, the region, the day */
+function filterOf(d: Obj, at: string, codeField: string): CatalogueFilter {
+  const updt = dateTimeField(d, at, 'updt_time')!;
+  const code = str(d, at, codeField, 30, false);
+  const region = str(d, at, 'insu_admdvs', 6, false);
+  if (region && !/^\d{6}$/.test(region)) throw new FsiError(`${at}.insu_admdvs 应为 6 位医保区划代码`);
+  const queryDate = dateTimeField(d, at, 'query_date', false)?.slice(0, 10) ?? null;
+  const vali = str(d, at, 'vali_flag', 3, false);
+  if (vali && vali !== '1' && vali !== '0') throw new FsiError(`${at}.vali_flag 应为 0 或 1`);
+  return { code, region, validOn: queryDate, updatedSince: new Date(updt.replace(' ', 'T') + '+08:00'), listType: str(d, at, 'list_type', 30, false), chrgitmLv: str(d, at, 'chrgitm_lv', 3, false) };
+}
+
+/** the paging node of the spec's queries (pageNum … isLastPage), with the page's rows in data */
+function paged(page: number, size: number, total: number, rows: Obj[]): Obj {
+  const pages = Math.ceil(total / size);
+  const startRow = rows.length ? (page - 1) * size + 1 : 0;
+  return { data: rows, pageNum: page, pageSize: size, startRow, endRow: rows.length ? startRow + rows.length - 1 : 0, recordCounts: total, size: rows.length, pages, isFirstPage: page === 1, isLastPage: page >= pages };
+}
+
+/** what every row's record fields say (创建人, 经办人 …): the catalogue keeps when, not who */
+function record(i: CatalogueItem): Obj {
+  const valid = i.enddate === null || i.enddate >= dayOf(new Date());
+  return {
+    vali_flag: valid ? '1' : '0',
+    rid: i.rid,
+    updt_time: dateTime(i.updtTime),
+    crter_id: '',
+    crter_name: '',
+    crte_time: dateTime(i.crteTime),
+    crte_optins_no: '',
+    opter_id: '',
+    opter_name: '',
+    opt_time: dateTime(i.updtTime),
+    optins_no: '',
+    poolarea_no: i.region,
+  };
+}
+
+async function query(db: Db, c: Call, codeField: string, extra: Partial<CatalogueFilter>, row: (i: CatalogueItem) => Obj) {
+  const at = 'data';
+  const d = node(c.env.input, at);
+  const { page, size } = paging(d, at);
+  const f = { ...filterOf(d, at, codeField), ...extra };
+  const { total, items } = await cataloguePage(db, f, page, size);
+  return { output: paged(page, size, total, items.map(row)) };
+}
+
+/** 1312: table 36 */
+export const catalogueInfo = (db: Db, c: Call) =>
+  query(db, c, 'hilist_code', {}, (i) => ({
+    hilist_code: i.medListCodg,
+    hilist_name: i.name,
+    insu_admdvs: i.region,
+    begndate: i.begndate,
+    enddate: i.enddate ?? '',
+    med_chrgitm_type: i.medChrgitmType,
+    chrgitm_lv: i.chrgitmLv,
+    lmt_used_flag: '0',
+    list_type: i.listType,
+    med_use_flag: '1',
+    matn_used_flag: '1',
+    hilist_use_type: '',
+    lmt_cpnd_type: '',
+    wubi: '',
+    pinyin: '',
+    memo: i.memo ?? '',
+    ...record(i),
+  }));
+
+/** 1316: table 44 — the national code is this area's code (matched one to one) */
+export const catalogueMatch = (db: Db, c: Call) =>
+  query(db, c, 'med_list_codg', {}, (i) => ({
+    med_list_codg: i.medListCodg,
+    hilist_code: i.medListCodg,
+    list_type: i.listType,
+    insu_admdvs: i.region,
+    begndate: i.begndate,
+    enddate: i.enddate ?? '',
+    memo: i.memo ?? '',
+    ...record(i),
+  }));
+
+/** 1318: table 48 — the items with a price cap; hilist_lmtpric_type '' (one cap for every hospital level), overlmt_dspo_way '' */
+export const catalogueLimits = (db: Db, c: Call) =>
+  query(db, c, 'hilist_code', { withCap: true }, (i) => ({
+    hilist_code: i.medListCodg,
+    hilist_lmtpric_type: '',
+    overlmt_dspo_way: '',
+    insu_admdvs: i.region,
+    begndate: i.begndate,
+    enddate: i.enddate ?? '',
+    hilist_pric_uplmt_amt: yuan(i.priceCapFen!),
+    ...record(i),
+    tabname: '',
+  }));
+
+/** 1319: table 50 — 乙 items with a self-pay share: selfpay_prop_psn_type 390 城乡居民, selfpay_prop_type 10 目录先自付比例 */
+export const catalogueSelfpay = (db: Db, c: Call) =>
+  query(db, c, 'hilist_code', { withSelfpay: true }, (i) => ({
+    hilist_code: i.medListCodg,
+    selfpay_prop_psn_type: '390',
+    selfpay_prop_type: '10',
+    insu_admdvs: i.region,
+    begndate: i.begndate,
+    enddate: i.enddate ?? '',
+    selfpay_prop: Number(i.selfpayProp),
+    ...record(i),
+    tabname: '',
+  }));
+
+/** "v0000", "v12", "12" → 12 */
+export function parseVer(v: string): number | null {
+  const m = /^[vV]?(\d{1,15})$/.exec(v.trim());
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * 1301 / 1302 / 1305 / 1306: the rows of the download's list types above the local version. The
+ * file (file_qury_no) names the download and the two versions; data_cnt counts its rows.
+ */
+export function catalogueDownload(infno: string) {
+  return async (db: Db, c: Call) => {
+    const at = 'data';
+    const d = node(c.env.input, at);
+    const verText = str(d, at, 'ver', 20, true)!;
+    const ver = parseVer(verText);
+    if (ver === null) throw new FsiError(`${at}.ver ${verText} 应为版本号（如 v0000）`);
+    const hospital = await db.selectFrom('hospital').select('region').where('code', '=', c.hospital).executeTakeFirst();
+    const region = hospital?.region ?? null;
+    let total = 0;
+    for (const listType of DOWNLOAD_LIST_TYPES[infno]) total += (await cataloguePage(db, { listType, aboveVer: ver, region }, 1, 1)).total;
+    const top = await catalogueVersion(db);
+    const end = new Date(c.received.getTime() + 24 * 3600 * 1000);
+    return {
+      output: {
+        file_qury_no: `CAT${infno}-${region ?? '000000'}-${ver}-${top}`,
+        filename: `${infno}_v${ver}_v${top}.txt`,
+        dld_end_time: dayOf(end),
+        data_cnt: total,
+      },
+      effect: { ver, top, regions: region ? regionsOf(region) : [] },
+    };
+  };
+}
