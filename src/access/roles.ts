@@ -34,6 +34,9 @@ export const PERMISSIONS = {
   'risk.screen': ['admin', 'policy_officer'],
   'assistance.apply': ['admin', 'clerk', 'medical_assistance'],
   'assistance.decide': ['admin', 'medical_assistance'],
+  // the catalogue (医保目录, issue #16 item 5): read by those who settle or check settlements, imported by an admin
+  'catalogue.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
+  'catalogue.write': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -28,6 +28,8 @@ import { loadCampaignSheets } from './campaign-sheets.js';
 import { loadTown } from './load-town.js';
 import { generateTown } from './population.js';
 import { assessYear } from '../campaign/assessment.js';
+import { importCatalogue } from '../hospitals/catalogue/import.js';
+import { DEFAULT_POLICY_DIR } from '../policy/loader.js';
 
 /** The same calendar day `n` years later (29 February → 1 March), as YYYY-MM-DD text. */
 const addYears = (date: string, n: number): string => `${Number(date.slice(0, 4)) + n}${date.slice(4)}`;
@@ -91,6 +93,9 @@ export async function isEmpty(database: Database): Promise<boolean> {
   return r.n === 0;
 }
 
+/** The demo's catalogue: example rows (policies/catalogue/README.md), not a published catalogue. */
+export const DEMO_CATALOGUE = join(DEFAULT_POLICY_DIR, 'catalogue', 'example-500230.csv');
+
 export async function seedDemo(database: Database, quotes: QuoteService, o: DemoOptions): Promise<DemoSummary> {
   const t0 = performance.now();
   const year = o.coverageYear ?? 2022;
@@ -109,6 +114,8 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   progress('campaign sheets', 0, 1);
   const sheets = await loadCampaignSheets(db, town);
   progress('campaign sheets', 1, 1);
+  // the example catalogue (医保目录, every row marked example:), so the hospitals' fee lines are classified by code
+  await importCatalogue(db, SYSTEM, { path: DEMO_CATALOGUE });
 
   // the tier each person chose goes into the first assessment (regions without tiers ignore it)
   const chosenTiers = new Map(town.persons.filter((p) => p.tier === 'tier2').map((p) => [p.idNumber, 'tier2']));
