@@ -78,7 +78,7 @@ for (const backend of BACKENDS)
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const upload = (body: string | Buffer, token: string, type = 'text/csv') =>
+    const upload = (body: string, token: string, type = 'text/csv') =>
       fetch(`${base}/api/v1/catalogue/imports?fileName=cat.csv`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
 
     test('import: good rows in, bad rows back by line and column, the same file again changes nothing, audited', async () => {
