@@ -50,7 +50,12 @@ export async function reverse(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient
     const newSetlId = `${setlId}R${live.id}`.slice(0, 30);
     const out = setlOutput(c, { m, p, medType: m.med_type ?? '', encounter: { date: m.begntime.slice(0, 10) }, certType: '' }, kind, live.result.setlinfo, live.result.setldetail, newSetlId, dateTime(now), -1);
     const info = out.setlinfo as Obj;
-    return { output: { setlinfo: { ...info, init_setl_id: setlId, pdn_cash_pay: info.psn_cash_pay }, setldetail: out.setldetail }, effect: { setl_id: setlId, reversal_setl_id: newSetlId, settlement_id: live.id } };
+    // 2305's table (住院结算撤销) lists more: the person's area, the stay's dates; what the service does not hold is empty (null for amounts)
+    const more =
+      kind === 'inpatient'
+        ? { psn_insu_rlts_id: '', insu_admdvs: p.region, begndate: m.begntime.slice(0, 10), enddate: dateTime(now).slice(0, 10), mdtrt_cert_no: '', setl_type: '', crt_dedc: null, invono: '' }
+        : {};
+    return { output: { setlinfo: { ...info, init_setl_id: setlId, pdn_cash_pay: info.psn_cash_pay, ...more }, setldetail: out.setldetail }, effect: { setl_id: setlId, reversal_setl_id: newSetlId, settlement_id: live.id } };
   });
 }
 
