@@ -4,7 +4,8 @@
  * the process is killed with SIGKILL while they are at work, so that some messages are claimed
  * and never answered. After a restart: the same msgid gets the true outcome, a new msgid for the
  * same visit finds the existing settlement, every visit is settled exactly once, and 2601
- * corrects a message whose answer the crash swallowed. The same for 2208 reversals.
+ * corrects a message whose answer the crash swallowed. The same for 2208 reversals, and for
+ * inpatient stays: 2304 discharge settlements and 2305 reversals (issue #16 item 7).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -191,5 +192,78 @@ describe('a crash between claim and reply (the service killed with SIGKILL under
     assert.equal(await ledgerSum(), 0);
     const acc = await d.db.selectFrom('accumulator').select('data').execute();
     assert.ok(acc.every((a) => ((a.data as any).generalOutpatientPaid ?? 0) === 0));
+  });
+  test('2304 / 2305: after a crash every stay is settled once and reversed once, every msgid answered with the truth', async () => {
+    let client = new FsiClient(svc.base, token, HA, 'I0');
+    await client.signIn();
+    let stays: { p: Person; m: string; sum: number; first: Record<string, unknown>; second: Record<string, unknown> }[] = [];
+    const answers = new Map<string, any>();
+    const replylessBefore = await count('replyless');
+    let replyless = 0;
+    const settledAtStart = await count('settlements');
+    for (let round = 0; round < 4 && replyless === 0; round++) {
+      if (round > 0) {
+        await svc.start();
+        client = new FsiClient(svc.base, token, HA, `I${round}`);
+        await client.signIn();
+      }
+      const batch: typeof stays = [];
+      for (let i = 0; i < 30; i++) {
+        const p = await enrolledPerson(d.db);
+        const sum = 1000 + i;
+        const m = await client.inpatientStay(p, `ZY-CRASH-${round}-${i}`, sum);
+        batch.push({ p, m, sum, first: client.settleInpatient(p, m, sum), second: client.settleInpatient(p, m, sum) });
+      }
+      const settledBefore = await count('settlements');
+      const got = await sendAndKill(client, batch.flatMap((v) => [v.first, v.second]), async () => (await count('settlements')) >= settledBefore + 6);
+      for (const [k, v] of got) answers.set(k, v);
+      stays = stays.concat(batch);
+      replyless = (await count('replyless')) - replylessBefore;
+    }
+    assert.ok(replyless > 0, 'the crash left 2304 messages claimed and unanswered (the case under test)');
+
+    await svc.start();
+    client = new FsiClient(svc.base, token, HA, 'IR');
+    await client.signIn();
+    const setlIds = new Map<string, string>();
+    for (const v of stays) {
+      const r1 = await client.post(v.first);
+      const r2 = await client.post(v.second);
+      assert.equal(r1.infcode, 0, r1.err_msg);
+      assert.equal(r2.infcode, 0, r2.err_msg);
+      assert.equal(r1.output.setlinfo.setl_id, r2.output.setlinfo.setl_id, 'both msgids of a stay name its one settlement');
+      assert.equal(r1.output.setlinfo.medfee_sumamt, v.sum);
+      for (const [msg, r] of [[v.first, r1], [v.second, r2]] as const) {
+        const before = answers.get(msg.msgid as string);
+        if (before?.infcode === 0) assert.deepEqual(r, before, 'an answer given before the crash is given again');
+      }
+      setlIds.set(v.m, r1.output.setlinfo.setl_id);
+    }
+    const perStay = await d.db.selectFrom('settlement').select(['visit', (e) => e.fn.countAll<string>().as('n')]).where('visit', 'in', stays.map((v) => v.m)).groupBy('visit').execute();
+    assert.equal(perStay.length, stays.length);
+    assert.ok(perStay.every((r) => Number(r.n) === 1), JSON.stringify(perStay.filter((r) => Number(r.n) !== 1)));
+    assert.equal(await count('settlements'), settledAtStart + stays.length);
+    assert.equal(await count('replyless'), 0, 'every claim has its reply now');
+    assert.equal(await ledgerSum(), 0);
+
+    // 2305 under the same crash
+    const reversals = stays.map((v) => client.envelope('2305', { data: { setl_id: setlIds.get(v.m), mdtrt_id: v.m, psn_no: v.p.psnNo } }));
+    const reversedBefore = await count('reversed');
+    const revAnswers = await sendAndKill(client, reversals, async () => (await count('reversed')) >= reversedBefore + 6);
+    await svc.start();
+    client = new FsiClient(svc.base, token, HA, 'IS');
+    await client.signIn();
+    for (const [i, r] of reversals.entries()) {
+      const again = await client.post(r);
+      assert.equal(again.infcode, 0, again.err_msg);
+      assert.equal(again.output.setlinfo.init_setl_id, setlIds.get(stays[i].m));
+      assert.equal(again.output.setlinfo.medfee_sumamt, -stays[i].sum);
+      const before = revAnswers.get(r.msgid as string);
+      if (before?.infcode === 0) assert.deepEqual(again, before);
+    }
+    assert.equal((await d.db.selectFrom('settlement').select('id').where('visit', 'in', stays.map((v) => v.m)).where('reversed_at', 'is', null).execute()).length, 0);
+    assert.equal(await count('reversed'), reversedBefore + stays.length, 'each stay’s settlement reversed once, nothing re-settled');
+    assert.equal(await count('replyless'), 0);
+    assert.equal(await ledgerSum(), 0);
   });
 });
