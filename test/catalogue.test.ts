@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,4 +240,23 @@ for (const backend of BACKENDS)
       const msg = await d.db.selectFrom('fsi_message').select('effect').where('infno', '=', '2204').where('hospital_code', '=', HA).orderBy('received_at', 'desc').executeTakeFirstOrThrow();
       assert.deepEqual((msg.effect as any).classified_by_catalogue, ['1', '3']);
     });
-  });
+      test('yibao catalogue import: exit 1 with bad rows by line, 0 and nothing changed the second time once fixed, 2 for a file it cannot use (a separate process: server only)', { skip: backend !== 'server' }, () => {
+      const bin = join(import.meta.dirname, '..', 'bin', 'yibao.js');
+      const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, DATABASE_URL: d.where }, encoding: 'utf8', timeout: 120_000 });
+      const file = join(dir, 'cli.csv');
+      writeFileSync(file, `${HEAD}\nXCLI000001,命令行导入药,101,02,09,12.5,10%,2022-01-01,,500230,\nXCLI000002,坏行,101,02,09,,,2022-13-01,,500230,\n`);
+      const a = run(['catalogue', 'import', file]);
+      assert.equal(a.status, 1, a.stderr);
+      assert.match(a.stderr, /2 rows: 1 new, 0 changed, 0 unchanged, 1 bad/);
+      assert.match(a.stderr, /line 3: begndate: 开始日期 2022-13-01/);
+      writeFileSync(file, `${HEAD}\nXCLI000001,命令行导入药,101,02,09,12.5,10%,2022-01-01,,500230,\n`);
+      const b = run(['catalogue', 'import', file]);
+      assert.equal(b.status, 0, b.stderr);
+      assert.match(b.stderr, /1 rows: 0 new, 0 changed, 1 unchanged, 0 bad/);
+      writeFileSync(file, 'code,name\nX,Y\n');
+      const c = run(['catalogue', 'import', file]);
+      assert.equal(c.status, 2);
+      assert.match(c.stderr, /^error: file: cli\.csv: 缺少列/);
+      assert.equal(run(['catalogue', 'import', join(dir, 'nope.csv')]).status, 2);
+    });
+});
