@@ -13,12 +13,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/http/server.ts';
 import { QuoteService } from '../src/quotes/quote-service.ts';
 import { AuthService } from '../src/access/auth.ts';
 import { SYSTEM } from '../src/access/roles.ts';
-import { importCatalogue } from '../src/hospitals/catalogue/import.ts';
+import { importCatalogue, parseCatalogueRow } from '../src/hospitals/catalogue/import.ts';
+import { feeLineOf } from '../src/hospitals/fsi/fees.ts';
+import { classifyLines } from '../src/rules/settlement/costs.ts';
 import { itemFor } from '../src/hospitals/catalogue/items.ts';
 import { DEMO_CATALOGUE } from '../src/sim/seed-demo.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
@@ -46,6 +49,26 @@ const BAD = [
   'XB2CAT0010,错误区划,101,02,09,,,2022-01-01,,5002,', // line 12: region
   'XB2CAT0001,重复行,101,02,09,,,2022-01-01,,500230,', // line 13: repeats line 2
 ];
+
+test('a catalogue row’s cap is its yuan to the fen, its share the same as a percentage or a decimal; a line split by it adds up', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 99_999_999 }), fc.integer({ min: 0, max: 100 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 2_000_000 }), (capFen, pct, cnt, pricFen) => {
+      const capText = `${Math.trunc(capFen / 100)}.${String(capFen % 100).padStart(2, '0')}`;
+      const cells = (prop: string) => ({ med_list_codg: 'XP1', name: '药', list_type: '101', chrgitm_lv: '02', price_cap: capText, selfpay_prop: prop, begndate: '2022-01-01', region: '500230' }) as Record<string, string>;
+      const a = parseCatalogueRow((f) => cells(`${pct}%`)[f], 2);
+      const b = parseCatalogueRow((f) => cells((pct / 100).toFixed(2))[f], 2);
+      assert.equal(a.price_cap_fen, capFen);
+      assert.equal(a.selfpay_prop, b.selfpay_prop);
+      // the split of a line of this item: the parts add up to the line, over-limit is what the price exceeds the cap by
+      const amount = cnt * pricFen;
+      const line = feeLineOf('1', 'B', amount, cnt, pricFen / 100, capFen / 100, Number(a.selfpay_prop));
+      const split = classifyLines([line]).lines[0];
+      assert.equal(split.fullOwnPay + split.overLimitSelfPay + split.preSelfPay + split.inScope, amount);
+      assert.equal(split.overLimitSelfPay, Math.max(0, pricFen - capFen) * cnt);
+    }),
+    { numRuns: 300, seed: 16_05 },
+  );
+});
 
 for (const backend of BACKENDS)
   describe(`catalogue on ${backend}`, () => {

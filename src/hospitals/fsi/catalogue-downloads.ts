@@ -22,7 +22,7 @@ const dayOf = (d: Date): string => dateTime(d).slice(0, 10);
 function paging(d: Obj, at: string): { page: number; size: number } {
   const page = decimal(d, at, 'page_num', 0, true)!;
   const size = decimal(d, at, 'page_size', 0, true)!;
-  if (page < 1) throw new FsiError(`${at}.page_num 应为不小于 1 的整数`);
+  if (page < 1 || page > 9999) throw new FsiError(`${at}.page_num 应为 1 至 9999 的整数`);
   if (size < 1 || size > MAX_PAGE_SIZE) throw new FsiError(`${at}.page_size 应为 1 至 ${MAX_PAGE_SIZE} 的整数`);
   return { page, size };
 }
