@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32, inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import fc from 'fast-check';
@@ -221,6 +222,27 @@ for (const backend of BACKENDS)
       const top = /_v(\d+)\.txt$/.exec(dl.filename)![1];
       assert.equal((await c.ok(c.envelope('1301', { data: { ver: `v${top}` } }))).data_cnt, 0);
       assert.match((await c.post(c.envelope('1306', { data: { ver: 'latest' } }))).err_msg, /data\.ver/);
+      // 9102: the file itself, a TXT in a ZIP, one line a row in the spec's 97 columns
+      const res = await fetch(`${base}/fsi/api/rsfComIfsService/callService`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${hosp}`, 'content-type': 'application/json' },
+        body: JSON.stringify(c.envelope('9102', { fsDownloadIn: { file_qury_no: dl.file_qury_no, filename: dl.filename, fixmedins_code: 'plc' } })),
+      });
+      assert.equal(res.headers.get('content-type'), 'application/zip');
+      const zip = Buffer.from(await res.arrayBuffer());
+      assert.equal(zip.readUInt32LE(0), 0x04034b50);
+      const nameLen = zip.readUInt16LE(26);
+      assert.equal(zip.subarray(30, 30 + nameLen).toString('utf8'), dl.filename);
+      const txt = inflateRawSync(zip.subarray(30 + nameLen, 30 + nameLen + zip.readUInt32LE(18))).toString('utf8');
+      assert.equal(crc32(Buffer.from(txt, 'utf8')), zip.readUInt32LE(14));
+      const fileRows = txt.replace(/\n$/, '').split('\n').map((l) => l.split('\t'));
+      assert.equal(fileRows.length, drugs);
+      assert.ok(fileRows.every((r) => r.length === 97));
+      const atorva = fileRows.find((r) => r[0] === 'XB2CAT0001')!;
+      assert.deepEqual([atorva[1], atorva[36], atorva[91]], ['阿托伐他汀钙片', '2022-01-01', '02']);
+      // a file query number it did not give: refused in the envelope
+      const forged = await c.post(c.envelope('9102', { fsDownloadIn: { file_qury_no: 'X1', filename: 'a.txt', fixmedins_code: 'plc' } }));
+      assert.match(forged.err_msg, /file_qury_no X1 不是本系统生成的文件查询号/);
     });
 
     test('2204 classifies a line by med_list_codg: a 乙 item over its cap with a self-pay share settles as the quote', async () => {

@@ -37,6 +37,7 @@ import { benefitCheck, chronicDrugRecords, dictionary, settlementFees, settlemen
 import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js';
 import { reconcileDetails, reconcileTotals } from './reconcile.js';
 import { catalogueDownload, catalogueInfo, catalogueLimits, catalogueMatch, catalogueSelfpay } from './catalogue-downloads.js';
+import { catalogueFile, fileDownload } from './catalogue-files.js';
 
 export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
@@ -109,6 +110,7 @@ export class FsiService {
       '1316': { run: (db, c) => catalogueMatch(db, c) },
       '1318': { run: (db, c) => catalogueLimits(db, c) },
       '1319': { run: (db, c) => catalogueSelfpay(db, c) },
+      '9102': { run: (db, c) => fileDownload(db, c) },
     };
   }
 
@@ -153,6 +155,13 @@ export class FsiService {
       // the claim or the stored reply could not be written (the database went away): still a reply
       return replyOf(received, area, false, null, isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，交易未完成，请稍后以同一报文ID重试');
     }
+  }
+
+  /** 9102's file, once its message was answered (infcode 0): the ZIP its file_qury_no names. */
+  async downloadFile(reply: Reply): Promise<{ name: string; zip: Buffer } | null> {
+    const o = reply.output as { file_qury_no?: string } | null;
+    if (reply.infcode !== 0 || !o?.file_qury_no) return null;
+    return catalogueFile(this.db, o.file_qury_no);
   }
 
   private async preflight(hospital: string, msgid: string, signNo: string | null) {

@@ -11,7 +11,7 @@
  * caller's hospital. The body is read as text (any content type: JSON, text/plain) and parsed
  * here, so malformed JSON is a reply too.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayRefusal, gatewayKeys } from '../../access/gateway-keys.js';
 import type { Actor } from '../../access/roles.js';
 import { DATABASE_UNAVAILABLE, FsiService, replyOf } from '../../hospitals/fsi/fsi-service.js';
@@ -35,7 +35,7 @@ export async function fsiRoutes(root: FastifyInstance, ctx: AppContext): Promise
       return reply.code(200).send(replyOf(new Date(), '', false, null, tooLarge ? '报文过大' : '报文无法读取'));
     });
 
-    const handle = async (req: FastifyRequest, pathInfno: string | null) => {
+    const handle = async (req: FastifyRequest, reply: FastifyReply, pathInfno: string | null) => {
       const received = new Date();
       const text = typeof req.body === 'string' ? req.body.replace(/^\uFEFF/, '') : '';
       let body: unknown;
@@ -59,11 +59,17 @@ export async function fsiRoutes(root: FastifyInstance, ctx: AppContext): Promise
         req.log.warn({ err: e }, 'fsi authentication failed');
         actor = null;
       }
-      return svc.call(body, actor, received, { pathInfno, apiName });
+      const answer = await svc.call(body, actor, received, { pathInfno, apiName });
+      // 9102 文件下载: the file itself (a ZIP) once the message is answered; a refusal stays an envelope
+      if (answer.infcode === 0 && String((body as { infno?: unknown })?.infno ?? '') === '9102') {
+        const file = await svc.downloadFile(answer).catch(() => null);
+        if (file) return reply.type('application/zip').header('content-disposition', `attachment; filename="${file.name}"`).send(file.zip);
+      }
+      return answer;
     };
     const summary = 'The platform interface: envelope {infno, msgid, …, input} → {infcode, inf_refmsgid, …, output}; failures are infcode -1';
-    app.post(FSI_PATH, { config: { public: true }, schema: { tags: ['fsi'], summary } }, (req) => handle(req, null));
-    app.post(`${FSI_PATH}/:infno`, { config: { public: true }, schema: { tags: ['fsi'], summary: `${summary}; the path's infno must be the body's` } }, (req) => handle(req, String((req.params as { infno: string }).infno)));
+    app.post(FSI_PATH, { config: { public: true }, schema: { tags: ['fsi'], summary } }, (req, reply) => handle(req, reply, null));
+    app.post(`${FSI_PATH}/:infno`, { config: { public: true }, schema: { tags: ['fsi'], summary: `${summary}; the path's infno must be the body's` } }, (req, reply) => handle(req, reply, String((req.params as { infno: string }).infno)));
     app.all('/fsi/*', { config: { public: true }, schema: { hide: true } }, async (req) => replyOf(new Date(), '', false, null, `不支持的服务地址 ${req.method} ${req.url.split('?')[0].slice(0, 100)}，请使用 POST ${FSI_PATH}`));
   });
 }

@@ -1,0 +1,68 @@
+/**
+ * 9102 文件下载 for the catalogue downloads (1301 / 1302 / 1305 / 1306): the file a download's
+ * file_qury_no names — the rows of its list types in the hospital's regions whose version is
+ * above the local version the hospital sent and at most the catalogue's version then — as the
+ * spec's file columns (tables 14, 16, 22, 24: 第1列 …), tab-separated, one row a line, a TXT
+ * in a ZIP. A row changed since has a higher version and is in the next download, not this one.
+ * Columns the catalogue does not hold are empty.
+ */
+import { sql } from 'kysely';
+import { itemOf, regionsOf, type CatalogueItem } from '../catalogue/items.js';
+import type { Db } from './call.js';
+import { DOWNLOAD_LIST_TYPES } from './catalogue-downloads.js';
+import { dateTime } from './envelope.js';
+import { FsiError, node, str, type Obj } from './fields.js';
+import { zipFiles } from './zip.js';
+
+/** the number of columns of each download's file, and where the catalogue's fields go (1-based) */
+const LAYOUT: Record<string, { columns: number; put: (i: CatalogueItem) => Record<number, string> }> = {
+  '1301': {
+    columns: 97,
+    put: (i) => ({ 1: i.medListCodg, 2: i.name, 4: i.name, 37: i.begndate, 38: i.enddate ?? '', 78: i.memo ?? '', ...record(i, 79, 80, 81, 82, 83, 84), 92: i.chrgitmLv, 96: i.begndate, 97: i.enddate ?? '' }),
+  },
+  '1302': { columns: 33, put: (i) => ({ 1: i.medListCodg, 2: i.name, 12: i.begndate, 13: i.enddate ?? '', ...record(i, 14, 15, 16, 17, 18, 19), 20: i.name, 32: i.begndate, 33: i.enddate ?? '' }) },
+  '1305': { columns: 19, put: (i) => ({ 1: i.medListCodg, 7: valid(i), 8: i.memo ?? '', 9: i.medChrgitmType, 10: i.name, 12: i.begndate, 13: i.enddate ?? '', 14: i.rid, 15: String(i.ver), 16: `v${i.ver}`, 19: i.begndate }) },
+  '1306': { columns: 71, put: (i) => ({ 1: i.medListCodg, 2: i.name, 5: i.name, 47: i.begndate, 48: i.enddate ?? '', 68: valid(i), 69: i.rid, 70: String(i.ver), 71: `v${i.ver}` }) },
+};
+
+const valid = (i: CatalogueItem): string => (i.enddate === null || i.enddate >= dateTime(new Date()).slice(0, 10) ? '1' : '0');
+function record(i: CatalogueItem, vali: number, rid: number, crte: number, updt: number, ver: number, verName: number): Record<number, string> {
+  return { [vali]: valid(i), [rid]: i.rid, [crte]: dateTime(i.crteTime), [updt]: dateTime(i.updtTime), [ver]: String(i.ver), [verName]: `v${i.ver}` };
+}
+
+const QURY = /^CAT(130[1256])-(\d{6})-(\d{1,15})-(\d{1,15})$/;
+
+/** 9102's input checked: the file a catalogue download named. */
+export async function fileDownload(_db: Db, c: { env: { input: Obj } }) {
+  const at = 'fsdownloadin';
+  const d = node(c.env.input, at);
+  const no = str(d, at, 'file_qury_no', 40, true)!;
+  const name = str(d, at, 'filename', 200, true)!;
+  str(d, at, 'fixmedins_code', 30, true);
+  const m = QURY.exec(no);
+  if (!m) throw new FsiError(`${at}.file_qury_no ${no} 不是本系统生成的文件查询号（目录下载【1301】【1302】【1305】【1306】的答复给出）`);
+  if (name !== `${m[1]}_v${m[3]}_v${m[4]}.txt`) throw new FsiError(`${at}.filename ${name} 与文件查询号不符`);
+  return { output: { file_qury_no: no, filename: name } };
+}
+
+/** The ZIP of a file a catalogue download named (its file_qury_no already checked by 9102). */
+export async function catalogueFile(db: Db, fileQuryNo: string): Promise<{ name: string; zip: Buffer; rows: number }> {
+  const m = QURY.exec(fileQuryNo);
+  if (!m) throw new FsiError(`文件查询号 ${fileQuryNo} 无效`);
+  const [, infno, region, from, top] = m;
+  const rows = await db
+    .selectFrom('catalogue_item')
+    .selectAll()
+    .where('list_type', 'in', DOWNLOAD_LIST_TYPES[infno])
+    .where('region', 'in', regionsOf(region))
+    .where(sql<boolean>`ver > ${from}::bigint AND ver <= ${top}::bigint`)
+    .orderBy('ver')
+    .execute();
+  const layout = LAYOUT[infno];
+  const lines = rows.map((r) => {
+    const cells = layout.put(itemOf(r));
+    return Array.from({ length: layout.columns }, (_, k) => (cells[k + 1] ?? '').replace(/[\t\r\n]/g, ' ')).join('\t');
+  });
+  const txt = `${infno}_v${from}_v${top}.txt`;
+  return { name: txt.replace(/\.txt$/, '.zip'), zip: zipFiles([{ name: txt, data: Buffer.from(lines.length ? `${lines.join('\n')}\n` : '', 'utf8') }]), rows: rows.length };
+}
