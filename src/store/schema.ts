@@ -429,6 +429,17 @@ export interface CatalogueItemTable {
   updt_time: Generated<Timestamp>;
 }
 
+/** 9101 文件上传 (migration 038): a hospital's uploaded file, append-only. */
+export interface FsiFileTable {
+  file_qury_no: string;
+  hospital_code: string;
+  msgid: string;
+  filename: string;
+  sha256: string;
+  content: Buffer;
+  created_at: Generated<Timestamp>;
+}
+
 export interface DB {
   admin_area: AdminAreaTable;
   household: HouseholdTable;
@@ -466,6 +477,7 @@ export interface DB {
   fsi_gateway_key: FsiGatewayKeyTable;
   fsi_gateway_nonce: FsiGatewayNonceTable;
   catalogue_item: CatalogueItemTable;
+  fsi_file: FsiFileTable;
 }
 
 /** Unused marker so the id type alias stays documented. */

@@ -38,6 +38,7 @@ import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js'
 import { reconcileDetails, reconcileTotals } from './reconcile.js';
 import { catalogueDownload, catalogueInfo, catalogueLimits, catalogueMatch, catalogueSelfpay } from './catalogue-downloads.js';
 import { catalogueFile, fileDownload } from './catalogue-files.js';
+import { fileUpload } from './file-upload.js';
 
 export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
@@ -110,6 +111,7 @@ export class FsiService {
       '1316': { run: (db, c) => catalogueMatch(db, c) },
       '1318': { run: (db, c) => catalogueLimits(db, c) },
       '1319': { run: (db, c) => catalogueSelfpay(db, c) },
+      '9101': { run: (db, c) => fileUpload(db, c) },
       '9102': { run: (db, c) => fileDownload(db, c) },
     };
   }

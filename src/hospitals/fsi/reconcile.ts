@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { CLR_TYPE } from './codes.js';
 import type { Call, Db } from './call.js';
 import { dateTime } from './envelope.js';
+import { detailRows } from './file-upload.js';
 import { FsiError, empty, get, money, moneyOpt, node, reqStr, str, yuan, type Obj } from './fields.js';
 import { setlIdOf } from './platform-settlements.js';
 
@@ -78,10 +79,12 @@ export async function reconcileDetails(db: Db, c: Call) {
   const d = node(c.env.input, at);
   const { b, e } = period(d, at);
   const clr = str(d, at, 'clr_type', 6, false);
-  str(d, at, 'file_qury_no', 30, false);
+  const fileNo = str(d, at, 'file_qury_no', 30, false);
   const withReversed = (str(d, at, 'refd_setl_flag', 3, false) ?? '0') === '1';
   const rows = await settlementsOf(db, c.hospital, b, e, clr, withReversed);
-  const detail = get(c.env.input, 'detail');
+  // the hospital's rows: those of the file it uploaded (9101) under file_qury_no, else inline as input.detail
+  const uploaded = fileNo ? await detailRows(db, c.hospital, fileNo) : null;
+  const detail = uploaded ? uploaded.map((r) => ({ setl_id: r.setl_id, medfee_sumamt: r.total / 100, fund_pay_sumamt: r.fund / 100 })) : get(c.env.input, 'detail');
   const theirs = new Map<string, { total: number; fund: number; cash: number | null }>();
   if (Array.isArray(detail))
     detail.forEach((x, i) => {

@@ -3,7 +3,7 @@
  * Written here from the format's description (PKWARE APPNOTE 4.3: local headers, central
  * directory, end record), UTF-8 names (general-purpose flag bit 11), no ZIP64 (files < 4 GiB).
  */
-import { crc32, deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 export function zipFiles(files: { name: string; data: Buffer }[], at = new Date()): Buffer {
   const dosTime = ((at.getHours() & 31) << 11) | ((at.getMinutes() & 63) << 5) | ((at.getSeconds() / 2) & 31);
@@ -52,4 +52,38 @@ export function zipFiles(files: { name: string; data: Buffer }[], at = new Date(
   end.writeUInt32LE(dir.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, dir, end]);
+}
+
+/** The files of a ZIP archive (stored or deflated entries), read by its central directory; null when `data` is not a ZIP. */
+export function unzipFiles(data: Buffer): { name: string; data: Buffer }[] | null {
+  if (data.length < 4 || data.readUInt32LE(0) !== 0x04034b50) return null;
+  if (data.length < 22) throw new RangeError('truncated archive');
+  let end = -1;
+  for (let i = data.length - 22; i >= Math.max(0, data.length - 22 - 65535); i--)
+    if (data.readUInt32LE(i) === 0x06054b50) {
+      end = i;
+      break;
+    }
+  if (end < 0) throw new RangeError('no end of central directory');
+  const count = data.readUInt16LE(end + 10);
+  let p = data.readUInt32LE(end + 16);
+  const out: { name: string; data: Buffer }[] = [];
+  for (let k = 0; k < count; k++) {
+    if (data.readUInt32LE(p) !== 0x02014b50) throw new RangeError('bad central directory entry');
+    const method = data.readUInt16LE(p + 10);
+    const size = data.readUInt32LE(p + 20);
+    const nameLen = data.readUInt16LE(p + 28);
+    const extraLen = data.readUInt16LE(p + 30);
+    const commentLen = data.readUInt16LE(p + 32);
+    const local = data.readUInt32LE(p + 42);
+    const name = data.subarray(p + 46, p + 46 + nameLen).toString('utf8');
+    p += 46 + nameLen + extraLen + commentLen;
+    if (data.readUInt32LE(local) !== 0x04034b50) throw new RangeError('bad local header');
+    const start = local + 30 + data.readUInt16LE(local + 26) + data.readUInt16LE(local + 28);
+    const packed = data.subarray(start, start + size);
+    if (method !== 0 && method !== 8) throw new RangeError(`compression method ${method} not supported`);
+    if (name.endsWith('/')) continue;
+    out.push({ name, data: method === 8 ? inflateRawSync(packed, { maxOutputLength: 64 << 20 }) : Buffer.from(packed) });
+  }
+  return out;
 }
