@@ -85,6 +85,17 @@ for (const backend of BACKENDS)
       assert.equal((bySetl.get(s.setl_id) as any).stmt_rslt, '0');
       assert.equal((bySetl.get('NOSUCHSETL1') as any).memo, '医保无此结算');
       assert.equal(r.stmtinfo.stmt_rslt, '1');
+      // 9102: 3202's result file, the rows of its answer (table 151), to this hospital only
+      const dl = (c: FsiClient) =>
+        fetch(`${c.base}/fsi/api/rsfComIfsService/callService`, { method: 'POST', headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json' }, body: JSON.stringify(c.envelope('9102', { fsDownloadIn: { file_qury_no: r.fileinfo.file_qury_no, filename: r.fileinfo.filename, fixmedins_code: 'plc' } })) });
+      const res = await dl(a);
+      assert.equal(res.headers.get('content-type'), 'application/zip');
+      const [file] = unzipFiles(Buffer.from(await res.arrayBuffer()))!;
+      const lines = file.data.toString('utf8').replace(/\n$/, '').split('\n').map((l) => l.split('\t'));
+      assert.equal(lines.length, r.detail.length);
+      assert.ok(lines.every((l) => l.length === 10));
+      assert.ok(lines.some((l) => l[2] === 'NOSUCHSETL1' && l[6] === '医保无此结算'));
+      assert.match((await (await dl(b)).json()).err_msg, /不是本机构对明细账【3202】的结果文件/);
       // base64 is taken too; a wrong amount in the file is a difference
       const wrong = zipFiles([{ name: 'detail.txt', data: Buffer.from([s.setl_id, m, p.psnNo, '49.00', String(s.fund_pay_sumamt), '0', '0'].join('\t')) }]);
       const up2 = await a.ok(a.envelope('9101', { fsUploadIn: { in: wrong.toString('base64'), filename: 'detail2.zip', fixmedins_code: HA } }));

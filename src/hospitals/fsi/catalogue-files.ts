@@ -1,5 +1,6 @@
 /**
- * 9102 文件下载 for the catalogue downloads (1301 / 1302 / 1305 / 1306): the file a download's
+ * 9102 文件下载: the files the service's answers name — 3202's result file (table 151: the
+ * answer's rows) and, here mostly, the catalogue downloads' (1301 / 1302 / 1305 / 1306): the file a download's
  * file_qury_no names — the rows of its list types in the hospital's regions whose version is
  * above the local version the hospital sent and at most the catalogue's version then — as the
  * spec's file columns (tables 14, 16, 22, 24: 第1列 …), tab-separated, one row a line, a TXT
@@ -13,6 +14,7 @@ import { DOWNLOAD_LIST_TYPES } from './catalogue-downloads.js';
 import { dateTime } from './envelope.js';
 import { FsiError, node, str, type Obj } from './fields.js';
 import { zipFiles } from './zip.js';
+import { stmtFileNo } from './reconcile.js';
 
 /** the number of columns of each download's file, and where the catalogue's fields go (1-based) */
 const LAYOUT: Record<string, { columns: number; put: (i: CatalogueItem) => Record<number, string> }> = {
@@ -31,16 +33,37 @@ function record(i: CatalogueItem, vali: number, rid: number, crte: number, updt:
 }
 
 const QURY = /^CAT(130[1256])-(\d{6})-(\d{1,15})-(\d{1,15})$/;
+const STMT = /^STMT[0-9A-F]{26}$/;
+
+/** the stored answer of this hospital's 3202 whose result file is `no` */
+async function stmtReply(db: Db, hospital: string, no: string): Promise<Obj | null> {
+  const rows = await db.selectFrom('fsi_message').select(['msgid', 'reply']).where('hospital_code', '=', hospital).where('infno', '=', '3202').where(sql<boolean>`reply->>'infcode' = '0'`).where(sql<boolean>`reply->'output'->'fileinfo'->>'file_qury_no' = ${no}`).limit(1).execute();
+  return rows.length && stmtFileNo(hospital, rows[0].msgid) === no ? ((rows[0].reply as Obj).output as Obj) : null;
+}
+
+/** 3202's result file (table 151): its answer's rows, tab-separated, in a ZIP. */
+export async function stmtFile(db: Db, hospital: string, no: string): Promise<{ name: string; zip: Buffer; rows: number } | null> {
+  const out = await stmtReply(db, hospital, no);
+  if (!out) return null;
+  const cols = ['psn_no', 'mdtrt_id', 'setl_id', 'msgid', 'stmt_rslt', 'refd_setl_flag', 'memo', 'medfee_sumamt', 'fund_pay_sumamt', 'acct_pay'];
+  const rows = ((out.detail ?? []) as Obj[]).map((r) => cols.map((k) => String(r[k] ?? '').replace(/[\t\r\n]/g, ' ')).join('\t'));
+  const txt = String((out.fileinfo as Obj).filename);
+  return { name: txt.replace(/\.txt$/, '.zip'), zip: zipFiles([{ name: txt, data: Buffer.from(rows.length ? `${rows.join('\n')}\n` : '', 'utf8') }]), rows: rows.length };
+}
 
 /** 9102's input checked: the file a catalogue download named. */
-export async function fileDownload(_db: Db, c: { env: { input: Obj } }) {
+export async function fileDownload(_db: Db, c: { env: { input: Obj }; hospital: string }) {
   const at = 'fsdownloadin';
   const d = node(c.env.input, at);
   const no = str(d, at, 'file_qury_no', 40, true)!;
   const name = str(d, at, 'filename', 200, true)!;
   str(d, at, 'fixmedins_code', 30, true);
+  if (STMT.test(no)) {
+    if (!(await stmtReply(_db, c.hospital, no))) throw new FsiError(`${at}.file_qury_no ${no} 不是本机构对明细账【3202】的结果文件`);
+    return { output: { file_qury_no: no, filename: name } };
+  }
   const m = QURY.exec(no);
-  if (!m) throw new FsiError(`${at}.file_qury_no ${no} 不是本系统生成的文件查询号（目录下载【1301】【1302】【1305】【1306】的答复给出）`);
+  if (!m) throw new FsiError(`${at}.file_qury_no ${no} 不是本系统生成的文件查询号（目录下载【1301】【1302】【1305】【1306】或对明细账【3202】的答复给出）`);
   if (name !== `${m[1]}_v${m[3]}_v${m[4]}.txt`) throw new FsiError(`${at}.filename ${name} 与文件查询号不符`);
   return { output: { file_qury_no: no, filename: name } };
 }

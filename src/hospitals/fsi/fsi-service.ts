@@ -37,7 +37,7 @@ import { benefitCheck, chronicDrugRecords, dictionary, settlementFees, settlemen
 import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js';
 import { reconcileDetails, reconcileTotals } from './reconcile.js';
 import { catalogueDownload, catalogueInfo, catalogueLimits, catalogueMatch, catalogueSelfpay } from './catalogue-downloads.js';
-import { catalogueFile, fileDownload } from './catalogue-files.js';
+import { catalogueFile, fileDownload, stmtFile } from './catalogue-files.js';
 import { fileUpload } from './file-upload.js';
 
 export { FsiError } from './fields.js';
@@ -160,9 +160,10 @@ export class FsiService {
   }
 
   /** 9102's file, once its message was answered (infcode 0): the ZIP its file_qury_no names. */
-  async downloadFile(reply: Reply): Promise<{ name: string; zip: Buffer } | null> {
+  async downloadFile(reply: Reply, hospital: string): Promise<{ name: string; zip: Buffer } | null> {
     const o = reply.output as { file_qury_no?: string } | null;
     if (reply.infcode !== 0 || !o?.file_qury_no) return null;
+    if (o.file_qury_no.startsWith('STMT')) return stmtFile(this.db, hospital, o.file_qury_no);
     return catalogueFile(this.db, o.file_qury_no);
   }
 

@@ -8,6 +8,7 @@
  * hospital's rows may be sent inline as input.detail (setl_id, medfee_sumamt, fund_pay_sumamt,
  * cash_payamt), and the answer carries the service's rows, each with its stmt_rslt, inline too.
  */
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { CLR_TYPE } from './codes.js';
 import type { Call, Db } from './call.js';
@@ -73,6 +74,9 @@ export async function reconcileTotals(db: Db, c: Call) {
   };
 }
 
+/** the file_qury_no of a 3202 answer's result file (9102 gives the file): its message, hashed */
+export const stmtFileNo = (hospital: string, msgid: string): string => `STMT${createHash('sha256').update(`${hospital}|${msgid}`).digest('hex').slice(0, 26).toUpperCase()}`;
+
 /** 3202: settlement by settlement (the hospital's rows inline as input.detail, when sent). */
 export async function reconcileDetails(db: Db, c: Call) {
   const at = 'data';
@@ -117,7 +121,7 @@ export async function reconcileDetails(db: Db, c: Call) {
   const until = new Date(c.received.getTime() + 24 * 3600_000);
   return {
     output: {
-      fileinfo: { file_qury_no: `STMT${c.env.msgid}`.slice(0, 30), filename: `stmt_${c.hospital}_${b}_${e}.txt`, dld_endtime: dateTime(until) },
+      fileinfo: { file_qury_no: stmtFileNo(c.hospital, c.env.msgid), filename: `stmt_${c.hospital}_${b}_${e}.txt`, dld_endtime: dateTime(until) },
       stmtinfo: {
         stmt_rslt: out.some((x) => x.stmt_rslt === '1') ? '1' : '0',
         medfee_sumamt: yuan(total),

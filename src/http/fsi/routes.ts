@@ -62,7 +62,7 @@ export async function fsiRoutes(root: FastifyInstance, ctx: AppContext): Promise
       const answer = await svc.call(body, actor, received, { pathInfno, apiName });
       // 9102 文件下载: the file itself (a ZIP) once the message is answered; a refusal stays an envelope
       if (answer.infcode === 0 && String((body as { infno?: unknown })?.infno ?? '') === '9102') {
-        const file = await svc.downloadFile(answer).catch(() => null);
+        const file = await svc.downloadFile(answer, actor!.hospitalCode!).catch(() => null);
         if (file) return reply.type('application/zip').header('content-disposition', `attachment; filename="${file.name}"`).send(file.zip);
       }
       return answer;
