@@ -22,6 +22,7 @@ import { ACCOUNTS } from '../ledger/ledger.js';
 import { formatYuan } from '../money.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import { SettlementService } from '../settlement/settlement-service.js';
+import type { EncounterRequest } from '../settlement/requests.js';
 import { importPaymentFile } from '../monitoring/payment-file.js';
 import { openSheetWriter } from '../sheets.js';
 import { loadCampaignSheets } from './campaign-sheets.js';
@@ -166,33 +167,29 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   const pid = new Map(personIds.map((r) => [r.id_number, r.id]));
   const encs = town.encounters.slice(0, o.maxEncounters ?? town.encounters.length);
   let settlements = 0;
-  const record = async (i: number): Promise<string | null> => {
+  // a wave's encounters are recorded in one batch (one insert); one the rules refuse is not recorded
+  const request = (i: number): EncounterRequest => {
     const g = encs[i];
     const person = town.persons[g.person];
-    try {
-      const created = (await settlementService.createEncounter(SYSTEM, {
-        hospitalCode: g.hospital,
-        personId: pid.get(person.idNumber),
-        coverageYear: year,
-        type: g.type,
-        ...(g.setting ? { setting: g.setting } : {}),
-        date: g.date,
-        location: g.location,
-        referred: g.referred,
-        ...(g.disease ? { disease: g.disease } : {}),
-        costs: { total: g.costs.total / 100, fullOwnPay: g.costs.fullOwnPay / 100, overLimitSelfPay: g.costs.overLimitSelfPay / 100, preSelfPay: g.costs.preSelfPay / 100, inScope: g.costs.inScope / 100 },
-        externalId: `DEMO-${i}`,
-      })) as { id: string };
-      return String(created.id);
-    } catch {
-      return null; // an encounter the rules refuse is not recorded
-    }
+    return {
+      hospitalCode: g.hospital,
+      personId: pid.get(person.idNumber),
+      coverageYear: year,
+      type: g.type,
+      ...(g.setting ? { setting: g.setting } : {}),
+      date: g.date,
+      location: g.location,
+      referred: g.referred,
+      ...(g.disease ? { disease: g.disease } : {}),
+      costs: { total: g.costs.total / 100, fullOwnPay: g.costs.fullOwnPay / 100, overLimitSelfPay: g.costs.overLimitSelfPay / 100, preSelfPay: g.costs.preSelfPay / 100, inScope: g.costs.inScope / 100 },
+      externalId: `DEMO-${i}`,
+    };
   };
   const WAVE = 256;
   let wave: number[] = [];
   const inWave = new Set<number>();
   const flush = async (): Promise<void> => {
-    const ids = (await Promise.all(wave.map(record))).filter((id): id is string => id !== null);
+    const ids = (await settlementService.createEncounters(SYSTEM, wave.map(request))).flatMap((r) => ('id' in r ? [r.id] : []));
     const settled = await Promise.allSettled(ids.map((id) => settlementService.settle(SYSTEM, id, { trace: false })));
     settlements += settled.filter((r) => r.status === 'fulfilled').length; // one the rules refuse stays unsettled
     wave = [];
