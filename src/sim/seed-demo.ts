@@ -195,10 +195,17 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     wave = [];
     inWave.clear();
   };
+  // The settlement's tables start empty, and the embedded database runs no autovacuum: planner
+  // statistics each time they have grown fourfold, so the batches' plans fit what they hold.
+  let analyzedAt = 1000;
   for (let i = 0; i < encs.length; i++) {
     if (inWave.has(encs[i].person) || wave.length >= WAVE) {
       await flush();
       progress('settlements', i, encs.length);
+      if (i >= analyzedAt) {
+        await refreshStatistics(db);
+        analyzedAt = i * 4;
+      }
     }
     wave.push(i);
     inWave.add(encs[i].person);
