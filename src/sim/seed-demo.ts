@@ -203,7 +203,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
       await flush();
       progress('settlements', i, encs.length);
       if (i >= analyzedAt) {
-        await refreshStatistics(db);
+        await sql`SELECT refresh_settlement_statistics()`.execute(db); // migration 035: the settlement's tables only
         analyzedAt = i * 4;
       }
     }
@@ -212,6 +212,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   }
   await flush();
   progress('settlements', encs.length, encs.length);
+  await refreshStatistics(db);
   const transfers = await demoTransfers(database, year);
   await db.insertInto('schema_meta').values({ key: 'demo', value: JSON.stringify({ people: o.people, year, at: new Date().toISOString() }) }).onConflict((oc) => oc.column('key').doNothing()).execute();
   return {
