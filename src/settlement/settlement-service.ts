@@ -331,6 +331,11 @@ export class SettlementService {
     return this.encounters.createEncounter(actor, body, visit);
   }
 
+  /** Many encounters recorded at once (EncounterService.createEncounters): each request's new id, or its error. */
+  createEncounters(actor: Actor, bodies: readonly EncounterRequest[]): Promise<({ id: string } | { error: Error })[]> {
+    return this.encounters.createEncounters(actor, bodies);
+  }
+
   getEncounter(actor: Actor, id: string): Promise<EncounterView> {
     return this.encounters.getEncounter(actor, id);
   }

@@ -22,6 +22,7 @@ import { ACCOUNTS } from '../ledger/ledger.js';
 import { formatYuan } from '../money.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import { SettlementService } from '../settlement/settlement-service.js';
+import type { EncounterRequest } from '../settlement/requests.js';
 import { importPaymentFile } from '../monitoring/payment-file.js';
 import { openSheetWriter } from '../sheets.js';
 import { loadCampaignSheets } from './campaign-sheets.js';
@@ -173,48 +174,52 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   const pid = new Map(personIds.map((r) => [r.id_number, r.id]));
   const encs = town.encounters.slice(0, o.maxEncounters ?? town.encounters.length);
   let settlements = 0;
-  const record = async (i: number): Promise<string | null> => {
+  // a wave's encounters are recorded in one batch (one insert); one the rules refuse is not recorded
+  const request = (i: number): EncounterRequest => {
     const g = encs[i];
     const person = town.persons[g.person];
-    try {
-      const created = (await settlementService.createEncounter(SYSTEM, {
-        hospitalCode: g.hospital,
-        personId: pid.get(person.idNumber),
-        coverageYear: year,
-        type: g.type,
-        ...(g.setting ? { setting: g.setting } : {}),
-        date: g.date,
-        location: g.location,
-        referred: g.referred,
-        ...(g.disease ? { disease: g.disease } : {}),
-        costs: { total: g.costs.total / 100, fullOwnPay: g.costs.fullOwnPay / 100, overLimitSelfPay: g.costs.overLimitSelfPay / 100, preSelfPay: g.costs.preSelfPay / 100, inScope: g.costs.inScope / 100 },
-        externalId: `DEMO-${i}`,
-      })) as { id: string };
-      return String(created.id);
-    } catch {
-      return null; // an encounter the rules refuse is not recorded
-    }
+    return {
+      hospitalCode: g.hospital,
+      personId: pid.get(person.idNumber),
+      coverageYear: year,
+      type: g.type,
+      ...(g.setting ? { setting: g.setting } : {}),
+      date: g.date,
+      location: g.location,
+      referred: g.referred,
+      ...(g.disease ? { disease: g.disease } : {}),
+      costs: { total: g.costs.total / 100, fullOwnPay: g.costs.fullOwnPay / 100, overLimitSelfPay: g.costs.overLimitSelfPay / 100, preSelfPay: g.costs.preSelfPay / 100, inScope: g.costs.inScope / 100 },
+      externalId: `DEMO-${i}`,
+    };
   };
   const WAVE = 256;
   let wave: number[] = [];
   const inWave = new Set<number>();
   const flush = async (): Promise<void> => {
-    const ids = (await Promise.all(wave.map(record))).filter((id): id is string => id !== null);
+    const ids = (await settlementService.createEncounters(SYSTEM, wave.map(request))).flatMap((r) => ('id' in r ? [r.id] : []));
     const settled = await Promise.allSettled(ids.map((id) => settlementService.settle(SYSTEM, id, { trace: false })));
     settlements += settled.filter((r) => r.status === 'fulfilled').length; // one the rules refuse stays unsettled
     wave = [];
     inWave.clear();
   };
+  // The settlement's tables start empty, and the embedded database runs no autovacuum: planner
+  // statistics each time they have grown fourfold, so the batches' plans fit what they hold.
+  let analyzedAt = 1000;
   for (let i = 0; i < encs.length; i++) {
     if (inWave.has(encs[i].person) || wave.length >= WAVE) {
       await flush();
       progress('settlements', i, encs.length);
+      if (i >= analyzedAt) {
+        await sql`SELECT refresh_settlement_statistics()`.execute(db); // migration 035: the settlement's tables only
+        analyzedAt = i * 4;
+      }
     }
     wave.push(i);
     inWave.add(encs[i].person);
   }
   await flush();
   progress('settlements', encs.length, encs.length);
+  await refreshStatistics(db);
   const transfers = await demoTransfers(database, year);
   await db.insertInto('schema_meta').values({ key: 'demo', value: JSON.stringify({ people: o.people, year, at: new Date().toISOString() }) }).onConflict((oc) => oc.column('key').doNothing()).execute();
   return {
