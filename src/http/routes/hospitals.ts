@@ -11,7 +11,7 @@ import type { AppContext } from '../context.js';
 import { plainName } from '../input-guard.js';
 import { parse } from './session.js';
 
-const hospitalBody = z.object({ code: z.string().regex(/^[A-Za-z0-9]{1,30}$/), name: plainName(100), level: z.enum(['primary', 'secondary', 'tertiary']), region: z.string().regex(/^\d{6}$/) }).strict();
+const hospitalBody = z.object({ code: z.string().regex(/^[A-Za-z0-9]{1,30}$/), name: plainName(100), level: z.enum(['primary', 'secondary', 'tertiary']), region: z.string().regex(/^\d{6}$/), ownership: z.enum(['public', 'private']).optional() }).strict();
 const signingBody = z.object({ signRequired: z.boolean(), rotateKey: z.boolean().default(false) }).strict();
 
 export async function hospitalRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
