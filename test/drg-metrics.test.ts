@@ -221,3 +221,52 @@ for (const backend of BACKENDS)
       await assert.rejects(drgMetrics(d.db, '500230', 1900, dir), (e: unknown) => e instanceof InputError && e.field === 'year');
     });
   });
+
+for (const backend of BACKENDS)
+  describe(`GET /api/v1/drg/metrics and hospital ownership on ${backend}`, () => {
+    let d: TestDatabase;
+    let app: import('fastify').FastifyInstance;
+    let base: string;
+    const tok: Record<string, string> = {};
+    before(async () => {
+      d = await freshDatabase(backend);
+      const { AuthService } = await import('../src/access/auth.ts');
+      const { buildServer } = await import('../src/http/server.ts');
+      const { listen } = await import('./support/http.ts');
+      const auth = new AuthService(d.db);
+      for (const u of [
+        { username: 'policy', role: 'policy_officer' as const },
+        { username: 'admin', role: 'admin' as const },
+        { username: 'clerk', role: 'clerk' as const, villages: ['500230100'] },
+      ]) {
+        const id = await auth.createUser(SYSTEM, { ...u, displayName: u.username, password: `${u.username}-test-password` });
+        tok[u.username] = await auth.issueApiToken(SYSTEM, id, 'drg');
+      }
+      app = await buildServer(quotes, { database: d });
+      base = await listen(app);
+    });
+    after(async () => {
+      await app.close();
+      await d.drop();
+    });
+    test('an admin registers hospitals with their ownership; the metrics read it (the shipped 500230 pack)', async () => {
+      const { request } = await import('./support/http.ts');
+      for (const h of [
+        { code: 'H50023002', name: '丰都县人民医院', level: 'secondary', region: '500230', ownership: 'public' },
+        { code: 'H50023009', name: '丰都县某医院', level: 'secondary', region: '500230', ownership: 'public' },
+      ])
+        assert.equal((await request(base, 'POST', '/api/v1/hospitals', tok.admin, h)).status, 201);
+      const bad = await request(base, 'POST', '/api/v1/hospitals', tok.admin, { code: 'H1', name: 'x', level: 'secondary', region: '500230', ownership: 'state' });
+      assert.equal(bad.status, 400);
+      const r = await request(base, 'GET', '/api/v1/drg/metrics?region=500230&year=2022', tok.policy);
+      assert.equal(r.status, 200);
+      assert.equal(r.json.pack, 'drg-payment/500230/2022');
+      assert.deepEqual([r.json.hospitals.publicSecondaryPlus, r.json.hospitals.paidByGroup, r.json.hospitals.groupShare.value], [2, 1, '0.5000']);
+      assert.equal(r.json.fund.share.value, null); // no inpatient stay settled yet
+      assert.ok(r.json.targets.every((t: { cite: string; quote: string }) => t.cite && t.quote));
+      const q = await request(base, 'GET', '/api/v1/drg/metrics?region=5002&year=2022', tok.policy);
+      assert.equal(q.status, 400);
+      assert.match(JSON.stringify(q.json), /region/);
+      assert.equal((await request(base, 'GET', '/api/v1/drg/metrics?region=500230&year=2022', tok.clerk)).status, 403);
+    });
+  });
