@@ -17,6 +17,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,9 +184,15 @@ for (const backend of BACKENDS)
       assert.equal(m.fund.groupPaidFen, Number(basic[H]));
       assert.equal(m.fund.inpatientFen, Number(basic[H] + basic.H50023003));
       assert.equal(m.fund.share.value, shareOf(basic[H], basic[H] + basic.H50023003).value);
-      assert.deepEqual(m.targets.map((t) => [t.key, t.actual, t.met]), [
-        ['national.areas', null, null],
-        ['chongqing.steady', null, null],
+      // the binding ones (national, Chongqing) and the other provinces' for comparison, measured alike
+      const fundMet = basic[H] * 10n >= 7n * (basic[H] + basic.H50023003);
+      assert.deepEqual(m.targets.map((t) => [t.key, t.binds, t.actual, t.met]), [
+        ['national.areas', true, null, null],
+        ['guangxi.fund', false, m.fund.share.value, fundMet],
+        ['shandong.public', false, '0.5000', false],
+        ['shandong.drg', false, '0.5000', true],
+        ['shandong.fund', false, m.fund.share.value, basic[H] * 2n >= basic[H] + basic.H50023003],
+        ['chongqing.steady', true, null, null],
       ]);
       assert.equal(m.perHospital.length, 1);
       const h = m.perHospital[0];
@@ -219,6 +226,26 @@ for (const backend of BACKENDS)
     test('bad input names the field', async () => {
       await assert.rejects(drgMetrics(d.db, '5002', 2022, dir), (e: unknown) => e instanceof InputError && e.field === 'region');
       await assert.rejects(drgMetrics(d.db, '500230', 1900, dir), (e: unknown) => e instanceof InputError && e.field === 'year');
+    });
+
+    // the shipped pack (policies/drg/payment/500230/2022.yaml): weights from the year's own stays,
+    // all BU25 → weight 1.0000, CMI 1.0000, 21 500 / 3 = 7 166.67 per weight, 35 / 3 = 11.67 days;
+    // the run stored above (the test pack's base rate) paid 3 500 more than by item
+    test('yibao drg metrics (a separate process: server only, last)', { skip: backend !== 'server' }, () => {
+      const bin = join(import.meta.dirname, '..', 'bin', 'yibao.js');
+      const env = { ...process.env, DATABASE_URL: d.where };
+      const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+      const t = run(['drg', 'metrics', '--region', '500230', '--year', '2022']);
+      assert.equal(t.status, 0, t.stderr);
+      assert.match(t.stdout, /丰都县人民医院（H50023002）\t3\t1\.0000\t7166\.67\t11\.67\t25000\.00\t21500\.00\t结余 3500\.00/);
+      assert.match(t.stdout, /二级及以上公立医院按DRG\/DIP付费：1 \/ 2（50\.00%）/);
+      assert.match(t.stdout, /医保发〔2022〕20号 五/);
+      const j = run(['drg', 'metrics', '--region', '500230', '--year', '2022', '--json']);
+      assert.equal(j.status, 0, j.stderr);
+      assert.equal(JSON.parse(j.stdout).perHospital[0].cmi, '1.0000');
+      const bad = run(['drg', 'metrics', '--region', '5002', '--year', '2022']);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--region/);
     });
   });
 

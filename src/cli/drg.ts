@@ -244,7 +244,7 @@ export function drgCommands(program: Command): void {
         out.push(`按病组付费基金支出占住院基金支出：${pct(m.fund.share.value)}（${m.fund.share.numerator} / ${m.fund.share.denominator} 元）`);
         out.push(`二级及以上公立医院按DRG/DIP付费：${m.hospitals.paidByGroup} / ${m.hospitals.publicSecondaryPlus}（${pct(m.hospitals.groupShare.value)}），其中DRG ${m.hospitals.paidByDrg}（${pct(m.hospitals.drgShare.value)}）${m.hospitals.ownershipUnknown.length ? `；所有制未登记：${m.hospitals.ownershipUnknown.join('、')}` : ''}`);
         for (const t of m.targets)
-          out.push(`目标 ${t.cite}：${t.share === undefined ? '（无量化目标）' : pct(t.share)}${t.measure === 'area_share' ? '（统筹地区比例，仅作背景）' : t.met === null ? '' : t.met ? ' ✔ 已达到' : ' ✘ 未达到'} 「${t.quote}」`);
+          out.push(`${t.binds ? '目标' : '外省目标（对照）'} ${t.cite}：${t.share === undefined ? '（无量化目标）' : pct(t.share)}${t.measure === 'area_share' ? '（统筹地区比例，仅作背景）' : t.met === null ? '' : t.met ? ' ✔ 已达到' : ' ✘ 未达到'} 「${t.quote}」`);
         out.push(['医院', '病例数', 'CMI', '每权重费用', '每权重住院日', '按病组支付', '按项目费用', '结余/超支'].join('\t'));
         for (const h of m.perHospital)
           out.push([`${h.name}（${h.code}）`, h.cases, h.cmi ?? '—', h.costPerWeight ?? '—', h.daysPerWeight ?? '—', h.paid?.payment ?? '—', h.paid?.cost ?? '—', h.paid ? `${h.paid.result} ${h.paid.balance}` : '—'].join('\t'));

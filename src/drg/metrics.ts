@@ -6,12 +6,14 @@
 import { sql, type Kysely } from 'kysely';
 import { InputError } from '../errors.js';
 import { paymentPackOf } from '../policy/drg-payment-pack.js';
-import { targetsFor, type DrgTarget } from '../policy/drg-targets.js';
+import { loadDrgTargets, targetsFor, type DrgTarget } from '../policy/drg-targets.js';
 import { fundShare, hospitalCoverage, hospitalMetrics, meets, type FundShare, type HospitalCoverage, type HospitalFacts, type HospitalMetrics } from '../rules/drg/metrics.js';
 import type { DB } from '../store/schema.js';
 import { catalogueFor } from './catalogue.js';
 
 export interface TargetLine extends DrgTarget {
+  /** whether it binds the area (national, or the area's province); others are shown for comparison */
+  binds: boolean;
   /** the figure measured beside it (null: context only, or nothing to measure yet) */
   actual: string | null;
   met: boolean | null;
@@ -137,7 +139,8 @@ export async function drgMetrics(db: Kysely<DB>, region: string, year: number, p
     }
   }
 
-  const targets: TargetLine[] = targetsFor(region, targetsFile).map((t) => {
+  const binding = new Set(targetsFor(region, targetsFile).map((t) => t.key));
+  const targets: TargetLine[] = loadDrgTargets(targetsFile).map((t) => ({ ...t, binds: binding.has(t.key) })).map((t) => {
     if (t.measure === 'fund_share') return { ...t, actual: fund.share.value, met: meets(grouped, all, t.share!) };
     if (t.measure === 'public_hospitals') return { ...t, actual: coverage.groupShare.value, met: meets(coverage.paidByGroup, coverage.publicSecondaryPlus, t.share!) };
     if (t.measure === 'drg_hospitals') return { ...t, actual: coverage.drgShare.value, met: meets(coverage.paidByDrg, coverage.publicSecondaryPlus, t.share!) };

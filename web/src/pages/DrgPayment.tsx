@@ -25,6 +25,7 @@ interface Target {
   note?: string;
   actual: string | null;
   met: boolean | null;
+  binds: boolean;
 }
 
 interface HospitalLine {
@@ -123,6 +124,7 @@ export function DrgPayment() {
             data-testid="drg-targets"
             columns={[
               { title: '指标', dataIndex: 'measure', render: (v: string) => MEASURES[v] ?? v },
+              { title: '适用', dataIndex: 'binds', render: (b: boolean) => (b ? <Tag color="blue">本统筹区适用</Tag> : <Tag>外省目标，对照</Tag>) },
               { title: '目标', dataIndex: 'share', render: (v?: string) => (v ? `≥ ${pct(v)}` : '—') },
               { title: '本统筹区', dataIndex: 'actual', render: (v: string | null, t) => (t.measure === 'area_share' ? '仅作背景' : pct(v)) },
               { title: '达标', dataIndex: 'met', render: (v: boolean | null) => (v === null ? '—' : v ? <Tag color="green">已达到</Tag> : <Tag color="red">未达到</Tag>) },
