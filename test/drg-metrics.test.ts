@@ -285,6 +285,15 @@ for (const backend of BACKENDS)
         assert.equal((await request(base, 'POST', '/api/v1/hospitals', tok.admin, h)).status, 201);
       const bad = await request(base, 'POST', '/api/v1/hospitals', tok.admin, { code: 'H1', name: 'x', level: 'secondary', region: '500230', ownership: 'state' });
       assert.equal(bad.status, 400);
+      // one registered without it, recorded later (audited); a bad value or an unknown hospital refused
+      assert.equal((await request(base, 'POST', '/api/v1/hospitals', tok.admin, { code: 'H50023008', name: '丰都县某民营医院', level: 'tertiary', region: '500230' })).status, 201);
+      const put = await request(base, 'PUT', '/api/v1/hospitals/H50023008/ownership', tok.admin, { ownership: 'private' });
+      assert.equal(put.status, 200, put.text);
+      assert.equal((await request(base, 'PUT', '/api/v1/hospitals/H50023008/ownership', tok.admin, { ownership: 'state' })).status, 400);
+      assert.equal((await request(base, 'PUT', '/api/v1/hospitals/NOPE/ownership', tok.admin, { ownership: 'public' })).status, 404);
+      assert.equal((await request(base, 'PUT', '/api/v1/hospitals/H50023008/ownership', tok.policy, { ownership: 'public' })).status, 403);
+      const logged = await d.db.selectFrom('audit_log').selectAll().where('entity', '=', 'hospital').where('entity_id', '=', 'H50023008').where('action', '=', 'update').execute();
+      assert.equal(logged.length, 1);
       const r = await request(base, 'GET', '/api/v1/drg/metrics?region=500230&year=2022', tok.policy);
       assert.equal(r.status, 200);
       assert.equal(r.json.pack, 'drg-payment/500230/2022');

@@ -3,3 +3,5 @@
 -- public (公立) or private (民营). Null: not recorded yet (hospitals registered before this
 -- column); the metrics count those apart instead of guessing.
 ALTER TABLE hospital ADD COLUMN ownership text CHECK (ownership IN ('public', 'private'));
+-- the service records it (PUT /api/v1/hospitals/:code/ownership, audited): that column only
+GRANT UPDATE (ownership) ON hospital TO yibao_app;
