@@ -8,6 +8,7 @@ import { QuoteService } from '../src/quotes/quote-service.ts';
 import { trialBalance } from '../src/ledger/ledger-report.ts';
 import { generateTown } from '../src/sim/population.ts';
 import { seedDemo } from '../src/sim/seed-demo.ts';
+import { drgMetrics } from '../src/drg/metrics.ts';
 import { isValidIdNumber } from '../src/registers/id-number.ts';
 import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
@@ -67,6 +68,15 @@ for (const backend of BACKENDS)
       assert.ok(r.totals.enrolled > 0 && r.totals.enrolled < r.totals.target, `${r.totals.enrolled} of ${r.totals.target} by the end of January`);
       assert.ok(r.totals.evouchers.activated > 0);
       assert.ok(r.totals.groups.persons > 0);
+      // DRG payment (issue #19 item 5): the DRG hospitals' stays grouped from the scheme, the months pre-paid
+      assert.equal(s.drg.pack, 'drg-payment/500230/2022');
+      assert.equal(s.drg.prepaidMonths, 12);
+      const stays = await d.db.selectFrom('settlement as st').innerJoin('encounter as e', 'e.id', 'st.encounter_id').select(sql<number>`count(*)::int`.as('n')).where('e.type', '=', 'inpatient').where('st.hospital_code', 'in', ['H50023002', 'H50010001']).where('st.reversed_at', 'is', null).executeTakeFirstOrThrow();
+      assert.ok(s.drg.grouped > 0 && s.drg.grouped === stays.n, `${s.drg.grouped} grouped of ${stays.n}`);
+      const m = await drgMetrics(d.db, '500230', 2022);
+      assert.ok(m.perHospital.length === 2 && m.perHospital.every((h) => h.cases > 0 && h.cmi !== null && h.paid !== null), JSON.stringify(m.perHospital));
+      assert.ok(m.fund.share.value !== null && Number(m.fund.share.value) > 0 && Number(m.fund.share.value) < 1, JSON.stringify(m.fund));
+      assert.deepEqual([m.hospitals.publicSecondaryPlus, m.hospitals.paidByGroup], [2, 2]);
     });
     test('a socket is answered while the demo loads (PGlite runs in this thread and must let the event loop turn)', async () => {
       const other = await freshDatabase(backend);

@@ -1,5 +1,6 @@
 /**
  * `yibao drg group`: CHS-DRG 1.1 grouping on the command line.
+ *   yibao drg metrics --region 500230 --year 2022 [--json]   what the notices measure (DRG/DIP shares, per hospital)
  *   yibao drg group < records.jsonl > results.jsonl          JSON lines in, one result per line out
  *   yibao drg group --file stays.xlsx -o groups.xlsx --explain
  * Input: JSON lines (README §2 records) on standard input or --file *.jsonl, or a CSV / XLSX
@@ -217,6 +218,39 @@ export function drgCommands(program: Command): void {
         for (const b of summary.bad.slice(0, 20)) console.error(`  line ${b.line}: ${b.field}: ${b.message}`);
         if (summary.bad.length > 20) console.error(`  … ${summary.bad.length - 20} more${o.errors ? `, all in ${o.errors}` : ' (list them all with --errors <file.csv>)'}`);
         process.exitCode = 1;
+      }
+    });
+  drg
+    .command('metrics')
+    .description('what the notices measure of payment by group for an area and year: DRG/DIP share of inpatient fund spending, of secondary-and-above public hospitals, each target with its quote; per hospital cases, CMI, 结余/超支, cost and days per weight')
+    .requiredOption('--region <code>', 'the coordinating area (6-digit region code)')
+    .requiredOption('--year <year>', 'the coverage year')
+    .option('--json', 'print the figures as JSON')
+    .action(async (o: { region: string; year: string; json?: boolean }) => {
+      if (!/^\d{6}$/.test(o.region)) throw new InputError('--region', `${o.region} is not a 6-digit region code`);
+      if (!/^\d{4}$/.test(o.year)) throw new InputError('--year', `${o.year} is not a coverage year`);
+      const { openDatabase } = await import('../store/db.js');
+      const { drgMetrics } = await import('../drg/metrics.js');
+      const d = await openDatabase();
+      try {
+        const m = await drgMetrics(d.db, o.region, Number(o.year));
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
+          return;
+        }
+        const pct = (v: string | null) => (v === null ? '—' : `${(Number(v) * 100).toFixed(2)}%`);
+        const out: string[] = [];
+        out.push(`${o.region} ${o.year} 年度 DRG/DIP 付费${m.pack ? `（${m.pack}，${m.method}）` : '：本年度无按病组付费的医院'}`);
+        out.push(`按病组付费基金支出占住院基金支出：${pct(m.fund.share.value)}（${m.fund.share.numerator} / ${m.fund.share.denominator} 元）`);
+        out.push(`二级及以上公立医院按DRG/DIP付费：${m.hospitals.paidByGroup} / ${m.hospitals.publicSecondaryPlus}（${pct(m.hospitals.groupShare.value)}），其中DRG ${m.hospitals.paidByDrg}（${pct(m.hospitals.drgShare.value)}）${m.hospitals.ownershipUnknown.length ? `；所有制未登记：${m.hospitals.ownershipUnknown.join('、')}` : ''}`);
+        for (const t of m.targets)
+          out.push(`${t.binds ? '目标' : '外省目标（对照）'} ${t.cite}：${t.share === undefined ? '（无量化目标）' : pct(t.share)}${t.measure === 'area_share' ? '（统筹地区比例，仅作背景）' : t.met === null ? '' : t.met ? ' ✔ 已达到' : ' ✘ 未达到'} 「${t.quote}」`);
+        out.push(['医院', '病例数', 'CMI', '每权重费用', '每权重住院日', '按病组支付', '按项目费用', '结余/超支'].join('\t'));
+        for (const h of m.perHospital)
+          out.push([`${h.name}（${h.code}）`, h.cases, h.cmi ?? '—', h.costPerWeight ?? '—', h.daysPerWeight ?? '—', h.paid?.payment ?? '—', h.paid?.cost ?? '—', h.paid ? `${h.paid.result} ${h.paid.balance}` : '—'].join('\t'));
+        process.stdout.write(`${out.join('\n')}\n`);
+      } finally {
+        await d.close();
       }
     });
 }

@@ -19,7 +19,7 @@ export async function loadAreas(db: Kysely<DB>, town: Town): Promise<void> {
     for (const a of town.areas)
       await tx.insertInto('admin_area').values({ code: a.code, name: a.name, level: a.level, parent_code: a.parent, region }).onConflict((oc) => oc.column('code').doNothing()).execute();
     for (const h of town.hospitals)
-      await tx.insertInto('hospital').values({ code: h.code, name: h.name, level: h.level, region }).onConflict((oc) => oc.column('code').doNothing()).execute();
+      await tx.insertInto('hospital').values({ code: h.code, name: h.name, level: h.level, region, ownership: h.ownership }).onConflict((oc) => oc.column('code').doNothing()).execute();
   });
 }
 

@@ -55,6 +55,8 @@ export interface Hospital {
   code: string;
   name: string;
   level: HospitalLevel;
+  /** 公立 / 民营 (鲁医保发〔2022〕24号 五 counts public hospitals) */
+  ownership: 'public' | 'private';
 }
 
 export interface GeneratedEncounter {
@@ -124,9 +126,9 @@ export function generateTown(o: TownOptions): Town {
     }
   }
   const hospitals: Hospital[] = [
-    { code: 'H50023001', name: '兴义镇卫生院', level: 'primary' },
-    { code: 'H50023002', name: '丰都县人民医院', level: 'secondary' },
-    { code: 'H50010001', name: '重庆医科大学附属第一医院', level: 'tertiary' },
+    { code: 'H50023001', name: '兴义镇卫生院', level: 'primary', ownership: 'public' },
+    { code: 'H50023002', name: '丰都县人民医院', level: 'secondary', ownership: 'public' },
+    { code: 'H50010001', name: '重庆医科大学附属第一医院', level: 'tertiary', ownership: 'public' },
   ];
 
   const persons: Person[] = [];

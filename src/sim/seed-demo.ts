@@ -23,6 +23,7 @@ import { formatYuan } from '../money.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import { SettlementService } from '../settlement/settlement-service.js';
 import type { EncounterRequest } from '../settlement/requests.js';
+import { demoDrg, type DemoDrg } from './demo-drg.js';
 import { importPaymentFile } from '../monitoring/payment-file.js';
 import { openSheetWriter } from '../sheets.js';
 import { loadCampaignSheets } from './campaign-sheets.js';
@@ -59,6 +60,8 @@ export interface DemoSummary {
   settlements: number;
   /** the example transfers into the critical-illness and medical-assistance funds */
   transfers: DemoTransfer[];
+  /** the inpatient stays grouped by CHS-DRG and the month pre-payments run (src/sim/demo-drg.ts) */
+  drg: DemoDrg;
   users: DemoUser[];
   /** villages with an imported target, and e-voucher activations (the demo's campaign sheets) */
   campaignSheets: { targets: number; activations: number };
@@ -221,6 +224,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   progress('settlements', encs.length, encs.length);
   await refreshStatistics(db);
   const transfers = await demoTransfers(database, year);
+  const drg = await demoDrg(db, town.county, year);
   await db.insertInto('schema_meta').values({ key: 'demo', value: JSON.stringify({ people: o.people, year, at: new Date().toISOString() }) }).onConflict((oc) => oc.column('key').doNothing()).execute();
   return {
     persons: town.persons.length,
@@ -230,6 +234,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     encounters: encs.length,
     settlements,
     transfers,
+    drg,
     users: DEMO_USERS.map(({ username, password, role, scope }) => ({ username, password, role, scope })),
     campaignSheets: sheets,
     seconds: (performance.now() - t0) / 1000,

@@ -137,6 +137,8 @@ export interface HospitalTable {
   name: string;
   level: 'primary' | 'secondary' | 'tertiary';
   region: string;
+  /** migration 030: 公立 / 民营; null when not recorded */
+  ownership: ColumnType<'public' | 'private' | null, 'public' | 'private' | null | undefined, 'public' | 'private' | null>;
 }
 
 export interface EncounterTable {

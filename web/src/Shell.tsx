@@ -12,6 +12,7 @@ import { PaymentsAndImports } from './pages/Payments';
 import { SettlementQuote } from './pages/SettlementQuote';
 import { Policy } from './pages/Policy';
 import { Funds } from './pages/Funds';
+import { DrgPayment } from './pages/DrgPayment';
 import { Hospitals } from './pages/Hospitals';
 import { SettlementPage } from './pages/SettlementPage';
 import { Audit } from './pages/Audit';
@@ -61,6 +62,7 @@ function pageFor(path: string, user: SessionUser): { key: string; node: ReactNod
     '/quote': <SettlementQuote />,
     '/policy': <Policy />,
     '/funds': <Funds />,
+    '/drg': <DrgPayment />,
     '/hospitals': <Hospitals user={user} />,
     '/audit': <Audit />,
     '/progress': <Progress user={user} />,

@@ -52,6 +52,7 @@ export const PAGES: PageDef[] = [
   { key: 'funds', path: '/funds', title: '基金', needs: ['ledger.read'] },
   { key: 'hospitals', path: '/hospitals', title: '医院结算', needs: ['settlement.read'] },
   { key: 'audit', path: '/audit', title: '审计', needs: ['audit.read'] },
+  { key: 'drg', path: '/drg', title: 'DRG付费', needs: ['ledger.read'] },
 ];
 
 export const pagesFor = (user: SessionUser | null): PageDef[] => PAGES.filter((p) => p.needs.some((n) => may(user, n)));

@@ -15,6 +15,7 @@ import type { DrgRecord } from '../../rules/drg/record.js';
 import { parseDrgRecord } from '../../rules/drg/record-input.js';
 import { parseBody, positiveFen } from '../../request-input.js';
 import { clearYear, prepayMonth } from '../../drg/payment-runs.js';
+import { drgMetrics } from '../../drg/metrics.js';
 import { requireHospital } from '../../access/roles.js';
 import type { AppContext } from '../context.js';
 
@@ -49,6 +50,7 @@ const year = z.number({ error: 'expected a year' }).int().min(2000).max(2100);
 const prepayBody = z.object({ region, year, month: z.number({ error: 'expected a month 1 to 12' }).int().min(1).max(12) }).strict();
 const clearBody = z.object({ region, year, budgetYuan: z.union([z.string(), z.number()]).optional(), memo: z.string().min(1).max(500).optional() }).strict();
 const runsQuery = z.object({ region: region.optional(), year: z.coerce.number().int().min(2000).max(2100).optional() }).strict();
+const metricsQuery = z.object({ region, year: z.coerce.number({ error: 'expected a year' }).int().min(2000).max(2100) }).strict();
 const casesQuery = z
   .object({ hospital: z.string().min(1).optional(), year: z.coerce.number().int().min(2000).max(2100).optional(), drg: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).default(0) })
   .strict();
@@ -93,6 +95,14 @@ export async function drgRoutes(root: FastifyInstance, ctx: AppContext): Promise
     if (q.year) sel = sel.where('coverage_year', '=', q.year);
     return (await sel.execute()).map((r) => ({ ...r, id: String(r.id), budget_fen: r.budget_fen === null ? null : Number(r.budget_fen) }));
   });
+  app.get(
+    '/api/v1/drg/metrics',
+    { config: { permission: 'ledger.read' }, schema: { tags: ['ledger'], summary: 'What the notices measure of payment by group for an area and year: the share of inpatient fund spending paid by DRG/DIP, the share of secondary-and-above public hospitals paid by DRG/DIP, each target with its quote; per hospital cases, CMI, 结余/超支, cost and days per weight' } },
+    async (req) => {
+      const q = parseQuery(metricsQuery, req.query);
+      return drgMetrics(db, q.region, q.year);
+    },
+  );
   app.get('/api/v1/drg/cases', { config: { permission: 'settlement.read' }, schema: { tags: ['settlement'], summary: 'Grouped inpatient stays with what each run paid for them (a hospital sees its own)' } }, async (req) => {
     const q = parseQuery(casesQuery, req.query);
     const actor = req.actor!;

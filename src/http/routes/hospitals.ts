@@ -11,7 +11,8 @@ import type { AppContext } from '../context.js';
 import { plainName } from '../input-guard.js';
 import { parse } from './session.js';
 
-const hospitalBody = z.object({ code: z.string().regex(/^[A-Za-z0-9]{1,30}$/), name: plainName(100), level: z.enum(['primary', 'secondary', 'tertiary']), region: z.string().regex(/^\d{6}$/) }).strict();
+const hospitalBody = z.object({ code: z.string().regex(/^[A-Za-z0-9]{1,30}$/), name: plainName(100), level: z.enum(['primary', 'secondary', 'tertiary']), region: z.string().regex(/^\d{6}$/), ownership: z.enum(['public', 'private']).optional() }).strict();
+const ownershipBody = z.object({ ownership: z.enum(['public', 'private']) }).strict();
 const signingBody = z.object({ signRequired: z.boolean(), rotateKey: z.boolean().default(false) }).strict();
 
 export async function hospitalRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -31,6 +32,21 @@ export async function hospitalRoutes(root: FastifyInstance, ctx: AppContext): Pr
     reply.code(201);
     return b;
   });
+  app.put(
+    '/api/v1/hospitals/:code/ownership',
+    { config: { permission: 'users.admin' }, schema: { tags: ['settlement'], summary: 'Record whether a hospital is public (公立) or private (民营): 鲁医保发〔2022〕24号 五 counts the public ones (admin)', params: z.object({ code: z.string() }), body: ownershipBody } },
+    async (req) => {
+      const { code } = parse(z.object({ code: z.string().min(1) }), req.params);
+      const b = parse(ownershipBody, req.body);
+      return db.transaction().execute(async (tx) => {
+        const h = await tx.selectFrom('hospital').select(['code', 'ownership']).where('code', '=', code).executeTakeFirst();
+        if (!h) throw new NotFoundError('hospital', code);
+        await tx.updateTable('hospital').set({ ownership: b.ownership }).where('code', '=', code).execute();
+        await audit(tx, req.actor!, 'update', 'hospital', code, { ownership: { from: h.ownership, to: b.ownership } });
+        return { code, ownership: b.ownership };
+      });
+    },
+  );
   app.put(
     '/api/v1/hospitals/:code/fsi-signing',
     {
