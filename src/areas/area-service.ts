@@ -1,0 +1,65 @@
+/**
+ * One area joined to the others (异地就医直接结算): its link (link.ts), serving as the insured
+ * area (insured.ts: settle / reverse / status requests, confirm / cancel / filing events) and as
+ * the treating area (treating.ts, the platform envelope's AwayDesk). Started by `yibao serve
+ * --area <admdvs> --nats <servers>`; without them the service is single-area and needs no NATS.
+ */
+import type { Database } from '../store/db.js';
+import type { QuoteService } from '../quotes/quote-service.js';
+import type { SettlementService } from '../settlement/settlement-service.js';
+import { InsuredDesk } from './insured.js';
+import { AreaLink } from './link.js';
+import { storeFiling, filingOf } from './filing.js';
+import type { CancelEvent, ConfirmEvent, Filing, ReverseRequest, SettleRequest, StatusRequest } from './protocol.js';
+import { TreatingDesk } from './treating.js';
+import { withAreas } from './tables.js';
+
+export interface AreaServiceOptions {
+  area: string;
+  servers: string;
+  replicas?: number;
+  timeoutMs?: number;
+}
+
+export class AreaService {
+  private constructor(
+    readonly link: AreaLink,
+    readonly insured: InsuredDesk,
+    readonly treating: TreatingDesk,
+    private readonly database: Database,
+  ) {}
+
+  static async start(opts: AreaServiceOptions, database: Database, quotes: QuoteService, settlements: SettlementService): Promise<AreaService> {
+    if (!/^\d{6}$/.test(opts.area)) throw new Error(`--area must be a 6-digit admdvs, got ${opts.area}`);
+    const db = withAreas(database.db);
+    const link = await AreaLink.open({ area: opts.area, servers: opts.servers, ...(opts.replicas ? { replicas: opts.replicas } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+    const insured = new InsuredDesk(opts.area, db, quotes, settlements);
+    const treating = new TreatingDesk(opts.area, db, link);
+    const svc = new AreaService(link, insured, treating, database);
+    link.serve('settle', (b) => insured.settle(b as SettleRequest));
+    link.serve('reverse', (b) => insured.reverse(b as ReverseRequest));
+    link.serve('status', (b) => insured.status((b as StatusRequest).setlId));
+    await link.consume(async (kind, body) => {
+      if (kind === 'confirm') await insured.confirm(body as ConfirmEvent);
+      else if (kind === 'cancel') await insured.cancel(body as CancelEvent);
+      else if (kind === 'filing') await storeFiling(db, body as Filing);
+    });
+    return svc;
+  }
+
+  get area(): string {
+    return this.link.area;
+  }
+
+  /** File a person of this area for care in another area: kept here and sent to the treating area's stream. */
+  async file(body: Parameters<typeof filingOf>[1]): Promise<Filing> {
+    const f = filingOf(this.area, body);
+    await storeFiling(withAreas(this.database.db), f);
+    await this.link.publish(f.treatArea, 'filing', f.filingId, f);
+    return f;
+  }
+
+  async close(): Promise<void> {
+    await this.link.close();
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * Cross-area settlement (issue #20) on loopback: two areas, each its own database, linked by a
+ * real nats-server with JetStream started here on a free port. A hospital of the treating area
+ * (500103) sends 2207 for a 丰都县 (500230) person; the insured area settles it by its own pack
+ * against its own accumulators and the hospital gets the answer in the same envelope. Reversal
+ * (2208) goes back the same way; the insured area down gives a clear envelope error and nothing
+ * written in the treating area; the same message again after it returns settles once.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../src/http/server.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
+import { AuthService } from '../src/access/auth.ts';
+import { SYSTEM } from '../src/access/roles.ts';
+import { AreaService } from '../src/areas/area-service.ts';
+import { withAreas } from '../src/areas/tables.ts';
+import { makeIdNumber } from '../src/registers/id-number.ts';
+import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen } from './support/http.ts';
+
+const quotes = QuoteService.load();
+const PATH = '/fsi/api/rsfComIfsService/callService';
+const A = '500103'; // treating area (渝中区)
+const B = '500230'; // insured area (丰都县)
+const VILLAGE = '500230100001';
+const HOSP = 'H50010300001';
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+    s.on('error', rej);
+  });
+}
+
+async function startNats(): Promise<{ url: string; proc: ChildProcess; dir: string }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'yb-nats-'));
+  const proc = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  const url = `nats://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((res) => {
+      const c = connect(port, '127.0.0.1', () => {
+        c.end();
+        res(true);
+      });
+      c.on('error', () => res(false));
+    });
+    if (up) return { url, proc, dir };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('nats-server did not start');
+}
+
+interface Area {
+  d: TestDatabase;
+  svc: AreaService;
+  app: FastifyInstance;
+  base: string;
+}
+
+for (const backend of BACKENDS)
+  describe(`cross-area settlement on ${backend}`, () => {
+    let nats: Awaited<ReturnType<typeof startNats>>;
+    let a: Area;
+    let b: Area;
+    let token = '';
+    let signNo = '';
+    let msg = 0;
+
+    async function area(code: string): Promise<Area> {
+      const d = await freshDatabase(backend);
+      let svc: AreaService | undefined;
+      const app = await buildServer(quotes, {
+        database: d,
+        away: async (ctx) => {
+          svc = await AreaService.start({ area: code, servers: nats.url, timeoutMs: 1500 }, ctx.database, ctx.quotes, ctx.settlements);
+          return svc.treating;
+        },
+      });
+      const base = await listen(app);
+      return { d, svc: svc!, app, base };
+    }
+
+    const envelope = (infno: string, input: unknown, msgid?: string) => {
+      msg += 1;
+      return {
+        infno,
+        msgid: msgid ?? `${HOSP}20220315090000${String(msg).padStart(4, '0')}`,
+        mdtrtarea_admvs: A,
+        insuplc_admdvs: B,
+        recer_sys_code: 'FSI_LOCAL',
+        dev_no: '',
+        dev_safe_info: '',
+        cainfo: '',
+        signtype: '',
+        infver: 'V1.0',
+        opter_type: '1',
+        opter: '0053',
+        opter_name: '文双',
+        inf_time: '2022-03-15 09:00:00',
+        fixmedins_code: HOSP,
+        fixmedins_name: '重庆市渝中区人民医院',
+        sign_no: signNo,
+        input,
+      };
+    };
+    const post = async (body: unknown) => {
+      const res = await fetch(`${a.base}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 200);
+      return (await res.json()) as any;
+    };
+    const idNumber = makeIdNumber('500230', '1980-05-01', 7);
+    const fee = (sn: number, yuan: number, lv = '01') => ({ feedetl_sn: String(sn), mdtrt_id: 'M1', det_item_fee_sumamt: yuan, cnt: 1, pric: yuan, chrgitm_lv: lv, med_list_codg: `X${sn}`, fee_ocur_time: '2022-03-15 09:30:00' });
+    const settle2207 = (mdtrtId: string, fees: ReturnType<typeof fee>[], medType = '11') => ({
+      data: { mdtrt_id: mdtrtId, psn_no: 'B', insutype: '390', mdtrt_cert_type: '02', mdtrt_cert_no: idNumber, psn_cert_type: '01', certno: idNumber, psn_name: '冉小红', psn_setlway: '01', med_type: medType, begntime: '2022-03-15 09:00:00', medfee_sumamt: Math.round(fees.reduce((s, f) => s + f.det_item_fee_sumamt * 100, 0)) / 100, acct_used_flag: '0' },
+      feedetail: fees,
+    });
+
+    before(async () => {
+      nats = await startNats();
+      a = await area(A);
+      b = await area(B);
+      // the insured area: 丰都县's person, paid for 2022
+      await b.d.db
+        .insertInto('admin_area')
+        .values([
+          { code: '500230', name: '丰都县', level: 'county', parent_code: null, region: '500230' },
+          { code: '500230100', name: '兴义镇', level: 'township', parent_code: '500230', region: '500230' },
+          { code: VILLAGE, name: '兴义村', level: 'village', parent_code: '500230100', region: '500230' },
+        ])
+        .execute();
+      const p = await b.d.db.insertInto('person').values({ id_number: idNumber, name: '冉小红', gender: 'female', birth_date: '1980-05-01', village_code: VILLAGE, kind: 'adult' }).returning('id').executeTakeFirstOrThrow();
+      await b.d.db
+        .insertInto('enrollment')
+        .values({ person_id: p.id, coverage_year: 2022, region: '500230', pack: '500230/2022', tier: 'tier1', state: 'paid', standard_fen: 32000, quote: JSON.stringify({}), benefit_start: '2022-01-01', benefit_end: '2022-12-31' })
+        .execute();
+      // the treating area: its hospital and its interface account
+      await a.d.db.insertInto('hospital').values({ code: HOSP, name: '重庆市渝中区人民医院', level: 'tertiary', region: A }).execute();
+      const auth = new AuthService(a.d.db);
+      const id = await auth.createUser(SYSTEM, { username: 'yuzhong', role: 'hospital', hospitalCode: HOSP, displayName: 'yuzhong', password: 'yuzhong-test-password' });
+      token = await auth.issueApiToken(SYSTEM, id, 'his');
+      const s = await post(envelope('9001', { signIn: { opter_no: '0053', mac: '00-1A-2B-3C-4D-5E', ip: '10.0.0.8' } }));
+      assert.equal(s.infcode, 0, s.err_msg);
+      signNo = s.output.signinoutb.sign_no;
+    });
+    after(async () => {
+      for (const x of [a, b]) {
+        await x?.svc.close();
+        await x?.app.close();
+        await x?.d.drop();
+      }
+      nats?.proc.kill('SIGTERM');
+      if (nats) rmSync(nats.dir, { recursive: true, force: true });
+    });
+
+    test('2207 in the treating area is settled by the insured area, answered in the same envelope; 2208 reverses both sides', async () => {
+      const r = await post(envelope('2207', settle2207('YZ0001', [fee(1, 120.5), fee(2, 80, '02'), fee(3, 30, '03')])));
+      assert.equal(r.infcode, 0, r.err_msg);
+      const info = r.output.setlinfo;
+      assert.match(info.setl_id, /^XA500103/);
+      assert.equal(info.insuplc_admdvs, B);
+      assert.equal(Number(info.medfee_sumamt), 230.5);
+      assert.equal(Math.round(Number(info.fund_pay_sumamt) * 100) + Math.round(Number(info.psn_cash_pay) * 100), 23050);
+      assert.ok(Number(info.fund_pay_sumamt) > 0, 'the insured area pays something');
+      const basis = JSON.parse(info.exp_content).basis;
+      assert.equal(basis.location, 'in_province');
+      // the insured area holds the settlement and the accumulators; the treating area only the claim
+      const bs = await withAreas(b.d.db).selectFrom('area_settlement').selectAll().where('setl_id', '=', info.setl_id).executeTakeFirstOrThrow();
+      const fundFen = Number(bs.fund_fen);
+      assert.equal(fundFen, Math.round(Number(info.fund_pay_sumamt) * 100));
+      assert.equal((await b.d.db.selectFrom('settlement').select('id').execute()).length, 1);
+      assert.equal((await b.d.db.selectFrom('accumulator').select('person_id').execute()).length > 0, true);
+      assert.equal((await a.d.db.selectFrom('settlement').select('id').execute()).length, 0);
+      assert.equal((await a.d.db.selectFrom('accumulator').select('person_id').execute()).length, 0);
+      const claim = await withAreas(a.d.db).selectFrom('area_claim').selectAll().where('setl_id', '=', info.setl_id).executeTakeFirstOrThrow();
+      assert.equal(claim.state, 'settled');
+      assert.equal(Number(claim.fund_fen), fundFen);
+      // the confirm event reaches the insured area through its stream
+      for (let i = 0; i < 50 && (await withAreas(b.d.db).selectFrom('area_settlement').select('state').where('setl_id', '=', info.setl_id).executeTakeFirstOrThrow()).state !== 'confirmed'; i++) await new Promise((res) => setTimeout(res, 100));
+      assert.equal((await withAreas(b.d.db).selectFrom('area_settlement').select('state').where('setl_id', '=', info.setl_id).executeTakeFirstOrThrow()).state, 'confirmed');
+
+      const rev = await post(envelope('2208', { data: { setl_id: info.setl_id, mdtrt_id: 'YZ0001', psn_no: info.psn_no } }));
+      assert.equal(rev.infcode, 0, rev.err_msg);
+      assert.equal(Math.round(Number(rev.output.setlinfo.fund_pay_sumamt) * 100), -fundFen);
+      assert.equal((await withAreas(a.d.db).selectFrom('area_claim').select('state').where('setl_id', '=', info.setl_id).executeTakeFirstOrThrow()).state, 'reversed');
+      assert.equal((await withAreas(b.d.db).selectFrom('area_settlement').select('state').where('setl_id', '=', info.setl_id).executeTakeFirstOrThrow()).state, 'reversed');
+      const live = await b.d.db.selectFrom('settlement').select('id').where('reversed_at', 'is', null).execute();
+      assert.equal(live.length, 0);
+    });
+
+    test('the insured area down: a clear envelope error, nothing recorded as settled in the treating area; the same message after it returns settles once', async () => {
+      await b.app.close(); // closes B's link too (the away desk's service)
+      await b.svc.close();
+      const env = envelope('2207', settle2207('YZ0002', [fee(1, 50)]));
+      const r = await post(env);
+      assert.equal(r.infcode, -1);
+      assert.match(r.err_msg, /参保地 500230 医保系统暂时无法访问，交易未完成、未记账/);
+      assert.doesNotMatch(r.err_msg, /Error|at /);
+      const claims = await withAreas(a.d.db).selectFrom('area_claim').select(['state']).where('msgid', '=', env.msgid).execute();
+      assert.ok(claims.every((c) => c.state === 'pending'), 'nothing settled in A');
+      assert.equal((await a.d.db.selectFrom('audit_log').select('id').where('action', '=', 'xa_settle').execute()).length, 1, 'only the first test settled');
+      // B returns on the same database
+      const bd = b.d;
+      let svc: AreaService | undefined;
+      const app = await buildServer(quotes, { database: bd, away: async (ctx) => ((svc = await AreaService.start({ area: B, servers: nats.url, timeoutMs: 1500 }, ctx.database, ctx.quotes, ctx.settlements)), svc.treating) });
+      b = { d: bd, svc: svc!, app, base: '' };
+      const again = await post(env);
+      assert.equal(again.infcode, 0, again.err_msg);
+      const twice = await post(env);
+      assert.equal(twice.infcode, 0, twice.err_msg);
+      assert.equal(twice.output.setlinfo.setl_id, again.output.setlinfo.setl_id);
+      assert.equal((await bd.db.selectFrom('settlement').select('id').where('reversed_at', 'is', null).execute()).length, 1, 'settled once');
+    });
+  });
