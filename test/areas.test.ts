@@ -121,8 +121,8 @@ for (const backend of BACKENDS)
     };
     const idNumber = makeIdNumber('500230', '1980-05-01', 7);
     const fee = (sn: number, yuan: number, lv = '01') => ({ feedetl_sn: String(sn), mdtrt_id: 'M1', det_item_fee_sumamt: yuan, cnt: 1, pric: yuan, chrgitm_lv: lv, med_list_codg: `X${sn}`, fee_ocur_time: '2022-03-15 09:30:00' });
-    const settle2207 = (mdtrtId: string, fees: ReturnType<typeof fee>[], medType = '11') => ({
-      data: { mdtrt_id: mdtrtId, psn_no: 'B', insutype: '390', mdtrt_cert_type: '02', mdtrt_cert_no: idNumber, psn_cert_type: '01', certno: idNumber, psn_name: '冉小红', psn_setlway: '01', med_type: medType, begntime: '2022-03-15 09:00:00', medfee_sumamt: Math.round(fees.reduce((s, f) => s + f.det_item_fee_sumamt * 100, 0)) / 100, acct_used_flag: '0' },
+    const settle2207 = (mdtrtId: string, fees: ReturnType<typeof fee>[], medType = '11', begntime = '2022-03-15 09:00:00') => ({
+      data: { mid_setl_flag: '0', mdtrt_id: mdtrtId, psn_no: 'B', insutype: '390', mdtrt_cert_type: '02', mdtrt_cert_no: idNumber, psn_cert_type: '01', certno: idNumber, psn_name: '冉小红', psn_setlway: '01', med_type: medType, begntime, medfee_sumamt: Math.round(fees.reduce((s, f) => s + f.det_item_fee_sumamt * 100, 0)) / 100, acct_used_flag: '0' },
       feedetail: fees,
     });
 
@@ -142,7 +142,10 @@ for (const backend of BACKENDS)
       const p = await b.d.db.insertInto('person').values({ id_number: idNumber, name: '冉小红', gender: 'female', birth_date: '1980-05-01', village_code: VILLAGE, kind: 'adult' }).returning('id').executeTakeFirstOrThrow();
       await b.d.db
         .insertInto('enrollment')
-        .values({ person_id: p.id, coverage_year: 2022, region: '500230', pack: '500230/2022', tier: 'tier1', state: 'paid', standard_fen: 32000, quote: JSON.stringify({}), benefit_start: '2022-01-01', benefit_end: '2022-12-31' })
+        .values([
+          { person_id: p.id, coverage_year: 2022, region: '500230', pack: '500230/2022', tier: 'tier1', state: 'paid', standard_fen: 32000, quote: JSON.stringify({}), benefit_start: '2022-01-01', benefit_end: '2022-12-31' },
+          { person_id: p.id, coverage_year: 2023, region: '500230', pack: '500230/2023', tier: 'tier1', state: 'paid', standard_fen: 35000, quote: JSON.stringify({}), benefit_start: '2023-01-01', benefit_end: '2023-12-31' },
+        ])
         .execute();
       // the treating area: its hospital and its interface account
       await a.d.db.insertInto('hospital').values({ code: HOSP, name: '重庆市渝中区人民医院', level: 'tertiary', region: A }).execute();
@@ -220,5 +223,57 @@ for (const backend of BACKENDS)
       assert.equal(twice.infcode, 0, twice.err_msg);
       assert.equal(twice.output.setlinfo.setl_id, again.output.setlinfo.setl_id);
       assert.equal((await bd.db.selectFrom('settlement').select('id').where('reversed_at', 'is', null).execute()).length, 1, 'settled once');
+    });
+  
+    test('filing: sent through the treating area’s stream, counted as filed by the insured area; tertiary inpatient care within Chongqing is filing-exempt by the pack (2304)', async () => {
+      // 2022 outpatient without a filing: not referred
+      const before = await post(envelope('2207', settle2207('YZ0003', [fee(1, 40)])));
+      assert.equal(before.infcode, 0, before.err_msg);
+      const b0 = JSON.parse(before.output.setlinfo.exp_content).basis;
+      assert.equal(b0.referred, false);
+      assert.match(b0.why, /未办理异地就医备案/);
+      const f = await b.svc.file({ idNumber, name: '冉小红', treatArea: A, kind: 'outpatient', validFrom: '2022-03-01', validTo: '2022-12-31', reason: '异地长期居住' });
+      // the treating area receives the filing through its stream (explicit ack, by filing id)
+      let seen = null;
+      for (let i = 0; i < 50 && !seen; i++) {
+        seen = await withAreas(a.d.db).selectFrom('area_filing').select('filing_id').where('filing_id', '=', f.filingId).executeTakeFirst();
+        if (!seen) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(seen, 'the filing reached the treating area');
+      await b.svc.file({ idNumber, name: '冉小红', treatArea: A, kind: 'outpatient', validFrom: '2022-03-01', validTo: '2022-12-31', reason: '异地长期居住' });
+      assert.equal((await withAreas(a.d.db).selectFrom('area_filing').select('filing_id').execute()).length, 1, 'the same filing twice is kept once');
+      const filed = await post(envelope('2207', settle2207('YZ0004', [fee(1, 40)])));
+      assert.equal(filed.infcode, 0, filed.err_msg);
+      const b1 = JSON.parse(filed.output.setlinfo.exp_content).basis;
+      assert.equal(b1.referred, true);
+      assert.match(b1.why, new RegExp(f.filingId));
+
+      // 2023 inpatient at a tertiary hospital in Chongqing: exempt by 渝医保发〔2022〕25号 七
+      const ip = await post(envelope('2304', settle2207('YZ0005', [fee(1, 3000), fee(2, 1200, '02')], '2101', '2023-05-10 08:00:00')));
+      assert.equal(ip.infcode, 0, ip.err_msg);
+      const b2 = JSON.parse(ip.output.setlinfo.exp_content).basis;
+      assert.equal(b2.referred, true);
+      assert.equal(b2.cite, '渝医保发〔2022〕25号 七');
+      assert.match(b2.why, /免备案/);
+      // the insured area's own settlement and accumulators for 2023; none in the treating area
+      const enc = await b.d.db.selectFrom('encounter').select(['type', 'coverage_year', 'referred', 'hospital_code']).where('external_id', '=', `xa:${ip.output.setlinfo.setl_id}`).executeTakeFirstOrThrow();
+      assert.deepEqual([enc.type, enc.coverage_year, enc.referred, enc.hospital_code], ['inpatient', 2023, true, `${A}:${HOSP}`]);
+      assert.equal((await a.d.db.selectFrom('encounter').select('id').execute()).length, 0);
+    });
+
+    test('out of order: a cancel that arrives before the settle request leaves the insured area refusing it, settling nothing', async () => {
+      const setlId = 'XA500103ORDERTEST00001';
+      await a.svc.link.publish(B, 'cancel', `cancel:${setlId}`, { setlId, treatArea: A });
+      await a.svc.link.publish(B, 'cancel', `cancel:${setlId}`, { setlId, treatArea: A }); // a redelivery / retried publish
+      let row = null;
+      for (let i = 0; i < 50 && !row; i++) {
+        row = await withAreas(b.d.db).selectFrom('area_settlement').select('state').where('setl_id', '=', setlId).executeTakeFirst();
+        if (!row) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(row?.state, 'cancelled');
+      const n = (await b.d.db.selectFrom('settlement').select('id').execute()).length;
+      const ans = await b.svc.insured.settle({ setlId, treatArea: A, hospital: { code: HOSP, name: 'x', level: 'tertiary' }, kind: 'outpatient', medType: '11', type: 'general_outpatient', setting: null, date: '2022-03-15', idNumber, name: '冉小红', disease: null, costs: { total: 1000, fullOwnPay: 0, overLimitSelfPay: 0, preSelfPay: 0, inScope: 1000 } });
+      assert.equal(ans.ok, false);
+      assert.equal((await b.d.db.selectFrom('settlement').select('id').execute()).length, n, 'nothing settled');
     });
   });
