@@ -276,4 +276,25 @@ for (const backend of BACKENDS)
       assert.equal(ans.ok, false);
       assert.equal((await b.d.db.selectFrom('settlement').select('id').execute()).length, n, 'nothing settled');
     });
+  
+    test('monthly clearing: both statements agree to the fen and post once in both ledgers', async () => {
+      const claims = await withAreas(a.d.db).selectFrom('area_claim').select(['fund_fen', 'setl_time']).where('state', '=', 'settled').execute();
+      assert.ok(claims.length >= 3);
+      const month = new Date(new Date(claims[0]!.setl_time!).getTime() + 8 * 3600_000).toISOString().slice(0, 7);
+      const expected = claims.reduce((s, c) => s + Number(c.fund_fen), 0);
+      const r = await a.svc.clear(B, month);
+      assert.equal(r.statement.totalFen, expected);
+      assert.equal(r.statement.count, claims.length);
+      assert.ok(r.entryId && r.theirEntryId);
+      const sumOf = async (d: TestDatabase, entry: string, account: string) =>
+        Number((await d.db.selectFrom('posting').select((e) => e.fn.sum<string>('amount_fen').as('s')).where('entry_id', '=', entry).where('account', '=', account).executeTakeFirstOrThrow()).s);
+      assert.equal(await sumOf(a.d, r.entryId!, 'receivable_areas'), expected);
+      assert.equal(await sumOf(b.d, r.theirEntryId!, 'payable_areas'), -expected);
+      // the insured area's own settlements owe the same to the away hospital (payable_hospitals) as the statement clears
+      const again = await a.svc.clear(B, month);
+      assert.equal(again.entryId, r.entryId);
+      assert.equal(again.theirEntryId, r.theirEntryId);
+      assert.equal((await a.d.db.selectFrom('journal_entry').select('id').where('source', '=', 'area_clearing').execute()).length, 1);
+      assert.equal((await b.d.db.selectFrom('journal_entry').select('id').where('source', '=', 'area_clearing').execute()).length, 1);
+    });
   });

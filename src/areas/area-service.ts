@@ -10,7 +10,8 @@ import type { SettlementService } from '../settlement/settlement-service.js';
 import { InsuredDesk } from './insured.js';
 import { AreaLink } from './link.js';
 import { storeFiling, filingOf } from './filing.js';
-import type { CancelEvent, ConfirmEvent, Filing, ReverseRequest, SettleRequest, StatusRequest } from './protocol.js';
+import { differences, insuredStatement, postStatement, treatingStatement } from './clearing.js';
+import type { CancelEvent, ConfirmEvent, Filing, PostAnswer, PostRequest, ReverseRequest, SettleRequest, Statement, StatementRequest, StatusRequest } from './protocol.js';
 import { TreatingDesk } from './treating.js';
 import { withAreas } from './tables.js';
 
@@ -39,6 +40,13 @@ export class AreaService {
     link.serve('settle', (b) => insured.settle(b as SettleRequest));
     link.serve('reverse', (b) => insured.reverse(b as ReverseRequest));
     link.serve('status', (b) => insured.status((b as StatusRequest).setlId));
+    link.serve('statement', (b) => insuredStatement(db, opts.area, (b as StatementRequest).treatArea, (b as StatementRequest).month));
+    link.serve('post', async (b) => {
+      const r = b as PostRequest;
+      const mine = await insuredStatement(db, opts.area, r.treatArea, r.month);
+      if (mine.digest !== r.digest) return { ok: false, refused: `参保地 ${opts.area} 的 ${r.month} 清算对账单与就医地不一致`, statement: mine } satisfies PostAnswer;
+      return { ok: true, statement: mine, entryId: await postStatement(db, 'insured', mine) } satisfies PostAnswer;
+    });
     await link.consume(async (kind, body) => {
       if (kind === 'confirm') await insured.confirm(body as ConfirmEvent);
       else if (kind === 'cancel') await insured.cancel(body as CancelEvent);
@@ -57,6 +65,22 @@ export class AreaService {
     await storeFiling(withAreas(this.database.db), f);
     await this.link.publish(f.treatArea, 'filing', f.filingId, f);
     return f;
+  }
+
+  /**
+   * The monthly clearing with an insured area, run by this (treating) area: both statements made
+   * from each side's own records, compared line by line; only when they agree to the fen the
+   * insured area posts its side, then this area posts its own (each once).
+   */
+  async clear(insuredArea: string, month: string): Promise<{ statement: Statement; entryId: string | null; theirEntryId: string | null }> {
+    const db = withAreas(this.database.db);
+    const mine = await treatingStatement(db, this.area, insuredArea, month);
+    const theirs = await this.link.request<Statement>(insuredArea, 'statement', { month, treatArea: this.area } satisfies StatementRequest);
+    const diff = differences(mine, theirs);
+    if (diff.length || mine.digest !== theirs.digest) throw new Error(`the ${month} statements of ${this.area} and ${insuredArea} differ: ${diff.join('; ')}`);
+    const posted = await this.link.request<PostAnswer>(insuredArea, 'post', { month, treatArea: this.area, digest: mine.digest } satisfies PostRequest);
+    if (!posted.ok) throw new Error(posted.refused);
+    return { statement: mine, entryId: await postStatement(db, 'treating', mine), theirEntryId: posted.entryId };
   }
 
   async close(): Promise<void> {
