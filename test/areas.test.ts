@@ -19,6 +19,7 @@ import { QuoteService } from '../src/quotes/quote-service.ts';
 import { AuthService } from '../src/access/auth.ts';
 import { SYSTEM } from '../src/access/roles.ts';
 import { AreaService } from '../src/areas/area-service.ts';
+import { SettlementService } from '../src/settlement/settlement-service.ts';
 import { withAreas } from '../src/areas/tables.ts';
 import { makeIdNumber } from '../src/registers/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
@@ -298,3 +299,74 @@ for (const backend of BACKENDS)
       assert.equal((await b.d.db.selectFrom('journal_entry').select('id').where('source', '=', 'area_clearing').execute()).length, 1);
     });
   });
+
+/** Three nats-server nodes with JetStream in one cluster on loopback. */
+async function startCluster(): Promise<{ urls: string[]; procs: ChildProcess[]; dirs: string[] }> {
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const cports = [await freePort(), await freePort(), await freePort()];
+  const routes = cports.map((p) => `nats://127.0.0.1:${p}`).join(',');
+  const dirs = ports.map(() => mkdtempSync(join(tmpdir(), 'yb-natsc-')));
+  const procs = ports.map((p, i) =>
+    spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(p), '-js', '-sd', dirs[i]!, '-n', `yb${i}`, '--cluster_name', 'yb', '--cluster', `nats://127.0.0.1:${cports[i]}`, '--routes', routes], { stdio: 'ignore' }),
+  );
+  for (const p of ports)
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((res) => {
+        const c = connect(p, '127.0.0.1', () => (c.end(), res(true)));
+        c.on('error', () => res(false));
+      });
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  return { urls: ports.map((p) => `nats://127.0.0.1:${p}`), procs, dirs };
+}
+
+describe('cross-area link on a 3-node JetStream cluster, a node killed during load', () => {
+  test('filings (events, some published twice) while a node is killed: nothing lost, nothing duplicated; the consumer reopens after the node loss', async () => {
+    const cl = await startCluster();
+    const da = await freshDatabase('pglite');
+    const db = await freshDatabase('pglite');
+    let sa: AreaService | undefined;
+    let sb: AreaService | undefined;
+    try {
+      const settlements = (d: TestDatabase) => new SettlementService(d, quotes);
+      // the stream with 3 replicas needs the cluster's meta leader: retry opening while it is elected
+      for (let i = 0; i < 60 && !(sa && sb); i++) {
+        try {
+          sa ??= await AreaService.start({ area: A, servers: cl.urls.join(','), replicas: 3, timeoutMs: 2000 }, da, quotes, settlements(da));
+          sb ??= await AreaService.start({ area: B, servers: [...cl.urls].reverse().join(','), replicas: 3, timeoutMs: 2000 }, db, quotes, settlements(db));
+        } catch {
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      assert.ok(sa && sb, 'both areas joined the cluster');
+      const N = 120;
+      const ids: string[] = [];
+      for (let i = 0; i < N; i++) {
+        if (i === N / 3) cl.procs[0]!.kill('SIGKILL'); // a JetStream node dies under load
+        const f = await sb.file({ idNumber: makeIdNumber('500230', '1970-01-01', i + 1), name: `人员${i}`, treatArea: A, kind: 'all', validFrom: '2022-01-01' });
+        ids.push(f.filingId);
+        if (i % 10 === 0) await sb.link.publish(A, 'filing', f.filingId, f); // a retried publish of the same id
+      }
+      let n = 0;
+      for (let i = 0; i < 200; i++) {
+        n = (await withAreas(da.db).selectFrom('area_filing').select((e) => e.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n as unknown as number;
+        if (Number(n) >= N) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(Number(n), N, 'every filing arrived once');
+      const stored = await withAreas(da.db).selectFrom('area_filing').select('filing_id').execute();
+      assert.deepEqual(new Set(stored.map((s) => s.filing_id)), new Set(ids));
+      const jsm = await sa.link.nc.jetstreamManager();
+      const info = await jsm.streams.info(`YB_AREA_${A}`);
+      assert.equal(info.state.messages, N, 'the stream kept each message id once');
+    } finally {
+      await sa?.close();
+      await sb?.close();
+      for (const p of cl.procs) p.kill('SIGTERM');
+      await da.drop();
+      await db.drop();
+      for (const d of cl.dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
