@@ -20,6 +20,8 @@ export interface AreaServiceOptions {
   servers: string;
   replicas?: number;
   timeoutMs?: number;
+  /** how many times to retry joining (every 500 ms; default 20) */
+  openTries?: number;
 }
 
 export class AreaService {
@@ -33,7 +35,16 @@ export class AreaService {
   static async start(opts: AreaServiceOptions, database: Database, quotes: QuoteService, settlements: SettlementService): Promise<AreaService> {
     if (!/^\d{6}$/.test(opts.area)) throw new Error(`--area must be a 6-digit admdvs, got ${opts.area}`);
     const db = withAreas(database.db);
-    const link = await AreaLink.open({ area: opts.area, servers: opts.servers, ...(opts.replicas ? { replicas: opts.replicas } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+    // a cluster just started may still be electing its leader: retry for a while before giving up
+    let link: AreaLink | undefined;
+    for (let i = 0; !link; i++) {
+      try {
+        link = await AreaLink.open({ area: opts.area, servers: opts.servers, ...(opts.replicas ? { replicas: opts.replicas } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+      } catch (e) {
+        if (i >= (opts.openTries ?? 20)) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     const insured = new InsuredDesk(opts.area, db, quotes, settlements);
     const treating = new TreatingDesk(opts.area, db, link);
     const svc = new AreaService(link, insured, treating, database);

@@ -47,7 +47,12 @@ export class AreaLink {
   static async open(opts: LinkOptions): Promise<AreaLink> {
     const nc = await connect({ servers: opts.servers.split(','), name: `yibao-area-${opts.area}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const link = new AreaLink(opts.area, nc, opts);
-    await link.ensureStream();
+    try {
+      await link.ensureStream();
+    } catch (e) {
+      await nc.close().catch(() => undefined);
+      throw e;
+    }
     return link;
   }
 

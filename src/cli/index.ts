@@ -182,6 +182,7 @@ program
 (await import('./sim.js')).simCommands(program);
 (await import('./monitoring.js')).monitoringCommands(program);
 (await import('./drg.js')).drgCommands(program);
+(await import('./areas.js')).areasCommands(program);
 
 try {
   await program.parseAsync(process.argv);
