@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ensureConsoleBuilt } from '../http/console-build.js';
 
 const AREAS = [
   { code: '500230', name: '丰都县' },
@@ -37,6 +38,12 @@ export function areasCommands(program: Command): void {
         process.exit(2);
       }
       const dir = resolve(o.dir);
+      // the console is built once here, not by three services at once
+      try {
+        await ensureConsoleBuilt((m) => console.log(m));
+      } catch (e) {
+        console.error(`the web console could not be built (${(e as Error).message}); the areas serve the API without it`);
+      }
       const kids: ChildProcess[] = [];
       const stop = () => {
         for (const k of kids) k.kill('SIGTERM');
