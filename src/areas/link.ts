@@ -36,6 +36,7 @@ export class AreaLink {
   private readonly subs: Subscription[] = [];
   private messages: ConsumerMessages | null = null;
   private consuming: Promise<void> | null = null;
+  private closing = false;
 
   private constructor(
     readonly area: string,
@@ -46,7 +47,12 @@ export class AreaLink {
   static async open(opts: LinkOptions): Promise<AreaLink> {
     const nc = await connect({ servers: opts.servers.split(','), name: `yibao-area-${opts.area}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const link = new AreaLink(opts.area, nc, opts);
-    await link.ensureStream();
+    try {
+      await link.ensureStream();
+    } catch (e) {
+      await nc.close().catch(() => undefined);
+      throw e;
+    }
     return link;
   }
 
@@ -92,13 +98,20 @@ export class AreaLink {
     throw last;
   }
 
-  /** Read this area's stream: each event handled, then acknowledged; a failure is redelivered later. */
+  /**
+   * Read this area's stream: each event handled, then acknowledged; a failure is redelivered later.
+   * A JetStream node lost (heartbeats missed, the pull ended) reopens the durable consumer and goes
+   * on from its acknowledged position: events are neither lost nor handled twice by this loop.
+   */
   async consume(handle: EventHandler): Promise<void> {
     const js = this.nc.jetstream();
-    const consumer = await js.consumers.get(streamOf(this.area), `yb-${this.area}`);
-    this.messages = await consumer.consume({ max_messages: 64 });
-    const msgs = this.messages;
-    this.consuming = (async () => {
+    const once = async () => {
+      const consumer = await js.consumers.get(streamOf(this.area), `yb-${this.area}`);
+      const msgs = await consumer.consume({ max_messages: 64, expires: 4000 });
+      this.messages = msgs;
+      void (async () => {
+        for await (const st of await msgs.status()) if (st.type === 'heartbeats_missed' && Number(st.data) >= 2) msgs.stop();
+      })().catch(() => undefined);
       for await (const m of msgs) {
         const kind = m.subject.split('.').pop() as EventKind;
         try {
@@ -107,6 +120,12 @@ export class AreaLink {
         } catch {
           m.nak(500);
         }
+      }
+    };
+    this.consuming = (async () => {
+      while (!this.closing && !this.nc.isClosed()) {
+        await once().catch(() => undefined);
+        if (!this.closing) await new Promise((r) => setTimeout(r, 250));
       }
     })();
   }
@@ -149,6 +168,7 @@ export class AreaLink {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const s of this.subs) s.unsubscribe();
     this.messages?.stop();
     await this.consuming?.catch(() => undefined);

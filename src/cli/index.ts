@@ -161,8 +161,18 @@ program
   .command('serve')
   .description('the HTTP service (same as npm start)')
   .option('-p, --port <port>', 'port', process.env.PORT ?? '3000')
-  .action(async (o: { port: string }) => {
+  .option('--area <admdvs>', 'join the cross-area link as this area (异地就医直接结算; needs --nats)')
+  .option('--nats <servers>', 'NATS JetStream servers, comma-separated (with --area)')
+  .option('--replicas <n>', 'the area stream\'s replicas (3 on a 3-node cluster)')
+  .action(async (o: { port: string; area?: string; nats?: string; replicas?: string }) => {
     process.env.PORT = o.port;
+    if (!!o.area !== !!o.nats) {
+      console.error('error: --area and --nats go together');
+      process.exit(2);
+    }
+    if (o.area) process.env.YIBAO_AREA = o.area;
+    if (o.nats) process.env.YIBAO_NATS = o.nats;
+    if (o.replicas) process.env.YIBAO_AREA_REPLICAS = o.replicas;
     if (policiesDir()) process.env.YIBAO_POLICIES = policiesDir();
     await (await import('./serve.js')).runService();
   });
@@ -173,6 +183,7 @@ program
 (await import('./monitoring.js')).monitoringCommands(program);
 (await import('./drg.js')).drgCommands(program);
 (await import('./catalogue.js')).catalogueCommands(program);
+(await import('./areas.js')).areasCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../http/server.js';
+import type { AppContext } from '../http/context.js';
+import { AreaService } from '../areas/area-service.js';
 import { ensureConsoleBuilt } from '../http/console-build.js';
 import { PackError } from '../policy/errors.js';
 import { QuoteService } from '../quotes/quote-service.js';
@@ -54,7 +56,29 @@ export async function runService(): Promise<void> {
   // payments, shown by the console's progress pages; then the year's settlements and fund transfers)
   const demo = { state: 'off' as 'off' | 'seeding' | 'ready' | 'failed', stage: '', done: 0, total: 0, stillLoading: [] as string[], message: '' };
   const CAMPAIGN_STAGES = ['households', 'persons', 'campaign sheets', 'assessment', 'payments'];
-  const app: FastifyInstance = await buildServer(service, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, database, status: () => ({ demo }) });
+  // YIBAO_AREA + YIBAO_NATS (yibao serve --area --nats): this area joins the others; otherwise single-area, no NATS
+  const areaCode = process.env.YIBAO_AREA;
+  const natsServers = process.env.YIBAO_NATS;
+  let areaService: AreaService | null = null;
+  const away = areaCode && natsServers
+    ? async (ctx: AppContext) => {
+        areaService = await AreaService.start({ area: areaCode, servers: natsServers, replicas: Number(process.env.YIBAO_AREA_REPLICAS ?? 1) }, ctx.database, ctx.quotes, ctx.settlements);
+        console.log(`area ${areaCode} joined the cross-area link at ${natsServers}`);
+        return areaService.treating;
+      }
+    : undefined;
+  let app: FastifyInstance;
+  try {
+    app = await buildServer(service, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, database, status: () => ({ demo }), ...(away ? { away } : {}) });
+  } catch (e) {
+    if (!away) throw e;
+    console.error(`cannot join the cross-area link at ${natsServers}: ${(e as Error).message}`);
+    await database.close();
+    process.exit(1);
+  }
+  app.addHook('onClose', async () => {
+    await (areaService as AreaService | null)?.close();
+  });
   healthLog = (s) => {
     if (s.state === 'ok') app.log.warn({ database: s }, `database reachable again (unreachable since ${s.lastOutage?.since})`);
     else app.log.error({ database: s }, `database unreachable: ${s.reason}`);

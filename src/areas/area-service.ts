@@ -1,0 +1,100 @@
+/**
+ * One area joined to the others (异地就医直接结算): its link (link.ts), serving as the insured
+ * area (insured.ts: settle / reverse / status requests, confirm / cancel / filing events) and as
+ * the treating area (treating.ts, the platform envelope's AwayDesk). Started by `yibao serve
+ * --area <admdvs> --nats <servers>`; without them the service is single-area and needs no NATS.
+ */
+import type { Database } from '../store/db.js';
+import type { QuoteService } from '../quotes/quote-service.js';
+import type { SettlementService } from '../settlement/settlement-service.js';
+import { InsuredDesk } from './insured.js';
+import { AreaLink } from './link.js';
+import { storeFiling, filingOf } from './filing.js';
+import { differences, insuredStatement, postStatement, treatingStatement } from './clearing.js';
+import type { CancelEvent, ConfirmEvent, Filing, PostAnswer, PostRequest, ReverseRequest, SettleRequest, Statement, StatementRequest, StatusRequest } from './protocol.js';
+import { TreatingDesk } from './treating.js';
+import { withAreas } from './tables.js';
+
+export interface AreaServiceOptions {
+  area: string;
+  servers: string;
+  replicas?: number;
+  timeoutMs?: number;
+  /** how many times to retry joining (every 500 ms; default 20) */
+  openTries?: number;
+}
+
+export class AreaService {
+  private constructor(
+    readonly link: AreaLink,
+    readonly insured: InsuredDesk,
+    readonly treating: TreatingDesk,
+    private readonly database: Database,
+  ) {}
+
+  static async start(opts: AreaServiceOptions, database: Database, quotes: QuoteService, settlements: SettlementService): Promise<AreaService> {
+    if (!/^\d{6}$/.test(opts.area)) throw new Error(`--area must be a 6-digit admdvs, got ${opts.area}`);
+    const db = withAreas(database.db);
+    // a cluster just started may still be electing its leader: retry for a while before giving up
+    let link: AreaLink | undefined;
+    for (let i = 0; !link; i++) {
+      try {
+        link = await AreaLink.open({ area: opts.area, servers: opts.servers, ...(opts.replicas ? { replicas: opts.replicas } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+      } catch (e) {
+        if (i >= (opts.openTries ?? 20)) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    const insured = new InsuredDesk(opts.area, db, quotes, settlements);
+    const treating = new TreatingDesk(opts.area, db, link);
+    const svc = new AreaService(link, insured, treating, database);
+    link.serve('settle', (b) => insured.settle(b as SettleRequest));
+    link.serve('reverse', (b) => insured.reverse(b as ReverseRequest));
+    link.serve('status', (b) => insured.status((b as StatusRequest).setlId));
+    link.serve('statement', (b) => insuredStatement(db, opts.area, (b as StatementRequest).treatArea, (b as StatementRequest).month));
+    link.serve('post', async (b) => {
+      const r = b as PostRequest;
+      const mine = await insuredStatement(db, opts.area, r.treatArea, r.month);
+      if (mine.digest !== r.digest) return { ok: false, refused: `参保地 ${opts.area} 的 ${r.month} 清算对账单与就医地不一致`, statement: mine } satisfies PostAnswer;
+      return { ok: true, statement: mine, entryId: await postStatement(db, 'insured', mine) } satisfies PostAnswer;
+    });
+    await link.consume(async (kind, body) => {
+      if (kind === 'confirm') await insured.confirm(body as ConfirmEvent);
+      else if (kind === 'cancel') await insured.cancel(body as CancelEvent);
+      else if (kind === 'filing') await storeFiling(db, body as Filing);
+    });
+    return svc;
+  }
+
+  get area(): string {
+    return this.link.area;
+  }
+
+  /** File a person of this area for care in another area: kept here and sent to the treating area's stream. */
+  async file(body: Parameters<typeof filingOf>[1]): Promise<Filing> {
+    const f = filingOf(this.area, body);
+    await storeFiling(withAreas(this.database.db), f);
+    await this.link.publish(f.treatArea, 'filing', f.filingId, f);
+    return f;
+  }
+
+  /**
+   * The monthly clearing with an insured area, run by this (treating) area: both statements made
+   * from each side's own records, compared line by line; only when they agree to the fen the
+   * insured area posts its side, then this area posts its own (each once).
+   */
+  async clear(insuredArea: string, month: string): Promise<{ statement: Statement; entryId: string | null; theirEntryId: string | null }> {
+    const db = withAreas(this.database.db);
+    const mine = await treatingStatement(db, this.area, insuredArea, month);
+    const theirs = await this.link.request<Statement>(insuredArea, 'statement', { month, treatArea: this.area } satisfies StatementRequest);
+    const diff = differences(mine, theirs);
+    if (diff.length || mine.digest !== theirs.digest) throw new Error(`the ${month} statements of ${this.area} and ${insuredArea} differ: ${diff.join('; ')}`);
+    const posted = await this.link.request<PostAnswer>(insuredArea, 'post', { month, treatArea: this.area, digest: mine.digest } satisfies PostRequest);
+    if (!posted.ok) throw new Error(posted.refused);
+    return { statement: mine, entryId: await postStatement(db, 'treating', mine), theirEntryId: posted.entryId };
+  }
+
+  async close(): Promise<void> {
+    await this.link.close();
+  }
+}
