@@ -35,6 +35,7 @@ import { uploadSettlementList } from './settle-list.js';
 
 import { benefitCheck, chronicDrugRecords, dictionary, settlementFees, settlementInfo } from './queries.js';
 import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js';
+import { analyseDetails } from './analysis.js';
 import { reconcileDetails, reconcileTotals } from './reconcile.js';
 
 export { FsiError } from './fields.js';
@@ -99,6 +100,9 @@ export class FsiService {
       '5203': { run: (db, c) => settlementInfo(db, c) },
       '5204': { run: (db, c) => settlementFees(db, c) },
       '5205': { run: (db, c) => chronicDrugRecords(db, c) },
+      // issue #18 item 5: counter-time screening of the fee lines sent
+      '3101': { run: (db, c) => analyseDetails(deps, db, c, '3101') },
+      '3102': { run: (db, c) => analyseDetails(deps, db, c, '3102') },
     };
   }
 
