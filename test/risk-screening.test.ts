@@ -224,7 +224,7 @@ for (const backend of BACKENDS)
     test('a case opens with its rule, explanation, citation and fee lines; screening again adds nothing', async () => {
       const cases = new CaseService(d.db, quotes.lib, '500230');
       const [c] = await casesOf('FR04');
-      const v = (await cases.get(String(c!.id))) as unknown as { ruleName: string; explain: string; citation: { cite: string; quote: string; example: string | null }; feeLines: { feedetlSn: string; named: boolean }[] };
+      const v = (await cases.get(ADMIN, String(c!.id))) as unknown as { ruleName: string; explain: string; citation: { cite: string; quote: string; example: string | null }; feeLines: { feedetlSn: string; named: boolean }[] };
       assert.equal(v.ruleName, '重复收费');
       assert.match(v.explain, /乱计费/);
       assert.equal(v.citation.cite, '兴义府发〔2022〕3号 六');

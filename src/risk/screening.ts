@@ -9,6 +9,7 @@ import type { PolicyLibrary } from '../policy/loader.js';
 import { SCREEN_CODES, screenRulesOf, type ScreenCode, type ScreenRule } from '../rules/risk/screen-rules.js';
 import type { DB } from '../store/schema.js';
 import { SCREEN_SQL, type ScreenScope } from './screen-sql.js';
+import { screenFeeLines } from '../rules/risk/screen-lines.js';
 
 export interface ScreenRun {
   year: number;
@@ -36,4 +37,11 @@ export async function runScreening(db: Kysely<DB>, lib: PolicyLibrary, opts: { y
     out.rules.push({ code, name: rule.name, found: Number(r.numAffectedRows ?? 0), ms: Math.round(performance.now() - t0) });
   }
   return out;
+}
+
+export { screenFeeLines, type FeeLineIn, type LineHit } from '../rules/risk/screen-lines.js';
+
+/** The area's rules, then one encounter's fee lines screened with them (before settlement: 3101/3102). */
+export function screenEncounterLines(lib: PolicyLibrary, region: string, year: number, lines: import('../rules/risk/screen-lines.js').FeeLineIn[]) {
+  return screenFeeLines(rulesFor(lib, region, year).rules, lines);
 }
