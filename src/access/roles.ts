@@ -34,6 +34,9 @@ export const PERMISSIONS = {
   'risk.screen': ['admin', 'policy_officer'],
   'assistance.apply': ['admin', 'clerk', 'medical_assistance'],
   'assistance.decide': ['admin', 'medical_assistance'],
+  // screening hits (a clerk: their villages' only) and moving a case on
+  'risk.hits.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
+  'risk.cases.review': ['admin', 'policy_officer'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

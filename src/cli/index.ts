@@ -172,6 +172,7 @@ program
 (await import('./sim.js')).simCommands(program);
 (await import('./monitoring.js')).monitoringCommands(program);
 (await import('./drg.js')).drgCommands(program);
+(await import('./risk.js')).riskCommands(program);
 
 try {
   await program.parseAsync(process.argv);
