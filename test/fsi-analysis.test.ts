@@ -1,6 +1,7 @@
 /**
  * 3101 明细审核事前分析服务 / 3102 事中分析服务 through the platform endpoint on both databases:
  * a 200-line encounter with one repeated line (FR04) and one item beyond its daily limit (FR05)
+ * (rules of src/rules/risk/screen-lines.ts, shared with the office screening)
  * answers exactly those warnings in the spec's result format (rule, name, severity, lines, amount,
  * the notice); a near miss of each is silent; bad input is infcode -1 naming the field; another
  * hospital's encounter is refused.
@@ -126,15 +127,15 @@ for (const backend of BACKENDS)
       assert.equal(r4.vola_amt, 12.5);
       assert.equal(r4.vola_amt_stas, '1');
       assert.equal(r4.vola_bhvr_type, '2');
-      assert.deepEqual(r4.judge_result_detail_dtos.map((x: Obj) => [x.rx_id, x.vola_item_type, x.vola_amt]), [['RX1', '2', 0], ['RX201', '1', 12.5]]);
-      assert.match(r4.vola_cont, /RX1、RX201/);
+      assert.deepEqual(r4.judge_result_detail_dtos.map((x: Obj) => [x.rx_id, x.vola_item_type, x.vola_amt]), [['RX1', '2', 12.5], ['RX201', '2', 12.5]]);
+      assert.match(r4.vola_cont, /RX1【.*】、RX201【/);
       assert.match(r4.vola_evid, /兴义府发〔2022〕3号 六/);
       assert.match(r4.vola_evid, /example:/);
       const r5 = res.find((x) => x.rule_id === 'FR05')!;
       assert.equal(r5.rule_name, '超日限量');
       assert.equal(r5.vola_amt, 8);
-      assert.deepEqual(r5.judge_result_detail_dtos.map((x: Obj) => [x.rx_id, x.vola_amt]), [['RX202', 0], ['RX203', 0], ['RX204', 8]]);
-      assert.match(r5.vola_cont, /共 34，超过日限量 30/);
+      assert.deepEqual(r5.judge_result_detail_dtos.map((x: Obj) => [x.rx_id, x.vola_amt]), [['RX202', 24], ['RX203', 24], ['RX204', 20]]);
+      assert.match(r5.vola_cont, /quantity=34，maxPerDay=30/);
       for (const x of res) for (const k of ['jr_id', 'rule_id', 'rule_name', 'vola_cont', 'patn_id', 'judge_result_detail_dtos', 'vola_amt', 'vola_amt_stas', 'sev_deg', 'vola_bhvr_type']) assert.ok(x[k] !== undefined && x[k] !== null && x[k] !== '', `${k} present`);
       // rule_ids narrows the rules run
       const only = await call('3101', message(lines, HA, { rule_ids: ['FR05'] }));
