@@ -155,6 +155,11 @@ for (const backend of BACKENDS)
       const r3 = await call('3101', message(cleanLines(), HA, { rule_ids: ['FR99'] }));
       assert.equal(r3.infcode, -1);
       assert.match(r3.err_msg, /rule_ids/);
+      const twice = cleanLines();
+      twice.push({ ...twice[5]!, hilist_code: 'X7777' });
+      const r5 = await call('3101', message(twice));
+      assert.equal(r5.infcode, -1);
+      assert.match(r5.err_msg, /fsi_order_dtos\[200\]\.rx_id RX6 重复/);
       const noLines = message([]);
       const r4 = await call('3102', noLines);
       assert.equal(r4.infcode, -1);
