@@ -37,6 +37,9 @@ export const PERMISSIONS = {
   // the catalogue (医保目录, issue #16 item 5): read by those who settle or check settlements, imported by an admin
   'catalogue.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
   'catalogue.write': ['admin'],
+  // screening hits (a clerk: their villages' only) and moving a case on
+  'risk.hits.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
+  'risk.cases.review': ['admin', 'policy_officer'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -184,6 +184,7 @@ program
 (await import('./drg.js')).drgCommands(program);
 (await import('./catalogue.js')).catalogueCommands(program);
 (await import('./areas.js')).areasCommands(program);
+(await import('./risk.js')).riskCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,8 @@ import type { DB } from '../store/schema.js';
 import { inScope, type Actor } from '../access/roles.js';
 import { parseIdNumber } from './id-number.js';
 import { maskIdNumber } from '../access/privacy.js';
-import { agreeBirthDate, agreeGender, houseNumber, graduationYearOf, personKindOf, personName, residenceOf } from './terms.js';
+import { todayInChina } from './id-number.js';
+import { agreeBirthDate, agreeGender, parseDateText, houseNumber, graduationYearOf, personKindOf, personName, residenceOf } from './terms.js';
 import { PERSON_COLUMNS, type PersonRecord, personRecord } from './records.js';
 import { type BatchOutcome, type Header, type ImportOptions, type ImportSummary, Retry, type RowRefusal, VillageLookup, runImport } from './import-run.js';
 import { writeHistory } from './import-run.js';
@@ -27,6 +28,7 @@ export const PERSON_IMPORT_COLUMNS = {
   kind: ['kind', '人员类别', '参保人员类别', '人员类型'],
   graduationYear: ['graduationYear', '毕业年份', '毕业年度'],
   residence: ['residence', '户籍类型', '户口性质', '户籍性质', '户口类型'],
+  dateOfDeath: ['dateOfDeath', '死亡日期', '死亡时间'],
 } as const;
 
 // ---------------------------------------------------------------- persons
@@ -45,9 +47,11 @@ interface PersonImportRow {
   graduation_year: number | null | undefined;
   /** undefined: the file does not say (keep what is stored) */
   residence: 'rural' | 'urban' | undefined;
+  /** 死亡日期; undefined: the file does not say (keep what is stored) */
+  date_of_death: string | undefined;
 }
 
-/** Import persons: 身份证号, 姓名, 性别, 出生日期, 村(居)代码 or 村名, 户号, 人员类别, 毕业年份, 户籍类型 (or the English identifiers). */
+/** Import persons: 身份证号, 姓名, 性别, 出生日期, 村(居)代码 or 村名, 户号, 人员类别, 毕业年份, 户籍类型, 死亡日期 (or the English identifiers). */
 export async function importPersons(db: Kysely<DB>, actor: Actor, opts: ImportOptions): Promise<ImportSummary> {
   const villages = new VillageLookup(db, actor);
   /** a household's address as first given (only households whose rows give one) */
@@ -73,6 +77,10 @@ export async function importPersons(db: Kysely<DB>, actor: Actor, opts: ImportOp
       const hn = get('houseNo');
       const house = hn === undefined || hn.trim() === '' ? undefined : houseNumber(hn, 'houseNo');
       const addr = get('address')?.trim() || undefined;
+      const dd = get('dateOfDeath');
+      const death = dd === undefined || dd.trim() === '' ? undefined : parseDateText(dd, 'dateOfDeath');
+      if (death !== undefined && death < birth) throw new InputError('dateOfDeath', `${death} is before the birth date ${birth}`);
+      if (death !== undefined && death > todayInChina()) throw new InputError('dateOfDeath', `${death} is in the future`);
       if (addr && addr.length > 200) throw new InputError('address', 'is longer than 200 characters');
       await villages.load();
       const village = villages.resolve(get('villageCode'), get('villageName'));
@@ -83,7 +91,7 @@ export async function importPersons(db: Kysely<DB>, actor: Actor, opts: ImportOp
         if (!first) addresses.set(k, { address: addr, line });
         else if (first.address !== addr) throw new InputError('address', `differs from line ${first.line} for the same household ${house}`);
       }
-      return { line, id_number: id.idNumber, name, gender, birth_date: birth, village_code: village, house_no: house, address: addr, kind, graduation_year: graduation, residence };
+      return { line, id_number: id.idNumber, name, gender, birth_date: birth, village_code: village, house_no: house, address: addr, kind, graduation_year: graduation, residence, date_of_death: death };
     },
     (r) => r.id_number,
     (tx, rows, batchId, header) => writePersons(tx, actor, rows, batchId, header),
@@ -229,14 +237,31 @@ async function writePersons(tx: Tx, actor: Actor, rows: PersonImportRow[], _batc
       WHERE p.id = u.id`.execute(tx);
     await writeHistory(tx, actor, 'person', updates.map(([b, a]) => [b.id, b, a]));
   }
-  const changed = insertedIds.length + updates.length + householdsCreated.length + householdsUpdated.length;
+  // 4. 死亡日期 where the file gives one (kept apart from the person's versioned fields: it is
+  // the register's fact the screening reads, FR02), each change in the register's history
+  const deaths = accepted.filter((r) => r.date_of_death !== undefined);
+  const deathsSet: string[] = [];
+  if (deaths.length) {
+    const { rows: set } = await sql<{ id: string; id_number: string; before: string | null; after: string }>`
+      WITH old AS (SELECT id, date_of_death FROM person WHERE id_number = ANY(${deaths.map((r) => r.id_number)}::text[]))
+      UPDATE person p SET date_of_death = u.d, updated_at = now()
+        FROM unnest(${deaths.map((r) => r.id_number)}::text[], ${deaths.map((r) => r.date_of_death!)}::date[]) AS u(id_number, d), old
+       WHERE p.id_number = u.id_number AND old.id = p.id AND p.date_of_death IS DISTINCT FROM u.d
+      RETURNING p.id, p.id_number, to_char(old.date_of_death, 'YYYY-MM-DD') AS before, to_char(u.d, 'YYYY-MM-DD') AS after`.execute(tx);
+    await writeHistory(tx, actor, 'person', set.map((x) => [String(x.id), { id: String(x.id), date_of_death: x.before }, { id: String(x.id), date_of_death: x.after }]));
+    deathsSet.push(...set.map((x) => String(x.id)));
+  }
+  const updatedIds = new Set(updates.map((u) => u[0].id));
+  const insertedSet = new Set(insertedIds);
+  const deathOnly = deathsSet.filter((id) => !updatedIds.has(id) && !insertedSet.has(id));
+  const changed = insertedIds.length + updates.length + deathOnly.length + householdsCreated.length + householdsUpdated.length;
   return {
     inserted: insertedIds.length,
-    updated: updates.length,
-    unchanged,
+    updated: updates.length + deathOnly.length,
+    unchanged: unchanged - deathOnly.length,
     refused,
     audit: changed
-      ? { entity: 'person', inserted: insertedIds, updated: updates.map((u) => u[0].id), householdsCreated, householdsUpdated }
+      ? { entity: 'person', inserted: insertedIds, updated: [...updates.map((u) => u[0].id), ...deathOnly], datesOfDeath: deathsSet, householdsCreated, householdsUpdated }
       : null,
   };
 }

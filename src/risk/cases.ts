@@ -8,7 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import { audit } from '../access/audit.js';
 import { maskIdNumber, maskName } from '../access/privacy.js';
-import type { Actor } from '../access/roles.js';
+import { requirePermission, type Actor } from '../access/roles.js';
 import { ConflictError, InputError, NotFoundError } from '../errors.js';
 import { ACCOUNTS, post } from '../ledger/ledger.js';
 import { fenToYuan, formatYuan, yuanToFen, type Fen } from '../money.js';
@@ -16,6 +16,7 @@ import type { PolicyLibrary } from '../policy/loader.js';
 import { splitRecovery } from '../rules/risk/recovery.js';
 import { screenRulesOf } from '../rules/risk/screen-rules.js';
 import type { DB } from '../store/schema.js';
+import { villageScope } from './scope.js';
 import { riskDb } from './tables.js';
 
 export type CaseState = 'open' | 'reviewed' | 'confirmed' | 'dismissed';
@@ -64,8 +65,12 @@ export class CaseService {
     return pack ? screenRulesOf(pack) : new Map();
   }
 
-  async list(q: CaseQuery = {}) {
+  /** The hits, paged by id; a clerk sees only the hits about their villages' residents. */
+  async list(actor: Actor, q: CaseQuery = {}) {
+    requirePermission(actor, 'risk.hits.read');
+    const scope = villageScope(actor, 'village_code');
     let query = riskDb(this.db).selectFrom('risk_case').selectAll().orderBy('id').limit(q.limit ?? 100);
+    if (scope) query = query.where(scope);
     if (q.year) query = query.where('coverage_year', '=', q.year);
     if (q.rule) query = query.where('rule_code', '=', q.rule);
     if (q.state) query = query.where('state', '=', q.state);
@@ -77,6 +82,7 @@ export class CaseService {
       .selectFrom('risk_case')
       .select(['rule_code', 'state', sql<string>`count(*)`.as('n'), sql<string>`sum(amount_fen)`.as('amount')])
       .$if(!!q.year, (b) => b.where('coverage_year', '=', q.year!))
+      .$if(!!scope, (b) => b.where(scope!))
       .groupBy(['rule_code', 'state'])
       .orderBy('rule_code')
       .execute();
@@ -91,8 +97,10 @@ export class CaseService {
   }
 
   /** One case down to its settlements and fee lines (the lines the rule names, else every line of its settlements' visits). */
-  async get(id: string) {
-    const r = await riskDb(this.db).selectFrom('risk_case').selectAll().where('id', '=', id).executeTakeFirst();
+  async get(actor: Actor, id: string) {
+    requirePermission(actor, 'risk.hits.read');
+    const scope = villageScope(actor, 'village_code');
+    const r = await riskDb(this.db).selectFrom('risk_case').selectAll().where('id', '=', id).$if(!!scope, (b) => b.where(scope!)).executeTakeFirst();
     if (!r) throw new NotFoundError('case', id);
     const ids = r.settlement_ids.map(String);
     const settlements = ids.length
@@ -146,6 +154,7 @@ export class CaseService {
    * 0 recovers nothing), at most what the funds paid on its settlements less what was recovered.
    */
   async move(actor: Actor, id: string, to: CaseState, opts: { note?: string; recoverYuan?: number | string } = {}) {
+    requirePermission(actor, 'risk.cases.review');
     if (!(to in MOVES)) throw new InputError('state', `must be one of ${Object.keys(MOVES).join(', ')}`);
     const out = await this.db.transaction().execute(async (tx) => {
       const rdb = riskDb(tx);

@@ -35,6 +35,7 @@ import { uploadSettlementList } from './settle-list.js';
 
 import { benefitCheck, chronicDrugRecords, dictionary, settlementFees, settlementInfo } from './queries.js';
 import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js';
+import { analyseDetails } from './analysis.js';
 import { reconcileDetails, reconcileTotals } from './reconcile.js';
 import { catalogueDownload, catalogueInfo, catalogueLimits, catalogueMatch, catalogueSelfpay } from './catalogue-downloads.js';
 import { catalogueFile, fileDownload, stmtFile } from './catalogue-files.js';
@@ -113,6 +114,9 @@ export class FsiService {
       '1319': { run: (db, c) => catalogueSelfpay(db, c) },
       '9101': { run: (db, c) => fileUpload(db, c) },
       '9102': { run: (db, c) => fileDownload(db, c) },
+      // issue #18 item 5: counter-time screening of the fee lines sent
+      '3101': { run: (db, c) => analyseDetails(deps, db, c, '3101') },
+      '3102': { run: (db, c) => analyseDetails(deps, db, c, '3102') },
     };
   }
 

@@ -13,7 +13,9 @@ import { paymentImportRoutes } from './payment-imports.js';
 import { monitoringRoutes } from './monitoring.js';
 import { drgRoutes } from './drg.js';
 import { catalogueRoutes } from './catalogue.js';
+import { riskScreeningRoutes } from './risk-screening.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, catalogueRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, catalogueRoutes, riskScreeningRoutes];
+
