@@ -172,6 +172,7 @@ program
 (await import('./sim.js')).simCommands(program);
 (await import('./monitoring.js')).monitoringCommands(program);
 (await import('./drg.js')).drgCommands(program);
+(await import('./projection.js')).projectionCommands(program.command('sim').description('microsimulation and projection of the fund'), policiesDir);
 
 try {
   await program.parseAsync(process.argv);
