@@ -4,34 +4,12 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
-import { fenToYuan } from '../money.js';
 import { PolicyLibrary } from '../policy/loader.js';
 import { bottomLinesCarriedOn } from '../fund/projection.js';
-import { projectFund, type Projection } from '../rules/fund-projection.js';
+import { projectFund } from '../rules/fund-projection.js';
+import { projectionReport } from '../sim/microsim/projection-report.js';
 import { DEFAULT_PROJECTION_FILE, loadProjectionAssumptions } from '../sim/microsim/projection-assumptions.js';
 import { parseProjectionBase } from '../sim/microsim/projection-base.js';
-
-/** The projection as JSON for people: yuan with two decimals, months rounded to 2 decimals. */
-export function projectionReport(p: Projection) {
-  return {
-    baseYear: p.baseYear,
-    years: p.years.map((y) => ({
-      year: y.year,
-      persons: Math.round(y.persons),
-      contributionPerPerson: fenToYuan(y.contributionPerPersonFen),
-      subsidyPerPerson: fenToYuan(y.subsidyPerPersonFen),
-      income: fenToYuan(y.incomeFen),
-      spending: fenToYuan(y.spendingFen),
-      surplus: fenToYuan(y.surplusFen),
-      balance: fenToYuan(y.balanceFen),
-      reserveMonths: y.reserveMonths === null ? null : Math.round(y.reserveMonths * 100) / 100,
-      alerts: y.alerts.map((a) => ({ code: a.code, message: a.message, cite: a.citation.cite, quote: a.citation.quote })),
-    })),
-    firstCrossings: p.firstCrossings.map((c) => ({ code: c.code, year: c.year, message: c.alert.message, cite: c.alert.citation.cite, quote: c.alert.citation.quote })),
-    assumptions: p.assumptions,
-    examplesUsed: p.examplesUsed,
-  };
-}
 
 async function workbook(r: ReturnType<typeof projectionReport>): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();

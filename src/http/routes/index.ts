@@ -12,7 +12,8 @@ import { hospitalRoutes } from './hospitals.js';
 import { paymentImportRoutes } from './payment-imports.js';
 import { monitoringRoutes } from './monitoring.js';
 import { drgRoutes } from './drg.js';
+import { projectionRoutes } from './projection.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, projectionRoutes];
