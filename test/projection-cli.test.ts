@@ -66,3 +66,12 @@ test('sim project: bad input exits 2 naming the option or field', () => {
   assert.match(field.stderr, /balance/);
   assert.doesNotMatch(field.stderr, /at .*\.ts:\d+/, 'no stack trace');
 });
+
+test('fund position: bad options exit 2 naming the option, before the database is opened', () => {
+  const region = run(['fund', 'position', '--region', '37']);
+  assert.equal(region.status, 2);
+  assert.match(region.stderr, /--region/);
+  const month = run(['fund', 'position', '--region', '370000', '--from', '2022-13']);
+  assert.equal(month.status, 2);
+  assert.match(month.stderr, /--from/);
+});

@@ -173,6 +173,7 @@ program
 (await import('./monitoring.js')).monitoringCommands(program);
 (await import('./drg.js')).drgCommands(program);
 (await import('./projection.js')).projectionCommands(program.command('sim').description('microsimulation and projection of the fund'), policiesDir);
+(await import('./fund.js')).fundCommands(program, policiesDir);
 
 try {
   await program.parseAsync(process.argv);
