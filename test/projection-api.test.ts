@@ -66,4 +66,14 @@ for (const backend of BACKENDS)
       assert.equal(years.status, 400);
       assert.match(years.text, /years/);
     });
+
+    test('GET /api/v1/fund/position: finance reads it, a clerk may not, a bad region is a 400 naming it', async () => {
+      const r = await request(url, 'GET', '/api/v1/fund/position?region=370000', tok.fin);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json.positions, []);
+      assert.equal((await request(url, 'GET', '/api/v1/fund/position?region=370000', tok.clerk)).status, 403);
+      const bad = await request(url, 'GET', '/api/v1/fund/position?region=37', tok.fin);
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /region/);
+    });
   });

@@ -13,7 +13,8 @@ import { paymentImportRoutes } from './payment-imports.js';
 import { monitoringRoutes } from './monitoring.js';
 import { drgRoutes } from './drg.js';
 import { projectionRoutes } from './projection.js';
+import { fundRoutes } from './fund.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, projectionRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, projectionRoutes, fundRoutes];
