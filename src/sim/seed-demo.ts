@@ -85,6 +85,7 @@ export const DEMO_USERS: (DemoUser & { villages?: string[]; hospitalCode?: strin
   { username: 'clerk', password: 'demo-clerk-2022', role: 'clerk', scope: '兴义镇 (500230100)', villages: ['500230100'] },
   { username: 'auditor', password: 'demo-auditor-2022', role: 'auditor', scope: 'read-only' },
   { username: 'hospital', password: 'demo-hospital-2022', role: 'hospital', scope: '丰都县人民医院 (H50023002)', hospitalCode: 'H50023002' },
+  { username: 'finance', password: 'demo-finance-2022', role: 'finance', scope: 'the funds: statements, payments, receipts, projections' },
 ];
 
 /** Planner statistics for the tables just loaded (migration 022's refresh_statistics, as their owner). */

@@ -14,8 +14,10 @@ import { monitoringRoutes } from './monitoring.js';
 import { drgRoutes } from './drg.js';
 import { catalogueRoutes } from './catalogue.js';
 import { riskScreeningRoutes } from './risk-screening.js';
+import { projectionRoutes } from './projection.js';
+import { fundRoutes } from './fund.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, catalogueRoutes, riskScreeningRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, catalogueRoutes, riskScreeningRoutes, projectionRoutes, fundRoutes];
 
