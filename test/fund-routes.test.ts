@@ -1,0 +1,155 @@
+/**
+ * The fund and the simulation over HTTP on both databases (#17 item 7): a sim run with a reform
+ * that changes nothing gives zero differences; a hospital's statement equals the sum of its live
+ * settlements; a payment sent twice pays once; receipts recorded once and listed with what is
+ * outstanding; a clerk gets 403; bad input is a 400 naming the field.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { buildServer } from '../src/http/server.ts';
+import { QuoteService } from '../src/quotes/quote-service.ts';
+import { AuthService } from '../src/access/auth.ts';
+import { SYSTEM } from '../src/access/roles.ts';
+import { seedDemo } from '../src/sim/seed-demo.ts';
+import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { listen, logIn, request } from './support/http.ts';
+
+const quotes = QuoteService.load();
+const NOOP = { name: 'no-op', baseline: '500230/2022', changes: [{ path: 'benefits.criticalIllness.deductible', value: 15412, from: '2022-01-01' }, { path: 'contribution.default.tier1', value: 320, from: '2022-05-01' }] };
+
+for (const backend of BACKENDS)
+  describe(`fund and simulation routes on ${backend}`, () => {
+    let d: TestDatabase;
+    let app: FastifyInstance;
+    let url = '';
+    const tok: Record<string, string> = {};
+    let hospital = '';
+    before(async () => {
+      d = await freshDatabase(backend);
+      await seedDemo(d, quotes, { people: 300 });
+      const auth = new AuthService(d.db);
+      await auth.createUser(SYSTEM, { username: 'fin', displayName: '财务', password: 'fin-password-1', role: 'finance' });
+      await auth.createUser(SYSTEM, { username: 'clerk1', displayName: '村办', password: 'clerk-password-1', role: 'clerk', villages: ['500230100'] });
+      app = await buildServer(quotes, { database: d });
+      url = await listen(app);
+      tok.fin = await logIn(url, 'fin', 'fin-password-1');
+      tok.clerk = await logIn(url, 'clerk1', 'clerk-password-1');
+      const top = await sql<{ code: string }>`SELECT hospital_code AS code FROM settlement WHERE reversed_at IS NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`.execute(d.db);
+      hospital = top.rows[0].code;
+    });
+    after(async () => {
+      await app?.close();
+      await d?.drop();
+    });
+
+    test('a sim run with a reform that changes nothing gives zero differences; audited; too many persons is a 400', async () => {
+      const r = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 1500, seed: 7, reform: NOOP });
+      assert.equal(r.status, 200, r.text);
+      const diffs = r.json.reform.differences as { what: string; differenceFen: number }[];
+      assert.ok(diffs.length > 10);
+      for (const x of diffs) assert.equal(x.differenceFen, 0, x.what);
+      assert.equal(r.json.baseline.persons, 1500);
+      assert.ok(r.json.baseline.encounters > 0);
+      const shipped = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 1500, seed: 7, reform: 'chongqing-2022-2023' });
+      assert.equal(shipped.status, 200, shipped.text);
+      assert.ok(shipped.json.reform.differences.find((x: { what: string }) => x.what === 'income.contributions').differenceFen > 0);
+      const logged = await d.db.selectFrom('audit_log').select(['actor', 'action']).where('action', '=', 'sim.run').execute();
+      assert.equal(logged.length, 2);
+      const big = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 200_001 });
+      assert.equal(big.status, 400);
+      assert.match(big.text, /persons/);
+      const unknown = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 10, reform: 'no-such-reform' });
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.text, /reform/);
+    });
+
+    test('a sim run of the registers reads the stored town', async () => {
+      const r = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, source: 'registers' });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.source, 'registers');
+      const settled = await sql<{ n: string }>`SELECT count(*)::text AS n FROM settlement WHERE reversed_at IS NULL`.execute(d.db);
+      assert.equal(r.json.baseline.encounters, Number(settled.rows[0].n));
+    });
+
+    test('a statement equals the sum of the hospital’s live settlements; approved once; a payment sent twice pays once', async () => {
+      const open = await request(url, 'GET', `/api/v1/fund/statements?hospital=${hospital}&month=2022-12`, tok.fin);
+      assert.equal(open.status, 200, open.text);
+      const live = await sql<{ n: string; fund: string; total: string }>`
+        SELECT count(*)::text AS n, sum(s.basic_fund_fen + s.critical_illness_fen + s.medical_assistance_fen)::text AS fund, sum(s.total_fen)::text AS total
+          FROM settlement s JOIN encounter e ON e.id = s.encounter_id
+         WHERE s.hospital_code = ${hospital} AND s.reversed_at IS NULL AND e.date <= '2022-12-31'`.execute(d.db);
+      assert.equal(open.json.state, 'open');
+      assert.ok(Number(live.rows[0].n) > 0);
+      assert.equal(open.json.settlements, Number(live.rows[0].n));
+      assert.equal(open.json.fundTotalFen, Number(live.rows[0].fund));
+      assert.equal(open.json.totalFen, Number(live.rows[0].total));
+      const lines = open.json.lines as { fundFen: number }[];
+      assert.equal(lines.reduce((s, l) => s + l.fundFen, 0), open.json.fundTotalFen);
+
+      const ok = await request(url, 'POST', '/api/v1/fund/statements/approve', tok.fin, { hospital, month: '2022-12' });
+      assert.equal(ok.status, 201, ok.text);
+      assert.equal(ok.json.state, 'approved');
+      assert.equal(ok.json.fundTotalFen, open.json.fundTotalFen);
+      assert.equal((await request(url, 'POST', '/api/v1/fund/statements/approve', tok.fin, { hospital, month: '2022-12' })).status, 409);
+
+      const pay = { hospital, month: '2022-12', reference: 'BANK-2023-0001', paidOn: '2023-01-10' };
+      const first = await request(url, 'POST', '/api/v1/fund/payments', tok.fin, pay);
+      assert.equal(first.status, 201, first.text);
+      assert.equal(first.json.replayed, false);
+      assert.equal(first.json.state, 'paid');
+      const again = await request(url, 'POST', '/api/v1/fund/payments', tok.fin, pay);
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.json.replayed, true);
+      const entries = await sql<{ n: string; fen: string }>`
+        SELECT count(DISTINCT j.id)::text AS n, sum(p.amount_fen)::text AS fen FROM journal_entry j JOIN posting p ON p.entry_id = j.id
+         WHERE j.source = 'clearing_payment' AND p.account = 'payable_hospitals'`.execute(d.db);
+      assert.equal(Number(entries.rows[0].n), 1);
+      assert.equal(Number(entries.rows[0].fen), open.json.fundTotalFen);
+      const list = await request(url, 'GET', '/api/v1/fund/statements', tok.fin);
+      assert.equal(list.status, 200, list.text);
+      assert.deepEqual(list.json.statements.map((s: { hospitalCode: string; state: string }) => [s.hospitalCode, s.state]), [[hospital, 'paid']]);
+    });
+
+    test('receipts recorded once and listed with what is outstanding per level', async () => {
+      const rec = { kind: 'fiscal_subsidy', level: 'central', reference: 'ZY-2022-01', coverageYear: 2022, amountYuan: '1000.00', receivedOn: '2022-06-30' };
+      const a = await request(url, 'POST', '/api/v1/fund/receipts', tok.fin, rec);
+      assert.equal(a.status, 201, a.text);
+      const b = await request(url, 'POST', '/api/v1/fund/receipts', tok.fin, rec);
+      assert.equal(b.status, 200, b.text);
+      assert.equal(b.json.replayed, true);
+      const list = await request(url, 'GET', '/api/v1/fund/receipts?year=2022&asOf=2022-12-31', tok.fin);
+      assert.equal(list.status, 200, list.text);
+      assert.equal(list.json.receipts.length, 1);
+      const central = list.json.outstanding.lines.find((l: { level: string; coverageYear: number }) => l.level === 'central' && l.coverageYear === 2022);
+      assert.equal(central.receivedFen, 100000);
+      assert.equal(central.outstandingFen, central.accruedFen - 100000);
+    });
+
+    test('a clerk gets 403; bad input is a 400 naming the field', async () => {
+      assert.equal((await request(url, 'GET', `/api/v1/fund/statements?hospital=${hospital}&month=2022-12`, tok.clerk)).status, 403);
+      assert.equal((await request(url, 'POST', '/api/v1/fund/statements/approve', tok.clerk, { hospital, month: '2022-11' })).status, 403);
+      assert.equal((await request(url, 'POST', '/api/v1/fund/payments', tok.clerk, { hospital, month: '2022-11', reference: 'X', paidOn: '2023-01-01' })).status, 403);
+      assert.equal((await request(url, 'POST', '/api/v1/fund/receipts', tok.clerk, { level: 'central', reference: 'X', coverageYear: 2022, amountYuan: 1, receivedOn: '2022-01-01' })).status, 403);
+      assert.equal((await request(url, 'POST', '/api/v1/sim/runs', tok.clerk, { region: '500230', year: 2022, persons: 10 })).status, 403);
+      const month = await request(url, 'GET', `/api/v1/fund/statements?hospital=${hospital}&month=2022-13`, tok.fin);
+      assert.equal(month.status, 400);
+      assert.match(month.text, /month/);
+      const ref = await request(url, 'POST', '/api/v1/fund/payments', tok.fin, { hospital, month: '2022-12', paidOn: '2023-01-10' });
+      assert.equal(ref.status, 400);
+      assert.match(ref.text, /reference/);
+      const level = await request(url, 'POST', '/api/v1/fund/receipts', tok.fin, { reference: 'Y', coverageYear: 2022, amountYuan: 1, receivedOn: '2022-01-01' });
+      assert.equal(level.status, 400);
+      assert.match(level.text, /level/);
+      const amount = await request(url, 'POST', '/api/v1/fund/receipts', tok.fin, { level: 'central', reference: 'Z', coverageYear: 2022, amountYuan: '1.234', receivedOn: '2022-01-01' });
+      assert.equal(amount.status, 400);
+      assert.match(amount.text, /amountYuan/);
+      const year = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 'x' });
+      assert.equal(year.status, 400);
+      assert.match(year.text, /year/);
+      // nothing half-written by the refused requests
+      const pays = await sql<{ n: string }>`SELECT count(*)::text AS n FROM clearing_payment`.execute(d.db);
+      assert.equal(Number(pays.rows[0].n), 1);
+    });
+  });
