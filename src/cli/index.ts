@@ -187,6 +187,8 @@ program
 (await import('./risk.js')).riskCommands(program);
 (await import('./projection.js')).projectionCommands(program.command('sim').description('microsimulation and projection of the fund'), policiesDir);
 (await import('./fund.js')).fundCommands(program, policiesDir);
+(await import('./sim-run.js')).simRunCommands(program.commands.find((c) => c.name() === 'sim')!, policiesDir);
+(await import('./fund-clearing.js')).fundClearingCommands(program.commands.find((c) => c.name() === 'fund')!);
 
 try {
   await program.parseAsync(process.argv);
