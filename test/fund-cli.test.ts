@@ -1,0 +1,127 @@
+/**
+ * `yibao sim run` and `yibao fund statement|approve|pay|receipts` end to end (the real binary in
+ * a child process, on an embedded database the demo town was loaded into): a reform that changes
+ * nothing gives zero differences, XLSX out; a statement equals the sum of the live settlements; a
+ * payment sent twice pays once; a receipt twice is one; bad options exit 2 naming the option, a
+ * refused change exits 1, no stack trace.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { sql } from 'kysely';
+import { QuoteService } from '../src/quotes/quote-service.ts';
+import { seedDemo } from '../src/sim/seed-demo.ts';
+import { openDatabase } from '../src/store/db.ts';
+
+const bin = join(import.meta.dirname, '..', 'bin', 'yibao.js');
+const dir = mkdtempSync(join(tmpdir(), 'yibao-fund-cli-'));
+const dataDir = join(dir, 'pglite');
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, YIBAO_DATA: dataDir, DATABASE_URL: '' } });
+const HOSPITAL = 'H50023002';
+let live = { n: 0, fund: 0 };
+
+before(async () => {
+  const d = await openDatabase({ url: '', dataDir });
+  try {
+    await seedDemo(d, QuoteService.load(), { people: 120 });
+    const r = await sql<{ n: string; fund: string }>`
+      SELECT count(*)::text AS n, coalesce(sum(s.basic_fund_fen + s.critical_illness_fen + s.medical_assistance_fen), 0)::text AS fund
+        FROM settlement s JOIN encounter e ON e.id = s.encounter_id
+       WHERE s.hospital_code = ${HOSPITAL} AND s.reversed_at IS NULL AND e.date <= '2022-12-31'`.execute(d.db);
+    live = { n: Number(r.rows[0].n), fund: Number(r.rows[0].fund) };
+  } finally {
+    await d.close();
+  }
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('yibao sim run', () => {
+  test('a reform file that changes nothing: zero differences; the shipped reform to XLSX', async () => {
+    const noop = join(dir, 'noop.json');
+    writeFileSync(noop, JSON.stringify({ name: 'no-op', baseline: '500230/2022', changes: [{ path: 'benefits.criticalIllness.deductible', value: 15412, from: '2022-01-01' }] }));
+    const r = run('sim', 'run', '--persons', '800', '--seed', '5', '--reform', noop);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.baseline.persons, 800);
+    assert.ok(out.reform.differences.length > 10);
+    for (const x of out.reform.differences) assert.equal(x.differenceFen, 0, x.what);
+    const xlsx = join(dir, 'sim.xlsx');
+    const x = run('sim', 'run', '--persons', '800', '--reform', 'chongqing-2022-2023', '-o', xlsx);
+    assert.equal(x.status, 0, x.stderr);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(xlsx);
+    assert.deepEqual(wb.worksheets.map((w) => w.name), ['基线', '改革', '改革差异']);
+  });
+  test('the registers: every live settlement simulated', () => {
+    const r = run('sim', 'run', '--registers', '--pack', '500230/2022');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.source, 'registers');
+    assert.equal(out.baseline.persons, 120);
+  });
+  test('bad options exit 2 naming the option, no stack trace', () => {
+    for (const [args, field] of [
+      [['--persons', '0'], '--persons'],
+      [['--pack', '500230/2031'], '--pack'],
+      [['--reform', join(dir, 'none.yaml')], '--reform'],
+      [['-o', join(dir, 'x.csv')], '--output'],
+    ] as const) {
+      const r = run('sim', 'run', ...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^error: ${field}`));
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
+  });
+});
+
+describe('yibao fund', () => {
+  test('statement = live settlements; approve once; a payment sent twice pays once; a receipt twice is one', () => {
+    const s = run('fund', 'statement', '--hospital', HOSPITAL, '--month', '2022-12');
+    assert.equal(s.status, 0, s.stderr);
+    const st = JSON.parse(s.stdout);
+    assert.ok(live.n > 0);
+    assert.equal(st.state, 'open');
+    assert.equal(st.settlements, live.n);
+    assert.equal(st.fundTotalFen, live.fund);
+    assert.equal(run('fund', 'approve', '--hospital', HOSPITAL, '--month', '2022-12').status, 0);
+    const again = run('fund', 'approve', '--hospital', HOSPITAL, '--month', '2022-12');
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /approved already/);
+    const pay = ['fund', 'pay', '--hospital', HOSPITAL, '--month', '2022-12', '--reference', 'B-1', '--paid-on', '2023-01-10'];
+    const p1 = run(...pay);
+    const p2 = run(...pay);
+    assert.equal(p1.status, 0, p1.stderr);
+    assert.equal(p2.status, 0, p2.stderr);
+    assert.equal(JSON.parse(p1.stdout).replayed, false);
+    assert.equal(JSON.parse(p2.stdout).replayed, true);
+    assert.equal(JSON.parse(p2.stdout).payment.amountFen, live.fund);
+    const list = JSON.parse(run('fund', 'statement').stdout);
+    assert.deepEqual(list.statements.map((x: { state: string }) => x.state), ['paid']);
+    const rec = ['fund', 'receipts', 'record', '--level', 'central', '--reference', 'ZY-1', '--coverage-year', '2022', '--amount', '500.50', '--received-on', '2022-07-01'];
+    assert.equal(JSON.parse(run(...rec).stdout).replayed, false);
+    assert.equal(JSON.parse(run(...rec).stdout).replayed, true);
+    const r = JSON.parse(run('fund', 'receipts', '--year', '2022', '--as-of', '2022-12-31').stdout);
+    assert.equal(r.receipts.length, 1);
+    assert.equal(r.outstanding.lines.find((l: { level: string }) => l.level === 'central').receivedFen, 50050);
+  });
+  test('bad options exit 2 naming the option; an unknown hospital exits 1', () => {
+    for (const [args, field] of [
+      [['statement', '--hospital', HOSPITAL, '--month', '2022-13'], '--month'],
+      [['pay', '--hospital', HOSPITAL, '--month', '2022-12', '--reference', 'B-2', '--paid-on', '2023-1-1'], '--paid-on'],
+      [['receipts', 'record', '--level', 'central', '--reference', 'ZY-2', '--coverage-year', '2022', '--amount', '1.234', '--received-on', '2022-07-01'], '--amount'],
+      [['receipts', 'record', '--reference', 'ZY-3', '--coverage-year', '2022', '--amount', '1', '--received-on', '2022-07-01'], '--level'],
+    ] as const) {
+      const r = run('fund', ...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^error: ${field}`));
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
+    const none = run('fund', 'statement', '--hospital', 'NOPE', '--month', '2022-12');
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /no hospital NOPE/);
+  });
+});
