@@ -63,6 +63,9 @@ for (const backend of BACKENDS)
       const unknown = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 10, reform: 'no-such-reform' });
       assert.equal(unknown.status, 400);
       assert.match(unknown.text, /reform/);
+      const badPath = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 10, reform: { ...NOOP, changes: [{ path: 'noSuchGroup.x', value: 1, from: '2022-01-01' }] } });
+      assert.equal(badPath.status, 400, badPath.text);
+      assert.match(badPath.text, /changes\.0\.path/);
     });
 
     test('a sim run of the registers reads the stored town', async () => {
