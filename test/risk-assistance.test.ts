@@ -12,6 +12,7 @@ import { buildServer } from '../src/http/server.ts';
 import { AuthService } from '../src/access/auth.ts';
 import { SYSTEM, type Actor } from '../src/access/roles.ts';
 import { AssistanceApplications } from '../src/risk/assistance-applications.ts';
+import { riskDb } from '../src/risk/tables.ts';
 import { balances } from '../src/ledger/ledger.ts';
 import { trialBalance } from '../src/ledger/ledger-report.ts';
 import { applyRate } from '../src/money.ts';
@@ -118,7 +119,7 @@ for (const backend of BACKENDS)
       await assert.rejects(svc.apply(MA, { personId: p.id, coverageYear: 2022, reason: '', requested: 1 }), (e: Error & { field?: string }) => e.field === 'reason');
       await assert.rejects(svc.apply(MA, { personId: p.id, coverageYear: 2022, reason: 'r', requested: '1.234' }), (e: Error & { field?: string }) => e.field === 'requested');
       await assert.rejects(svc.apply(MA, { personId: p.id, coverageYear: 2022, reason: 'r', requested: 1, documents: [{ name: '' }] }), (e: Error & { field?: string }) => e.field === 'documents.0.name');
-      const n = await d.db.selectFrom('assistance_application').select('id').where('person_id', '=', p.id).execute();
+      const n = await riskDb(d.db).selectFrom('assistance_application').select('id').where('person_id', '=', p.id).execute();
       assert.equal(n.length, 0, 'nothing written');
     });
   });
