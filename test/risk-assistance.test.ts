@@ -114,6 +114,22 @@ for (const backend of BACKENDS)
       assert.ok(clerk.persons.every((x) => x.person.villageCode === VILLAGE_A));
     });
 
+    test('a warned person applies from the warning; two approvals at once pay once', async () => {
+      const w = await t.person({ statuses: ['dibao'] });
+      await t.settle(w.id, { date: '2022-06-01', inScope: 40000, ownPay: 12000 });
+      const warning = await riskDb(d.db).selectFrom('risk_warning').select('id').where('person_id', '=', w.id).orderBy('id').executeTakeFirst();
+      assert.ok(warning, 'the settlement wrote a high-burden warning');
+      const other = await t.person({});
+      await assert.rejects(svc.apply(MA, { personId: other.id, coverageYear: 2022, reason: 'r', requested: 100, warningId: warning!.id }), (e: Error & { field?: string }) => e.field === 'warningId');
+      const a = await svc.apply(MA, { personId: w.id, coverageYear: 2022, reason: '预警后主动申请', requested: 2000, warningId: warning!.id });
+      assert.equal(a.warningId, warning!.id);
+      const both = await Promise.allSettled([svc.decide(MA, a.id, { approve: true, reason: '同意' }), svc.decide(MA, a.id, { approve: true, reason: '同意' })]);
+      assert.ok(both.every((x) => x.status === 'fulfilled'), JSON.stringify(both));
+      const entries = await d.db.selectFrom('journal_entry').select('id').where('source', '=', 'assistance_application').where('source_id', '=', a.id).execute();
+      assert.equal(entries.length, 1, 'paid once');
+      assert.equal((await trialBalance(d.db)).balanced, true);
+    });
+
     test('bad input names the field', async () => {
       const p = await t.person({});
       await assert.rejects(svc.apply(MA, { personId: p.id, coverageYear: 2022, reason: '', requested: 1 }), (e: Error & { field?: string }) => e.field === 'reason');
