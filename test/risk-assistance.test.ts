@@ -7,6 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/http/server.ts';
 import { AuthService } from '../src/access/auth.ts';
@@ -127,6 +128,38 @@ for (const backend of BACKENDS)
       assert.ok(both.every((x) => x.status === 'fulfilled'), JSON.stringify(both));
       const entries = await d.db.selectFrom('journal_entry').select('id').where('source', '=', 'assistance_application').where('source_id', '=', a.id).execute();
       assert.equal(entries.length, 1, 'paid once');
+      assert.equal((await trialBalance(d.db)).balanced, true);
+    });
+
+    test('property: settlements and applications together never pay more than the annual limit, and the books balance', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: 90000 }), fc.array(fc.integer({ min: 1, max: 4_000_000 }), { minLength: 1, maxLength: 3 }), async (inScope, asks) => {
+          const p = await t.person({ statuses: ['dibao'] });
+          if (inScope > 0) await t.settle(p.id, { date: '2022-02-01', inScope });
+          let paid = 0;
+          for (const fen of asks) {
+            const a = await svc.apply(MA, { personId: p.id, coverageYear: 2022, reason: '性质检验', requested: fen / 100 });
+            const r = await svc.decide(MA, a.id, { approve: true, reason: '同意' });
+            paid += fenOf(r.approved!);
+          }
+          const sums = await d.db
+            .selectFrom('settlement')
+            .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('medical_assistance_fen'), eb.lit(0)).as('ma'))
+            .where('person_id', '=', p.id)
+            .executeTakeFirstOrThrow();
+          const posted = await d.db
+            .selectFrom('posting as x')
+            .innerJoin('journal_entry as j', 'j.id', 'x.entry_id')
+            .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('x.amount_fen'), eb.lit(0)).as('n'))
+            .where('j.source', '=', 'assistance_application')
+            .where('x.account', '=', 'payable_assistance_recipients')
+            .where('j.source_id', 'in', (await riskDb(d.db).selectFrom('assistance_application').select('id').where('person_id', '=', p.id).execute()).map((r) => r.id))
+            .executeTakeFirstOrThrow();
+          assert.equal(-Number(posted.n), paid, 'the ledger holds what the decisions paid');
+          assert.ok(Number(sums.ma) + paid <= cb.assistance!.limit, `${Number(sums.ma)} + ${paid} within ${cb.assistance!.limit}`);
+        }),
+        { numRuns: 8 },
+      );
       assert.equal((await trialBalance(d.db)).balanced, true);
     });
 
