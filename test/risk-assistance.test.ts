@@ -210,6 +210,8 @@ for (const backend of BACKENDS)
       assert.equal(ok.status, 200, JSON.stringify(ok.json));
       const cls = assistanceClass(cb, personMask(['dibao']))!;
       assert.equal(fenOf(ok.json.approved), applyRate(100000, cls.rate), 'the class ratio of the pack on the requested burden');
+      assert.equal(ok.json.decision.capped, false);
+      assert.equal(ok.json.decision.class.citation.rule, 'benefits.medicalAssistance.classes');
       const bad = await request(base, 'POST', '/api/v1/assistance/applications', tok.clerk, { personId, coverageYear: 2022, reason: 'x', requested: 'lots' });
       assert.equal(bad.status, 400);
       assert.match(JSON.stringify(bad.json), /requested/);

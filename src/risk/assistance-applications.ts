@@ -280,7 +280,9 @@ export class AssistanceApplications {
           class: cls ? { label: cls.label, deductible: fenToYuan(cls.deductible), ratio: cls.rate.text, citation: citationOf(cb.assistance.classesParam) } : null,
           requested: fenToYuan(Number(a.requested_fen)),
           annualLimit: { amount: fenToYuan(cb.assistance.limit), paidBefore: fenToYuan(acc.assistancePaid), left: fenToYuan(limitLeft), citation: cap, shared: cb.assistance.sharedParam ? citationOf(cb.assistance.sharedParam) : null },
-          capped: r.detail !== null && pay === limitLeft && pay < Number(a.requested_fen),
+          // the class ratio on the burden would have paid more than the annual limit leaves
+          capped: Math.round(Number(trace.steps.find((x) => x.step === 'medicalAssistance.computed')?.value ?? 0) * 100) > limitLeft,
+          ...(cls ? {} : { note: '无医疗救助对象身份（分类救助类别），医疗救助不予支付；负担仍重者转介临时救助、慈善救助' }),
           pay: fenToYuan(pay),
           trace: trace.steps,
         };
