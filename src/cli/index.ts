@@ -185,6 +185,7 @@ program
 (await import('./catalogue.js')).catalogueCommands(program);
 (await import('./areas.js')).areasCommands(program);
 (await import('./risk.js')).riskCommands(program);
+(await import('./assistance.js')).assistanceCommands(program);
 (await import('./projection.js')).projectionCommands(program.command('sim').description('microsimulation and projection of the fund'), policiesDir);
 (await import('./fund.js')).fundCommands(program, policiesDir);
 (await import('./sim-run.js')).simRunCommands(program.commands.find((c) => c.name() === 'sim')!, policiesDir);

@@ -17,8 +17,9 @@ import { riskScreeningRoutes } from './risk-screening.js';
 import { projectionRoutes } from './projection.js';
 import { fundRoutes } from './fund.js';
 import { simRunRoutes } from './sim-runs.js';
+import { assistanceRoutes } from './assistance.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, catalogueRoutes, riskScreeningRoutes, projectionRoutes, fundRoutes, simRunRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, catalogueRoutes, riskScreeningRoutes, projectionRoutes, fundRoutes, simRunRoutes, assistanceRoutes];
 
