@@ -349,7 +349,9 @@ describe('cross-area link on a 3-node JetStream cluster, a node killed during lo
         if (i % 10 === 0) await sb.link.publish(A, 'filing', f.filingId, f); // a retried publish of the same id
       }
       let n = 0;
-      for (let i = 0; i < 200; i++) {
+      // a message handed to a pull the node's death cut off is delivered again after the
+      // consumer's ack wait (30 s, src/areas/link.ts): wait past it before calling it lost
+      for (let i = 0; i < 500; i++) {
         n = (await withAreas(da.db).selectFrom('area_filing').select((e) => e.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n as unknown as number;
         if (Number(n) >= N) break;
         await new Promise((r) => setTimeout(r, 100));

@@ -22,6 +22,11 @@ export async function runService(): Promise<void> {
   const host = process.env.HOST ?? '127.0.0.1';
   const demoPeople = Number(process.env.YIBAO_DEMO_PEOPLE ?? 30000);
   const demoOn = process.env.YIBAO_DEMO !== 'off';
+  const lookups = lookupLimitFromEnv();
+  if ('refused' in lookups) {
+    console.error(lookups.refused);
+    process.exit(2);
+  }
 
   let service: QuoteService;
   try {
@@ -69,7 +74,7 @@ export async function runService(): Promise<void> {
     : undefined;
   let app: FastifyInstance;
   try {
-    app = await buildServer(service, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, database, status: () => ({ demo }), ...(away ? { away } : {}) });
+    app = await buildServer(service, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, database, status: () => ({ demo }), ...(away ? { away } : {}), ...lookups });
   } catch (e) {
     if (!away) throw e;
     console.error(`cannot join the cross-area link at ${natsServers}: ${(e as Error).message}`);
@@ -153,4 +158,17 @@ export async function runService(): Promise<void> {
           },
         );
     });
+}
+
+/**
+ * YIBAO_1101_PER_MINUTE (and YIBAO_1101_AT_ONCE): the platform's 1101 look-ups a hospital may
+ * make, for an area whose hospitals are busier than the default (LOOKUPS_PER_MINUTE).
+ */
+function lookupLimitFromEnv(): { lookupLimit?: { capacity: number; perSecond: number } } | { refused: string } {
+  const perMinute = process.env.YIBAO_1101_PER_MINUTE;
+  if (perMinute === undefined) return {};
+  const n = Number(perMinute);
+  const atOnce = Number(process.env.YIBAO_1101_AT_ONCE ?? n);
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(atOnce) || atOnce < 1) return { refused: `YIBAO_1101_PER_MINUTE and YIBAO_1101_AT_ONCE must be whole numbers ≥ 1 (got ${perMinute}, ${process.env.YIBAO_1101_AT_ONCE ?? 'unset'})` };
+  return { lookupLimit: { capacity: atOnce, perSecond: n / 60 } };
 }

@@ -47,12 +47,12 @@ export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './e
 const NO_SIGN_IN = new Set(['9001']);
 /**
  * 1101 look-ups per hospital: a burst of LOOKUPS_AT_ONCE, then LOOKUPS_PER_MINUTE. An example
- * (no notice gives a figure): a busy county hospital's counters register a few patients a
- * minute each; a hospital walking the register by ID number is stopped, and every look-up,
+ * (no notice gives a figure; an area sets its own with YIBAO_1101_PER_MINUTE / _AT_ONCE): a
+ * busy county hospital's counters register a few patients a minute each; a hospital walking the register by ID number is stopped, and every look-up,
  * answered or refused, is in the audit log.
  */
-export const LOOKUPS_AT_ONCE = 200;
-export const LOOKUPS_PER_MINUTE = 120;
+export const LOOKUPS_AT_ONCE = 600;
+export const LOOKUPS_PER_MINUTE = 300;
 /** The reply when the database cannot be reached (a restart, a fail-over): try the same msgid again. */
 export const DATABASE_UNAVAILABLE = '医保数据库暂时无法访问，交易未完成或结果未知，请稍后以同一报文ID重试';
 
@@ -63,10 +63,12 @@ export class FsiService {
 
   /** `away`: the desk for persons insured in another area (src/areas), when this area is linked to others. */
   private readonly lookups: TokenBuckets;
+  private readonly lookupsPerMinute: number;
 
   constructor(database: Database, quotes: QuoteService, settlements?: SettlementService, private readonly away?: AwayDesk, lookupLimit?: BucketOptions) {
     this.db = database.db;
     this.lookups = new TokenBuckets(lookupLimit ?? { capacity: LOOKUPS_AT_ONCE, perSecond: LOOKUPS_PER_MINUTE / 60 });
+    this.lookupsPerMinute = lookupLimit ? Math.max(1, Math.round(lookupLimit.perSecond * 60)) : LOOKUPS_PER_MINUTE;
     this.deps = { db: database.db, quotes, settlements: settlements ?? new SettlementService(database, quotes) };
     const deps = this.deps;
     this.handlers = {
@@ -148,7 +150,7 @@ export class FsiService {
       if (env.infno === '1101' && !this.lookups.take(actor.hospitalCode)) {
         const wait = this.lookups.waitFor(actor.hospitalCode);
         await audit(this.db, actor, 'fsi_1101_limited', 'fsi_message', env.msgid, { infno: env.infno, wait_seconds: wait });
-        throw new FsiError(`人员信息获取【1101】过于频繁（每分钟至多 ${LOOKUPS_PER_MINUTE} 次），请 ${wait} 秒后以同一报文ID重试`);
+        throw new FsiError(`人员信息获取【1101】过于频繁（每分钟至多 ${this.lookupsPerMinute} 次），请 ${wait} 秒后以同一报文ID重试`);
       }
       if (!NO_SIGN_IN.has(env.infno) && !pre.signed_in) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
     } catch (e) {
