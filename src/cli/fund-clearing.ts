@@ -10,7 +10,7 @@ import { extname } from 'node:path';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import ExcelJS from 'exceljs';
-import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { fenToYuan } from '../money.js';
 import type { Actor } from '../access/roles.js';
 import { approveStatement, listStatements, payStatement, statement, type Statement } from '../fund/clearing.js';
@@ -25,18 +25,12 @@ function asOption(e: InputError): InputError {
   return new InputError(`--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, e.message.slice(e.field.length + 2));
 }
 
-async function withDb<T>(run: (d: Database) => Promise<T>): Promise<T | undefined> {
+async function withDb<T>(run: (d: Database) => Promise<T>): Promise<T> {
   const d = await openDatabase();
   try {
     return await run(d);
   } catch (e) {
-    if (e instanceof InputError) throw asOption(e);
-    if (e instanceof ConflictError || e instanceof NotFoundError) {
-      console.error(`error: ${e.message}`);
-      process.exitCode = 1;
-      return undefined;
-    }
-    throw e;
+    throw e instanceof InputError ? asOption(e) : e;
   } finally {
     await d.close();
   }

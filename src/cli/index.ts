@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import cliProgress from 'cli-progress';
-import { InputError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
 import { PackError } from '../policy/errors.js';
 import { packWarnings } from '../policy/checks.js';
 import { diffPacks } from '../policy/diff.js';
@@ -203,6 +203,10 @@ try {
     // the service (or another command) has the embedded database open: it is one process's database
     console.error(`error: ${DatabaseLockedError.inUse(e.dir, e.holder)}. Stop the service first (or let that command finish): the embedded database is one process's; or set DATABASE_URL to use a PostgreSQL server.`);
     process.exit(2);
+  } else if (e instanceof ConflictError || e instanceof NotFoundError) {
+    // refused by the records as they stand (already approved, no such hospital): the reason, exit 1
+    console.error(`error: ${e.message}`);
+    process.exit(1);
   } else if (e instanceof PackError) {
     console.error(`The policy packs have problems:\n${e.message}`);
     process.exit(2);
