@@ -42,6 +42,41 @@ export async function post(tx: Transaction<DB> | Kysely<DB>, memo: string, sourc
   return e.id;
 }
 
+export interface EntryToPost {
+  memo: string;
+  source: string;
+  sourceId: string | number | null;
+  lines: PostingLine[];
+}
+
+/**
+ * Post many journal entries at once, as post() posts one (lines of zero dropped, an entry with
+ * none left skipped, every entry checked to balance before anything is written): the ids drawn
+ * first, then one insert of the entries and one of their postings. Returns each entry's id
+ * (null where skipped), in the order given.
+ */
+export async function postMany(tx: Transaction<DB> | Kysely<DB>, entries: readonly EntryToPost[]): Promise<(string | null)[]> {
+  const live = entries.map((e) => e.lines.filter((l) => l.fen !== 0));
+  entries.forEach((e, i) => {
+    const sum = live[i].reduce((s, l) => s + l.fen, 0);
+    if (sum !== 0) throw new UnbalancedEntryError(`entry "${e.memo}" does not balance: ${sum} fen`);
+  });
+  const kept = entries.map((_, i) => i).filter((i) => live[i].length > 0);
+  const ids: (string | null)[] = entries.map(() => null);
+  if (kept.length === 0) return ids;
+  const { rows } = await sql<{ id: string }>`SELECT nextval(pg_get_serial_sequence('journal_entry', 'id'))::text AS id FROM generate_series(1, ${kept.length})`.execute(tx);
+  kept.forEach((i, k) => (ids[i] = rows[k].id));
+  await sql`
+    INSERT INTO journal_entry (id, memo, source, source_id)
+    SELECT * FROM unnest(${kept.map((i) => ids[i])}::bigint[], ${kept.map((i) => entries[i].memo)}::text[], ${kept.map((i) => entries[i].source)}::text[],
+      ${kept.map((i) => (entries[i].sourceId === null ? null : String(entries[i].sourceId)))}::bigint[])`.execute(tx);
+  const lines = kept.flatMap((i) => live[i].map((l) => [ids[i]!, l.account, l.fen] as const));
+  await sql`
+    INSERT INTO posting (entry_id, account, amount_fen)
+    SELECT * FROM unnest(${lines.map((l) => l[0])}::bigint[], ${lines.map((l) => l[1])}::text[], ${lines.map((l) => l[2])}::bigint[])`.execute(tx);
+  return ids;
+}
+
 export interface AccountBalance {
   account: string;
   name: string;

@@ -16,14 +16,14 @@ import { InputError } from '../errors.js';
 import { formatYuan, yuanToFen } from '../money.js';
 import { REFUSAL_CODES } from '../policy/vocabulary.js';
 import { parseIdNumber } from '../registers/id-number.js';
-import { ACCOUNTS } from '../ledger/ledger.js';
+import { ACCOUNTS, type EntryToPost, postMany } from '../ledger/ledger.js';
 import { maskIdNumber } from '../access/privacy.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { SheetFormat } from '../sheets.js';
 import type { DB } from '../store/schema.js';
 import { coverageYearOf } from './figures.js';
 import { importSheet, type SheetImportSummary, type WriteOutcome } from './sheet-import.js';
-import { followGuardian } from '../campaign/newborns.js';
+import { followGuardians } from '../campaign/newborns.js';
 import { type Actor, inScope } from '../access/roles.js';
 import { type PersonFacts, employeeEndedSql, quoteColumns, quotePerson, storedQuote, subsidyLines } from '../campaign/person-quote.js';
 
@@ -311,31 +311,17 @@ async function writeBatch(
         waiting_days int, refusal_code text, tier text, pack text, quote jsonb, paid_fen bigint, paid_on date)
     WHERE e.id = x.id`.execute(tx);
   // the ledger: the single payment's entries, memos and accounts
-  const entries: { memo: string; source: string; source_id: string; lines: { account: string; fen: number }[] }[] = [];
+  const entries: EntryToPost[] = [];
   for (const w of writes) {
     const pid = paymentId.get(w.r.reference)!;
     if (w.r.channel !== 'medical_assistance')
-      entries.push({ memo: `个人缴费 ${w.r.year} ${w.r.reference}`, source: 'payment', source_id: pid, lines: [{ account: ACCOUNTS.contributionsReceived, fen: w.r.amountFen }, { account: ACCOUNTS.basicFund, fen: -w.r.amountFen }] });
+      entries.push({ memo: `个人缴费 ${w.r.year} ${w.r.reference}`, source: 'payment', sourceId: pid, lines: [{ account: ACCOUNTS.contributionsReceived, fen: w.r.amountFen }, { account: ACCOUNTS.basicFund, fen: -w.r.amountFen }] });
     if (w.assistance > 0)
-      entries.push({ memo: `医疗救助资助参保 ${w.r.year} ${w.r.reference}`, source: 'assistance', source_id: pid, lines: [{ account: ACCOUNTS.medicalAssistanceFund, fen: w.assistance }, { account: ACCOUNTS.basicFund, fen: -w.assistance }] });
+      entries.push({ memo: `医疗救助资助参保 ${w.r.year} ${w.r.reference}`, source: 'assistance', sourceId: pid, lines: [{ account: ACCOUNTS.medicalAssistanceFund, fen: w.assistance }, { account: ACCOUNTS.basicFund, fen: -w.assistance }] });
     const sub = w.q.result.subsidy;
-    if (sub && sub.total !== 0) {
-      const lines = subsidyLines(sub);
-      entries.push({ memo: `财政补助 ${w.r.year} enrollment ${w.f.enrollment_id}`, source: 'subsidy', source_id: String(w.f.enrollment_id), lines });
-    }
+    if (sub && sub.total !== 0) entries.push({ memo: `财政补助 ${w.r.year} enrollment ${w.f.enrollment_id}`, source: 'subsidy', sourceId: String(w.f.enrollment_id), lines: subsidyLines(sub) });
   }
-  if (entries.length) {
-    // ids drawn first, so entries and postings are two plain inserts from arrays
-    const { rows: idRows } = await sql<{ id: string }>`SELECT nextval(pg_get_serial_sequence('journal_entry', 'id'))::text AS id FROM generate_series(1, ${entries.length})`.execute(tx);
-    const entryIds = idRows.map((x) => x.id);
-    await sql`
-      INSERT INTO journal_entry (id, memo, source, source_id)
-      SELECT * FROM unnest(${entryIds}::bigint[], ${entries.map((e) => e.memo)}::text[], ${entries.map((e) => e.source)}::text[], ${entries.map((e) => e.source_id)}::bigint[])`.execute(tx);
-    const lines = entries.flatMap((e, i) => e.lines.filter((l) => l.fen !== 0).map((l) => [entryIds[i], l.account, l.fen] as const));
-    await sql`
-      INSERT INTO posting (entry_id, account, amount_fen)
-      SELECT * FROM unnest(${lines.map((l) => l[0])}::bigint[], ${lines.map((l) => l[1])}::text[], ${lines.map((l) => l[2])}::bigint[])`.execute(tx);
-  }
+  await postMany(tx, entries);
   await sql`
     INSERT INTO audit_log (actor, role, action, entity, entity_id, detail)
     SELECT ${actor.username}, ${actor.role}, 'record_payment', 'payment', x.id, x.detail
@@ -346,14 +332,8 @@ async function writeBatch(
         waitingDays: w.q.answer.waitingDays, importBatchId: batchId, line: w.r.line,
       }))}::jsonb[]) AS x(id, detail)`.execute(tx);
   // newborns of the payers' households, born in the year and not yet paid, follow their guardian
-  const households = [...new Set(writes.filter((w) => w.f.household_id !== null).map((w) => `${w.f.household_id}|${w.r.year}`))].map((k) => k.split('|'));
-  if (households.length) {
-    const { rows: withNewborns } = await sql<{ household_id: string; year: number }>`
-      SELECT DISTINCT p.household_id, e.coverage_year AS year FROM person p
-      JOIN enrollment e ON e.person_id = p.id
-      JOIN unnest(${households.map((h) => h[0])}::bigint[], ${households.map((h) => Number(h[1]))}::int[]) AS k(household_id, year) ON k.household_id = p.household_id AND k.year = e.coverage_year
-      WHERE p.kind = 'newborn' AND e.state IN ('assessed', 'refused') AND p.birth_date BETWEEN make_date(e.coverage_year, 1, 1) AND make_date(e.coverage_year, 12, 31)`.execute(tx);
-    for (const h of withNewborns) extra.newbornsFollowing += (await followGuardian(tx, quotes, actor, String(h.household_id), h.year)).length;
-  }
+  const households = new Map<number, Set<string>>();
+  for (const w of writes) if (w.f.household_id !== null) (households.get(w.r.year) ?? households.set(w.r.year, new Set()).get(w.r.year)!).add(String(w.f.household_id));
+  for (const [year, ids] of [...households].sort((x, y) => x[0] - y[0])) extra.newbornsFollowing += (await followGuardians(tx, quotes, actor, [...ids], year)).length;
   return { inserted: writes.length, updated: 0, unchanged: rows.length - writes.length - refused.length, refused, audit: null };
 }

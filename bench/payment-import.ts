@@ -1,0 +1,145 @@
+/**
+ * `npm run bench` (after bench/monitoring.ts), or alone: `npx tsx bench/payment-import.ts`.
+ * Issue #14 (c): the year's payment file, one row per payer, through importPaymentFile (the
+ * re-quote on the date, payment rows, enrollments paid with the progress triggers, the ledger's
+ * entries and postings with the balance check, duplicate checks, newborns following a guardian,
+ * one audit row per payment), beside psql's `\copy` of the same file into a bare 6-column table
+ * in the same run. Target: within 3× of COPY.
+ *
+ * Untimed setup, in a database of its own on the PostgreSQL server (dropped at the end, also on
+ * failure or Ctrl-C): a generated town of N persons written in SQL, the assessment of the year
+ * through assessYear, the payment file written with each person's due on the payment date (the
+ * engine, in-process), a CHECKPOINT before each timed step.
+ *
+ * Environment: BENCH_PAYMENTS_PERSONS (1 000 000), BENCH_PAYMENTS_BATCH (importPaymentFile's
+ * default when unset), BENCH_DATABASE_URL (default TEST_DATABASE_URL or postgres://127.0.0.1:5432/test).
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { importPaymentFile } from '../src/monitoring/payment-file.js';
+import { openSheetWriter } from '../src/sheets.js';
+import { QuoteService } from '../src/quotes/quote-service.js';
+import { generateTown } from '../src/sim/population.js';
+import { loadAreas } from '../src/sim/load-town.js';
+import { assessYear } from '../src/campaign/assessment.js';
+import { SYSTEM } from '../src/access/roles.js';
+import { dropAllCreated, dropOnSignals, envInt, fmt, fmtInt, freshServerDatabase, loadavg, log, machineLine, psql, table, timed, type BenchDatabase } from './record/support.js';
+
+const YEAR = 2022;
+
+/** The town, its assessment and the payment file (untimed); returns the file and its rows. */
+async function setup(b: BenchDatabase, n: number, dir: string): Promise<{ file: string; rows: number }> {
+  const db = b.database.db;
+  const t0 = performance.now();
+  const town = generateTown({ people: n, coverageYear: YEAR, encounters: false });
+  await loadAreas(db, town);
+  const step = 50_000;
+  for (let i = 0; i < town.households.length; i += step) {
+    const hs = town.households.slice(i, i + step);
+    await sql`INSERT INTO household (village_code, house_no) SELECT * FROM unnest(${hs.map((h) => h.villageCode)}::text[], ${hs.map((h) => h.houseNo)}::text[])`.execute(db);
+  }
+  for (let i = 0; i < town.persons.length; i += step) {
+    const ps = town.persons.slice(i, i + step);
+    await sql`
+      INSERT INTO person (id_number, name, gender, birth_date, household_id, village_code, kind, graduation_year)
+      SELECT x.id_number, x.name, x.gender, x.birth_date, h.id, x.village_code, x.kind, x.graduation_year
+      FROM unnest(${ps.map((p) => p.idNumber)}::text[], ${ps.map((p) => p.name)}::text[], ${ps.map((p) => p.gender)}::text[], ${ps.map((p) => p.birthDate)}::date[],
+        ${ps.map((p) => p.villageCode)}::text[], ${ps.map((p) => p.houseNo)}::text[], ${ps.map((p) => p.kind)}::text[], ${ps.map((p) => p.graduationYear)}::int[])
+        AS x(id_number, name, gender, birth_date, village_code, house_no, kind, graduation_year)
+      JOIN household h ON h.village_code = x.village_code AND h.house_no = x.house_no`.execute(db);
+    const st = ps.flatMap((p) => p.statuses.map((s) => ({ id: p.idNumber, s })));
+    if (st.length)
+      await sql`
+        INSERT INTO needy_status (person_id, status, source, valid_from, reference)
+        SELECT p.id, x.status, x.source, x.valid_from, 'bench'
+        FROM unnest(${st.map((x) => x.id)}::text[], ${st.map((x) => x.s.status)}::text[], ${st.map((x) => x.s.source)}::text[], ${st.map((x) => x.s.validFrom)}::date[]) AS x(id_number, status, source, valid_from)
+        JOIN person p ON p.id_number = x.id_number ON CONFLICT DO NOTHING`.execute(db);
+  }
+  await b.owner('ANALYZE');
+  log(`setup (untimed): ${fmtInt(town.persons.length)} persons, ${fmtInt(town.households.length)} households, ${fmtInt(town.areas.length)} areas in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  const a0 = performance.now();
+  const quotes = QuoteService.load();
+  const s = await assessYear(db, quotes, { coverageYear: YEAR, actor: SYSTEM });
+  log(`setup (untimed): assessYear(${YEAR}) ${fmtInt(s.persons)} persons in ${fmt((performance.now() - a0) / 1000, 1)} s`);
+  await b.owner('ANALYZE');
+  const f0 = performance.now();
+  const file = join(dir, 'payments.csv');
+  const w = await openSheetWriter(file, '缴费明细');
+  await w.write(['流水号', '身份证号', '缴费金额', '缴费日期', '缴费渠道', '年度']);
+  const payOn = new Map(town.persons.filter((p) => p.payment && p.payment.paidOn <= `${YEAR}-09-30`).map((p) => [p.idNumber, p.payment!]));
+  let rows = 0;
+  let after = '0';
+  for (;;) {
+    const { rows: page } = await sql<{ id: string; id_number: string; request: Record<string, unknown> }>`
+      SELECT e.id, p.id_number, e.quote->'request' AS request FROM enrollment e JOIN person p ON p.id = e.person_id
+      WHERE e.coverage_year = ${YEAR} AND e.state = 'assessed' AND e.id > ${after}::bigint ORDER BY e.id LIMIT 50000`.execute(db);
+    if (!page.length) break;
+    after = String(page[page.length - 1].id);
+    for (const r of page) {
+      const pay = payOn.get(r.id_number);
+      if (!pay) continue;
+      const q = quotes.contribution({ ...r.request, paidOn: pay.paidOn, trace: false });
+      if (!q.accepted || q.individualDue === null) continue;
+      const amount = q.individualDue === 0 ? (q.contributionAssistance ?? 0) : q.individualDue;
+      await w.write([`BENCH${String(++rows).padStart(8, '0')}`, r.id_number, amount.toFixed(2), pay.paidOn, q.individualDue === 0 ? '医疗救助' : pay.channel === 'online' ? '线上' : '线下', YEAR]);
+    }
+  }
+  await w.close();
+  log(`setup (untimed): the payment file, ${fmtInt(rows)} rows (${(statSync(file).size / 2 ** 20).toFixed(1)} MiB), each amount quoted on its date, in ${fmt((performance.now() - f0) / 1000, 1)} s`);
+  return { file, rows };
+}
+
+async function main(): Promise<void> {
+  const n = envInt('BENCH_PAYMENTS_PERSONS', 1_000_000);
+  const batch = process.env.BENCH_PAYMENTS_BATCH ? envInt('BENCH_PAYMENTS_BATCH', 10_000) : undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'yibao-bench-payments-'));
+  dropOnSignals(async () => rmSync(dir, { recursive: true, force: true }));
+  log('yibao bench — a payment file through importPaymentFile beside COPY, on PostgreSQL (issue #14 (c))');
+  const b = await freshServerDatabase('payments', 4);
+  try {
+    for (const l of await machineLine(b.database)) log(l);
+    log(`\n=== setup: ${fmtInt(n)} persons, coverage year ${YEAR} ===`);
+    const { file, rows } = await setup(b, n, dir);
+    const db = b.database.db;
+    const quotes = QuoteService.load();
+    await b.owner('CHECKPOINT');
+    const load0 = loadavg();
+    const imp = await timed(() => importPaymentFile(db, quotes, SYSTEM, { path: file, batchSize: batch }), b.name);
+    const s = imp.value;
+    // a newborn whose guardian's payment came earlier in the file already follows the guardian: its own payment is
+    // refused as a second payment (and flagged), as it would be from the tax bureau; anything else refused is a failure
+    const unexpected = s.problems.filter((p) => !p.reason.startsWith('DUPLICATE_ENROLLMENT'));
+    if (s.inserted + s.bad !== rows || unexpected.length || s.newbornsFollowing < s.bad)
+      throw new Error(`the payment file should record all ${rows} payments (recorded ${s.inserted}, bad ${s.bad}: ${JSON.stringify(unexpected.slice(0, 3))})`);
+    const written = await b.owner(`SELECT (SELECT count(*) FROM payment) AS payment, (SELECT count(*) FROM journal_entry) AS journal_entry,
+      (SELECT count(*) FROM posting) AS posting, (SELECT count(*) FROM audit_log) AS audit_log, (SELECT count(*) FROM enrollment WHERE state = 'paid') AS paid`);
+    const unbalanced = await b.owner('SELECT count(*) AS n FROM (SELECT entry_id FROM posting GROUP BY entry_id HAVING sum(amount_fen) <> 0) x');
+    if (Number(unbalanced.rows[0].n) !== 0) throw new Error(`${unbalanced.rows[0].n} journal entries do not balance`);
+    await b.owner('CREATE TABLE payment_floor (reference text, id_number text, amount numeric, paid_on date, channel text, coverage_year int)');
+    await b.owner('CHECKPOINT');
+    const copy = await timed(() => psql(b.url, `\\copy payment_floor FROM '${file}' WITH (FORMAT csv, HEADER true)`), b.name);
+    if (copy.value.code !== 0) throw new Error(`psql \\copy failed: ${copy.value.stderr}`);
+    const ratio = imp.seconds / copy.seconds;
+    log(`\n=== (c) the payment file: ${fmtInt(rows)} rows through importPaymentFile (batches of ${batch === undefined ? 'the default size' : fmtInt(batch)}), beside COPY of the same rows into a bare table ===`);
+    log(`load average before the import ${load0}, after the COPY ${loadavg()}`);
+    log(table(['step', 'rows', 'wall s', 'rows/s', 'node CPU s', 'backends CPU s'], [
+      ['importPaymentFile (re-quote, payment, enrollment + progress triggers, ledger + balance check, duplicates, newborns, audit)', fmtInt(s.inserted), fmt(imp.seconds), fmtInt(s.inserted / imp.seconds), fmt(imp.nodeCpu, 1), imp.dbCpu === null ? '—' : fmt(imp.dbCpu, 1)],
+      ['floor: psql \\copy of the file into payment_floor (6 columns, no index)', fmtInt(rows), fmt(copy.seconds), fmtInt(rows / copy.seconds), '(psql)', copy.dbCpu === null ? '—' : fmt(copy.dbCpu, 1)],
+    ]));
+    log(`import ÷ COPY = ${fmt(ratio, 2)}× (target ≤ 3×: ${ratio <= 3 ? 'met' : 'NOT met'})`);
+    const w = written.rows[0];
+    log(`  written: ${fmtInt(Number(w.paid))} enrollments paid (${fmtInt(s.newbornsFollowing)} newborns following a guardian; ${fmtInt(s.bad)} of them refused as second payments), payment ${fmtInt(Number(w.payment))}, journal_entry ${fmtInt(Number(w.journal_entry))}, posting ${fmtInt(Number(w.posting))}, audit_log ${fmtInt(Number(w.audit_log))}; every entry balances`);
+  } finally {
+    await b.drop();
+    await dropAllCreated();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch(async (e: Error) => {
+  console.error(e.stack ?? e.message);
+  await dropAllCreated();
+  process.exit(1);
+});
