@@ -40,9 +40,10 @@ REVOKE ALL ON FUNCTION posting_balance_checked() FROM PUBLIC;
 DROP TRIGGER posting_balanced ON posting;
 DROP FUNCTION check_entry_balanced();
 
-CREATE TRIGGER posting_balance_queue_insert AFTER INSERT ON posting REFERENCING NEW TABLE AS written_rows
+-- the trigger on posting keeps its name (the owner may still switch the check off by it)
+CREATE TRIGGER posting_balanced AFTER INSERT ON posting REFERENCING NEW TABLE AS written_rows
   FOR EACH STATEMENT EXECUTE FUNCTION posting_balance_queue();
-CREATE TRIGGER posting_balance_queue_update AFTER UPDATE ON posting REFERENCING NEW TABLE AS written_rows
+CREATE TRIGGER posting_balanced_update AFTER UPDATE ON posting REFERENCING NEW TABLE AS written_rows
   FOR EACH STATEMENT EXECUTE FUNCTION posting_balance_queue();
-CREATE CONSTRAINT TRIGGER posting_balanced AFTER INSERT ON posting_balance_check
+CREATE CONSTRAINT TRIGGER posting_balance_checked AFTER INSERT ON posting_balance_check
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION posting_balance_checked();
