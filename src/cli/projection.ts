@@ -2,32 +2,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
 import { PolicyLibrary } from '../policy/loader.js';
 import { bottomLinesCarriedOn } from '../fund/projection.js';
 import { projectFund } from '../rules/fund-projection.js';
 import { baseFromReport, projectionReport } from '../sim/microsim/projection-report.js';
+import { projectionWorkbook as workbook } from '../sim/microsim/workbooks.js';
 import { DEFAULT_PROJECTION_FILE, loadProjectionAssumptions } from '../sim/microsim/projection-assumptions.js';
 import { parseProjectionBase } from '../sim/microsim/projection-base.js';
 import { baseFromSimulation, type BaseFromSimulation } from '../sim/microsim/projection-from-sim.js';
-
-async function workbook(r: ReturnType<typeof projectionReport> & { baseFrom: ReturnType<typeof baseFromReport> | null }): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
-  const ws = wb.addWorksheet('基金测算');
-  ws.addRow(['年度', '参保人数', '人均个人缴费（元）', '人均财政补助（元）', '收入（元）', '支出（元）', '当期结余（元）', '累计结余（元）', '可支付月数', '底线预警']);
-  for (const y of r.years) ws.addRow([y.year, y.persons, y.contributionPerPerson, y.subsidyPerPerson, y.income, y.spending, y.surplus, y.balance, y.reserveMonths, y.alerts.map((a) => a.message).join('；')]);
-  ws.addRow([]);
-  for (const c of r.firstCrossings) ws.addRow([`${c.year} 年首次触及底线`, c.message, c.cite, c.quote]);
-  for (const e of r.examplesUsed) ws.addRow(['示例假设', e.assumption, e.example]);
-  if (r.baseFrom) {
-    ws.addRow([]);
-    ws.addRow(['基准年', r.baseFrom.rule]);
-    ws.addRow(['模拟', r.baseFrom.packId, r.baseFrom.run, r.baseFrom.reform ?? '']);
-    for (const e of r.baseFrom.examplesUsed) ws.addRow(['模拟示例参数', e]);
-  }
-  return Buffer.from(await wb.xlsx.writeBuffer());
-}
 
 export function projectionCommands(sim: Command, policiesDir: () => string | undefined): void {
   sim

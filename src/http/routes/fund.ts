@@ -10,7 +10,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { budgetReport, fundPosition, recordBudget } from '../../fund/position.js';
 import { clearingReconciliation } from '../../fund/clearing-reconciliation.js';
-import { approveStatement, listStatements, payStatement, statement } from '../../fund/clearing.js';
+import { approveStatement, hospitalsToClear, listStatements, payStatement, statement } from '../../fund/clearing.js';
 import { listReceipts, outstanding, recordReceipt } from '../../fund/receipts.js';
 import { parseBody } from '../../request-input.js';
 import type { AppContext } from '../context.js';
@@ -102,5 +102,10 @@ export async function fundRoutes(root: FastifyInstance, ctx: AppContext): Promis
     '/api/v1/fund/reconciliation',
     { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'A hospital’s month (?hospital=&month=YYYY-MM): its clearing statement beside the totals and rows it reported by 3201/3202, with the differences against the statement and against the live settlements of the reported days' } },
     async (req) => clearingReconciliation(db, req.actor!, req.query),
+  );
+  app.get(
+    '/api/v1/fund/hospitals',
+    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'The hospitals with settlements, each with the live settlements no statement has cleared yet' } },
+    async () => hospitalsToClear(db),
   );
 }
