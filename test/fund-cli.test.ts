@@ -124,4 +124,61 @@ describe('yibao fund', () => {
     assert.equal(none.status, 1);
     assert.match(none.stderr, /no hospital NOPE/);
   });
+  test('reconcile: the statement beside the hospital’s reports (none sent: every day uncovered), XLSX out; budget set and show, audited; bad options exit 2', async () => {
+    const r = run('fund', 'reconcile', '--hospital', HOSPITAL, '--month', '2023-01');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.hospitalCode, HOSPITAL);
+    assert.deepEqual(out.reported.reports, []);
+    assert.equal(out.reported.uncoveredDays.length, 31);
+    assert.deepEqual(out.differences, []);
+    const xlsx = join(dir, 'reconcile.xlsx');
+    assert.equal(run('fund', 'reconcile', '--hospital', HOSPITAL, '--month', '2023-01', '-o', xlsx).status, 0);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(xlsx);
+    assert.equal(wb.worksheets[0].name, '对账');
+    const set = run('fund', 'budget', 'set', '--year', '2022', '--account', 'basic_fund', '--income', '200000', '--spending', '180000.25', '--memo', '年度预算');
+    assert.equal(set.status, 0, set.stderr);
+    assert.equal(JSON.parse(set.stdout).spendingFen, 18_000_025);
+    const show = run('fund', 'budget', 'show', '--region', '500230', '--year', '2022');
+    assert.equal(show.status, 0, show.stderr);
+    const b = JSON.parse(show.stdout);
+    assert.equal(b.lines[0].spendingFen, 18_000_025);
+    assert.equal(b.lines[0].months.at(-1).yearSpendingFen, b.lines[0].actualSpendingFen);
+    for (const [args, field] of [
+      [['reconcile', '--hospital', HOSPITAL, '--month', '2023-1'], '--month'],
+      [['reconcile', '--hospital', HOSPITAL, '--month', '2023-01', '-o', join(dir, 'x.csv')], '--output'],
+      [['budget', 'set', '--year', '2022', '--account', 'basic_fund', '--income', '1.234', '--spending', '1'], '--income'],
+      [['budget', 'set', '--year', '22', '--account', 'basic_fund', '--income', '1', '--spending', '1'], '--year'],
+      [['budget', 'set', '--year', '2022', '--account', 'nope', '--income', '1', '--spending', '1'], '--account'],
+      [['budget', 'show', '--region', '5002', '--year', '2022'], '--region'],
+    ] as const) {
+      const x = run('fund', ...args);
+      assert.equal(x.status, 2, `${args.join(' ')}: ${x.stderr}`);
+      assert.match(x.stderr, new RegExp(`^error: ${field}`));
+      assert.doesNotMatch(x.stderr, /\n\s+at /);
+    }
+    const d = await openDatabase({ url: '', dataDir });
+    try {
+      const logged = await d.db.selectFrom('audit_log').select('action').where('action', '=', 'record_fund_budget').execute();
+      assert.equal(logged.length, 1);
+    } finally {
+      await d.close();
+    }
+  });
+  test('sim project --from-sim: the base year from a simulated year written by sim run', () => {
+    const simFile = join(dir, 'sim-year.json');
+    assert.equal(run('sim', 'run', '--persons', '600', '--seed', '9', '-o', simFile).status, 0);
+    const r = run('sim', 'project', '--from-sim', simFile, '--region', '370000', '--years', '3', '--opening-balance', '50000');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.years.length, 3);
+    assert.equal(out.baseFrom.run, 'baseline');
+    assert.equal(out.baseFrom.openingBalance, 50000);
+    const both = run('sim', 'project', '--from-sim', simFile, '--base', simFile, '--region', '370000');
+    assert.equal(both.status, 2);
+    const reform = run('sim', 'project', '--from-sim', simFile, '--use', 'reform', '--region', '370000');
+    assert.equal(reform.status, 2);
+    assert.match(reform.stderr, /^error: --use/);
+  });
 });

@@ -76,4 +76,34 @@ for (const backend of BACKENDS)
       assert.equal(bad.status, 400);
       assert.match(bad.text, /region/);
     });
+  
+    test('a base year from a simulated year: the simulation’s figures per person, its balance, the reform run on request; bad input names the field', async () => {
+      const sim = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 2000, seed: 3, reform: 'chongqing-2022-2023' });
+      assert.equal(sim.status, 200, sim.text);
+      const s = sim.json.baseline;
+      const r = await request(url, 'POST', '/api/v1/sim/project', tok.fin, { region: '370000', years: 5, simulation: sim.json, openingBalance: '100000.00' });
+      assert.equal(r.status, 200, r.text);
+      const b = r.json.baseFrom;
+      assert.equal(b.run, 'baseline');
+      assert.equal(b.base.year, 2022);
+      assert.equal(Math.round(b.base.balance * 100), 10_000_000 + s.funds.basicFund.incomeFen - s.funds.basicFund.spendingFen);
+      assert.deepEqual(b.base.bands.map((x: { persons: number }) => x.persons), s.ageBands.map((x: { enrolled: number }) => x.enrolled));
+      assert.equal(Math.round(b.base.subsidyPerPerson * 100), Math.round(s.income.subsidyFen / s.enrolled));
+      assert.equal(Math.round(b.base.contributionPerPerson * 100), Math.round((s.income.contributionsFen + s.income.assistanceFen) / s.enrolled));
+      assert.equal(r.json.years.length, 5);
+      assert.equal(r.json.years[0].year, 2023);
+      // the reform run: the higher standard is the contribution per person
+      const reform = await request(url, 'POST', '/api/v1/sim/project', tok.fin, { region: '370000', years: 5, simulation: sim.json, use: 'reform' });
+      assert.equal(reform.status, 200, reform.text);
+      assert.ok(reform.json.baseFrom.base.contributionPerPerson > b.base.contributionPerPerson);
+      assert.equal(reform.json.baseFrom.reform, sim.json.reform.name);
+      const both = await request(url, 'POST', '/api/v1/sim/project', tok.fin, { region: '370000', simulation: sim.json, base });
+      assert.equal(both.status, 400);
+      const noBands = await request(url, 'POST', '/api/v1/sim/project', tok.fin, { region: '370000', simulation: { ...sim.json, baseline: { ...s, ageBands: [] } } });
+      assert.equal(noBands.status, 400);
+      assert.match(noBands.text, /simulation\.baseline\.ageBands/);
+      const noReform = await request(url, 'POST', '/api/v1/sim/project', tok.fin, { region: '370000', simulation: { ...sim.json, reform: null }, use: 'reform' });
+      assert.equal(noReform.status, 400);
+      assert.match(noReform.text, /use/);
+    });
   });

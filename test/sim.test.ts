@@ -114,3 +114,15 @@ test('property: for any seed the tiers add up to the costs, the months to the to
     { numRuns: 8 },
   );
 });
+
+test('the age bands of a simulated year add up: the enrolled to the enrolled, the basic fund’s spending on them to its spending, to the fen', () => {
+  const sim = simulate(quotes, { region: '500230', year: 2022, persons: 4000, seed: 11, reform: loadReform('chongqing-2022-2023') });
+  for (const s of [sim.baseline, sim.reform!.summary]) {
+    assert.deepEqual(s.ageBands.map((b) => b.from), [0, 6, 18, 45, 60, 70]);
+    assert.equal(s.ageBands.reduce((t, b) => t + b.enrolled, 0), s.enrolled);
+    assert.equal(s.ageBands.reduce((t, b) => t + b.basicFundSpendingFen, 0), s.funds.basicFund.spendingFen);
+    const old = s.ageBands.at(-1)!;
+    const young = s.ageBands[2];
+    assert.ok(old.basicFundSpendingFen / old.enrolled > young.basicFundSpendingFen / young.enrolled, 'the example rates make the old cost more');
+  }
+});

@@ -15,9 +15,10 @@ import { fenToYuan } from '../money.js';
 import type { Actor } from '../access/roles.js';
 import { approveStatement, listStatements, payStatement, statement, type Statement } from '../fund/clearing.js';
 import { listReceipts, outstanding, recordReceipt } from '../fund/receipts.js';
+import { clearingReconciliation, type ClearingReconciliation } from '../fund/clearing-reconciliation.js';
 import { openDatabase, type Database } from '../store/db.js';
 
-const cliActor = (): Actor => ({ userId: '0', username: `cli:${userInfo().username}`, role: 'finance', villages: [], hospitalCode: null });
+export const cliActor = (): Actor => ({ userId: '0', username: `cli:${userInfo().username}`, role: 'finance', villages: [], hospitalCode: null });
 
 /** Options named as the CLI names them in an InputError from the service (`month` → `--month`). */
 function asOption(e: InputError): InputError {
@@ -25,7 +26,7 @@ function asOption(e: InputError): InputError {
   return new InputError(`--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, e.message.slice(e.field.length + 2));
 }
 
-async function withDb<T>(run: (d: Database) => Promise<T>): Promise<T> {
+export async function withDb<T>(run: (d: Database) => Promise<T>): Promise<T> {
   const d = await openDatabase();
   try {
     return await run(d);
@@ -46,7 +47,7 @@ async function statementBook(list: Statement[]): Promise<Buffer> {
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
-async function emit(value: unknown, output: string | undefined, book?: () => Promise<Buffer>): Promise<void> {
+export async function emit(value: unknown, output: string | undefined, book?: () => Promise<Buffer>): Promise<void> {
   if (!output) {
     process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     return;
@@ -57,13 +58,52 @@ async function emit(value: unknown, output: string | undefined, book?: () => Pro
   console.error(`→ ${output}`);
 }
 
-function checkOutput(output: string | undefined, xlsx: boolean): void {
+export function checkOutput(output: string | undefined, xlsx: boolean): void {
   if (!output) return;
   const ext = extname(output).toLowerCase();
   if (ext !== '.json' && !(xlsx && ext === '.xlsx')) throw new InputError('--output', xlsx ? 'must end in .xlsx or .json' : 'must end in .json');
 }
 
+async function reconciliationBook(r: ClearingReconciliation): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('对账');
+  ws.addRow([`${r.hospitalName}（${r.hospitalCode}）${r.month} 对账`]);
+  ws.addRow([r.rule]);
+  ws.addRow(['项目', '机构上报（3201）', '清算单', '有效结算（按结算时间）']);
+  ws.addRow(['医疗费总额（元）', r.reported.medfee, r.statement.total, r.live.medfee]);
+  ws.addRow(['基金支付（元）', r.reported.fund, r.statement.fundTotal, r.live.fund]);
+  ws.addRow(['个人账户支付（元）', r.reported.acct, 0, 0]);
+  ws.addRow(['结算笔数', r.reported.count, r.statement.settlements - r.statement.reversals, r.live.count]);
+  ws.addRow([]);
+  ws.addRow(['差异：字段', '比较对象', '机构上报', '中心', '差额']);
+  for (const d of r.differences) ws.addRow([d.field, d.against === 'statement' ? '清算单' : '有效结算', d.reported, d.ours, d.difference]);
+  ws.addRow([]);
+  ws.addRow(['3201 报文', '开始日期', '结束日期', '清算类别', '医疗费总额（元）', '基金支付（元）', '笔数']);
+  for (const x of r.reported.reports) ws.addRow([x.msgid, x.begin, x.end, x.clrType ?? '', fenToYuan(x.medfeeFen), fenToYuan(x.fundFen), x.count]);
+  for (const x of r.reported.superseded) ws.addRow([x.msgid, x.begin, x.end, x.clrType ?? '', `被 ${x.supersededBy} 取代`]);
+  if (r.reported.uncoveredDays.length) ws.addRow(['未对账日期', r.reported.uncoveredDays.join(', ')]);
+  if (r.details) {
+    const wd = wb.addWorksheet('明细差异');
+    wd.addRow(['结算ID (setl_id)', '中心结算号', '问题', '说明', '机构医疗费总额', '机构基金支付', '清算单医疗费总额', '清算单基金支付']);
+    for (const d of r.details.differences) wd.addRow([d.setlId, d.settlementId ?? '', d.problem, d.message, d.reported?.medfee ?? '', d.reported?.fund ?? '', d.statement?.medfee ?? '', d.statement?.fund ?? '']);
+  }
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
 export function fundClearingCommands(fund: Command): void {
+  fund
+    .command('reconcile')
+    .description('a hospital’s month: its clearing statement beside the totals and rows it reported by 3201/3202, with the differences')
+    .requiredOption('--hospital <code>', 'the hospital’s code')
+    .requiredOption('--month <YYYY-MM>', 'the month')
+    .option('-o, --output <file>', 'write .xlsx or .json instead of JSON to stdout')
+    .action(async (o: { hospital: string; month: string; output?: string }) => {
+      checkOutput(o.output, true);
+      await withDb(async (d) => {
+        const r = await clearingReconciliation(d.db, cliActor(), { hospital: o.hospital, month: o.month });
+        await emit(r, o.output, () => reconciliationBook(r));
+      });
+    });
   fund
     .command('statement')
     .description('a hospital’s clearing statement of a month (as approved, or drawn now from its live settlements); without --hospital and --month, the approved statements')

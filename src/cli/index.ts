@@ -190,6 +190,7 @@ program
 (await import('./fund.js')).fundCommands(program, policiesDir);
 (await import('./sim-run.js')).simRunCommands(program.commands.find((c) => c.name() === 'sim')!, policiesDir);
 (await import('./fund-clearing.js')).fundClearingCommands(program.commands.find((c) => c.name() === 'fund')!);
+(await import('./fund-budget.js')).fundBudgetCommands(program.commands.find((c) => c.name() === 'fund')!, policiesDir);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,73 +9,14 @@ import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import ExcelJS from 'exceljs';
 import { InputError } from '../errors.js';
-import { fenToYuan } from '../money.js';
 import type { Reform } from '../policy/reform.js';
 import { QuoteService } from '../quotes/quote-service.js';
 import { loadRegisters } from '../sim/microsim/registers.js';
 import { loadReform } from '../sim/microsim/reforms.js';
-import { simulate, type Simulation } from '../sim/microsim/simulate.js';
-import type { SimSummary } from '../sim/microsim/summary.js';
+import { simulate } from '../sim/microsim/simulate.js';
+import { simulationWorkbook as workbook } from '../sim/microsim/workbooks.js';
 import { openDatabase } from '../store/db.js';
-
-const FUNDS = [
-  ['basicFund', '基本医保基金'],
-  ['criticalIllnessFund', '大病保险'],
-  ['medicalAssistanceFund', '医疗救助'],
-] as const;
-
-function summarySheet(wb: ExcelJS.Workbook, title: string, s: SimSummary): void {
-  const ws = wb.addWorksheet(title);
-  ws.addRow(['项目', '数值']);
-  ws.addRow(['人数', s.persons]);
-  ws.addRow(['参保人数', s.enrolled]);
-  ws.addRow(['未参保人数', s.refused]);
-  ws.addRow(['就诊人次', s.encounters]);
-  ws.addRow(['按政策结算人次', s.settled]);
-  for (const [k, label] of FUNDS) {
-    ws.addRow([`${label}收入（元）`, s.funds[k].income]);
-    ws.addRow([`${label}支出（元）`, s.funds[k].spending]);
-  }
-  ws.addRow(['个人缴费（元）', fenToYuan(s.income.contributionsFen)]);
-  ws.addRow(['医疗救助资助参保（元）', fenToYuan(s.income.assistanceFen)]);
-  ws.addRow(['财政补助（元）', fenToYuan(s.income.subsidyFen)]);
-  for (const [level, fen] of Object.entries(s.income.subsidyByLevel)) ws.addRow([`财政补助 ${level}（元）`, fenToYuan(fen)]);
-  ws.addRow(['医疗总费用（元）', fenToYuan(s.tiers.totalCostFen)]);
-  ws.addRow(['基本医保支付（元）', fenToYuan(s.tiers.basicFundFen)]);
-  ws.addRow(['大病保险支付（元）', fenToYuan(s.tiers.criticalIllnessFen)]);
-  ws.addRow(['医疗救助支付（元）', fenToYuan(s.tiers.medicalAssistanceFen)]);
-  ws.addRow(['个人负担（元）', fenToYuan(s.tiers.outOfPocketFen)]);
-  ws.addRow([`高额负担人数（个人负担 > ${fenToYuan(s.highBurden.thresholdFen)} 元）`, s.highBurden.count]);
-  ws.addRow([]);
-  ws.addRow(['月份', ...FUNDS.flatMap(([, l]) => [`${l}收入（元）`, `${l}支出（元）`])]);
-  for (const m of s.months) ws.addRow([m.month, ...FUNDS.flatMap(([k]) => [m[k].income, m[k].spending])]);
-  ws.addRow([]);
-  ws.addRow(['人群', '人数', '有就诊人数', '个人负担（元）', '人均个人负担（元，有就诊者）', '高额负担人数']);
-  for (const g of s.outOfPocketByGroup) ws.addRow([g.group, g.persons, g.withEncounters, fenToYuan(g.outOfPocketFen), fenToYuan(g.meanFen), g.highBurden]);
-  ws.addRow([]);
-  ws.addRow(['十分位', '人数', '下限（元）', '上限（元）', '均值（元）', '占个人负担比例']);
-  for (const d of s.deciles) ws.addRow([d.decile, d.persons, fenToYuan(d.fromFen), fenToYuan(d.toFen), fenToYuan(d.meanFen), d.share]);
-  ws.addRow([]);
-  for (const e of s.examplesUsed) ws.addRow(['示例参数', e]);
-}
-
-async function workbook(sim: Simulation): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
-  summarySheet(wb, '基线', sim.baseline);
-  if (sim.reform) {
-    summarySheet(wb, '改革', sim.reform.summary);
-    const ws = wb.addWorksheet('改革差异');
-    ws.addRow([`${sim.reform.name}${sim.reform.hypothetical ? '（假设方案）' : ''}`]);
-    ws.addRow(['项目', '基线（元）', '改革（元）', '差异（元）']);
-    for (const d of sim.reform.differences) {
-      const count = d.what === 'highBurden.count';
-      ws.addRow([d.what, count ? d.baselineFen : fenToYuan(d.baselineFen), count ? d.reformFen : fenToYuan(d.reformFen), count ? d.differenceFen : d.difference]);
-    }
-  }
-  return Buffer.from(await wb.xlsx.writeBuffer());
-}
 
 const whole = (v: string, field: string, min: number, max: number): number => {
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InputError(field, `"${v}" is not a whole number ${min}..${max}`);

@@ -330,3 +330,12 @@ export async function listStatements(db: Db, actor: Actor, query: unknown): Prom
   for (const r of rows) out.push(fromStored((await storedStatement(db, r.hospital_code, r.month))!, r.name));
   return { statements: out };
 }
+
+/** The hospitals with settlements, each with how many live settlements no statement has cleared yet (the page's choice list). */
+export async function hospitalsToClear(db: Db): Promise<{ hospitals: { code: string; name: string; uncleared: number }[] }> {
+  const { rows } = await sql<{ code: string; name: string; uncleared: string }>`
+    SELECT h.code, h.name, count(*) FILTER (WHERE s.reversed_at IS NULL AND NOT EXISTS (SELECT 1 FROM clearing_item c WHERE c.settlement_id = s.id AND c.kind = 'settled'))::text AS uncleared
+      FROM hospital h JOIN settlement s ON s.hospital_code = h.code
+     GROUP BY h.code, h.name ORDER BY h.code`.execute(db);
+  return { hospitals: rows.map((r) => ({ code: r.code, name: r.name, uncleared: Number(r.uncleared) })) };
+}

@@ -14,7 +14,7 @@ import type { DB } from '../store/schema.js';
 import { audit } from '../access/audit.js';
 import type { Actor } from '../access/roles.js';
 import { FUND_ACCOUNTS, fundMonths } from '../ledger/fund-months.js';
-import { bottomLinesOf, fundPositions, trackBudget, type BottomLines, type BudgetTracking, type FundPosition, type MonthFlow } from '../rules/fund-position.js';
+import { bottomLinesOf, fundPositions, monthRange, trackBudget, type BottomLines, type BudgetTracking, type FundPosition, type MonthFlow } from '../rules/fund-position.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -111,15 +111,38 @@ export async function recordBudget(db: Kysely<DB>, actor: Actor, input: unknown)
 export const budgetQuerySchema = z.object({ region, year: z.coerce.number().int().min(2000).max(2100) }).strict();
 
 /** The year's budget (latest version of each fund) against the ledger's figures of that year. */
-export async function budgetReport(db: Db & Kysely<DB>, lib: PolicyLibrary, query: unknown): Promise<{ year: number; lines: (BudgetTracking & { income: number; spending: number; actualIncome: number; actualSpending: number })[] }> {
+export interface BudgetMonth {
+  month: string;
+  incomeFen: Fen;
+  spendingFen: Fen;
+  /** the year to the month's end */
+  yearIncomeFen: Fen;
+  yearSpendingFen: Fen;
+  income: number;
+  spending: number;
+  yearIncome: number;
+  yearSpending: number;
+  /** shares of the budget executed to the month's end (null when the budget line is 0) */
+  incomeExecuted: number | null;
+  spendingExecuted: number | null;
+}
+
+export async function budgetReport(
+  db: Db & Kysely<DB>,
+  lib: PolicyLibrary,
+  query: unknown,
+): Promise<{ year: number; region: string; principle: { cite: string | null; quote: string | null; value: string } | null; lines: (BudgetTracking & { income: number; spending: number; actualIncome: number; actualSpending: number; recordedBy: string; recordedAt: string; memo: string | null; months: BudgetMonth[] })[] }> {
   const q = parseBody(budgetQuerySchema, query ?? {});
-  const { rows } = await sql<{ account: string; income_fen: string; spending_fen: string }>`
-    SELECT DISTINCT ON (account) account, income_fen::text, spending_fen::text FROM fund_budget WHERE year = ${q.year} ORDER BY account, id DESC`.execute(db);
+  if (!lib.regions.has(q.region)) throw new InputError('region', `unknown region ${q.region}`);
+  const { rows } = await sql<{ account: string; income_fen: string; spending_fen: string; recorded_by: string; recorded_at: Date | string; memo: string | null }>`
+    SELECT DISTINCT ON (account) account, income_fen::text, spending_fen::text, recorded_by, recorded_at, memo FROM fund_budget WHERE year = ${q.year} ORDER BY account, id DESC`.execute(db);
   const flows = (await ledgerFlows(db)).filter((f) => f.month.startsWith(`${q.year}-`));
   const last = flows.reduce((m, f) => (f.month > m ? f.month : m), '');
   const principle = lib.packFor(q.region, q.year)?.params.get('fund.budgetPrinciple');
   return {
     year: q.year,
+    region: q.region,
+    principle: principle ? { cite: principle.cite ?? null, quote: principle.quote ?? null, value: String(principle.value) } : null,
     lines: rows.map((r) => {
       const mine = flows.filter((f) => f.account === r.account);
       const t = trackBudget(
@@ -127,7 +150,20 @@ export async function budgetReport(db: Db & Kysely<DB>, lib: PolicyLibrary, quer
         { incomeFen: mine.reduce((s, f) => s + f.incomeFen, 0), spendingFen: mine.reduce((s, f) => s + f.spendingFen, 0), monthsElapsed: last ? Number(last.slice(5, 7)) : 0 },
         principle,
       );
-      return { ...t, income: fenToYuan(t.incomeFen), spending: fenToYuan(t.spendingFen), actualIncome: fenToYuan(t.actualIncomeFen), actualSpending: fenToYuan(t.actualSpendingFen) };
+      let yi = 0;
+      let ys = 0;
+      const months = last
+        ? monthRange(`${q.year}-01`, last).map((month): BudgetMonth => {
+            const f = mine.filter((x) => x.month === month);
+            const i = f.reduce((s, x) => s + x.incomeFen, 0);
+            const sp = f.reduce((s, x) => s + x.spendingFen, 0);
+            yi += i;
+            ys += sp;
+            return { month, incomeFen: i, spendingFen: sp, yearIncomeFen: yi, yearSpendingFen: ys, income: fenToYuan(i), spending: fenToYuan(sp), yearIncome: fenToYuan(yi), yearSpending: fenToYuan(ys), incomeExecuted: t.incomeFen > 0 ? yi / t.incomeFen : null, spendingExecuted: t.spendingFen > 0 ? ys / t.spendingFen : null };
+          })
+        : [];
+      const at = r.recorded_at instanceof Date ? r.recorded_at.toISOString() : new Date(r.recorded_at).toISOString();
+      return { ...t, income: fenToYuan(t.incomeFen), spending: fenToYuan(t.spendingFen), actualIncome: fenToYuan(t.actualIncomeFen), actualSpending: fenToYuan(t.actualSpendingFen), recordedBy: r.recorded_by, recordedAt: at, memo: r.memo, months };
     }),
   };
 }

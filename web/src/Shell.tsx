@@ -13,6 +13,8 @@ import { SettlementQuote } from './pages/SettlementQuote';
 import { Policy } from './pages/Policy';
 import { Funds } from './pages/Funds';
 import { DrgPayment } from './pages/DrgPayment';
+import { FundRun } from './pages/FundRun';
+import { SimReform } from './pages/SimReform';
 import { Hospitals } from './pages/Hospitals';
 import { SettlementPage } from './pages/SettlementPage';
 import { Audit } from './pages/Audit';
@@ -63,6 +65,8 @@ function pageFor(path: string, user: SessionUser): { key: string; node: ReactNod
     '/policy': <Policy />,
     '/funds': <Funds />,
     '/drg': <DrgPayment />,
+    '/fund-run': <FundRun user={user} />,
+    '/sim': <SimReform />,
     '/hospitals': <Hospitals user={user} />,
     '/audit': <Audit />,
     '/progress': <Progress user={user} />,

@@ -10,7 +10,7 @@ const USER_KEY = 'yibao.user';
 
 export interface SessionUser {
   username: string;
-  role: 'admin' | 'policy_officer' | 'clerk' | 'hospital' | 'auditor';
+  role: 'admin' | 'policy_officer' | 'clerk' | 'hospital' | 'auditor' | 'finance' | 'medical_assistance';
   villages: string[];
   hospitalCode: string | null;
 }

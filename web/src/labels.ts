@@ -21,6 +21,8 @@ export const ROLE_LABELS: Record<string, string> = {
   clerk: '乡镇（村）经办员',
   hospital: '定点医疗机构',
   auditor: '审计人员',
+  finance: '财务人员',
+  medical_assistance: '医疗救助经办人员',
 };
 
 export const SOURCE_LABELS: Record<string, string> = {

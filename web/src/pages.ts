@@ -14,6 +14,8 @@ export type Permission =
   | 'settlement.read'
   | 'ledger.read'
   | 'audit.read'
+  | 'fund.read'
+  | 'sim.run'
   | 'public';
 
 /** A copy of the server's role → permission table (the server checks every request itself). */
@@ -26,6 +28,8 @@ const GRANTS: Record<Exclude<Permission, 'public'>, SessionUser['role'][]> = {
   'settlement.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
   'ledger.read': ['admin', 'policy_officer', 'auditor'],
   'audit.read': ['admin', 'auditor'],
+  'fund.read': ['admin', 'policy_officer', 'auditor', 'finance'],
+  'sim.run': ['admin', 'policy_officer', 'finance'],
 };
 
 export function may(user: SessionUser | null, p: Permission): boolean {
@@ -53,6 +57,8 @@ export const PAGES: PageDef[] = [
   { key: 'hospitals', path: '/hospitals', title: '医院结算', needs: ['settlement.read'] },
   { key: 'audit', path: '/audit', title: '审计', needs: ['audit.read'] },
   { key: 'drg', path: '/drg', title: 'DRG付费', needs: ['ledger.read'] },
+  { key: 'fund-run', path: '/fund-run', title: '基金运行', needs: ['fund.read'] },
+  { key: 'sim', path: '/sim', title: '测算与改革', needs: ['sim.run'] },
 ];
 
 export const pagesFor = (user: SessionUser | null): PageDef[] => PAGES.filter((p) => p.needs.some((n) => may(user, n)));

@@ -8,8 +8,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { fundPosition } from '../../fund/position.js';
-import { approveStatement, listStatements, payStatement, statement } from '../../fund/clearing.js';
+import { budgetReport, fundPosition, recordBudget } from '../../fund/position.js';
+import { clearingReconciliation } from '../../fund/clearing-reconciliation.js';
+import { approveStatement, hospitalsToClear, listStatements, payStatement, statement } from '../../fund/clearing.js';
 import { listReceipts, outstanding, recordReceipt } from '../../fund/receipts.js';
 import { parseBody } from '../../request-input.js';
 import type { AppContext } from '../context.js';
@@ -82,5 +83,29 @@ export async function fundRoutes(root: FastifyInstance, ctx: AppContext): Promis
       reply.code(r.replayed ? 200 : 201);
       return r;
     },
+  );
+  app.get(
+    '/api/v1/fund/budget',
+    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'The area’s budget of a year (以收定支; ?region=&year=): each fund’s latest budget against the ledger’s income and spending, month by month, with the warnings and the principle cited' } },
+    async (req) => budgetReport(db, ctx.quotes.lib, req.query),
+  );
+  app.post(
+    '/api/v1/fund/budget',
+    { config: { permission: 'fund.write' }, schema: { tags: ['fund'], summary: 'Enter a fund’s budget for a year (finance): {year, account, incomeYuan, spendingYuan, memo?}; a new version each time (the latest counts), audited', body: z.unknown() } },
+    async (req, reply) => {
+      const r = await recordBudget(db, req.actor!, req.body);
+      reply.code(201);
+      return r;
+    },
+  );
+  app.get(
+    '/api/v1/fund/reconciliation',
+    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'A hospital’s month (?hospital=&month=YYYY-MM): its clearing statement beside the totals and rows it reported by 3201/3202, with the differences against the statement and against the live settlements of the reported days' } },
+    async (req) => clearingReconciliation(db, req.actor!, req.query),
+  );
+  app.get(
+    '/api/v1/fund/hospitals',
+    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'The hospitals with settlements, each with the live settlements no statement has cleared yet' } },
+    async () => hospitalsToClear(db),
   );
 }

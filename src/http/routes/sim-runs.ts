@@ -4,7 +4,7 @@
  * given a reform (a shipped one by its id, or the reform itself as data) — the reform on the same
  * draws with the differences. Pure computing over what is stored: only the audit line is written.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { audit } from '../../access/audit.js';
@@ -13,6 +13,7 @@ import { parseBody } from '../../request-input.js';
 import { loadRegisters } from '../../sim/microsim/registers.js';
 import { shippedReforms } from '../../sim/microsim/reforms.js';
 import { simulate } from '../../sim/microsim/simulate.js';
+import { simulationWorkbook } from '../../sim/microsim/workbooks.js';
 import { InputError } from '../../errors.js';
 import type { AppContext } from '../context.js';
 
@@ -41,7 +42,8 @@ export async function simRunRoutes(root: FastifyInstance, ctx: AppContext): Prom
         body: z.unknown(),
       },
     },
-    async (req) => {
+    async (req, reply) => {
+      const { format } = parseBody(formatQuery, req.query ?? {});
       const b = parseBody(body, req.body);
       let reform: Reform | undefined;
       if (typeof b.reform === 'string') {
@@ -52,7 +54,23 @@ export async function simRunRoutes(root: FastifyInstance, ctx: AppContext): Prom
       const registers = b.source === 'registers' ? await loadRegisters(ctx.database.db, ctx.quotes, b.region, b.year) : undefined;
       const sim = simulate(ctx.quotes, { region: b.region, year: b.year, persons: b.persons, seed: b.seed, reform, registers });
       await audit(ctx.database.db, req.actor!, 'sim.run', 'simulation', null, { region: b.region, year: b.year, source: b.source, persons: sim.baseline.persons, seed: sim.seed, reform: reform?.name ?? null, packId: sim.packId });
+      if (format === 'xlsx') return sendXlsx(reply, `模拟-${sim.packId.replace('/', '-')}${sim.reform ? '-改革' : ''}.xlsx`, await simulationWorkbook(sim));
       return sim;
     },
   );
+  app.get(
+    '/api/v1/sim/reforms',
+    { config: { permission: 'sim.run' }, schema: { tags: ['fund'], summary: 'The shipped reforms (policies/reforms): id, name, baseline pack, hypothetical or not, and the changes (parameter path, value, from date)' } },
+    async () => ({ reforms: shippedReforms().map((r) => ({ id: r.id, name: r.reform.name, baseline: r.reform.baseline, hypothetical: r.reform.hypothetical, changes: r.reform.changes })) }),
+  );
+}
+
+export const formatQuery = z.object({ format: z.enum(['json', 'xlsx']).default('json').describe('xlsx: the workbook instead of JSON') }).strict();
+
+export function sendXlsx(reply: FastifyReply, name: string, body: Buffer): FastifyReply {
+  return reply
+    .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+    .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}`)
+    .header('cache-control', 'no-store')
+    .send(body);
 }

@@ -1,6 +1,7 @@
 /** A fund projection as JSON for people: yuan with two decimals, months of reserve to 2 decimals, alerts with their citation. */
 import { fenToYuan } from '../../money.js';
 import type { Projection } from '../../rules/fund-projection.js';
+import type { BaseFromSimulation } from './projection-from-sim.js';
 
 export function projectionReport(p: Projection) {
   return {
@@ -23,3 +24,22 @@ export function projectionReport(p: Projection) {
   };
 }
 
+
+/** Where a base year taken from a simulation came from, in yuan, with the base itself. */
+export function baseFromReport(b: BaseFromSimulation) {
+  const d = b.derivation;
+  return {
+    ...d,
+    openingBalance: fenToYuan(d.openingBalanceFen),
+    yearIncome: fenToYuan(d.yearIncomeFen),
+    yearSpending: fenToYuan(d.yearSpendingFen),
+    base: {
+      year: b.base.year,
+      account: b.base.account,
+      balance: fenToYuan(b.base.balanceFen),
+      bands: b.base.bands.map((x) => ({ persons: x.persons, spendingPerPerson: fenToYuan(x.spendingPerPersonFen) })),
+      contributionPerPerson: fenToYuan(b.base.contributionPerPersonFen),
+      subsidyPerPerson: fenToYuan(b.base.subsidyPerPersonFen),
+    },
+  };
+}

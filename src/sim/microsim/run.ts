@@ -55,6 +55,8 @@ export interface RunOptions {
   /** persons [from, to) only (a worker's share); default all */
   from?: number;
   to?: number;
+  /** each person's age band (index as the population's) and the number of bands: the basic fund's spending and the enrolled by band */
+  ageBand?: { of: Uint8Array; count: number };
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -93,6 +95,8 @@ export interface RunResult {
   /** each person's needy group (population.ts GROUPS) */
   group: Uint8Array;
   highBurden: number;
+  /** by age band (RunOptions.ageBand; empty without): persons enrolled, the basic fund's settlement payments (fen) */
+  byBand: { enrolled: Float64Array; basicPaid: Float64Array };
   examples: string[];
 }
 
@@ -134,6 +138,9 @@ export function runYear(p: Population, e: Encounters, plan: PackPlan, o: RunOpti
   let encounters = 0;
   let highBurden = 0;
   const staged = (plan.stages?.length ?? 0) > 0;
+  const nb = o.ageBand?.count ?? 0;
+  const bandOf = o.ageBand?.of ?? null;
+  const byBand = { enrolled: new Float64Array(nb), basicPaid: new Float64Array(nb) };
   // one encounter object, refilled for each settlement (the engine keeps no reference past its answer)
   const costs = { total: 0, fullOwnPay: 0, overLimitSelfPay: 0, preSelfPay: 0, inScope: 0 };
   const enc: Encounter = { type: 'general_outpatient', setting: null, date: 0, level: 'primary', location: 'in_area', referred: true, disease: null, costs, lines: null };
@@ -151,6 +158,7 @@ export function runYear(p: Population, e: Encounters, plan: PackPlan, o: RunOpti
       if (!sameList(r.examples, lastQuoteEx)) for (const x of (lastQuoteEx = r.examples)) examples.add(x);
       if (r.accepted && r.period) {
         enrolled++;
+        if (bandOf) byBand.enrolled[bandOf[i]]++;
         const s = slot(paid);
         f.contributions[s] += r.individualDue ?? 0;
         const assist = r.assistance ?? 0;
@@ -197,6 +205,7 @@ export function runYear(p: Population, e: Encounters, plan: PackPlan, o: RunOpti
       if (r.cashReason === null) settled++;
       if (!sameList(r.examples, lastEx)) for (const x of (lastEx = r.examples)) examples.add(x);
       f.basicPaid[s] += r.basicFund;
+      if (bandOf) byBand.basicPaid[bandOf[i]] += r.basicFund;
       f.criticalIllnessPaid[s] += r.criticalIllness;
       f.medicalAssistancePaid[s] += r.medicalAssistance;
       f.outOfPocket[s] += r.personalBurden;
@@ -210,7 +219,7 @@ export function runYear(p: Population, e: Encounters, plan: PackPlan, o: RunOpti
   f.criticalIllnessAllocation[jan] = enrolled * o.criticalIllnessPerCapitaFen;
   if (o.appropriationCoversAssistance) f.assistanceAppropriation[dec] = sum(f.assistance) + sum(f.medicalAssistancePaid);
   o.onProgress?.(to - from, to - from);
-  return { year, persons: to - from, enrolled, refused, encounters, settled, flows: f, subsidyByLevel: byLevel, oop, withEncounters: withEnc, group: p.group.slice(from, to), highBurden, examples: [...examples].sort() };
+  return { year, persons: to - from, enrolled, refused, encounters, settled, flows: f, subsidyByLevel: byLevel, oop, withEncounters: withEnc, group: p.group.slice(from, to), highBurden, byBand, examples: [...examples].sort() };
 }
 
 /** The engine's example lists repeat from one answer to the next: compare before adding. */
@@ -243,6 +252,13 @@ export function mergeRuns(parts: readonly RunResult[]): RunResult {
     group.set(p.group, at);
     at += p.oop.length;
   }
+  const nb = parts[0]?.byBand.enrolled.length ?? 0;
+  const byBand = { enrolled: new Float64Array(nb), basicPaid: new Float64Array(nb) };
+  for (const p of parts)
+    for (let b = 0; b < nb; b++) {
+      byBand.enrolled[b] += p.byBand.enrolled[b];
+      byBand.basicPaid[b] += p.byBand.basicPaid[b];
+    }
   const add = (k: 'persons' | 'enrolled' | 'refused' | 'encounters' | 'settled' | 'highBurden') => parts.reduce((s, p) => s + p[k], 0);
   return {
     year: parts[0].year,
@@ -257,6 +273,7 @@ export function mergeRuns(parts: readonly RunResult[]): RunResult {
     withEncounters: withEnc,
     group,
     highBurden: add('highBurden'),
+    byBand,
     examples: [...new Set(parts.flatMap((p) => p.examples))].sort(),
   };
 }

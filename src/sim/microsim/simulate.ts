@@ -7,7 +7,7 @@
  * population and its encounters drawn once, the baseline run and — given a reform — the reform run
  * on the very same draws, their summaries and the differences.
  */
-import { parseDay } from '../../dates.js';
+import { ageOn, dayOf, parseDay } from '../../dates.js';
 import { InputError } from '../../errors.js';
 import type { ResolvedPack } from '../../policy/loader.js';
 import { applyChanges, type Reform } from '../../policy/reform.js';
@@ -16,7 +16,7 @@ import { compilePack } from '../../rules/compile.js';
 import { compileBenefits } from '../../rules/settlement/compile.js';
 import { drawEncounters, type Encounters } from './draws.js';
 import { generatePopulation, type Population } from './population.js';
-import { loadRates, type SimRates } from './rates.js';
+import { bandOfAge, loadRates, type SimRates } from './rates.js';
 import { runYear, type Compiled, type PackPlan, type RunOptions, type RunResult } from './run.js';
 import { differences, summarise, type Difference, type SimSummary } from './summary.js';
 
@@ -74,6 +74,15 @@ export function drawYear(quotes: QuoteService, packId: string, o: SimulateOption
   return { population, encounters };
 }
 
+/** Each person's age band (the rates' bands, age on 1 July of the year, as the draws count it). */
+export function ageBands(p: Population, rates: SimRates): Uint8Array {
+  const band = bandOfAge(rates);
+  const mid = dayOf(p.year, 7, 1);
+  const out = new Uint8Array(p.n);
+  for (let i = 0; i < p.n; i++) out[i] = band[Math.max(0, Math.min(120, ageOn(p.birth[i], mid)))];
+  return out;
+}
+
 export function simulate(quotes: QuoteService, o: SimulateOptions): Simulation {
   const packId = o.reform?.baseline ?? quotes.lib.packIdFor(o.region, o.year);
   if (!packId) throw new InputError('region', `no policy pack covers region ${o.region} in ${o.year}`);
@@ -82,11 +91,13 @@ export function simulate(quotes: QuoteService, o: SimulateOptions): Simulation {
   const opts = runOptions(rates);
   const { population, encounters } = drawYear(quotes, packId, o, rates);
   const extra = o.registers ? RATE_EXAMPLES.slice(1) : RATE_EXAMPLES;
-  const run = (plan: PackPlan, stage: string): RunResult => runYear(population, encounters, plan, { ...opts, onProgress: o.onProgress && ((d, t) => o.onProgress!(stage, d, t)) });
-  const baseline = summarise(run(planFor(quotes, packId), 'baseline'), opts.highBurdenFen, extra);
+  const ageBand = { of: ageBands(population, rates), count: rates.ageBands.length };
+  const bands = { from: rates.ageBands, criticalIllnessPerCapitaFen: opts.criticalIllnessPerCapitaFen };
+  const run = (plan: PackPlan, stage: string): RunResult => runYear(population, encounters, plan, { ...opts, ageBand, onProgress: o.onProgress && ((d, t) => o.onProgress!(stage, d, t)) });
+  const baseline = summarise(run(planFor(quotes, packId), 'baseline'), opts.highBurdenFen, extra, bands);
   let reform: Simulation['reform'] = null;
   if (o.reform) {
-    const summary = summarise(run(planFor(quotes, packId, o.reform), 'reform'), opts.highBurdenFen, extra);
+    const summary = summarise(run(planFor(quotes, packId, o.reform), 'reform'), opts.highBurdenFen, extra, bands);
     reform = { name: o.reform.name, hypothetical: o.reform.hypothetical, summary, differences: differences(baseline, summary) };
   }
   return { packId, region: o.region, year: o.year, source: o.registers ? 'registers' : 'generated', seed: o.registers ? null : (o.seed ?? 20220101), baseline, reform };

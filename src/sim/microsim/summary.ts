@@ -31,6 +31,8 @@ export interface SimSummary {
   outOfPocketByGroup: { group: string; persons: number; withEncounters: number; outOfPocketFen: Fen; meanFen: number; highBurden: number }[];
   deciles: { decile: number; persons: number; fromFen: Fen; toFen: Fen; meanFen: number; share: number }[];
   highBurden: { count: number; thresholdFen: Fen };
+  /** by age band (lower bound in years, age at 1 July): persons enrolled and the basic fund's spending on them — settlement payments and the 大病保险 allocation per enrolled person */
+  ageBands: { from: number; enrolled: number; basicFundSpendingFen: Fen }[];
   examplesUsed: string[];
 }
 
@@ -43,7 +45,7 @@ function monthFlows(r: RunResult, m: number) {
   };
 }
 
-export function summarise(r: RunResult, highBurdenFen: Fen, extraExamples: string[] = []): SimSummary {
+export function summarise(r: RunResult, highBurdenFen: Fen, extraExamples: string[] = [], bands: { from: readonly number[]; criticalIllnessPerCapitaFen: Fen } = { from: [], criticalIllnessPerCapitaFen: 0 }): SimSummary {
   const f = r.flows;
   const months: SimSummary['months'] = [];
   for (let m = 0; m < MONTHS; m++) {
@@ -98,6 +100,7 @@ export function summarise(r: RunResult, highBurdenFen: Fen, extraExamples: strin
     outOfPocketByGroup: g.filter((x) => x.persons > 0),
     deciles,
     highBurden: { count: r.highBurden, thresholdFen: highBurdenFen },
+    ageBands: bands.from.slice(0, r.byBand.enrolled.length).map((from, b) => ({ from, enrolled: r.byBand.enrolled[b], basicFundSpendingFen: r.byBand.basicPaid[b] + r.byBand.enrolled[b] * bands.criticalIllnessPerCapitaFen })),
     examplesUsed: [...new Set([...r.examples, ...extraExamples])].sort(),
   };
 }
