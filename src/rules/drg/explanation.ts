@@ -2,8 +2,13 @@
  * Why a record got its group, step by step: which validation ran, which MDCs it entered (the
  * entry condition and the code that opened it) and which it left again, which list or
  * condition matched the ADRG, and which MCC / CC decided the split and which secondary
- * diagnoses the exclusion table removed, with the Chinese names of the dictionaries. Built
- * only when asked for: grouping itself (group.ts) builds no string.
+ * diagnoses the exclusion table removed, with the Chinese names of the dictionaries.
+ *
+ * Grouping with explanations records what the explanation needs — a copy of the record's codes,
+ * ages and weight, and where the grouping ended (the validation rule, or the MDC, ADRG and DRG)
+ * — and the steps with their texts are built when first read (`steps`, or JSON.stringify, which
+ * calls toJSON), once: a caller that keeps or filters results pays for the texts of those it
+ * reads only. Grouping itself (group.ts) builds no string.
  */
 import type { CompiledCondition, CompiledDrgScheme, CompiledLeaf, CompiledMdc, DrgFacts } from '../../policy/drg-compile.js';
 import { complicationReport, firstDrg, type ComplicationReport } from './drg-split.js';
@@ -50,8 +55,45 @@ export interface DrgStep {
 
 /** The steps of one grouping. Some steps (passed validation, MDCA without a procedure) are shared, frozen objects: copy before changing. */
 export interface DrgExplanation {
-  scheme: string;
-  steps: DrgStep[];
+  readonly scheme: string;
+  readonly steps: DrgStep[];
+}
+
+const schemeNames = new WeakMap<CompiledDrgScheme, string>();
+function schemeName(s: CompiledDrgScheme): string {
+  let n = schemeNames.get(s);
+  if (n === undefined) schemeNames.set(s, (n = `${s.name} (data version ${s.version})`));
+  return n;
+}
+
+const NO_CODES: readonly string[] = Object.freeze([]);
+const copy = (xs: readonly string[] | undefined): readonly string[] => (xs === undefined || xs.length === 0 ? NO_CODES : xs.slice());
+
+/**
+ * An explanation recorded at grouping (see the module comment): the record's fields the steps
+ * read, copied (a caller may reuse its record), and the result; `steps` built on first read.
+ */
+export class RecordedExplanation implements DrgExplanation {
+  readonly scheme: string;
+  readonly #s: CompiledDrgScheme;
+  readonly #r: DrgRecord;
+  readonly #result: DrgResult;
+  #steps: DrgStep[] | null = null;
+
+  constructor(s: CompiledDrgScheme, r: DrgRecord, result: DrgResult) {
+    this.scheme = schemeName(s);
+    this.#s = s;
+    this.#r = { sex: r.sex, ageYears: r.ageYears, ageDays: r.ageDays, birthWeightGrams: r.birthWeightGrams, diagnoses: copy(r.diagnoses), procedures: copy(r.procedures) };
+    this.#result = result;
+  }
+
+  get steps(): DrgStep[] {
+    return (this.#steps ??= explainSteps(this.#s, this.#r, this.#result));
+  }
+
+  toJSON(): { scheme: string; steps: DrgStep[] } {
+    return { scheme: this.scheme, steps: this.steps };
+  }
 }
 
 const SEX_WORDS: Record<string, string> = { '1': 'male', '2': 'female' };
@@ -204,12 +246,16 @@ function step(
   return { step: kind, code, name, outcome, explain, rule, because, tried, complications };
 }
 
-/** Explain how `r` was grouped into `result` (group.ts calls this after grouping). */
+/** Record the explanation of how `r` was grouped into `result` (group.ts calls this after grouping); its steps are built when read. */
 export function explainGrouping(s: CompiledDrgScheme, r: DrgRecord, result: DrgResult): DrgExplanation {
+  return new RecordedExplanation(s, r, result);
+}
+
+/** The steps of how `r` was grouped into `result`. */
+export function explainSteps(s: CompiledDrgScheme, r: DrgRecord, result: DrgResult): DrgStep[] {
   const f = factsOf(r, newFacts());
   const e = new Explainer(s, r, f);
   const steps: DrgStep[] = [];
-  const out: DrgExplanation = { scheme: `${s.name} (data version ${s.version})`, steps };
   // validation: the rules in order, up to the first that holds (one step, naming the rules, when all pass)
   for (let i = 0; i < s.validation.length; i++) {
     const v = s.validation[i];
@@ -218,7 +264,7 @@ export function explainGrouping(s: CompiledDrgScheme, r: DrgRecord, result: DrgR
     for (let j = 0; j < i; j++) e.reasons(s.validation[j].when, because, false);
     const explain = `validation failed: ${v.message} (${v.status})${i ? `, after ${i} rule${i === 1 ? '' : 's'} passed` : ''}`;
     steps.push(step('validation', v.status, v.message, 'failed', explain, `scheme.json validation[${i}]`, e.reasons(v.when, because, true)));
-    return out;
+    return steps;
   }
   steps.push(passedValidation(s));
   const to = s.sexWords.get(f.sex);
@@ -259,12 +305,12 @@ export function explainGrouping(s: CompiledDrgScheme, r: DrgRecord, result: DrgR
       : '';
     const explain = `${g.code} ${g.name}: ${e.splitText(g.split, rep, a.drgs.map((d) => d.split))}${excluded}`;
     steps.push(step('drg', g.code, g.name, 'matched', explain, `drg.json ${g.code}.condition, README §4.1`, e.reasons(g.condition, [], true), undefined, rep));
-    return out;
+    return steps;
   }
   const inList = offered.length > s.index.mdcsOf(s.index.unknownDx).length;
   const explain = `no MDC gives an ADRG${inList ? '' : `; the main diagnosis ${Explainer.text(e.dx(f.main))} is in no MDC's entry list`} (${result.status})`;
   steps.push(step('ungroupable', null, null, 'ungroupable', explain, 'README §4 step 5', []));
-  return out;
+  return steps;
 }
 
 function failed(rs: DrgReason[]): string {
