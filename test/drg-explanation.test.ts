@@ -6,6 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { groupDrg, groupDrgExplained } from '../src/rules/drg/group.js';
+import { explainSteps } from '../src/rules/drg/explanation.js';
 import { edit, isValid, scheme, witness } from './support/drg.js';
 
 const A1 = { id: 'A-1', sex: '1', ageYears: 73, ageDays: null, birthWeightGrams: null, diagnoses: ['G20.x03', 'I10.x00x002', 'N39.000'], procedures: [] as string[] };
@@ -110,5 +111,22 @@ describe('explanations', () => {
     const zz1 = z.tried!.find((t) => t.code === 'ZZ1')!;
     assert.match(zz1.because[0].explain, new RegExp(`procedure ${valid.replace(/[.*+]/g, '\\$&')} .*\\(position 1\\) is a valid procedure`));
     assert.equal(zz1.because[0].held, false);
+  });
+  test('recorded at grouping, built when read: the same steps as built at once, built once, in JSON, and unmoved by a later change of the record', () => {
+    const r = { ...A1, diagnoses: [...A1.diagnoses], procedures: [] as string[] };
+    const g = groupDrgExplained(scheme, r);
+    const atOnce = explainSteps(scheme, { ...A1 }, groupDrg(scheme, A1));
+    r.diagnoses[1] = 'J18.900';
+    r.ageYears = 3;
+    r.procedures.push('00.0000');
+    assert.deepEqual(g.explanation.steps, atOnce);
+    assert.equal(g.explanation.steps, g.explanation.steps, 'built once');
+    const json = JSON.parse(JSON.stringify(g));
+    assert.deepEqual(json, JSON.parse(JSON.stringify({ ...groupDrg(scheme, A1), explanation: { scheme: g.explanation.scheme, steps: atOnce } })));
+    assert.deepEqual(Object.keys(json.explanation), ['scheme', 'steps']);
+    for (const w of ['BU2', 'ZZ1', 'PS1']) {
+      const x = witness(w);
+      assert.deepEqual(JSON.parse(JSON.stringify(groupDrgExplained(scheme, x).explanation.steps)), JSON.parse(JSON.stringify(explainSteps(scheme, x, groupDrg(scheme, x)))), w);
+    }
   });
 });

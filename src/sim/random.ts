@@ -5,18 +5,17 @@ export class Rng {
   private c: number;
   private d: number;
   constructor(seed: number) {
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = seed >>> 0;
+    this.a = 0x9e3779b9 | 0;
+    this.b = 0x243f6a88 | 0;
+    this.c = 0xb7e15162 | 0;
+    this.d = seed | 0;
     for (let i = 0; i < 15; i++) this.next();
   }
-  /** uniform in [0, 1) */
+  /**
+   * uniform in [0, 1). The state words are kept as int32: every operation below reads its
+   * operands as 32-bit words (ToInt32 / ToUint32), so int32 and uint32 forms give the same stream.
+   */
   next(): number {
-    this.a >>>= 0;
-    this.b >>>= 0;
-    this.c >>>= 0;
-    this.d >>>= 0;
     let t = (this.a + this.b) | 0;
     this.a = this.b ^ (this.b >>> 9);
     this.b = (this.c + (this.c << 3)) | 0;

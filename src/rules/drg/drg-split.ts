@@ -44,6 +44,8 @@ export function complicationReport(s: CompiledDrgScheme, diagnoses: readonly str
   const table = ix.dx[ix.diagnosis(main) + DX_EXCLUSION];
   const counted: Complication[] = [];
   const excluded: Complication[] = [];
+  let hasMcc = false;
+  let hasCc = false;
   for (let i = 1; i < diagnoses.length; i++) {
     const code = diagnoses[i];
     const run = ix.diagnosis(code);
@@ -52,15 +54,12 @@ export function complicationReport(s: CompiledDrgScheme, diagnoses: readonly str
     const t = ix.dx[run + DX_COMPLICATION_TABLE];
     const n = ix.dx[run + DX_NAME];
     const x: Complication = { code, name: n < 0 ? null : ix.diagnosisNames[n], position: i, list: kind === HAS_MCC ? 'MCC' : 'CC', table: ix.tableName(t)! };
-    (table >= 0 && t === table ? excluded : counted).push(x);
+    if (table >= 0 && t === table) excluded.push(x);
+    else {
+      counted.push(x);
+      if (kind === HAS_MCC) hasMcc = true;
+      else hasCc = true;
+    }
   }
-  return {
-    main,
-    mainName: ix.diagnosisName(main),
-    exclusionTable: ix.tableName(table),
-    counted,
-    excluded,
-    hasMcc: counted.some((x) => x.list === 'MCC'),
-    hasCc: counted.some((x) => x.list === 'CC'),
-  };
+  return { main, mainName: ix.diagnosisName(main), exclusionTable: ix.tableName(table), counted, excluded, hasMcc, hasCc };
 }

@@ -2,11 +2,16 @@
  * Why a record got its group, step by step: which validation ran, which MDCs it entered (the
  * entry condition and the code that opened it) and which it left again, which list or
  * condition matched the ADRG, and which MCC / CC decided the split and which secondary
- * diagnoses the exclusion table removed, with the Chinese names of the dictionaries. Built
- * only when asked for: grouping itself (group.ts) builds no string.
+ * diagnoses the exclusion table removed, with the Chinese names of the dictionaries.
+ *
+ * Grouping with explanations records what the explanation needs — a copy of the record's codes,
+ * ages and weight, and where the grouping ended (the validation rule, or the MDC, ADRG and DRG)
+ * — and the steps with their texts are built when first read (`steps`, or JSON.stringify, which
+ * calls toJSON), once: a caller that keeps or filters results pays for the texts of those it
+ * reads only. Grouping itself (group.ts) builds no string.
  */
-import type { CompiledCondition, CompiledDrgScheme, CompiledLeaf, CompiledMdc, DrgFacts } from '../../policy/drg-compile.js';
-import { complicationReport, firstDrg, type ComplicationReport } from './drg-split.js';
+import { DX_MDCS, PX_MDCS, type CompiledAdrg, type CompiledCondition, type CompiledDrgScheme, type CompiledLeaf, type CompiledMdc, type DrgFacts } from '../../policy/drg-compile.js';
+import { complicationReport, firstDrg, type Complication, type ComplicationReport } from './drg-split.js';
 import { factsOf, newFacts, type DrgRecord, type DrgResult } from './record.js';
 
 /** A code the explanation points at, with its name (null: not in the dictionary). */
@@ -50,11 +55,55 @@ export interface DrgStep {
 
 /** The steps of one grouping. Some steps (passed validation, MDCA without a procedure) are shared, frozen objects: copy before changing. */
 export interface DrgExplanation {
-  scheme: string;
-  steps: DrgStep[];
+  readonly scheme: string;
+  readonly steps: DrgStep[];
+}
+
+const schemeNames = new WeakMap<CompiledDrgScheme, string>();
+function schemeName(s: CompiledDrgScheme): string {
+  let n = schemeNames.get(s);
+  if (n === undefined) schemeNames.set(s, (n = `${s.name} (data version ${s.version})`));
+  return n;
+}
+
+const NO_CODES: readonly string[] = Object.freeze([]);
+const copy = (xs: readonly string[] | undefined): readonly string[] => (xs === undefined || xs.length === 0 ? NO_CODES : xs.slice());
+
+/**
+ * An explanation recorded at grouping (see the module comment): the record's fields the steps
+ * read, copied (a caller may reuse its record), and the result; `steps` built on first read.
+ */
+export class RecordedExplanation implements DrgExplanation {
+  readonly scheme: string;
+  readonly #s: CompiledDrgScheme;
+  readonly #r: DrgRecord;
+  readonly #result: DrgResult;
+  #steps: DrgStep[] | null = null;
+
+  constructor(s: CompiledDrgScheme, r: DrgRecord, result: DrgResult) {
+    this.scheme = schemeName(s);
+    this.#s = s;
+    this.#r = { sex: r.sex, ageYears: r.ageYears, ageDays: r.ageDays, birthWeightGrams: r.birthWeightGrams, diagnoses: copy(r.diagnoses), procedures: copy(r.procedures) };
+    this.#result = result;
+  }
+
+  get steps(): DrgStep[] {
+    return (this.#steps ??= explainSteps(this.#s, this.#r, this.#result));
+  }
+
+  toJSON(): { scheme: string; steps: DrgStep[] } {
+    return { scheme: this.scheme, steps: this.steps };
+  }
 }
 
 const SEX_WORDS: Record<string, string> = { '1': 'male', '2': 'female' };
+
+/** The complications that count as MCC. */
+function mccOf(rep: ComplicationReport): Complication[] {
+  const out: Complication[] = [];
+  for (let i = 0; i < rep.counted.length; i++) if (rep.counted[i].list === 'MCC') out.push(rep.counted[i]);
+  return out;
+}
 
 class Explainer {
   constructor(
@@ -88,11 +137,11 @@ class Explainer {
     if (n.op === 'leaf') out.push(this.leaf(n, held));
     else if (n.op === 'not') {
       const inner = this.reasons(n.of, [], !held);
-      out.push({ condition: 'not', held, explain: `not (${joined(inner)})`, codes: undefined, label: undefined });
+      out.push(reason('not', held, `not (${joined(inner)})`, undefined, undefined));
     } else if (n.op === 'all') {
       if (held) for (const c of n.of) this.reasons(c, out, true);
-      else this.reasons(n.of.find((c) => !c.test(this.f))!, out, false);
-    } else if (held) this.reasons(n.of.find((c) => c.test(this.f))!, out, true);
+      else this.reasons(firstWith(n.of, this.f, false), out, false);
+    } else if (held) this.reasons(firstWith(n.of, this.f, true), out, true);
     else for (const c of n.of) this.reasons(c, out, false);
     return out;
   }
@@ -100,50 +149,50 @@ class Explainer {
   private leaf(n: CompiledLeaf, held: boolean): DrgReason {
     const f = this.f;
     const kind = n.kind;
-    const r = (explain: string, codes?: DrgCodeRef[]): DrgReason => ({ condition: kind, held, explain, codes, label: n.label ?? undefined });
+    const label = n.label ?? undefined;
     const set = n.set;
     const size = set ? listSize(set) : '';
     switch (kind) {
       case 'always':
-        return r('always holds (the catch-all)');
+        return reason(kind, held, 'always holds (the catch-all)', undefined, label);
       case 'mainDiagnosisIn': {
         const c = this.dx(f.main, 0);
-        return r(`main diagnosis ${Explainer.text(c)} is ${held ? '' : 'not '}in ${size}`, [c]);
+        return reason(kind, held, `main diagnosis ${Explainer.text(c)} is ${held ? '' : 'not '}in ${size}`, [c], label);
       }
       case 'anyDiagnosisIn': {
-        const i = f.diagnoses.findIndex((d) => set!.has(d));
-        if (i < 0) return r(`no diagnosis is in ${size}`);
+        const i = indexIn(f.diagnoses, set!);
+        if (i < 0) return reason(kind, held, `no diagnosis is in ${size}`, undefined, label);
         const c = this.dx(f.diagnoses[i], i);
-        return r(`${i === 0 ? 'main' : `secondary (position ${i})`} diagnosis ${Explainer.text(c)} is in ${size}`, [c]);
+        return reason(kind, held, `${i === 0 ? 'main' : `secondary (position ${i})`} diagnosis ${Explainer.text(c)} is in ${size}`, [c], label);
       }
       case 'mainProcedureIn':
       case 'mainProcedureValid': {
         const valid = kind === 'mainProcedureValid';
-        if (f.mainProcedure === '') return r(`there is no main procedure (one ${valid ? 'that is a valid procedure' : `in ${size}`} is needed)`);
+        if (f.mainProcedure === '') return reason(kind, held, `there is no main procedure (one ${valid ? 'that is a valid procedure' : `in ${size}`} is needed)`, undefined, label);
         const c = this.px(f.mainProcedure, 0);
-        return r(`main procedure ${Explainer.text(c)} is ${held ? '' : 'not '}${valid ? 'a valid procedure (procedures-valid.json)' : `in ${size}`}`, [c]);
+        return reason(kind, held, `main procedure ${Explainer.text(c)} is ${held ? '' : 'not '}${valid ? 'a valid procedure (procedures-valid.json)' : `in ${size}`}`, [c], label);
       }
       case 'anyProcedureIn': {
         const group = n.label === null ? '' : `procedure group ${n.label}: `;
-        const i = f.procedures.findIndex((p) => set!.has(p));
-        if (i < 0) return r(`${group}no procedure is in ${size}`);
+        const i = indexIn(f.procedures, set!);
+        if (i < 0) return reason(kind, held, `${group}no procedure is in ${size}`, undefined, label);
         const c = this.px(f.procedures[i], i);
-        return r(`${group}${i === 0 ? 'main' : `other (position ${i})`} procedure ${Explainer.text(c)} is in ${size}`, [c]);
+        return reason(kind, held, `${group}${i === 0 ? 'main' : `other (position ${i})`} procedure ${Explainer.text(c)} is in ${size}`, [c], label);
       }
       case 'anyProcedureValid':
       case 'noValidProcedure': {
-        const i = f.procedures.findIndex((p) => set!.has(p));
-        if (i < 0) return r(f.procedures.length ? `none of the ${f.procedures.length} procedures is a valid procedure (procedures-valid.json)` : 'there is no procedure');
+        const i = indexIn(f.procedures, set!);
+        if (i < 0) return reason(kind, held, f.procedures.length ? `none of the ${f.procedures.length} procedures is a valid procedure (procedures-valid.json)` : 'there is no procedure', undefined, label);
         const c = this.px(f.procedures[i], i);
-        return r(`procedure ${Explainer.text(c)} (position ${i}) is a valid procedure (procedures-valid.json)`, [c]);
+        return reason(kind, held, `procedure ${Explainer.text(c)} (position ${i}) is a valid procedure (procedures-valid.json)`, [c], label);
       }
       case 'sex':
-        return r(`sex is "${f.sex}"${held ? '' : `, not "${n.equals}"`} (${SEX_WORDS[n.equals!] ?? n.equals} needed)`);
+        return reason(kind, held, `sex is "${f.sex}"${held ? '' : `, not "${n.equals}"`} (${SEX_WORDS[n.equals!] ?? n.equals} needed)`, undefined, label);
       case 'compare': {
         const field = n.field!;
         const raw = field === 'ageYears' ? this.r.ageYears : field === 'ageDays' ? this.r.ageDays : this.r.birthWeightGrams;
         const value = field === 'ageYears' ? f.ageYears : field === 'ageDays' ? f.ageDays : f.birthWeightGrams;
-        return r(`${field} ${value}${raw === null || raw === undefined ? ' (missing: counts as 0)' : ''} ${n.cmp} ${n.value} ${held ? 'holds' : 'does not hold'}`);
+        return reason(kind, held, `${field} ${value}${raw === null || raw === undefined ? ' (missing: counts as 0)' : ''} ${n.cmp} ${n.value} ${held ? 'holds' : 'does not hold'}`, undefined, label);
       }
       case 'distinctTraumaRegions': {
         const seen = new Map<number, DrgCodeRef>();
@@ -153,40 +202,75 @@ class Explainer {
         });
         let list = '';
         for (const [k, c] of seen) list += `${list ? ', ' : ': '}${n.regionNames[k]} (${Explainer.text(c)})`;
-        return r(`the diagnoses touch ${seen.size} trauma region${seen.size === 1 ? '' : 's'} (at least ${n.value} needed)${list}`, [...seen.values()]);
+        return reason(kind, held, `the diagnoses touch ${seen.size} trauma region${seen.size === 1 ? '' : 's'} (at least ${n.value} needed)${list}`, [...seen.values()], label);
       }
       case 'hasMcc':
       case 'hasCc': {
         const list = kind === 'hasMcc' ? 'MCC' : 'CC';
-        const hit = this.complications().counted.filter((c) => c.list === list);
-        if (!hit.length) return r(`no secondary diagnosis counts as ${list === 'MCC' ? 'an MCC' : 'a CC'}`);
-        const refs = hit.map((c) => this.dx(c.code, c.position));
-        return r(`${list === 'MCC' ? 'an MCC' : 'a CC'} among the secondary diagnoses: ${refs.map(Explainer.text).join(', ')}`, refs);
+        const counted = this.complications().counted;
+        const refs: DrgCodeRef[] = [];
+        let text = '';
+        for (let i = 0; i < counted.length; i++) {
+          const c = counted[i];
+          if (c.list !== list) continue;
+          const ref = this.dx(c.code, c.position);
+          text += `${refs.length ? ', ' : ''}${Explainer.text(ref)}`;
+          refs.push(ref);
+        }
+        if (!refs.length) return reason(kind, held, `no secondary diagnosis counts as ${list === 'MCC' ? 'an MCC' : 'a CC'}`, undefined, label);
+        return reason(kind, held, `${list === 'MCC' ? 'an MCC' : 'a CC'} among the secondary diagnoses: ${text}`, refs, label);
       }
       case 'sexMissing':
-        return r(held ? 'sex is missing (null, absent or "")' : `sex is given ("${f.sex}")`);
+        return reason(kind, held, held ? 'sex is missing (null, absent or "")' : `sex is given ("${f.sex}")`, undefined, label);
       case 'noDiagnosis':
-        return r(held ? 'no diagnosis is given' : `${f.diagnoses.length} diagnos${f.diagnoses.length === 1 ? 'is' : 'es'} given`);
+        return reason(kind, held, held ? 'no diagnosis is given' : `${f.diagnoses.length} diagnos${f.diagnoses.length === 1 ? 'is' : 'es'} given`, undefined, label);
     }
   }
 
-  splitText(split: string, rep: ComplicationReport, adrgSplits: readonly string[]): string {
-    const names = (xs: typeof rep.counted): string => xs.map((c) => `${Explainer.text(this.dx(c.code))} (${c.list}, secondary ${c.position})`).join(', ');
-    const mcc = rep.counted.filter((c) => c.list === 'MCC');
+  private complicationNames(xs: readonly Complication[]): string {
+    let t = '';
+    for (let i = 0; i < xs.length; i++) {
+      const c = xs[i];
+      t += `${i ? ', ' : ''}${Explainer.text(this.dx(c.code))} (${c.list}, secondary ${c.position})`;
+    }
+    return t;
+  }
+
+  splitText(split: string, rep: ComplicationReport, a: CompiledAdrg): string {
     switch (split) {
       case 'unsplit':
         return 'the ADRG is not split by complications';
       case 'MCC':
-        return `split by a major complication (MCC): ${names(mcc)}`;
-      case 'CC':
-        return mcc.length && !rep.hasCc ? `split by a complication: the MCC ${names(mcc)} counts as a CC here` : `split by a complication (CC): ${names(rep.counted)}`;
+        return `split by a major complication (MCC): ${this.complicationNames(mccOf(rep))}`;
+      case 'CC': {
+        const mcc = mccOf(rep);
+        return mcc.length && !rep.hasCc ? `split by a complication: the MCC ${this.complicationNames(mcc)} counts as a CC here` : `split by a complication (CC): ${this.complicationNames(rep.counted)}`;
+      }
       default: {
         if (rep.counted.length === 0) return 'no MCC or CC counts among the secondary diagnoses';
-        const only = adrgSplits.includes('CC') ? '' : ' (this ADRG splits on an MCC only)';
-        return `${names(rep.counted)} count${rep.counted.length === 1 ? 's' : ''}, but not for a higher group of this ADRG${only}`;
+        let cc = false;
+        for (let i = 0; i < a.drgs.length; i++) if (a.drgs[i].split === 'CC') cc = true;
+        const only = cc ? '' : ' (this ADRG splits on an MCC only)';
+        return `${this.complicationNames(rep.counted)} count${rep.counted.length === 1 ? 's' : ''}, but not for a higher group of this ADRG${only}`;
       }
     }
-  }
+  }}
+
+/** A reason, every field present (one shape for all reasons). */
+function reason(condition: string, held: boolean, explain: string, codes: DrgCodeRef[] | undefined, label: string | undefined): DrgReason {
+  return { condition, held, explain, codes, label };
+}
+
+/** The first part of a condition whose test gives `held` (one exists: the caller knows the whole's value). */
+function firstWith(of: readonly CompiledCondition[], f: DrgFacts, held: boolean): CompiledCondition {
+  for (let i = 0; i < of.length; i++) if (of[i].test(f) === held) return of[i];
+  throw new Error('no part of the condition gives its value');
+}
+
+/** The position of the first code of `codes` in `set`, or -1. */
+function indexIn(codes: readonly string[], set: ReadonlySet<string>): number {
+  for (let i = 0; i < codes.length; i++) if (set.has(codes[i])) return i;
+  return -1;
 }
 
 /** A step, every field present (one shape for all steps). */
@@ -204,12 +288,16 @@ function step(
   return { step: kind, code, name, outcome, explain, rule, because, tried, complications };
 }
 
-/** Explain how `r` was grouped into `result` (group.ts calls this after grouping). */
+/** Record the explanation of how `r` was grouped into `result` (group.ts calls this after grouping); its steps are built when read. */
 export function explainGrouping(s: CompiledDrgScheme, r: DrgRecord, result: DrgResult): DrgExplanation {
+  return new RecordedExplanation(s, r, result);
+}
+
+/** The steps of how `r` was grouped into `result`. */
+export function explainSteps(s: CompiledDrgScheme, r: DrgRecord, result: DrgResult): DrgStep[] {
   const f = factsOf(r, newFacts());
   const e = new Explainer(s, r, f);
   const steps: DrgStep[] = [];
-  const out: DrgExplanation = { scheme: `${s.name} (data version ${s.version})`, steps };
   // validation: the rules in order, up to the first that holds (one step, naming the rules, when all pass)
   for (let i = 0; i < s.validation.length; i++) {
     const v = s.validation[i];
@@ -218,7 +306,7 @@ export function explainGrouping(s: CompiledDrgScheme, r: DrgRecord, result: DrgR
     for (let j = 0; j < i; j++) e.reasons(s.validation[j].when, because, false);
     const explain = `validation failed: ${v.message} (${v.status})${i ? `, after ${i} rule${i === 1 ? '' : 's'} passed` : ''}`;
     steps.push(step('validation', v.status, v.message, 'failed', explain, `scheme.json validation[${i}]`, e.reasons(v.when, because, true)));
-    return out;
+    return steps;
   }
   steps.push(passedValidation(s));
   const to = s.sexWords.get(f.sex);
@@ -226,9 +314,20 @@ export function explainGrouping(s: CompiledDrgScheme, r: DrgRecord, result: DrgR
     steps.push(step('sex', to, null, 'normalised', `sex "${f.sex}" is read as "${to}"`, 'scheme.json validation (normalise sex)', []));
     f.sex = to;
   }
-  const procedureRun = s.index.procedure(f.mainProcedure);
-  const offered = s.index.mdcsOf(s.index.diagnosis(f.main));
-  for (const [k, byMain] of offered) {
+  // the MDCs the main diagnosis's index run offers and, in each, the ADRGs by main diagnosis and
+  // by main procedure, read from the index runs as group.ts locate reads them
+  const ix = s.index;
+  const dg = ix.dxGroups;
+  const pg = ix.pxGroups;
+  let q0 = ix.px[ix.procedure(f.mainProcedure) + PX_MDCS];
+  const pn = pg[q0++];
+  let p = ix.dx[ix.diagnosis(f.main) + DX_MDCS];
+  const offered = dg[p++];
+  for (let g = 0; g < offered; g++) {
+    const k = dg[p];
+    const count = dg[p + 1];
+    const byMain = p + 2;
+    p = byMain + count;
     const m = s.mdcs[k];
     const enters = m.rest(f); // the index offered this MDC: its main-diagnosis list holds the code
     const entry = e.reasons(m.entry, [], enters);
@@ -237,12 +336,31 @@ export function explainGrouping(s: CompiledDrgScheme, r: DrgRecord, result: DrgR
       continue;
     }
     // the ADRGs the index offers, in order (as group.ts walks them), up to the one that holds
-    const byProc = s.index.procedureAdrgs(procedureRun, k);
-    const order = byProc.length ? mergeAscending(byMain, byProc) : byMain;
-    const at = order.findIndex((j) => m.adrgs[j].rest(f));
-    const before = (at < 0 ? order : order.slice(0, at)).map((j) => m.adrgs[j]);
-    const tried = before.map((x) => ({ code: x.code, name: x.name, because: e.reasons(x.condition, [], false) }));
-    const triedText = before.length ? ` (tried before, not met: ${before.map((x) => x.code).join(', ')})` : '';
+    let q = q0;
+    let qn = 0;
+    for (let h = 0; h < pn; h++) {
+      if (pg[q] === k) {
+        qn = pg[q + 1];
+        break;
+      }
+      q += 2 + pg[q + 1];
+    }
+    const order = qn ? mergeAscending(dg, byMain, count, pg, q + 2, qn) : dg.subarray(byMain, byMain + count);
+    let at = -1;
+    for (let i = 0; i < order.length; i++)
+      if (m.adrgs[order[i]].rest(f)) {
+        at = i;
+        break;
+      }
+    const end = at < 0 ? order.length : at;
+    const tried: NonNullable<DrgStep['tried']> = [];
+    let triedCodes = '';
+    for (let i = 0; i < end; i++) {
+      const x = m.adrgs[order[i]];
+      tried.push({ code: x.code, name: x.name, because: e.reasons(x.condition, [], false) });
+      triedCodes += i ? `, ${x.code}` : x.code;
+    }
+    const triedText = end ? ` (tried before, not met: ${triedCodes})` : '';
     if (at < 0) {
       const explain = `${m.code} ${m.name} is entered (${joined(entry)}), but none of its ADRGs matches${triedText}: on to the next MDC`;
       steps.push(step('mdc', m.code, m.name, 'fell_through', explain, `mdc.json ${m.code}.entry, README §4 step 2`, entry, tried));
@@ -252,23 +370,29 @@ export function explainGrouping(s: CompiledDrgScheme, r: DrgRecord, result: DrgR
     steps.push(step('mdc', m.code, m.name, 'entered', `${m.code} ${m.name}: ${joined(entry)}`, `mdc.json ${m.code}.entry`, entry));
     const why = e.reasons(a.condition, [], true);
     steps.push(step('adrg', a.code, a.name, 'matched', `${a.code} ${a.name}: ${joined(why)}${triedText}`, `adrg.json ${a.code}.condition`, why, tried));
-    const g = firstDrg(a, f);
+    const drg = firstDrg(a, f);
     const rep = e.complications();
-    const excluded = rep.excluded.length
-      ? `; the exclusion table ${rep.exclusionTable} of the main diagnosis ${Explainer.text(e.dx(rep.main))} removes ${rep.excluded.map((c) => `${Explainer.text(e.dx(c.code))} (${c.list}, secondary ${c.position})`).join(', ')}`
-      : '';
-    const explain = `${g.code} ${g.name}: ${e.splitText(g.split, rep, a.drgs.map((d) => d.split))}${excluded}`;
-    steps.push(step('drg', g.code, g.name, 'matched', explain, `drg.json ${g.code}.condition, README §4.1`, e.reasons(g.condition, [], true), undefined, rep));
-    return out;
+    let excluded = '';
+    if (rep.excluded.length) {
+      excluded = `; the exclusion table ${rep.exclusionTable} of the main diagnosis ${Explainer.text(e.dx(rep.main))} removes `;
+      for (let i = 0; i < rep.excluded.length; i++) {
+        const c = rep.excluded[i];
+        excluded += `${i ? ', ' : ''}${Explainer.text(e.dx(c.code))} (${c.list}, secondary ${c.position})`;
+      }
+    }
+    const explain = `${drg.code} ${drg.name}: ${e.splitText(drg.split, rep, a)}${excluded}`;
+    steps.push(step('drg', drg.code, drg.name, 'matched', explain, `drg.json ${drg.code}.condition, README §4.1`, e.reasons(drg.condition, [], true), undefined, rep));
+    return steps;
   }
-  const inList = offered.length > s.index.mdcsOf(s.index.unknownDx).length;
+  const inList = offered > dg[ix.dx[ix.unknownDx + DX_MDCS]];
   const explain = `no MDC gives an ADRG${inList ? '' : `; the main diagnosis ${Explainer.text(e.dx(f.main))} is in no MDC's entry list`} (${result.status})`;
   steps.push(step('ungroupable', null, null, 'ungroupable', explain, 'README §4 step 5', []));
-  return out;
+  return steps;
 }
 
 function failed(rs: DrgReason[]): string {
-  const x = rs.filter((r) => !r.held);
+  const x: DrgReason[] = [];
+  for (let i = 0; i < rs.length; i++) if (!rs[i].held) x.push(rs[i]);
   return joined(x.length ? x : rs);
 }
 
@@ -295,27 +419,29 @@ function passedValidation(s: CompiledDrgScheme): DrgStep {
 
 const notEnteredSteps = new WeakMap<CompiledMdc, DrgStep>();
 
+const notEnteredStep = (m: CompiledMdc, entry: DrgReason[]): DrgStep => step('mdc', m.code, m.name, 'not_entered', `${m.code} ${m.name} is not entered: ${failed(entry)}`, `mdc.json ${m.code}.entry`, entry);
+
 /**
  * The step of an MDC not entered. When its entry is one main-procedure leaf and the record has
  * no procedure (`shared`: MDCA for every record without one), the step is the same for every such record.
  */
 function notEntered(m: CompiledMdc, entry: DrgReason[], shared: boolean): DrgStep {
-  const make = (): DrgStep => step('mdc', m.code, m.name, 'not_entered', `${m.code} ${m.name} is not entered: ${failed(entry)}`, `mdc.json ${m.code}.entry`, entry);
-  if (!shared) return make();
+  if (!shared) return notEnteredStep(m, entry);
   let st = notEnteredSteps.get(m);
   if (!st) {
-    st = make();
+    st = notEnteredStep(m, entry);
     Object.freeze(st.because);
     notEnteredSteps.set(m, Object.freeze(st));
   }
   return st;
 }
 
-function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+/** The positions `na` in `a` from `ia` and `nb` in `b` from `ib`, both ascending, merged ascending. */
+function mergeAscending(a: Int32Array, ia: number, na: number, b: Int32Array, ib: number, nb: number): number[] {
   const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i] < b[j]) ? a[i++] : b[j++]);
+  const ea = ia + na;
+  const eb = ib + nb;
+  while (ia < ea || ib < eb) out.push(ib >= eb || (ia < ea && a[ia] < b[ib]) ? a[ia++] : b[ib++]);
   return out;
 }
 

@@ -7,7 +7,7 @@ import { dayOf, yearEnd, yearStart, ageOn } from '../../dates.js';
 import { MAX_YUAN } from '../../money.js';
 import { CARE_LOCATIONS } from '../../policy/vocabulary.js';
 import { Rng } from '../random.js';
-import type { Population } from './population.js';
+import { BLOCK, blockSeed, type Population } from './population.js';
 import { bandOfAge, SIM_TYPES, type SimRates } from './rates.js';
 
 export const SETTINGS = [null, 'outpatient', 'inpatient'] as const;
@@ -61,9 +61,12 @@ const IN_AREA = CARE_LOCATIONS.indexOf('in_area' as (typeof CARE_LOCATIONS)[numb
 const NT = SIM_TYPES.length;
 const MAX_FEN = MAX_YUAN.bill * 100;
 
-/** Draw a year of encounters for the population (see the module comment). `diseases`: the pack's chronic-disease codes. */
+/**
+ * Draw a year of encounters for the population (see the module comment). `diseases`: the pack's
+ * chronic-disease codes. Each block of persons (population.ts BLOCK) draws from its own seed, so a
+ * worker's share of whole blocks draws what the same persons draw in the whole population.
+ */
 export function drawEncounters(p: Population, rates: SimRates, diseases: string[], seed: number): Encounters {
-  const rng = new Rng(seed ^ 0x5eed);
   const bands = bandOfAge(rates);
   const nb = rates.ageBands.length;
   // e^-λ for each type, band, sex and needy flag
@@ -79,10 +82,13 @@ export function drawEncounters(p: Population, rates: SimRates, diseases: string[
   const start = yearStart(p.year);
   const end = yearEnd(p.year);
   const mid = dayOf(p.year, 7, 1);
-  // pass 1: how many of each type
+  // pass 1: how many of each type; each block's generator goes on into pass 2
   const counts = new Uint8Array(p.n * NT);
+  const rngs: Rng[] = [];
   let total = 0;
+  let rng = new Rng(0);
   for (let i = 0; i < p.n; i++) {
+    if (i % BLOCK === 0) rngs.push((rng = new Rng(blockSeed(seed, (p.first + i) / BLOCK) ^ 0x5eed)));
     const age = Math.max(0, Math.min(120, ageOn(p.birth[i], mid)));
     const base = bands[age] * 4 + p.sex[i] * 2 + (p.statusMask[i] !== 0 ? 1 : 0);
     for (let t = 0; t < NT; t++) {
@@ -104,6 +110,7 @@ export function drawEncounters(p: Population, rates: SimRates, diseases: string[
   const types: number[] = [];
   let at = 0;
   for (let i = 0; i < p.n; i++) {
+    if (i % BLOCK === 0) rng = rngs[i / BLOCK];
     e.start[i] = at;
     dates.length = 0;
     types.length = 0;

@@ -15,6 +15,8 @@ export const GROUPS = ['none', ...NEEDY_STATUSES] as const;
 
 export interface Population {
   n: number;
+  /** the index of person 0 in the whole generated population (a worker's share starts later) */
+  first: number;
   region: string;
   year: number;
   birth: Int32Array;
@@ -41,6 +43,7 @@ export interface Population {
 export function emptyPopulation(n: number, region: string, year: number): Population {
   return {
     n,
+    first: 0,
     region,
     year,
     birth: new Int32Array(n),
@@ -69,20 +72,35 @@ const STATUS_WEIGHTS: [string, number][] = [
   ['at_risk_edge', 5], ['destitute', 4], ['relapsed_poor', 3], ['civil_affairs_registered', 3], ['entitled_veteran', 3], ['sudden_hardship', 2],
 ];
 
-/** A generated population (example shares): ages of a rural county, most paying in the window. */
-export function generatePopulation(n: number, seed: number, region: string, year: number, rates: SimRates, offset = 0): Population {
+/**
+ * Persons are drawn in blocks of BLOCK, each block from its own seed (blockSeed), so any run of
+ * whole blocks — a worker thread's share — is drawn alone and equals the same persons drawn with
+ * the rest. A population of at most BLOCK persons is one block, drawn from the seed itself.
+ */
+export const BLOCK = 16384;
+export const blockSeed = (seed: number, block: number): number => seed + block * 7919;
+
+/**
+ * A generated population (example shares): ages of a rural county, most paying in the window.
+ * `first`: the index of the first person to draw (a multiple of BLOCK), for a worker's share of
+ * a larger population; persons first .. first + n - 1.
+ */
+export function generatePopulation(n: number, seed: number, region: string, year: number, rates: SimRates, first = 0): Population {
+  if (first % BLOCK !== 0) throw new RangeError(`first person ${first} is not at a block boundary (${BLOCK})`);
   const p = emptyPopulation(n, region, year);
+  p.first = first;
   // the status lists: none, then each weighted status alone
   p.statusSets = [[], ...STATUS_WEIGHTS.map(([s]) => [s])];
   const masks = p.statusSets.map((s) => personMask(s));
   const groups = p.statusSets.map((s) => groupOf(s));
   const weights = STATUS_WEIGHTS.map(([, w], i) => [i + 1, w] as const);
-  const rng = new Rng(seed + offset * 7919);
+  let rng = new Rng(blockSeed(seed, first / BLOCK));
   const windowStart = dayOf(year - 1, 12, 1);
   const windowDays = dayOf(year, 2, 28) - windowStart + 1;
   const late = dayOf(year, 3, 1);
   const pop = rates.population;
   for (let i = 0; i < n; i++) {
+    if (i > 0 && i % BLOCK === 0) rng = new Rng(blockSeed(seed, (first + i) / BLOCK));
     // ages: 0–90, more elderly than the nation (a mountain county)
     const u = rng.next();
     const age = u < 0.02 ? 0 : u < 0.2 ? rng.int(1, 17) : u < 0.55 ? rng.int(18, 44) : u < 0.78 ? rng.int(45, 59) : rng.int(60, 92);

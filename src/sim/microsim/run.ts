@@ -100,6 +100,8 @@ export interface RunResult {
   examples: string[];
 }
 
+const UNALLOCATED = SUBSIDY_LEVELS.indexOf('unallocated');
+
 const newFlows = (): Flows => ({
   contributions: new Float64Array(MONTHS),
   assistance: new Float64Array(MONTHS),
@@ -127,6 +129,8 @@ export function runYear(p: Population, e: Encounters, plan: PackPlan, o: RunOpti
   const slot = (d: Day) => (d < first ? 0 : d - first >= slotOf.length ? MONTHS - 1 : slotOf[d - first]);
   const f = newFlows();
   const byLevel: Record<string, Fen> = Object.fromEntries(SUBSIDY_LEVELS.map((l) => [l, 0]));
+  // the subsidy by level, summed by the level's index (a record's keys are slower to add to)
+  const levelFen = new Float64Array(SUBSIDY_LEVELS.length);
   const oop = new Float64Array(to - from);
   const withEnc = new Uint8Array(to - from);
   const examples = new Set<string>();
@@ -165,8 +169,13 @@ export function runYear(p: Population, e: Encounters, plan: PackPlan, o: RunOpti
         f.assistance[s] += assist;
         if (r.subsidy) {
           f.subsidy[s] += r.subsidy.total;
-          if (r.subsidy.shares) for (const sh of r.subsidy.shares) byLevel[sh.level] += sh.fen;
-          else byLevel.unallocated += r.subsidy.total;
+          if (r.subsidy.shares)
+            for (const sh of r.subsidy.shares) {
+              const l = SUBSIDY_LEVELS.indexOf(sh.level);
+              if (l >= 0) levelFen[l] += sh.fen;
+              else byLevel[sh.level] += sh.fen;
+            }
+          else levelFen[UNALLOCATED] += r.subsidy.total;
         }
         person = { tier: r.tier, statusMask: q.statusMask, statuses: q.statuses, benefitStart: r.period.start, benefitEnd: r.period.end, periodAssumed: false };
       } else refused++;
@@ -214,6 +223,7 @@ export function runYear(p: Population, e: Encounters, plan: PackPlan, o: RunOpti
     oop[i - from] = personOop;
     if (personOop > o.highBurdenFen) highBurden++;
   }
+  for (let l = 0; l < SUBSIDY_LEVELS.length; l++) byLevel[SUBSIDY_LEVELS[l]] += levelFen[l];
   const jan = 12;
   const dec = 23;
   f.criticalIllnessAllocation[jan] = enrolled * o.criticalIllnessPerCapitaFen;
@@ -224,6 +234,7 @@ export function runYear(p: Population, e: Encounters, plan: PackPlan, o: RunOpti
 
 /** The engine's example lists repeat from one answer to the next: compare before adding. */
 function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
