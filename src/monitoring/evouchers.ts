@@ -10,7 +10,7 @@ import { maskIdNumber } from '../access/privacy.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { SheetFormat } from '../sheets.js';
 import type { DB } from '../store/schema.js';
-import type { AreaRef } from './area.js';
+import { inArea, type AreaRef } from './area.js';
 import { rateOf, type RateFigure } from './figures.js';
 import { auditRead, maskingFor, type Masking } from './people.js';
 import { checkDate } from './progress.js';
@@ -146,7 +146,7 @@ export async function evoucherRates(db: Kysely<DB>, quotes: QuoteService, actor:
   const [{ rows }, { rows: residents }] = await Promise.all([
     sql<{ village_code: string; channel: string; n: string }>`
       SELECT p.village_code, a.channel, count(*) AS n FROM evoucher_activation a JOIN person p ON p.id = a.person_id
-      WHERE p.village_code LIKE ${`${area.code}%`} AND a.activated_on <= ${asOf}::date GROUP BY 1, 2`.execute(db),
+      WHERE ${inArea('p.village_code', area.code)} AND a.activated_on <= ${asOf}::date GROUP BY 1, 2`.execute(db),
     sql<{ village_code: string; n: string }>`
       SELECT f.village_code, count(*) AS n FROM enrollment_progress f
       WHERE f.coverage_year = ${targets.coverageYear} AND f.village_code LIKE ${`${area.code}%`} AND f.state <> 'blocked'

@@ -12,7 +12,7 @@ import { parseRate } from '../money.js';
 import { REFUSAL_CODES, STATUS_LABELS, type NeedyStatus } from '../policy/vocabulary.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { DB } from '../store/schema.js';
-import { areaInScope, checkYear, packOf, villagesOf, type AreaRef } from './area.js';
+import { areaInScope, checkYear, packOf, villagesOf, type AreaRef, inArea } from './area.js';
 import { rateOf, type RateFigure } from './figures.js';
 import { auditRead, maskingFor, type Masking } from './people.js';
 import { checkDate } from './progress.js';
@@ -118,7 +118,7 @@ function membersSql(c: Ctx) {
       FROM needy_status n
       JOIN m ON m.status = n.status
       JOIN person p ON p.id = n.person_id
-      WHERE n.valid_from <= ${c.countedOn}::date AND (n.valid_to IS NULL OR n.valid_to >= ${c.countedOn}::date) AND p.village_code LIKE ${`${c.area.code}%`}
+      WHERE n.valid_from <= ${c.countedOn}::date AND (n.valid_to IS NULL OR n.valid_to >= ${c.countedOn}::date) AND ${inArea('p.village_code', c.area.code)}
     )
     SELECT members.village_code, members.group_id, members.person_id,
       (f.state = 'paid' AND f.enrolled_on >= ${c.window.from}::date AND f.enrolled_on <= ${c.countedOn}::date) IS TRUE AS enrolled
