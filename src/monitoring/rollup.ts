@@ -95,52 +95,65 @@ function sumsOf(r: Row): VillageSums {
 export interface YearSums {
   /** per village, as villageSums gives them */
   villages: Map<string, VillageSums>;
-  /** as paidByDay gives them */
+  /** paid enrollments of the area by day (for the half-month series): [day, count] in day order */
   byDay: [string, number][];
-  /** as assistanceByStatuses gives them */
+  /** assistance of paid enrollments as of the date by the statuses it was granted for */
   byStatuses: { statuses: string[]; persons: number; fen: number }[];
 }
 
 /**
- * villageSums, paidByDay and assistanceByStatuses of one area, year and date in one pass over
- * the rollup rows (GROUPING SETS by village, by day and by statuses): a county's progress reads
- * its ~200 000 rollup rows once, not three times.
+ * The sums per village as of `asOf` (and at the target base date `base`), the paid by day and the
+ * assistance by statuses of one area and year: three statements run together. The village sums
+ * group the rollup rows by village, kind and which side of the two dates they fall (a few rows a
+ * village, added up here) instead of evaluating fifteen filtered sums on every row: at 1 M persons
+ * (~190 000 rollup rows) that halves the statement.
  */
 export async function yearSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string, base: string): Promise<YearSums> {
-  const { rows } = await sql<Row & { day: string | null; statuses: string | null; g: number }>`
-    SELECT village_code, day::text AS day, statuses, GROUPING(village_code, day, statuses) AS g,
-      sum(n) FILTER (WHERE kind = 'enrollments') AS enrollments,
-      sum(n) FILTER (WHERE kind = 'enrollments' AND day <= ${base}::date) AS enrollments_base,
-      sum(n) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS paid,
-      sum(n) FILTER (WHERE kind = 'refused') AS refused,
-      sum(n) FILTER (WHERE kind = 'blocked') AS blocked,
-      sum(n) FILTER (WHERE kind = 'blocked' AND day <= ${base}::date) AS blocked_base,
-      sum(paid_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS paid_fen,
-      sum(assistance_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS assistance_fen,
-      sum(subsidy_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS subsidy_fen,
-      sum(sub_central_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS central,
-      sum(sub_provincial_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS provincial,
-      sum(sub_prefecture_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS prefecture,
-      sum(sub_county_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS county,
-      sum(sub_local_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS local,
-      sum(sub_unallocated_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS unallocated
-    FROM progress_rollup
-    WHERE coverage_year = ${year} AND ${inArea('village_code', areaCode)}
-    GROUP BY GROUPING SETS ((village_code), (day), (statuses))`.execute(db);
+  const where = sql`coverage_year = ${year} AND ${inArea('village_code', areaCode)}`;
+  const [{ rows }, { rows: days }, { rows: st }] = await Promise.all([
+    sql<{ village_code: string; kind: string; upto: boolean; atbase: boolean; n: string; paid_fen: string; assistance_fen: string; subsidy_fen: string; c1: string; c2: string; c3: string; c4: string; c5: string; c6: string }>`
+      SELECT village_code, kind, day <= ${asOf}::date AS upto, day <= ${base}::date AS atbase, sum(n) AS n, sum(paid_fen) AS paid_fen, sum(assistance_fen) AS assistance_fen,
+        sum(subsidy_fen) AS subsidy_fen, sum(sub_central_fen) AS c1, sum(sub_provincial_fen) AS c2, sum(sub_prefecture_fen) AS c3, sum(sub_county_fen) AS c4,
+        sum(sub_local_fen) AS c5, sum(sub_unallocated_fen) AS c6
+      FROM progress_rollup WHERE ${where}
+      GROUP BY 1, 2, 3, 4`.execute(db),
+    sql<{ day: string; n: string }>`
+      SELECT day::text AS day, sum(n) AS n FROM progress_rollup WHERE ${where} AND kind = 'paid' AND day <= ${asOf}::date GROUP BY day ORDER BY day`.execute(db),
+    sql<{ statuses: string; n: string; fen: string }>`
+      SELECT statuses, sum(n) AS n, sum(assistance_fen) AS fen FROM progress_rollup
+      WHERE ${where} AND kind = 'paid' AND day <= ${asOf}::date AND statuses <> '' GROUP BY statuses ORDER BY statuses`.execute(db),
+  ]);
   const villages = new Map<string, VillageSums>();
-  const byDay: [string, number][] = [];
-  const byStatuses: YearSums['byStatuses'] = [];
-  // GROUPING(village_code, day, statuses): a bit set for each column not grouped by
   for (const r of rows) {
-    const g = Number(r.g);
-    if (g === 3) villages.set(r.village_code, sumsOf(r));
-    else if (g === 5 && r.paid !== null) byDay.push([r.day!, Number(r.paid)]);
-    else if (g === 6 && r.statuses !== '' && r.paid !== null && (Number(r.paid) !== 0 || num(r.assistance_fen) !== 0))
-      byStatuses.push({ statuses: r.statuses!.split(','), persons: Number(r.paid), fen: num(r.assistance_fen) });
+    const v = villages.get(r.village_code) ?? emptySums(r.village_code);
+    villages.set(r.village_code, v);
+    const n = Number(r.n);
+    if (r.kind === 'enrollments') {
+      v.enrollments += n;
+      if (r.atbase) v.enrollmentsAtBase += n;
+    } else if (r.kind === 'refused') v.refused += n;
+    else if (r.kind === 'blocked') {
+      v.blocked += n;
+      if (r.atbase) v.blockedAtBase += n;
+    } else if (r.kind === 'paid' && r.upto) {
+      v.paid += n;
+      v.paidFen += Number(r.paid_fen);
+      v.assistanceFen += Number(r.assistance_fen);
+      v.subsidyFen += Number(r.subsidy_fen);
+      const l = v.subsidyByLevelFen;
+      l.central += Number(r.c1);
+      l.provincial += Number(r.c2);
+      l.prefecture += Number(r.c3);
+      l.county += Number(r.c4);
+      l.local += Number(r.c5);
+      l.unallocated += Number(r.c6);
+    }
   }
-  byDay.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  byStatuses.sort((a, b) => (a.statuses.join(',') < b.statuses.join(',') ? -1 : 1));
-  return { villages, byDay, byStatuses };
+  return {
+    villages,
+    byDay: days.map((d) => [d.day, Number(d.n)]),
+    byStatuses: st.filter((r) => Number(r.n) !== 0 || Number(r.fen) !== 0).map((r) => ({ statuses: r.statuses.split(','), persons: Number(r.n), fen: Number(r.fen) })),
+  };
 }
 
 /** A year's paid enrollments per village, in all and as of a date, in one pass (last year's figures beside this year's). */
