@@ -255,6 +255,14 @@ for (const backend of BACKENDS)
       }
       assert.ok(text.stdout.includes('合计') && text.stdout.includes(before.totals.rate!.text));
       assert.ok(text.stdout.includes('各村（社区）参保率'), 'the chart is there');
+      // a second PDF in the same process sets its text in the font parsed for the first: its own figures, not the first's
+      const pdf2 = await reportPdf(later);
+      writeFileSync(pdfPath, pdf2);
+      const text2 = spawnSync('pdftotext', ['-layout', pdfPath, '-'], { encoding: 'utf8' });
+      assert.equal(text2.status, 0, `pdftotext: ${text2.stderr}`);
+      assert.ok(text2.stdout.includes(later.title) || text2.stdout.includes(`截至${later.asOf}`), 'the second PDF has its own title');
+      for (const v of later.villages) assert.ok(text2.stdout.includes(v.villageName), `the second PDF names ${v.villageName}`);
+      assert.ok(text2.stdout.includes(later.totals.rate!.text), 'the second PDF carries its own town rate');
     });
 
     test('the seven groups come from the pack; the missing persons say what blocks them', async () => {

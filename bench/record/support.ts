@@ -60,6 +60,19 @@ export async function freshServerDatabase(label: string, max: number): Promise<B
   const name = `yibao_bench_${label}_${process.pid}_${randomBytes(3).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   created.add(name);
+  return serverDatabase(name, max);
+}
+
+/** A database a previous run kept (its name), opened as freshServerDatabase opens a new one; drop() drops it. */
+export async function keptServerDatabase(name: string, max: number): Promise<BenchDatabase> {
+  if (!/^yibao_bench_\w+$/.test(name)) throw new Error(`${name} is not the name of a benchmark's database (yibao_bench_…)`);
+  const { rows } = await adminQuery(`SELECT 1 FROM pg_database WHERE datname = '${name}'`);
+  if (!rows.length) throw new Error(`there is no database ${name} on the server`);
+  created.add(name);
+  return serverDatabase(name, max);
+}
+
+async function serverDatabase(name: string, max: number): Promise<BenchDatabase> {
   const u = adminUrl();
   u.pathname = `/${name}`;
   const url = u.toString();

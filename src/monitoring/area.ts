@@ -4,6 +4,7 @@
  * that holds others'; a hospital reads none. Also the pack that governs the area's year.
  */
 import { sql, type Kysely } from 'kysely';
+import { prefixRange } from '../registers/records.js';
 import { ForbiddenError, InputError } from '../errors.js';
 import type { ResolvedPack } from '../policy/loader.js';
 import type { QuoteService } from '../quotes/quote-service.js';
@@ -68,4 +69,14 @@ export function packOf(quotes: QuoteService, area: AreaRef, year: number): Resol
   const p = quotes.lib.packFor(area.region, year);
   if (!p) throw new InputError('year', `no policy pack covers region ${area.region} in ${year}`);
   return p;
+}
+
+/**
+ * SQL: the column (a village code) within the area whose code is `code`, as a range of codes.
+ * `LIKE 'code%'` gives the same rows, but on the server's C.UTF-8 collation a B-tree index on
+ * the column cannot serve it, and a town's figures then read the whole county's rows.
+ */
+export function inArea(column: string, code: string) {
+  const [from, to] = prefixRange(code);
+  return sql`${sql.ref(column)} >= ${from} AND ${sql.ref(column)} < ${to}`;
 }

@@ -9,7 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import { REFUSAL_CODES } from '../policy/vocabulary.js';
 import type { DB } from '../store/schema.js';
-import { areaInScope, checkYear, type AreaRef } from './area.js';
+import { areaInScope, checkYear, type AreaRef, inArea } from './area.js';
 import { auditRead, maskingFor } from './people.js';
 import { checkDate } from './progress.js';
 import { type Actor } from '../access/roles.js';
@@ -90,7 +90,7 @@ export async function dropOuts(db: Kysely<DB>, actor: Actor, q: { area?: string;
     LEFT JOIN household h ON h.id = p.household_id
     LEFT JOIN enrollment e ON e.person_id = p.id AND e.coverage_year = ${year}
     LEFT JOIN enrollment_progress f ON f.enrollment_id = e.id
-    WHERE p.village_code LIKE ${`${area.code}%`} AND ${who}
+    WHERE ${inArea('p.village_code', area.code)} AND ${who}
     ORDER BY p.village_code, h.house_no NULLS LAST, p.id`.execute(db);
   const byReason: Record<string, number> = {};
   const persons = rows.map((r): DropOut => {

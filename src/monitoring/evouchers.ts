@@ -10,7 +10,7 @@ import { maskIdNumber } from '../access/privacy.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { SheetFormat } from '../sheets.js';
 import type { DB } from '../store/schema.js';
-import type { AreaRef } from './area.js';
+import { areaInScope, checkYear, inArea, type AreaRef } from './area.js';
 import { rateOf, type RateFigure } from './figures.js';
 import { auditRead, maskingFor, type Masking } from './people.js';
 import { checkDate } from './progress.js';
@@ -146,7 +146,7 @@ export async function evoucherRates(db: Kysely<DB>, quotes: QuoteService, actor:
   const [{ rows }, { rows: residents }] = await Promise.all([
     sql<{ village_code: string; channel: string; n: string }>`
       SELECT p.village_code, a.channel, count(*) AS n FROM evoucher_activation a JOIN person p ON p.id = a.person_id
-      WHERE p.village_code LIKE ${`${area.code}%`} AND a.activated_on <= ${asOf}::date GROUP BY 1, 2`.execute(db),
+      WHERE ${inArea('p.village_code', area.code)} AND a.activated_on <= ${asOf}::date GROUP BY 1, 2`.execute(db),
     sql<{ village_code: string; n: string }>`
       SELECT f.village_code, count(*) AS n FROM enrollment_progress f
       WHERE f.coverage_year = ${targets.coverageYear} AND f.village_code LIKE ${`${area.code}%`} AND f.state <> 'blocked'
@@ -208,7 +208,9 @@ export interface NotActivatedPerson {
 /** Residents of the area assessed for the year (not blocked) without an activation on the date (audited). */
 export async function notActivated(db: Kysely<DB>, quotes: QuoteService, actor: Actor, q: { area?: string; year: number; asOf: string; masked?: boolean }) {
   const asOf = checkDate(q.asOf);
-  const targets = await villageTargets(db, quotes, actor, { area: q.area, year: q.year });
+  // the area in the actor's scope and the year (the lists need no targets)
+  const coverageYear = checkYear(q.year);
+  const targets = { area: await areaInScope(db, actor, q.area), coverageYear };
   const mask = maskingFor(actor, q.masked);
   const persons = await notActivatedRows(db, targets.area.code, targets.coverageYear, asOf, mask, null);
   await auditRead(db, actor, 'evoucher_not_activated', { area: targets.area.code, coverageYear: targets.coverageYear, asOf, rows: persons.length, fullIdNumbers: mask.full });
@@ -220,7 +222,9 @@ export async function notActivatedPage(db: Kysely<DB>, quotes: QuoteService, act
   const asOf = checkDate(q.asOf);
   if (!Number.isInteger(q.page) || q.page < 1) throw new InputError('page', 'must be a whole number from 1');
   if (!Number.isInteger(q.pageSize) || q.pageSize < 1 || q.pageSize > 500) throw new InputError('pageSize', 'must be a whole number from 1 to 500');
-  const targets = await villageTargets(db, quotes, actor, { area: q.area, year: q.year });
+  // the area in the actor's scope and the year (the lists need no targets)
+  const coverageYear = checkYear(q.year);
+  const targets = { area: await areaInScope(db, actor, q.area), coverageYear };
   const mask = maskingFor(actor, q.masked);
   const [{ rows }, persons] = await Promise.all([
     sql<{ n: string }>`SELECT count(*) AS n FROM enrollment_progress f WHERE ${notActivatedWhere(targets.area.code, targets.coverageYear, asOf)}`.execute(db),

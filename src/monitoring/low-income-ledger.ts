@@ -8,7 +8,7 @@ import ExcelJS from 'exceljs';
 import { sql, type Kysely } from 'kysely';
 import { STATUS_GROUPS, STATUS_LABELS, type NeedyStatus } from '../policy/vocabulary.js';
 import type { DB } from '../store/schema.js';
-import { areaInScope, checkYear, villagesOf, type AreaRef } from './area.js';
+import { areaInScope, checkYear, villagesOf, type AreaRef, inArea } from './area.js';
 import { rateOf, type RateFigure } from './figures.js';
 import { auditRead, maskingFor } from './people.js';
 import { checkDate } from './progress.js';
@@ -76,7 +76,7 @@ export async function lowIncomeLedger(db: Kysely<DB>, actor: Actor, q: { area?: 
       SELECT n.person_id, jsonb_agg(jsonb_build_object('status', n.status, 'source', n.source, 'valid_from', to_char(n.valid_from, 'YYYY-MM-DD'), 'reference', n.reference) ORDER BY n.status) AS statuses
       FROM needy_status n JOIN person p ON p.id = n.person_id
       WHERE n.status = ANY(${statuses}::text[]) AND n.valid_from <= ${asOf}::date AND (n.valid_to IS NULL OR n.valid_to >= ${asOf}::date)
-        AND p.village_code LIKE ${`${area.code}%`}
+        AND ${inArea('p.village_code', area.code)}
       GROUP BY n.person_id
     )
     SELECT p.id AS person_id, p.id_number, p.name, t.name AS township_name, p.village_code, v.name AS village_name, h.house_no, s.statuses,

@@ -12,7 +12,7 @@ import { parseRate } from '../money.js';
 import { REFUSAL_CODES, STATUS_LABELS, type NeedyStatus } from '../policy/vocabulary.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { DB } from '../store/schema.js';
-import { areaInScope, checkYear, packOf, villagesOf, type AreaRef } from './area.js';
+import { areaInScope, checkYear, packOf, villagesOf, type AreaRef, inArea } from './area.js';
 import { rateOf, type RateFigure } from './figures.js';
 import { auditRead, maskingFor, type Masking } from './people.js';
 import { checkDate } from './progress.js';
@@ -118,7 +118,7 @@ function membersSql(c: Ctx) {
       FROM needy_status n
       JOIN m ON m.status = n.status
       JOIN person p ON p.id = n.person_id
-      WHERE n.valid_from <= ${c.countedOn}::date AND (n.valid_to IS NULL OR n.valid_to >= ${c.countedOn}::date) AND p.village_code LIKE ${`${c.area.code}%`}
+      WHERE n.valid_from <= ${c.countedOn}::date AND (n.valid_to IS NULL OR n.valid_to >= ${c.countedOn}::date) AND ${inArea('p.village_code', c.area.code)}
     )
     SELECT members.village_code, members.group_id, members.person_id,
       (f.state = 'paid' AND f.enrolled_on >= ${c.window.from}::date AND f.enrolled_on <= ${c.countedOn}::date) IS TRUE AS enrolled
@@ -195,6 +195,7 @@ interface MissingRow {
   block_reason: string | null;
   employee_listed: boolean;
   same_id_twice: boolean;
+  total: string;
 }
 
 export interface MissingList {
@@ -210,7 +211,7 @@ export interface MissingList {
 export async function missingPersons(db: Kysely<DB>, quotes: QuoteService, actor: Actor, q: { area?: string; year: number; asOf: string; masked?: boolean }): Promise<MissingList> {
   const c = await context(db, quotes, actor, q);
   const mask = maskingFor(actor, q.masked);
-  const persons = await missingRows(db, c, mask, {});
+  const { persons } = await missingRows(db, c, mask, {});
   await auditRead(db, actor, 'priority_group_missing', { area: c.area.code, coverageYear: c.year, asOf: c.asOf, rows: persons.length, fullIdNumbers: mask.full });
   return { area: c.area, coverageYear: c.year, asOf: c.asOf, countedOn: c.countedOn, fullIdNumbers: mask.full, persons };
 }
@@ -231,23 +232,28 @@ export async function missingPersonsPage(
   if (!Number.isInteger(q.page) || q.page < 1) throw new InputError('page', 'must be a whole number from 1');
   if (!Number.isInteger(q.pageSize) || q.pageSize < 1 || q.pageSize > 500) throw new InputError('pageSize', 'must be a whole number from 1 to 500');
   const mask = maskingFor(actor, q.masked);
-  const { rows } = await sql<{ n: string }>`
-    WITH x AS (${membersSql(c)})
-    SELECT count(*) AS n FROM (SELECT person_id FROM x GROUP BY person_id HAVING NOT bool_or(enrolled) ${group === null ? sql`` : sql`AND bool_or(group_id = ${group})`}) m`.execute(db);
-  const total = Number(rows[0]?.n ?? 0);
-  const persons = await missingRows(db, c, mask, { group, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+  // the page and the total from one pass over the members (a page past the end counts them alone)
+  const { persons, total: counted } = await missingRows(db, c, mask, { group, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+  let total = counted;
+  if (total === null) {
+    const { rows } = await sql<{ n: string }>`
+      WITH x AS (${membersSql(c)})
+      SELECT count(*) AS n FROM (SELECT person_id FROM x GROUP BY person_id HAVING NOT bool_or(enrolled) ${group === null ? sql`` : sql`AND bool_or(group_id = ${group})`}) m`.execute(db);
+    total = Number(rows[0]?.n ?? 0);
+  }
   await auditRead(db, actor, 'priority_group_missing', { area: c.area.code, coverageYear: c.year, asOf: c.asOf, group, page: q.page, pageSize: q.pageSize, rows: persons.length, total, fullIdNumbers: mask.full });
   return { area: c.area, coverageYear: c.year, asOf: c.asOf, countedOn: c.countedOn, fullIdNumbers: mask.full, group, page: q.page, pageSize: q.pageSize, total, persons };
 }
 
-async function missingRows(db: Kysely<DB>, c: Ctx, mask: Masking, o: { group?: string | null; limit?: number; offset?: number }): Promise<MissingPerson[]> {
+/** The missing persons (a page of them with `limit`) and, when any row came back, how many there are in all. */
+async function missingRows(db: Kysely<DB>, c: Ctx, mask: Masking, o: { group?: string | null; limit?: number; offset?: number }): Promise<{ persons: MissingPerson[]; total: number | null }> {
   const labels = new Map(c.pg.groups.map((g) => [g.id, g.label]));
   const inGroup = o.group ? sql`AND bool_or(group_id = ${o.group})` : sql``;
   const page = o.limit === undefined ? sql`` : sql`LIMIT ${o.limit} OFFSET ${o.offset ?? 0}`;
   const { rows } = await sql<MissingRow>`
     WITH x AS (${membersSql(c)}),
     missing AS (SELECT person_id, array_agg(DISTINCT group_id) AS group_ids FROM x GROUP BY person_id HAVING NOT bool_or(enrolled) ${inGroup})
-    SELECT p.id AS person_id, p.id_number, p.name, p.village_code, v.name AS village_name, h.house_no, missing.group_ids,
+    SELECT p.id AS person_id, p.id_number, p.name, p.village_code, v.name AS village_name, h.house_no, missing.group_ids, count(*) OVER () AS total,
       e.id AS enrollment_id, e.state, e.due_fen, f.enrolled_on, e.refusal_code, e.block_reason,
       EXISTS (SELECT 1 FROM employee_insurance ei WHERE ei.id_number = p.id_number AND ei.coverage_year = ${c.year} AND ei.ended_on IS NULL) AS employee_listed,
       EXISTS (SELECT 1 FROM duplicate_flag d WHERE d.id_number = p.id_number AND d.coverage_year = ${c.year} AND d.reason = 'same_id_twice' AND d.resolved_at IS NULL) AS same_id_twice
@@ -290,7 +296,7 @@ async function missingRows(db: Kysely<DB>, c: Ctx, mask: Masking, o: { group?: s
     paidOn: r.enrolled_on,
     blocker: blockerOf(r, c),
   }));
-  return persons;
+  return { persons, total: rows.length ? Number(rows[0].total) : null };
 }
 
 function blockerOf(r: MissingRow, c: Ctx): Blocker {

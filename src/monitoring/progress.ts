@@ -16,7 +16,7 @@ import type { QuoteService } from '../quotes/quote-service.js';
 import type { DB } from '../store/schema.js';
 import { checkYear, packOf, type AreaRef } from './area.js';
 import { halfMonthEnds, rateOf, type RateFigure } from './figures.js';
-import { assistanceByStatuses, emptySums, paidByDay, villageSums, type VillageSums } from './rollup.js';
+import { emptySums, paidSums, yearSums, type VillageSums, type YearSums } from './rollup.js';
 import { villageTargets } from './targets.js';
 import { type Actor } from '../access/roles.js';
 
@@ -107,19 +107,25 @@ export interface ProgressQuery {
 export async function progress(db: Kysely<DB>, quotes: QuoteService, actor: Actor, q: ProgressQuery): Promise<ProgressAnswer> {
   const year = checkYear(q.year);
   const asOf = checkDate(q.asOf);
-  const targets = await villageTargets(db, quotes, actor, { area: q.area, year });
+  const lastAsOf = aYearBefore(asOf);
+  // the year's sums read once (the targets' base-date figures come from the same pass), last year's beside them
+  let current: Promise<YearSums> | undefined;
+  let previous: Promise<Map<string, { paid: number; paidAsOf: number }>> | undefined;
+  const targets = await villageTargets(db, quotes, actor, { area: q.area, year }, (a, base) => {
+    previous = paidSums(db, year - 1, a.code, lastAsOf);
+    previous.catch(() => {}); // awaited below; not left unhandled when the targets fail first
+    current = yearSums(db, year, a.code, asOf, base);
+    return current.then((s) => s.villages);
+  });
   const area = targets.area;
   const pack = packOf(quotes, area, year);
   const windowP = pack.params.get('enrollment.window');
   const window = windowP?.value as { from: string; to: string };
-  const lastAsOf = aYearBefore(asOf);
-  const [sums, last, lastSame, byDay, byStatuses] = await Promise.all([
-    villageSums(db, year, area.code, asOf, targets.baseDate),
-    villageSums(db, year - 1, area.code, '9999-12-31', targets.baseDate),
-    villageSums(db, year - 1, area.code, lastAsOf, targets.baseDate),
-    paidByDay(db, year, area.code, asOf),
-    assistanceByStatuses(db, year, area.code, asOf),
-  ]);
+  const [{ villages: sums, byDay, byStatuses }, lastPaid] = await Promise.all([current!, previous!]);
+  // last year's figures: its paid enrollments only (all of the year, and as of the same day)
+  const lastOf = (code: string, asOfToo: boolean): VillageSums => ({ ...emptySums(code), paid: (asOfToo ? lastPaid.get(code)?.paidAsOf : lastPaid.get(code)?.paid) ?? 0 });
+  const last = new Map([...lastPaid.keys()].map((c) => [c, lastOf(c, false)]));
+  const lastSame = new Map([...lastPaid.keys()].map((c) => [c, lastOf(c, true)]));
   let total = emptySums(area.code);
   let lastTotal = emptySums(area.code);
   let lastSameTotal = emptySums(area.code);

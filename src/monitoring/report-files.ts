@@ -5,6 +5,7 @@
  * HalfMonthlyReport, so they agree with each other and with the API.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import ExcelJS from 'exceljs';
 import PDFDocument from 'pdfkit';
 import { InputError } from '../errors.js';
@@ -82,14 +83,41 @@ export async function reportXlsx(r: HalfMonthlyReport): Promise<Buffer> {
 /** Debian's fonts-noto-cjk; YIBAO_CJK_FONT names another OpenType/TrueType file (with YIBAO_CJK_FONT_NAME for a collection). */
 export const CJK_FONT = process.env.YIBAO_CJK_FONT ?? '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
 const CJK_FONT_NAME = process.env.YIBAO_CJK_FONT_NAME ?? (CJK_FONT.endsWith('.ttc') ? 'NotoSansCJKsc-Regular' : undefined);
-let fontBytes: Buffer | null = null;
+let fontSource: Buffer | null = null;
 
+/**
+ * What pdfkit is given for the CJK font. pdfkit parses the font it is given afresh for every
+ * document (fontkit's `create`): for Noto Sans CJK that is its layout tables and its 65 000-glyph
+ * CFF, parsed again by every PDF (0.3–1.5 s of a report). A parsed font holds nothing of a
+ * document (each document makes its own subset and layout cache), so the font is parsed once per
+ * process, and pdfkit is handed a small token instead of the font's bytes: a font format
+ * registered with fontkit (`registerFormat`, in the instance pdfkit requires) recognises the
+ * token and answers with the parsed font.
+ */
 function cjkFont(): Buffer {
-  if (fontBytes) return fontBytes;
+  if (fontSource) return fontSource;
   if (!existsSync(CJK_FONT))
     throw new InputError('format', `the PDF needs a CJK font: ${CJK_FONT} is missing (apt-get install fonts-noto-cjk, or set YIBAO_CJK_FONT); the XLSX needs none`);
-  fontBytes = readFileSync(CJK_FONT);
-  return fontBytes;
+  interface Fontkit {
+    create(buffer: Uint8Array, postscriptName?: string): unknown;
+    registerFormat(format: unknown): void;
+  }
+  const fontkit = createRequire(createRequire(import.meta.url).resolve('pdfkit'))('fontkit') as Fontkit;
+  const parsed = fontkit.create(readFileSync(CJK_FONT), CJK_FONT_NAME);
+  if (!parsed || typeof parsed !== 'object' || 'fonts' in parsed)
+    throw new InputError('format', `${CJK_FONT} is a font collection: set YIBAO_CJK_FONT_NAME to the PostScript name of the face to use`);
+  const token = Buffer.from(`yibao-cjk-font:${CJK_FONT}`);
+  class ParsedOnce {
+    static probe(buffer: Uint8Array): boolean {
+      return buffer === token;
+    }
+    constructor() {
+      return parsed as ParsedOnce;
+    }
+  }
+  fontkit.registerFormat(ParsedOnce);
+  fontSource = token;
+  return fontSource;
 }
 
 export async function reportPdf(r: HalfMonthlyReport): Promise<Buffer> {
@@ -101,7 +129,7 @@ export async function reportPdf(r: HalfMonthlyReport): Promise<Buffer> {
     doc.on('end', () => resolve());
     doc.on('error', reject);
   });
-  doc.registerFont('cjk', font as unknown as string, CJK_FONT_NAME);
+  doc.registerFont('cjk', font as unknown as string);
   doc.font('cjk');
   // figures (plain ASCII) in Helvetica: laying them out in the CJK font's shaping engine is most of the PDF's time
   /** the font for a string; returns the baseline shift that lines Helvetica up with the CJK font */

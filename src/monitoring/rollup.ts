@@ -4,6 +4,7 @@
  * area's villages; no query per village.
  */
 import { sql, type Kysely } from 'kysely';
+import { inArea } from './area.js';
 import { SUBSIDY_LEVELS, type SubsidyLevel } from '../policy/vocabulary.js';
 import type { DB } from '../store/schema.js';
 
@@ -70,40 +71,97 @@ export async function villageSums(db: Kysely<DB>, year: number, areaCode: string
       sum(sub_local_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS local,
       sum(sub_unallocated_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS unallocated
     FROM progress_rollup
-    WHERE coverage_year = ${year} AND village_code LIKE ${`${areaCode}%`}
+    WHERE coverage_year = ${year} AND ${inArea('village_code', areaCode)}
     GROUP BY village_code`.execute(db);
-  const out = new Map<string, VillageSums>();
-  for (const r of rows)
-    out.set(r.village_code, {
-      villageCode: r.village_code,
-      enrollments: num(r.enrollments),
-      enrollmentsAtBase: num(r.enrollments_base),
-      paid: num(r.paid),
-      refused: num(r.refused),
-      blocked: num(r.blocked),
-      blockedAtBase: num(r.blocked_base),
-      paidFen: num(r.paid_fen),
-      assistanceFen: num(r.assistance_fen),
-      subsidyFen: num(r.subsidy_fen),
-      subsidyByLevelFen: { central: num(r.central), provincial: num(r.provincial), prefecture: num(r.prefecture), county: num(r.county), local: num(r.local), unallocated: num(r.unallocated) },
-    });
-  return out;
+  return new Map(rows.map((r) => [r.village_code, sumsOf(r)]));
 }
 
-/** Paid enrollments of the area by day (for the half-month series): [day, count] in day order. */
-export async function paidByDay(db: Kysely<DB>, year: number, areaCode: string, asOf: string): Promise<[string, number][]> {
-  const { rows } = await sql<{ day: string; n: string }>`
-    SELECT day::text AS day, sum(n) AS n FROM progress_rollup
-    WHERE coverage_year = ${year} AND village_code LIKE ${`${areaCode}%`} AND kind = 'paid' AND day <= ${asOf}::date
-    GROUP BY day ORDER BY day`.execute(db);
-  return rows.map((r) => [r.day, Number(r.n)]);
+function sumsOf(r: Row): VillageSums {
+  return {
+    villageCode: r.village_code,
+    enrollments: num(r.enrollments),
+    enrollmentsAtBase: num(r.enrollments_base),
+    paid: num(r.paid),
+    refused: num(r.refused),
+    blocked: num(r.blocked),
+    blockedAtBase: num(r.blocked_base),
+    paidFen: num(r.paid_fen),
+    assistanceFen: num(r.assistance_fen),
+    subsidyFen: num(r.subsidy_fen),
+    subsidyByLevelFen: { central: num(r.central), provincial: num(r.provincial), prefecture: num(r.prefecture), county: num(r.county), local: num(r.local), unallocated: num(r.unallocated) },
+  };
 }
 
-/** Assistance of paid enrollments as of a date by the statuses it was granted for (comma-joined). */
-export async function assistanceByStatuses(db: Kysely<DB>, year: number, areaCode: string, asOf: string): Promise<{ statuses: string[]; persons: number; fen: number }[]> {
-  const { rows } = await sql<{ statuses: string; n: string; fen: string }>`
-    SELECT statuses, sum(n) AS n, sum(assistance_fen) AS fen FROM progress_rollup
-    WHERE coverage_year = ${year} AND village_code LIKE ${`${areaCode}%`} AND kind = 'paid' AND day <= ${asOf}::date AND statuses <> ''
-    GROUP BY statuses ORDER BY statuses`.execute(db);
-  return rows.filter((r) => Number(r.n) !== 0 || Number(r.fen) !== 0).map((r) => ({ statuses: r.statuses.split(','), persons: Number(r.n), fen: Number(r.fen) }));
+export interface YearSums {
+  /** per village, as villageSums gives them */
+  villages: Map<string, VillageSums>;
+  /** paid enrollments of the area by day (for the half-month series): [day, count] in day order */
+  byDay: [string, number][];
+  /** assistance of paid enrollments as of the date by the statuses it was granted for */
+  byStatuses: { statuses: string[]; persons: number; fen: number }[];
+}
+
+/**
+ * The sums per village as of `asOf` (and at the target base date `base`), the paid by day and the
+ * assistance by statuses of one area and year: three statements run together. The village sums
+ * group the rollup rows by village, kind and which side of the two dates they fall (a few rows a
+ * village, added up here) instead of evaluating fifteen filtered sums on every row: at 1 M persons
+ * (~190 000 rollup rows) that halves the statement.
+ */
+export async function yearSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string, base: string): Promise<YearSums> {
+  const where = sql`coverage_year = ${year} AND ${inArea('village_code', areaCode)}`;
+  const [{ rows }, { rows: days }, { rows: st }] = await Promise.all([
+    sql<{ village_code: string; kind: string; upto: boolean; atbase: boolean; n: string; paid_fen: string; assistance_fen: string; subsidy_fen: string; c1: string; c2: string; c3: string; c4: string; c5: string; c6: string }>`
+      SELECT village_code, kind, day <= ${asOf}::date AS upto, day <= ${base}::date AS atbase, sum(n) AS n, sum(paid_fen) AS paid_fen, sum(assistance_fen) AS assistance_fen,
+        sum(subsidy_fen) AS subsidy_fen, sum(sub_central_fen) AS c1, sum(sub_provincial_fen) AS c2, sum(sub_prefecture_fen) AS c3, sum(sub_county_fen) AS c4,
+        sum(sub_local_fen) AS c5, sum(sub_unallocated_fen) AS c6
+      FROM progress_rollup WHERE ${where}
+      GROUP BY 1, 2, 3, 4`.execute(db),
+    sql<{ day: string; n: string }>`
+      SELECT day::text AS day, sum(n) AS n FROM progress_rollup WHERE ${where} AND kind = 'paid' AND day <= ${asOf}::date GROUP BY day ORDER BY day`.execute(db),
+    sql<{ statuses: string; n: string; fen: string }>`
+      SELECT statuses, sum(n) AS n, sum(assistance_fen) AS fen FROM progress_rollup
+      WHERE ${where} AND kind = 'paid' AND day <= ${asOf}::date AND statuses <> '' GROUP BY statuses ORDER BY statuses`.execute(db),
+  ]);
+  const villages = new Map<string, VillageSums>();
+  for (const r of rows) {
+    const v = villages.get(r.village_code) ?? emptySums(r.village_code);
+    villages.set(r.village_code, v);
+    const n = Number(r.n);
+    if (r.kind === 'enrollments') {
+      v.enrollments += n;
+      if (r.atbase) v.enrollmentsAtBase += n;
+    } else if (r.kind === 'refused') v.refused += n;
+    else if (r.kind === 'blocked') {
+      v.blocked += n;
+      if (r.atbase) v.blockedAtBase += n;
+    } else if (r.kind === 'paid' && r.upto) {
+      v.paid += n;
+      v.paidFen += Number(r.paid_fen);
+      v.assistanceFen += Number(r.assistance_fen);
+      v.subsidyFen += Number(r.subsidy_fen);
+      const l = v.subsidyByLevelFen;
+      l.central += Number(r.c1);
+      l.provincial += Number(r.c2);
+      l.prefecture += Number(r.c3);
+      l.county += Number(r.c4);
+      l.local += Number(r.c5);
+      l.unallocated += Number(r.c6);
+    }
+  }
+  return {
+    villages,
+    byDay: days.map((d) => [d.day, Number(d.n)]),
+    byStatuses: st.filter((r) => Number(r.n) !== 0 || Number(r.fen) !== 0).map((r) => ({ statuses: r.statuses.split(','), persons: Number(r.n), fen: Number(r.fen) })),
+  };
+}
+
+/** A year's paid enrollments per village, in all and as of a date, in one pass (last year's figures beside this year's). */
+export async function paidSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string): Promise<Map<string, { paid: number; paidAsOf: number }>> {
+  const { rows } = await sql<{ village_code: string; paid: string | null; paid_as_of: string | null }>`
+    SELECT village_code, sum(n) AS paid, sum(n) FILTER (WHERE day <= ${asOf}::date) AS paid_as_of
+    FROM progress_rollup
+    WHERE coverage_year = ${year} AND ${inArea('village_code', areaCode)} AND kind = 'paid'
+    GROUP BY village_code`.execute(db);
+  return new Map(rows.map((r) => [r.village_code, { paid: num(r.paid), paidAsOf: num(r.paid_as_of) }]));
 }

@@ -12,7 +12,7 @@ import type { QuoteService } from '../quotes/quote-service.js';
 import type { SheetFormat } from '../sheets.js';
 import type { DB } from '../store/schema.js';
 import { areaInScope, checkYear, packOf, villagesOf, type AreaRef } from './area.js';
-import { villageSums } from './rollup.js';
+import { villageSums, type VillageSums } from './rollup.js';
 import { importSheet, type SheetImportSummary, type SheetProblem } from './sheet-import.js';
 import { type Actor, inScope } from '../access/roles.js';
 
@@ -187,13 +187,24 @@ export function baseDateFor(quotes: QuoteService, area: AreaRef, year: number): 
 }
 
 /** Imported and derived targets of every village of the area (in scope). */
-export async function villageTargets(db: Kysely<DB>, quotes: QuoteService, actor: Actor, q: { area?: string; year: number }): Promise<TargetsAnswer> {
+/**
+ * `sumsAt`: where the caller reads the rollup's sums of the area anyway (the progress as of a
+ * date), they are computed once and given here; their base-date figures are the same whatever
+ * the date.
+ */
+export async function villageTargets(
+  db: Kysely<DB>,
+  quotes: QuoteService,
+  actor: Actor,
+  q: { area?: string; year: number },
+  sumsAt?: (area: AreaRef, baseDate: string) => Promise<Map<string, VillageSums>>,
+): Promise<TargetsAnswer> {
   const year = checkYear(q.year);
   const area = await areaInScope(db, actor, q.area);
   const base = baseDateFor(quotes, area, year);
   const [villages, sums, imported] = await Promise.all([
     villagesOf(db, area),
-    villageSums(db, year, area.code, base.date, base.date),
+    sumsAt ? sumsAt(area, base.date) : villageSums(db, year, area.code, base.date, base.date),
     db.selectFrom('village_target').selectAll().where('coverage_year', '=', year).where('village_code', 'like', `${area.code}%`).execute(),
   ]);
   const imp = new Map(imported.map((t) => [t.village_code, t]));
