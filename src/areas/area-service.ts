@@ -11,7 +11,8 @@ import { InsuredDesk } from './insured.js';
 import { AreaLink } from './link.js';
 import { storeFiling, filingOf } from './filing.js';
 import { differences, insuredStatement, postStatement, treatingStatement } from './clearing.js';
-import type { CancelEvent, ConfirmEvent, Filing, PostAnswer, PostRequest, ReverseRequest, SettleRequest, Statement, StatementRequest, StatusRequest } from './protocol.js';
+import { Recovery, schedule } from './recovery.js';
+import type { EventKind, CancelEvent, ConfirmEvent, Filing, PostAnswer, PostRequest, ReverseRequest, SettleRequest, Statement, StatementRequest, StatusRequest } from './protocol.js';
 import { TreatingDesk } from './treating.js';
 import { withAreas } from './tables.js';
 
@@ -22,6 +23,9 @@ export interface AreaServiceOptions {
   timeoutMs?: number;
   /** how many times to retry joining (every 500 ms; default 20) */
   openTries?: number;
+  /** recovery (recovery.ts): how often it runs (ms, default 30 000) and how old a record must be first (ms, default 60 000) */
+  recoveryEveryMs?: number;
+  recoveryGraceMs?: number;
 }
 
 export class AreaService {
@@ -29,8 +33,24 @@ export class AreaService {
     readonly link: AreaLink,
     readonly insured: InsuredDesk,
     readonly treating: TreatingDesk,
+    readonly recovery: Recovery,
     private readonly database: Database,
   ) {}
+
+  private recovering: { stop(): Promise<void>; first: Promise<void> } | null = null;
+
+  /** An event of this area's stream (also what a redelivery runs again): each handled idempotently. */
+  async handle(kind: EventKind, body: unknown): Promise<void> {
+    const db = withAreas(this.database.db);
+    if (kind === 'confirm') await this.insured.confirm(body as ConfirmEvent);
+    else if (kind === 'cancel') await this.insured.cancel(body as CancelEvent);
+    else if (kind === 'filing') await storeFiling(db, body as Filing);
+  }
+
+  /** The first recovery round after start (done once it has run). */
+  get recovered(): Promise<void> {
+    return this.recovering?.first ?? Promise.resolve();
+  }
 
   static async start(opts: AreaServiceOptions, database: Database, quotes: QuoteService, settlements: SettlementService): Promise<AreaService> {
     if (!/^\d{6}$/.test(opts.area)) throw new Error(`--area must be a 6-digit admdvs, got ${opts.area}`);
@@ -47,10 +67,12 @@ export class AreaService {
     }
     const insured = new InsuredDesk(opts.area, db, quotes, settlements);
     const treating = new TreatingDesk(opts.area, db, link);
-    const svc = new AreaService(link, insured, treating, database);
+    const recovery = new Recovery(opts.area, db, link, treating, insured, opts.recoveryGraceMs ?? 60_000);
+    const svc = new AreaService(link, insured, treating, recovery, database);
     link.serve('settle', (b) => insured.settle(b as SettleRequest));
     link.serve('reverse', (b) => insured.reverse(b as ReverseRequest));
     link.serve('status', (b) => insured.status((b as StatusRequest).setlId));
+    link.serve('claim', (b) => treating.claimState((b as StatusRequest).setlId));
     link.serve('statement', (b) => insuredStatement(db, opts.area, (b as StatementRequest).treatArea, (b as StatementRequest).month));
     link.serve('post', async (b) => {
       const r = b as PostRequest;
@@ -58,11 +80,9 @@ export class AreaService {
       if (mine.digest !== r.digest) return { ok: false, refused: `参保地 ${opts.area} 的 ${r.month} 清算对账单与就医地不一致`, statement: mine } satisfies PostAnswer;
       return { ok: true, statement: mine, entryId: await postStatement(db, 'insured', mine) } satisfies PostAnswer;
     });
-    await link.consume(async (kind, body) => {
-      if (kind === 'confirm') await insured.confirm(body as ConfirmEvent);
-      else if (kind === 'cancel') await insured.cancel(body as CancelEvent);
-      else if (kind === 'filing') await storeFiling(db, body as Filing);
-    });
+    await link.consume((kind, body) => svc.handle(kind, body));
+    // what a process killed mid-settlement left pending: on start, then periodically
+    svc.recovering = schedule(recovery, opts.recoveryEveryMs ?? 30_000, (e) => console.error(`area ${opts.area} recovery: ${(e as Error).message}`));
     return svc;
   }
 
@@ -95,6 +115,7 @@ export class AreaService {
   }
 
   async close(): Promise<void> {
+    await this.recovering?.stop();
     await this.link.close();
   }
 }
