@@ -218,7 +218,10 @@ for (const backend of BACKENDS)
       let svc: AreaService | undefined;
       const app = await buildServer(quotes, { database: bd, away: async (ctx) => ((svc = await AreaService.start({ area: B, servers: nats.url, timeoutMs: 1500 }, ctx.database, ctx.quotes, ctx.settlements)), svc.treating) });
       b = { d: bd, svc: svc!, app, base: '' };
-      const again = await post(env);
+      // the hospital retries with the same message id (a first settlement in the restarted area may
+      // outlast the 1.5 s timeout on a loaded machine: that retry is answered what was stored)
+      let again = await post(env);
+      for (let i = 0; i < 3 && again.infcode !== 0 && /暂时无法访问/.test(again.err_msg); i++) again = await post(env);
       assert.equal(again.infcode, 0, again.err_msg);
       const twice = await post(env);
       assert.equal(twice.infcode, 0, twice.err_msg);

@@ -29,6 +29,8 @@ export interface Filing {
   validFrom: string;
   validTo: string | null;
   reason: string | null;
+  /** a withdrawal (撤销备案) is a filing record of its own naming the filing it ends from validFrom on */
+  withdraws?: string | null;
 }
 
 /** The costs as the treating area's catalogue split them (就医地目录), in fen. */
