@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { ensureConsoleBuilt } from '../http/console-build.js';
 import { ConflictError, ForbiddenError, InputError } from '../errors.js';
@@ -110,6 +111,10 @@ export function areasCommands(program: Command): void {
             const auth = new AuthService(d.db);
             const uid = await auth.createUser(SYSTEM, { username: `his-${a.code}`, displayName: a.hospitalName, role: 'hospital', hospitalCode: a.hospital });
             writeFileSync(join(data, 'his-token'), `${await auth.issueApiToken(SYSTEM, uid, 'areas up walk-through')}\n`, { mode: 0o600 });
+            // and a finance log-in for the monthly clearing (清算), its password beside the token (for this demo only)
+            const password = randomBytes(12).toString('base64url');
+            await auth.createUser(SYSTEM, { username: `finance-${a.code}`, displayName: `${a.name}医保基金财务`, role: 'finance', password });
+            writeFileSync(join(data, 'finance-password'), `${password}\n`, { mode: 0o600 });
           }
         } finally {
           await d.close();
