@@ -92,7 +92,7 @@ describe('a process of the insured area killed mid-settlement (PostgreSQL, real 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('killed with settlements in flight: after restart and recovery each is settled once in both areas or in neither, to the fen', async () => {
+  test('killed with settlements in flight: after restart and recovery each is settled once in both areas or in neither, to the fen', async (t) => {
     const envs = people.map((id, i) => his.envelope('2207', settle2207(id, `冉${i}`, `YZK${i}`, [fee(1, 100 + i), fee(2, 50.25, '02')])));
     const answers: any[] = new Array(N);
     let next = 0;
@@ -145,6 +145,7 @@ describe('a process of the insured area killed mid-settlement (PostgreSQL, real 
     const after = await insuredMoney(bd);
     assert.equal(after.payableFen, money.payableFen);
     assert.equal(after.byId.size, money.byId.size);
+    t.diagnostic(`told settled before the kill ${toldSettled.length}, pending after it ${pendingAfterKill.length}; after recovery settled ${settled.length}, abandoned ${claims.filter((c) => c.state === 'abandoned').length}, refused ${claims.filter((c) => c.state === 'refused').length}; insured-area fund ${-money.payableFen} fen`);
     assert.ok(pendingAfterKill.length > 0 || settled.length > toldSettled.length || claims.some((c) => c.state === 'abandoned'), 'the kill left something for recovery');
   });
 

@@ -22,7 +22,7 @@
 import { audit } from '../access/audit.js';
 import { SYSTEM, type Actor } from '../access/roles.js';
 import type { InsuredDesk } from './insured.js';
-import { AreaUnreachableError, type AreaLink } from './link.js';
+import type { AreaLink } from './link.js';
 import type { ClaimAnswer, StatusAnswer, StatusRequest } from './protocol.js';
 import { plain, type AreasDB } from './tables.js';
 import type { TreatingDesk } from './treating.js';
@@ -65,9 +65,9 @@ export class Recovery {
   private async ask<T>(to: string, op: 'status' | 'claim', setlId: string): Promise<T | null> {
     try {
       return await this.link.request<T>(to, op, { setlId, from: this.area } satisfies StatusRequest);
-    } catch (e) {
-      if (e instanceof AreaUnreachableError) return null;
-      throw e;
+    } catch {
+      // unreachable (AreaUnreachableError), or its handler failed (its database away): left for the next round, the others go on
+      return null;
     }
   }
 
