@@ -173,6 +173,68 @@ describe('a process of the insured area killed mid-settlement (PostgreSQL, real 
   });
 });
 
+describe('a process of the treating area killed mid-settlement (PostgreSQL, real child process)', () => {
+  test('killed while the insured area answers: on restart its recovery records what the insured area settled, gives up the rest there; to the fen', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'yb-xa-reca-'));
+    const nats = await startNatsNodes({ nodes: 1, dir });
+    const ad = await freshDatabase('server');
+    const bd = await freshDatabase('server');
+    const b = await inProcessArea(bd, INSURED, nats.urls[0]!, { recoveryEveryMs: 300, recoveryGraceMs: 2500 });
+    const N = 30;
+    const people = await seedInsured(bd.db, N);
+    const token = await seedHospital(ad.db);
+    const env = { DATABASE_URL: ad.where, YIBAO_AREA: TREAT, YIBAO_NATS: nats.urls[0]!, YIBAO_AREA_RECOVERY_MS: '300', YIBAO_AREA_RECOVERY_GRACE_MS: '2500', YIBAO_DEMO: 'off' };
+    let a: ServiceProcess | undefined = await startService(env);
+    try {
+      let his = new Hospital(a.base, token);
+      await his.signIn();
+      const envs = people.map((id, i) => his.envelope('2207', settle2207(id, `冉${i}`, `YZA${i}`, [fee(1, 200 + i), fee(2, 40.5, '02')])));
+      let next = 0;
+      const load = Promise.all(
+        Array.from({ length: 6 }, async () => {
+          while (next < N) await his.post(envs[next++]).catch(() => undefined);
+        }),
+      );
+      await until('the first settlements in the insured area', async () => (await bd.db.selectFrom('settlement').select('id').execute()).length >= 5);
+      a.child.kill('SIGKILL');
+      await a.exited;
+      await load;
+      const inB = (await insuredMoney(bd)).byId.size;
+      a = await startService(env);
+      await until('recovery in both areas', async () => {
+        const pending = await withAreas(ad.db).selectFrom('area_claim').select('setl_id').where('state', '=', 'pending').execute();
+        const open = await withAreas(bd.db).selectFrom('area_settlement').select('setl_id').where('state', '=', 'settled').execute();
+        return pending.length === 0 && open.length === 0;
+      });
+      const claims = await withAreas(ad.db).selectFrom('area_claim').select(['setl_id', 'msgid', 'state', 'fund_fen']).execute();
+      const settled = claims.filter((c) => c.state === 'settled');
+      const money = await insuredMoney(bd);
+      assert.deepEqual([...money.byId.keys()].sort(), settled.map((c) => c.setl_id).sort());
+      for (const c of settled) assert.equal(money.byId.get(c.setl_id), Number(c.fund_fen), c.setl_id);
+      assert.equal(money.payableFen, -settled.reduce((s, c) => s + Number(c.fund_fen), 0));
+      const recorded = await ad.db.selectFrom('audit_log').select('entity_id').where('actor', '=', 'system:area-recovery').where('action', '=', 'xa_settle').execute();
+      t.diagnostic(`claims ${claims.length}; settled in the insured area at the kill ${inB}; after recovery settled ${settled.length} (recorded by recovery ${recorded.length}), abandoned ${claims.filter((c) => c.state === 'abandoned').length}`);
+      // the hospital retries every message it sent: what is settled answers the same, nothing more is settled
+      his = new Hospital(a.base, token);
+      await his.signIn();
+      for (const e of envs.filter((x) => claims.some((c) => c.msgid === x.msgid))) {
+        const again = await his.post({ ...e, sign_no: his.signNo });
+        const claim = claims.find((c) => c.msgid === e.msgid)!;
+        assert.equal(again.infcode === 0, claim.state === 'settled', `${claim.setl_id} ${claim.state}: ${again.err_msg}`);
+      }
+      assert.equal((await insuredMoney(bd)).payableFen, money.payableFen);
+    } finally {
+      await a?.stop();
+      await b.svc.close();
+      await b.app.close();
+      await ad.drop();
+      await bd.drop();
+      await nats.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('events redelivered out of order (in-process areas, PGlite)', () => {
   test('confirm, cancel and filing events in three different orders, each twice: the same state and the same money each time', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'yb-xa-ord-'));

@@ -1,8 +1,10 @@
 /**
  * One area joined to the others (异地就医直接结算): its link (link.ts), serving as the insured
  * area (insured.ts: settle / reverse / status requests, confirm / cancel / filing events) and as
- * the treating area (treating.ts, the platform envelope's AwayDesk). Started by `yibao serve
- * --area <admdvs> --nats <servers>`; without them the service is single-area and needs no NATS.
+ * the treating area (treating.ts, the platform envelope's AwayDesk), with its filing and clearing
+ * desks (filing-desk.ts, clearing-desk.ts) and recovery (recovery.ts: on start, then periodically).
+ * Started by `yibao serve --area <admdvs> --nats <servers>`; without them the service is
+ * single-area and needs no NATS.
  */
 import type { Database } from '../store/db.js';
 import type { QuoteService } from '../quotes/quote-service.js';

@@ -5,7 +5,8 @@
  * records the answer by the cross-area settlement id and answers the hospital in the same
  * envelope as a local settlement. The claim is written (pending) before the insured area is
  * asked: the same message again finds it and asks again with the same id (the insured area
- * answers what it stored), and recovery.ts settles a claim left pending. 2208 / 2305 of such a
+ * answers what it stored), and recovery.ts resolves a claim left pending (recorded if the insured
+ * area settled it, else cancelled there and abandoned here). 2208 / 2305 of such a
  * settlement reverse it in the insured area first, then here.
  *
  * The visit's fee lines travel in the settlement message itself (feedetail, the 2204 lines), as
