@@ -8,9 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +17,7 @@ import { QuoteService } from '../src/quotes/quote-service.ts';
 import { AuthService } from '../src/access/auth.ts';
 import { SYSTEM } from '../src/access/roles.ts';
 import { AreaService } from '../src/areas/area-service.ts';
+import { startNatsNodes, type NatsNodes } from '../src/areas/nats-nodes.ts';
 import { SettlementService } from '../src/settlement/settlement-service.ts';
 import { withAreas } from '../src/areas/tables.ts';
 import { makeIdNumber } from '../src/registers/id-number.ts';
@@ -32,34 +31,11 @@ const B = '500230'; // insured area (丰都县)
 const VILLAGE = '500230100001';
 const HOSP = 'H50010300001';
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-    s.on('error', rej);
-  });
-}
-
-async function startNats(): Promise<{ url: string; proc: ChildProcess; dir: string }> {
-  const port = await freePort();
+/** One nats-server with JetStream on a free loopback port (src/areas/nats-nodes.ts). */
+async function startNats(): Promise<{ url: string; nodes: NatsNodes; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'yb-nats-'));
-  const proc = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
-  const url = `nats://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((res) => {
-      const c = connect(port, '127.0.0.1', () => {
-        c.end();
-        res(true);
-      });
-      c.on('error', () => res(false));
-    });
-    if (up) return { url, proc, dir };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('nats-server did not start');
+  const nodes = await startNatsNodes({ nodes: 1, dir });
+  return { url: nodes.urls[0]!, nodes, dir };
 }
 
 interface Area {
@@ -163,7 +139,7 @@ for (const backend of BACKENDS)
         await x?.app.close();
         await x?.d.drop();
       }
-      nats?.proc.kill('SIGTERM');
+      await nats?.nodes.stop();
       if (nats) rmSync(nats.dir, { recursive: true, force: true });
     });
 
@@ -218,7 +194,10 @@ for (const backend of BACKENDS)
       let svc: AreaService | undefined;
       const app = await buildServer(quotes, { database: bd, away: async (ctx) => ((svc = await AreaService.start({ area: B, servers: nats.url, timeoutMs: 1500 }, ctx.database, ctx.quotes, ctx.settlements)), svc.treating) });
       b = { d: bd, svc: svc!, app, base: '' };
-      const again = await post(env);
+      // the hospital retries with the same message id (a first settlement in the restarted area may
+      // outlast the 1.5 s timeout on a loaded machine: that retry is answered what was stored)
+      let again = await post(env);
+      for (let i = 0; i < 3 && again.infcode !== 0 && /暂时无法访问/.test(again.err_msg); i++) again = await post(env);
       assert.equal(again.infcode, 0, again.err_msg);
       const twice = await post(env);
       assert.equal(twice.infcode, 0, twice.err_msg);
@@ -300,25 +279,11 @@ for (const backend of BACKENDS)
     });
   });
 
-/** Three nats-server nodes with JetStream in one cluster on loopback. */
-async function startCluster(): Promise<{ urls: string[]; procs: ChildProcess[]; dirs: string[] }> {
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const cports = [await freePort(), await freePort(), await freePort()];
-  const routes = cports.map((p) => `nats://127.0.0.1:${p}`).join(',');
-  const dirs = ports.map(() => mkdtempSync(join(tmpdir(), 'yb-natsc-')));
-  const procs = ports.map((p, i) =>
-    spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(p), '-js', '-sd', dirs[i]!, '-n', `yb${i}`, '--cluster_name', 'yb', '--cluster', `nats://127.0.0.1:${cports[i]}`, '--routes', routes], { stdio: 'ignore' }),
-  );
-  for (const p of ports)
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((res) => {
-        const c = connect(p, '127.0.0.1', () => (c.end(), res(true)));
-        c.on('error', () => res(false));
-      });
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  return { urls: ports.map((p) => `nats://127.0.0.1:${p}`), procs, dirs };
+/** Three nats-server nodes with JetStream in one cluster on loopback (src/areas/nats-nodes.ts). */
+async function startCluster(): Promise<{ urls: string[]; procs: NatsNodes['procs']; dirs: string[]; nodes: NatsNodes }> {
+  const dir = mkdtempSync(join(tmpdir(), 'yb-natsc-'));
+  const nodes = await startNatsNodes({ nodes: 3, dir });
+  return { urls: nodes.urls, procs: nodes.procs, dirs: [dir], nodes };
 }
 
 describe('cross-area link on a 3-node JetStream cluster, a node killed during load', () => {
@@ -365,7 +330,7 @@ describe('cross-area link on a 3-node JetStream cluster, a node killed during lo
     } finally {
       await sa?.close();
       await sb?.close();
-      for (const p of cl.procs) p.kill('SIGTERM');
+      await cl.nodes.stop();
       await da.drop();
       await db.drop();
       for (const d of cl.dirs) rmSync(d, { recursive: true, force: true });

@@ -40,6 +40,10 @@ export const PERMISSIONS = {
   // screening hits (a clerk: their villages' only) and moving a case on
   'risk.hits.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
   'risk.cases.review': ['admin', 'policy_officer'],
+  // cross-area settlement (issue #20): filings (异地就医备案: a clerk for their villages' persons) and the monthly clearing (清算)
+  'areas.read': ['admin', 'policy_officer', 'clerk', 'auditor', 'finance'],
+  'areas.filing': ['admin', 'clerk'],
+  'areas.clearing': ['admin', 'finance'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

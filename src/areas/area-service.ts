@@ -1,17 +1,22 @@
 /**
  * One area joined to the others (异地就医直接结算): its link (link.ts), serving as the insured
  * area (insured.ts: settle / reverse / status requests, confirm / cancel / filing events) and as
- * the treating area (treating.ts, the platform envelope's AwayDesk). Started by `yibao serve
- * --area <admdvs> --nats <servers>`; without them the service is single-area and needs no NATS.
+ * the treating area (treating.ts, the platform envelope's AwayDesk), with its filing and clearing
+ * desks (filing-desk.ts, clearing-desk.ts) and recovery (recovery.ts: on start, then periodically).
+ * Started by `yibao serve --area <admdvs> --nats <servers>`; without them the service is
+ * single-area and needs no NATS.
  */
 import type { Database } from '../store/db.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { SettlementService } from '../settlement/settlement-service.js';
 import { InsuredDesk } from './insured.js';
 import { AreaLink } from './link.js';
+import { SYSTEM, type Actor } from '../access/roles.js';
 import { storeFiling, filingOf } from './filing.js';
-import { differences, insuredStatement, postStatement, treatingStatement } from './clearing.js';
-import type { CancelEvent, ConfirmEvent, Filing, PostAnswer, PostRequest, ReverseRequest, SettleRequest, Statement, StatementRequest, StatusRequest } from './protocol.js';
+import { ClearingDesk } from './clearing-desk.js';
+import { FilingDesk } from './filing-desk.js';
+import { Recovery, schedule } from './recovery.js';
+import type { EventKind, CancelEvent, ConfirmEvent, Filing, PostRequest, ReverseRequest, SettleRequest, Statement, StatementRequest, StatusRequest } from './protocol.js';
 import { TreatingDesk } from './treating.js';
 import { withAreas } from './tables.js';
 
@@ -22,6 +27,9 @@ export interface AreaServiceOptions {
   timeoutMs?: number;
   /** how many times to retry joining (every 500 ms; default 20) */
   openTries?: number;
+  /** recovery (recovery.ts): how often it runs (ms, default 30 000) and how old a record must be first (ms, default 60 000) */
+  recoveryEveryMs?: number;
+  recoveryGraceMs?: number;
 }
 
 export class AreaService {
@@ -29,8 +37,29 @@ export class AreaService {
     readonly link: AreaLink,
     readonly insured: InsuredDesk,
     readonly treating: TreatingDesk,
+    readonly recovery: Recovery,
     private readonly database: Database,
-  ) {}
+  ) {
+    this.filings = new FilingDesk(link.area, withAreas(database.db), link);
+    this.clearing = new ClearingDesk(link.area, withAreas(database.db), link);
+  }
+
+  readonly filings: FilingDesk;
+  readonly clearing: ClearingDesk;
+  private recovering: { stop(): Promise<void>; first: Promise<void> } | null = null;
+
+  /** An event of this area's stream (also what a redelivery runs again): each handled idempotently. */
+  async handle(kind: EventKind, body: unknown): Promise<void> {
+    const db = withAreas(this.database.db);
+    if (kind === 'confirm') await this.insured.confirm(body as ConfirmEvent);
+    else if (kind === 'cancel') await this.insured.cancel(body as CancelEvent);
+    else if (kind === 'filing') await storeFiling(db, body as Filing);
+  }
+
+  /** The first recovery round after start (done once it has run). */
+  get recovered(): Promise<void> {
+    return this.recovering?.first ?? Promise.resolve();
+  }
 
   static async start(opts: AreaServiceOptions, database: Database, quotes: QuoteService, settlements: SettlementService): Promise<AreaService> {
     if (!/^\d{6}$/.test(opts.area)) throw new Error(`--area must be a 6-digit admdvs, got ${opts.area}`);
@@ -47,22 +76,17 @@ export class AreaService {
     }
     const insured = new InsuredDesk(opts.area, db, quotes, settlements);
     const treating = new TreatingDesk(opts.area, db, link);
-    const svc = new AreaService(link, insured, treating, database);
+    const recovery = new Recovery(opts.area, db, link, treating, insured, opts.recoveryGraceMs ?? 60_000);
+    const svc = new AreaService(link, insured, treating, recovery, database);
     link.serve('settle', (b) => insured.settle(b as SettleRequest));
     link.serve('reverse', (b) => insured.reverse(b as ReverseRequest));
     link.serve('status', (b) => insured.status((b as StatusRequest).setlId));
-    link.serve('statement', (b) => insuredStatement(db, opts.area, (b as StatementRequest).treatArea, (b as StatementRequest).month));
-    link.serve('post', async (b) => {
-      const r = b as PostRequest;
-      const mine = await insuredStatement(db, opts.area, r.treatArea, r.month);
-      if (mine.digest !== r.digest) return { ok: false, refused: `参保地 ${opts.area} 的 ${r.month} 清算对账单与就医地不一致`, statement: mine } satisfies PostAnswer;
-      return { ok: true, statement: mine, entryId: await postStatement(db, 'insured', mine) } satisfies PostAnswer;
-    });
-    await link.consume(async (kind, body) => {
-      if (kind === 'confirm') await insured.confirm(body as ConfirmEvent);
-      else if (kind === 'cancel') await insured.cancel(body as CancelEvent);
-      else if (kind === 'filing') await storeFiling(db, body as Filing);
-    });
+    link.serve('claim', (b) => treating.claimState((b as StatusRequest).setlId));
+    link.serve('statement', (b) => svc.clearing.statement('insured', (b as StatementRequest).treatArea, (b as StatementRequest).month));
+    link.serve('post', (b) => svc.clearing.answerPost(b as PostRequest));
+    await link.consume((kind, body) => svc.handle(kind, body));
+    // what a process killed mid-settlement left pending: on start, then periodically
+    svc.recovering = schedule(recovery, opts.recoveryEveryMs ?? 30_000, (e) => console.error(`area ${opts.area} recovery: ${(e as Error).message}`));
     return svc;
   }
 
@@ -71,10 +95,9 @@ export class AreaService {
   }
 
   /** File a person of this area for care in another area: kept here and sent to the treating area's stream. */
-  async file(body: Parameters<typeof filingOf>[1]): Promise<Filing> {
+  async file(body: Parameters<typeof filingOf>[1], actor: Actor = SYSTEM): Promise<Filing> {
     const f = filingOf(this.area, body);
-    await storeFiling(withAreas(this.database.db), f);
-    await this.link.publish(f.treatArea, 'filing', f.filingId, f);
+    await this.filings.keepAndSend(actor, 'xa_filing', f);
     return f;
   }
 
@@ -83,18 +106,12 @@ export class AreaService {
    * from each side's own records, compared line by line; only when they agree to the fen the
    * insured area posts its side, then this area posts its own (each once).
    */
-  async clear(insuredArea: string, month: string): Promise<{ statement: Statement; entryId: string | null; theirEntryId: string | null }> {
-    const db = withAreas(this.database.db);
-    const mine = await treatingStatement(db, this.area, insuredArea, month);
-    const theirs = await this.link.request<Statement>(insuredArea, 'statement', { month, treatArea: this.area } satisfies StatementRequest);
-    const diff = differences(mine, theirs);
-    if (diff.length || mine.digest !== theirs.digest) throw new Error(`the ${month} statements of ${this.area} and ${insuredArea} differ: ${diff.join('; ')}`);
-    const posted = await this.link.request<PostAnswer>(insuredArea, 'post', { month, treatArea: this.area, digest: mine.digest } satisfies PostRequest);
-    if (!posted.ok) throw new Error(posted.refused);
-    return { statement: mine, entryId: await postStatement(db, 'treating', mine), theirEntryId: posted.entryId };
+  async clear(insuredArea: string, month: string, actor: Actor = SYSTEM): Promise<{ statement: Statement; entryId: string | null; theirEntryId: string | null }> {
+    return this.clearing.post(actor, insuredArea, month);
   }
 
   async close(): Promise<void> {
+    await this.recovering?.stop();
     await this.link.close();
   }
 }

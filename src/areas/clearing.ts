@@ -13,6 +13,9 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { post } from '../ledger/ledger.js';
 import type { Statement, StatementLine } from './protocol.js';
+import { sql } from 'kysely';
+import { audit } from '../access/audit.js';
+import type { Actor } from '../access/roles.js';
 import { plain, type ADb } from './tables.js';
 
 export function monthBounds(month: string): { from: Date; to: Date } {
@@ -24,47 +27,77 @@ export function monthBounds(month: string): { from: Date; to: Date } {
   return { from: new Date(Date.UTC(y, mo - 1, 1) - 8 * 3600_000), to: new Date(Date.UTC(y, mo, 1) - 8 * 3600_000) };
 }
 
-export function statementOf(month: string, insuredArea: string, treatArea: string, rows: StatementLine[]): Statement {
+/** The sums of a statement as SQL made them (bigint fen, summed in the database, never in JS floats). */
+export interface StatementSums {
+  count: number;
+  totalFen: number;
+  byHospital: Record<string, number>;
+}
+
+const fenOf = (text: string | number | null | undefined, what: string): number => {
+  const n = Number(text ?? 0);
+  if (!Number.isSafeInteger(n)) throw new Error(`${what} ${String(text)} fen is not a whole number JS can carry exactly`);
+  return n;
+};
+
+export function statementOf(month: string, insuredArea: string, treatArea: string, rows: StatementLine[], sums: StatementSums): Statement {
   const lines = [...rows].sort((a, b) => a.setlId.localeCompare(b.setlId));
-  const byHospital: Record<string, number> = {};
-  let totalFen = 0;
-  for (const l of lines) {
-    totalFen += l.fundFen;
-    byHospital[l.hospital] = (byHospital[l.hospital] ?? 0) + l.fundFen;
-  }
+  if (sums.count !== lines.length) throw new Error(`the ${month} statement has ${lines.length} lines but its sum counts ${sums.count}`);
   const digest = createHash('sha256')
-    .update(JSON.stringify([month, insuredArea, treatArea, lines.map((l) => [l.setlId, l.hospital, l.setlTime, l.fundFen])]))
+    .update(JSON.stringify([month, insuredArea, treatArea, lines.map((l) => [l.setlId, l.hospital, l.setlTime, l.fundFen]), sums.totalFen]))
     .digest('hex');
-  return { month, insuredArea, treatArea, lines, count: lines.length, totalFen, byHospital, digest };
+  return { month, insuredArea, treatArea, lines, count: sums.count, totalFen: sums.totalFen, byHospital: sums.byHospital, digest };
+}
+
+/** The month's live cross-area settlements of one side, lines and sums both from SQL. */
+async function statementRows(db: ADb, side: 'treating' | 'insured', other: string, month: string): Promise<{ lines: StatementLine[]; sums: StatementSums }> {
+  const { from, to } = monthBounds(month);
+  const base =
+    side === 'treating'
+      ? db
+          .selectFrom('area_claim')
+          .select(['setl_id', 'setl_time', 'fund_fen', sql<string>`hospital_code`.as('hospital')])
+          .where('insured_area', '=', other)
+          .where('state', '=', 'settled')
+          .where('setl_time', '>=', from)
+          .where('setl_time', '<', to)
+      : db
+          .selectFrom('area_settlement')
+          // this area's hospital row for the treating area's hospital is "<treat_area>:<code>"
+          .select(['setl_id', 'setl_time', 'fund_fen', sql<string>`CASE WHEN starts_with(hospital_code, ${other + ':'}) THEN substr(hospital_code, ${other.length + 2}) ELSE hospital_code END`.as('hospital')])
+          .where('treat_area', '=', other)
+          .where('state', 'in', ['settled', 'confirmed'])
+          .where('setl_time', '>=', from)
+          .where('setl_time', '<', to);
+  const rows = await base.execute();
+  const sums = await db
+    .selectFrom(base.as('l'))
+    .select(['l.hospital', sql<string>`count(*)`.as('n'), sql<string>`sum(l.fund_fen)::bigint::text`.as('fen')])
+    .groupBy('l.hospital')
+    .execute();
+  const byHospital: Record<string, number> = {};
+  let count = 0;
+  for (const h of sums) {
+    byHospital[h.hospital] = fenOf(h.fen, `hospital ${h.hospital}'s sum`);
+    count += Number(h.n);
+  }
+  const total = await db.selectFrom(base.as('l')).select(sql<string>`coalesce(sum(l.fund_fen), 0)::bigint::text`.as('fen')).executeTakeFirstOrThrow();
+  return {
+    lines: rows.map((r) => ({ setlId: r.setl_id, hospital: r.hospital, setlTime: new Date(r.setl_time!).toISOString(), fundFen: fenOf(r.fund_fen, r.setl_id) })),
+    sums: { count, totalFen: fenOf(total.fen, 'the total'), byHospital },
+  };
 }
 
 /** The treating area's statement for one insured area, from its claims. */
 export async function treatingStatement(db: ADb, treatArea: string, insuredArea: string, month: string): Promise<Statement> {
-  const { from, to } = monthBounds(month);
-  const rows = await db
-    .selectFrom('area_claim')
-    .select(['setl_id', 'hospital_code', 'setl_time', 'fund_fen'])
-    .where('insured_area', '=', insuredArea)
-    .where('state', '=', 'settled')
-    .where('setl_time', '>=', from)
-    .where('setl_time', '<', to)
-    .execute();
-  return statementOf(month, insuredArea, treatArea, rows.map((r) => ({ setlId: r.setl_id, hospital: r.hospital_code, setlTime: new Date(r.setl_time!).toISOString(), fundFen: Number(r.fund_fen) })));
+  const { lines, sums } = await statementRows(db, 'treating', insuredArea, month);
+  return statementOf(month, insuredArea, treatArea, lines, sums);
 }
 
 /** The insured area's statement for one treating area, from its own settlements (confirmed or not yet). */
 export async function insuredStatement(db: ADb, insuredArea: string, treatArea: string, month: string): Promise<Statement> {
-  const { from, to } = monthBounds(month);
-  const rows = await db
-    .selectFrom('area_settlement')
-    .select(['setl_id', 'hospital_code', 'setl_time', 'fund_fen'])
-    .where('treat_area', '=', treatArea)
-    .where('state', 'in', ['settled', 'confirmed'])
-    .where('setl_time', '>=', from)
-    .where('setl_time', '<', to)
-    .execute();
-  const prefix = `${treatArea}:`;
-  return statementOf(month, insuredArea, treatArea, rows.map((r) => ({ setlId: r.setl_id, hospital: r.hospital_code.startsWith(prefix) ? r.hospital_code.slice(prefix.length) : r.hospital_code, setlTime: new Date(r.setl_time!).toISOString(), fundFen: Number(r.fund_fen) })));
+  const { lines, sums } = await statementRows(db, 'insured', treatArea, month);
+  return statementOf(month, insuredArea, treatArea, lines, sums);
 }
 
 /** Where two statements differ, line by line (empty: they agree). */
@@ -82,7 +115,7 @@ export function differences(a: Statement, b: Statement): string[] {
 }
 
 /** Post an agreed statement once (the same month and pair again returns the entry already posted). */
-export async function postStatement(db: ADb, side: 'treating' | 'insured', s: Statement): Promise<string | null> {
+export async function postStatement(db: ADb, side: 'treating' | 'insured', s: Statement, actor: Actor): Promise<string | null> {
   return db.transaction().execute(async (tx) => {
     const prev = await tx.selectFrom('area_clearing').select(['entry_id', 'digest']).where('month', '=', s.month).where('insured_area', '=', s.insuredArea).where('treat_area', '=', s.treatArea).executeTakeFirst();
     if (prev) {
@@ -102,6 +135,7 @@ export async function postStatement(db: ADb, side: 'treating' | 'insured', s: St
           ];
     const entry = await post(plain(tx), memo, 'area_clearing', null, lines);
     await tx.insertInto('area_clearing').values({ month: s.month, insured_area: s.insuredArea, treat_area: s.treatArea, count: s.count, total_fen: s.totalFen, digest: s.digest, statement: JSON.stringify(s), entry_id: entry }).execute();
+    await audit(plain(tx), actor, 'xa_clearing_post', 'area_clearing', `${s.month}:${s.insuredArea}:${s.treatArea}`, { side, count: s.count, totalFen: s.totalFen, digest: s.digest, entry });
     return entry;
   });
 }

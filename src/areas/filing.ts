@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { isDateString } from '../dates.js';
+import { dayText } from '../hospitals/fsi/fields.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { ADb } from './tables.js';
 import type { Basis, Filing } from './protocol.js';
@@ -28,11 +29,25 @@ export function filingOf(insuredArea: string, body: { idNumber: string; name: st
   return { filingId, insuredArea, treatArea: body.treatArea, idNumber, name: body.name, kind, validFrom: body.validFrom, validTo: body.validTo ?? null, reason: body.reason ?? null };
 }
 
-/** Keep a filing (either side); the same filing again changes nothing. */
-export async function storeFiling(db: ADb, f: Filing): Promise<void> {
+/** The withdrawal of a filing (撤销备案) as a record of its own: the filing ends from `date` on. */
+export function withdrawalOf(f: Filing, body: { date: string; reason?: string | null }): Filing {
+  if (f.withdraws) throw new InputError('filingId', `${f.filingId} is itself a withdrawal`);
+  if (!isDateString(body.date)) throw new InputError('date', 'must be a date YYYY-MM-DD');
+  if (body.date < f.validFrom) throw new InputError('date', `must not be before the filing's validFrom ${f.validFrom}`);
+  const filingId = `BW${createHash('sha256').update(f.filingId).digest('hex').slice(0, 22).toUpperCase()}`;
+  return { ...f, filingId, validFrom: body.date, validTo: null, reason: body.reason ?? null, withdraws: f.filingId };
+}
+
+/** A stored filing as the protocol carries it. */
+export function filingFromRow(r: { filing_id: string; insured_area: string; treat_area: string; id_number: string; name: string; kind: Filing['kind']; valid_from: Date | string; valid_to: Date | string | null; reason: string | null; withdraws: string | null }): Filing {
+  return { filingId: r.filing_id, insuredArea: r.insured_area, treatArea: r.treat_area, idNumber: r.id_number, name: r.name, kind: r.kind, validFrom: dayText(r.valid_from), validTo: r.valid_to ? dayText(r.valid_to) : null, reason: r.reason, withdraws: r.withdraws };
+}
+
+/** Keep a filing or a withdrawal (either side, in either order); the same record again changes nothing. */
+export async function storeFiling(db: ADb, f: Filing, filedBy: string | null = null): Promise<void> {
   await db
     .insertInto('area_filing')
-    .values({ filing_id: f.filingId, insured_area: f.insuredArea, treat_area: f.treatArea, id_number: f.idNumber, name: f.name, kind: f.kind, valid_from: f.validFrom, valid_to: f.validTo, reason: f.reason })
+    .values({ filing_id: f.filingId, insured_area: f.insuredArea, treat_area: f.treatArea, id_number: f.idNumber, name: f.name, kind: f.kind, valid_from: f.validFrom, valid_to: f.validTo, reason: f.reason, withdraws: f.withdraws ?? null, filed_by: filedBy })
     .onConflict((oc) => oc.column('filing_id').doNothing())
     .execute();
 }
@@ -51,6 +66,9 @@ export async function basisOf(db: ADb, quotes: QuoteService, v: { insuredArea: s
     .where('treat_area', '=', v.treatArea)
     .where('insured_area', '=', v.insuredArea)
     .where('kind', 'in', [v.kind, 'all'])
+    .where('withdraws', 'is', null)
+    // a withdrawal in force on the visit's day ends the filing
+    .where((w) => w.not(w.exists(w.selectFrom('area_filing as w').select('w.filing_id').whereRef('w.withdraws', '=', 'area_filing.filing_id').where('w.valid_from', '<=', v.date as never))))
     .where('valid_from', '<=', v.date as never)
     .where((w) => w.or([w('valid_to', 'is', null), w('valid_to', '>=', v.date as never)]))
     .executeTakeFirst();

@@ -167,6 +167,20 @@ export class InsuredDesk {
       await this.reverseSettlement(row.settlement_id!, `xa-cancel:${ev.setlId}`);
       await this.db.updateTable('area_settlement').set({ state: 'reversed', updated_at: new Date().toISOString() }).where('setl_id', '=', ev.setlId).execute();
     }
+    if (row.state === 'cancelled') {
+      // a process killed after settling and before keeping the answer left a settlement of the
+      // claim with no record of it here: it is reversed, as nothing may stay settled for it
+      const orphan = await this.db
+        .selectFrom('settlement as s')
+        .innerJoin('encounter as e', 'e.id', 's.encounter_id')
+        .select('s.id')
+        .$if(!!ev.hospital, (q) => q.where('e.hospital_code', '=', awayHospital(ev.treatArea, ev.hospital!)))
+        .$if(!ev.hospital, (q) => q.where('e.hospital_code', 'like', `${ev.treatArea}:%`))
+        .where('e.external_id', '=', `xa:${ev.setlId}`)
+        .where('s.reversed_at', 'is', null)
+        .execute();
+      for (const o of orphan) await this.reverseSettlement(String(o.id), `xa-cancel:${ev.setlId}`);
+    }
   }
 
   /** Settlements made here that the treating area has not confirmed within `graceMs`. */

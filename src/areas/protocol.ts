@@ -16,7 +16,7 @@ export const eventSubject = (area: string, kind: EventKind) => `yb.area.${area}.
 export const rpcSubject = (area: string, op: RpcOp) => `yb.area.${area}.rpc.${op}`;
 
 export type EventKind = 'filing' | 'confirm' | 'cancel';
-export type RpcOp = 'settle' | 'reverse' | 'status' | 'statement' | 'post';
+export type RpcOp = 'settle' | 'reverse' | 'status' | 'claim' | 'statement' | 'post';
 
 /** A filing (异地就医备案) of a person of `insuredArea` to be treated in `treatArea`. */
 export interface Filing {
@@ -29,6 +29,8 @@ export interface Filing {
   validFrom: string;
   validTo: string | null;
   reason: string | null;
+  /** a withdrawal (撤销备案) is a filing record of its own naming the filing it ends from validFrom on */
+  withdraws?: string | null;
 }
 
 /** The costs as the treating area's catalogue split them (就医地目录), in fen. */
@@ -94,11 +96,20 @@ export interface StatusAnswer {
   answer?: SettleAnswer;
 }
 
+/** The treating area's state of a claim (asked by the insured area's recovery; none: it never had it). */
+export interface ClaimAnswer {
+  setlId: string;
+  state: 'pending' | 'settled' | 'refused' | 'abandoned' | 'reversed' | 'none';
+}
+
 export interface ConfirmEvent {
   setlId: string;
   treatArea: string;
 }
-export type CancelEvent = ConfirmEvent;
+/** The treating area gave a claim up; `hospital` (its hospital's code) finds what a killed process left settled. */
+export interface CancelEvent extends ConfirmEvent {
+  hospital?: string;
+}
 
 /** One line of a monthly clearing statement: a live cross-area settlement and what the insured area's funds pay. */
 export interface StatementLine {

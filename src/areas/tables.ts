@@ -15,6 +15,9 @@ export interface AreaFilingTable {
   valid_from: ColumnType<Date, string, string>;
   valid_to: ColumnType<Date | null, string | null, string | null>;
   reason: string | null;
+  /** a withdrawal (migration 044): the filing it ends from valid_from on */
+  withdraws: ColumnType<string | null, string | null | undefined, never>;
+  filed_by: ColumnType<string | null, string | null | undefined, never>;
   created_at: Timestamp;
 }
 

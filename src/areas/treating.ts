@@ -5,7 +5,8 @@
  * records the answer by the cross-area settlement id and answers the hospital in the same
  * envelope as a local settlement. The claim is written (pending) before the insured area is
  * asked: the same message again finds it and asks again with the same id (the insured area
- * answers what it stored), and recovery.ts settles a claim left pending. 2208 / 2305 of such a
+ * answers what it stored), and recovery.ts resolves a claim left pending (recorded if the insured
+ * area settled it, else cancelled there and abandoned here). 2208 / 2305 of such a
  * settlement reverse it in the insured area first, then here.
  *
  * The visit's fee lines travel in the settlement message itself (feedetail, the 2204 lines), as
@@ -23,7 +24,7 @@ import { feeLineOf } from '../hospitals/fsi/fees.js';
 import { FsiError, dateTimeField, decimal, list, money, node, reqStr, str, type Obj } from '../hospitals/fsi/fields.js';
 import { setlOutput } from '../hospitals/fsi/settle.js';
 import { AreaUnreachableError, type AreaLink } from './link.js';
-import type { ReverseAnswer, SettleAnswer, SettleRequest } from './protocol.js';
+import type { ClaimAnswer, ReverseAnswer, SettleAnswer, SettleRequest } from './protocol.js';
 import { plain, type AreasDB } from './tables.js';
 
 const SETTLE = new Set(['2207', '2304']);
@@ -160,6 +161,17 @@ export class TreatingDesk implements AwayDesk {
     const a = await this.link.request<SettleAnswer>(insured, 'settle', req);
     const done = await this.record(req.setlId, insured, a, actor);
     return done.ok ? ok(done) : fail(done.refused);
+  }
+
+  /** Claims still pending `graceMs` after they were last touched (for recovery.ts). */
+  async pending(graceMs: number) {
+    return this.db.selectFrom('area_claim').select(['setl_id', 'insured_area', 'hospital_code']).where('state', '=', 'pending').where('updated_at', '<', new Date(Date.now() - graceMs)).orderBy('updated_at').limit(100).execute();
+  }
+
+  /** This side's state of a claim, for the insured area's recovery. */
+  async claimState(setlId: string): Promise<ClaimAnswer> {
+    const c = await this.db.selectFrom('area_claim').select('state').where('setl_id', '=', String(setlId)).executeTakeFirst();
+    return { setlId, state: c?.state ?? 'none' };
   }
 
   /** What a claim was answered (null: still pending). */

@@ -20,7 +20,7 @@ interface ImportCliOptions {
 }
 
 /** The person running the command: an administrator named after the OS user, or --as a registered user (their role and villages apply). */
-async function cliActor(db: import('kysely').Kysely<import('../store/schema.js').DB>, username: string | undefined): Promise<Actor> {
+export async function cliActor(db: import('kysely').Kysely<import('../store/schema.js').DB>, username: string | undefined): Promise<Actor> {
   if (!username) return { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
   const u = await db.selectFrom('app_user').select(['id', 'username', 'role', 'villages', 'hospital_code']).where('username', '=', username).where('active', '=', true).executeTakeFirst();
   if (!u) throw new InputError('--as', `no active user ${username}`);

@@ -33,6 +33,7 @@ import { maskIdsInText } from '../access/privacy.js';
 import type { Database } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { RECORD_ROUTES } from './routes/index.js';
+import { AreaService } from '../areas/area-service.js';
 
 export interface ServerOptions {
   /** `stream`: where the log lines go (default stdout) */
@@ -48,7 +49,7 @@ export interface ServerOptions {
   /** extra facts for /health (demo progress) */
   status?: () => Record<string, unknown>;
   /** links this area to others (src/areas): gives the platform envelope its desk for persons insured elsewhere */
-  away?: (ctx: AppContext) => Promise<AppContext['away']>;
+  away?: (ctx: AppContext) => Promise<AppContext['away'] | AreaService>;
 }
 
 const documentSchema = z.object({ number: z.string(), title: z.string(), issuer: z.string(), date: z.string(), file: z.string(), text: z.string().describe('the notice as held, line breaks kept') });
@@ -296,7 +297,13 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   if (opts.database && auth) {
     const ctx: AppContext = { quotes: service, database: opts.database, auth, settlements: new SettlementService(opts.database, service, { afterWrite: new BurdenWatch(opts.database.db, lib).afterWrite }), lookupLimit: opts.lookupLimit };
     settlements = ctx.settlements;
-    if (opts.away) ctx.away = await opts.away(ctx);
+    if (opts.away) {
+      const linked = await opts.away(ctx);
+      if (linked instanceof AreaService) {
+        ctx.areas = linked;
+        ctx.away = linked.treating;
+      } else ctx.away = linked;
+    }
     for (const register of RECORD_ROUTES) await register(app, ctx);
   }
   return app;
