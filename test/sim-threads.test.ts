@@ -31,8 +31,10 @@ test('two worker threads give the single-thread year to the fen, baseline and re
   assert.ok(threaded.shares.every((s) => s.encounters > 0));
   const hb = runOptions(rates).highBurdenFen;
   const extra = RATE_EXAMPLES;
-  const base = summarise(threaded.baseline, hb, extra);
-  const ref = summarise(threaded.reform!, hb, extra);
+  const bands = { from: rates.ageBands, criticalIllnessPerCapitaFen: runOptions(rates).criticalIllnessPerCapitaFen };
+  const base = summarise(threaded.baseline, hb, extra, bands);
+  const ref = summarise(threaded.reform!, hb, extra, bands);
+  assert.equal(base.ageBands.length, rates.ageBands.length, 'the threaded year counts the age bands too');
   assert.equal(base.persons, persons);
   assert.ok(base.encounters > 3 * persons, 'about four encounters a person (example rates)');
   assert.deepEqual(base, single.baseline);

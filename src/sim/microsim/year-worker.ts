@@ -10,11 +10,11 @@ import { QuoteService } from '../../quotes/quote-service.js';
 import { drawEncounters } from './draws.js';
 import { generatePopulation } from './population.js';
 import { runYear, type RunResult } from './run.js';
-import { diseasesOf, planFor, runOptions } from './simulate.js';
+import { ageBands, diseasesOf, planFor, runOptions } from './simulate.js';
 import type { ShareRequest, ShareResult } from './threads.js';
 
 function transferables(r: RunResult): ArrayBuffer[] {
-  return [r.oop.buffer, r.withEncounters.buffer, r.group.buffer, ...Object.values(r.flows).map((a: Float64Array) => a.buffer)] as ArrayBuffer[];
+  return [r.oop.buffer, r.withEncounters.buffer, r.group.buffer, ...Object.values(r.flows).map((a: Float64Array) => a.buffer), r.byBand.enrolled.buffer, r.byBand.basicPaid.buffer] as ArrayBuffer[];
 }
 
 const req = workerData as ShareRequest;
@@ -22,7 +22,8 @@ const quotes = QuoteService.load();
 const base = planFor(quotes, req.packId);
 const population = generatePopulation(req.to - req.from, req.seed, req.region, req.year, req.rates, req.from);
 const encounters = drawEncounters(population, req.rates, diseasesOf(base.base), req.seed);
-const opts = runOptions(req.rates);
+// the age bands as simulate() counts them, so a threaded year's summary has them too
+const opts = { ...runOptions(req.rates), ageBand: { of: ageBands(population, req.rates), count: req.rates.ageBands.length } };
 const baseline = runYear(population, encounters, base, opts);
 const reform = req.reform ? runYear(population, encounters, planFor(quotes, req.packId, req.reform), opts) : null;
 const mem = process.memoryUsage();
