@@ -32,6 +32,7 @@ import { signIn, signOut } from './sign-in.js';
 import { sm3Verify } from './sign.js';
 import { admit, cancelRegistration, discharge, encounterInfo, register } from './visits.js';
 import { uploadSettlementList } from './settle-list.js';
+import { HospitalLevels } from './hospital-levels.js';
 
 import { benefitCheck, chronicDrugRecords, dictionary, settlementFees, settlementInfo } from './queries.js';
 import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js';
@@ -69,7 +70,7 @@ export class FsiService {
     this.db = database.db;
     this.lookups = new TokenBuckets(lookupLimit ?? { capacity: LOOKUPS_AT_ONCE, perSecond: LOOKUPS_PER_MINUTE / 60 });
     this.lookupsPerMinute = lookupLimit ? Math.max(1, Math.round(lookupLimit.perSecond * 60)) : LOOKUPS_PER_MINUTE;
-    this.deps = { db: database.db, quotes, settlements: settlements ?? new SettlementService(database, quotes) };
+    this.deps = { db: database.db, quotes, settlements: settlements ?? new SettlementService(database, quotes), levels: new HospitalLevels() };
     const deps = this.deps;
     this.handlers = {
       '9001': { run: (db, c) => signIn(db, c) },
@@ -222,15 +223,15 @@ export class FsiService {
       return reply;
     };
     const c: Call = { ...c0, keep: async (tx, output, effect) => void (await write(tx, replyOf(c0.received, env.mdtrtarea_admvs, true, output), effect)) };
-    /** 'work': the message is ours to work (new, or claimed earlier without a reply); otherwise its answer. */
-    const claim = async (db: Db): Promise<'work' | Reply> => {
+    /** 'new': claimed now for the first time; 'work': claimed earlier without a reply (ours to work again); otherwise its answer. */
+    const claim = async (db: Db): Promise<'new' | 'work' | Reply> => {
       const claimed = await db
         .insertInto('fsi_message')
         .values({ hospital_code: hospital, msgid: env.msgid, infno: env.infno, input: JSON.stringify(env.input) })
         .onConflict((oc) => oc.columns(['hospital_code', 'msgid']).doNothing())
         .returning('msgid')
         .executeTakeFirst();
-      if (claimed) return 'work';
+      if (claimed) return 'new';
       const prev = (await stored(db))!;
       if (prev.infno !== env.infno) return refuse(`报文ID ${env.msgid} 已被交易 ${prev.infno} 使用，不能用于交易 ${env.infno}`);
       return prev.reply ?? 'work';
@@ -239,13 +240,13 @@ export class FsiService {
       if (!h.own)
         return await this.db.transaction().execute(async (tx) => {
           const cl = await claim(tx);
-          if (cl !== 'work') return cl;
+          if (typeof cl !== 'string') return cl;
           const r = await h.run(tx, c);
           return write(tx, replyOf(c0.received, env.mdtrtarea_admvs, true, r.output), r.effect);
         });
       const cl = await claim(this.db);
-      if (cl !== 'work') return cl;
-      const r = await h.run(this.db, c);
+      if (typeof cl !== 'string') return cl;
+      const r = await h.run(this.db, { ...c, fresh: cl === 'new' });
       if (r.kept) return (await stored(this.db))!.reply!;
       return await write(this.db, replyOf(c0.received, env.mdtrtarea_admvs, true, r.output), r.effect);
     } catch (e) {
@@ -255,7 +256,7 @@ export class FsiService {
       // a refusal is the message's answer — unless the same message, sent twice at once, got its reply meanwhile
       return this.db.transaction().execute(async (tx) => {
         const cl = await claim(tx);
-        return cl !== 'work' ? cl : write(tx, refuse(f.message));
+        return typeof cl !== 'string' ? cl : write(tx, refuse(f.message));
       });
     }
   }
