@@ -37,4 +37,25 @@ export function catalogueCommands(program: Command): void {
         await database.close();
       }
     });
+  cat
+    .command('import-list')
+    .description('import a reference list of the catalogue downloads (1307 疾病与诊断 … 1315 中医证候; CSV or XLSX, headings the spec’s column names); the same file again changes nothing')
+    .argument('<infno>', '1307, 1308, 1309, 1310, 1311, 1313, 1314 or 1315')
+    .argument('<file>', '.csv or .xlsx')
+    .action(async (infno: string, file: string) => {
+      if (!existsSync(file)) throw new InputError('file', `${file}: no such file`);
+      const { importReferenceList } = await import('../hospitals/catalogue/reference-lists.js');
+      const database = await (await import('../store/db.js')).openDatabase();
+      try {
+        const actor: Actor = { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
+        const s = await importReferenceList(database.db, actor, { infno, path: file });
+        console.error(`${infno}: ${s.rows} rows: ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.bad} bad.`);
+        if (s.bad) {
+          for (const p of s.problems.slice(0, 20)) console.error(`  line ${p.line}: ${p.field}: ${p.reason}`);
+          process.exitCode = 1;
+        }
+      } finally {
+        await database.close();
+      }
+    });
 }

@@ -63,6 +63,40 @@ export class EncounterService {
   }
 
   /**
+   * The encounter of a platform visit's part (2207 / 2304), for a person and hospital the
+   * caller has already read and checked (the platform's visit names them): the request is
+   * parsed by the quote's own parsing (encounterRow), then one statement inserts the encounter,
+   * its audit row and, when the person has none for the year yet, the empty accumulator row the
+   * settlement would otherwise create in two more round trips. The same message sent again (the
+   * same externalId for the same visit and part) gets the encounter it recorded; another
+   * encounter under that externalId is refused (DUPLICATE_ENCOUNTER). Answers the encounter id.
+   */
+  async createVisitEncounter(actor: Actor, r: EncounterRequest, visit: { id: string; part: string }, known: { person: { id: string; region: string }; hospitalLevel: string }): Promise<string> {
+    const hospitalCode = r.hospitalCode ?? actor.hospitalCode;
+    if (!hospitalCode) throw new InputError('hospitalCode', 'say which hospital the encounter is at');
+    requireHospital(actor, hospitalCode);
+    if (!r.externalId) throw new InputError('externalId', 'a platform visit’s encounter is recorded under the message that settles it');
+    const row = this.encounterRow(r, hospitalCode, known.hospitalLevel, known.person, visit);
+    const cols = Object.keys(row.values) as (keyof typeof row.values)[];
+    const { rows } = await sql<{ id: string }>`
+      WITH e AS (
+        INSERT INTO encounter (${sql.join(cols.map((k) => sql.ref(k)))}) VALUES (${sql.join(cols.map((k) => sql.val(row.values[k])))})
+        ON CONFLICT (hospital_code, external_id) DO NOTHING
+        RETURNING id, person_id, coverage_year
+      ), a AS (
+        INSERT INTO accumulator (person_id, coverage_year, data) SELECT person_id, coverage_year, '{}'::jsonb FROM e ON CONFLICT DO NOTHING
+      ), l AS (
+        INSERT INTO audit_log (actor, role, action, entity, entity_id, detail)
+        SELECT ${actor.username}, ${actor.role}, 'create', 'encounter', id::text, ${JSON.stringify(row.detail)}::jsonb FROM e
+      )
+      SELECT id::text AS id FROM e`.execute(this.db);
+    if (rows.length) return rows[0].id;
+    const same = await this.db.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', r.externalId).where('visit', '=', visit.id).where('visit_part', '=', visit.part).executeTakeFirst();
+    if (same) return String(same.id);
+    throw duplicate(hospitalCode, r.externalId);
+  }
+
+  /**
    * Record many encounters at once (a hospital's or the demo's batch): each checked as
    * createEncounter checks it, then the hospitals and persons read in one statement each, the
    * encounters written in one multi-row insert with their ids drawn first, and their audit rows

@@ -58,7 +58,7 @@ import { SettlementEngine, asAlreadySettled } from './compute.js';
 import { EncounterService } from './encounters.js';
 import { checkId, type EncounterRequest, type SettlementQuery } from './requests.js';
 import { reverseSettlement, type ReversalOptions } from './reversal.js';
-import { contextOf, onClient, readContextLocked, readContexts, writeSettlement, writeSettlements, type AccumulatorMove, type Runner, type SettlementRecord } from './settlement-store.js';
+import { contextOf, onClient, readContextLocked, readContexts, writeSettlement, writeSettlements, type AccumulatorMove, type Runner, type SettlementRecord, type Written } from './settlement-store.js';
 import { accumulators, getSettlement, listSettlements } from './views.js';
 
 /** Optimistic tries of a settlement before one that locks the accumulator row. */
@@ -87,7 +87,7 @@ interface Pending extends BatchItem {
   encounterId: string;
   trace: boolean;
   misses: number;
-  resolve(v: SettlementView): void;
+  resolve(v: SettlementView, settledAt: Date): void;
 }
 
 export interface SettlementOptions {
@@ -187,9 +187,14 @@ export class SettlementService {
    * refused (409 ALREADY_SETTLED).
    */
   async settle(actor: Actor, encounterId: string, opts: { trace?: boolean } = {}): Promise<SettlementView> {
+    return (await this.settleAt(actor, encounterId, opts)).view;
+  }
+
+  /** settle(), with the settlement's settled_at as stored (the platform's setl_time, answered without reading the settlement back). */
+  async settleAt(actor: Actor, encounterId: string, opts: { trace?: boolean } = {}): Promise<{ view: SettlementView; settledAt: Date }> {
     checkId('id', encounterId);
-    return new Promise<SettlementView>((resolve, reject) =>
-      this.batcher.add({ actor, encounterId, trace: opts.trace ?? true, misses: 0, resolve, reject: (e) => reject(asAlreadySettled(e, encounterId)) }),
+    return new Promise<{ view: SettlementView; settledAt: Date }>((resolve, reject) =>
+      this.batcher.add({ actor, encounterId, trace: opts.trace ?? true, misses: 0, resolve: (view, settledAt) => resolve({ view, settledAt }), reject: (e) => reject(asAlreadySettled(e, encounterId)) }),
     );
   }
 
@@ -206,13 +211,13 @@ export class SettlementService {
   private async settleBatch(items: Pending[]): Promise<void> {
     const later: Pending[] = [];
     const missed: Pending[] = [];
-    const done: { item: Pending; view: SettlementView; rec: SettlementRecord }[] = [];
+    const done: { item: Pending; view: SettlementView; rec: SettlementRecord; settledAt: Date }[] = [];
     try {
       await this.batchOn(items, later, missed, done);
     } finally {
       // the ones written are answered (after the follow-up) even when the rest of the batch failed
       await this.notify(done.map((x) => ({ settlementId: x.view.settlementId!, encounterId: x.rec.encounterId, personId: x.rec.personId, year: x.rec.year })));
-      for (const x of done) x.item.resolve(x.view);
+      for (const x of done) x.item.resolve(x.view, x.settledAt);
     }
     this.contention.misses += missed.length;
     for (const item of missed) item.misses += 1;
@@ -222,7 +227,7 @@ export class SettlementService {
     }
   }
 
-  private async batchOn(items: Pending[], later: Pending[], missed: Pending[], done: { item: Pending; view: SettlementView; rec: SettlementRecord }[]): Promise<void> {
+  private async batchOn(items: Pending[], later: Pending[], missed: Pending[], done: { item: Pending; view: SettlementView; rec: SettlementRecord; settledAt: Date }[]): Promise<void> {
     await this.connected(async (run) => {
       const rows = await readContexts(run, [...new Set(items.map((i) => i.encounterId))]);
       const chains = new Map<string, AccumulatorMove>();
@@ -254,12 +259,12 @@ export class SettlementService {
       if (ready.length === 0) return;
       this.contention.tries += ready.length;
       this.contention.largestBatch = Math.max(this.contention.largestBatch, ready.length);
-      const answer = (x: (typeof ready)[number], id: string | undefined): void => {
-        if (id !== undefined) done.push({ item: x.item, view: { ...x.view, settlementId: id }, rec: x.rec });
+      const answer = (x: (typeof ready)[number], w: Written | undefined): void => {
+        if (w !== undefined) done.push({ item: x.item, view: { ...x.view, settlementId: w.id }, rec: x.rec, settledAt: w.settledAt });
         else missed.push(x.item);
       };
       if (ready.length > 1) {
-        let written: Map<string, string> | null = null;
+        let written: Map<string, Written> | null = null;
         try {
           this.contention.writes += 1;
           written = await writeSettlements(run, ready.map((x) => x.rec), [...chains.values()].sort((p, q) => Number(p.personId) - Number(q.personId) || p.year - q.year));
@@ -279,7 +284,7 @@ export class SettlementService {
           missed.push(x.item);
           continue;
         }
-        let id: string | null;
+        let id: Written | null;
         try {
           this.contention.writes += 1;
           id = await writeSettlement(run, x.rec, x.after, x.version);
@@ -304,12 +309,12 @@ export class SettlementService {
         if (!row) throw new NotFoundError('encounter', item.encounterId);
         const c = contextOf(row);
         const x = this.engine.compute(item.actor, c, c.acc ?? emptyAccumulators(), item.trace);
-        const id = await writeSettlement(run, x.rec, x.after, c.version ?? 0);
-        if (id === null) throw new Error(`settlement of encounter ${item.encounterId}: the locked accumulator row changed under its lock`);
-        return { view: { ...x.view, settlementId: id }, w: { settlementId: id, encounterId: x.rec.encounterId, personId: x.rec.personId, year: x.rec.year } };
+        const w = await writeSettlement(run, x.rec, x.after, c.version ?? 0);
+        if (w === null) throw new Error(`settlement of encounter ${item.encounterId}: the locked accumulator row changed under its lock`);
+        return { view: { ...x.view, settlementId: w.id }, at: w.settledAt, w: { settlementId: w.id, encounterId: x.rec.encounterId, personId: x.rec.personId, year: x.rec.year } };
       });
       await this.notify([view.w]);
-      item.resolve(view.view);
+      item.resolve(view.view, view.at);
     } catch (e) {
       item.reject(e);
     }

@@ -155,7 +155,7 @@ const settlementInserts = (from: string): string => `s AS (
   INSERT INTO settlement (encounter_id, person_id, hospital_code, coverage_year, basic_fund_fen, critical_illness_fen, medical_assistance_fen,
                           cash_fen, total_fen, cash_reason, result, delta, settled_by, visit, visit_part)
   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13, $18, $19 FROM ${from}
-  RETURNING id
+  RETURNING id, settled_at
 ), j AS (
   INSERT INTO journal_entry (memo, source, source_id) SELECT $14, 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
 ), p AS (
@@ -180,7 +180,7 @@ WITH u AS (
    WHERE person_id = $2 AND coverage_year = $4 AND version = $22
   RETURNING version
 ), ${settlementInserts('u')}
-SELECT s.id, u.version FROM s, u`;
+SELECT s.id, s.settled_at, u.version FROM s, u`;
 
 /** A re-settlement inside a reversal, whose transaction holds the accumulator row and writes it at the end. */
 const WRITE_RESETTLEMENT = `WITH ${settlementInserts('(SELECT 1) AS one')} SELECT id FROM s`;
@@ -220,7 +220,7 @@ WITH a AS (
          i.visit, i.visit_part
     FROM i JOIN u ON u.person_id = i.person_id AND u.coverage_year = i.coverage_year
    ORDER BY i.n
-  RETURNING id, encounter_id
+  RETURNING id, encounter_id, settled_at
 ), si AS (
   SELECT s.id, i.* FROM s JOIN i ON i.encounter_id = s.encounter_id
 ), j AS (
@@ -235,7 +235,7 @@ WITH a AS (
 ), l AS (
   INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT si.audit_actor, si.role, si.action, 'settlement', si.id::text, si.detail FROM si
 )
-SELECT id, encounter_id FROM s`;
+SELECT id, encounter_id, settled_at FROM s`;
 
 /** The statements of one settlement, for the benchmark's pgbench scripts (bench/record/pgbench-scripts.ts), which run them as they are. */
 export const SETTLEMENT_SQL = { read: CONTEXT_READ, locked: CONTEXT_LOCKED, write: WRITE_SETTLEMENT } as const;
@@ -334,10 +334,16 @@ function values(r: SettlementRecord): unknown[] {
   ];
 }
 
+/** A settlement written: its id, and when (settled_at, as stored). */
+export interface Written {
+  id: string;
+  settledAt: Date;
+}
+
 /** One settlement moving the accumulator row from `version` to `after`; null (nothing written) when the row is no longer at that version. */
-export async function writeSettlement(run: Runner, r: SettlementRecord, after: Accumulators, version: number): Promise<string | null> {
-  const rows = await run<{ id: string }>('yibao_settlement_write', WRITE_SETTLEMENT, [...values(r), JSON.stringify(after), version]);
-  return rows.length ? String(rows[0].id) : null;
+export async function writeSettlement(run: Runner, r: SettlementRecord, after: Accumulators, version: number): Promise<Written | null> {
+  const rows = await run<{ id: string; settled_at: Date | string }>('yibao_settlement_write', WRITE_SETTLEMENT, [...values(r), JSON.stringify(after), version]);
+  return rows.length ? { id: String(rows[0].id), settledAt: new Date(rows[0].settled_at) } : null;
 }
 
 /** A re-settlement inside a reversal's transaction (the accumulator row is left alone). */
@@ -355,9 +361,9 @@ export interface AccumulatorMove {
   settlements: number;
 }
 
-/** Many settlements in one statement; the settlement id of each encounter written (a person whose row moved on meanwhile: none of theirs). */
-export async function writeSettlements(run: Runner, rs: readonly SettlementRecord[], moves: readonly AccumulatorMove[]): Promise<Map<string, string>> {
-  const rows = await run<{ id: string; encounter_id: string }>('yibao_settlement_write_many', WRITE_SETTLEMENTS, [
+/** Many settlements in one statement; the settlement written for each encounter (a person whose row moved on meanwhile: none of theirs). */
+export async function writeSettlements(run: Runner, rs: readonly SettlementRecord[], moves: readonly AccumulatorMove[]): Promise<Map<string, Written>> {
+  const rows = await run<{ id: string; encounter_id: string; settled_at: Date | string }>('yibao_settlement_write_many', WRITE_SETTLEMENTS, [
     JSON.stringify(
       rs.map((r, n) => ({
         n,
@@ -386,5 +392,5 @@ export async function writeSettlements(run: Runner, rs: readonly SettlementRecor
     JSON.stringify(moves.map((m) => ({ person_id: m.personId, coverage_year: m.year, data: m.after, version: m.version, k: m.settlements }))),
     [...new Set(moves.map((m) => m.personId))].sort((x, y) => Number(x) - Number(y)),
   ]);
-  return new Map(rows.map((x) => [String(x.encounter_id), String(x.id)]));
+  return new Map(rows.map((x) => [String(x.encounter_id), { id: String(x.id), settledAt: new Date(x.settled_at) }]));
 }

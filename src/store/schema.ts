@@ -431,6 +431,18 @@ export interface CatalogueItemTable {
   updt_time: Generated<Timestamp>;
 }
 
+/** The catalogue downloads' reference lists (1307–1315, migration 041): one imported row of a list's file. */
+export interface ReferenceListItemTable {
+  infno: string;
+  code: string;
+  cells: unknown;
+  example: Generated<boolean>;
+  ver: Big;
+  rid: string;
+  crte_time: Generated<Timestamp>;
+  updt_time: Generated<Timestamp>;
+}
+
 /** 9101 文件上传 (migration 038): a hospital's uploaded file, append-only. */
 export interface FsiFileTable {
   file_qury_no: string;
@@ -480,6 +492,7 @@ export interface DB {
   fsi_gateway_nonce: FsiGatewayNonceTable;
   catalogue_item: CatalogueItemTable;
   fsi_file: FsiFileTable;
+  reference_list_item: ReferenceListItemTable;
 }
 
 /** Unused marker so the id type alias stays documented. */

@@ -103,6 +103,8 @@ export interface CatalogueFilter {
   chrgitmLv?: string | null;
   /** valid on this day */
   validOn?: string | null;
+  /** no longer valid: ended before this day */
+  endedBefore?: string | null;
   /** changed at or after this time (updt_time of 1312/1318/1319) */
   updatedSince?: Date | null;
   /** only rows whose version is above this (the downloads 1301–1306) */
@@ -124,6 +126,7 @@ export async function cataloguePage(db: Db, f: CatalogueFilter, page: number, si
     const on = f.validOn;
     q = q.where('begndate', '<=', on).where((eb) => eb.or([eb('enddate', 'is', null), eb('enddate', '>=', on)]));
   }
+  if (f.endedBefore) q = q.where('enddate', '<', f.endedBefore);
   if (f.updatedSince) q = q.where(sql<boolean>`updt_time >= ${f.updatedSince.toISOString()}::timestamptz`);
   if (f.aboveVer !== null && f.aboveVer !== undefined) q = q.where(sql<boolean>`ver > ${f.aboveVer}::bigint`);
   if (f.withCap) q = q.where('price_cap_fen', 'is not', null);

@@ -6,6 +6,7 @@ import type { QuoteService } from '../../quotes/quote-service.js';
 import type { SettlementService } from '../../settlement/settlement-service.js';
 import type { Envelope, Reply } from './envelope.js';
 import type { Obj } from './fields.js';
+import type { HospitalLevels } from './hospital-levels.js';
 
 export type Db = Kysely<DB> | Transaction<DB>;
 
@@ -14,6 +15,11 @@ export interface Call {
   actor: Actor;
   hospital: string;
   received: Date;
+  /**
+   * This sending claimed the msgid afresh (no earlier sending of it was ever claimed), so nothing
+   * can have been done for it yet: a settlement need not look for one it made.
+   */
+  fresh?: boolean;
   /**
    * Store this message's success reply inside `tx`, the transaction of the work itself, so that
    * the work and its reply commit together (a handler that uses it answers `kept: true`).
@@ -25,6 +31,8 @@ export interface FsiDeps {
   db: Kysely<DB>;
   quotes: QuoteService;
   settlements: SettlementService;
+  /** the hospitals' levels, kept a short while (hospital-levels.ts) */
+  levels: HospitalLevels;
 }
 
 /** A transaction: its output, and what it did (kept with the stored reply, for 2601); `kept`: it stored its reply itself (Call.keep). */

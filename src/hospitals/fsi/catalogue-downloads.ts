@@ -7,12 +7,13 @@
  * the rows above that version, tables 14, 16, 22, 24).
  */
 import { catalogueVersion, cataloguePage, regionsOf, type CatalogueFilter, type CatalogueItem } from '../catalogue/items.js';
-import type { Call, Db } from './call.js';
+import { REFERENCE_LISTS, builtInRows, referenceListVersion, referenceRows } from '../catalogue/reference-lists.js';
+import type { Call, Db, FsiDeps } from './call.js';
 import { dateTime } from './envelope.js';
 import { FsiError, dateTimeField, decimal, node, str, yuan, type Obj } from './fields.js';
 
 /** the list types each versioned download covers */
-export const DOWNLOAD_LIST_TYPES: Record<string, string[]> = { '1301': ['101', '103', '104', '105'], '1302': ['102', '106'], '1305': ['201'], '1306': ['301'] };
+export const DOWNLOAD_LIST_TYPES: Record<string, string[]> = { '1301': ['101', '103', '104', '105'], '1302': ['102', '106'], '1303': ['103'], '1305': ['201'], '1306': ['301'] };
 /** the largest page a query answers */
 export const MAX_PAGE_SIZE = 1000;
 
@@ -170,4 +171,76 @@ export function catalogueDownload(infno: string) {
       effect: { ver, top, regions: region ? regionsOf(region) : [] },
     };
   };
+}
+
+/** the hospital's region (000000 when it has none recorded) */
+async function regionOf(db: Db, hospital: string): Promise<string> {
+  return (await db.selectFrom('hospital').select('region').where('code', '=', hospital).executeTakeFirst())?.region ?? '000000';
+}
+
+/** the local version a download sends (ver, required) */
+function localVer(c: Call): number {
+  const at = 'data';
+  const d = node(c.env.input, at);
+  const verText = str(d, at, 'ver', 20, true)!;
+  const ver = parseVer(verText);
+  if (ver === null) throw new FsiError(`${at}.ver ${verText} 应为版本号（如 v0000）`);
+  return ver;
+}
+
+/**
+ * 1307 疾病与诊断 / 1308 手术操作 / 1309 门诊慢特病种 / 1310 按病种付费病种 / 1311 日间手术治疗病种 /
+ * 1313 肿瘤形态学 / 1314 中医疾病 / 1315 中医证候 (tables 26–42): the list's rows above the local
+ * version (src/hospitals/catalogue/reference-lists.ts), named by file_qury_no as the 医保目录's
+ * downloads are; data_cnt counts them and says how many are examples (effect).
+ */
+export function referenceDownload(deps: Pick<FsiDeps, 'quotes'>, infno: string) {
+  return async (db: Db, c: Call) => {
+    const ver = localVer(c);
+    const region = await regionOf(db, c.hospital);
+    const top = await referenceListVersion(db, infno);
+    const year = Number(dateTime(c.received).slice(0, 4));
+    const rows = await referenceRows(db, infno, () => builtInRows(infno, deps.quotes, region, year), ver, top);
+    const end = new Date(c.received.getTime() + 24 * 3600 * 1000);
+    return {
+      output: { file_qury_no: `CAT${infno}-${region}-${ver}-${top}`, filename: `${infno}_v${ver}_v${top}.txt`, dld_end_time: dayOf(end), data_cnt: rows.length },
+      effect: { ver, top, list: REFERENCE_LISTS[infno].name, examples: rows.filter((r) => r.example).length },
+    };
+  };
+}
+
+/**
+ * 1304 民族药品目录查询 (tables 19, 20): the catalogue's 民族药 (list_type 104) in the hospital's
+ * regions, changed at or after updt_time, paged as 1312; a row's fields the catalogue does not
+ * hold are empty.
+ */
+export async function ethnicDrugs(db: Db, c: Call) {
+  const at = 'data';
+  const d = node(c.env.input, at);
+  const { page, size } = paging(d, at);
+  const updt = dateTimeField(d, at, 'updt_time')!;
+  const code = str(d, at, 'med_list_codg', 20, false);
+  const name = str(d, at, 'drug_genname', 20, false) ?? str(d, at, 'drug_prodname', 500, false);
+  for (const [f, n] of [['genname_codg', 100], ['tcmherb_name', 30], ['cpnd_flag', 255], ['rid', 30]] as const) str(d, at, f, n, false);
+  const vali = str(d, at, 'vali_flag', 3, false);
+  if (vali && vali !== '1' && vali !== '0') throw new FsiError(`${at}.vali_flag 应为 0 或 1`);
+  const verText = str(d, at, 'ver', 20, false);
+  const ver = verText ? parseVer(verText) : null;
+  if (verText && ver === null) throw new FsiError(`${at}.ver ${verText} 应为版本号（如 v0000）`);
+  dateTimeField(d, at, 'opt_begn_time', false);
+  dateTimeField(d, at, 'opt_end_time', false);
+  const region = await regionOf(db, c.hospital);
+  const today = dayOf(c.received);
+  const f: CatalogueFilter = { code, name, region, listType: '104', updatedSince: new Date(updt.replace(' ', 'T') + '+08:00'), aboveVer: ver, ...(vali === '1' ? { validOn: today } : vali === '0' ? { endedBefore: today } : {}) };
+  const { total, items } = await cataloguePage(db, f, page, size);
+  const rows = items.map((i) => {
+      const r = record(i);
+      return {
+        med_list_codg: i.medListCodg, drug_prodname: i.name, genname_codg: '', drug_genname: i.name, ethdrug_type: '', chemname: '', alis: '', eng_name: '', dosform: '', each_dos: '', used_frqu: '', nat_drug_no: '', used_mtd: '',
+        ing: '', chrt: '', defs: '', tabo: '', mnan: '', stog: '', drug_spec: '', prcunt_type: '', otc_flag: '', pacmatl: '', pacspec: '', min_useunt: '', min_salunt: '', manl: '', rute: '',
+        begndate: i.begndate, enddate: i.enddate ?? '', pham_type: '', memo: i.memo ?? '', pac_cnt: '', min_unt: '', min_pac_cnt: '', min_pacunt: '', min_prepunt: '', drug_expy: '', efcc_atd: '', min_prcunt: '', wubi: '', pinyin: '',
+        vali_flag: r.vali_flag, rid: r.rid, crte_time: r.crte_time, updt_time: r.updt_time, crter_id: '', crter_name: '', crte_optins_no: '', opter_id: '', opter_name: '', opt_time: r.opt_time, optins_no: '', ver: String(i.ver),
+      };
+    });
+  return { output: paged(page, size, total, rows) };
 }

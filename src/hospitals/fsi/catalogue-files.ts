@@ -15,12 +15,19 @@ import { dateTime } from './envelope.js';
 import { FsiError, node, str, type Obj } from './fields.js';
 import { zipFiles } from './zip.js';
 import { stmtFileNo } from './reconcile.js';
+import type { QuoteService } from '../../quotes/quote-service.js';
+import { REFERENCE_LISTS, builtInRows, fileCells, referenceRows } from '../catalogue/reference-lists.js';
 
 /** the number of columns of each download's file, and where the catalogue's fields go (1-based) */
 const LAYOUT: Record<string, { columns: number; put: (i: CatalogueItem) => Record<number, string> }> = {
   '1301': {
     columns: 97,
     put: (i) => ({ 1: i.medListCodg, 2: i.name, 4: i.name, 37: i.begndate, 38: i.enddate ?? '', 78: i.memo ?? '', ...record(i, 79, 80, 81, 82, 83, 84), 92: i.chrgitmLv, 96: i.begndate, 97: i.enddate ?? '' }),
+  },
+  // 1303 医疗机构制剂 (table 18): 64 备注, 65 有效标志, 66/67 开始/结束时间, 68 唯一记录号, 69/70 创建/更新时间, 71/72 版本号/名称, 81 所在地区
+  '1303': {
+    columns: 83,
+    put: (i) => ({ 1: i.medListCodg, 2: i.name, 53: i.name, 64: i.memo ?? '', 65: valid(i), 66: i.begndate, 67: i.enddate ?? '', 68: i.rid, 69: dateTime(i.crteTime), 70: dateTime(i.updtTime), 71: String(i.ver), 72: `v${i.ver}`, 81: i.region }),
   },
   '1302': { columns: 33, put: (i) => ({ 1: i.medListCodg, 2: i.name, 12: i.begndate, 13: i.enddate ?? '', ...record(i, 14, 15, 16, 17, 18, 19), 20: i.name, 32: i.begndate, 33: i.enddate ?? '' }) },
   '1305': { columns: 19, put: (i) => ({ 1: i.medListCodg, 7: valid(i), 8: i.memo ?? '', 9: i.medChrgitmType, 10: i.name, 12: i.begndate, 13: i.enddate ?? '', 14: i.rid, 15: String(i.ver), 16: `v${i.ver}`, 19: i.begndate }) },
@@ -32,7 +39,9 @@ function record(i: CatalogueItem, vali: number, rid: number, crte: number, updt:
   return { [vali]: valid(i), [rid]: i.rid, [crte]: dateTime(i.crteTime), [updt]: dateTime(i.updtTime), [ver]: String(i.ver), [verName]: `v${i.ver}` };
 }
 
-const QURY = /^CAT(130[1256])-(\d{6})-(\d{1,15})-(\d{1,15})$/;
+const QURY = /^CAT(130[12356])-(\d{6})-(\d{1,15})-(\d{1,15})$/;
+/** the reference lists' files (1307–1315, src/hospitals/catalogue/reference-lists.ts) */
+const LIST_QURY = /^CAT(130[789]|131[01345])-(\d{6})-(\d{1,15})-(\d{1,15})$/;
 const STMT = /^STMT[0-9A-F]{26}$/;
 
 /** the stored answer of this hospital's 3202 whose result file is `no` */
@@ -62,14 +71,16 @@ export async function fileDownload(_db: Db, c: { env: { input: Obj }; hospital: 
     if (!(await stmtReply(_db, c.hospital, no))) throw new FsiError(`${at}.file_qury_no ${no} 不是本机构对明细账【3202】的结果文件`);
     return { output: { file_qury_no: no, filename: name } };
   }
-  const m = QURY.exec(no);
-  if (!m) throw new FsiError(`${at}.file_qury_no ${no} 不是本系统生成的文件查询号（目录下载【1301】【1302】【1305】【1306】或对明细账【3202】的答复给出）`);
+  const m = QURY.exec(no) ?? LIST_QURY.exec(no);
+  if (!m) throw new FsiError(`${at}.file_qury_no ${no} 不是本系统生成的文件查询号（目录下载【1301】–【1315】或对明细账【3202】的答复给出）`);
   if (name !== `${m[1]}_v${m[3]}_v${m[4]}.txt`) throw new FsiError(`${at}.filename ${name} 与文件查询号不符`);
   return { output: { file_qury_no: no, filename: name } };
 }
 
 /** The ZIP of a file a catalogue download named (its file_qury_no already checked by 9102). */
-export async function catalogueFile(db: Db, fileQuryNo: string): Promise<{ name: string; zip: Buffer; rows: number }> {
+export async function catalogueFile(db: Db, fileQuryNo: string, quotes: QuoteService): Promise<{ name: string; zip: Buffer; rows: number }> {
+  const l = LIST_QURY.exec(fileQuryNo);
+  if (l) return listFile(db, l, quotes);
   const m = QURY.exec(fileQuryNo);
   if (!m) throw new FsiError(`文件查询号 ${fileQuryNo} 无效`);
   const [, infno, region, from, top] = m;
@@ -86,6 +97,17 @@ export async function catalogueFile(db: Db, fileQuryNo: string): Promise<{ name:
     const cells = layout.put(itemOf(r));
     return Array.from({ length: layout.columns }, (_, k) => (cells[k + 1] ?? '').replace(/[\t\r\n]/g, ' ')).join('\t');
   });
+  const txt = `${infno}_v${from}_v${top}.txt`;
+  return { name: txt.replace(/\.txt$/, '.zip'), zip: zipFiles([{ name: txt, data: Buffer.from(lines.length ? `${lines.join('\n')}\n` : '', 'utf8') }]), rows: rows.length };
+}
+
+/** A reference list's file: the rows from the local version up to the list's version when the download answered, the spec's columns in order. */
+async function listFile(db: Db, m: RegExpExecArray, quotes: QuoteService): Promise<{ name: string; zip: Buffer; rows: number }> {
+  const [, infno, region, from, top] = m;
+  const list = REFERENCE_LISTS[infno];
+  const year = Number(dateTime(new Date()).slice(0, 4));
+  const rows = await referenceRows(db, infno, () => builtInRows(infno, quotes, region, year), Number(from), Number(top));
+  const lines = rows.map((r) => fileCells(list, r, dateTime).map((x) => x.replace(/[\t\r\n]/g, ' ')).join('\t'));
   const txt = `${infno}_v${from}_v${top}.txt`;
   return { name: txt.replace(/\.txt$/, '.zip'), zip: zipFiles([{ name: txt, data: Buffer.from(lines.length ? `${lines.join('\n')}\n` : '', 'utf8') }]), rows: rows.length };
 }

@@ -32,12 +32,13 @@ import { signIn, signOut } from './sign-in.js';
 import { sm3Verify } from './sign.js';
 import { admit, cancelRegistration, discharge, encounterInfo, register } from './visits.js';
 import { uploadSettlementList } from './settle-list.js';
+import { HospitalLevels } from './hospital-levels.js';
 
 import { benefitCheck, chronicDrugRecords, dictionary, settlementFees, settlementInfo } from './queries.js';
 import { cancelAdmission, cancelDischarge, changeStay } from './stay-changes.js';
 import { analyseDetails } from './analysis.js';
 import { reconcileDetails, reconcileTotals } from './reconcile.js';
-import { catalogueDownload, catalogueInfo, catalogueLimits, catalogueMatch, catalogueSelfpay } from './catalogue-downloads.js';
+import { catalogueDownload, catalogueInfo, catalogueLimits, catalogueMatch, catalogueSelfpay, ethnicDrugs, referenceDownload } from './catalogue-downloads.js';
 import { catalogueFile, fileDownload, stmtFile } from './catalogue-files.js';
 import { fileUpload } from './file-upload.js';
 
@@ -69,7 +70,7 @@ export class FsiService {
     this.db = database.db;
     this.lookups = new TokenBuckets(lookupLimit ?? { capacity: LOOKUPS_AT_ONCE, perSecond: LOOKUPS_PER_MINUTE / 60 });
     this.lookupsPerMinute = lookupLimit ? Math.max(1, Math.round(lookupLimit.perSecond * 60)) : LOOKUPS_PER_MINUTE;
-    this.deps = { db: database.db, quotes, settlements: settlements ?? new SettlementService(database, quotes) };
+    this.deps = { db: database.db, quotes, settlements: settlements ?? new SettlementService(database, quotes), levels: new HospitalLevels() };
     const deps = this.deps;
     this.handlers = {
       '9001': { run: (db, c) => signIn(db, c) },
@@ -115,6 +116,10 @@ export class FsiService {
       '1318': { run: (db, c) => catalogueLimits(db, c) },
       '1319': { run: (db, c) => catalogueSelfpay(db, c) },
       '9101': { run: (db, c) => fileUpload(db, c) },
+      // issue #16: the other catalogue downloads (医疗机构制剂, 民族药品, and the reference lists 1307–1315)
+      '1303': { run: catalogueDownload('1303') },
+      '1304': { run: (db, c) => ethnicDrugs(db, c) },
+      ...Object.fromEntries(['1307', '1308', '1309', '1310', '1311', '1313', '1314', '1315'].map((n) => [n, { run: referenceDownload(deps, n) }])),
       '9102': { run: (db, c) => fileDownload(db, c) },
       // issue #18 item 5: counter-time screening of the fee lines sent
       '3101': { run: (db, c) => analyseDetails(deps, db, c, '3101') },
@@ -170,7 +175,7 @@ export class FsiService {
     const o = reply.output as { file_qury_no?: string } | null;
     if (reply.infcode !== 0 || !o?.file_qury_no) return null;
     if (o.file_qury_no.startsWith('STMT')) return stmtFile(this.db, hospital, o.file_qury_no);
-    return catalogueFile(this.db, o.file_qury_no);
+    return catalogueFile(this.db, o.file_qury_no, this.deps.quotes);
   }
 
   private async preflight(hospital: string, msgid: string, signNo: string | null) {
@@ -208,29 +213,32 @@ export class FsiService {
       return r ? { infno: r.infno, reply: r.reply as unknown as Reply | null } : undefined;
     };
     // the reply is written once: a second writer (the same message sent twice at once) gets the first's
+    // (the reply and its audit row in one statement: the audit row is written only with the reply)
     const write = async (db: Db, reply: Reply, effect?: Obj): Promise<Reply> => {
-      const done = await db
-        .updateTable('fsi_message')
-        .set({ reply: JSON.stringify(reply), effect: effect ? JSON.stringify(effect) : null })
-        .where('hospital_code', '=', hospital)
-        .where('msgid', '=', env.msgid)
-        .where('reply', 'is', null)
-        .returning('msgid')
-        .executeTakeFirst();
-      if (!done) return (await stored(db))!.reply!;
-      await audit(db, c0.actor, `fsi_${env.infno}`, 'fsi_message', env.msgid, { infno: env.infno, infcode: reply.infcode, ...(reply.infcode ? { err_msg: reply.err_msg } : {}), ...(effect ?? {}) });
+      const detail = { infno: env.infno, infcode: reply.infcode, ...(reply.infcode ? { err_msg: reply.err_msg } : {}), ...(effect ?? {}) };
+      const done = await sql<{ msgid: string }>`
+        WITH u AS (
+          UPDATE fsi_message SET reply = ${JSON.stringify(reply)}::jsonb, effect = ${effect ? JSON.stringify(effect) : null}::jsonb
+           WHERE hospital_code = ${hospital} AND msgid = ${env.msgid} AND reply IS NULL
+          RETURNING msgid
+        ), l AS (
+          INSERT INTO audit_log (actor, role, action, entity, entity_id, detail)
+          SELECT ${c0.actor.username}, ${c0.actor.role}, ${`fsi_${env.infno}`}, 'fsi_message', msgid, ${JSON.stringify(detail)}::jsonb FROM u
+        )
+        SELECT msgid FROM u`.execute(db);
+      if (!done.rows.length) return (await stored(db))!.reply!;
       return reply;
     };
     const c: Call = { ...c0, keep: async (tx, output, effect) => void (await write(tx, replyOf(c0.received, env.mdtrtarea_admvs, true, output), effect)) };
-    /** 'work': the message is ours to work (new, or claimed earlier without a reply); otherwise its answer. */
-    const claim = async (db: Db): Promise<'work' | Reply> => {
+    /** 'new': claimed now for the first time; 'work': claimed earlier without a reply (ours to work again); otherwise its answer. */
+    const claim = async (db: Db): Promise<'new' | 'work' | Reply> => {
       const claimed = await db
         .insertInto('fsi_message')
         .values({ hospital_code: hospital, msgid: env.msgid, infno: env.infno, input: JSON.stringify(env.input) })
         .onConflict((oc) => oc.columns(['hospital_code', 'msgid']).doNothing())
         .returning('msgid')
         .executeTakeFirst();
-      if (claimed) return 'work';
+      if (claimed) return 'new';
       const prev = (await stored(db))!;
       if (prev.infno !== env.infno) return refuse(`报文ID ${env.msgid} 已被交易 ${prev.infno} 使用，不能用于交易 ${env.infno}`);
       return prev.reply ?? 'work';
@@ -239,13 +247,13 @@ export class FsiService {
       if (!h.own)
         return await this.db.transaction().execute(async (tx) => {
           const cl = await claim(tx);
-          if (cl !== 'work') return cl;
+          if (typeof cl !== 'string') return cl;
           const r = await h.run(tx, c);
           return write(tx, replyOf(c0.received, env.mdtrtarea_admvs, true, r.output), r.effect);
         });
       const cl = await claim(this.db);
-      if (cl !== 'work') return cl;
-      const r = await h.run(this.db, c);
+      if (typeof cl !== 'string') return cl;
+      const r = await h.run(this.db, { ...c, fresh: cl === 'new' });
       if (r.kept) return (await stored(this.db))!.reply!;
       return await write(this.db, replyOf(c0.received, env.mdtrtarea_admvs, true, r.output), r.effect);
     } catch (e) {
@@ -255,7 +263,7 @@ export class FsiService {
       // a refusal is the message's answer — unless the same message, sent twice at once, got its reply meanwhile
       return this.db.transaction().execute(async (tx) => {
         const cl = await claim(tx);
-        return cl !== 'work' ? cl : write(tx, refuse(f.message));
+        return typeof cl !== 'string' ? cl : write(tx, refuse(f.message));
       });
     }
   }

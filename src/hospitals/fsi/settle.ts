@@ -11,14 +11,16 @@ import { FsiError, ageOn, dayText, empty, money, node, reqStr, str, yuan, type O
 import { netOfRefunds, storedLine } from './fees.js';
 import { checkPerson, checkVoucher, personBy } from './persons.js';
 import { mdtrt } from './visits.js';
-import { byMessage, liveOfVisit, settledSns, type PlatformSettlement } from './platform-settlements.js';
+import { byMessage, liveOfVisit, setlIdOf, settledSns, type PlatformSettlement } from './platform-settlements.js';
 import { ConflictError } from '../../errors.js';
 
 /** The visit a settlement message names, checked: its mdtrt, the person, the medical type, the part (outpatient: the fee batch) and the total sent. */
 export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient', pre = false) {
   const at = 'data';
   const d = node(c.env.input, at);
-  const m = await mdtrt(db, c, reqStr(d, at, 'mdtrt_id', 30), reqStr(d, at, 'psn_no', 30), kind);
+  const psnNo = reqStr(d, at, 'psn_no', 30);
+  // the visit and the person it names read at once (mdtrt checks that psn_no is the visit's)
+  const [m, person] = await Promise.all([mdtrt(db, c, reqStr(d, at, 'mdtrt_id', 30), psnNo, kind), personBy(db, { psnNo })]);
   const insutype = str(d, at, 'insutype', 6, false) ?? m.insutype;
   if (insutype !== m.insutype) throw new FsiError('data.insutype 与就诊登记不符');
   // the person is the visit's: certificate fields are optional, and checked against the register when sent
@@ -43,7 +45,7 @@ export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatien
   }
   const mt = MED_TYPES[medType];
   if (!mt || mt.kind !== kind) throw new FsiError(`医疗类别 ${medType} 不支持${kind === 'outpatient' ? '门诊' : '住院'}结算`);
-  const p = (await personBy(db, { psnNo: String(m.person_id) }))!;
+  const p = person!;
   checkPerson(d, at, p);
   await checkVoucher(db, d, at, p);
   const date = m.begntime.slice(0, 10);
@@ -65,7 +67,12 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
   const { d, m, p, mt, sum, part, date, year } = vi;
   let feeQ = db.selectFrom('fsi_fee').select(['feedetl_sn', 'amount_fen', 'line']).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'not in', settledSns(m.mdtrt_id));
   if (kind === 'outpatient') feeQ = feeQ.where('chrg_bchno', '=', part);
-  const fees = netOfRefunds(await feeQ.orderBy('feedetl_sn').execute());
+  // the fee lines and the enrollment read at once; checked in this order
+  const [feeRows, enr] = await Promise.all([
+    feeQ.orderBy('feedetl_sn').execute(),
+    db.selectFrom('enrollment').select(['state', 'benefit_start', 'benefit_end', 'tier']).where('person_id', '=', p.id).where('coverage_year', '=', year).executeTakeFirst(),
+  ]);
+  const fees = netOfRefunds(feeRows);
   if (!fees.length) throw new FsiError(kind === 'outpatient' ? `该就诊收费批次 ${part} 没有可结算的费用明细，请先上传费用明细` : '该就诊没有可结算的费用明细，请先上传费用明细');
   const total = fees.reduce((s, f) => s + Number(f.amount_fen), 0);
   if (total !== sum) throw new FsiError(`医疗费总额 ${yuan(sum)} 与已上传费用明细合计 ${yuan(total)} 不符`);
@@ -74,7 +81,6 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
   // (0 is what a client that does not compute the split sends: not an assertion)
   for (const [f, val] of [['fulamt_ownpay_amt', split.fullOwnPay], ['overlmt_selfpay', split.overLimitSelfPay], ['preselfpay_amt', split.preSelfPay], ['inscp_scp_amt', split.inScope]] as const)
     if (!empty(d[f]) && money(d, at, f) !== 0 && money(d, at, f) !== val) throw new FsiError(`data.${f} ${yuan(money(d, at, f))} 与费用明细分割结果 ${yuan(val)} 不符`);
-  const enr = await db.selectFrom('enrollment').select(['state', 'benefit_start', 'benefit_end', 'tier']).where('person_id', '=', p.id).where('coverage_year', '=', year).executeTakeFirst();
   if (!enr || enr.state !== 'paid') throw new FsiError(`该人员 ${year} 年度未参保缴费，不能享受医保待遇`);
   const start = enr.benefit_start ? dayText(enr.benefit_start) : null;
   const end = enr.benefit_end ? dayText(enr.benefit_end) : null;
@@ -211,8 +217,8 @@ function answerOf(c: Call, v: VisitInput, kind: 'outpatient' | 'inpatient', ps: 
  */
 export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
   const db = deps.db;
-  const v = await visitInput(db, c, kind);
-  const mine = await byMessage(db, c.hospital, c.env.msgid);
+  // a message claimed afresh cannot have made a settlement yet; one sent again may have (a crash before its reply)
+  const [v, mine] = await Promise.all([visitInput(db, c, kind), c.fresh ? undefined : byMessage(db, c.hospital, c.env.msgid)]);
   if (mine?.first) return answerOf(c, v, kind, mine, 'first');
   if (mine && kind === 'inpatient') v.part = mine.part; // a mid-stay settlement this message began (a crash before it settled)
   const existing = async () => {
@@ -223,8 +229,9 @@ export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient'
   };
   // a part already settled has no fee lines left to settle: settlementInput refuses, and the catch below answers with it
   let s: SettlementInput;
+  let level: string;
   try {
-    s = await settlementInput(db, c, kind, v);
+    [s, level] = await Promise.all([settlementInput(db, c, kind, v), deps.levels.of(db, c.hospital)]);
   } catch (e) {
     // another message for the part may have settled its fee lines since we looked: then that is the answer
     const other = e instanceof FsiError ? await existing() : null;
@@ -232,18 +239,24 @@ export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient'
     throw e;
   }
   const externalId = `fsi:${c.env.msgid}`;
-  const enc = await deps.settlements.createEncounter(c.actor, { idNumber: s.p.id_number, coverageYear: s.year, ...s.encounter, externalId }, { id: v.m.mdtrt_id, part: v.part });
+  const visit = { id: v.m.mdtrt_id, part: v.part };
+  let made: { view: SettlementView; settledAt: Date };
+  let encounterId: string;
   try {
-    await deps.settlements.settle(c.actor, enc.id, { trace: false });
+    // the encounter, its audit row and the accumulator row in one statement; then the settlement (read, write)
+    encounterId = await deps.settlements.encounters.createVisitEncounter(c.actor, { idNumber: s.p.id_number, coverageYear: s.year, ...s.encounter, externalId }, visit, { person: { id: s.p.id, region: s.p.region }, hospitalLevel: level });
+    made = await deps.settlements.settleAt(c.actor, encounterId, { trace: false });
   } catch (e) {
     if (e instanceof ConflictError && (e.code === 'ALREADY_SETTLED' || e.code === 'VISIT_SETTLED')) {
-      const made = await byMessage(db, c.hospital, c.env.msgid);
-      if (made?.first) return answerOf(c, v, kind, made, 'first');
+      const again = await byMessage(db, c.hospital, c.env.msgid);
+      if (again?.first) return answerOf(c, v, kind, again, 'first');
       const other = await existing();
       if (other) return other;
     }
     throw chinese(e) ?? e;
   }
-  const made = (await byMessage(db, c.hospital, c.env.msgid))!;
-  return answerOf(c, v, kind, made, 'first');
+  // the answer from the settlement just made (as byMessage would read it back: setl_id S<encounter>, its settled_at)
+  const first = { id: made.view.settlementId, result: made.view, settledAt: made.settledAt, reversalRef: null };
+  const ps: PlatformSettlement = { setlId: setlIdOf({ id: encounterId, setl_id: null }), encounterId, mdtrtId: visit.id, part: visit.part, hospitalCode: c.hospital, personId: s.p.id, live: first, first, msgid: c.env.msgid };
+  return answerOf(c, v, kind, ps, 'first');
 }
