@@ -1,6 +1,7 @@
 /**
  * The screening rules as set-based statements: each one INSERT … SELECT over the year's live
- * settlements (risk_settled) and their platform fee lines (fsi_fee), writing one case per hit
+ * settlements (risk_settled) and their platform fee lines (fsi_fee), as prepareScreen read them
+ * once into the run's temporary tables, writing one case per hit
  * (risk_case, ON CONFLICT DO NOTHING: a hit screened again stays the case it is, in whatever
  * state its review left it). The parameters are the pack's (src/rules/risk/screen-rules.ts).
  */
@@ -16,23 +17,45 @@ export interface ScreenScope {
 
 const likeAny = (prefixes: string[]) => prefixes.map((p) => `${p.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
 
+/**
+ * What a run reads, read once (the first statements of the run's transaction, temporary tables
+ * dropped at its commit): the live settlements of the year's encounters with their person's
+ * village, date of death and whether they are in the run's scope (the year's settlements of the
+ * area's persons); with the inpatient stays admitted in the history months before the year that
+ * FR09 compares with, of every area. Then the in-scope settlements' platform fee lines, the
+ * fields the line rules read taken out of the line once. Each rule is then one statement over
+ * these (hash joins and aggregates in memory, no rereading of the big tables ten times).
+ */
+export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; feeLines: boolean }): RawBuilder<unknown>[] {
+  const out = [
+    sql`CREATE TEMP TABLE screen_settled ON COMMIT DROP AS
+      SELECT rs.*, p.village_code, p.date_of_death, (rs.coverage_year = ${s.year}::int AND (${s.region}::text IS NULL OR a.region = ${s.region}::text)) AS in_scope
+        FROM risk_settled rs
+        JOIN person p ON p.id = rs.person_id
+        JOIN admin_area a ON a.code = p.village_code
+       WHERE rs.coverage_year = ${s.year}::int
+          OR (rs.type = 'inpatient' AND rs.adm_date < make_date(${s.year}::int + 1, 1, 1) AND rs.adm_date >= make_date(${s.year}::int, 1, 1) - make_interval(months => ${opts.historyMonths}::int))`,
+    sql`ANALYZE screen_settled`,
+  ];
+  if (opts.feeLines)
+    out.push(
+      sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
+        SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
+               f.line->>'med_list_codg' AS code, left(f.line->>'fee_ocur_time', 10) AS day, f.line->>'fee_ocur_time' AS at,
+               (f.line->>'cnt')::numeric AS cnt, (f.line->>'pric')::numeric AS pric
+          FROM screen_settled s
+          JOIN fsi_fee f ON f.mdtrt_id = s.visit AND f.cancelled_at IS NULL AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part)
+         WHERE s.in_scope`,
+      sql`ANALYZE screen_fee`,
+    );
+  return out;
+}
+
 /** The year's live settlements of the area's persons. */
-const base = (s: ScreenScope) => sql`
-  s AS (
-    SELECT rs.*, p.village_code, p.date_of_death
-      FROM risk_settled rs
-      JOIN person p ON p.id = rs.person_id
-      JOIN admin_area a ON a.code = p.village_code
-     WHERE rs.coverage_year = ${s.year}::int AND (${s.region}::text IS NULL OR a.region = ${s.region}::text))`;
+const base = (_s: ScreenScope) => sql`s AS (SELECT * FROM screen_settled WHERE in_scope)`;
 
 /** … and the fee lines their visits settled. */
-const feeLines = sql`
-  fl AS (
-    SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
-           f.line->>'med_list_codg' AS code, left(f.line->>'fee_ocur_time', 10) AS day, f.line->>'fee_ocur_time' AS at,
-           (f.line->>'cnt')::numeric AS cnt, (f.line->>'pric')::numeric AS pric
-      FROM s
-      JOIN fsi_fee f ON f.mdtrt_id = s.visit AND f.cancelled_at IS NULL AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part))`;
+const feeLines = sql`fl AS (SELECT * FROM screen_fee)`;
 
 const insert = sql`INSERT INTO risk_case (rule_code, subject, coverage_year, hospital_code, person_id, village_code, settlement_ids, fee_lines, amount_fen, detail)`;
 const done = sql`ON CONFLICT (rule_code, subject) DO NOTHING`;
@@ -122,7 +145,7 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
   // a hospital's inpatient admissions or cost per case in a month against its own previous months
   FR09: (r, sc) => sql`WITH m AS (
       SELECT hospital_code, date_trunc('month', adm_date)::date AS month, count(*) AS n, avg(total_fen) AS per_case, array_agg(settlement_id) AS ids
-        FROM risk_settled WHERE type = 'inpatient' AND adm_date < make_date(${sc.year}::int + 1, 1, 1) AND adm_date >= make_date(${sc.year}::int, 1, 1) - make_interval(months => ${num(r, 'historyMonths')}::int)
+        FROM screen_settled WHERE type = 'inpatient' AND adm_date < make_date(${sc.year}::int + 1, 1, 1) AND adm_date >= make_date(${sc.year}::int, 1, 1) - make_interval(months => ${num(r, 'historyMonths')}::int)
        GROUP BY hospital_code, date_trunc('month', adm_date)),
     h AS (SELECT m.*, count(*) OVER w AS months, avg(n) OVER w AS avg_n, avg(per_case) OVER w AS avg_per_case
             FROM m WINDOW w AS (PARTITION BY hospital_code ORDER BY month RANGE BETWEEN make_interval(months => ${num(r, 'historyMonths')}::int) PRECEDING AND '1 month'::interval PRECEDING))
