@@ -23,7 +23,8 @@
  * fsi_mdtrt and fsi_fee (count and a sum each, parallel workers off as in the screening's
  * statements, which are INSERT … SELECT and so never parallel).
  *
- * Environment: BENCH_RISK_SETTLEMENTS (10 000 000; smaller for a quick run),
+ * Environment: BENCH_RISK_SETTLEMENTS (10 000 000; smaller for a quick run), BENCH_RISK_EXPLAIN
+ * (rule codes, e.g. FR04,FR05: their plans and the reading statements', EXPLAIN ANALYZE, rolled back),
  * BENCH_DATABASE_URL (default TEST_DATABASE_URL or postgres://127.0.0.1:5432/test).
  */
 import { sql } from 'kysely';
