@@ -72,7 +72,7 @@ async function generate(b: BenchDatabase, n: number): Promise<void> {
   // hospital (FR01); of every 1 000th block + 2 the person of two blocks back, five days after their discharge (FR08).
   // Inpatient stays of the first village's residents all go to one more hospital (FR10's cluster). Every fifth
   // encounter is a platform visit M<i>. The settlement has the encounter's id.
-  const day = (j: string) => `((${j}) * 7919) % 330`;
+  const day = (j: string) => `(((${j})::bigint * 7919) % 330)::int`;
   const enc = (from: number, to: number) => `
     INSERT INTO encounter (id, hospital_code, person_id, coverage_year, type, date, disease, total_fen, full_own_pay_fen, over_limit_fen, pre_self_pay_fen, in_scope_fen, visit, visit_part, external_id)
       SELECT i, CASE WHEN i % 10 = 0 AND x.person % ${villages} = 0 THEN 'HB${String(HOSPITALS + 1).padStart(3, '0')}' ELSE 'HB' || lpad((1 + (i / 10) % ${HOSPITALS})::text, 3, '0') END,
