@@ -137,6 +137,13 @@ for (const backend of BACKENDS)
       assert.deepEqual(r5.judge_result_detail_dtos.map((x: Obj) => [x.rx_id, x.vola_amt]), [['RX202', 24], ['RX203', 24], ['RX204', 20]]);
       assert.match(r5.vola_cont, /quantity=34，maxPerDay=30/);
       for (const x of res) for (const k of ['jr_id', 'rule_id', 'rule_name', 'vola_cont', 'patn_id', 'judge_result_detail_dtos', 'vola_amt', 'vola_amt_stas', 'sev_deg', 'vola_bhvr_type']) assert.ok(x[k] !== undefined && x[k] !== null && x[k] !== '', `${k} present`);
+      // the codes are the spec's (表451 vola_amt_stas, 表452 sev_deg, 表453 vola_bhvr_type, 表454 vola_item_type)
+      for (const x of res) {
+        assert.ok(['0', '1'].includes(x.vola_amt_stas), `vola_amt_stas ${x.vola_amt_stas}`);
+        assert.ok(['1', '2', '3'].includes(x.sev_deg), `sev_deg ${x.sev_deg}`);
+        assert.equal(x.vola_bhvr_type, '2', 'the counter rules are about fee items: 2 项目类');
+        for (const d of x.judge_result_detail_dtos as Obj[]) assert.ok(['1', '2'].includes(d.vola_item_type as string), `vola_item_type ${String(d.vola_item_type)}`);
+      }
       // rule_ids narrows the rules run
       const only = await call('3101', message(lines, HA, { rule_ids: ['FR05'] }));
       assert.equal(only.infcode, 0, only.err_msg);

@@ -28,8 +28,9 @@ export const screenRuleSchema = z
     name: z.string().min(1),
     /** what the rule looks for, in plain Chinese */
     explain: z.string().min(1),
-    /** the platform's 违规行为分类 and 严重程度 (3101/3102 answers) */
-    behaviour: z.string().min(1).max(3),
+    /** the platform's 违规行为分类 (vola_bhvr_type, spec 表453: 1 就诊类, 2 项目类) of the 3101/3102 answers */
+    behaviour: z.enum(['1', '2']),
+    /** the platform's 严重程度 (sev_deg, spec 表452: 1 明确违规, 2 高度可疑, 3 轻度可疑) */
     severity: z.enum(['1', '2', '3']),
     params: z.record(z.string(), paramValue).default({}),
   })

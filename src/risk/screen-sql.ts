@@ -1,6 +1,7 @@
 /**
  * The screening rules as set-based statements: each one INSERT … SELECT over the year's live
- * settlements (risk_settled) and their platform fee lines (fsi_fee), writing one case per hit
+ * settlements (risk_settled) and their platform fee lines (fsi_fee), as prepareScreen read them
+ * once into the run's temporary tables, writing one case per hit
  * (risk_case, ON CONFLICT DO NOTHING: a hit screened again stays the case it is, in whatever
  * state its review left it). The parameters are the pack's (src/rules/risk/screen-rules.ts).
  */
@@ -16,23 +17,45 @@ export interface ScreenScope {
 
 const likeAny = (prefixes: string[]) => prefixes.map((p) => `${p.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
 
+/**
+ * What a run reads, read once (the first statements of the run's transaction, temporary tables
+ * dropped at its commit): the live settlements of the year's encounters with their person's
+ * village, date of death and whether they are in the run's scope (the year's settlements of the
+ * area's persons); with the inpatient stays admitted in the history months before the year that
+ * FR09 compares with, of every area. Then the in-scope settlements' platform fee lines, the
+ * fields the line rules read taken out of the line once. Each rule is then one statement over
+ * these (hash joins and aggregates in memory, no rereading of the big tables ten times).
+ */
+export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; feeLines: boolean }): RawBuilder<unknown>[] {
+  const out = [
+    sql`CREATE TEMP TABLE screen_settled ON COMMIT DROP AS
+      SELECT rs.*, p.village_code, p.date_of_death, (rs.coverage_year = ${s.year}::int AND (${s.region}::text IS NULL OR a.region = ${s.region}::text)) AS in_scope
+        FROM risk_settled rs
+        JOIN person p ON p.id = rs.person_id
+        JOIN admin_area a ON a.code = p.village_code
+       WHERE rs.coverage_year = ${s.year}::int
+          OR (rs.type = 'inpatient' AND rs.adm_date < make_date(${s.year}::int + 1, 1, 1) AND rs.adm_date >= make_date(${s.year}::int, 1, 1) - make_interval(months => ${opts.historyMonths}::int))`,
+    sql`ANALYZE screen_settled`,
+  ];
+  if (opts.feeLines)
+    out.push(
+      sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
+        SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
+               f.line->>'med_list_codg' AS code, left(f.line->>'fee_ocur_time', 10) AS day, f.line->>'fee_ocur_time' AS at,
+               (f.line->>'cnt')::numeric AS cnt, (f.line->>'pric')::numeric AS pric
+          FROM screen_settled s
+          JOIN fsi_fee f ON f.mdtrt_id = s.visit AND f.cancelled_at IS NULL AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part)
+         WHERE s.in_scope`,
+      sql`ANALYZE screen_fee`,
+    );
+  return out;
+}
+
 /** The year's live settlements of the area's persons. */
-const base = (s: ScreenScope) => sql`
-  s AS (
-    SELECT rs.*, p.village_code, p.date_of_death
-      FROM risk_settled rs
-      JOIN person p ON p.id = rs.person_id
-      JOIN admin_area a ON a.code = p.village_code
-     WHERE rs.coverage_year = ${s.year}::int AND (${s.region}::text IS NULL OR a.region = ${s.region}::text))`;
+const base = (_s: ScreenScope) => sql`s AS (SELECT * FROM screen_settled WHERE in_scope)`;
 
 /** … and the fee lines their visits settled. */
-const feeLines = sql`
-  fl AS (
-    SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
-           f.line->>'med_list_codg' AS code, left(f.line->>'fee_ocur_time', 10) AS day, f.line->>'fee_ocur_time' AS at,
-           (f.line->>'cnt')::numeric AS cnt, (f.line->>'pric')::numeric AS pric
-      FROM s
-      JOIN fsi_fee f ON f.mdtrt_id = s.visit AND f.cancelled_at IS NULL AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part))`;
+const feeLines = sql`fl AS (SELECT * FROM screen_fee)`;
 
 const insert = sql`INSERT INTO risk_case (rule_code, subject, coverage_year, hospital_code, person_id, village_code, settlement_ids, fee_lines, amount_fen, detail)`;
 const done = sql`ON CONFLICT (rule_code, subject) DO NOTHING`;
@@ -67,24 +90,29 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
      WHERE s.fund_fen >= ${num(r, 'minFundFen')}::bigint
        AND (e.id IS NULL OR e.state <> 'paid' OR e.benefit_start IS NULL OR s.adm_date < e.benefit_start OR s.adm_date > e.benefit_end)
     ${done}`,
-  // identical fee lines (item, time, quantity, price) repeated within a visit
-  FR04: (r, sc) => sql`WITH ${base(sc)}, ${feeLines}
+  // identical fee lines (item, time, quantity, price) repeated within a visit; the groups found with
+  // plain aggregates first, the lines gathered (ordered aggregates) only for the groups that hit
+  FR04: (r, sc) => sql`WITH ${feeLines},
+    g AS (SELECT mdtrt_id, code, at, cnt, pric FROM fl GROUP BY mdtrt_id, code, at, cnt, pric HAVING count(*) >= ${num(r, 'minRepeats')}::int)
     ${insert}
-    SELECT 'FR04', 'V' || mdtrt_id || '/' || code || '/' || at || '/' || cnt || '/' || pric, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
-           array_agg(DISTINCT settlement_id), jsonb_agg(jsonb_build_object('mdtrt_id', mdtrt_id, 'feedetl_sn', feedetl_sn) ORDER BY feedetl_sn),
+    SELECT 'FR04', 'V' || fl.mdtrt_id || '/' || fl.code || '/' || fl.at || '/' || fl.cnt || '/' || fl.pric, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
+           array_agg(DISTINCT settlement_id), jsonb_agg(jsonb_build_object('mdtrt_id', fl.mdtrt_id, 'feedetl_sn', feedetl_sn) ORDER BY feedetl_sn),
            sum(amount_fen) - min(amount_fen),
-           jsonb_build_object('item', code, 'at', at, 'cnt', cnt, 'pric', pric, 'repeats', count(*))
-      FROM fl GROUP BY mdtrt_id, code, at, cnt, pric HAVING count(*) >= ${num(r, 'minRepeats')}::int
+           jsonb_build_object('item', fl.code, 'at', fl.at, 'cnt', fl.cnt, 'pric', fl.pric, 'repeats', count(*))
+      FROM fl JOIN g ON g.mdtrt_id = fl.mdtrt_id AND g.code IS NOT DISTINCT FROM fl.code AND g.at IS NOT DISTINCT FROM fl.at AND g.cnt IS NOT DISTINCT FROM fl.cnt AND g.pric IS NOT DISTINCT FROM fl.pric
+     GROUP BY fl.mdtrt_id, fl.code, fl.at, fl.cnt, fl.pric
     ${done}`,
-  // an item's quantity in one day above the daily limit
-  FR05: (r, sc) => sql`WITH ${base(sc)}, ${feeLines}
+  // an item's quantity in one day above the daily limit (the same two steps)
+  FR05: (r, sc) => sql`WITH ${feeLines},
+    il AS (SELECT * FROM fl WHERE code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[])),
+    g AS (SELECT mdtrt_id, code, day FROM il GROUP BY mdtrt_id, code, day HAVING sum(cnt) > ${num(r, 'maxPerDay')}::numeric)
     ${insert}
-    SELECT 'FR05', 'V' || mdtrt_id || '/' || code || '/' || day, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
-           array_agg(DISTINCT settlement_id), jsonb_agg(jsonb_build_object('mdtrt_id', mdtrt_id, 'feedetl_sn', feedetl_sn) ORDER BY feedetl_sn),
-           round(sum(amount_fen) * (sum(cnt) - ${num(r, 'maxPerDay')}::numeric) / sum(cnt))::bigint,
-           jsonb_build_object('item', code, 'day', day, 'quantity', sum(cnt), 'maxPerDay', ${num(r, 'maxPerDay')}::numeric)
-      FROM fl WHERE code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[])
-     GROUP BY mdtrt_id, code, day HAVING sum(cnt) > ${num(r, 'maxPerDay')}::numeric
+    SELECT 'FR05', 'V' || il.mdtrt_id || '/' || il.code || '/' || il.day, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
+           array_agg(DISTINCT settlement_id), jsonb_agg(jsonb_build_object('mdtrt_id', il.mdtrt_id, 'feedetl_sn', feedetl_sn) ORDER BY feedetl_sn),
+           round(sum(amount_fen) * (sum(il.cnt) - ${num(r, 'maxPerDay')}::numeric) / sum(il.cnt))::bigint,
+           jsonb_build_object('item', il.code, 'day', il.day, 'quantity', sum(il.cnt), 'maxPerDay', ${num(r, 'maxPerDay')}::numeric)
+      FROM il JOIN g ON g.mdtrt_id = il.mdtrt_id AND g.code IS NOT DISTINCT FROM il.code AND g.day IS NOT DISTINCT FROM il.day
+     GROUP BY il.mdtrt_id, il.code, il.day
     ${done}`,
   // dialysis sessions of one person in a week above the plausible frequency
   FR06: (r, sc) => sql`WITH ${base(sc)}, ${feeLines}, d AS (SELECT *, date_trunc('week', day::date)::date AS week FROM fl WHERE code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[]) AND day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
@@ -95,20 +123,24 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
            jsonb_build_object('week', week::text, 'sessions', sum(cnt), 'maxPerWeek', ${num(r, 'maxPerWeek')}::numeric, 'hospitals', array_agg(DISTINCT hospital_code))
       FROM d GROUP BY person_id, week HAVING sum(cnt) > ${num(r, 'maxPerWeek')}::numeric
     ${done}`,
-  // high-value consumables of an inpatient case far above the median of its peers (same diagnosis, same hospital level)
-  FR07: (r, sc) => sql`WITH ${base(sc)}, ${feeLines},
+  // high-value consumables of an inpatient case far above the median of its peers (same diagnosis, same hospital level);
+  // the cases' sums with plain aggregates, the lines gathered only for the cases that hit
+  FR07: (r, sc) => sql`WITH ${feeLines},
+    cf AS (SELECT * FROM fl WHERE type = 'inpatient' AND diagnosis IS NOT NULL AND code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[])),
     c AS (SELECT settlement_id, min(person_id) AS person_id, min(hospital_code) AS hospital_code, min(village_code) AS village_code, min(diagnosis) AS diagnosis,
-                 sum(amount_fen) AS amount, jsonb_agg(jsonb_build_object('mdtrt_id', mdtrt_id, 'feedetl_sn', feedetl_sn) ORDER BY feedetl_sn) AS lines
-            FROM fl WHERE type = 'inpatient' AND diagnosis IS NOT NULL AND code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[])
-           GROUP BY settlement_id),
+                 sum(amount_fen) AS amount
+            FROM cf GROUP BY settlement_id),
     cl AS (SELECT c.*, h.level FROM c JOIN hospital h ON h.code = c.hospital_code),
-    peers AS (SELECT diagnosis, level, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY amount) AS median FROM cl GROUP BY diagnosis, level)
+    peers AS (SELECT diagnosis, level, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY amount) AS median FROM cl GROUP BY diagnosis, level),
+    hit AS (SELECT cl.*, peers.n, peers.median FROM cl JOIN peers ON peers.diagnosis = cl.diagnosis AND peers.level = cl.level
+             WHERE peers.n >= ${num(r, 'minPeers')}::int AND cl.amount >= ${num(r, 'minAmountFen')}::bigint AND cl.amount > ${num(r, 'factor')}::numeric * peers.median),
+    lines AS (SELECT cf.settlement_id, jsonb_agg(jsonb_build_object('mdtrt_id', cf.mdtrt_id, 'feedetl_sn', cf.feedetl_sn) ORDER BY cf.feedetl_sn) AS lines
+                FROM cf JOIN hit ON hit.settlement_id = cf.settlement_id GROUP BY cf.settlement_id)
     ${insert}
-    SELECT 'FR07', 'S' || cl.settlement_id, ${sc.year}::int, cl.hospital_code, cl.person_id, cl.village_code, ARRAY[cl.settlement_id], cl.lines,
-           (cl.amount - round(peers.median))::bigint,
-           jsonb_build_object('diagnosis', cl.diagnosis, 'level', cl.level, 'consumablesFen', cl.amount, 'peerMedianFen', round(peers.median), 'peers', peers.n, 'factor', ${num(r, 'factor')}::numeric)
-      FROM cl JOIN peers ON peers.diagnosis = cl.diagnosis AND peers.level = cl.level
-     WHERE peers.n >= ${num(r, 'minPeers')}::int AND cl.amount >= ${num(r, 'minAmountFen')}::bigint AND cl.amount > ${num(r, 'factor')}::numeric * peers.median
+    SELECT 'FR07', 'S' || hit.settlement_id, ${sc.year}::int, hit.hospital_code, hit.person_id, hit.village_code, ARRAY[hit.settlement_id], lines.lines,
+           (hit.amount - round(hit.median))::bigint,
+           jsonb_build_object('diagnosis', hit.diagnosis, 'level', hit.level, 'consumablesFen', hit.amount, 'peerMedianFen', round(hit.median), 'peers', hit.n, 'factor', ${num(r, 'factor')}::numeric)
+      FROM hit JOIN lines ON lines.settlement_id = hit.settlement_id
     ${done}`,
   // re-admitted with the same diagnosis within N days of the previous discharge (分解住院)
   FR08: (r, sc) => sql`WITH ${base(sc)},
@@ -122,7 +154,7 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
   // a hospital's inpatient admissions or cost per case in a month against its own previous months
   FR09: (r, sc) => sql`WITH m AS (
       SELECT hospital_code, date_trunc('month', adm_date)::date AS month, count(*) AS n, avg(total_fen) AS per_case, array_agg(settlement_id) AS ids
-        FROM risk_settled WHERE type = 'inpatient' AND adm_date < make_date(${sc.year}::int + 1, 1, 1) AND adm_date >= make_date(${sc.year}::int, 1, 1) - make_interval(months => ${num(r, 'historyMonths')}::int)
+        FROM screen_settled WHERE type = 'inpatient' AND adm_date < make_date(${sc.year}::int + 1, 1, 1) AND adm_date >= make_date(${sc.year}::int, 1, 1) - make_interval(months => ${num(r, 'historyMonths')}::int)
        GROUP BY hospital_code, date_trunc('month', adm_date)),
     h AS (SELECT m.*, count(*) OVER w AS months, avg(n) OVER w AS avg_n, avg(per_case) OVER w AS avg_per_case
             FROM m WINDOW w AS (PARTITION BY hospital_code ORDER BY month RANGE BETWEEN make_interval(months => ${num(r, 'historyMonths')}::int) PRECEDING AND '1 month'::interval PRECEDING))

@@ -91,8 +91,8 @@ export async function analyseDetails(deps: FsiDeps, _db: Db, c: Call, stage: '31
           vola_amt_stas: '1',
           sev_deg: all.get(h.rule)!.severity,
           vola_evid: evidenceOf(pack.id, h.rule, h.citation),
-          // both counter rules are about fee items (项目类)
-          vola_bhvr_type: '2',
+          // the rule's class in the pack (spec 表453; the counter rules are all 2 项目类)
+          vola_bhvr_type: all.get(h.rule)!.behaviour,
         });
       });
     });
