@@ -1,5 +1,5 @@
 /** Reading the high-burden warnings: per village, with the person (masked), encounters, burden, statuses and the explanation. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { maskIdNumber, maskName } from '../access/privacy.js';
 import type { Actor } from '../access/roles.js';
 import { fenToYuan } from '../money.js';
@@ -13,6 +13,10 @@ export interface WarningQuery {
   village?: string;
   basis?: 'coverage_year' | 'rolling_12_months';
   limit?: number;
+  /** paging: the warnings to skip (in the list's order) */
+  offset?: number;
+  /** one warning by its id */
+  id?: string;
 }
 
 export interface WarningView {
@@ -46,13 +50,31 @@ export async function listWarnings(db: Kysely<DB>, actor: Actor, q: WarningQuery
     .orderBy('w.village_code')
     .orderBy('w.burden_fen', 'desc')
     .orderBy('w.id')
-    .limit(q.limit ?? 1000);
+    .limit(q.limit ?? 1000)
+    .offset(q.offset ?? 0);
+  let count = riskDb(db).selectFrom('risk_warning as w').select(sql<string>`count(*)`.as('n'));
   const scope = villageScope(actor, 'w.village_code');
-  if (scope) query = query.where(scope);
-  if (q.year) query = query.where('w.coverage_year', '=', q.year);
-  if (q.village) query = query.where('w.village_code', 'like', `${q.village}%`);
-  if (q.basis) query = query.where('w.basis', '=', q.basis);
-  const rows = await query.execute();
+  if (scope) {
+    query = query.where(scope);
+    count = count.where(scope);
+  }
+  if (q.year) {
+    query = query.where('w.coverage_year', '=', q.year);
+    count = count.where('w.coverage_year', '=', q.year);
+  }
+  if (q.village) {
+    query = query.where('w.village_code', 'like', `${q.village}%`);
+    count = count.where('w.village_code', 'like', `${q.village}%`);
+  }
+  if (q.basis) {
+    query = query.where('w.basis', '=', q.basis);
+    count = count.where('w.basis', '=', q.basis);
+  }
+  if (q.id) {
+    query = query.where('w.id', '=', q.id);
+    count = count.where('w.id', '=', q.id);
+  }
+  const [rows, n] = await Promise.all([query.execute(), count.executeTakeFirstOrThrow()]);
   const villages = new Map<string, { villageCode: string; villageName: string; warnings: WarningView[] }>();
   for (const r of rows) {
     const v = villages.get(r.village_code) ?? { villageCode: r.village_code, villageName: r.village_name, warnings: [] };
@@ -79,5 +101,5 @@ export async function listWarnings(db: Kysely<DB>, actor: Actor, q: WarningQuery
       createdAt: new Date(r.created_at as unknown as string).toISOString(),
     });
   }
-  return { villages: [...villages.values()], total: rows.length };
+  return { villages: [...villages.values()], total: Number(n.n) };
 }

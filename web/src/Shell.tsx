@@ -20,6 +20,8 @@ import { SettlementPage } from './pages/SettlementPage';
 import { Audit } from './pages/Audit';
 import { Progress } from './pages/Progress';
 import { HalfMonthly } from './pages/HalfMonthly';
+import { RiskWarnings } from './pages/RiskWarnings';
+import { FundSupervision } from './pages/FundSupervision';
 
 interface Health {
   demo?: { state: string; stage: string; done: number; total: number };
@@ -71,6 +73,8 @@ function pageFor(path: string, user: SessionUser): { key: string; node: ReactNod
     '/audit': <Audit />,
     '/progress': <Progress user={user} />,
     '/reports/half-monthly': <HalfMonthly user={user} />,
+    '/risk': <RiskWarnings user={user} />,
+    '/supervision': <FundSupervision user={user} />,
   };
   const def = PAGES.find((p) => p.path === path);
   return def && nodes[path] ? { key: def.key, node: nodes[path] } : null;

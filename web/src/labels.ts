@@ -159,6 +159,15 @@ const FIELD_LABELS: Record<string, string> = {
   town: '乡镇（街道）',
   asOf: '统计日期',
   group: '类别',
+  // the risk pages (风险预警, 基金监管)
+  requested: '申请救助金额',
+  reason: '理由',
+  personId: '参保人编号',
+  recover: '追回金额',
+  note: '审核意见',
+  basis: '预警口径',
+  offset: '分页起点',
+  approve: '审批结论',
 };
 
 export function fieldLabel(path: string): string {

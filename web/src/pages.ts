@@ -16,6 +16,8 @@ export type Permission =
   | 'audit.read'
   | 'fund.read'
   | 'sim.run'
+  | 'risk.read'
+  | 'risk.hits.read'
   | 'public';
 
 /** A copy of the server's role → permission table (the server checks every request itself). */
@@ -30,6 +32,8 @@ const GRANTS: Record<Exclude<Permission, 'public'>, SessionUser['role'][]> = {
   'audit.read': ['admin', 'auditor'],
   'fund.read': ['admin', 'policy_officer', 'auditor', 'finance'],
   'sim.run': ['admin', 'policy_officer', 'finance'],
+  'risk.read': ['admin', 'policy_officer', 'clerk', 'auditor', 'finance', 'medical_assistance'],
+  'risk.hits.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
 };
 
 export function may(user: SessionUser | null, p: Permission): boolean {
@@ -59,6 +63,8 @@ export const PAGES: PageDef[] = [
   { key: 'drg', path: '/drg', title: 'DRG付费', needs: ['ledger.read'] },
   { key: 'fund-run', path: '/fund-run', title: '基金运行', needs: ['fund.read'] },
   { key: 'sim', path: '/sim', title: '测算与改革', needs: ['sim.run'] },
+  { key: 'risk', path: '/risk', title: '风险预警', needs: ['risk.read'] },
+  { key: 'supervision', path: '/supervision', title: '基金监管', needs: ['risk.hits.read'] },
 ];
 
 export const pagesFor = (user: SessionUser | null): PageDef[] => PAGES.filter((p) => p.needs.some((n) => may(user, n)));

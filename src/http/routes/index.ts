@@ -18,9 +18,10 @@ import { projectionRoutes } from './projection.js';
 import { fundRoutes } from './fund.js';
 import { simRunRoutes } from './sim-runs.js';
 import { assistanceRoutes } from './assistance.js';
+import { riskWarningRoutes } from './risk-warnings.js';
 import { areasRoutes } from './areas.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
-export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, catalogueRoutes, riskScreeningRoutes, projectionRoutes, fundRoutes, simRunRoutes, assistanceRoutes, areasRoutes];
+export const RECORD_ROUTES: RouteModule[] = [sessionRoutes, settlementRoutes, ledgerRoutes, campaignRoutes, registersRoutes, fsiRoutes, fhirRoutes, hospitalRoutes, paymentImportRoutes, monitoringRoutes, drgRoutes, catalogueRoutes, riskScreeningRoutes, projectionRoutes, fundRoutes, simRunRoutes, assistanceRoutes, areasRoutes, riskWarningRoutes];
 
