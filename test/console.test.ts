@@ -123,7 +123,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     await page.getByLabel('密码').fill('village-password');
     await page.getByRole('button', { name: /登\s*录/ }).click();
     await page.getByTestId('whoami').waitFor();
-    assert.deepEqual(await menu(page), ['参保进度', '半月通报', '人员', '缴费与导入', '报销测算', '政策']);
+    assert.deepEqual(await menu(page), ['参保进度', '半月通报', '人员', '缴费与导入', '报销测算', '政策', '风险预警', '基金监管']);
     assert.match(await page.getByTestId('whoami').innerText(), /village · 乡镇（村）经办员（500230100001）/);
   });
 
@@ -384,7 +384,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
 
   test('基金 (bureau officer): balances by fund and the months equal the API’s; payable to hospitals; subsidies receivable', async () => {
     const page = await as('policy');
-    assert.deepEqual(await menu(page), ['参保进度', '半月通报', '人员', '缴费与导入', '报销测算', '政策', '基金', '医院结算', 'DRG付费', '基金运行', '测算与改革']);
+    assert.deepEqual(await menu(page), ['参保进度', '半月通报', '人员', '缴费与导入', '报销测算', '政策', '基金', '医院结算', 'DRG付费', '基金运行', '测算与改革', '风险预警', '基金监管']);
     await page.goto('/funds');
     const tb = (await request(base, 'GET', '/api/v1/ledger/balances', tok.policy)).json;
     for (const f of ['basic_fund', 'critical_illness_fund', 'medical_assistance_fund']) {
@@ -460,7 +460,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
 
   test('审计 (auditor): the log newest first as the API gives it, filtered by user and action', async () => {
     const page = await as('auditor');
-    assert.deepEqual(await menu(page), ['参保进度', '半月通报', '人员', '报销测算', '政策', '基金', '医院结算', '审计', 'DRG付费', '基金运行']);
+    assert.deepEqual(await menu(page), ['参保进度', '半月通报', '人员', '报销测算', '政策', '基金', '医院结算', '审计', 'DRG付费', '基金运行', '风险预警', '基金监管']);
     await page.goto('/audit');
     const rows = page.getByTestId('audit-table').locator('tbody tr.ant-table-row');
     await rows.first().waitFor();

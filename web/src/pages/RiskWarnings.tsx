@@ -209,7 +209,7 @@ function Applications({ year, user, draft, onDraft }: { year: number; user: Sess
   const apply = async (v: { personId: string; requested: number; reason: string; warningId?: string; document?: string }) => {
     try {
       await api('/api/v1/assistance/applications', {
-        body: { personId: String(v.personId ?? ''), coverageYear: year, requested: (v.requested ?? 0).toFixed(2), reason: v.reason ?? '', ...(v.warningId ? { warningId: String(v.warningId) } : {}), ...(v.document ? { documents: [{ name: v.document }] } : {}) },
+        body: { personId: String(v.personId ?? ''), coverageYear: year, requested: v.requested === undefined || v.requested === null ? undefined : v.requested.toFixed(2), reason: v.reason ?? '', ...(v.warningId ? { warningId: String(v.warningId) } : {}), ...(v.document ? { documents: [{ name: v.document }] } : {}) },
       });
       void message.success('申请已提交');
       onDraft(null);
