@@ -513,6 +513,11 @@ for (const backend of BACKENDS)
         const clerk = run(['import', 'persons', file, '--no-progress', '--as', 'clerk1']);
         assert.equal(clerk.status, 1);
         assert.match(clerk.stderr, /line 2: 村\(居\)代码: village 500230101002 is outside clerk1's area/);
+        // a role that may not do a thing is refused plainly (exit 2), not reported as an internal error
+        const refused = run(['assistance', 'decide', '1', '--approve', '--reason', '核实', '--as', 'clerk1']);
+        assert.equal(refused.status, 2, refused.stderr);
+        assert.match(refused.stderr, /^refused: role \S+ may not assistance decide/m);
+        assert.doesNotMatch(refused.stderr, /internal error/);
       }
     });
   });

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import cliProgress from 'cli-progress';
-import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../errors.js';
 import { PackError } from '../policy/errors.js';
 import { packWarnings } from '../policy/checks.js';
 import { diffPacks } from '../policy/diff.js';
@@ -208,6 +208,10 @@ try {
     // refused by the records as they stand (already approved, no such hospital): the reason, exit 1
     console.error(`error: ${e.message}`);
     process.exit(1);
+  } else if (e instanceof ForbiddenError || e instanceof UnauthorizedError) {
+    // the user named by --as may not do this (role or scope): a refusal, not an internal error
+    console.error(`refused: ${e.message}`);
+    process.exit(2);
   } else if (e instanceof PackError) {
     console.error(`The policy packs have problems:\n${e.message}`);
     process.exit(2);
