@@ -203,6 +203,12 @@ for (const backend of BACKENDS)
         const pre2 = await ok('2303', setl(1200, '0'));
         const fin = await ok('2304', setl(1200, '0'));
         same(fin.setlinfo, pre2.setlinfo, '2304 discharge against 2303');
+        // one admission, one deductible (起付线按次): the discharge settlement after a mid-stay one charges what is left of it
+        assert.ok(mid.setlinfo.act_pay_dedc > 0);
+        assert.equal(mid.setlinfo.act_pay_dedc, q.setlinfo.act_pay_dedc);
+        assert.equal(fin.setlinfo.act_pay_dedc, 0);
+        const accRow = await d.db.selectFrom('accumulator').select('data').where('person_id', '=', p.psnNo).where('coverage_year', '=', 2022).executeTakeFirstOrThrow();
+        assert.equal((accRow.data as Obj).inpatientAdmissions, 1, 'the stay is one admission');
         assert.notEqual(fin.setlinfo.setl_id, mid.setlinfo.setl_id);
         // the discharge cannot be undone while its settlement lives; reversal first
         assert.match((await call('2405', { data: { mdtrt_id: m, psn_no: p.psnNo } })).err_msg, /先撤销结算/);

@@ -4,6 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { QuoteService } from '../src/quotes/quote-service.ts';
 import { InputError } from '../src/errors.ts';
 
@@ -67,6 +68,40 @@ describe('settlement: worked cases', () => {
     assert.equal(a.personalCash, 5319.2);
     assert.equal(a.accumulators.after.criticalIllnessBase, 25180);
     sumsUp(a);
+  });
+
+  test('a stay settled in parts (中途结算, then discharge) is one admission with one deductible', () => {
+    // secondary, deductible 500: the mid-stay part has 300 in scope, the discharge part 2000
+    const m1 = cq([], { type: 'inpatient', date: '2022-03-01', hospitalLevel: 'secondary', costs: costs(300) });
+    assert.equal(m1.deductiblePaid, 300);
+    assert.equal(m1.accumulators.after.inpatientAdmissions, 1);
+    const fin = cq([], { type: 'inpatient', date: '2022-03-01', hospitalLevel: 'secondary', costs: costs(2000), stay: { deductibleApplied: 300 } }, m1.accumulators.after);
+    assert.equal(fin.deductiblePaid, 200, 'what is left of the admission’s 500');
+    assert.equal(fin.basicFund, 1260); // (2000 − 200) × 70 %
+    assert.equal(fin.accumulators.after.inpatientAdmissions, 1, 'the same admission');
+    assert.ok(fin.trace.some((t) => t.step === 'basic.deductible' && /已中途结算/.test(t.explain)));
+    // a second admission of the year settled in parts keeps its halved deductible (tertiary 800 × 50 % = 400)
+    const s1 = cq([], { type: 'inpatient', date: '2022-06-01', hospitalLevel: 'tertiary', costs: costs(250) }, { inpatientAdmissions: 1 });
+    assert.equal(s1.deductiblePaid, 250);
+    const s2 = cq([], { type: 'inpatient', date: '2022-06-01', hospitalLevel: 'tertiary', costs: costs(1000), stay: { deductibleApplied: 250 } }, s1.accumulators.after);
+    assert.equal(s2.deductiblePaid, 150);
+    assert.equal(s2.accumulators.after.inpatientAdmissions, 2);
+    assert.throws(() => cq([], { type: 'general_outpatient', date: '2022-06-01', hospitalLevel: 'primary', costs: costs(10), stay: { deductibleApplied: 0 } }), (e: unknown) => e instanceof InputError && e.field === 'encounter.stay');
+  });
+
+  test('property: an admission split into two settlements pays the deductible once and the fund within a fen of one settlement', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3_000_000 }), fc.integer({ min: 1, max: 3_000_000 }), fc.constantFrom('primary', 'secondary', 'tertiary'), (a, b, level) => {
+        const whole = cq([], { type: 'inpatient', date: '2022-03-01', hospitalLevel: level, costs: costs((a + b) / 100) });
+        const p1 = cq([], { type: 'inpatient', date: '2022-03-01', hospitalLevel: level, costs: costs(a / 100) });
+        const p2 = cq([], { type: 'inpatient', date: '2022-03-01', hospitalLevel: level, costs: costs(b / 100), stay: { deductibleApplied: p1.deductiblePaid } }, p1.accumulators.after);
+        assert.equal(Math.round(p1.deductiblePaid * 100) + Math.round(p2.deductiblePaid * 100), Math.round(whole.deductiblePaid * 100));
+        assert.ok(Math.abs(Math.round((p1.basicFund + p2.basicFund) * 100) - Math.round(whole.basicFund * 100)) <= 1);
+        assert.equal(p2.accumulators.after.inpatientAdmissions, 1);
+        sumsUp(p2);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   test('the basic fund stops at its annual limit (tier 1: 120 000)', () => {

@@ -49,6 +49,14 @@ export const encounterSchema = z
     disease: z.string().optional().describe('chronic / special outpatient: the disease code of the pack’s list'),
     fees: z.array(feeLine).min(1).optional(),
     costs: costTotals.optional(),
+    stay: z
+      .object({
+        deductibleApplied: money.describe('the inpatient deductible the earlier parts applied (their act_pay_dedc), yuan'),
+        admissionCounted: z.boolean().default(true).describe('the earlier parts counted the admission (they were settled by the funds)'),
+      })
+      .strict()
+      .optional()
+      .describe('inpatient only: a later part of an admission already settled in part (中途结算); the deductible is the admission’s, charged once'),
   })
   .strict();
 
@@ -229,7 +237,12 @@ function parseEncounter(raw: z.infer<typeof encounterSchema>, at: string, cb: Co
   }
   const date = parseDay(raw.date);
   void cb;
-  return { type: raw.type, setting: raw.setting ?? null, date, level: raw.hospitalLevel, location: raw.location, referred: raw.referred, disease: raw.disease ?? null, costs, lines };
+  let stay: Encounter['stay'] = null;
+  if (raw.stay) {
+    if (raw.type !== 'inpatient') throw new InputError(`${at}.stay`, 'only an inpatient encounter continues a stay settled in part');
+    stay = { deductibleApplied: fenField(`${at}.stay.deductibleApplied`, raw.stay.deductibleApplied), admissionCounted: raw.stay.admissionCounted };
+  }
+  return { type: raw.type, setting: raw.setting ?? null, date, level: raw.hospitalLevel, location: raw.location, referred: raw.referred, disease: raw.disease ?? null, costs, lines, stay };
 }
 
 function parseAccumulators(a: z.infer<typeof accumulatorsSchema> | undefined): Accumulators {

@@ -52,6 +52,8 @@ export interface ContextRow {
   acc_version?: number | null;
   /** the encounter's live settlement, if any */
   live_settlement?: string | null;
+  /** inpatient visits: what the other live parts of the same admission applied (null: none) */
+  stay?: { applied: number | string | null; counted: boolean | null } | null;
 }
 
 export interface Context {
@@ -96,6 +98,7 @@ export function contextOf(r: ContextRow): Context {
       disease: r.disease,
       costs: { total: Number(r.total_fen), fullOwnPay: Number(r.full_own_pay_fen), overLimitSelfPay: Number(r.over_limit_fen), preSelfPay: Number(r.pre_self_pay_fen), inScope: Number(r.in_scope_fen) },
       lines: r.lines,
+      stay: r.stay ? { deductibleApplied: Number(r.stay.applied ?? 0), admissionCounted: r.stay.counted === true } : null,
     },
     visit: r.visit === null || r.visit === undefined ? null : { id: r.visit, part: r.visit_part ?? '' },
     enrollmentState: r.enrollment_state,
@@ -127,7 +130,12 @@ const CONTEXT_COLUMNS = `
   en.state AS enrollment_state, en.tier, en.benefit_start, en.benefit_end,
   ARRAY(SELECT ns.status FROM needy_status ns
         WHERE ns.person_id = e.person_id AND ns.valid_from <= e.date AND (ns.valid_to IS NULL OR ns.valid_to >= e.date)) AS statuses,
-  a.data AS acc, a.version AS acc_version, live.id AS live_settlement`;
+  a.data AS acc, a.version AS acc_version, live.id AS live_settlement,
+  CASE WHEN e.visit IS NOT NULL AND e.type = 'inpatient' THEN
+    (SELECT json_build_object('applied', sum(round((s2.result->'setlinfo'->>'act_pay_dedc')::numeric * 100)),
+                              'counted', bool_or(COALESCE((s2.delta->>'inpatientAdmissions')::int, 0) > 0))
+       FROM settlement s2 WHERE s2.visit = e.visit AND s2.visit_part <> e.visit_part AND s2.reversed_at IS NULL
+     HAVING count(*) > 0) END AS stay`;
 const CONTEXT_JOINS = `
   FROM encounter e
   JOIN hospital h ON h.code = e.hospital_code

@@ -98,3 +98,17 @@ export async function visitSettled(db: Db, mdtrtId: string): Promise<boolean> {
 export const settledSns = (mdtrtId: string) =>
   sql<string>`(SELECT l->>'sn' FROM settlement s JOIN encounter e ON e.id = s.encounter_id CROSS JOIN LATERAL jsonb_array_elements(COALESCE(e.lines, '[]'::jsonb)) l
                 WHERE s.visit = ${mdtrtId} AND s.reversed_at IS NULL)`;
+
+/**
+ * What the other live parts of an inpatient stay applied (a mid-stay settlement before this
+ * part): the deductible their setlinfo shows (act_pay_dedc, yuan) and whether they counted the
+ * admission; undefined when no other part is settled. The settlement service reads the same
+ * for the encounter it settles (settlement-store's CONTEXT_COLUMNS); this is for 2303.
+ */
+export async function stayBefore(db: Db, mdtrtId: string, part: string): Promise<{ deductibleApplied: number; admissionCounted: boolean } | undefined> {
+  const rows = await db.selectFrom('settlement').select(['result', 'delta']).where('visit', '=', mdtrtId).where('visit_part', '<>', part).where('reversed_at', 'is', null).execute();
+  if (!rows.length) return undefined;
+  const fen = rows.reduce((s, r) => s + Math.round(Number((r.result as SettlementView).setlinfo.act_pay_dedc) * 100), 0);
+  const counted = rows.some((r) => Number((r.delta as { inpatientAdmissions?: number }).inpatientAdmissions ?? 0) > 0);
+  return { deductibleApplied: fen / 100, admissionCounted: counted };
+}

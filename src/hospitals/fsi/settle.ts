@@ -11,7 +11,7 @@ import { FsiError, ageOn, dayText, empty, money, node, reqStr, str, yuan, type O
 import { netOfRefunds, storedLine } from './fees.js';
 import { checkPerson, checkVoucher, personBy } from './persons.js';
 import { mdtrt } from './visits.js';
-import { byMessage, liveOfVisit, setlIdOf, settledSns, type PlatformSettlement } from './platform-settlements.js';
+import { byMessage, liveOfVisit, setlIdOf, settledSns, stayBefore, type PlatformSettlement } from './platform-settlements.js';
 import { ConflictError } from '../../errors.js';
 
 /** The visit a settlement message names, checked: its mdtrt, the person, the medical type, the part (outpatient: the fee batch) and the total sent. */
@@ -123,6 +123,8 @@ export async function preSettle(deps: FsiDeps, db: Db, c: Call, kind: 'outpatien
     .where((w) => w.or([w('valid_to', 'is', null), w('valid_to', '>=', s.encounter.date)]))
     .execute();
   const acc = await db.selectFrom('accumulator').select('data').where('person_id', '=', s.p.id).where('coverage_year', '=', s.year).executeTakeFirst();
+  // the discharge (or a later mid-stay) settlement of a stay settled in part shares its deductible
+  const stay = kind === 'inpatient' ? await stayBefore(db, s.m.mdtrt_id, s.part) : undefined;
   const stored = (acc?.data ?? {}) as Partial<Accumulators>;
   const accumulators = acc ? accumulatorsJson({ ...emptyAccumulators(), ...stored, chronicPaid: { ...(stored.chronicPaid ?? {}) } }) : undefined;
   const known = new Set<string>(NEEDY_STATUSES);
@@ -133,7 +135,7 @@ export async function preSettle(deps: FsiDeps, db: Db, c: Call, kind: 'outpatien
       coverageYear: s.year,
       ...(s.tier ? { tier: s.tier } : {}),
       person: { statuses: [...new Set(statuses.map((x) => x.status))].filter((x) => known.has(x)).sort(), ...(s.period ? { benefitPeriod: s.period } : {}) },
-      encounter: { ...s.encounter, hospitalLevel: hosp.level },
+      encounter: { ...s.encounter, hospitalLevel: hosp.level, ...(stay ? { stay } : {}) },
       ...(accumulators ? { accumulators } : {}),
       trace: false,
     });

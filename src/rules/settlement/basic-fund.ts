@@ -27,12 +27,18 @@ export function basicFund(cb: CompiledBenefits, type: PaidType, p: SettlementPer
   let deductibleLeft: Fen;
   if (type === 'inpatient') {
     { if (trace.on) trace.add('basic.deductible', ded / 100, `${label}${LEVEL_LABELS[e.level]}医院起付线 ${formatYuan(ded)} 元`, b.deductible.param); else trace.use(b.deductible.param); }
-    if (acc.inpatientAdmissions > 0 && cb.laterAdmission) {
+    // a later part of an admission its earlier parts already counted: the admissions before it exclude itself
+    const continued = e.stay?.admissionCounted === true;
+    const before = continued ? Math.max(0, acc.inpatientAdmissions - 1) : acc.inpatientAdmissions;
+    if (before > 0 && cb.laterAdmission) {
       ded = applyRate(ded, cb.laterAdmission.rate);
-      { if (trace.on) trace.add('basic.deductible', ded / 100, `本年度第 ${acc.inpatientAdmissions + 1} 次住院，起付线按 ${cb.laterAdmission.rate.text} 计为 ${formatYuan(ded)} 元`, cb.laterAdmission.param); else trace.use(cb.laterAdmission.param); }
+      { if (trace.on) trace.add('basic.deductible', ded / 100, `本年度第 ${before + 1} 次住院，起付线按 ${cb.laterAdmission.rate.text} 计为 ${formatYuan(ded)} 元`, cb.laterAdmission.param); else trace.use(cb.laterAdmission.param); }
     }
-    deductibleLeft = ded;
-    delta.inpatientAdmissions += 1;
+    // the deductible is the admission's (起付线按次): a mid-stay settlement and the discharge settlement share it
+    const applied = e.stay ? e.stay.deductibleApplied : 0;
+    deductibleLeft = Math.max(0, ded - applied);
+    if (e.stay) { if (trace.on) trace.add('basic.deductible', deductibleLeft / 100, `本次住院已中途结算，起付线 ${formatYuan(ded)} 元已计 ${formatYuan(applied)} 元，本次尚余 ${formatYuan(deductibleLeft)} 元`, b.deductible.param); else trace.use(b.deductible.param); }
+    if (!continued) delta.inpatientAdmissions += 1;
   } else {
     const used = type === 'general_outpatient' ? acc.generalOutpatientDeductible : type === 'hypertension_diabetes' ? acc.hypertensionDiabetesDeductible : acc.chronicDeductible;
     deductibleLeft = Math.max(0, ded - used);

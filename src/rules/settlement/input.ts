@@ -59,6 +59,18 @@ export interface Encounter {
   disease: string | null;
   costs: CostSplit;
   lines: LineSplit[] | null;
+  /**
+   * inpatient: a later part of an admission already settled in part (中途结算, then the
+   * discharge settlement): the deductible its earlier live parts applied, and whether they
+   * counted the admission. The admission's deductible is then charged once, not per part.
+   */
+  stay?: StayBefore | null;
+}
+
+/** What the earlier live parts of the same admission did (see Encounter.stay). */
+export interface StayBefore {
+  deductibleApplied: Fen;
+  admissionCounted: boolean;
 }
 
 /** A person's year-to-date figures; a settlement returns the delta it adds. */
