@@ -211,7 +211,15 @@ export async function openSheetWriter(target: string, sheetName: string, format:
   const check = (): void => {
     if (failure) throw failure;
   };
-  const done = (): Promise<void> => (out.writableFinished ? Promise.resolve() : new Promise((resolve, reject) => (out.once('finish', resolve), out.once('error', reject))));
+  // one promise of the stream's end, made once: each wait for a drain races it, and adding
+  // listeners per wait would pile them up on a long export (MaxListenersExceededWarning)
+  let ended: Promise<void> | null = null;
+  const done = (): Promise<void> => {
+    if (out.writableFinished) return Promise.resolve();
+    ended ??= new Promise<void>((resolve, reject) => (out.once('finish', resolve), out.once('error', reject)));
+    ended.catch(() => undefined);
+    return ended;
+  };
   if (format === 'csv') {
     const csv = stringify({ bom: true, cast: CSV_CAST });
     csv.pipe(out);

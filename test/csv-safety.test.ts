@@ -25,6 +25,25 @@ test('a cell that a spreadsheet would read as a formula gets an apostrophe; numb
   assert.equal(csvText([['=1+1', -5, '-5.00', '张三']]), "'=1+1,-5,-5.00,张三\n");
 });
 
+test('a long CSV export waits for drains without piling listeners on the file stream', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'yibao-csv-'));
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const w = await openSheetWriter(join(dir, 'long.csv'), 'rows');
+    const wide = 'x'.repeat(400);
+    for (let i = 0; i < 20_000; i += 1) await w.write([i, wide]); // ~8 MB: many waits for a drain
+    await w.close();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((x) => x.name === 'MaxListenersExceededWarning').map((x) => x.message), []);
+    assert.equal(readFileSync(join(dir, 'long.csv'), 'utf8').trim().split('\n').length, 20_000);
+  } finally {
+    process.off('warning', onWarning);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the CSV writer behind the exports neutralises text cells', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'yibao-csv-'));
   try {
