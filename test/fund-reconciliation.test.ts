@@ -135,6 +135,28 @@ for (const backend of BACKENDS)
       assert.match(r.details.differences.find((x) => x.problem === 'AMOUNT_DIFFERS')!.message, /金额不符/);
     });
 
+    test('a 3201 whose period runs into another month (跨月): listed apart, compared on its own period, not in the month’s sums', async () => {
+      const before = await clearingReconciliation(d.db, FINANCE, { hospital, month });
+      const live = before.live;
+      const prevDay = new Date(Date.parse(`${month}-01T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+      // the settlements were all made today: the period from the last day of the month before to today holds them
+      const span = await call('3201', { data: { insutype: '390', setl_optins: '500230', stmt_begndate: prevDay, stmt_enddate: today, medfee_sumamt: (live.medfeeFen / 100).toFixed(2), fund_pay_sumamt: (live.fundFen / 100).toFixed(2), acct_pay: 0, fixmedins_setl_cnt: String(live.count), fixmedins_refd_setl_flag: '0' } });
+      const r = await clearingReconciliation(d.db, FINANCE, { hospital, month });
+      assert.deepEqual(r.reported.spanning.map((x) => x.msgid), [span.msgid]);
+      assert.deepEqual(r.reported.spanning[0].differences, []);
+      assert.equal(r.reported.spanning[0].live.fundFen, live.fundFen);
+      assert.match(r.reported.spanning[0].note, /跨月/);
+      assert.deepEqual(r.reported.reports.map((x) => x.msgid), before.reported.reports.map((x) => x.msgid), 'the month’s own reports are unchanged');
+      assert.equal(r.reported.fundFen, before.reported.fundFen);
+      assert.ok(r.reported.uncoveredDays.every((x) => x > today), 'the days up to today are covered by the spanning report');
+      // one fen off on the spanning report: named on its own period; sent again it supersedes the first
+      const off = await call('3201', { data: { insutype: '390', setl_optins: '500230', stmt_begndate: prevDay, stmt_enddate: today, medfee_sumamt: (live.medfeeFen / 100).toFixed(2), fund_pay_sumamt: ((live.fundFen + 1) / 100).toFixed(2), acct_pay: 0, fixmedins_setl_cnt: String(live.count), fixmedins_refd_setl_flag: '0' } });
+      const r2 = await clearingReconciliation(d.db, FINANCE, { hospital, month });
+      assert.deepEqual(r2.reported.spanning.map((x) => [x.msgid, x.supersedes]), [[off.msgid, [span.msgid]]]);
+      assert.deepEqual(r2.reported.spanning[0].differences.map((x) => [x.field, x.against, x.difference]), [['fund_pay_sumamt', 'live', 0.01]]);
+      assert.deepEqual(r2.differences, before.differences, 'the month’s comparison is not changed by it');
+    });
+
     test('the budget: entered by finance (audited, latest version counts), tracked month by month; a clerk 403; bad input 400 naming the field', async () => {
       const year = 2022;
       const post = (tokn: string, body: unknown) => request(url, 'POST', '/api/v1/fund/budget', tokn, body);

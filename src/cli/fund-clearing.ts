@@ -81,6 +81,11 @@ async function reconciliationBook(r: ClearingReconciliation): Promise<Buffer> {
   ws.addRow(['3201 报文', '开始日期', '结束日期', '清算类别', '医疗费总额（元）', '基金支付（元）', '笔数']);
   for (const x of r.reported.reports) ws.addRow([x.msgid, x.begin, x.end, x.clrType ?? '', fenToYuan(x.medfeeFen), fenToYuan(x.fundFen), x.count]);
   for (const x of r.reported.superseded) ws.addRow([x.msgid, x.begin, x.end, x.clrType ?? '', `被 ${x.supersededBy} 取代`]);
+  if (r.reported.spanning.length) {
+    ws.addRow([]);
+    ws.addRow(['跨月 3201 报文', '开始日期', '结束日期', '清算类别', '医疗费总额（元）', '基金支付（元）', '笔数', '有效结算医疗费（元）', '有效结算基金（元）', '有效结算笔数', '说明']);
+    for (const x of r.reported.spanning) ws.addRow([x.msgid, x.begin, x.end, x.clrType ?? '', fenToYuan(x.medfeeFen), fenToYuan(x.fundFen), x.count, x.live.medfee, x.live.fund, x.live.count, [x.note, ...x.differences.map((d) => `${d.field} 差额 ${d.difference}`)].join('；')]);
+  }
   if (r.reported.uncoveredDays.length) ws.addRow(['未对账日期', r.reported.uncoveredDays.join(', ')]);
   if (r.details) {
     const wd = wb.addWorksheet('明细差异');

@@ -2,7 +2,8 @@
  * A hospital's month of clearing beside what the hospital itself reported through the platform:
  * its accepted 3201 (医药机构费用结算对总账) and 3202 (对明细账) messages (fsi-interface-v1.1.27
  * 表 146–150, stored in fsi_message by src/hospitals/fsi) whose reconciliation period
- * (stmt_begndate..stmt_enddate) lies inside the month, against
+ * (stmt_begndate..stmt_enddate) lies inside the month (reports spanning into another month are
+ * listed apart, each compared on its own period with the live settlements of those days), against
  *   - the month's clearing statement (src/fund/clearing.ts: as approved, or drawn now), and
  *   - the hospital's live settlements settled (Beijing time) on the days the reports cover, the
  *     figure 3201 itself compares with.
@@ -74,6 +75,13 @@ export interface ClearingReconciliation {
   reported: {
     reports: Report[];
     superseded: { msgid: string; begin: string; end: string; clrType: string | null; supersededBy: string }[];
+    /**
+     * 3201 reports whose period runs into another month (跨月对账): not in the month's sums (a
+     * month's statement cannot be compared with part of a report), each compared on its own
+     * period with the live settlements of those days; the latest of each period counts
+     */
+    spanning: SpanningReport[];
+    /** days of the month no report covers, within the month or spanning it */
     uncoveredDays: string[];
     medfeeFen: Fen;
     fundFen: Fen;
@@ -87,6 +95,47 @@ export interface ClearingReconciliation {
   differences: TotalsDifference[];
   details: { reports: string[]; rows: number; matched: number; differences: DetailDifference[] } | null;
   balanced: boolean;
+}
+
+export interface SpanningReport extends Report {
+  live: { medfeeFen: Fen; fundFen: Fen; count: number; medfee: number; fund: number };
+  differences: TotalsDifference[];
+  note: string;
+  /** older reports of the same period and scope, superseded by this one */
+  supersedes: string[];
+}
+
+/** At most this many days in a spanning report's period are compared (a quarter and a bit). */
+const SPAN_MAX_DAYS = 93;
+
+async function spanningReports(db: Db, hospital: string, m: string, newestFirst: readonly (Message & { begin: string; end: string; clrType: string | null })[]): Promise<SpanningReport[]> {
+  const kept: SpanningReport[] = [];
+  for (const r of newestFirst) {
+    const same = kept.find((k) => k.begin === r.begin && k.end === r.end && k.clrType === r.clrType);
+    if (same) {
+      same.supersedes.push(r.msgid);
+      continue;
+    }
+    const d = dataOf(r.input);
+    const rep: Report = { msgid: r.msgid, receivedAt: iso(r.received_at), begin: r.begin, end: r.end, clrType: r.clrType, medfeeFen: money(d, 'data', 'medfee_sumamt'), fundFen: money(d, 'data', 'fund_pay_sumamt'), acctFen: d.acct_pay === undefined || d.acct_pay === null || d.acct_pay === '' ? 0 : money(d, 'data', 'acct_pay'), count: Number(d.fixmedins_setl_cnt) || 0 };
+    const span = (Date.parse(`${r.end}T00:00:00Z`) - Date.parse(`${r.begin}T00:00:00Z`)) / 86_400_000 + 1;
+    const differences: TotalsDifference[] = [];
+    let live = { medfeeFen: 0, fundFen: 0, count: 0 };
+    let note = `报告期 ${r.begin} 至 ${r.end} 跨月，不计入 ${m} 月合计；按报告期与该期间有效结算（按结算时间）比较`;
+    if (span > SPAN_MAX_DAYS) note = `报告期 ${r.begin} 至 ${r.end} 超过 ${SPAN_MAX_DAYS} 天，不作比较；请按月上报`;
+    else {
+      live = await liveBetween(db, hospital, r.begin, r.end);
+      const cmp = (field: TotalsDifference['field'], rep0: number, ours: number, isMoney: boolean) => {
+        if (rep0 !== ours) differences.push({ field, against: 'live', reported: isMoney ? fenToYuan(rep0) : rep0, ours: isMoney ? fenToYuan(ours) : ours, difference: isMoney ? fenToYuan(rep0 - ours) : rep0 - ours });
+      };
+      cmp('medfee_sumamt', rep.medfeeFen, live.medfeeFen, true);
+      cmp('fund_pay_sumamt', rep.fundFen, live.fundFen, true);
+      cmp('acct_pay', rep.acctFen, 0, true);
+      cmp('fixmedins_setl_cnt', rep.count, live.count, false);
+    }
+    kept.push({ ...rep, live: { ...live, medfee: fenToYuan(live.medfeeFen), fund: fenToYuan(live.fundFen) }, differences, note, supersedes: [] });
+  }
+  return kept.sort((a, b) => a.begin.localeCompare(b.begin) || (a.clrType ?? '').localeCompare(b.clrType ?? ''));
 }
 
 const RULE =
@@ -106,8 +155,11 @@ const dataOf = (input: unknown): Record<string, unknown> => {
 };
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : null);
 
-/** The hospital's accepted 3201/3202 messages whose period lies in the month, newest first. */
+/** The hospital's accepted 3201/3202 messages whose period overlaps the month, newest first. */
 async function messages(db: Db, hospital: string, m: string): Promise<(Message & { begin: string; end: string; clrType: string | null })[]> {
+  const days = daysOf(m);
+  const first = days[0];
+  const last = days[days.length - 1];
   const { rows } = await sql<Message>`
     SELECT msgid, infno, input, received_at FROM fsi_message
      WHERE hospital_code = ${hospital} AND infno IN ('3201', '3202') AND (reply->>'infcode') = '0'
@@ -117,7 +169,23 @@ async function messages(db: Db, hospital: string, m: string): Promise<(Message &
       const d = dataOf(r.input);
       return { ...r, begin: (text(d.stmt_begndate) ?? '').slice(0, 10), end: (text(d.stmt_enddate) ?? '').slice(0, 10), clrType: text(d.clr_type) };
     })
-    .filter((r) => r.begin.startsWith(`${m}-`) && r.end.startsWith(`${m}-`) && r.begin <= r.end);
+    .filter((r) => DAY.test(r.begin) && DAY.test(r.end) && r.begin <= r.end && r.begin <= last && r.end >= first);
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A report whose period lies inside the month (the others span into another month). */
+const inside = (m: string) => (r: { begin: string; end: string }) => r.begin.startsWith(`${m}-`) && r.end.startsWith(`${m}-`);
+
+/** The hospital's live settlements settled (Beijing time) from `begin` to `end`, both included. */
+async function liveBetween(db: Db, hospital: string, begin: string, end: string): Promise<{ medfeeFen: Fen; fundFen: Fen; count: number }> {
+  const { rows } = await sql<{ n: string; total: string; fund: string }>`
+    SELECT count(*)::text AS n, coalesce(sum(s.total_fen), 0)::text AS total,
+           coalesce(sum(s.basic_fund_fen + s.critical_illness_fen + s.medical_assistance_fen), 0)::text AS fund
+      FROM settlement s
+     WHERE s.hospital_code = ${hospital} AND s.reversed_at IS NULL
+       AND s.settled_at >= (${begin}::date)::timestamp AT TIME ZONE 'Asia/Shanghai'
+       AND s.settled_at < (${end}::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'`.execute(db);
+  return { count: Number(rows[0].n), medfeeFen: Number(rows[0].total), fundFen: Number(rows[0].fund) };
 }
 
 /** Keep the latest report of each day and scope (a report for every type overlaps a typed one). */
@@ -180,7 +248,8 @@ export async function clearingReconciliation(db: Db, actor: Actor, query: unknow
   const q = parseBody(statementQuerySchema, query ?? {});
   requireHospital(actor, q.hospital);
   const s = await statement(db, actor, q);
-  const all = await messages(db, q.hospital, q.month);
+  const overlapping = await messages(db, q.hospital, q.month);
+  const all = overlapping.filter(inside(q.month));
   const { kept, superseded } = latestPerDay(all.filter((m) => m.infno === '3201'));
   const reports: Report[] = kept
     .map((m) => {
@@ -189,6 +258,8 @@ export async function clearingReconciliation(db: Db, actor: Actor, query: unknow
     })
     .sort((a, b) => a.begin.localeCompare(b.begin) || (a.clrType ?? '').localeCompare(b.clrType ?? ''));
   const covered = new Set(reports.flatMap((r) => daysOf(q.month).filter((d) => d >= r.begin && d <= r.end)));
+  const spanning = await spanningReports(db, q.hospital, q.month, overlapping.filter((m) => m.infno === '3201' && !inside(q.month)(m)));
+  const spanned = new Set(spanning.flatMap((r) => daysOf(q.month).filter((d) => d >= r.begin && d <= r.end)));
   const reported = {
     medfeeFen: reports.reduce((t, r) => t + r.medfeeFen, 0),
     fundFen: reports.reduce((t, r) => t + r.fundFen, 0),
@@ -236,7 +307,7 @@ export async function clearingReconciliation(db: Db, actor: Actor, query: unknow
     month: q.month,
     rule: RULE,
     statement: { state: s.state, statementId: s.statementId, settlements: s.settlements, reversals: s.reversals, totalFen: s.totalFen, fundTotalFen: s.fundTotalFen, total: fenToYuan(s.totalFen), fundTotal: fenToYuan(s.fundTotalFen) },
-    reported: { reports, superseded, uncoveredDays: daysOf(q.month).filter((d) => !covered.has(d)), ...reported, medfee: fenToYuan(reported.medfeeFen), fund: fenToYuan(reported.fundFen), acct: fenToYuan(reported.acctFen) },
+    reported: { reports, superseded, spanning, uncoveredDays: daysOf(q.month).filter((d) => !covered.has(d) && !spanned.has(d)), ...reported, medfee: fenToYuan(reported.medfeeFen), fund: fenToYuan(reported.fundFen), acct: fenToYuan(reported.acctFen) },
     live: { ...live, medfee: fenToYuan(live.medfeeFen), fund: fenToYuan(live.fundFen) },
     differences,
     details,
