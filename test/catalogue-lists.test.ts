@@ -20,7 +20,7 @@ import { importCatalogue } from '../src/hospitals/catalogue/import.ts';
 import { REFERENCE_LISTS, importReferenceList } from '../src/hospitals/catalogue/reference-lists.ts';
 import { loadDrgScheme } from '../src/policy/drg-compile.ts';
 import { freshDatabase, type TestDatabase } from './support/databases.ts';
-import { listen } from './support/http.ts';
+import { listen, logIn } from './support/http.ts';
 import { FsiClient, VILLAGE } from './support/fsi-client.ts';
 
 const quotes = QuoteService.load();
@@ -145,5 +145,25 @@ describe('the other catalogue downloads, on server', () => {
       writeFileSync(csv, '名称\nx');
       return importReferenceList(d.db, ADMIN, { infno: '1314', path: csv });
     }), /疾病分类代码/);
+  });
+
+  test('over HTTP an admin imports a reference list (the body the file); a hospital is refused; a list that is not one is a 400 naming infno', async () => {
+    const auth = new AuthService(d.db);
+    await auth.createUser(SYSTEM, { username: 'lists-admin', displayName: '管理员', password: 'admin-password-1', role: 'admin' });
+    const admin = await logIn(base, 'lists-admin', 'admin-password-1');
+    const body = ['证候分类代码,证候分类名称', 'ZH0001,风寒证（本地）', ',缺编码'].join('\n');
+    const post = (infno: string, token: string) => fetch(`${base}/api/v1/catalogue/reference-lists/${infno}/imports?fileName=1315.csv`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body });
+    const ok = await post('1315', admin);
+    assert.equal(ok.status, 200, await ok.clone().text());
+    const s = (await ok.json()) as { inserted: number; bad: number; problems: { line: number }[] };
+    assert.deepEqual([s.inserted, s.bad, s.problems.map((p) => p.line)], [1, 1, [3]]);
+    const again = (await (await post('1315', admin)).json()) as { inserted: number; unchanged: number };
+    assert.deepEqual([again.inserted, again.unchanged], [0, 1]);
+    const rows = await file(await c.ok(c.envelope('1315', { data: { ver: 'v0' } })));
+    assert.ok(rows.some((r) => r.includes('ZH0001') && r.includes('风寒证（本地）')));
+    assert.equal((await post('1315', hosp)).status, 403);
+    const bad = await post('1399', admin);
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /infno/);
   });
 });

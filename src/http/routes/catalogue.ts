@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { InputError } from '../../errors.js';
 import { importCatalogue } from '../../hospitals/catalogue/import.js';
 import { cataloguePage, CLASS_NAMES, kindOf, LIST_TYPES } from '../../hospitals/catalogue/items.js';
+import { importReferenceList, REFERENCE_LISTS } from '../../hospitals/catalogue/reference-lists.js';
 import { formatYuan } from '../../money.js';
 import { XLSX_MIME } from '../../sheets.js';
 import type { AppContext } from '../context.js';
@@ -30,6 +31,22 @@ const listQuery = z
   })
   .strict();
 
+const referenceParams = z.object({ infno: z.enum(Object.keys(REFERENCE_LISTS) as [string, ...string[]]) }).strict();
+
+/** The request body (a CSV or XLSX file) written to a temporary file for an import, removed after. */
+async function withUpload<T>(body: unknown, contentType: string, run: (path: string, format: 'csv' | 'xlsx') => Promise<T>): Promise<T> {
+  if (!Buffer.isBuffer(body) || body.length === 0) throw new InputError('(body)', `send the file as text/csv or ${XLSX_MIME}`);
+  const format = contentType.startsWith(XLSX_MIME) || body.subarray(0, 2).toString('latin1') === 'PK' ? 'xlsx' : 'csv';
+  const dir = mkdtempSync(join(tmpdir(), 'yibao-catalogue-'));
+  try {
+    const path = join(dir, `upload.${format}`);
+    writeFileSync(path, body);
+    return await run(path, format);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function catalogueRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const db = ctx.database.db;
   await root.register(async (scope) => {
@@ -48,18 +65,25 @@ export async function catalogueRoutes(root: FastifyInstance, ctx: AppContext): P
       },
       async (req) => {
         const q = parse(importQuery, req.query);
-        const body = req.body;
-        if (!Buffer.isBuffer(body) || body.length === 0) throw new InputError('(body)', `send the file as text/csv or ${XLSX_MIME}`);
-        const type = String(req.headers['content-type'] ?? '');
-        const format = type.startsWith(XLSX_MIME) || body.subarray(0, 2).toString('latin1') === 'PK' ? 'xlsx' : 'csv';
-        const dir = mkdtempSync(join(tmpdir(), 'yibao-catalogue-'));
-        try {
-          const path = join(dir, `upload.${format}`);
-          writeFileSync(path, body);
-          return await importCatalogue(db, req.actor!, { path, fileName: q.fileName ?? `catalogue.${format}`, format });
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
+        return withUpload(req.body, String(req.headers['content-type'] ?? ''), (path, format) => importCatalogue(db, req.actor!, { path, fileName: q.fileName ?? `catalogue.${format}`, format }));
+      },
+    );
+    scope.withTypeProvider<ZodTypeProvider>().post(
+      '/api/v1/catalogue/reference-lists/:infno/imports',
+      {
+        config: { permission: 'catalogue.write' },
+        bodyLimit: 64 << 20,
+        schema: {
+          tags: ['settlement'],
+          summary: `Import a reference list of the catalogue downloads (${Object.entries(REFERENCE_LISTS).map(([k, l]) => `${k} ${l.name}`).join('、')}; body: the CSV or XLSX file, headings the spec’s column names or 第N列). An imported row replaces the built-in one of the same code and raises the list's version; bad rows are listed by line; the same file again changes nothing`,
+          params: referenceParams,
+          querystring: importQuery,
+        },
+      },
+      async (req) => {
+        const { infno } = parse(referenceParams, req.params);
+        const q = parse(importQuery, req.query);
+        return withUpload(req.body, String(req.headers['content-type'] ?? ''), (path, format) => importReferenceList(db, req.actor!, { infno, path, fileName: q.fileName ?? `${infno}.${format}`, format }));
       },
     );
   });
