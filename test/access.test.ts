@@ -7,7 +7,7 @@ import type { RouteAccess } from '../src/http/access.ts';
 import { QuoteService } from '../src/quotes/quote-service.ts';
 import { AuthService } from '../src/access/auth.ts';
 import { hashPassword, verifyPassword } from '../src/access/passwords.ts';
-import { SYSTEM } from '../src/access/roles.ts';
+import { permissionsOf, SYSTEM } from '../src/access/roles.ts';
 import { maskIdNumber, maskIdsInText, maskName } from '../src/access/privacy.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { listen, logIn, request } from './support/http.ts';
@@ -65,6 +65,12 @@ for (const backend of BACKENDS)
       const me = await call('GET', '/api/v1/me', t);
       assert.equal(me.status, 200);
       assert.equal(me.json.role, 'admin');
+      // the permissions come with the user (the console's menu reads them; no copy of the table in the browser)
+      assert.deepEqual(me.json.permissions, permissionsOf('admin'));
+      const logged = await call('POST', '/api/v1/session', undefined, { username: 'clerk1', password: 'clerk-password-1' });
+      assert.deepEqual(logged.json.user.permissions, permissionsOf('clerk'));
+      assert.ok(logged.json.user.permissions.includes('campaign.read') && !logged.json.user.permissions.includes('ledger.read'));
+      assert.ok(permissionsOf('finance').includes('ledger.read'), 'finance reads the ledger (the 基金 page)');
       assert.equal((await call('GET', '/api/v1/me')).status, 401);
       assert.equal((await call('GET', '/api/v1/me', 'garbage')).status, 401);
       assert.equal((await call('DELETE', '/api/v1/session', t)).status, 200);

@@ -18,7 +18,8 @@ export const PERMISSIONS = {
   'payments.write': ['admin', 'clerk'],
   'settlement.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
   'settlement.write': ['admin', 'hospital'],
-  'ledger.read': ['admin', 'policy_officer', 'auditor'],
+  // finance reads the ledger too: balances by fund, income and spending, payable to hospitals (the 基金 page)
+  'ledger.read': ['admin', 'policy_officer', 'auditor', 'finance'],
   'ledger.write': ['admin'],
   'audit.read': ['admin', 'auditor'],
   // the fund (issue #17): read by those who read the ledger and by finance; finance approves clearing and records money moved
@@ -58,6 +59,11 @@ export interface Actor {
 
 /** The system itself (demo seeding, migrations): audited under this name. */
 export const SYSTEM: Actor = { userId: '0', username: 'system', role: 'admin', villages: [], hospitalCode: null };
+
+/** Every permission the role has (the console shows a role only the pages these allow). */
+export function permissionsOf(role: Role): Permission[] {
+  return (Object.keys(PERMISSIONS) as Permission[]).filter((p) => (PERMISSIONS[p] as readonly string[]).includes(role));
+}
 
 export function can(actor: Actor, p: Permission): boolean {
   return (PERMISSIONS[p] as readonly string[]).includes(actor.role);

@@ -13,6 +13,8 @@ export interface SessionUser {
   role: 'admin' | 'policy_officer' | 'clerk' | 'hospital' | 'auditor' | 'finance' | 'medical_assistance';
   villages: string[];
   hospitalCode: string | null;
+  /** what the role may do, as the server grants it (the server checks every request itself) */
+  permissions?: string[];
 }
 
 export class ApiError extends Error {
@@ -53,7 +55,9 @@ export function token(): string | null {
 
 export function storedUser(): SessionUser | null {
   const s = sessionStorage.getItem(USER_KEY);
-  return s ? (JSON.parse(s) as SessionUser) : null;
+  const u = s ? (JSON.parse(s) as SessionUser) : null;
+  // a session kept from before the server sent the permissions: log in again
+  return u && Array.isArray(u.permissions) ? u : null;
 }
 
 export function saveSession(t: string, u: SessionUser): void {

@@ -1,6 +1,6 @@
 /**
- * The console's pages, the permission each needs (as src/services/auth.ts grants them to
- * roles), and the menu. The menu shows a role only the pages it may use; a page opened by
+ * The console's pages, the permission each needs (the server's grants, src/access/roles.ts,
+ * sent with the log-in), and the menu. The menu shows a role only the pages it may use; a page opened by
  * URL without the permission says so instead of calling the API.
  */
 import type { SessionUser } from './api';
@@ -20,25 +20,10 @@ export type Permission =
   | 'risk.hits.read'
   | 'public';
 
-/** A copy of the server's role → permission table (the server checks every request itself). */
-const GRANTS: Record<Exclude<Permission, 'public'>, SessionUser['role'][]> = {
-  'registers.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
-  'registers.write': ['admin', 'clerk'],
-  'payments.write': ['admin', 'clerk'],
-  'campaign.run': ['admin', 'policy_officer'],
-  'campaign.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
-  'settlement.read': ['admin', 'policy_officer', 'hospital', 'auditor'],
-  'ledger.read': ['admin', 'policy_officer', 'auditor'],
-  'audit.read': ['admin', 'auditor'],
-  'fund.read': ['admin', 'policy_officer', 'auditor', 'finance'],
-  'sim.run': ['admin', 'policy_officer', 'finance'],
-  'risk.read': ['admin', 'policy_officer', 'clerk', 'auditor', 'finance', 'medical_assistance'],
-  'risk.hits.read': ['admin', 'policy_officer', 'clerk', 'auditor'],
-};
-
+/** Whether the user's role has the permission, as the server said at log-in (GET /api/v1/me says the same). */
 export function may(user: SessionUser | null, p: Permission): boolean {
   if (p === 'public') return true;
-  return !!user && GRANTS[p].includes(user.role);
+  return !!user && (user.permissions ?? []).includes(p);
 }
 
 export interface PageDef {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fromZodIssues } from '../../errors.js';
-import { ROLES } from '../../access/roles.js';
+import { permissionsOf, ROLES } from '../../access/roles.js';
 import { API_TOKEN_DAYS, API_TOKEN_MAX_DAYS } from '../../access/auth.js';
 import { PASSWORD_MAX } from '../../access/passwords.js';
 import { TooManyRequestsError, UnauthorizedError } from '../../errors.js';
@@ -68,14 +68,14 @@ export async function sessionRoutes(root: FastifyInstance, ctx: AppContext): Pro
         }
         throw e;
       }
-      return { token: s.token, expiresAt: s.expiresAt.toISOString(), user: { username: s.actor.username, role: s.actor.role, villages: s.actor.villages, hospitalCode: s.actor.hospitalCode } };
+      return { token: s.token, expiresAt: s.expiresAt.toISOString(), user: { username: s.actor.username, role: s.actor.role, villages: s.actor.villages, hospitalCode: s.actor.hospitalCode, permissions: permissionsOf(s.actor.role) } };
     },
   );
   app.delete('/api/v1/session', { config: { permission: 'session' }, schema: { tags: ['session'], summary: 'Log out (revoke this token)' } }, async (req) => {
     await ctx.auth.revoke(req.actor!, bearer(req)!);
     return { ok: true };
   });
-  app.get('/api/v1/me', { config: { permission: 'session' }, schema: { tags: ['session'], summary: 'Who I am and what I may touch' } }, (req) => req.actor);
+  app.get('/api/v1/me', { config: { permission: 'session' }, schema: { tags: ['session'], summary: 'Who I am and what I may touch' } }, (req) => ({ ...req.actor!, permissions: permissionsOf(req.actor!.role) }));
   app.post('/api/v1/users', { config: { permission: 'users.admin' }, schema: { tags: ['session'], summary: 'Create a user (admin)', body: userBody } }, async (req, reply) => {
     const b = parse(userBody, req.body);
     const id = await ctx.auth.createUser(req.actor!, b);
