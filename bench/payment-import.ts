@@ -21,9 +21,7 @@ import { sql } from 'kysely';
 import { importPaymentFile } from '../src/monitoring/payment-file.js';
 import { openSheetWriter } from '../src/sheets.js';
 import { QuoteService } from '../src/quotes/quote-service.js';
-import { generateTown } from '../src/sim/population.js';
-import { loadAreas } from '../src/sim/load-town.js';
-import { assessYear } from '../src/campaign/assessment.js';
+import { loadAssessedTown } from './support/town.js';
 import { SYSTEM } from '../src/access/roles.js';
 import { dropAllCreated, dropOnSignals, envInt, fmt, fmtInt, freshServerDatabase, loadavg, log, machineLine, psql, table, timed, type BenchDatabase } from './record/support.js';
 
@@ -32,38 +30,8 @@ const YEAR = 2022;
 /** The town, its assessment and the payment file (untimed); returns the file and its rows. */
 async function setup(b: BenchDatabase, n: number, dir: string): Promise<{ file: string; rows: number }> {
   const db = b.database.db;
-  const t0 = performance.now();
-  const town = generateTown({ people: n, coverageYear: YEAR, encounters: false });
-  await loadAreas(db, town);
-  const step = 50_000;
-  for (let i = 0; i < town.households.length; i += step) {
-    const hs = town.households.slice(i, i + step);
-    await sql`INSERT INTO household (village_code, house_no) SELECT * FROM unnest(${hs.map((h) => h.villageCode)}::text[], ${hs.map((h) => h.houseNo)}::text[])`.execute(db);
-  }
-  for (let i = 0; i < town.persons.length; i += step) {
-    const ps = town.persons.slice(i, i + step);
-    await sql`
-      INSERT INTO person (id_number, name, gender, birth_date, household_id, village_code, kind, graduation_year)
-      SELECT x.id_number, x.name, x.gender, x.birth_date, h.id, x.village_code, x.kind, x.graduation_year
-      FROM unnest(${ps.map((p) => p.idNumber)}::text[], ${ps.map((p) => p.name)}::text[], ${ps.map((p) => p.gender)}::text[], ${ps.map((p) => p.birthDate)}::date[],
-        ${ps.map((p) => p.villageCode)}::text[], ${ps.map((p) => p.houseNo)}::text[], ${ps.map((p) => p.kind)}::text[], ${ps.map((p) => p.graduationYear)}::int[])
-        AS x(id_number, name, gender, birth_date, village_code, house_no, kind, graduation_year)
-      JOIN household h ON h.village_code = x.village_code AND h.house_no = x.house_no`.execute(db);
-    const st = ps.flatMap((p) => p.statuses.map((s) => ({ id: p.idNumber, s })));
-    if (st.length)
-      await sql`
-        INSERT INTO needy_status (person_id, status, source, valid_from, reference)
-        SELECT p.id, x.status, x.source, x.valid_from, 'bench'
-        FROM unnest(${st.map((x) => x.id)}::text[], ${st.map((x) => x.s.status)}::text[], ${st.map((x) => x.s.source)}::text[], ${st.map((x) => x.s.validFrom)}::date[]) AS x(id_number, status, source, valid_from)
-        JOIN person p ON p.id_number = x.id_number ON CONFLICT DO NOTHING`.execute(db);
-  }
-  await b.owner('ANALYZE');
-  log(`setup (untimed): ${fmtInt(town.persons.length)} persons, ${fmtInt(town.households.length)} households, ${fmtInt(town.areas.length)} areas in ${fmt((performance.now() - t0) / 1000, 1)} s`);
-  const a0 = performance.now();
+  const { town } = await loadAssessedTown(b, n, YEAR);
   const quotes = QuoteService.load();
-  const s = await assessYear(db, quotes, { coverageYear: YEAR, actor: SYSTEM });
-  log(`setup (untimed): assessYear(${YEAR}) ${fmtInt(s.persons)} persons in ${fmt((performance.now() - a0) / 1000, 1)} s`);
-  await b.owner('ANALYZE');
   const f0 = performance.now();
   const file = join(dir, 'payments.csv');
   const w = await openSheetWriter(file, '缴费明细');

@@ -4,8 +4,8 @@
  * payment is (src/services/payments.ts: late payers get the waiting period, past the subsidy
  * deadline the person bears the subsidy, after the final deadline it is refused, the amount
  * must be what is due), idempotent by reference (the same payment again changes nothing;
- * another payment under a used reference is refused), bad rows back by line. Per batch, in one
- * transaction and a few set-based statements: the enrollments locked, the payment rows, the
+ * another payment under a used reference is refused), bad rows back by line; the whole file in
+ * one transaction (nothing written if it fails part-way). Per batch, in a few set-based statements: the enrollments locked, the payment rows, the
  * enrollments paid, the ledger entries (person's payment, assistance, fiscal subsidy per level,
  * with the single payment's memos and accounts), duplicate flags for second payments, newborns
  * following a paying guardian, and one audit row per payment.
@@ -67,6 +67,13 @@ export interface PaymentFileOptions {
   coverageYear?: number;
   batchSize?: number;
   onBatch?: (rows: number) => void;
+  /**
+   * The whole file in one transaction (default): a file that fails part-way — unreadable past a
+   * line, a database error — leaves nothing written. false: one transaction per batch, each
+   * batch visible as soon as it is written (the demo's own generated file, so the service shows
+   * the campaign filling while it loads); a re-import of the same file then completes it.
+   */
+  atomic?: boolean;
 }
 
 export interface PaymentFileSummary extends SheetImportSummary {
@@ -148,7 +155,7 @@ export async function importPaymentFile(db: Kysely<DB>, quotes: QuoteService, ac
         return out;
       },
     },
-    { path: o.path, fileName: o.fileName, format: o.format, batchSize: o.batchSize ?? 1000 },
+    { path: o.path, fileName: o.fileName, format: o.format, batchSize: o.batchSize ?? 1000, atomic: o.atomic ?? true },
   );
   return { ...s, ...extra };
 }

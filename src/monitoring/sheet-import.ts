@@ -1,8 +1,10 @@
 /**
  * Reading a monitoring sheet (CSV or XLSX, Chinese or English headings) in batches: each row
  * checked on its own, bad rows reported by line with the column and the reason (they do not
- * stop the good ones), good rows written batch by batch, each batch in one transaction. Every
- * import is recorded in import_batch (file name, SHA-256, counts) and audited.
+ * stop the good ones), good rows written batch by batch, each batch in one transaction — or, with
+ * `atomic`, the whole file in one: then a file that fails part-way (unreadable past some line, a
+ * database error) leaves nothing written, not even its import_batch row. Every import is recorded
+ * in import_batch (file name, SHA-256, counts) and audited.
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -71,6 +73,8 @@ export interface SheetImportOptions {
   format?: SheetFormat;
   batchSize?: number;
   keepProblems?: number;
+  /** the whole file in one transaction (nothing written unless every batch is); default: one transaction per batch */
+  atomic?: boolean;
 }
 
 const norm = (s: string): string => s.trim().replace(/^[*＊]/, '').replace(/\s+/g, '').replace(/（/g, '(').replace(/）/g, ')').toLowerCase();
@@ -82,6 +86,18 @@ export function reasonOf(e: InputError): string {
 
 export async function importSheet<F extends string, R extends { line: number }>(
   db: Kysely<DB>,
+  actor: Actor,
+  spec: SheetImportSpec<F, R>,
+  opts: SheetImportOptions,
+): Promise<SheetImportSummary> {
+  if (opts.atomic) return db.transaction().execute((tx) => importIn(tx, (fn) => fn(tx), actor, spec, opts));
+  return importIn(db, (fn) => db.transaction().execute(fn), actor, spec, opts);
+}
+
+/** The import on `db`, each write in `inTransaction` (its own transaction, or the file's). */
+async function importIn<F extends string, R extends { line: number }>(
+  db: Kysely<DB>,
+  inTransaction: <T>(fn: (tx: Transaction<DB>) => Promise<T>) => Promise<T>,
   actor: Actor,
   spec: SheetImportSpec<F, R>,
   opts: SheetImportOptions,
@@ -110,7 +126,7 @@ export async function importSheet<F extends string, R extends { line: number }>(
     const rows = pending;
     pending = [];
     if (!rows.length) return;
-    const out = await db.transaction().execute(async (tx) => {
+    const out = await inTransaction(async (tx) => {
       const o = await spec.write(tx, rows, s.batchId, heading);
       if (o.audit) await audit(tx, actor, `import_${spec.kind}`, 'import_batch', s.batchId, { lines: [rows[0].line, rows[rows.length - 1].line], ...o.audit });
       return o;
@@ -179,7 +195,7 @@ export async function importSheet<F extends string, R extends { line: number }>(
   await flush();
   for (const p of spec.after?.() ?? []) problem(p);
   s.problems.sort((a, b) => a.line - b.line);
-  await db.transaction().execute(async (tx) => {
+  await inTransaction(async (tx) => {
     await tx
       .updateTable('import_batch')
       .set({ rows_total: s.rows, rows_ok: s.inserted + s.updated + s.unchanged, rows_bad: s.bad, rows_unchanged: s.unchanged })

@@ -160,7 +160,8 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
       if (p.kind !== 'newborn') paidAdults.set(house, [...(paidAdults.get(house) ?? []), p.birthDate]);
     }
     await w.close();
-    const r = await importPaymentFile(db, quotes, SYSTEM, { path: file, batchSize: 1000, onBatch: (n) => progress('payments', n, rows) });
+    // batch by batch (atomic: false): the file is the demo's own, and the service shows each batch as it lands
+    const r = await importPaymentFile(db, quotes, SYSTEM, { path: file, batchSize: 1000, atomic: false, onBatch: (n) => progress('payments', n, rows) });
     payments = r.inserted;
     paymentProblems += r.bad;
     if (process.env.YIBAO_DEMO_DEBUG && r.bad) console.error('payments', r.problems.slice(0, 10));
