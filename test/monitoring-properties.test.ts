@@ -4,8 +4,8 @@
  * assessments, payments (any date), refusals, blocks, reversals to unpaid, village moves and
  * deletions written straight into the tables, one at a time or many in one statement (as the
  * payment file's batches write them), progress_rollup holds exactly the sums of the enrollments
- * themselves (the triggers' deltas never drift), progress_half_month holds exactly
- * progress_rollup's sums by half-month, and the sums progress reads as of any date (whole
+ * themselves (the triggers' deltas never drift), progress_half_month and
+ * progress_half_month_statuses hold exactly progress_rollup's sums by half-month, and the sums progress reads as of any date (whole
  * half-months, then the days of the date's own half-month) equal direct counts over the
  * enrollments, for any base date of the targets and any area.
  */
@@ -141,11 +141,18 @@ for (const backend of BACKENDS)
       const cols = sql`sum(n) || '|' || sum(paid_fen) || '|' || sum(assistance_fen) || '|' || sum(subsidy_fen) || '|' || sum(sub_central_fen) || '|' || sum(sub_provincial_fen) || '|' || sum(sub_prefecture_fen) || '|' || sum(sub_county_fen) || '|' || sum(sub_local_fen) || '|' || sum(sub_unallocated_fen)`;
       const nonzero = sql`sum(n) <> 0 OR sum(paid_fen) <> 0 OR sum(assistance_fen) <> 0 OR sum(subsidy_fen) <> 0 OR sum(sub_central_fen) <> 0 OR sum(sub_local_fen) <> 0`;
       const { rows: half } = await sql<{ k: string }>`
-        SELECT coverage_year || '|' || village_code || '|' || kind || '|' || period || '|' || statuses || '|' || ${cols} AS k
-        FROM progress_half_month GROUP BY coverage_year, village_code, kind, period, statuses HAVING ${nonzero} ORDER BY 1`.execute(d.db);
+        SELECT coverage_year || '|' || village_code || '|' || kind || '|' || period || '|' || ${cols} AS k
+        FROM progress_half_month GROUP BY coverage_year, village_code, kind, period HAVING ${nonzero} ORDER BY 1`.execute(d.db);
       const { rows: byHalf } = await sql<{ k: string }>`
-        SELECT coverage_year || '|' || village_code || '|' || kind || '|' || half_month_end(day) || '|' || statuses || '|' || ${cols} AS k
-        FROM progress_rollup GROUP BY coverage_year, village_code, kind, half_month_end(day), statuses HAVING ${nonzero} ORDER BY 1`.execute(d.db);
+        SELECT coverage_year || '|' || village_code || '|' || kind || '|' || half_month_end(day) || '|' || ${cols} AS k
+        FROM progress_rollup GROUP BY coverage_year, village_code, kind, half_month_end(day) HAVING ${nonzero} ORDER BY 1`.execute(d.db);
+      const { rows: st } = await sql<{ k: string }>`
+        SELECT coverage_year || '|' || village_code || '|' || period || '|' || statuses || '|' || sum(n) || '|' || sum(assistance_fen) AS k
+        FROM progress_half_month_statuses GROUP BY coverage_year, village_code, period, statuses HAVING sum(n) <> 0 OR sum(assistance_fen) <> 0 ORDER BY 1`.execute(d.db);
+      const { rows: stWant } = await sql<{ k: string }>`
+        SELECT coverage_year || '|' || village_code || '|' || half_month_end(day) || '|' || statuses || '|' || sum(n) || '|' || sum(assistance_fen) AS k
+        FROM progress_rollup WHERE kind = 'paid' AND statuses <> '' GROUP BY coverage_year, village_code, half_month_end(day), statuses HAVING sum(n) <> 0 OR sum(assistance_fen) <> 0 ORDER BY 1`.execute(d.db);
+      assert.deepEqual(st.map((r) => r.k), stWant.map((r) => r.k));
       assert.deepEqual(half.map((r) => r.k), byHalf.map((r) => r.k));
     };
 

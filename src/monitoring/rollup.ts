@@ -1,6 +1,7 @@
 /**
  * The sums every progress figure is made of, per village, as of a date: the whole half-months
- * up to the date from progress_half_month (migration 040), and, when the date is not itself a
+ * up to the date from progress_half_month (and the assistance by statuses from
+ * progress_half_month_statuses: migration 040), and, when the date is not itself a
  * half-month end (the 15th or the month's last day), the days of its half-month up to it from
  * progress_rollup (migration 020: keyed by day). Both are kept by statement-level triggers from
  * the enrollments, in the writer's transaction, so the figures as of any date equal the direct
@@ -161,7 +162,7 @@ export async function yearSums(db: Kysely<DB>, year: number, areaCode: string, a
       ) x GROUP BY x.day ORDER BY x.day`.execute(db),
     sql<{ statuses: string; n: string; fen: string }>`
       SELECT statuses, sum(n) AS n, sum(assistance_fen) AS fen FROM (
-        SELECT statuses, n, assistance_fen FROM progress_half_month WHERE ${halfPaid} AND statuses <> ''
+        SELECT statuses, n, assistance_fen FROM progress_half_month_statuses WHERE coverage_year = ${year} AND period <= ${a.full}::date AND ${area}
         ${a.partial ? sql`UNION ALL SELECT statuses, n, assistance_fen FROM progress_rollup WHERE ${daysPaid} AND statuses <> ''` : sql``}
       ) x GROUP BY statuses ORDER BY statuses`.execute(db),
   ]);
