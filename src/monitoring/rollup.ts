@@ -1,10 +1,16 @@
 /**
- * The sums every progress figure is made of, read from progress_rollup (kept by the triggers of
- * migration 020): per village, as of a date. One aggregate pass over the rollup rows of the
- * area's villages; no query per village.
+ * The sums every progress figure is made of, per village, as of a date: the whole half-months
+ * up to the date from progress_half_month (and the assistance by statuses from
+ * progress_half_month_statuses: migration 040), and, when the date is not itself a
+ * half-month end (the 15th or the month's last day), the days of its half-month up to it from
+ * progress_rollup (migration 020: keyed by day). Both are kept by statement-level triggers from
+ * the enrollments, in the writer's transaction, so the figures as of any date equal the direct
+ * counts over the enrollments. One aggregate pass over the area's rows; no query per village.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { formatDay, parseDay } from '../dates.js';
 import { inArea } from './area.js';
+import { isHalfMonthEnd, previousHalfMonthEnd } from './figures.js';
 import { SUBSIDY_LEVELS, type SubsidyLevel } from '../policy/vocabulary.js';
 import type { DB } from '../store/schema.js';
 
@@ -25,117 +31,85 @@ export interface VillageSums {
   subsidyByLevelFen: Record<SubsidyLevel, number>;
 }
 
-interface Row {
-  village_code: string;
-  enrollments: string | null;
-  enrollments_base: string | null;
-  paid: string | null;
-  refused: string | null;
-  blocked: string | null;
-  blocked_base: string | null;
-  paid_fen: string | null;
-  assistance_fen: string | null;
-  subsidy_fen: string | null;
-  central: string | null;
-  provincial: string | null;
-  prefecture: string | null;
-  county: string | null;
-  local: string | null;
-  unallocated: string | null;
-}
-
-const num = (v: string | null): number => (v === null ? 0 : Number(v));
+const num = (v: string | null | undefined): number => (v === null || v === undefined ? 0 : Number(v));
 
 export const emptySums = (villageCode: string): VillageSums => ({
   villageCode, enrollments: 0, enrollmentsAtBase: 0, paid: 0, refused: 0, blocked: 0, blockedAtBase: 0, paidFen: 0, assistanceFen: 0, subsidyFen: 0,
   subsidyByLevelFen: Object.fromEntries(SUBSIDY_LEVELS.map((l) => [l, 0])) as Record<SubsidyLevel, number>,
 });
 
-/** Sums per village of the area (code prefix) for a coverage year as of `asOf`; `base`: the target base date. */
-export async function villageSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string, base: string): Promise<Map<string, VillageSums>> {
-  const { rows } = await sql<Row>`
-    SELECT village_code,
-      sum(n) FILTER (WHERE kind = 'enrollments') AS enrollments,
-      sum(n) FILTER (WHERE kind = 'enrollments' AND day <= ${base}::date) AS enrollments_base,
-      sum(n) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS paid,
-      sum(n) FILTER (WHERE kind = 'refused') AS refused,
-      sum(n) FILTER (WHERE kind = 'blocked') AS blocked,
-      sum(n) FILTER (WHERE kind = 'blocked' AND day <= ${base}::date) AS blocked_base,
-      sum(paid_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS paid_fen,
-      sum(assistance_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS assistance_fen,
-      sum(subsidy_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS subsidy_fen,
-      sum(sub_central_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS central,
-      sum(sub_provincial_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS provincial,
-      sum(sub_prefecture_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS prefecture,
-      sum(sub_county_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS county,
-      sum(sub_local_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS local,
-      sum(sub_unallocated_fen) FILTER (WHERE kind = 'paid' AND day <= ${asOf}::date) AS unallocated
-    FROM progress_rollup
-    WHERE coverage_year = ${year} AND ${inArea('village_code', areaCode)}
-    GROUP BY village_code`.execute(db);
-  return new Map(rows.map((r) => [r.village_code, sumsOf(r)]));
+/**
+ * A date as half-months: the last half-month end on or before it (the date itself when it is
+ * one), and whether days after that end, up to the date, remain to be read by day.
+ */
+export function halfMonthCut(date: string): { full: string; partial: boolean } {
+  const d = parseDay(date);
+  if (Number.isNaN(d)) throw new RangeError(`${date} is not a date`);
+  return isHalfMonthEnd(d) ? { full: date, partial: false } : { full: formatDay(previousHalfMonthEnd(d)), partial: true };
 }
 
-function sumsOf(r: Row): VillageSums {
-  return {
-    villageCode: r.village_code,
-    enrollments: num(r.enrollments),
-    enrollmentsAtBase: num(r.enrollments_base),
-    paid: num(r.paid),
-    refused: num(r.refused),
-    blocked: num(r.blocked),
-    blockedAtBase: num(r.blocked_base),
-    paidFen: num(r.paid_fen),
-    assistanceFen: num(r.assistance_fen),
-    subsidyFen: num(r.subsidy_fen),
-    subsidyByLevelFen: { central: num(r.central), provincial: num(r.provincial), prefecture: num(r.prefecture), county: num(r.county), local: num(r.local), unallocated: num(r.unallocated) },
-  };
-}
+const SUMS = sql`sum(n) AS n, sum(paid_fen) AS paid_fen, sum(assistance_fen) AS assistance_fen, sum(subsidy_fen) AS subsidy_fen,
+  sum(sub_central_fen) AS c1, sum(sub_provincial_fen) AS c2, sum(sub_prefecture_fen) AS c3, sum(sub_county_fen) AS c4,
+  sum(sub_local_fen) AS c5, sum(sub_unallocated_fen) AS c6`;
 
-export interface YearSums {
-  /** per village, as villageSums gives them */
-  villages: Map<string, VillageSums>;
-  /** paid enrollments of the area by day (for the half-month series): [day, count] in day order */
-  byDay: [string, number][];
-  /** assistance of paid enrollments as of the date by the statuses it was granted for */
-  byStatuses: { statuses: string[]; persons: number; fen: number }[];
+interface SumRow {
+  village_code: string;
+  kind: string;
+  /** half: a half-month group (upto / atbase: on or before the cut of asOf / of base); upto: days of asOf's own half-month; atbase: days of base's */
+  part: 'half' | 'upto' | 'atbase';
+  upto: boolean;
+  atbase: boolean;
+  n: string;
+  paid_fen: string;
+  assistance_fen: string;
+  subsidy_fen: string;
+  c1: string; c2: string; c3: string; c4: string; c5: string; c6: string;
 }
 
 /**
- * The sums per village as of `asOf` (and at the target base date `base`), the paid by day and the
- * assistance by statuses of one area and year: three statements run together. The village sums
- * group the rollup rows by village, kind and which side of the two dates they fall (a few rows a
- * village, added up here) instead of evaluating fifteen filtered sums on every row: at 1 M persons
- * (~190 000 rollup rows) that halves the statement.
+ * The rows the village sums are added up from: the half-months grouped by village, kind and
+ * which side of the two cuts they fall (a few rows a village), then the days of the partial
+ * half-months: paid ones up to asOf, enrollments and blocked ones up to base.
  */
-export async function yearSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string, base: string): Promise<YearSums> {
-  const where = sql`coverage_year = ${year} AND ${inArea('village_code', areaCode)}`;
-  const [{ rows }, { rows: days }, { rows: st }] = await Promise.all([
-    sql<{ village_code: string; kind: string; upto: boolean; atbase: boolean; n: string; paid_fen: string; assistance_fen: string; subsidy_fen: string; c1: string; c2: string; c3: string; c4: string; c5: string; c6: string }>`
-      SELECT village_code, kind, day <= ${asOf}::date AS upto, day <= ${base}::date AS atbase, sum(n) AS n, sum(paid_fen) AS paid_fen, sum(assistance_fen) AS assistance_fen,
-        sum(subsidy_fen) AS subsidy_fen, sum(sub_central_fen) AS c1, sum(sub_provincial_fen) AS c2, sum(sub_prefecture_fen) AS c3, sum(sub_county_fen) AS c4,
-        sum(sub_local_fen) AS c5, sum(sub_unallocated_fen) AS c6
-      FROM progress_rollup WHERE ${where}
-      GROUP BY 1, 2, 3, 4`.execute(db),
-    sql<{ day: string; n: string }>`
-      SELECT day::text AS day, sum(n) AS n FROM progress_rollup WHERE ${where} AND kind = 'paid' AND day <= ${asOf}::date GROUP BY day ORDER BY day`.execute(db),
-    sql<{ statuses: string; n: string; fen: string }>`
-      SELECT statuses, sum(n) AS n, sum(assistance_fen) AS fen FROM progress_rollup
-      WHERE ${where} AND kind = 'paid' AND day <= ${asOf}::date AND statuses <> '' GROUP BY statuses ORDER BY statuses`.execute(db),
-  ]);
+function villageRows(year: number, areaCode: string, asOf: string, base: string): RawBuilder<SumRow> {
+  const a = halfMonthCut(asOf);
+  const b = halfMonthCut(base);
+  const area = inArea('village_code', areaCode);
+  const parts = [sql`
+    SELECT village_code, kind, 'half' AS part, period <= ${a.full}::date AS upto, period <= ${b.full}::date AS atbase, ${SUMS}
+    FROM progress_half_month WHERE coverage_year = ${year} AND ${area}
+    GROUP BY 1, 2, 3, 4, 5`];
+  if (a.partial)
+    parts.push(sql`
+      SELECT village_code, kind, 'upto', true, false, ${SUMS} FROM progress_rollup
+      WHERE coverage_year = ${year} AND kind = 'paid' AND day > ${a.full}::date AND day <= ${asOf}::date AND ${area}
+      GROUP BY 1, 2`);
+  if (b.partial)
+    parts.push(sql`
+      SELECT village_code, kind, 'atbase', false, true, ${SUMS} FROM progress_rollup
+      WHERE coverage_year = ${year} AND kind IN ('enrollments', 'blocked') AND day > ${b.full}::date AND day <= ${base}::date AND ${area}
+      GROUP BY 1, 2`);
+  return sql<SumRow>`${sql.join(parts, sql` UNION ALL `)}`;
+}
+
+function addUp(rows: SumRow[]): Map<string, VillageSums> {
   const villages = new Map<string, VillageSums>();
   for (const r of rows) {
     const v = villages.get(r.village_code) ?? emptySums(r.village_code);
     villages.set(r.village_code, v);
     const n = Number(r.n);
-    if (r.kind === 'enrollments') {
+    const paid = r.kind === 'paid' && (r.part === 'upto' || (r.part === 'half' && r.upto));
+    if (r.part === 'atbase') {
+      if (r.kind === 'enrollments') v.enrollmentsAtBase += n;
+      else if (r.kind === 'blocked') v.blockedAtBase += n;
+    } else if (r.kind === 'enrollments' && r.part === 'half') {
       v.enrollments += n;
       if (r.atbase) v.enrollmentsAtBase += n;
-    } else if (r.kind === 'refused') v.refused += n;
-    else if (r.kind === 'blocked') {
+    } else if (r.kind === 'refused' && r.part === 'half') v.refused += n;
+    else if (r.kind === 'blocked' && r.part === 'half') {
       v.blocked += n;
       if (r.atbase) v.blockedAtBase += n;
-    } else if (r.kind === 'paid' && r.upto) {
+    } else if (paid) {
       v.paid += n;
       v.paidFen += Number(r.paid_fen);
       v.assistanceFen += Number(r.assistance_fen);
@@ -149,8 +123,51 @@ export async function yearSums(db: Kysely<DB>, year: number, areaCode: string, a
       l.unallocated += Number(r.c6);
     }
   }
+  return villages;
+}
+
+/** Sums per village of the area (code prefix) for a coverage year as of `asOf`; `base`: the target base date. */
+export async function villageSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string, base: string): Promise<Map<string, VillageSums>> {
+  const { rows } = await villageRows(year, areaCode, asOf, base).execute(db);
+  return addUp(rows);
+}
+
+export interface YearSums {
+  /** per village, as villageSums gives them */
+  villages: Map<string, VillageSums>;
+  /** paid enrollments of the area by day (for the half-month series): [day, count] in day order */
+  byDay: [string, number][];
+  /** assistance of paid enrollments as of the date by the statuses it was granted for */
+  byStatuses: { statuses: string[]; persons: number; fen: number }[];
+}
+
+
+/**
+ * The sums per village as of `asOf` (and at the target base date `base`), the paid by half-month
+ * and the assistance by statuses of one area and year: three statements run together, each over
+ * the area's half-months and at most the 15 days of the date's own half-month.
+ */
+export async function yearSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string, base: string): Promise<YearSums> {
+  const a = halfMonthCut(asOf);
+  const area = inArea('village_code', areaCode);
+  const halfPaid = sql`coverage_year = ${year} AND kind = 'paid' AND period <= ${a.full}::date AND ${area}`;
+  const daysPaid = sql`coverage_year = ${year} AND kind = 'paid' AND day > ${a.full}::date AND day <= ${asOf}::date AND ${area}`;
+  const [{ rows }, { rows: days }, { rows: st }] = await Promise.all([
+    villageRows(year, areaCode, asOf, base).execute(db),
+    // a half-month's paid are keyed by its end: the series' points are half-month ends and asOf itself
+    sql<{ day: string; n: string }>`
+      SELECT day::text AS day, sum(n) AS n FROM (
+        SELECT period AS day, n FROM progress_half_month WHERE ${halfPaid}
+        ${a.partial ? sql`UNION ALL SELECT day, n FROM progress_rollup WHERE ${daysPaid}` : sql``}
+      ) x GROUP BY x.day ORDER BY x.day`.execute(db),
+    sql<{ statuses: string; n: string; fen: string }>`
+      SELECT statuses, sum(n) AS n, sum(assistance_fen) AS fen FROM (
+        SELECT statuses, n, assistance_fen FROM progress_half_month_statuses WHERE coverage_year = ${year} AND period <= ${a.full}::date AND ${area}
+        ${a.partial ? sql`UNION ALL SELECT statuses, n, assistance_fen FROM progress_rollup WHERE ${daysPaid} AND statuses <> ''` : sql``}
+      ) x GROUP BY statuses ORDER BY statuses`.execute(db),
+  ]);
   return {
-    villages,
+    villages: addUp(rows),
     byDay: days.map((d) => [d.day, Number(d.n)]),
     byStatuses: st.filter((r) => Number(r.n) !== 0 || Number(r.fen) !== 0).map((r) => ({ statuses: r.statuses.split(','), persons: Number(r.n), fen: Number(r.fen) })),
   };
@@ -158,10 +175,17 @@ export async function yearSums(db: Kysely<DB>, year: number, areaCode: string, a
 
 /** A year's paid enrollments per village, in all and as of a date, in one pass (last year's figures beside this year's). */
 export async function paidSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string): Promise<Map<string, { paid: number; paidAsOf: number }>> {
+  const a = halfMonthCut(asOf);
+  const area = inArea('village_code', areaCode);
   const { rows } = await sql<{ village_code: string; paid: string | null; paid_as_of: string | null }>`
-    SELECT village_code, sum(n) AS paid, sum(n) FILTER (WHERE day <= ${asOf}::date) AS paid_as_of
-    FROM progress_rollup
-    WHERE coverage_year = ${year} AND ${inArea('village_code', areaCode)} AND kind = 'paid'
-    GROUP BY village_code`.execute(db);
+    SELECT village_code, sum(paid) AS paid, sum(paid_as_of) AS paid_as_of FROM (
+      SELECT village_code, sum(n) AS paid, sum(n) FILTER (WHERE period <= ${a.full}::date) AS paid_as_of
+      FROM progress_half_month WHERE coverage_year = ${year} AND kind = 'paid' AND ${area}
+      GROUP BY village_code
+      ${a.partial ? sql`UNION ALL
+      SELECT village_code, 0, sum(n) FROM progress_rollup
+      WHERE coverage_year = ${year} AND kind = 'paid' AND day > ${a.full}::date AND day <= ${asOf}::date AND ${area}
+      GROUP BY village_code` : sql``}
+    ) x GROUP BY village_code`.execute(db);
   return new Map(rows.map((r) => [r.village_code, { paid: num(r.paid), paidAsOf: num(r.paid_as_of) }]));
 }
