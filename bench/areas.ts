@@ -9,6 +9,10 @@
  *   answers the hospital — the time the hospital waits.
  * Same three fee lines (甲/乙/丙), same concurrency, one person one visit. Target (issue #20):
  * cross-area ≥ 50 % of local throughput, p99 < 100 ms. The 万州区 area is joined and idle.
+ * Then the cross-area 2207 once more, paced (open loop) at half the local throughput just
+ * measured — the target's throughput — each timed from when it was due. Each area writes its
+ * phase timings (src/areas/phases.ts, YIBAO_AREA_PHASES) and both runs' phases are reported:
+ * p50 / p95 / p99 per phase, joined by settlement id and msgid.
  *
  *   BENCH_AREAS_N=400 BENCH_AREAS_CONCURRENCY=8 npx tsx bench/areas.ts
  */
