@@ -18,6 +18,7 @@ import { FilingDesk } from './filing-desk.js';
 import { Recovery, schedule } from './recovery.js';
 import type { EventKind, CancelEvent, ConfirmEvent, Filing, PostRequest, ReverseRequest, SettleRequest, Statement, StatementRequest, StatusRequest } from './protocol.js';
 import { TreatingDesk } from './treating.js';
+import { PhaseLog } from './phases.js';
 import { withAreas } from './tables.js';
 
 export interface AreaServiceOptions {
@@ -30,6 +31,8 @@ export interface AreaServiceOptions {
   /** recovery (recovery.ts): how often it runs (ms, default 30 000) and how old a record must be first (ms, default 60 000) */
   recoveryEveryMs?: number;
   recoveryGraceMs?: number;
+  /** a file for the bench's phase timings of each cross-area settlement (phases.ts; default: none) */
+  phasesFile?: string;
 }
 
 export class AreaService {
@@ -39,6 +42,7 @@ export class AreaService {
     readonly treating: TreatingDesk,
     readonly recovery: Recovery,
     private readonly database: Database,
+    private readonly phases: PhaseLog | null,
   ) {
     this.filings = new FilingDesk(link.area, withAreas(database.db), link);
     this.clearing = new ClearingDesk(link.area, withAreas(database.db), link);
@@ -74,10 +78,11 @@ export class AreaService {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    const insured = new InsuredDesk(opts.area, db, quotes, settlements);
-    const treating = new TreatingDesk(opts.area, db, link);
+    const phases = opts.phasesFile ? new PhaseLog(opts.phasesFile) : null;
+    const insured = new InsuredDesk(opts.area, db, quotes, settlements, phases);
+    const treating = new TreatingDesk(opts.area, db, link, phases);
     const recovery = new Recovery(opts.area, db, link, treating, insured, opts.recoveryGraceMs ?? 60_000);
-    const svc = new AreaService(link, insured, treating, recovery, database);
+    const svc = new AreaService(link, insured, treating, recovery, database, phases);
     link.serve('settle', (b) => insured.settle(b as SettleRequest));
     link.serve('reverse', (b) => insured.reverse(b as ReverseRequest));
     link.serve('status', (b) => insured.status((b as StatusRequest).setlId));
@@ -112,6 +117,8 @@ export class AreaService {
 
   async close(): Promise<void> {
     await this.recovering?.stop();
+    await this.treating.drain();
     await this.link.close();
+    await this.phases?.close();
   }
 }

@@ -56,12 +56,23 @@ export async function filingsOf(db: ADb, idNumber: string) {
   return db.selectFrom('area_filing').selectAll().where('id_number', '=', idNumber).orderBy('created_at').execute();
 }
 
-/** How the insured area counts a visit in another area: filed, exempt by its pack, or neither. */
-export async function basisOf(db: ADb, quotes: QuoteService, v: { insuredArea: string; region: string; year: number; treatArea: string; idNumber: string; kind: 'outpatient' | 'inpatient'; type: string; level: string; date: string }): Promise<Basis> {
-  const location = locationOf(v.insuredArea, v.treatArea);
-  const filed = await db
+export interface VisitOfBasis {
+  insuredArea: string;
+  region: string;
+  year: number;
+  treatArea: string;
+  idNumber: string;
+  kind: 'outpatient' | 'inpatient';
+  type: string;
+  level: string;
+  date: string;
+}
+
+/** The query of a filing in force for the visit (its filing_id), to run alone or inside a larger statement. */
+export function filingInForce(db: ADb, v: Pick<VisitOfBasis, 'insuredArea' | 'treatArea' | 'idNumber' | 'kind' | 'date'>) {
+  return db
     .selectFrom('area_filing')
-    .select(['filing_id', 'valid_from', 'valid_to'])
+    .select('area_filing.filing_id')
     .where('id_number', '=', v.idNumber)
     .where('treat_area', '=', v.treatArea)
     .where('insured_area', '=', v.insuredArea)
@@ -71,8 +82,20 @@ export async function basisOf(db: ADb, quotes: QuoteService, v: { insuredArea: s
     .where((w) => w.not(w.exists(w.selectFrom('area_filing as w').select('w.filing_id').whereRef('w.withdraws', '=', 'area_filing.filing_id').where('w.valid_from', '<=', v.date as never))))
     .where('valid_from', '<=', v.date as never)
     .where((w) => w.or([w('valid_to', 'is', null), w('valid_to', '>=', v.date as never)]))
-    .executeTakeFirst();
-  if (filed) return { location, referred: true, why: `已办理异地就医备案（${filed.filing_id}）`, cite: null };
+    .orderBy('area_filing.filing_id')
+    .limit(1);
+}
+
+/** How the insured area counts a visit in another area: filed, exempt by its pack, or neither. */
+export async function basisOf(db: ADb, quotes: QuoteService, v: VisitOfBasis): Promise<Basis> {
+  const filed = await filingInForce(db, v).executeTakeFirst();
+  return basisFrom(filed?.filing_id ?? null, quotes, v);
+}
+
+/** basisOf, the filing in force (or none) already read. */
+export function basisFrom(filingId: string | null, quotes: QuoteService, v: VisitOfBasis): Basis {
+  const location = locationOf(v.insuredArea, v.treatArea);
+  if (filingId) return { location, referred: true, why: `已办理异地就医备案（${filingId}）`, cite: null };
   const packId = quotes.lib.packIdFor(v.region, v.year);
   const p = packId ? quotes.lib.resolve(packId).params.get('benefits.outOfArea.filingExempt') : undefined;
   const rules = (p?.value ?? []) as { scope: string; encounterTypes: string[]; hospitalLevels: string[] }[];

@@ -8,14 +8,17 @@
  * reverses it.
  */
 import { ConflictError, InputError } from '../errors.js';
+import { yuanToFen } from '../money.js';
+import { isForeignKeyViolation } from '../store/pg-errors.js';
 import { SYSTEM } from '../access/roles.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { SettlementService } from '../settlement/settlement-service.js';
 import { dayText } from '../hospitals/fsi/fields.js';
-import { basisOf } from './filing.js';
+import { basisFrom, filingInForce } from './filing.js';
+import type { PhaseLog, PhaseTimer } from './phases.js';
 import type { ADb } from './tables.js';
-import type { Kysely } from 'kysely';
-import type { AreasDB } from './tables.js';
+import { sql, type Kysely } from 'kysely';
+import type { AreasDB, InsuredState } from './tables.js';
 import type { CancelEvent, ConfirmEvent, ReverseAnswer, ReverseRequest, SettleAnswer, SettleRequest, StatusAnswer } from './protocol.js';
 
 const yuan = (fen: number) => fen / 100;
@@ -28,58 +31,100 @@ export class InsuredDesk {
     private readonly db: Kysely<AreasDB>,
     private readonly quotes: QuoteService,
     private readonly settlements: SettlementService,
+    /** the bench's phase timings (phases.ts); none in service */
+    private readonly phases: PhaseLog | null = null,
   ) {}
 
   private async stored(setlId: string) {
     return this.db.selectFrom('area_settlement').selectAll().where('setl_id', '=', setlId).executeTakeFirst();
   }
 
-  private answerOf(row: NonNullable<Awaited<ReturnType<InsuredDesk['stored']>>>): SettleAnswer {
+  private answerOf(row: Pick<NonNullable<Awaited<ReturnType<InsuredDesk['stored']>>>, 'setl_id' | 'state' | 'result'>): SettleAnswer {
     if (row.state === 'cancelled') return { ok: false, setlId: row.setl_id, refused: '该异地就医结算已被就医地取消，请以新的报文重新结算' };
     if (row.state === 'reversed') return { ok: false, setlId: row.setl_id, refused: '该异地就医结算已撤销' };
     return row.result as SettleAnswer;
   }
 
   async settle(req: SettleRequest): Promise<SettleAnswer> {
-    const prev = await this.stored(req.setlId);
-    if (prev) return this.answerOf(prev);
+    const t = this.phases?.begin('insured', req.setlId) ?? null;
+    try {
+      return await this.settleTimed(req, t);
+    } finally {
+      t?.end();
+    }
+  }
+
+  private async settleTimed(req: SettleRequest, t: PhaseTimer | null): Promise<SettleAnswer> {
     const refuse = (refused: string): SettleAnswer => ({ ok: false, setlId: req.setlId, refused });
-    const person = await this.db
-      .selectFrom('person as p')
-      .innerJoin('admin_area as a', 'a.code', 'p.village_code')
-      .select(['p.id', 'p.id_number', 'p.name', 'p.gender', 'p.birth_date', 'a.region'])
-      .where('p.id_number', '=', req.idNumber.toUpperCase())
-      .executeTakeFirst();
-    if (!person) return refuse(`参保地 ${this.area} 未查询到该人员的参保信息`);
-    if (req.name && req.name !== person.name) return refuse('人员姓名与证件号码不符');
+    const idNumber = req.idNumber.toUpperCase();
     const year = Number(req.date.slice(0, 4));
-    const enr = await this.db.selectFrom('enrollment').select(['state', 'benefit_start', 'benefit_end']).where('person_id', '=', person.id).where('coverage_year', '=', year).executeTakeFirst();
-    if (!enr || enr.state !== 'paid') return refuse(`该人员 ${year} 年度未在参保地 ${this.area} 参保缴费，不能享受医保待遇`);
-    const start = enr.benefit_start ? dayText(enr.benefit_start) : null;
-    const end = enr.benefit_end ? dayText(enr.benefit_end) : null;
+    // one round trip: this id's record (a request again), the person, the year's enrolment, a filing in force
+    const filing = filingInForce(this.db, { insuredArea: this.area, treatArea: req.treatArea, idNumber, kind: req.kind, date: req.date });
+    const { rows } = await sql<{
+      prev_id: string | null;
+      prev_state: InsuredState | null;
+      prev_result: unknown;
+      id: string | null;
+      id_number: string;
+      name: string;
+      gender: 'male' | 'female';
+      birth_date: Date | string;
+      region: string;
+      enr_state: string | null;
+      benefit_start: Date | string | null;
+      benefit_end: Date | string | null;
+      filing_id: string | null;
+    }>`
+      SELECT s.setl_id AS prev_id, s.state AS prev_state, s.result AS prev_result,
+             p.id, p.id_number, p.name, p.gender, p.birth_date, p.region,
+             e.state AS enr_state, e.benefit_start, e.benefit_end,
+             ${filing} AS filing_id
+        FROM (SELECT 1) AS one
+        LEFT JOIN area_settlement s ON s.setl_id = ${req.setlId}
+        LEFT JOIN (SELECT p.id, p.id_number, p.name, p.gender, p.birth_date, a.region
+                     FROM person p JOIN admin_area a ON a.code = p.village_code
+                    WHERE p.id_number = ${idNumber} LIMIT 1) AS p ON true
+        LEFT JOIN enrollment e ON e.person_id = p.id AND e.coverage_year = ${year}`.execute(this.db);
+    const r = rows[0]!;
+    t?.lap('read');
+    if (r.prev_id) return this.answerOf({ setl_id: r.prev_id, state: r.prev_state!, result: r.prev_result });
+    if (!r.id) return refuse(`参保地 ${this.area} 未查询到该人员的参保信息`);
+    const person = { id: String(r.id), id_number: r.id_number, name: r.name, gender: r.gender, birth_date: r.birth_date, region: r.region };
+    if (req.name && req.name !== person.name) return refuse('人员姓名与证件号码不符');
+    if (r.enr_state !== 'paid') return refuse(`该人员 ${year} 年度未在参保地 ${this.area} 参保缴费，不能享受医保待遇`);
+    const start = r.benefit_start ? dayText(r.benefit_start) : null;
+    const end = r.benefit_end ? dayText(r.benefit_end) : null;
     if ((start && req.date < start) || (end && req.date > end)) return refuse(`就诊日期 ${req.date} 不在待遇享受期（${start ?? ''} 至 ${end ?? ''}）内，不能结算`);
-    const basis = await basisOf(this.db, this.quotes, { insuredArea: this.area, region: person.region, year, treatArea: req.treatArea, idNumber: person.id_number, kind: req.kind, type: req.type, level: req.hospital.level, date: req.date });
+    const basis = basisFrom(r.filing_id, this.quotes, { insuredArea: this.area, region: person.region, year, treatArea: req.treatArea, idNumber: person.id_number, kind: req.kind, type: req.type, level: req.hospital.level, date: req.date });
 
     const hospitalCode = awayHospital(req.treatArea, req.hospital.code);
-    await this.db.insertInto('hospital').values({ code: hospitalCode, name: req.hospital.name, level: req.hospital.level, region: req.treatArea }).onConflict((oc) => oc.column('code').doNothing()).execute();
+    await this.ensureHospital(hospitalCode, req);
+    t?.lap('hospital');
     const externalId = `xa:${req.setlId}`;
     const c = req.costs;
+    const body = {
+      hospitalCode,
+      idNumber: person.id_number,
+      coverageYear: year,
+      type: req.type as never,
+      ...(req.setting ? { setting: req.setting as never } : {}),
+      date: req.date,
+      location: basis.location,
+      referred: basis.referred,
+      ...(req.disease ? { disease: req.disease } : {}),
+      costs: { total: yuan(c.total), fullOwnPay: yuan(c.fullOwnPay), overLimitSelfPay: yuan(c.overLimitSelfPay), preSelfPay: yuan(c.preSelfPay), inScope: yuan(c.inScope) },
+      externalId,
+    };
+    const known = { person: { id: person.id, region: person.region }, hospitalLevel: req.hospital.level };
     let encounterId: string;
     try {
-      const enc = await this.settlements.createEncounter(SYSTEM, {
-        hospitalCode,
-        idNumber: person.id_number,
-        coverageYear: year,
-        type: req.type as never,
-        ...(req.setting ? { setting: req.setting as never } : {}),
-        date: req.date,
-        location: basis.location,
-        referred: basis.referred,
-        ...(req.disease ? { disease: req.disease } : {}),
-        costs: { total: yuan(c.total), fullOwnPay: yuan(c.fullOwnPay), overLimitSelfPay: yuan(c.overLimitSelfPay), preSelfPay: yuan(c.preSelfPay), inScope: yuan(c.inScope) },
-        externalId,
+      encounterId = await this.settlements.encounters.createKnownEncounter(SYSTEM, body, known).catch(async (e: unknown) => {
+        if (!isForeignKeyViolation(e)) throw e;
+        // the hospital row is gone since this process made it: made again, and the encounter once more
+        this.hospitals.delete(hospitalCode);
+        await this.ensureHospital(hospitalCode, req);
+        return this.settlements.encounters.createKnownEncounter(SYSTEM, body, known);
       });
-      encounterId = enc.id;
     } catch (e) {
       if (e instanceof ConflictError && e.code === 'DUPLICATE_ENCOUNTER') {
         // an earlier try recorded it and stopped (a crash): go on with that encounter
@@ -88,20 +133,19 @@ export class InsuredDesk {
       } else if (e instanceof InputError) return refuse(`参保地 ${this.area} 不能按其待遇结算：${e.message}`);
       else throw e;
     }
-    let settlementId: string;
-    let result: { setlinfo: unknown; setldetail: unknown };
-    let settledAt: Date;
+    t?.lap('encounter');
+    let settled: { settlementId: string; result: { setlinfo: unknown; setldetail: unknown }; settledAt: Date; fundFen: number };
     try {
-      const v = await this.settlements.settle(SYSTEM, encounterId, { trace: false });
-      settlementId = v.settlementId;
+      const { view, settledAt } = await this.settlements.settleAt(SYSTEM, encounterId, { trace: false });
+      settled = { settlementId: view.settlementId, result: { setlinfo: view.setlinfo, setldetail: view.setldetail }, settledAt, fundFen: yuanToFen(view.basicFund) + yuanToFen(view.criticalIllness) + yuanToFen(view.medicalAssistance) };
     } catch (e) {
       if (!(e instanceof ConflictError && e.code === 'ALREADY_SETTLED')) throw e;
+      // an earlier try settled it and stopped before keeping its answer: that settlement is the answer
+      const live = await this.db.selectFrom('settlement').select(['id', 'result', 'settled_at', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen']).where('encounter_id', '=', encounterId).where('reversed_at', 'is', null).executeTakeFirstOrThrow();
+      settled = { settlementId: String(live.id), result: live.result as { setlinfo: unknown; setldetail: unknown }, settledAt: new Date(live.settled_at as unknown as string), fundFen: Number(live.basic_fund_fen) + Number(live.critical_illness_fen) + Number(live.medical_assistance_fen) };
     }
-    const live = await this.db.selectFrom('settlement').select(['id', 'result', 'settled_at', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen']).where('encounter_id', '=', encounterId).where('reversed_at', 'is', null).executeTakeFirstOrThrow();
-    settlementId = String(live.id);
-    result = live.result as typeof result;
-    settledAt = new Date(live.settled_at as unknown as string);
-    const fundFen = Number(live.basic_fund_fen) + Number(live.critical_illness_fen) + Number(live.medical_assistance_fen);
+    t?.lap('settle');
+    const { settlementId, result, settledAt, fundFen } = settled;
     const answer: SettleAnswer = {
       ok: true,
       setlId: req.setlId,
@@ -112,17 +156,29 @@ export class InsuredDesk {
       setlTime: settledAt.toISOString(),
       basis,
     };
-    await this.db
-      .insertInto('area_settlement')
-      .values({ setl_id: req.setlId, treat_area: req.treatArea, hospital_code: hospitalCode, encounter_id: encounterId, settlement_id: settlementId, state: 'settled', result: JSON.stringify(answer), fund_fen: fundFen, setl_time: answer.setlTime })
-      .onConflict((oc) => oc.column('setl_id').doNothing())
-      .execute();
-    const row = (await this.stored(req.setlId))!;
+    // kept by its id, unless a cancel event came first (then that record stays, read back)
+    const row =
+      (await this.db
+        .insertInto('area_settlement')
+        .values({ setl_id: req.setlId, treat_area: req.treatArea, hospital_code: hospitalCode, encounter_id: encounterId, settlement_id: settlementId, state: 'settled', result: JSON.stringify(answer), fund_fen: fundFen, setl_time: answer.setlTime })
+        .onConflict((oc) => oc.column('setl_id').doNothing())
+        .returningAll()
+        .executeTakeFirst()) ?? (await this.stored(req.setlId))!;
+    t?.lap('keep');
     if (row.settlement_id !== settlementId) {
       // cancelled meanwhile (a cancel event came first): what was just settled is reversed again
       await this.reverseSettlement(settlementId, `xa-cancel:${req.setlId}`);
     }
     return this.answerOf(row);
+  }
+
+  /** This area's hospital rows for the other areas' hospitals made (or found) by this process. */
+  private readonly hospitals = new Set<string>();
+
+  private async ensureHospital(code: string, req: SettleRequest): Promise<void> {
+    if (this.hospitals.has(code)) return;
+    await this.db.insertInto('hospital').values({ code, name: req.hospital.name, level: req.hospital.level, region: req.treatArea }).onConflict((oc) => oc.column('code').doNothing()).execute();
+    this.hospitals.add(code);
   }
 
   private async reverseSettlement(settlementId: string, reference: string): Promise<void> {

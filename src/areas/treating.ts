@@ -13,7 +13,7 @@
  * the person is not in this area's registers; data.begntime gives the visit's day.
  */
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { audit } from '../access/audit.js';
 import type { Actor } from '../access/roles.js';
 import { classifyLines } from '../rules/settlement/costs.js';
@@ -25,6 +25,7 @@ import { FsiError, dateTimeField, decimal, list, money, node, reqStr, str, type 
 import { setlOutput } from '../hospitals/fsi/settle.js';
 import { AreaUnreachableError, type AreaLink } from './link.js';
 import type { ClaimAnswer, ReverseAnswer, SettleAnswer, SettleRequest } from './protocol.js';
+import type { PhaseLog, PhaseTimer } from './phases.js';
 import { plain, type AreasDB } from './tables.js';
 
 const SETTLE = new Set(['2207', '2304']);
@@ -46,6 +47,8 @@ export class TreatingDesk implements AwayDesk {
     readonly area: string,
     private readonly db: Kysely<AreasDB>,
     private readonly link: AreaLink,
+    /** the bench's phase timings (phases.ts); none in service */
+    private readonly phases: PhaseLog | null = null,
   ) {}
 
   async claims(env: Envelope): Promise<boolean> {
@@ -141,26 +144,43 @@ export class TreatingDesk implements AwayDesk {
   }
 
   private async settle(env: Envelope, actor: Actor, received: Date): Promise<Reply> {
+    const t = this.phases?.begin('treating', '', { envelope: Date.now() - received.getTime() }) ?? null;
+    try {
+      return await this.settleTimed(env, actor, received, t);
+    } finally {
+      t?.end({ msgid: env.msgid });
+    }
+  }
+
+  private async settleTimed(env: Envelope, actor: Actor, received: Date, t: PhaseTimer | null): Promise<Reply> {
     const kind = env.infno === '2207' ? 'outpatient' : 'inpatient';
     const insured = String(env.insuplc_admdvs);
     const parsed = await this.parse(env, kind);
     const { req } = parsed;
+    if (t) t.id = req.setlId;
+    t?.lap('parse');
     const view = { mdtrtId: parsed.mdtrtId, certType: parsed.certType, medType: req.medType, date: req.date };
     const ok = (a: Extract<SettleAnswer, { ok: true }>) => replyOf(received, env.mdtrtarea_admvs, true, this.output(env, view, kind, a));
     const fail = (m: string) => replyOf(received, env.mdtrtarea_admvs, false, null, m);
 
-    await this.db
-      .insertInto('area_claim')
-      .values({ setl_id: req.setlId, hospital_code: req.hospital.code, msgid: env.msgid, insured_area: insured, kind, state: 'pending', request: JSON.stringify({ ...req, view }) })
-      .onConflict((oc) => oc.column('setl_id').doNothing())
-      .execute();
-    const claim = await this.db.selectFrom('area_claim').selectAll().where('setl_id', '=', req.setlId).executeTakeFirstOrThrow();
+    // the claim, or the one the same message made before (one round trip when new)
+    const claim =
+      (await this.db
+        .insertInto('area_claim')
+        .values({ setl_id: req.setlId, hospital_code: req.hospital.code, msgid: env.msgid, insured_area: insured, kind, state: 'pending', request: JSON.stringify({ ...req, view }) })
+        .onConflict((oc) => oc.column('setl_id').doNothing())
+        .returningAll()
+        .executeTakeFirst()) ?? (await this.db.selectFrom('area_claim').selectAll().where('setl_id', '=', req.setlId).executeTakeFirstOrThrow());
+    t?.lap('claim');
     const answered = this.answered(claim);
     if (answered) return answered.ok ? ok(answered) : fail(answered.refused);
 
     const a = await this.link.request<SettleAnswer>(insured, 'settle', req);
-    const done = await this.record(req.setlId, insured, a, actor);
-    return done.ok ? ok(done) : fail(done.refused);
+    t?.lap('request');
+    const done = await this.record(req.setlId, insured, a, actor, t);
+    const out = done.ok ? ok(done) : fail(done.refused);
+    t?.lap('output');
+    return out;
   }
 
   /** Claims still pending `graceMs` after they were last touched (for recovery.ts). */
@@ -185,25 +205,56 @@ export class TreatingDesk implements AwayDesk {
    * Record the insured area's answer on a pending claim (once: a claim answered or given up
    * meanwhile keeps its state), then tell the insured area it is recorded. Returns the claim's answer.
    */
-  async record(setlId: string, insured: string, a: SettleAnswer, actor: Actor): Promise<SettleAnswer> {
+  async record(setlId: string, insured: string, a: SettleAnswer, actor: Actor, t: PhaseTimer | null = null): Promise<SettleAnswer> {
     const now = new Date().toISOString();
-    await this.db.transaction().execute(async (tx) => {
-      const done = await tx
-        .updateTable('area_claim')
-        .set(a.ok ? { state: 'settled', result: JSON.stringify(a), fund_fen: a.fundFen, setl_time: a.setlTime, updated_at: now } : { state: 'refused', result: JSON.stringify(a), updated_at: now })
-        .where('setl_id', '=', setlId)
-        .where('state', '=', 'pending')
-        .returning('setl_id')
-        .executeTakeFirst();
-      if (done) await audit(plain(tx), actor, a.ok ? 'xa_settle' : 'xa_refused', 'area_claim', setlId, { insured, ...(a.ok ? { fundFen: a.fundFen } : { refused: a.refused }) });
-    });
-    const claim = await this.db.selectFrom('area_claim').selectAll().where('setl_id', '=', setlId).executeTakeFirstOrThrow();
+    const detail = { insured, ...(a.ok ? { fundFen: a.fundFen } : { refused: a.refused }) };
+    // the answer and its audit row in one statement (both or neither); a claim answered or given
+    // up meanwhile is left as it is and read back
+    const claim =
+      (await this.db
+        .with('u', (db) =>
+          db
+            .updateTable('area_claim')
+            .set(a.ok ? { state: 'settled', result: JSON.stringify(a), fund_fen: a.fundFen, setl_time: a.setlTime, updated_at: now } : { state: 'refused', result: JSON.stringify(a), updated_at: now })
+            .where('setl_id', '=', setlId)
+            .where('state', '=', 'pending')
+            .returningAll(),
+        )
+        .with('l', (db) =>
+          db
+            .insertInto('audit_log')
+            .columns(['actor', 'role', 'action', 'entity', 'entity_id', 'detail'])
+            .expression(db.selectFrom('u').select([sql<string>`${actor.username}::text`.as('actor'), sql<string>`${actor.role}::text`.as('role'), sql<string>`${a.ok ? 'xa_settle' : 'xa_refused'}::text`.as('action'), sql<string>`'area_claim'`.as('entity'), 'u.setl_id', sql<string>`${JSON.stringify(detail)}::jsonb`.as('detail')])),
+        )
+        .selectFrom('u')
+        .selectAll()
+        .executeTakeFirst()) ?? (await this.db.selectFrom('area_claim').selectAll().where('setl_id', '=', setlId).executeTakeFirstOrThrow());
+    t?.lap('record');
     const ans = this.answered(claim)!;
-    if (claim.state === 'settled' || claim.state === 'reversed') {
-      // the insured area's record is confirmed; if this is lost, its recovery asks (status) and finds it
-      await this.link.publish(insured, 'confirm', `confirm:${setlId}`, { setlId, treatArea: this.area }).catch(() => undefined);
-    }
+    if (claim.state === 'settled' || claim.state === 'reversed') this.confirm(insured, setlId);
     return ans;
+  }
+
+  private readonly confirming = new Set<Promise<void>>();
+
+  /**
+   * Tell the insured area its settlement is recorded here (its stream, the id as message id).
+   * Not waited for by the hospital: until it lands the insured area's record is merely
+   * 'settled', and if it is lost (this process killed, JetStream away) the insured area's
+   * recovery asks this area's claim (recovery.ts) and confirms it then.
+   */
+  private confirm(insured: string, setlId: string): void {
+    const p = this.link.publish(insured, 'confirm', `confirm:${setlId}`, { setlId, treatArea: this.area }).catch(() => undefined);
+    this.confirming.add(p);
+    void p.finally(() => this.confirming.delete(p));
+  }
+
+  /** The confirmations still on their way (waited for on close, at most `ms`). */
+  async drain(ms = 5000): Promise<void> {
+    if (!this.confirming.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([...this.confirming]), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   private async reverse(env: Envelope, actor: Actor, received: Date): Promise<Reply> {

@@ -71,7 +71,7 @@ export async function runService(): Promise<void> {
         const every = Number(process.env.YIBAO_AREA_RECOVERY_MS ?? 30_000);
         const grace = Number(process.env.YIBAO_AREA_RECOVERY_GRACE_MS ?? 60_000);
         if (!Number.isInteger(every) || every < 100 || !Number.isInteger(grace) || grace < 0) throw new Error('YIBAO_AREA_RECOVERY_MS and YIBAO_AREA_RECOVERY_GRACE_MS must be whole milliseconds (every ≥ 100)');
-        areaService = await AreaService.start({ area: areaCode, servers: natsServers, replicas: Number(process.env.YIBAO_AREA_REPLICAS ?? 1), recoveryEveryMs: every, recoveryGraceMs: grace }, ctx.database, ctx.quotes, ctx.settlements);
+        areaService = await AreaService.start({ area: areaCode, servers: natsServers, replicas: Number(process.env.YIBAO_AREA_REPLICAS ?? 1), recoveryEveryMs: every, recoveryGraceMs: grace, ...(process.env.YIBAO_AREA_PHASES ? { phasesFile: process.env.YIBAO_AREA_PHASES } : {}) }, ctx.database, ctx.quotes, ctx.settlements);
         console.log(`area ${areaCode} joined the cross-area link at ${natsServers}`);
         return areaService;
       }

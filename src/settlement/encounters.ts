@@ -76,7 +76,26 @@ export class EncounterService {
     if (!hospitalCode) throw new InputError('hospitalCode', 'say which hospital the encounter is at');
     requireHospital(actor, hospitalCode);
     if (!r.externalId) throw new InputError('externalId', 'a platform visit’s encounter is recorded under the message that settles it');
-    const row = this.encounterRow(r, hospitalCode, known.hospitalLevel, known.person, visit);
+    return this.insertKnown(actor, r, hospitalCode, visit, known);
+  }
+
+  /**
+   * An encounter (no platform visit) for a person and hospital the caller has already read —
+   * the insured area's desk for a visit in another area (src/areas/insured.ts), whose person is
+   * the one `body.idNumber` names and whose hospital row exists: the request checked as
+   * createEncounter checks it, then written in one statement as createVisitEncounter writes
+   * (with its audit row and the empty accumulator row). Another encounter under the same
+   * externalId is refused (DUPLICATE_ENCOUNTER). Answers the encounter id.
+   */
+  async createKnownEncounter(actor: Actor, body: EncounterRequest, known: { person: { id: string; region: string }; hospitalLevel: string }): Promise<string> {
+    const { r, hospitalCode } = checkRequest(actor, body);
+    if (!r.externalId) throw new InputError('externalId', 'say under which externalId the encounter is recorded');
+    return this.insertKnown(actor, r, hospitalCode, null, known);
+  }
+
+  private async insertKnown(actor: Actor, r: EncounterRequest, hospitalCode: string, visit: { id: string; part: string } | null, known: { person: { id: string; region: string }; hospitalLevel: string }): Promise<string> {
+    const externalId = r.externalId!;
+    const row = this.encounterRow(r, hospitalCode, known.hospitalLevel, known.person, visit ?? undefined);
     const cols = Object.keys(row.values) as (keyof typeof row.values)[];
     const { rows } = await sql<{ id: string }>`
       WITH e AS (
@@ -91,9 +110,9 @@ export class EncounterService {
       )
       SELECT id::text AS id FROM e`.execute(this.db);
     if (rows.length) return rows[0].id;
-    const same = await this.db.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', r.externalId).where('visit', '=', visit.id).where('visit_part', '=', visit.part).executeTakeFirst();
+    const same = visit ? await this.db.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', externalId).where('visit', '=', visit.id).where('visit_part', '=', visit.part).executeTakeFirst() : undefined;
     if (same) return String(same.id);
-    throw duplicate(hospitalCode, r.externalId);
+    throw duplicate(hospitalCode, externalId);
   }
 
   /**

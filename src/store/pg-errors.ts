@@ -57,3 +57,8 @@ export async function onceMoreIfRaced<T>(constraint: string, write: () => Promis
     throw e;
   }
 }
+
+/** A foreign key refused the row (23503): what it names is not there. */
+export function isForeignKeyViolation(e: unknown): boolean {
+  return (e as { code?: string } | null)?.code === '23503';
+}
