@@ -12,9 +12,12 @@
  * Each person has at most one encounter, so no settlement waits for another's lock.
  *
  *   BENCH_FSI_N=2000 BENCH_FSI_CONCURRENCY=8 npx tsx bench/fsi.ts
+ *
+ * BENCH_FSI_PROFILE=<dir>: the server writes a CPU profile of each timed phase (1: the own route,
+ * 2: the envelope) to <dir>/<n>.cpuprofile, for finding where the envelope's time goes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { loadavg, cpus, userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -29,8 +32,8 @@ import { gatewayKeys } from '../src/access/gateway-keys.js';
 import { openDatabase } from '../src/store/db.js';
 import { generateTown } from '../src/sim/population.js';
 import { loadTown } from '../src/sim/load-town.js';
+import { FSI_PATH, signedClient } from './support/signed-client.js';
 
-const FSI_PATH = '/fsi/api/rsfComIfsService/callService';
 const HOSPITAL = 'H50023099001';
 const N = Number(process.env.BENCH_FSI_N ?? 2000);
 const C = Number(process.env.BENCH_FSI_CONCURRENCY ?? 8);
@@ -43,6 +46,32 @@ async function serve(url: string): Promise<void> {
   const app = await buildServer(QuoteService.load(), { database });
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`PORT ${(app.server.address() as { port: number }).port}\n`);
+  // BENCH_FSI_PROFILE=<dir>: SIGUSR2 starts a CPU profile of this process, the next SIGUSR2 writes it (<dir>/<n>.cpuprofile)
+  const dir = process.env.BENCH_FSI_PROFILE;
+  if (dir) {
+    const { Session } = await import('node:inspector/promises');
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(dir, { recursive: true });
+    const s = new Session();
+    s.connect();
+    let on = false;
+    let n = 0;
+    process.on('SIGUSR2', () => {
+      void (async () => {
+        if (!on) {
+          await s.post('Profiler.enable');
+          await s.post('Profiler.start');
+          on = true;
+          process.stdout.write('PROFILING\n');
+        } else {
+          const { profile } = await s.post('Profiler.stop');
+          on = false;
+          writeFileSync(`${dir}/${++n}.cpuprofile`, JSON.stringify(profile));
+          process.stdout.write('PROFILED\n');
+        }
+      })();
+    });
+  }
   process.on('SIGTERM', () => void app.close().then(() => database.close()).finally(() => process.exit(0)));
 }
 
@@ -141,15 +170,11 @@ async function main(): Promise<void> {
     child = server.child;
     const base = server.base;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const signed = (infno: string): Record<string, string> => {
-      const hd: Record<string, string> = { _api_access_key: gw.accessKey, _api_name: infno, _api_timestamp: String(Date.now()), _api_version: '1.0.0' };
-      const text = Object.keys(hd).sort().map((k) => `${k}=${hd[k]}`).join('&');
-      return { ...hd, _api_signature: createHmac('sha1', gw.secret).update(text, 'utf8').digest('base64'), 'content-type': 'application/json' };
-    };
+    const signed = signedClient(base, gw);
     let gateway = false;
-    const call = async (path: string, body: unknown): Promise<any> => {
-      const h = gateway && path === FSI_PATH ? signed(String((body as { infno: string }).infno)) : headers;
-      const res = await fetch(`${base}${path}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
+    const call = async (path: string, body: any): Promise<any> => {
+      if (gateway && path === FSI_PATH) return signed(body);
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
       const j = await res.json();
       if (res.status >= 300) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(j)}`);
       return j;
@@ -197,17 +222,27 @@ async function main(): Promise<void> {
     const setupMs = performance.now() - t0;
 
     // ---- timed: settlements only; the own route first, then the envelope ----
+    const profiling = !!process.env.BENCH_FSI_PROFILE;
+    const toggle = async () => {
+      if (!profiling) return;
+      child!.kill('SIGUSR2');
+      await new Promise((r) => setTimeout(r, 500));
+    };
     const ownSums: number[] = [];
+    await toggle();
     const own = await pool(N, C, async (i) => {
       const s = await call(`/api/v1/encounters/${encIds[i]}/settle`, { trace: false });
       ownSums[i] = Math.round(s.fundTotal * 100);
     });
+    await toggle();
     const fsiSums: number[] = [];
     gateway = true;
+    await toggle();
     const env = await pool(N, C, async (i) => {
       const o = await fsi('2207', setl[i]);
       fsiSums[i] = Math.round(o.setlinfo.fund_pay_sumamt * 100);
     });
+    await toggle();
     if (ownSums.reduce((a, b) => a + b, 0) !== fsiSums.reduce((a, b) => a + b, 0)) console.warn('warning: the two runs paid different fund totals');
 
     const a = summary('POST /api/v1/encounters/{id}/settle', own);

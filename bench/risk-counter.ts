@@ -6,7 +6,7 @@
  *
  *   BENCH_RISK_N=500 npx tsx bench/risk-counter.ts
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -16,8 +16,8 @@ import { AuthService } from '../src/access/auth.js';
 import { SYSTEM } from '../src/access/roles.js';
 import { gatewayKeys } from '../src/access/gateway-keys.js';
 import { openDatabase } from '../src/store/db.js';
+import { signedClient } from './support/signed-client.js';
 
-const FSI_PATH = '/fsi/api/rsfComIfsService/callService';
 const HOSPITAL = 'H50023099031';
 const N = Number(process.env.BENCH_RISK_N ?? 500);
 const LINES = 200;
@@ -36,11 +36,6 @@ async function admin(q: string): Promise<void> {
   } finally {
     await c.end();
   }
-}
-function headers(accessKey: string, secret: string, apiName: string): Record<string, string> {
-  const hd: Record<string, string> = { _api_access_key: accessKey, _api_name: apiName, _api_timestamp: String(Date.now()), _api_version: '1.0.0' };
-  const signed = Object.keys(hd).sort().map((k) => `${k}=${hd[k]}`).join('&');
-  return { ...hd, _api_signature: createHmac('sha1', secret).update(signed, 'utf8').digest('base64'), 'content-type': 'application/json' };
 }
 
 /** 200 order lines over five days, one repeated line (FR04) and one item beyond its daily limit (FR05). */
@@ -91,13 +86,13 @@ async function main(): Promise<void> {
     const key = await gatewayKeys(db).issue(SYSTEM, uid, 'HIS');
     await app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const post = signedClient(base, key);
     let n = 0;
     let signNo = '';
     const call = async (infno: string, input: Obj): Promise<Obj> => {
       n += 1;
       const env = { infno, msgid: `B${process.pid}${String(n).padStart(8, '0')}`.slice(0, 30), mdtrtarea_admvs: '500230', recer_sys_code: 'HIS', infver: '1.0.0', opter_type: '1', opter: '1', opter_name: 'bench', inf_time: '2022-03-15 09:00:00', fixmedins_code: HOSPITAL, fixmedins_name: '基准测试医院', sign_no: signNo };
-      const res = await fetch(`${base}${FSI_PATH}`, { method: 'POST', headers: headers(key.accessKey, key.secret, infno), body: JSON.stringify({ ...env, input }) });
-      const r = (await res.json()) as Obj;
+      const r = (await post({ ...env, input })) as Obj;
       if (r.infcode !== 0) throw new Error(`${infno}: ${String(r.err_msg)}`);
       return r.output as Obj;
     };

@@ -55,6 +55,7 @@ describe('the other catalogue downloads, on server', () => {
         'ZZ1303A001,院内制剂止咳合剂,103,02,11,,,2022-01-01,,500230,example: 自制剂',
         'ZM1304A001,藏药示例丸,104,02,11,,,2022-01-01,,500000,example: 民族药',
         'ZM1304A002,蒙药示例散,104,03,11,,,2022-01-01,2022-06-30,500230,example: 已失效',
+        'XA1301A001,示例西药片,101,01,11,,,2022-01-01,,500230,example: 西药',
       ].join('\n'),
     );
     await importCatalogue(d.db, ADMIN, { path: csv });
@@ -90,6 +91,9 @@ describe('the other catalogue downloads, on server', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0].length, 83);
     assert.deepEqual([rows[0][0], rows[0][1], rows[0][64], rows[0][80]], ['ZZ1303A001', '院内制剂止咳合剂', '1', '500230']);
+    // 1301 (西药中成药, list_type 101 / 105) carries neither the 自制剂 (1303's) nor the 民族药 (1304's)
+    const drugs = (await file(await c.ok(c.envelope('1301', { data: { ver: 'v0000' } })))).map((r) => r[0]);
+    assert.deepEqual(drugs, ['XA1301A001'], '1301 has the 101 row and no 103 / 104 rows');
     const q = await c.ok(c.envelope('1304', { data: { updt_time: '2000-01-01 00:00:00', page_num: 1, page_size: 10 } }));
     assert.equal(q.recordCounts, 2);
     assert.equal(Object.keys(q.data[0]).length, 54);

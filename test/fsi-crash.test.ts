@@ -43,7 +43,8 @@ class Service {
       env: { ...process.env, DATABASE_URL: this.url, PORT: String(port), HOST: '127.0.0.1', YIBAO_DEMO: 'off', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    for (let i = 0; i < 300; i++) {
+    // up to two minutes: on a machine shared with other work, tsx compiling the service can take a minute
+    for (let i = 0; i < 1200; i++) {
       try {
         if ((await fetch(`${this.base}/health`)).ok) return;
       } catch {

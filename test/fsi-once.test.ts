@@ -62,6 +62,20 @@ for (const backend of BACKENDS)
     const liveOf = async (personId: string) => d.db.selectFrom('settlement').selectAll().where('person_id', '=', personId).where('reversed_at', 'is', null).execute();
     const ledgerSum = async () => Number((await d.db.selectFrom('posting').select((eb) => eb.fn.sum<string>('amount_fen').as('s')).executeTakeFirstOrThrow()).s ?? 0);
 
+    test('six visits of one person settled at once: each once, the accumulator row moved on six times (misses settled as settle() does)', async () => {
+      const p = await enrolledPerson(d.db);
+      const visits = [];
+      for (let i = 0; i < 6; i++) visits.push(await a.outpatientVisit(p, `MZ-ONCE-P${i}`, 40 + i));
+      const replies = await Promise.all(visits.map((m, i) => a.post(a.settleOutpatient(p, m, 40 + i))));
+      assert.deepEqual(replies.map((r) => r.infcode), Array(6).fill(0), JSON.stringify(replies.map((r) => r.err_msg)));
+      const live = await liveOf(p.psnNo);
+      assert.equal(live.length, 6);
+      assert.equal(new Set(live.map((s) => String(s.encounter_id))).size, 6);
+      assert.equal(new Set(replies.map((r) => r.output.setlinfo.setl_id)).size, 6);
+      const acc = await d.db.selectFrom('accumulator').select('version').where('person_id', '=', p.psnNo).executeTakeFirstOrThrow();
+      assert.equal(acc.version, 6);
+    });
+
     test('eight 2207 with different msgids for one visit at once: one settlement, every answer is it', async () => {
       const p = await enrolledPerson(d.db);
       const m = await a.outpatientVisit(p, 'MZ-ONCE-1', 25);

@@ -72,10 +72,8 @@ export class EncounterService {
    * encounter under that externalId is refused (DUPLICATE_ENCOUNTER). Answers the encounter id.
    */
   async createVisitEncounter(actor: Actor, r: EncounterRequest, visit: { id: string; part: string }, known: { person: { id: string; region: string }; hospitalLevel: string }): Promise<string> {
-    const hospitalCode = r.hospitalCode ?? actor.hospitalCode;
-    if (!hospitalCode) throw new InputError('hospitalCode', 'say which hospital the encounter is at');
-    requireHospital(actor, hospitalCode);
-    if (!r.externalId) throw new InputError('externalId', 'a platform visit’s encounter is recorded under the message that settles it');
+    // checked as visitEncounterRow checks it (hospital, externalId), then written with its audit and accumulator rows
+    const { hospitalCode } = this.visitEncounterRow(actor, r, visit, known);
     return this.insertKnown(actor, r, hospitalCode, visit, known);
   }
 
@@ -113,6 +111,19 @@ export class EncounterService {
     const same = visit ? await this.db.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', externalId).where('visit', '=', visit.id).where('visit_part', '=', visit.part).executeTakeFirst() : undefined;
     if (same) return String(same.id);
     throw duplicate(hospitalCode, externalId);
+  }
+
+  /**
+   * The row (and audit detail) of a platform visit's encounter, checked as createVisitEncounter
+   * checks it, not written: for SettlementService.settleNewEncounter, which writes it with its
+   * settlement.
+   */
+  visitEncounterRow(actor: Actor, r: EncounterRequest, visit: { id: string; part: string }, known: { person: { id: string; region: string }; hospitalLevel: string }) {
+    const hospitalCode = r.hospitalCode ?? actor.hospitalCode;
+    if (!hospitalCode) throw new InputError('hospitalCode', 'say which hospital the encounter is at');
+    requireHospital(actor, hospitalCode);
+    if (!r.externalId) throw new InputError('externalId', 'a platform visit’s encounter is recorded under the message that settles it');
+    return { row: this.encounterRow(r, hospitalCode, known.hospitalLevel, known.person, visit), hospitalCode };
   }
 
   /**

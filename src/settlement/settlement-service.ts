@@ -45,7 +45,7 @@
  * the mirror: every line of the original with its sign flipped.
  */
 import type { Kysely } from 'kysely';
-import { NotFoundError } from '../errors.js';
+import { InputError, NotFoundError } from '../errors.js';
 import { emptyAccumulators, type Accumulators } from '../rules/settlement/input.js';
 import type { Database } from '../store/db.js';
 import { isServerError } from '../store/pg-errors.js';
@@ -58,7 +58,7 @@ import { SettlementEngine, asAlreadySettled } from './compute.js';
 import { EncounterService } from './encounters.js';
 import { checkId, type EncounterRequest, type SettlementQuery } from './requests.js';
 import { reverseSettlement, type ReversalOptions } from './reversal.js';
-import { contextOf, onClient, readContextLocked, readContexts, writeSettlement, writeSettlements, type AccumulatorMove, type Runner, type SettlementRecord, type Written } from './settlement-store.js';
+import { contextOf, onClient, readContextLocked, readContexts, readNewContext, writeNewSettlement, writeSettlement, writeSettlements, type AccumulatorMove, type Context, type ContextRow, type Runner, type SettlementRecord, type Written } from './settlement-store.js';
 import { accumulators, getSettlement, listSettlements } from './views.js';
 
 /** Optimistic tries of a settlement before one that locks the accumulator row. */
@@ -196,6 +196,55 @@ export class SettlementService {
     return new Promise<{ view: SettlementView; settledAt: Date }>((resolve, reject) =>
       this.batcher.add({ actor, encounterId, trace: opts.trace ?? true, misses: 0, resolve: (view, settledAt) => resolve({ view, settledAt }), reject: (e) => reject(asAlreadySettled(e, encounterId)) }),
     );
+  }
+
+  /**
+   * A platform visit's encounter recorded and settled at once (2207 / 2304): its context read by
+   * the person, year, date and hospital it will have (it is not written yet), `check` run on the
+   * context (the caller's refusals: nothing is written when it throws), the engine, then the
+   * encounter, its audit row and the settlement with its ledger entry and audit row in one
+   * statement — two round trips where createVisitEncounter and settle take three. When the
+   * person's accumulators moved on in between, the encounter is written and settled as settle()
+   * settles (tried again, then under the lock); when an encounter is recorded under the same
+   * external id already (the same message, sent again), nothing is written and that one is
+   * settled as settle() settles it. afterWrite runs as for every settlement.
+   */
+  async settleNewEncounter(
+    actor: Actor,
+    r: EncounterRequest,
+    visit: { id: string; part: string },
+    known: { person: { id: string; region: string }; hospitalLevel: string },
+    check?: (c: Context) => void,
+  ): Promise<{ encounterId: string; view: SettlementView; settledAt: Date }> {
+    const { row } = this.encounters.visitEncounterRow(actor, r, visit, known);
+    const v = row.values as unknown as Record<string, unknown> & { hospital_code: string; person_id: string; coverage_year: number; date: string; lines: string | null };
+    // (the row's lines are JSON text for a query builder; the statement takes the row as one JSON document)
+    const lines = v.lines ? (JSON.parse(v.lines) as ContextRow['lines']) : null;
+    const again = async (encounterId: string) => ({ encounterId, ...(await this.settleAt(actor, encounterId, { trace: false })) });
+    let got: { encounterId: string | null; written: Written | null; x: ReturnType<SettlementEngine['compute']> };
+    try {
+      got = await this.connected(async (run) => {
+        const base = await readNewContext(run, { personId: v.person_id, year: v.coverage_year, date: v.date, hospitalCode: v.hospital_code, visit: (v.visit as string | null) ?? null, visitPart: (v.visit_part as string | null) ?? null, type: String(v.type) });
+        if (!base) throw new InputError('personId', `no person ${v.person_id} or hospital ${v.hospital_code}`);
+        const c = contextOf({ ...base, ...(v as unknown as Pick<ContextRow, 'type' | 'setting' | 'location' | 'referred' | 'disease' | 'total_fen' | 'full_own_pay_fen' | 'over_limit_fen' | 'pre_self_pay_fen' | 'in_scope_fen' | 'visit' | 'visit_part'>), id: '', hospital_code: v.hospital_code, person_id: v.person_id, coverage_year: v.coverage_year, date: v.date, lines, live_settlement: null });
+        check?.(c);
+        const x = this.engine.compute(actor, c, c.acc ?? emptyAccumulators(), false);
+        this.contention.tries += 1;
+        this.contention.writes += 1;
+        return { ...(await writeNewSettlement(run, { ...v, lines }, row.detail, x.rec, x.after, c.version ?? 0)), x };
+      });
+    } catch (e) {
+      throw asAlreadySettled(e, `(new, visit ${visit.id})`);
+    }
+    if (got.encounterId === null) return again(await this.encounters.createVisitEncounter(actor, r, visit, known));
+    if (got.written === null) {
+      this.contention.misses += 1;
+      return again(got.encounterId);
+    }
+    const { x, written } = got;
+    const view: SettlementView = { ...x.view, encounterId: got.encounterId, settlementId: written.id };
+    await this.notify([{ settlementId: written.id, encounterId: got.encounterId, personId: x.rec.personId, year: x.rec.year }]);
+    return { encounterId: got.encounterId, view, settledAt: written.settledAt };
   }
 
   /**

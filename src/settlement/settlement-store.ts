@@ -123,6 +123,15 @@ export function contextOf(r: ContextRow): Context {
  * locks its accumulator row (`FOR UPDATE OF a`: only that row), and gives no row when the
  * accumulator row does not exist yet.
  */
+/**
+ * An inpatient visit's other live parts (a mid-stay settlement before this part): the deductible
+ * their setlinfo shows applied, in fen, and whether they counted the admission; null when none.
+ */
+const staySql = (visit: string, part: string, type: string): string => `CASE WHEN ${visit} IS NOT NULL AND ${type} = 'inpatient' THEN
+    (SELECT json_build_object('applied', sum(round((s2.result->'setlinfo'->>'act_pay_dedc')::numeric * 100)),
+                              'counted', bool_or(COALESCE((s2.delta->>'inpatientAdmissions')::int, 0) > 0))
+       FROM settlement s2 WHERE s2.visit = ${visit} AND s2.visit_part <> ${part} AND s2.reversed_at IS NULL
+     HAVING count(*) > 0) END AS stay`;
 const CONTEXT_COLUMNS = `
   e.id, e.hospital_code, e.person_id, e.coverage_year, e.type, e.setting, e.date, e.location, e.referred, e.disease,
   e.total_fen, e.full_own_pay_fen, e.over_limit_fen, e.pre_self_pay_fen, e.in_scope_fen, e.lines, e.visit, e.visit_part,
@@ -131,11 +140,7 @@ const CONTEXT_COLUMNS = `
   ARRAY(SELECT ns.status FROM needy_status ns
         WHERE ns.person_id = e.person_id AND ns.valid_from <= e.date AND (ns.valid_to IS NULL OR ns.valid_to >= e.date)) AS statuses,
   a.data AS acc, a.version AS acc_version, live.id AS live_settlement,
-  CASE WHEN e.visit IS NOT NULL AND e.type = 'inpatient' THEN
-    (SELECT json_build_object('applied', sum(round((s2.result->'setlinfo'->>'act_pay_dedc')::numeric * 100)),
-                              'counted', bool_or(COALESCE((s2.delta->>'inpatientAdmissions')::int, 0) > 0))
-       FROM settlement s2 WHERE s2.visit = e.visit AND s2.visit_part <> e.visit_part AND s2.reversed_at IS NULL
-     HAVING count(*) > 0) END AS stay`;
+  ${staySql('e.visit', 'e.visit_part', 'e.type')}`;
 const CONTEXT_JOINS = `
   FROM encounter e
   JOIN hospital h ON h.code = e.hospital_code
@@ -149,6 +154,28 @@ const CONTEXT_READ = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS}
 const CONTEXT_LOCKED = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS}
   JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
   WHERE e.id = $1 FOR UPDATE OF a`;
+/**
+ * The context of an encounter not yet written (a platform visit's, written together with its
+ * settlement: writeNewSettlement): what CONTEXT_READ reads besides the encounter's own columns,
+ * for the person ($1), coverage year ($2), encounter date ($3) and hospital ($4) it will have,
+ * and its visit, part and type ($5, $6, $7: a stay's earlier parts, staySql).
+ * The same joins and conditions as CONTEXT_COLUMNS / CONTEXT_JOINS (keep them in step); no row:
+ * no such person or hospital; acc null: no accumulator row yet (version 0, empty).
+ */
+const NEW_CONTEXT_READ = `
+  SELECT h.level AS hospital_level, ar.region, p.residence,
+         en.state AS enrollment_state, en.tier, en.benefit_start, en.benefit_end,
+         ARRAY(SELECT ns.status FROM needy_status ns
+               WHERE ns.person_id = p.id AND ns.valid_from <= $3::date AND (ns.valid_to IS NULL OR ns.valid_to >= $3::date)) AS statuses,
+         a.data AS acc, a.version AS acc_version,
+         ${staySql('$5::text', '$6::text', '$7::text')}
+    FROM person p
+    JOIN admin_area ar ON ar.code = p.village_code
+    JOIN hospital h ON h.code = $4::text
+    LEFT JOIN enrollment en ON en.person_id = p.id AND en.coverage_year = $2::int
+    LEFT JOIN accumulator a ON a.person_id = p.id AND a.coverage_year = $2::int
+   WHERE p.id = $1::bigint`;
+
 /** The accumulator rows of the encounters' persons and years, created empty where missing. */
 const ENSURE_ACCUMULATORS = `INSERT INTO accumulator (person_id, coverage_year, data)
   SELECT DISTINCT person_id, coverage_year, '{}'::jsonb FROM encounter WHERE id = ANY($1::bigint[]) ON CONFLICT DO NOTHING`;
@@ -189,6 +216,53 @@ WITH u AS (
   RETURNING version
 ), ${settlementInserts('u')}
 SELECT s.id, s.settled_at, u.version FROM s, u`;
+
+/**
+ * A new encounter and its settlement in one statement (a platform visit's part, 2207 / 2304):
+ * $1 the encounter row (JSON of its columns), $23 its audit detail, then the settlement as
+ * WRITE_SETTLEMENT ($2–$20 as values(), $21 the new accumulators, $22 the version read; the
+ * settlement's encounter is the row inserted). The accumulator row is created with the
+ * settlement when the person had none for the year (version 0 read), or moved on from the
+ * version read; the encounter is inserted whatever becomes of the settlement (unless one is
+ * recorded under the same hospital and external id already: then nothing at all is written).
+ * Answers the encounter's id (null: not inserted) and the settlement's (null: the accumulators
+ * had moved on; the encounter is then settled as any other). A second live settlement of the
+ * visit's part fails the whole statement (settlement_live_visit): nothing is written.
+ */
+const WRITE_NEW_SETTLEMENT = `
+WITH e AS (
+  INSERT INTO encounter (hospital_code, person_id, coverage_year, type, setting, date, location, referred, disease, total_fen, full_own_pay_fen,
+                         over_limit_fen, pre_self_pay_fen, in_scope_fen, lines, external_id, visit, visit_part)
+  SELECT r.hospital_code, r.person_id, r.coverage_year, r.type, r.setting, r.date, r.location, r.referred, r.disease, r.total_fen, r.full_own_pay_fen,
+         r.over_limit_fen, r.pre_self_pay_fen, r.in_scope_fen, r.lines, r.external_id, r.visit, r.visit_part
+    FROM jsonb_populate_record(NULL::encounter, $1::jsonb) AS r
+  ON CONFLICT (hospital_code, external_id) DO NOTHING
+  RETURNING id
+), le AS (
+  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT $20::text, $15::text, 'create', 'encounter', id::text, $23::jsonb FROM e
+), u AS (
+  INSERT INTO accumulator AS acc (person_id, coverage_year, data, version)
+  SELECT $2::bigint, $4::int, $21::jsonb, 1 FROM e
+  ON CONFLICT (person_id, coverage_year) DO UPDATE SET data = EXCLUDED.data, version = acc.version + 1 WHERE acc.version = $22::int
+  RETURNING version
+), s AS (
+  INSERT INTO settlement (encounter_id, person_id, hospital_code, coverage_year, basic_fund_fen, critical_illness_fen, medical_assistance_fen,
+                          cash_fen, total_fen, cash_reason, result, delta, settled_by, visit, visit_part)
+  SELECT e.id, $2::bigint, $3::text, $4::int, $5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::bigint, $10::text, $11::jsonb, $12::jsonb, $13::text, $18::text, $19::text FROM e, u
+  RETURNING id, settled_at, encounter_id
+), j AS (
+  INSERT INTO journal_entry (memo, source, source_id) SELECT replace($14::text, '{encounter}', s.encounter_id::text), 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
+), p AS (
+  INSERT INTO posting (entry_id, account, amount_fen)
+  SELECT j.id, v.account, v.amount
+    FROM j, (VALUES ('${ACCOUNTS.basicFund}', $5::bigint), ('${ACCOUNTS.criticalIllnessFund}', $6::bigint),
+                    ('${ACCOUNTS.medicalAssistanceFund}', $7::bigint), ('${ACCOUNTS.payableHospitals}', -($5::bigint + $6::bigint + $7::bigint))) AS v(account, amount)
+   WHERE v.amount <> 0
+), l AS (
+  INSERT INTO audit_log (actor, role, action, entity, entity_id, detail)
+  SELECT $20::text, $15::text, $16::text, 'settlement', id::text, $17::jsonb || jsonb_build_object('encounterId', encounter_id::text) FROM s
+)
+SELECT (SELECT id::text FROM e) AS encounter_id, (SELECT id::text FROM s) AS id, (SELECT settled_at FROM s) AS settled_at`;
 
 /** A re-settlement inside a reversal, whose transaction holds the accumulator row and writes it at the end. */
 const WRITE_RESETTLEMENT = `WITH ${settlementInserts('(SELECT 1) AS one')} SELECT id FROM s`;
@@ -287,6 +361,14 @@ export async function readContextLocked(run: Runner, encounterId: string): Promi
   return row;
 }
 
+/** The context of a new encounter's person, year, date and hospital (NEW_CONTEXT_READ); undefined: no such person or hospital. */
+export async function readNewContext(run: Runner, at: { personId: string; year: number; date: string; hospitalCode: string; visit: string | null; visitPart: string | null; type: string }): Promise<Omit<ContextRow, EncounterColumn> | undefined> {
+  const [row] = await run<Omit<ContextRow, EncounterColumn>>('yibao_settlement_read_new', NEW_CONTEXT_READ, [at.personId, at.year, at.date, at.hospitalCode, at.visit, at.visitPart, at.type]);
+  return row;
+}
+/** The encounter's own columns of a ContextRow. */
+export type EncounterColumn = 'id' | 'hospital_code' | 'person_id' | 'coverage_year' | 'type' | 'setting' | 'date' | 'location' | 'referred' | 'disease' | 'total_fen' | 'full_own_pay_fen' | 'over_limit_fen' | 'pre_self_pay_fen' | 'in_scope_fen' | 'lines' | 'visit' | 'visit_part';
+
 // ---- writing ----
 
 /** One settlement as written: the row, its ledger amounts, its audit. */
@@ -358,6 +440,21 @@ export async function writeSettlement(run: Runner, r: SettlementRecord, after: A
 export async function writeResettlement(run: Runner, r: SettlementRecord): Promise<string> {
   const rows = await run<{ id: string }>('yibao_settlement_rewrite', WRITE_RESETTLEMENT, values(r));
   return String(rows[0].id);
+}
+
+/**
+ * A new encounter (its row's columns, and its audit detail) and its settlement in one statement
+ * (WRITE_NEW_SETTLEMENT). `r.encounterId` is not used (the encounter's id is drawn here); the
+ * settlement's audit detail and ledger memo get it. Answers the encounter's id (null: one is
+ * recorded under its external id already, nothing written) and the settlement written (null:
+ * the accumulator row was no longer at `version`; the encounter is written, unsettled).
+ */
+export async function writeNewSettlement(run: Runner, encounter: Record<string, unknown>, encounterDetail: Record<string, unknown>, r: SettlementRecord, after: Accumulators, version: number): Promise<{ encounterId: string | null; written: Written | null }> {
+  const v = values({ ...r, encounterId: '{encounter}' });
+  v[0] = JSON.stringify(encounter);
+  const rows = await run<{ encounter_id: string | null; id: string | null; settled_at: Date | string | null }>('yibao_settlement_write_new', WRITE_NEW_SETTLEMENT, [...v, JSON.stringify(after), version, JSON.stringify(encounterDetail)]);
+  const row = rows[0];
+  return { encounterId: row?.encounter_id ?? null, written: row?.id ? { id: String(row.id), settledAt: new Date(row.settled_at!) } : null };
 }
 
 /** An accumulator row moved on by a batch: the new document, the version read, how many settlements. */

@@ -1,5 +1,6 @@
 /** What every transaction of the platform gets: the checked envelope, the hospital, and the services it drives. */
 import type { Kysely, Transaction } from 'kysely';
+import type pg from 'pg';
 import type { DB } from '../../store/schema.js';
 import type { Actor } from '../../access/roles.js';
 import type { QuoteService } from '../../quotes/quote-service.js';
@@ -29,6 +30,8 @@ export interface Call {
 
 export interface FsiDeps {
   db: Kysely<DB>;
+  /** the same database's pool, for the hot path's named (prepared once per connection) statements */
+  pool: pg.Pool;
   quotes: QuoteService;
   settlements: SettlementService;
   /** the hospitals' levels, kept a short while (hospital-levels.ts) */

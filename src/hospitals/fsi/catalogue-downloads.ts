@@ -12,8 +12,14 @@ import type { Call, Db, FsiDeps } from './call.js';
 import { dateTime } from './envelope.js';
 import { FsiError, dateTimeField, decimal, node, str, yuan, type Obj } from './fields.js';
 
-/** the list types each versioned download covers */
-export const DOWNLOAD_LIST_TYPES: Record<string, string[]> = { '1301': ['101', '103', '104', '105'], '1302': ['102', '106'], '1303': ['103'], '1305': ['201'], '1306': ['301'] };
+/**
+ * The list types (目录类别, code table list_type: 101 西药中成药, 102 中药饮片, 103 自制剂, 104
+ * 民族药, 105 其他, 106 中药配方颗粒, 201 医疗服务项目, 301 医用耗材) each versioned download covers.
+ * 自制剂 (103) are 1303's (医疗机构制剂目录下载, its own 83 columns) and 民族药 (104) are 1304's
+ * (民族药品目录查询): a client that downloads them there would get them twice were 1301 to carry
+ * them too. 105 其他 has no download of its own and stays with 1301's drugs.
+ */
+export const DOWNLOAD_LIST_TYPES: Record<string, string[]> = { '1301': ['101', '105'], '1302': ['102', '106'], '1303': ['103'], '1305': ['201'], '1306': ['301'] };
 /** the largest page a query answers */
 export const MAX_PAGE_SIZE = 1000;
 

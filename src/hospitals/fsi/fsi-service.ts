@@ -12,7 +12,7 @@
  * (success or business failure) and does nothing again — see run() for how each kind of message
  * keeps that promise across a crash.
  */
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../../store/db.js';
 import { isConnectionError } from '../../store/pg-errors.js';
 import type { DB } from '../../store/schema.js';
@@ -57,6 +57,35 @@ export const LOOKUPS_PER_MINUTE = 300;
 /** The reply when the database cannot be reached (a restart, a fail-over): try the same msgid again. */
 export const DATABASE_UNAVAILABLE = '医保数据库暂时无法访问，交易未完成或结果未知，请稍后以同一报文ID重试';
 
+/** FsiService.preflight's statement: $1 hospital, $2 msgid, $3 sign_no (null: any live sign-in), $4 claim, $5 infno, $6 input. */
+const PREFLIGHT = `
+  WITH pre AS (
+    SELECT h.sign_required, h.sign_key, m.infno, m.reply,
+           EXISTS (SELECT 1 FROM fsi_sign_in s WHERE s.hospital_code = $1::text AND s.sign_out_time IS NULL AND ($3::text IS NULL OR s.sign_no = $3::text)) AS signed_in
+      FROM (SELECT 1) AS one
+      LEFT JOIN fsi_hospital h ON h.hospital_code = $1::text
+      LEFT JOIN fsi_message m ON m.hospital_code = $1::text AND m.msgid = $2::text
+  ), c AS (
+    INSERT INTO fsi_message (hospital_code, msgid, infno, input)
+    SELECT $1::text, $2::text, $5::text, $6::jsonb FROM pre
+     WHERE $4::boolean AND pre.signed_in AND NOT COALESCE(pre.sign_required, false) AND pre.infno IS NULL
+    ON CONFLICT (hospital_code, msgid) DO NOTHING
+    RETURNING msgid
+  )
+  SELECT pre.*, EXISTS (SELECT 1 FROM c) AS claimed FROM pre`;
+
+/** A message's reply and its audit row, in one statement; written once (a second writer gets no row). */
+const WRITE_REPLY = `
+  WITH u AS (
+    UPDATE fsi_message SET reply = $1::jsonb, effect = $2::jsonb
+     WHERE hospital_code = $3::text AND msgid = $4::text AND reply IS NULL
+    RETURNING msgid
+  ), l AS (
+    INSERT INTO audit_log (actor, role, action, entity, entity_id, detail)
+    SELECT $5::text, $6::text, $7::text, 'fsi_message', msgid, $8::jsonb FROM u
+  )
+  SELECT msgid FROM u`;
+
 export class FsiService {
   private readonly db: Kysely<DB>;
   private readonly deps: FsiDeps;
@@ -70,7 +99,7 @@ export class FsiService {
     this.db = database.db;
     this.lookups = new TokenBuckets(lookupLimit ?? { capacity: LOOKUPS_AT_ONCE, perSecond: LOOKUPS_PER_MINUTE / 60 });
     this.lookupsPerMinute = lookupLimit ? Math.max(1, Math.round(lookupLimit.perSecond * 60)) : LOOKUPS_PER_MINUTE;
-    this.deps = { db: database.db, quotes, settlements: settlements ?? new SettlementService(database, quotes), levels: new HospitalLevels() };
+    this.deps = { db: database.db, pool: database.pool, quotes, settlements: settlements ?? new SettlementService(database, quotes), levels: new HospitalLevels() };
     const deps = this.deps;
     this.handlers = {
       '9001': { run: (db, c) => signIn(db, c) },
@@ -135,6 +164,7 @@ export class FsiService {
   async call(body: unknown, actor: Actor | null, received = new Date(), route: { pathInfno?: string | null; apiName?: string | null } = {}): Promise<Reply> {
     const area = body && typeof body === 'object' ? String((body as Obj).mdtrtarea_admvs ?? '') : '';
     let env: Envelope;
+    let claimed = false;
     try {
       if (!actor) throw new FsiError('身份认证失败：缺少或无效的网关签名或接口令牌（_api_* / x-tif-* 请求头，或 Authorization: Bearer）');
       if (actor.role !== 'hospital' || !actor.hospitalCode) throw new FsiError('只有定点医疗机构的接口账号可以调用本接口');
@@ -142,12 +172,15 @@ export class FsiService {
       if (route.pathInfno && route.pathInfno !== env.infno) throw new FsiError(`服务地址中的交易编号 ${route.pathInfno} 与报文 infno ${env.infno} 不符`);
       if (route.apiName && /^\d{4}[A-Za-z]?$/.test(route.apiName) && route.apiName !== env.infno) throw new FsiError(`网关请求头 _api_name ${route.apiName} 与报文 infno ${env.infno} 不符`);
       if (env.fixmedins_code !== actor.hospitalCode) throw new FsiError(`定点医药机构编号 ${env.fixmedins_code} 与接口账号所属机构不符`);
-      // one round trip: the hospital's signing settings, this msgid's stored reply, and the sign-in
+      // one round trip: the hospital's signing settings, this msgid's stored reply, and the sign-in; and for a
+      // message that runs in the settlement's own statements, its claim, when nothing below can refuse it
       const signNo = empty(env.sign_no) ? null : String(env.sign_no);
-      const pre = await this.preflight(env.fixmedins_code, env.msgid, signNo);
+      const own = this.handlers[env.infno]?.own === true;
+      const away = own && this.away ? await this.away.claims(env) : null;
+      const pre = await this.preflight(env, signNo, own && !away);
       this.checkSignature(env, body as Obj, pre);
       if (!this.handlers[env.infno]) throw new FsiError(`不支持的交易编号 ${env.infno}`);
-      if (this.away && (await this.away.claims(env))) {
+      if (this.away && (away ?? (await this.away.claims(env)))) {
         if (!pre.signed_in) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
         return await this.away.call(env, actor, received);
       }
@@ -158,12 +191,13 @@ export class FsiService {
         throw new FsiError(`人员信息获取【1101】过于频繁（每分钟至多 ${this.lookupsPerMinute} 次），请 ${wait} 秒后以同一报文ID重试`);
       }
       if (!NO_SIGN_IN.has(env.infno) && !pre.signed_in) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
+      claimed = pre.claimed === true;
     } catch (e) {
       const f = chinese(e);
       return replyOf(received, area, false, null, f ? f.message : isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，请稍后重试');
     }
     try {
-      return await this.run({ env, actor, hospital: actor.hospitalCode, received });
+      return await this.run({ env, actor, hospital: actor.hospitalCode, received }, claimed);
     } catch (e) {
       // the claim or the stored reply could not be written (the database went away): still a reply
       return replyOf(received, area, false, null, isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，交易未完成，请稍后以同一报文ID重试');
@@ -178,13 +212,18 @@ export class FsiService {
     return catalogueFile(this.db, o.file_qury_no, this.deps.quotes);
   }
 
-  private async preflight(hospital: string, msgid: string, signNo: string | null) {
-    const r = await sql<{ sign_required: boolean | null; sign_key: string | null; infno: string | null; reply: unknown; signed_in: boolean | null }>`
-      SELECT h.sign_required, h.sign_key, m.infno, m.reply,
-             EXISTS (SELECT 1 FROM fsi_sign_in s WHERE s.hospital_code = ${hospital} AND s.sign_out_time IS NULL AND (${signNo}::text IS NULL OR s.sign_no = ${signNo}::text)) AS signed_in
-        FROM (SELECT 1) AS one
-        LEFT JOIN fsi_hospital h ON h.hospital_code = ${hospital}
-        LEFT JOIN fsi_message m ON m.hospital_code = ${hospital} AND m.msgid = ${msgid}`.execute(this.db);
+  /**
+   * The hospital's signing settings, this msgid's stored reply and infno, and whether the
+   * sign-in is live, in one statement (named: prepared once per connection). `claim`: also claim
+   * the msgid (as run()'s claim does) when the hospital signs in and does not sign its messages
+   * (so nothing after this can refuse the message): `claimed` says it was claimed afresh here.
+   */
+  private async preflight(env: Envelope, signNo: string | null, claim: boolean) {
+    const r = await this.deps.pool.query<{ sign_required: boolean | null; sign_key: string | null; infno: string | null; reply: unknown; signed_in: boolean | null; claimed: boolean }>({
+      name: 'yibao_fsi_preflight',
+      text: PREFLIGHT,
+      values: [env.fixmedins_code, env.msgid, signNo, claim, env.infno, claim ? JSON.stringify(env.input) : null],
+    });
     return r.rows[0];
   }
 
@@ -204,7 +243,7 @@ export class FsiService {
    * (its encounter's external id), so a claim left without a reply — the process died, or the
    * first sending is still at work — is simply worked again, and the work finds what was done.
    */
-  private async run(c0: Omit<Call, 'keep'>): Promise<Reply> {
+  private async run(c0: Omit<Call, 'keep'>, claimed = false): Promise<Reply> {
     const { env, hospital } = c0;
     const h = this.handlers[env.infno];
     const refuse = (message: string): Reply => replyOf(c0.received, env.mdtrtarea_admvs, false, null, message);
@@ -216,17 +255,10 @@ export class FsiService {
     // (the reply and its audit row in one statement: the audit row is written only with the reply)
     const write = async (db: Db, reply: Reply, effect?: Obj): Promise<Reply> => {
       const detail = { infno: env.infno, infcode: reply.infcode, ...(reply.infcode ? { err_msg: reply.err_msg } : {}), ...(effect ?? {}) };
-      const done = await sql<{ msgid: string }>`
-        WITH u AS (
-          UPDATE fsi_message SET reply = ${JSON.stringify(reply)}::jsonb, effect = ${effect ? JSON.stringify(effect) : null}::jsonb
-           WHERE hospital_code = ${hospital} AND msgid = ${env.msgid} AND reply IS NULL
-          RETURNING msgid
-        ), l AS (
-          INSERT INTO audit_log (actor, role, action, entity, entity_id, detail)
-          SELECT ${c0.actor.username}, ${c0.actor.role}, ${`fsi_${env.infno}`}, 'fsi_message', msgid, ${JSON.stringify(detail)}::jsonb FROM u
-        )
-        SELECT msgid FROM u`.execute(db);
-      if (!done.rows.length) return (await stored(db))!.reply!;
+      const values = [JSON.stringify(reply), effect ? JSON.stringify(effect) : null, hospital, env.msgid, c0.actor.username, c0.actor.role, `fsi_${env.infno}`, JSON.stringify(detail)];
+      // outside a transaction: named, prepared once per connection
+      const done = db === this.db ? (await this.deps.pool.query<{ msgid: string }>({ name: 'yibao_fsi_reply', text: WRITE_REPLY, values })).rows : (await db.executeQuery<{ msgid: string }>(CompiledQuery.raw(WRITE_REPLY, values))).rows;
+      if (!done.length) return (await stored(db))!.reply!;
       return reply;
     };
     const c: Call = { ...c0, keep: async (tx, output, effect) => void (await write(tx, replyOf(c0.received, env.mdtrtarea_admvs, true, output), effect)) };
@@ -251,7 +283,7 @@ export class FsiService {
           const r = await h.run(tx, c);
           return write(tx, replyOf(c0.received, env.mdtrtarea_admvs, true, r.output), r.effect);
         });
-      const cl = await claim(this.db);
+      const cl = claimed ? 'new' : await claim(this.db);
       if (typeof cl !== 'string') return cl;
       const r = await h.run(this.db, { ...c, fresh: cl === 'new' });
       if (r.kept) return (await stored(this.db))!.reply!;

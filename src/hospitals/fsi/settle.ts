@@ -10,17 +10,18 @@ import { chinese, dateTime } from './envelope.js';
 import { FsiError, ageOn, dayText, empty, money, node, reqStr, str, yuan, type Obj } from './fields.js';
 import { netOfRefunds, storedLine } from './fees.js';
 import { checkPerson, checkVoucher, personBy } from './persons.js';
-import { mdtrt } from './visits.js';
+import { checkMdtrt, mdtrt } from './visits.js';
 import { byMessage, liveOfVisit, setlIdOf, settledSns, stayBefore, type PlatformSettlement } from './platform-settlements.js';
 import { ConflictError } from '../../errors.js';
 
 /** The visit a settlement message names, checked: its mdtrt, the person, the medical type, the part (outpatient: the fee batch) and the total sent. */
-export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient', pre = false) {
+export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient', pre = false, got?: Gathered) {
   const at = 'data';
   const d = node(c.env.input, at);
   const psnNo = reqStr(d, at, 'psn_no', 30);
-  // the visit and the person it names read at once (mdtrt checks that psn_no is the visit's)
-  const [m, person] = await Promise.all([mdtrt(db, c, reqStr(d, at, 'mdtrt_id', 30), psnNo, kind), personBy(db, { psnNo })]);
+  const mdtrtId = reqStr(d, at, 'mdtrt_id', 30);
+  // the visit and the person it names read at once (mdtrt checks that psn_no is the visit's), or read already with the fee lines (gather)
+  const [m, person] = got ? [checkMdtrt(c, got.m, mdtrtId, psnNo, kind), got.person] : await Promise.all([mdtrt(db, c, mdtrtId, psnNo, kind), personBy(db, { psnNo })]);
   const insutype = str(d, at, 'insutype', 6, false) ?? m.insutype;
   if (insutype !== m.insutype) throw new FsiError('data.insutype 与就诊登记不符');
   // the person is the visit's: certificate fields are optional, and checked against the register when sent
@@ -62,9 +63,8 @@ async function nextMidPart(db: Db, mdtrtId: string): Promise<string> {
 
 /** What a settlement of the visit's part would settle: its fee lines not yet settled (their total must be the one sent), and the person's enrollment. */
 export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inpatient', v?: VisitInput) {
-  const at = 'data';
   const vi = v ?? (await visitInput(db, c, kind));
-  const { d, m, p, mt, sum, part, date, year } = vi;
+  const { m, p, part, year } = vi;
   let feeQ = db.selectFrom('fsi_fee').select(['feedetl_sn', 'amount_fen', 'line']).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'not in', settledSns(m.mdtrt_id));
   if (kind === 'outpatient') feeQ = feeQ.where('chrg_bchno', '=', part);
   // the fee lines and the enrollment read at once; checked in this order
@@ -72,6 +72,16 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
     feeQ.orderBy('feedetl_sn').execute(),
     db.selectFrom('enrollment').select(['state', 'benefit_start', 'benefit_end', 'tier']).where('person_id', '=', p.id).where('coverage_year', '=', year).executeTakeFirst(),
   ]);
+  const { fees, encounter } = feeInput(c, kind, vi, feeRows);
+  const { start, end } = lastChecks(vi, enr);
+  return { ...vi, encounter, tier: enr!.tier, period: start && end ? { start, end } : undefined, fees };
+}
+export type SettlementInput = Awaited<ReturnType<typeof settlementInput>>;
+
+/** The part's fee lines not yet settled, checked: some there, their total the one sent, the hospital's split (when sent) theirs; the encounter they make. */
+export function feeInput(c: Call, kind: 'outpatient' | 'inpatient', vi: VisitInput, feeRows: { feedetl_sn: string; amount_fen: string | number; line: unknown }[]) {
+  const at = 'data';
+  const { d, m, mt, sum, part, date } = vi;
   const fees = netOfRefunds(feeRows);
   if (!fees.length) throw new FsiError(kind === 'outpatient' ? `该就诊收费批次 ${part} 没有可结算的费用明细，请先上传费用明细` : '该就诊没有可结算的费用明细，请先上传费用明细');
   const total = fees.reduce((s, f) => s + Number(f.amount_fen), 0);
@@ -81,11 +91,6 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
   // (0 is what a client that does not compute the split sends: not an assertion)
   for (const [f, val] of [['fulamt_ownpay_amt', split.fullOwnPay], ['overlmt_selfpay', split.overLimitSelfPay], ['preselfpay_amt', split.preSelfPay], ['inscp_scp_amt', split.inScope]] as const)
     if (!empty(d[f]) && money(d, at, f) !== 0 && money(d, at, f) !== val) throw new FsiError(`data.${f} ${yuan(money(d, at, f))} 与费用明细分割结果 ${yuan(val)} 不符`);
-  if (!enr || enr.state !== 'paid') throw new FsiError(`该人员 ${year} 年度未参保缴费，不能享受医保待遇`);
-  const start = enr.benefit_start ? dayText(enr.benefit_start) : null;
-  const end = enr.benefit_end ? dayText(enr.benefit_end) : null;
-  if ((start && date < start) || (end && date > end)) throw new FsiError(`就诊日期 ${date} 不在待遇享受期（${start ?? ''} 至 ${end ?? ''}）内，不能结算`);
-  if (mt.type === 'chronic_special_outpatient' && !m.dise_codg) throw new FsiError('门诊慢特病就诊须先上传病种编码【2203】');
   const feeLines = fees.map((f) => {
     const l = f.line as Obj;
     const cls = CHRGITM_LV[String(l.chrgitm_lv)] ?? 'A';
@@ -106,9 +111,59 @@ export async function settlementInput(db: Db, c: Call, kind: 'outpatient' | 'inp
     ...(mt.type === 'chronic_special_outpatient' ? { disease: m.dise_codg! } : {}),
     fees: feeLines,
   };
-  return { ...vi, encounter, tier: enr.tier, period: start && end ? { start, end } : undefined, fees };
+  return { fees, encounter };
 }
-export type SettlementInput = Awaited<ReturnType<typeof settlementInput>>;
+
+/** The person's enrollment for the visit's year (paid, the visit's date in its benefit period) and, for 门诊慢特病, the disease uploaded: checked after the fee lines. */
+export function lastChecks(vi: VisitInput, enr: { state: string | null; benefit_start: unknown; benefit_end: unknown } | undefined) {
+  const { m, mt, date, year } = vi;
+  if (!enr || enr.state !== 'paid') throw new FsiError(`该人员 ${year} 年度未参保缴费，不能享受医保待遇`);
+  const start = enr.benefit_start ? dayText(enr.benefit_start) : null;
+  const end = enr.benefit_end ? dayText(enr.benefit_end) : null;
+  if ((start && date < start) || (end && date > end)) throw new FsiError(`就诊日期 ${date} 不在待遇享受期（${start ?? ''} 至 ${end ?? ''}）内，不能结算`);
+  if (mt.type === 'chronic_special_outpatient' && !m.dise_codg) throw new FsiError('门诊慢特病就诊须先上传病种编码【2203】');
+  return { start, end };
+}
+
+/** What a settlement message's visit is read with: the visit row, the person, the part's fee lines not yet settled. */
+export interface Gathered {
+  m: (Omit<Awaited<ReturnType<typeof mdtrt>>, never>) | undefined;
+  person: PersonRow | undefined;
+  fees: { feedetl_sn: string; amount_fen: number; line: unknown }[];
+}
+
+const gatherSql = (outpatient: boolean) => `
+  SELECT m.*, p.id::text AS p_id, p.id_number AS p_id_number, p.name AS p_name, p.gender AS p_gender, p.birth_date AS p_birth_date, p.region AS p_region,
+         (SELECT COALESCE(json_agg(json_build_object('feedetl_sn', f.feedetl_sn, 'amount_fen', f.amount_fen, 'line', f.line) ORDER BY f.feedetl_sn), '[]'::json)
+            FROM fsi_fee f
+           WHERE f.mdtrt_id = $1::text AND f.cancelled_at IS NULL${outpatient ? ' AND f.chrg_bchno = $3::text' : ''}
+             AND f.feedetl_sn NOT IN (SELECT l->>'sn' FROM settlement s JOIN encounter e ON e.id = s.encounter_id CROSS JOIN LATERAL jsonb_array_elements(COALESCE(e.lines, '[]'::jsonb)) l
+                                       WHERE s.visit = $1::text AND s.reversed_at IS NULL)) AS p_fees
+    FROM (SELECT 1) AS one
+    LEFT JOIN fsi_mdtrt m ON m.mdtrt_id = $1::text
+    LEFT JOIN (SELECT pp.id, pp.id_number, pp.name, pp.gender, pp.birth_date, a.region FROM person pp JOIN admin_area a ON a.code = pp.village_code WHERE pp.id = $2::bigint) p ON true`;
+const GATHER = { outpatient: gatherSql(true), inpatient: gatherSql(false) };
+
+/**
+ * One statement (named, prepared once per connection) for what a 2207 / 2304 reads of the
+ * platform's records: the visit, the person it names, and the part's fee lines not yet settled
+ * (outpatient: the fee batch sent; inpatient: the stay's) — what visitInput and settlementInput
+ * read in four queries.
+ */
+async function gather(deps: FsiDeps, c: Call, kind: 'outpatient' | 'inpatient'): Promise<Gathered> {
+  const at = 'data';
+  const d = node(c.env.input, at);
+  const psnNo = reqStr(d, at, 'psn_no', 30);
+  const mdtrtId = reqStr(d, at, 'mdtrt_id', 30);
+  const values: unknown[] = [mdtrtId, /^[1-9]\d{0,17}$/.test(psnNo) ? psnNo : null];
+  if (kind === 'outpatient') values.push(reqStr(d, at, 'chrg_bchno', 30));
+  const { rows } = await deps.pool.query({ name: `yibao_fsi_gather_${kind}`, text: GATHER[kind], values });
+  const r = rows[0] as Record<string, unknown>;
+  const person: PersonRow | undefined = r.p_id == null ? undefined : { id: String(r.p_id), id_number: String(r.p_id_number), name: String(r.p_name), gender: r.p_gender as PersonRow['gender'], birth_date: dayText(r.p_birth_date), region: String(r.p_region) };
+  const fees = r.p_fees as Gathered['fees'];
+  const m = Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('p_')));
+  return { m: m.mdtrt_id == null ? undefined : (m as unknown as Gathered['m']), person, fees };
+}
 
 export async function preSettle(deps: FsiDeps, db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
   const v = await visitInput(db, c, kind, true);
@@ -220,7 +275,8 @@ function answerOf(c: Call, v: VisitInput, kind: 'outpatient' | 'inpatient', ps: 
 export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient' | 'inpatient') {
   const db = deps.db;
   // a message claimed afresh cannot have made a settlement yet; one sent again may have (a crash before its reply)
-  const [v, mine] = await Promise.all([visitInput(db, c, kind), c.fresh ? undefined : byMessage(db, c.hospital, c.env.msgid)]);
+  const [g, mine] = await Promise.all([gather(deps, c, kind), c.fresh ? undefined : byMessage(db, c.hospital, c.env.msgid)]);
+  const v = await visitInput(db, c, kind, false, g);
   if (mine?.first) return answerOf(c, v, kind, mine, 'first');
   if (mine && kind === 'inpatient') v.part = mine.part; // a mid-stay settlement this message began (a crash before it settled)
   const existing = async () => {
@@ -230,10 +286,11 @@ export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient'
     return answerOf(c, v, kind, live, 'live');
   };
   // a part already settled has no fee lines left to settle: settlementInput refuses, and the catch below answers with it
-  let s: SettlementInput;
+  let s: ReturnType<typeof feeInput>;
   let level: string;
   try {
-    [s, level] = await Promise.all([settlementInput(db, c, kind, v), deps.levels.of(db, c.hospital)]);
+    s = feeInput(c, kind, v, g.fees);
+    level = await deps.levels.of(db, c.hospital);
   } catch (e) {
     // another message for the part may have settled its fee lines since we looked: then that is the answer
     const other = e instanceof FsiError ? await existing() : null;
@@ -242,12 +299,12 @@ export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient'
   }
   const externalId = `fsi:${c.env.msgid}`;
   const visit = { id: v.m.mdtrt_id, part: v.part };
-  let made: { view: SettlementView; settledAt: Date };
-  let encounterId: string;
+  let made: { view: SettlementView; settledAt: Date; encounterId: string };
   try {
-    // the encounter, its audit row and the accumulator row in one statement; then the settlement (read, write)
-    encounterId = await deps.settlements.encounters.createVisitEncounter(c.actor, { idNumber: s.p.id_number, coverageYear: s.year, ...s.encounter, externalId }, visit, { person: { id: s.p.id, region: s.p.region }, hospitalLevel: level });
-    made = await deps.settlements.settleAt(c.actor, encounterId, { trace: false });
+    // the settlement's context read (the enrollment checked on it), then the encounter, its audit row and the settlement in one statement
+    made = await deps.settlements.settleNewEncounter(c.actor, { idNumber: v.p.id_number, coverageYear: v.year, ...s.encounter, externalId }, visit, { person: { id: v.p.id, region: v.p.region }, hospitalLevel: level }, (ctx) =>
+      void lastChecks(v, { state: ctx.enrollmentState, benefit_start: ctx.benefitStart, benefit_end: ctx.benefitEnd }),
+    );
   } catch (e) {
     if (e instanceof ConflictError && (e.code === 'ALREADY_SETTLED' || e.code === 'VISIT_SETTLED')) {
       const again = await byMessage(db, c.hospital, c.env.msgid);
@@ -259,6 +316,7 @@ export async function settle(deps: FsiDeps, _db: Db, c: Call, kind: 'outpatient'
   }
   // the answer from the settlement just made (as byMessage would read it back: setl_id S<encounter>, its settled_at)
   const first = { id: made.view.settlementId, result: made.view, settledAt: made.settledAt, reversalRef: null };
-  const ps: PlatformSettlement = { setlId: setlIdOf({ id: encounterId, setl_id: null }), encounterId, mdtrtId: visit.id, part: visit.part, hospitalCode: c.hospital, personId: s.p.id, live: first, first, msgid: c.env.msgid };
+  const encounterId = made.encounterId;
+  const ps: PlatformSettlement = { setlId: setlIdOf({ id: encounterId, setl_id: null }), encounterId, mdtrtId: visit.id, part: visit.part, hospitalCode: c.hospital, personId: v.p.id, live: first, first, msgid: c.env.msgid };
   return answerOf(c, v, kind, ps, 'first');
 }

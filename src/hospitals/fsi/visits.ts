@@ -9,7 +9,11 @@ import { visitSettled } from './platform-settlements.js';
 export async function mdtrt(db: Db, c: Call, mdtrtId: string, psnNo: string | null, kind: 'outpatient' | 'inpatient', lock = false) {
   let q = db.selectFrom('fsi_mdtrt').selectAll().where('mdtrt_id', '=', mdtrtId);
   if (lock) q = q.forUpdate();
-  const m = await q.executeTakeFirst();
+  return checkMdtrt(c, await q.executeTakeFirst(), mdtrtId, psnNo, kind);
+}
+
+/** The visit row read (undefined: none), checked: the caller's hospital's, the person's, of this kind, not cancelled. */
+export function checkMdtrt<M extends { hospital_code: string; person_id: string | number; kind: string; state: string }>(c: Call, m: M | undefined, mdtrtId: string, psnNo: string | null, kind: 'outpatient' | 'inpatient'): M {
   if (!m || m.hospital_code !== c.hospital) throw new FsiError(`就诊ID ${mdtrtId} 不存在或不属于本机构`);
   if (psnNo !== null && String(m.person_id) !== psnNo) throw new FsiError('人员编号与就诊ID不符');
   if (m.kind !== kind) throw new FsiError(kind === 'outpatient' ? `就诊ID ${mdtrtId} 是住院就诊，请使用住院交易` : `就诊ID ${mdtrtId} 是门诊就诊，请使用门诊交易`);
