@@ -6,9 +6,9 @@
  * main-procedure list) fails, so the result is the one of trying every MDC and ADRG in order
  * (README §4), which the tests check against a literal reading of the README.
  */
-import { DrgIndex, DX_COMPLICATION, DX_COMPLICATION_TABLE, DX_EXCLUSION, HAS_CC, HAS_MCC, PX_VALID, requiredLeaf } from './drg-index.js';
+import { CX_KIND_MASK, CX_TABLE_SHIFT, DrgIndex, DX_EXCLUSION, HAS_CC, HAS_MCC, PX_VALID, requiredLeaf } from './drg-index.js';
 
-export { DrgIndex, DX_COMPLICATION, DX_COMPLICATION_TABLE, DX_EXCLUSION, DX_MDCS, DX_NAME, HAS_CC, HAS_MCC, PX_MDCS, PX_NAME, PX_VALID, requiredLeaf } from './drg-index.js';
+export { CX_KIND_MASK, CX_TABLE_SHIFT, DrgIndex, DX_COMPLICATION, DX_COMPLICATION_TABLE, DX_EXCLUSION, DX_MDCS, DX_NAME, HAS_CC, HAS_MCC, PX_MDCS, PX_NAME, PX_VALID, requiredLeaf } from './drg-index.js';
 import { DEFAULT_DRG_DIR, readDrgScheme, type DrgAdrgDef, type DrgCompareOp, type DrgCondition, type DrgDef, type DrgLeaf, type DrgMdcDef, type DrgNumberField, type DrgSchemeData, type DrgSplit } from './drg-scheme.js';
 
 /**
@@ -160,9 +160,8 @@ export function compileDrgScheme(data: DrgSchemeData): CompiledDrgScheme {
     const d = f.diagnoses;
     let bits = 0;
     for (let i = 1; i < d.length; i++) {
-      const o = ix.diagnosis(d[i]);
-      const c = dx[o + DX_COMPLICATION];
-      if (c !== 0 && dx[o + DX_COMPLICATION_TABLE] !== table) bits |= c;
+      const c = ix.complication(d[i]); // the small table: only CC / MCC codes
+      if (c !== 0 && c >> CX_TABLE_SHIFT !== table) bits |= c & CX_KIND_MASK;
     }
     return (f.complications = bits);
   };

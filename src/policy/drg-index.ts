@@ -14,7 +14,7 @@
  * one cache line per code, which keeps a record's work to a few cache lines: grouping is bound
  * by memory, not arithmetic.
  */
-import { CodeTable } from './drg-code-table.js';
+import { CodeTable, SMALL_SLOT } from './drg-code-table.js';
 import type { DrgCondition, DrgLeaf, DrgSchemeData } from './drg-scheme.js';
 
 /** complication bits: a CC, an MCC */
@@ -26,6 +26,14 @@ export const DX_EXCLUSION = 0;
 export const DX_COMPLICATION = 1;
 export const DX_COMPLICATION_TABLE = 2;
 export const DX_NAME = 3;
+/**
+ * The complication table (`cx`) holds only the CC / MCC codes, one integer each:
+ * (its CC/MCC table number << 2) | HAS_CC or HAS_MCC; a code not in it reads as 0. It is a
+ * quarter of the diagnosis table's size, so the secondary diagnoses of a record, looked up
+ * for the DRG split, mostly hit the cache.
+ */
+export const CX_KIND_MASK = 3;
+export const CX_TABLE_SHIFT = 2;
 /** where its MDC groups start in `dxGroups`: n, then n times (MDC position, m, m ADRG positions) */
 export const DX_MDCS = 4;
 /** offsets in a procedure's slot payload */
@@ -65,9 +73,13 @@ export class DrgIndex {
   /** the run of a procedure in no list (and of "no procedure") */
   readonly unknownPx: number;
 
+  /** the complication slots; `complication(code)` reads the packed value from here */
+  readonly cx: Int32Array;
+
   private constructor(
     private readonly dxAt: CodeTable,
     private readonly pxAt: CodeTable,
+    private readonly cxAt: CodeTable,
     /** the MDC groups of the diagnoses / procedures (variable length, apart from the slots) */
     readonly dxGroups: Int32Array,
     readonly pxGroups: Int32Array,
@@ -81,6 +93,13 @@ export class DrgIndex {
     this.unknownDx = dxAt.keylessAt[0];
     this.px = pxAt.data;
     this.unknownPx = pxAt.keylessAt[0];
+    this.cx = cxAt.data;
+  }
+
+  /** A secondary diagnosis's complication: (table << CX_TABLE_SHIFT) | HAS_CC / HAS_MCC, or 0 when it is neither. */
+  complication(code: string): number {
+    const o = this.cxAt.find(code);
+    return o < 0 ? 0 : this.cx[o];
   }
 
   /** The run of a diagnosis code. */
@@ -190,6 +209,11 @@ export class DrgIndex {
       [diagnosisRun(null)],
     );
 
+    const cxEntries: (readonly [string, number[]])[] = [];
+    for (const [list, bit] of [[data.mcc, HAS_MCC], [data.cc, HAS_CC]] as const)
+      for (const code of Object.keys(list)) cxEntries.push([code, [(tableId(list[code]) << CX_TABLE_SHIFT) | bit]] as const);
+    const cxAt = new CodeTable(cxEntries, [], { slot: SMALL_SLOT, maxLoad: 0.7 });
+
     const valid = new Set(data.validProcedures);
     const pxG: number[] = [];
     groupsAt.clear();
@@ -207,7 +231,7 @@ export class DrgIndex {
       [...procs].map((c) => [c, procedureRun(c)] as const),
       [procedureRun(null)],
     );
-    return new DrgIndex(dxAt, pxAt, Int32Array.from(dxG), Int32Array.from(pxG), [...tableIds.keys()], dxNamed.map((c) => data.diagnosisNames[c]), pxNamed.map((c) => data.procedureNames[c]));
+    return new DrgIndex(dxAt, pxAt, cxAt, Int32Array.from(dxG), Int32Array.from(pxG), [...tableIds.keys()], dxNamed.map((c) => data.diagnosisNames[c]), pxNamed.map((c) => data.procedureNames[c]));
   }
 }
 
