@@ -1,13 +1,14 @@
 /**
- * The grouper's code tables (src/policy/drg-code-table.ts) and the complication table of the
- * index: every key finds its payload, in both slot widths, and nothing else finds one; the
- * complication table says what mcc.json / cc.json say, for every code.
+ * The grouper's code tables (src/policy/drg-code-table.ts) and the small tables of the index:
+ * every key finds its payload, in both slot widths, and nothing else finds one; the
+ * complication table says what mcc.json / cc.json say, and the main-code keys what the full
+ * diagnosis / procedure runs say, for every code.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CodeTable, SMALL_SLOT } from '../src/policy/drg-code-table.js';
-import { CX_KIND_MASK, CX_TABLE_SHIFT, HAS_CC, HAS_MCC } from '../src/policy/drg-index.js';
+import { CX_KIND_MASK, CX_TABLE_SHIFT, DX_EXCLUSION, DX_MDCS, HAS_CC, HAS_MCC, MAIN_EXCLUSION_MASK, MAIN_GROUPS_SHIFT, PX_MDCS, PX_VALID } from '../src/policy/drg-index.js';
 import { scheme } from './support/drg.js';
 
 const code = fc.stringMatching(/^[A-Z][0-9]{2}\.[0-9a-z]{1,12}$/);
@@ -56,4 +57,25 @@ test('the complication table: every MCC and CC code with its kind and table, eve
   assert.ok(others > 1000);
   assert.equal(ix.complication(''), 0);
   assert.equal(ix.complication('I10.x00x002 '), 0);
+});
+
+test('the main-code keys say what the full runs say: MDC groups and exclusion table of every diagnosis, groups and validity of every procedure', () => {
+  const ix = scheme.index;
+  const diagnoses = [...new Set([...scheme.diagnosisNames.keys(), ...scheme.ccExclusions.keys(), ...scheme.mcc.keys(), ...scheme.cc.keys(), 'no such code', ''])];
+  for (const c of diagnoses) {
+    const run = ix.diagnosis(c);
+    const key = ix.mainKey(c);
+    assert.equal(key >>> MAIN_GROUPS_SHIFT, ix.dx[run + DX_MDCS], c);
+    assert.equal((key & MAIN_EXCLUSION_MASK) - 1, ix.dx[run + DX_EXCLUSION], c);
+  }
+  const procedures = [...new Set([...scheme.procedureNames.keys(), ...scheme.validProcedures, 'no such code', ''])];
+  for (const c of procedures) {
+    const run = ix.procedure(c);
+    const key = ix.procedureKey(c);
+    assert.equal(key >>> 1, ix.px[run + PX_MDCS], c);
+    assert.equal(key & 1, ix.px[run + PX_VALID], c);
+    assert.equal(key & 1, scheme.validProcedures.has(c) ? 1 : 0, c);
+  }
+  assert.ok(ix.mainKey('I10.x00x002') !== ix.unknownMainKey);
+  assert.equal(ix.mainKey('i10.x00x002'), ix.unknownMainKey);
 });

@@ -33,6 +33,15 @@ export const DX_NAME = 3;
  * for the DRG split, mostly hit the cache.
  */
 export const CX_KIND_MASK = 3;
+/**
+ * The main-code keys: what grouping reads of a main diagnosis or main procedure, one integer
+ * in a table of 32-byte slots (half the size of the full tables, which keep names and
+ * complication fields for explanations). A main diagnosis's key is
+ * (where its MDC groups start in `dxGroups` << MAIN_GROUPS_SHIFT) | (its exclusion table + 1);
+ * a main procedure's is (where its groups start in `pxGroups` << 1) | valid.
+ */
+export const MAIN_GROUPS_SHIFT = 9;
+export const MAIN_EXCLUSION_MASK = (1 << MAIN_GROUPS_SHIFT) - 1;
 export const CX_TABLE_SHIFT = 2;
 /** where its MDC groups start in `dxGroups`: n, then n times (MDC position, m, m ADRG positions) */
 export const DX_MDCS = 4;
@@ -75,11 +84,18 @@ export class DrgIndex {
 
   /** the complication slots; `complication(code)` reads the packed value from here */
   readonly cx: Int32Array;
+  /** the main-code key tables' slots and the keys of codes in none of them */
+  private readonly mx: Int32Array;
+  private readonly qx: Int32Array;
+  readonly unknownMainKey: number;
+  readonly unknownProcedureKey: number;
 
   private constructor(
     private readonly dxAt: CodeTable,
     private readonly pxAt: CodeTable,
     private readonly cxAt: CodeTable,
+    private readonly mainAt: CodeTable,
+    private readonly procedureAt: CodeTable,
     /** the MDC groups of the diagnoses / procedures (variable length, apart from the slots) */
     readonly dxGroups: Int32Array,
     readonly pxGroups: Int32Array,
@@ -94,6 +110,23 @@ export class DrgIndex {
     this.px = pxAt.data;
     this.unknownPx = pxAt.keylessAt[0];
     this.cx = cxAt.data;
+    this.mx = mainAt.data;
+    this.qx = procedureAt.data;
+    this.unknownMainKey = this.mx[mainAt.keylessAt[0]];
+    this.unknownProcedureKey = this.qx[procedureAt.keylessAt[0]];
+  }
+
+  /** The key of a main diagnosis (MAIN_GROUPS_SHIFT): its MDC groups and exclusion table. */
+  mainKey(code: string): number {
+    const o = this.mainAt.find(code);
+    return o < 0 ? this.unknownMainKey : this.mx[o];
+  }
+
+  /** The key of a main procedure ("" — none — has the unknown key): its groups and whether it is valid. */
+  procedureKey(code: string): number {
+    if (code === '') return this.unknownProcedureKey;
+    const o = this.procedureAt.find(code);
+    return o < 0 ? this.unknownProcedureKey : this.qx[o];
   }
 
   /** A secondary diagnosis's complication: (table << CX_TABLE_SHIFT) | HAS_CC / HAS_MCC, or 0 when it is neither. */
@@ -204,10 +237,21 @@ export class DrgIndex {
       ];
     };
     const codes = new Set<string>([...opens.keys(), ...byMain.flatMap((m) => [...m.keys()]), ...Object.keys(data.mcc), ...Object.keys(data.cc), ...Object.keys(data.ccExclusions), ...dxNamed]);
-    const dxAt = new CodeTable(
-      [...codes].map((c) => [c, diagnosisRun(c)] as const),
-      [diagnosisRun(null)],
-    );
+    const dxRuns = [...codes].map((c) => [c, diagnosisRun(c)] as const);
+    const dxUnknown = diagnosisRun(null);
+    const dxAt = new CodeTable(dxRuns, [dxUnknown]);
+
+    const keyed = (runs: Iterable<readonly [string, number[]]>, unknown: number[], key: (run: number[]) => number): CodeTable => {
+      const u = key(unknown);
+      const entries: (readonly [string, number[]])[] = [];
+      for (const [c, run] of runs) {
+        const k = key(run);
+        if (k !== u) entries.push([c, [k]] as const); // a code keyed like an unknown one needs no slot
+      }
+      return new CodeTable(entries, [[u]], { slot: SMALL_SLOT, maxLoad: 0.7 });
+    };
+    if (tableIds.size >= MAIN_EXCLUSION_MASK) throw new RangeError(`${tableIds.size} exclusion tables: the main-diagnosis key holds fewer than ${MAIN_EXCLUSION_MASK}`);
+    const mainAt = keyed(dxRuns, dxUnknown, (run) => (run[DX_MDCS] << MAIN_GROUPS_SHIFT) | (run[DX_EXCLUSION] + 1));
 
     const cxEntries: (readonly [string, number[]])[] = [];
     for (const [list, bit] of [[data.mcc, HAS_MCC], [data.cc, HAS_CC]] as const)
@@ -227,11 +271,15 @@ export class DrgIndex {
       return [code !== null && valid.has(code) ? 1 : 0, code === null ? -1 : (pxName.get(code) ?? -1), storeGroups(pxG, g)];
     };
     const procs = new Set([...byProc.flatMap((m) => [...m.keys()]), ...valid, ...pxNamed]);
-    const pxAt = new CodeTable(
-      [...procs].map((c) => [c, procedureRun(c)] as const),
-      [procedureRun(null)],
+    const pxRuns = [...procs].map((c) => [c, procedureRun(c)] as const);
+    const pxUnknown = procedureRun(null);
+    const pxAt = new CodeTable(pxRuns, [pxUnknown]);
+    const procedureAt = keyed(
+      pxRuns,
+      pxUnknown,
+      (run) => (run[PX_MDCS] << 1) | run[PX_VALID],
     );
-    return new DrgIndex(dxAt, pxAt, cxAt, Int32Array.from(dxG), Int32Array.from(pxG), [...tableIds.keys()], dxNamed.map((c) => data.diagnosisNames[c]), pxNamed.map((c) => data.procedureNames[c]));
+    return new DrgIndex(dxAt, pxAt, cxAt, mainAt, procedureAt, Int32Array.from(dxG), Int32Array.from(pxG), [...tableIds.keys()], dxNamed.map((c) => data.diagnosisNames[c]), pxNamed.map((c) => data.procedureNames[c]));
   }
 }
 
