@@ -12,7 +12,9 @@
  * numbers; -1 for none), so the exclusion test compares integers, and names are numbered into
  * the dictionaries. The payloads sit in their keys' slots in the code tables (drg-code-table.ts),
  * one cache line per code, which keeps a record's work to a few cache lines: grouping is bound
- * by memory, not arithmetic.
+ * by memory, not arithmetic. Grouping itself reads three smaller tables of one integer per code
+ * (32-byte slots): the main-diagnosis keys, the main-procedure keys and the complications of
+ * secondary diagnoses; the full slots (names, all fields) serve explanations and tools.
  */
 import { CodeTable, SMALL_SLOT } from './drg-code-table.js';
 import type { DrgCondition, DrgLeaf, DrgSchemeData } from './drg-scheme.js';

@@ -4,7 +4,7 @@
  * diagnosis's exclusion table (cc-exclusions.json) is not the same table; the main diagnosis
  * itself never counts, a repeat of it among the secondaries is checked like any other.
  */
-import { CX_KIND_MASK, CX_TABLE_SHIFT, HAS_MCC, MAIN_EXCLUSION_MASK, type CompiledAdrg, type CompiledDrg, type CompiledDrgScheme, type DrgFacts } from '../../policy/drg-compile.js';
+import { DX_COMPLICATION, DX_COMPLICATION_TABLE, DX_EXCLUSION, DX_NAME, HAS_MCC, type CompiledAdrg, type CompiledDrg, type CompiledDrgScheme, type DrgFacts } from '../../policy/drg-compile.js';
 
 /** The first DRG of `a` whose split condition holds (the last is always "always"). */
 export function firstDrg(a: CompiledAdrg, f: DrgFacts): CompiledDrg {
@@ -41,18 +41,19 @@ export interface ComplicationReport {
 export function complicationReport(s: CompiledDrgScheme, diagnoses: readonly string[]): ComplicationReport {
   const ix = s.index;
   const main = diagnoses[0] ?? '';
-  const table = (ix.mainKey(main) & MAIN_EXCLUSION_MASK) - 1;
+  const table = ix.dx[ix.diagnosis(main) + DX_EXCLUSION];
   const counted: Complication[] = [];
   const excluded: Complication[] = [];
   let hasMcc = false;
   let hasCc = false;
   for (let i = 1; i < diagnoses.length; i++) {
     const code = diagnoses[i];
-    const v = ix.complication(code); // the small table first: most secondaries end here
-    if (v === 0) continue;
-    const kind = v & CX_KIND_MASK;
-    const t = v >> CX_TABLE_SHIFT;
-    const x: Complication = { code, name: ix.diagnosisName(code), position: i, list: kind === HAS_MCC ? 'MCC' : 'CC', table: ix.tableName(t)! };
+    const run = ix.diagnosis(code);
+    const kind = ix.dx[run + DX_COMPLICATION];
+    if (kind === 0) continue;
+    const t = ix.dx[run + DX_COMPLICATION_TABLE];
+    const n = ix.dx[run + DX_NAME];
+    const x: Complication = { code, name: n < 0 ? null : ix.diagnosisNames[n], position: i, list: kind === HAS_MCC ? 'MCC' : 'CC', table: ix.tableName(t)! };
     if (table >= 0 && t === table) excluded.push(x);
     else {
       counted.push(x);

@@ -10,7 +10,7 @@
  * calls toJSON), once: a caller that keeps or filters results pays for the texts of those it
  * reads only. Grouping itself (group.ts) builds no string.
  */
-import { MAIN_GROUPS_SHIFT, type CompiledAdrg, type CompiledCondition, type CompiledDrgScheme, type CompiledLeaf, type CompiledMdc, type DrgFacts } from '../../policy/drg-compile.js';
+import { DX_MDCS, PX_MDCS, type CompiledAdrg, type CompiledCondition, type CompiledDrgScheme, type CompiledLeaf, type CompiledMdc, type DrgFacts } from '../../policy/drg-compile.js';
 import { complicationReport, firstDrg, type Complication, type ComplicationReport } from './drg-split.js';
 import { factsOf, newFacts, type DrgRecord, type DrgResult } from './record.js';
 
@@ -319,9 +319,9 @@ export function explainSteps(s: CompiledDrgScheme, r: DrgRecord, result: DrgResu
   const ix = s.index;
   const dg = ix.dxGroups;
   const pg = ix.pxGroups;
-  let q0 = ix.procedureKey(f.mainProcedure) >>> 1;
+  let q0 = ix.px[ix.procedure(f.mainProcedure) + PX_MDCS];
   const pn = pg[q0++];
-  let p = ix.mainKey(f.main) >>> MAIN_GROUPS_SHIFT;
+  let p = ix.dx[ix.diagnosis(f.main) + DX_MDCS];
   const offered = dg[p++];
   for (let g = 0; g < offered; g++) {
     const k = dg[p];
@@ -384,7 +384,7 @@ export function explainSteps(s: CompiledDrgScheme, r: DrgRecord, result: DrgResu
     steps.push(step('drg', drg.code, drg.name, 'matched', explain, `drg.json ${drg.code}.condition, README §4.1`, e.reasons(drg.condition, [], true), undefined, rep));
     return steps;
   }
-  const inList = offered > dg[ix.unknownMainKey >>> MAIN_GROUPS_SHIFT];
+  const inList = offered > dg[ix.dx[ix.unknownDx + DX_MDCS]];
   const explain = `no MDC gives an ADRG${inList ? '' : `; the main diagnosis ${Explainer.text(e.dx(f.main))} is in no MDC's entry list`} (${result.status})`;
   steps.push(step('ungroupable', null, null, 'ungroupable', explain, 'README §4 step 5', []));
   return steps;
