@@ -29,11 +29,8 @@ import { explainSteps } from '../src/rules/drg/explanation.js';
 import type { DrgRecord } from '../src/rules/drg/record.js';
 import { parseDrgRecord } from '../src/rules/drg/record-input.js';
 import { syntheticDrgRecords } from '../src/sim/drg-records.js';
+import { envInt, fmt, loadavg, measureSync, perCpuSecond, perSecond, timeSync, type Measured } from './timing.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v ? Math.max(1, Number.parseInt(v, 10)) : dflt;
-};
 const N = envInt('BENCH_DRG_RECORDS', 200_000);
 const PASSES = envInt('BENCH_DRG_PASSES', 5);
 const N_EXPLAIN = Math.min(N, envInt('BENCH_DRG_EXPLAIN', 100_000));
@@ -43,33 +40,13 @@ const SEED = 2026;
 const TARGET_OFF = 500_000;
 const TARGET_ON = 100_000;
 
-interface Timing {
-  seconds: number;
-  cpuSeconds: number;
-}
-function time(fn: () => void): Timing {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  fn();
-  const t1 = process.hrtime.bigint();
-  const c = process.cpuUsage(c0);
-  return { seconds: Number(t1 - t0) / 1e9, cpuSeconds: (c.user + c.system) / 1e6 };
-}
-const median = (ts: Timing[]): Timing => ts.slice().sort((a, b) => a.seconds - b.seconds)[Math.floor(ts.length / 2)];
 const log = (s = ''): void => console.log(s);
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const loadavg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 let failed = false;
 const check = (ok: boolean, what: string): void => {
   log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`);
   if (!ok) failed = true;
 };
 
-interface Figure {
-  name: string;
-  records: number;
-  t: Timing;
-}
 
 function main(): void {
   const cpus = os.cpus();
@@ -78,17 +55,17 @@ function main(): void {
   log(`date: ${new Date().toISOString()} · load average ${loadavg()} (other processes share these CPUs)`);
 
   let data!: ReturnType<typeof readDrgScheme>;
-  const read = time(() => {
+  const read = timeSync(() => {
     data = readDrgScheme();
   });
   let s!: ReturnType<typeof compileDrgScheme>;
-  const compile = time(() => {
+  const compile = timeSync(() => {
     s = compileDrgScheme(data);
   });
   log(`\nscheme: read and checked in ${read.seconds.toFixed(2)} s, compiled (Sets, matchers, index runs) in ${compile.seconds.toFixed(2)} s`);
 
   let lines!: string[];
-  const gen = time(() => {
+  const gen = timeSync(() => {
     lines = syntheticDrgRecords(s, SEED, N).map((r) => JSON.stringify(r));
   });
   // the records as they arrive (from a file, a request): parsed from JSON lines, laid out together
@@ -164,18 +141,11 @@ function main(): void {
   explainRound();
   explainReadRound();
 
-  const figures: Figure[] = [];
-  const measure = (name: string, records: number, fn: () => void, before?: () => void): Figure => {
-    const ts: Timing[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      before?.();
-      ts.push(time(fn));
-    }
-    const m = median(ts);
-    log(`  ${name}: ${ts.map((t) => `${fmt(records / t.seconds)}/s (wall ${t.seconds.toFixed(3)} s, CPU ${t.cpuSeconds.toFixed(3)} s)`).join(', ')} → median ${fmt(records / m.seconds)}/s`);
-    const f = { name, records, t: m };
-    figures.push(f);
-    return f;
+  const figures: Measured[] = [];
+  const measure = (name: string, records: number, fn: () => void, before?: () => void): Measured => {
+    const m = measureSync(log, name, records, ROUNDS, fn, before);
+    figures.push(m);
+    return m;
   };
   log(`\nmeasuring, ${ROUNDS} rounds each, the round with the median wall time reported (load average now ${loadavg()}):`);
   const floor = measure(`floor: main diagnosis in the MDC tables, ${PASSES} × ${fmt(N)}`, PASSES * N, floorRound);
@@ -240,14 +210,15 @@ function main(): void {
   check(mdcs.size === 26, `the records reach all 26 MDCs (${mdcs.size})`);
 
   // ---- summary ------------------------------------------------------------------------------
-  const rate = (f: Figure): number => f.records / f.t.seconds;
-  const cpuRate = (f: Figure): number => f.records / f.t.cpuSeconds;
+  const rate = perSecond;
+  const cpuRate = perCpuSecond;
   log('\nsummary (records per second, one thread; per CPU-second beside it):');
   for (const f of figures) log(`  ${f.name.padEnd(100)} ${fmt(rate(f)).padStart(11)}/s   ${fmt(cpuRate(f)).padStart(11)}/CPU-s`);
-  log(`  grouper / floor: ${(rate(off) / rate(floor)).toFixed(2)} (wall), explanations on / off on the same records: ${(rate(on) / rate(offSame)).toFixed(3)} recorded, ${(rate(onRead) / rate(offSame)).toFixed(3)} read, ${(rate(onJson) / rate(offSame)).toFixed(3)} as JSON`);
-  log(`  cache-resident, per record: floor ${((1e9 * smallFloor.t.cpuSeconds) / smallFloor.records).toFixed(0)} ns, grouper ${((1e9 * smallOff.t.cpuSeconds) / smallOff.records).toFixed(0)} ns, with explanation ${((1e9 * smallOn.t.cpuSeconds) / smallOn.records).toFixed(0)} ns of CPU`);
+  log(`  grouper / floor: ${(rate(off) / rate(floor)).toFixed(2)} (wall), ${(cpuRate(off) / cpuRate(floor)).toFixed(2)} (CPU), explanations on / off on the same records: ${(rate(on) / rate(offSame)).toFixed(3)} recorded, ${(rate(onRead) / rate(offSame)).toFixed(3)} read, ${(rate(onJson) / rate(offSame)).toFixed(3)} as JSON`);
+  log(`  cache-resident, per record: floor ${((1e9 * smallFloor.t.cpuSeconds) / smallFloor.count).toFixed(0)} ns, grouper ${((1e9 * smallOff.t.cpuSeconds) / smallOff.count).toFixed(0)} ns, with explanation ${((1e9 * smallOn.t.cpuSeconds) / smallOn.count).toFixed(0)} ns of CPU`);
   log(`\ntargets (issue #19): explanations off ≥ ${fmt(TARGET_OFF)}/s: ${rate(off) >= TARGET_OFF ? 'met' : 'NOT met'} (${fmt(rate(off))}/s); explanations on ≥ ${fmt(TARGET_ON)}/s: recorded ${rate(on) >= TARGET_ON ? 'met' : 'NOT met'} (${fmt(rate(on))}/s), read ${rate(onRead) >= TARGET_ON ? 'met' : 'NOT met'} (${fmt(rate(onRead))}/s), as JSON ${rate(onJson) >= TARGET_ON ? 'met' : 'NOT met'} (${fmt(rate(onJson))}/s)`);
   log(`  records parsed just before ${fmt(rate(freshFig))}/s; command-line path ${fmt(rate(edge))}/s`);
+  log(`  per CPU-second: explanations off ${fmt(cpuRate(off))} (${cpuRate(off) >= TARGET_OFF ? 'met' : 'NOT met'}), floor ${fmt(cpuRate(floor))}; explanations recorded ${fmt(cpuRate(on))}, read ${fmt(cpuRate(onRead))} (${cpuRate(onRead) >= TARGET_ON ? 'met' : 'NOT met'}), as JSON ${fmt(cpuRate(onJson))} · load average now ${loadavg()}`);
   if (sink === 0.5) log('');
   if (failed) process.exit(1);
 }

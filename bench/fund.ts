@@ -28,11 +28,8 @@ import { runYear, MONTHS, type RunResult } from '../src/sim/microsim/run.js';
 import { diseasesOf, planFor, RATE_EXAMPLES, runOptions } from '../src/sim/microsim/simulate.js';
 import { summarise } from '../src/sim/microsim/summary.js';
 import { runThreaded } from '../src/sim/microsim/threads.js';
+import { envInt, fmt, loadavg, median, timeAsync, timeSync, type Timing } from './timing.js';
 
-const envInt = (name: string, dflt: number, min = 1): number => {
-  const v = process.env[name];
-  return v ? Math.max(min, Number.parseInt(v, 10)) : dflt;
-};
 const N = envInt('BENCH_FUND_PERSONS', 1_000_000);
 const BIG = envInt('BENCH_FUND_BIG', 10_000_000, 0);
 const THREADS = envInt('BENCH_FUND_THREADS', 2);
@@ -44,32 +41,9 @@ const SEED = 20220101;
 const TARGET_SECONDS = 5;
 const MEMORY_LIMIT = 4 * 2 ** 30;
 
-interface Timing {
-  seconds: number;
-  cpuSeconds: number;
-}
-function time(fn: () => void): Timing {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  fn();
-  const t1 = process.hrtime.bigint();
-  const c = process.cpuUsage(c0);
-  return { seconds: Number(t1 - t0) / 1e9, cpuSeconds: (c.user + c.system) / 1e6 };
-}
-async function timeAsync(fn: () => Promise<void>): Promise<Timing> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await fn();
-  const t1 = process.hrtime.bigint();
-  const c = process.cpuUsage(c0);
-  return { seconds: Number(t1 - t0) / 1e9, cpuSeconds: (c.user + c.system) / 1e6 };
-}
-const median = (ts: Timing[]): Timing => ts.slice().sort((a, b) => a.seconds - b.seconds)[Math.floor(ts.length / 2)];
 const log = (s = ''): void => console.log(s);
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const s2 = (t: Timing): string => `${t.seconds.toFixed(2)} s wall, ${t.cpuSeconds.toFixed(2)} s CPU`;
 const mib = (b: number): string => `${fmt(b / 2 ** 20)} MiB`;
-const loadavg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 let failed = false;
 const check = (ok: boolean, what: string): void => {
   log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`);
@@ -127,10 +101,10 @@ async function main(): Promise<void> {
   let r!: RunResult;
   let f!: { total: number; inScope: number };
   for (let round = 0; round < ROUNDS; round++) {
-    gen.push(time(() => (p = generatePopulation(N, SEED, REGION, YEAR, rates))));
-    draw.push(time(() => (e = drawEncounters(p, rates, diseases, SEED))));
-    year.push(time(() => (r = runYear(p, e, plan, opts))));
-    fl.push(time(() => (f = floor(p, e))));
+    gen.push(timeSync(() => (p = generatePopulation(N, SEED, REGION, YEAR, rates))));
+    draw.push(timeSync(() => (e = drawEncounters(p, rates, diseases, SEED))));
+    year.push(timeSync(() => (r = runYear(p, e, plan, opts))));
+    fl.push(timeSync(() => (f = floor(p, e))));
     log(`  round ${round + 1}: population ${gen[round].seconds.toFixed(2)} s, encounters ${draw[round].seconds.toFixed(2)} s, year ${year[round].seconds.toFixed(2)} s, floor ${fl[round].seconds.toFixed(3)} s · load ${loadavg()}`);
   }
   const y = median(year);

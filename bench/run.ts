@@ -23,12 +23,9 @@ import { formatYuan } from '../src/money.js';
 import { generatePersons } from './persons.js';
 import { settlementBench } from './settlement.js';
 import { buildAssistanceTable, buildZenDecision, floorAssistance, floorStandard, FULL, maskStatuses } from './tables.js';
+import { envInt, fmt, loadavg, measureAsync as measureRowsAsync, measureSync as measureRows, timeSync, type Measured } from './timing.js';
 
 const PACK = '500230/2022';
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v ? Math.max(1, Number.parseInt(v, 10)) : dflt;
-};
 const N = envInt('BENCH_PERSONS', 1_000_000);
 const N_ZEN = Math.min(N, envInt('BENCH_ZEN_PERSONS', 100_000));
 const N_TRACE = Math.min(N, envInt('BENCH_TRACE_PERSONS', 200_000));
@@ -42,10 +39,6 @@ interface ZenDecision {
   evaluate(input: unknown): Promise<{ result: { assistance: number } }>;
 }
 
-interface Timing {
-  seconds: number;
-  cpuSeconds: number;
-}
 interface Figure {
   name: string;
   persons: number;
@@ -54,31 +47,7 @@ interface Figure {
   method: string;
 }
 
-function timeSync(fn: () => void): Timing {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  fn();
-  const t1 = process.hrtime.bigint();
-  const c = process.cpuUsage(c0);
-  return { seconds: Number(t1 - t0) / 1e9, cpuSeconds: (c.user + c.system) / 1e6 };
-}
-
-async function timeAsync(fn: () => Promise<void>): Promise<Timing> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await fn();
-  const t1 = process.hrtime.bigint();
-  const c = process.cpuUsage(c0);
-  return { seconds: Number(t1 - t0) / 1e9, cpuSeconds: (c.user + c.system) / 1e6 };
-}
-
-/** the round with the median wall time */
-function median(ts: Timing[]): Timing {
-  return ts.slice().sort((a, b) => a.seconds - b.seconds)[Math.floor(ts.length / 2)];
-}
-
 const log = (s = ''): void => console.log(s);
-const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 let failed = false;
 const check = (ok: boolean, what: string): void => {
   log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`);
@@ -116,7 +85,7 @@ async function main(): Promise<void> {
     pop = generatePersons(cp, N);
   });
   const persons = pop.persons;
-  log(`\ngenerated ${fmtInt(N)} persons in ${gen.seconds.toFixed(2)} s (untimed for the figures); mix:`);
+  log(`\ngenerated ${fmt(N)} persons in ${gen.seconds.toFixed(2)} s (untimed for the figures); mix:`);
   log(
     '  ' +
       Object.entries(pop.mix)
@@ -165,53 +134,40 @@ async function main(): Promise<void> {
     }
   };
 
-  log(`\nwarm-up (engine ${fmtInt(Math.min(N, 200_000))} quotes, floor ${FLOOR_PASSES} × ${fmtInt(N)}, zen ${fmtInt(Math.min(N_ZEN, 10_000))}) …`);
+  log(`\nwarm-up (engine ${fmt(Math.min(N, 200_000))} quotes, floor ${FLOOR_PASSES} × ${fmt(N)}, zen ${fmt(Math.min(N_ZEN, 10_000))}) …`);
   engineRound(Math.min(N, 200_000), false)();
   engineRound(Math.min(N_TRACE, 20_000), true)();
   floorRound();
   await zenSequential(Math.min(N_ZEN, 10_000))();
 
   const figures: Figure[] = [];
-  const roundsText = (n: number, ts: Timing[]): string =>
-    ts.map((t) => `${fmtInt(n / t.seconds)}/s (wall ${t.seconds.toFixed(3)} s, CPU ${t.cpuSeconds.toFixed(3)} s)`).join(', ');
-  const measureSync = (name: string, n: number, method: string, fn: () => void): Figure => {
-    const ts: Timing[] = [];
-    for (let r = 0; r < ROUNDS; r++) ts.push(timeSync(fn));
-    const m = median(ts);
-    log(`  ${name}: ${roundsText(n, ts)} → median ${fmtInt(n / m.seconds)}/s`);
-    const f = { name, persons: n, seconds: m.seconds, cpuSeconds: m.cpuSeconds, method };
+  const figure = (m: Measured, method: string): Figure => {
+    const f = { name: m.name, persons: m.count, seconds: m.t.seconds, cpuSeconds: m.t.cpuSeconds, method };
     figures.push(f);
     return f;
   };
-  const measureAsync = async (name: string, n: number, method: string, fn: () => Promise<void>): Promise<Figure> => {
-    const ts: Timing[] = [];
-    for (let r = 0; r < ROUNDS; r++) ts.push(await timeAsync(fn));
-    const m = median(ts);
-    log(`  ${name}: ${roundsText(n, ts)} → median ${fmtInt(n / m.seconds)}/s`);
-    const f = { name, persons: n, seconds: m.seconds, cpuSeconds: m.cpuSeconds, method };
-    figures.push(f);
-    return f;
-  };
+  const measureSync = (name: string, n: number, method: string, fn: () => void): Figure => figure(measureRows(log, name, n, ROUNDS, fn), method);
+  const measureAsync = async (name: string, n: number, method: string, fn: () => Promise<void>): Promise<Figure> => figure(await measureRowsAsync(log, name, n, ROUNDS, fn), method);
   log(`\nmeasuring, ${ROUNDS} rounds each, the round with the median wall time reported (load average now ${loadavg()}):`);
-  const engine = measureSync('engine, traces off', N, `quoteContribution(cp, q, false) over all ${fmtInt(N)} persons`, engineRound(N, false));
-  const tracedOff = measureSync(`engine, traces off, first ${fmtInt(N_TRACE)}`, N_TRACE, `quoteContribution(cp, q, false) over the first ${fmtInt(N_TRACE)} persons (like-for-like with traces on)`, engineRound(N_TRACE, false));
-  const traced = measureSync(`engine, traces on, first ${fmtInt(N_TRACE)}`, N_TRACE, `quoteContribution(cp, q, true) over the first ${fmtInt(N_TRACE)} persons`, engineRound(N_TRACE, true));
+  const engine = measureSync('engine, traces off', N, `quoteContribution(cp, q, false) over all ${fmt(N)} persons`, engineRound(N, false));
+  const tracedOff = measureSync(`engine, traces off, first ${fmt(N_TRACE)}`, N_TRACE, `quoteContribution(cp, q, false) over the first ${fmt(N_TRACE)} persons (like-for-like with traces on)`, engineRound(N_TRACE, false));
+  const traced = measureSync(`engine, traces on, first ${fmt(N_TRACE)}`, N_TRACE, `quoteContribution(cp, q, true) over the first ${fmt(N_TRACE)} persons`, engineRound(N_TRACE, true));
   const floor = measureSync(
     '(a) floor: lookup-table loop',
     N * FLOOR_PASSES,
-    `floorAssistance(table, q), ${FLOOR_PASSES} passes over all ${fmtInt(N)} persons: assistance only`,
+    `floorAssistance(table, q), ${FLOOR_PASSES} passes over all ${fmt(N)} persons: assistance only`,
     floorRound,
   );
   const zenSeq = await measureAsync(
     '(b) zen-engine, one by one',
     N_ZEN_SEQ,
-    `await decision.evaluate(input) one after another, first ${fmtInt(N_ZEN_SEQ)} persons: assistance only`,
+    `await decision.evaluate(input) one after another, first ${fmt(N_ZEN_SEQ)} persons: assistance only`,
     zenSequential(N_ZEN_SEQ),
   );
   const zenBat = await measureAsync(
-    `(b) zen-engine, batches of ${fmtInt(ZEN_CHUNK)}`,
+    `(b) zen-engine, batches of ${fmt(ZEN_CHUNK)}`,
     N_ZEN,
-    `await Promise.all(${fmtInt(ZEN_CHUNK)} × decision.evaluate(input)) per batch, first ${fmtInt(N_ZEN)} persons: assistance only`,
+    `await Promise.all(${fmt(ZEN_CHUNK)} × decision.evaluate(input)) per batch, first ${fmt(N_ZEN)} persons: assistance only`,
     zenBatched,
   );
   log(`  (load average now ${loadavg()})`);
@@ -256,11 +212,11 @@ async function main(): Promise<void> {
         firstMismatches.push(`person ${i}: ${q.kind} ${q.tier} [${q.statuses.join(',')}] engine ${r.assistance} floor ${floorOut[i]}`);
     }
   }
-  log(`  accepted ${fmtInt(N - refused)}, refused ${fmtInt(refused)} (${Object.entries(refusals).map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ')})`);
-  log(`  compared ${fmtInt(compared)} on-time accepted persons (${fmtInt(assisted)} with assistance > 0); skipped ${fmtInt(assistanceLost)} late payers who lose assistance, ${fmtInt(guardianStd)} newborns following a guardian`);
-  check(mismatches === 0, `engine assistance = floor assistance for every compared person (${fmtInt(mismatches)} mismatches)`);
+  log(`  accepted ${fmt(N - refused)}, refused ${fmt(refused)} (${Object.entries(refusals).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})`);
+  log(`  compared ${fmt(compared)} on-time accepted persons (${fmt(assisted)} with assistance > 0); skipped ${fmt(assistanceLost)} late payers who lose assistance, ${fmt(guardianStd)} newborns following a guardian`);
+  check(mismatches === 0, `engine assistance = floor assistance for every compared person (${fmt(mismatches)} mismatches)`);
   for (const m of firstMismatches) log(`       ${m}`);
-  check(lostButPaid === 0, `no assistance where the engine's subsidy rule withdraws it, none above the standard (${fmtInt(lostButPaid)} violations)`);
+  check(lostButPaid === 0, `no assistance where the engine's subsidy rule withdraws it, none above the standard (${fmt(lostButPaid)} violations)`);
   let zenMismatch = 0;
   const zenFirst: string[] = [];
   await zenBatched();
@@ -269,7 +225,7 @@ async function main(): Promise<void> {
       zenMismatch++;
       if (zenFirst.length < 5) zenFirst.push(`person ${i}: ${JSON.stringify(zenInputs[i])} zen ${zenOut[i]} floor ${floorOut[i]}`);
     }
-  check(zenMismatch === 0, `zen decision table = floor for all ${fmtInt(N_ZEN)} persons of its subset (${fmtInt(zenMismatch)} mismatches)`);
+  check(zenMismatch === 0, `zen decision table = floor for all ${fmt(N_ZEN)} persons of its subset (${fmt(zenMismatch)} mismatches)`);
   for (const m of zenFirst) log(`       ${m}`);
   let traceMismatch = 0;
   for (let i = 0; i < N_TRACE; i++) {
@@ -277,7 +233,7 @@ async function main(): Promise<void> {
     const b = quoteContribution(cp, persons[i], true);
     if (a.accepted !== b.accepted || a.assistance !== b.assistance || a.individualDue !== b.individualDue || a.period?.start !== b.period?.start) traceMismatch++;
   }
-  check(traceMismatch === 0, `traces on and off give the same quote for the first ${fmtInt(N_TRACE)} persons (${fmtInt(traceMismatch)} differ)`);
+  check(traceMismatch === 0, `traces on and off give the same quote for the first ${fmt(N_TRACE)} persons (${fmt(traceMismatch)} differ)`);
 
   // ---- report ------------------------------------------------------------------------------
   const rate = (f: Figure): number => f.persons / f.seconds;
@@ -285,12 +241,12 @@ async function main(): Promise<void> {
   const header = ['benchmark', 'persons', 'wall s', 'CPU s', 'persons/s', 'persons/CPU-s', 'floor ÷ this', 'engine ÷ this'];
   const body = figures.map((f) => [
     f.name,
-    fmtInt(f.persons),
+    fmt(f.persons),
     f.seconds.toFixed(3),
     f.cpuSeconds.toFixed(3),
-    fmtInt(rate(f)),
-    fmtInt(perCpu(f)),
-    `${rate(floor) / rate(f) < 10 ? (rate(floor) / rate(f)).toFixed(2) : fmtInt(rate(floor) / rate(f))}×`,
+    fmt(rate(f)),
+    fmt(perCpu(f)),
+    `${rate(floor) / rate(f) < 10 ? (rate(floor) / rate(f)).toFixed(2) : fmt(rate(floor) / rate(f))}×`,
     `${(rate(engine) / rate(f)).toFixed(2)}×`,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
@@ -306,12 +262,12 @@ async function main(): Promise<void> {
   const zenCore = perCpu(zenBat) >= perCpu(zenSeq) ? zenBat : zenSeq;
   const engineCore = perCpu(engine);
   log('\ntargets:');
-  log(`  ≥ 1,000,000 quotes/s per core, traces off: ${fmtInt(rate(engine))}/s — ${rate(engine) >= 1e6 ? 'met' : 'NOT met'}`);
+  log(`  ≥ 1,000,000 quotes/s per core, traces off: ${fmt(rate(engine))}/s — ${rate(engine) >= 1e6 ? 'met' : 'NOT met'}`);
   log(
     `  ≥ 10× the decision-table engine, per core (persons/CPU-s; zen at its best, ${zenCore.name}): ${(engineCore / perCpu(zenCore)).toFixed(1)}× — ${engineCore / perCpu(zenCore) >= 10 ? 'met' : 'NOT met'}`,
   );
   log(`    wall clock (zen at its best, ${zenWall.name}, using ${(zenWall.cpuSeconds / zenWall.seconds).toFixed(1)} CPUs): ${(rate(engine) / rate(zenWall)).toFixed(1)}×`);
-  log(`  traces on: ${fmtInt(rate(traced))}/s, ${(rate(traced) / rate(tracedOff)).toFixed(2)}× traces off on the same ${fmtInt(N_TRACE)} persons — for information`);
+  log(`  traces on: ${fmt(rate(traced))}/s, ${(rate(traced) / rate(tracedOff)).toFixed(2)}× traces off on the same ${fmt(N_TRACE)} persons — for information`);
   log(`\n(checksum ${sink})`);
   if (!settlementBench(log, envInt('BENCH_SETTLEMENTS', 1_000_000), ROUNDS)) failed = true;
   if (failed) {
@@ -320,7 +276,6 @@ async function main(): Promise<void> {
   }
 }
 
-const loadavg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 function zenVersion(): string {
   try {

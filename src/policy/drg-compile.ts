@@ -6,9 +6,9 @@
  * main-procedure list) fails, so the result is the one of trying every MDC and ADRG in order
  * (README §4), which the tests check against a literal reading of the README.
  */
-import { DrgIndex, DX_COMPLICATION, DX_COMPLICATION_TABLE, DX_EXCLUSION, HAS_CC, HAS_MCC, PX_VALID, requiredLeaf } from './drg-index.js';
+import { CX_KIND_MASK, CX_TABLE_SHIFT, DrgIndex, HAS_CC, HAS_MCC, MAIN_EXCLUSION_MASK, requiredLeaf } from './drg-index.js';
 
-export { DrgIndex, DX_COMPLICATION, DX_COMPLICATION_TABLE, DX_EXCLUSION, DX_MDCS, DX_NAME, HAS_CC, HAS_MCC, PX_MDCS, PX_NAME, PX_VALID, requiredLeaf } from './drg-index.js';
+export { CX_KIND_MASK, CX_TABLE_SHIFT, DrgIndex, DX_COMPLICATION, DX_COMPLICATION_TABLE, DX_EXCLUSION, DX_MDCS, DX_NAME, HAS_CC, HAS_MCC, MAIN_EXCLUSION_MASK, MAIN_GROUPS_SHIFT, PX_MDCS, PX_NAME, PX_VALID, requiredLeaf } from './drg-index.js';
 import { DEFAULT_DRG_DIR, readDrgScheme, type DrgAdrgDef, type DrgCompareOp, type DrgCondition, type DrgDef, type DrgLeaf, type DrgMdcDef, type DrgNumberField, type DrgSchemeData, type DrgSplit } from './drg-scheme.js';
 
 /**
@@ -28,10 +28,10 @@ export interface DrgFacts {
   mainProcedure: string;
   /** -1 not computed yet; otherwise HAS_CC | HAS_MCC bits over the secondary diagnoses */
   complications: number;
-  /** the index run of `main` (drg-index.ts), once looked up (-1 before) */
-  mainRun: number;
-  /** the index run of `mainProcedure`, once looked up (-1 before) */
-  mainProcedureRun: number;
+  /** the main-diagnosis key of `main` (drg-index.ts MAIN_GROUPS_SHIFT), once looked up (-1 before) */
+  mainKey: number;
+  /** the main-procedure key of `mainProcedure`, once looked up (-1 before) */
+  procedureKey: number;
 }
 
 
@@ -154,21 +154,19 @@ export function compileDrgScheme(data: DrgSchemeData): CompiledDrgScheme {
   const complications = (f: DrgFacts): number => {
     if (f.complications >= 0) return f.complications;
     const ix = index!;
-    const dx = ix.dx;
-    if (f.mainRun < 0) f.mainRun = ix.diagnosis(f.main);
-    const table = dx[f.mainRun + DX_EXCLUSION];
+    if (f.mainKey < 0) f.mainKey = ix.mainKey(f.main);
+    const table = (f.mainKey & MAIN_EXCLUSION_MASK) - 1;
     const d = f.diagnoses;
     let bits = 0;
     for (let i = 1; i < d.length; i++) {
-      const o = ix.diagnosis(d[i]);
-      const c = dx[o + DX_COMPLICATION];
-      if (c !== 0 && dx[o + DX_COMPLICATION_TABLE] !== table) bits |= c;
+      const c = ix.complication(d[i]); // the small table: only CC / MCC codes
+      if (c !== 0 && c >> CX_TABLE_SHIFT !== table) bits |= c & CX_KIND_MASK;
     }
     return (f.complications = bits);
   };
   const mainProcedureValid = (f: DrgFacts): boolean => {
-    if (f.mainProcedureRun < 0) f.mainProcedureRun = index!.procedure(f.mainProcedure);
-    return index!.px[f.mainProcedureRun + PX_VALID] === 1;
+    if (f.procedureKey < 0) f.procedureKey = index!.procedureKey(f.mainProcedure);
+    return (f.procedureKey & 1) === 1;
   };
   const compile = (c: DrgCondition): CompiledCondition => {
     if ('all' in c || 'any' in c) {

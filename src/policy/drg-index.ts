@@ -12,9 +12,11 @@
  * numbers; -1 for none), so the exclusion test compares integers, and names are numbered into
  * the dictionaries. The payloads sit in their keys' slots in the code tables (drg-code-table.ts),
  * one cache line per code, which keeps a record's work to a few cache lines: grouping is bound
- * by memory, not arithmetic.
+ * by memory, not arithmetic. Grouping itself reads three smaller tables of one integer per code
+ * (32-byte slots): the main-diagnosis keys, the main-procedure keys and the complications of
+ * secondary diagnoses; the full slots (names, all fields) serve explanations and tools.
  */
-import { CodeTable } from './drg-code-table.js';
+import { CodeTable, SMALL_SLOT } from './drg-code-table.js';
 import type { DrgCondition, DrgLeaf, DrgSchemeData } from './drg-scheme.js';
 
 /** complication bits: a CC, an MCC */
@@ -26,6 +28,23 @@ export const DX_EXCLUSION = 0;
 export const DX_COMPLICATION = 1;
 export const DX_COMPLICATION_TABLE = 2;
 export const DX_NAME = 3;
+/**
+ * The complication table (`cx`) holds only the CC / MCC codes, one integer each:
+ * (its CC/MCC table number << 2) | HAS_CC or HAS_MCC; a code not in it reads as 0. It is a
+ * quarter of the diagnosis table's size, so the secondary diagnoses of a record, looked up
+ * for the DRG split, mostly hit the cache.
+ */
+export const CX_KIND_MASK = 3;
+/**
+ * The main-code keys: what grouping reads of a main diagnosis or main procedure, one integer
+ * in a table of 32-byte slots (half the size of the full tables, which keep names and
+ * complication fields for explanations). A main diagnosis's key is
+ * (where its MDC groups start in `dxGroups` << MAIN_GROUPS_SHIFT) | (its exclusion table + 1);
+ * a main procedure's is (where its groups start in `pxGroups` << 1) | valid.
+ */
+export const MAIN_GROUPS_SHIFT = 9;
+export const MAIN_EXCLUSION_MASK = (1 << MAIN_GROUPS_SHIFT) - 1;
+export const CX_TABLE_SHIFT = 2;
 /** where its MDC groups start in `dxGroups`: n, then n times (MDC position, m, m ADRG positions) */
 export const DX_MDCS = 4;
 /** offsets in a procedure's slot payload */
@@ -65,9 +84,20 @@ export class DrgIndex {
   /** the run of a procedure in no list (and of "no procedure") */
   readonly unknownPx: number;
 
+  /** the complication slots; `complication(code)` reads the packed value from here */
+  readonly cx: Int32Array;
+  /** the main-code key tables' slots and the keys of codes in none of them */
+  private readonly mx: Int32Array;
+  private readonly qx: Int32Array;
+  readonly unknownMainKey: number;
+  readonly unknownProcedureKey: number;
+
   private constructor(
     private readonly dxAt: CodeTable,
     private readonly pxAt: CodeTable,
+    private readonly cxAt: CodeTable,
+    private readonly mainAt: CodeTable,
+    private readonly procedureAt: CodeTable,
     /** the MDC groups of the diagnoses / procedures (variable length, apart from the slots) */
     readonly dxGroups: Int32Array,
     readonly pxGroups: Int32Array,
@@ -81,6 +111,30 @@ export class DrgIndex {
     this.unknownDx = dxAt.keylessAt[0];
     this.px = pxAt.data;
     this.unknownPx = pxAt.keylessAt[0];
+    this.cx = cxAt.data;
+    this.mx = mainAt.data;
+    this.qx = procedureAt.data;
+    this.unknownMainKey = this.mx[mainAt.keylessAt[0]];
+    this.unknownProcedureKey = this.qx[procedureAt.keylessAt[0]];
+  }
+
+  /** The key of a main diagnosis (MAIN_GROUPS_SHIFT): its MDC groups and exclusion table. */
+  mainKey(code: string): number {
+    const o = this.mainAt.find(code);
+    return o < 0 ? this.unknownMainKey : this.mx[o];
+  }
+
+  /** The key of a main procedure ("" — none — has the unknown key): its groups and whether it is valid. */
+  procedureKey(code: string): number {
+    if (code === '') return this.unknownProcedureKey;
+    const o = this.procedureAt.find(code);
+    return o < 0 ? this.unknownProcedureKey : this.qx[o];
+  }
+
+  /** A secondary diagnosis's complication: (table << CX_TABLE_SHIFT) | HAS_CC / HAS_MCC, or 0 when it is neither. */
+  complication(code: string): number {
+    const o = this.cxAt.find(code);
+    return o < 0 ? 0 : this.cx[o];
   }
 
   /** The run of a diagnosis code. */
@@ -185,10 +239,26 @@ export class DrgIndex {
       ];
     };
     const codes = new Set<string>([...opens.keys(), ...byMain.flatMap((m) => [...m.keys()]), ...Object.keys(data.mcc), ...Object.keys(data.cc), ...Object.keys(data.ccExclusions), ...dxNamed]);
-    const dxAt = new CodeTable(
-      [...codes].map((c) => [c, diagnosisRun(c)] as const),
-      [diagnosisRun(null)],
-    );
+    const dxRuns = [...codes].map((c) => [c, diagnosisRun(c)] as const);
+    const dxUnknown = diagnosisRun(null);
+    const dxAt = new CodeTable(dxRuns, [dxUnknown]);
+
+    const keyed = (runs: Iterable<readonly [string, number[]]>, unknown: number[], key: (run: number[]) => number): CodeTable => {
+      const u = key(unknown);
+      const entries: (readonly [string, number[]])[] = [];
+      for (const [c, run] of runs) {
+        const k = key(run);
+        if (k !== u) entries.push([c, [k]] as const); // a code keyed like an unknown one needs no slot
+      }
+      return new CodeTable(entries, [[u]], { slot: SMALL_SLOT, maxLoad: 0.7 });
+    };
+    if (tableIds.size >= MAIN_EXCLUSION_MASK) throw new RangeError(`${tableIds.size} exclusion tables: the main-diagnosis key holds fewer than ${MAIN_EXCLUSION_MASK}`);
+    const mainAt = keyed(dxRuns, dxUnknown, (run) => (run[DX_MDCS] << MAIN_GROUPS_SHIFT) | (run[DX_EXCLUSION] + 1));
+
+    const cxEntries: (readonly [string, number[]])[] = [];
+    for (const [list, bit] of [[data.mcc, HAS_MCC], [data.cc, HAS_CC]] as const)
+      for (const code of Object.keys(list)) cxEntries.push([code, [(tableId(list[code]) << CX_TABLE_SHIFT) | bit]] as const);
+    const cxAt = new CodeTable(cxEntries, [], { slot: SMALL_SLOT, maxLoad: 0.7 });
 
     const valid = new Set(data.validProcedures);
     const pxG: number[] = [];
@@ -203,11 +273,15 @@ export class DrgIndex {
       return [code !== null && valid.has(code) ? 1 : 0, code === null ? -1 : (pxName.get(code) ?? -1), storeGroups(pxG, g)];
     };
     const procs = new Set([...byProc.flatMap((m) => [...m.keys()]), ...valid, ...pxNamed]);
-    const pxAt = new CodeTable(
-      [...procs].map((c) => [c, procedureRun(c)] as const),
-      [procedureRun(null)],
+    const pxRuns = [...procs].map((c) => [c, procedureRun(c)] as const);
+    const pxUnknown = procedureRun(null);
+    const pxAt = new CodeTable(pxRuns, [pxUnknown]);
+    const procedureAt = keyed(
+      pxRuns,
+      pxUnknown,
+      (run) => (run[PX_MDCS] << 1) | run[PX_VALID],
     );
-    return new DrgIndex(dxAt, pxAt, Int32Array.from(dxG), Int32Array.from(pxG), [...tableIds.keys()], dxNamed.map((c) => data.diagnosisNames[c]), pxNamed.map((c) => data.procedureNames[c]));
+    return new DrgIndex(dxAt, pxAt, cxAt, mainAt, procedureAt, Int32Array.from(dxG), Int32Array.from(pxG), [...tableIds.keys()], dxNamed.map((c) => data.diagnosisNames[c]), pxNamed.map((c) => data.procedureNames[c]));
   }
 }
 

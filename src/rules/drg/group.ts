@@ -5,10 +5,10 @@
  * data compiled by src/policy/drg-compile.ts; nothing here reads files or keeps state between
  * records (`scratch` is refilled for every record).
  */
-import { DX_MDCS, PX_MDCS, type CompiledAdrg, type CompiledDrg, type CompiledDrgScheme, type CompiledMdc, type CompiledValidation, type DrgFacts } from '../../policy/drg-compile.js';
+import { type CompiledAdrg, type CompiledDrg, type CompiledDrgScheme, type CompiledMdc, type CompiledValidation, type DrgFacts } from '../../policy/drg-compile.js';
 import { firstAdrg } from './adrg.js';
 import { firstDrg } from './drg-split.js';
-import { entersOfferedMdc, mainProcedureRun, mainRun } from './mdc-entry.js';
+import { entersOfferedMdc, mainGroups, mainProcedureGroups } from './mdc-entry.js';
 import { factsOf, newFacts, type DrgRecord, type DrgResult } from './record.js';
 import { failedValidation, normaliseSex } from './validation.js';
 import { explainGrouping, type DrgExplanation } from './explanation.js';
@@ -26,9 +26,9 @@ export function locate(s: CompiledDrgScheme, f: DrgFacts, out: DrgOutcome): bool
   const ix = s.index;
   const dg = ix.dxGroups;
   const pg = ix.pxGroups;
-  let q0 = ix.px[mainProcedureRun(s, f) + PX_MDCS];
+  let q0 = mainProcedureGroups(s, f);
   const pn = pg[q0++];
-  let p = ix.dx[mainRun(s, f) + DX_MDCS];
+  let p = mainGroups(s, f);
   const n = dg[p++];
   const mdcs = s.mdcs;
   for (let g = 0; g < n; g++) {

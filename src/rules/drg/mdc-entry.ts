@@ -4,18 +4,18 @@
  * main procedure), can be entered: the main diagnosis's index run gives them in order, and for
  * each only the rest of its entry condition (age, sex, trauma regions) is left to test.
  */
-import type { CompiledDrgScheme, CompiledMdc, DrgFacts } from '../../policy/drg-compile.js';
+import { MAIN_GROUPS_SHIFT, type CompiledDrgScheme, type CompiledMdc, type DrgFacts } from '../../policy/drg-compile.js';
 
-/** The index run of the main diagnosis (looked up once per record). */
-export function mainRun(s: CompiledDrgScheme, f: DrgFacts): number {
-  if (f.mainRun < 0) f.mainRun = s.index.diagnosis(f.main);
-  return f.mainRun;
+/** Where the main diagnosis's MDC groups start in the index's `dxGroups` (its key looked up once per record). */
+export function mainGroups(s: CompiledDrgScheme, f: DrgFacts): number {
+  if (f.mainKey < 0) f.mainKey = s.index.mainKey(f.main);
+  return f.mainKey >>> MAIN_GROUPS_SHIFT;
 }
 
-/** The index run of the main procedure (looked up once per record; no procedure has the unknown run). */
-export function mainProcedureRun(s: CompiledDrgScheme, f: DrgFacts): number {
-  if (f.mainProcedureRun < 0) f.mainProcedureRun = s.index.procedure(f.mainProcedure);
-  return f.mainProcedureRun;
+/** Where the main procedure's groups start in `pxGroups` (looked up once per record; no procedure has the unknown key). */
+export function mainProcedureGroups(s: CompiledDrgScheme, f: DrgFacts): number {
+  if (f.procedureKey < 0) f.procedureKey = s.index.procedureKey(f.mainProcedure);
+  return f.procedureKey >>> 1;
 }
 
 /** Whether `f` enters `m`, an MDC its main diagnosis's run offers (the rest of the entry condition). */

@@ -49,12 +49,12 @@ export function factsOf(r: DrgRecord, f: DrgFacts): DrgFacts {
   f.main = d.length > 0 ? d[0] : '';
   f.mainProcedure = p.length > 0 ? p[0] : '';
   f.complications = -1;
-  f.mainRun = -1;
-  f.mainProcedureRun = -1;
+  f.mainKey = -1;
+  f.procedureKey = -1;
   return f;
 }
 
 /** An empty facts object to fill with factsOf. */
 export function newFacts(): DrgFacts {
-  return { sex: '', ageYears: 0, ageDays: 0, birthWeightGrams: 0, diagnoses: NONE, procedures: NONE, main: '', mainProcedure: '', complications: -1, mainRun: -1, mainProcedureRun: -1 };
+  return { sex: '', ageYears: 0, ageDays: 0, birthWeightGrams: 0, diagnoses: NONE, procedures: NONE, main: '', mainProcedure: '', complications: -1, mainKey: -1, procedureKey: -1 };
 }
