@@ -26,7 +26,7 @@ const likeAny = (prefixes: string[]) => prefixes.map((p) => `${p.replace(/[%_\\]
  * fields the line rules read taken out of the line once. Each rule is then one statement over
  * these (hash joins and aggregates in memory, no rereading of the big tables ten times).
  */
-export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; feeLines: boolean }): RawBuilder<unknown>[] {
+export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; feeLines: boolean; rules?: Map<ScreenCode, ScreenRule> }): RawBuilder<unknown>[] {
   const out = [
     sql`CREATE TEMP TABLE screen_settled ON COMMIT DROP AS
       SELECT rs.*, p.village_code, p.date_of_death, (rs.coverage_year = ${s.year}::int AND (${s.region}::text IS NULL OR a.region = ${s.region}::text)) AS in_scope
@@ -37,18 +37,44 @@ export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; fee
           OR (rs.type = 'inpatient' AND rs.adm_date < make_date(${s.year}::int + 1, 1, 1) AND rs.adm_date >= make_date(${s.year}::int, 1, 1) - make_interval(months => ${opts.historyMonths}::int))`,
     sql`ANALYZE screen_settled`,
   ];
-  if (opts.feeLines)
-    out.push(
-      sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
-        SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
-               f.line->>'med_list_codg' AS code, left(f.line->>'fee_ocur_time', 10) AS day, f.line->>'fee_ocur_time' AS at,
-               (f.line->>'cnt')::numeric AS cnt, (f.line->>'pric')::numeric AS pric
-          FROM screen_settled s
-          JOIN fsi_fee f ON f.mdtrt_id = s.visit AND f.cancelled_at IS NULL AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part)
-         WHERE s.in_scope`,
-      sql`ANALYZE screen_fee`,
-    );
+  if (opts.feeLines) out.push(...prepareFeeLines(opts.rules ?? new Map()));
   return out;
+}
+
+/**
+ * The fee lines the line rules need, out of the in-scope visits' lines, in two passes over
+ * fsi_fee's columns (043) and never over the JSON: first one grouping pass on the two 64-bit keys
+ * at once (grouping sets: line_key repeated at least FR04's minRepeats times; day_key whose
+ * quantity of FR05's items passes its daily limit), then the lines of those groups and the lines
+ * of FR06's and FR07's items (few) into screen_fee. The rules then group screen_fee on the fields
+ * themselves, as before: every line of a group that hits is in it (a group on the fields lies
+ * inside its key's group), so the hits are the same as over all lines; a key collision only
+ * brings in more lines to look at.
+ */
+function prepareFeeLines(rules: Map<ScreenCode, ScreenRule>): RawBuilder<unknown>[] {
+  const fr04 = rules.get('FR04');
+  const fr05 = rules.get('FR05');
+  const itemPrefixes = [...(['FR06', 'FR07'] as const)].flatMap((c) => (rules.get(c) ? list(rules.get(c)!, 'itemPrefixes') : []));
+  const visits = sql`screen_settled s ON f.mdtrt_id = s.visit AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part)`;
+  return [
+    sql`CREATE TEMP TABLE screen_fee_key ON COMMIT DROP AS
+      SELECT f.line_key, f.day_key
+        FROM fsi_fee f JOIN ${visits}
+       WHERE s.in_scope AND f.cancelled_at IS NULL
+       GROUP BY GROUPING SETS ((f.line_key), (f.day_key))
+      HAVING CASE WHEN GROUPING(f.line_key) = 0 THEN ${fr04 ? num(fr04, 'minRepeats') : null}::int IS NOT NULL AND count(*) >= ${fr04 ? num(fr04, 'minRepeats') : null}::int
+                  ELSE ${fr05 ? num(fr05, 'maxPerDay') : null}::numeric IS NOT NULL
+                   AND coalesce(sum(f.cnt) FILTER (WHERE f.med_list_codg LIKE ANY(${likeAny(fr05 ? list(fr05, 'itemPrefixes') : [])}::text[])), 0) > ${fr05 ? num(fr05, 'maxPerDay') : null}::numeric END`,
+    sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
+      SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
+             f.med_list_codg AS code, left(f.fee_ocur_time, 10) AS day, f.fee_ocur_time AS at, f.cnt, f.pric
+        FROM fsi_fee f JOIN ${visits}
+       WHERE s.in_scope AND f.cancelled_at IS NULL
+         AND (f.line_key IN (SELECT line_key FROM screen_fee_key WHERE line_key IS NOT NULL)
+              OR f.day_key IN (SELECT day_key FROM screen_fee_key WHERE day_key IS NOT NULL)
+              OR f.med_list_codg LIKE ANY(${likeAny(itemPrefixes)}::text[]))`,
+    sql`ANALYZE screen_fee`,
+  ];
 }
 
 /** The year's live settlements of the area's persons. */
