@@ -19,12 +19,15 @@ const likeAny = (prefixes: string[]) => prefixes.map((p) => `${p.replace(/[%_\\]
 
 /**
  * What a run reads, read once (the first statements of the run's transaction, temporary tables
- * dropped at its commit): the live settlements of the year's encounters with their person's
- * village, date of death and whether they are in the run's scope (the year's settlements of the
- * area's persons); with the inpatient stays admitted in the history months before the year that
- * FR09 compares with, of every area. Then the in-scope settlements' platform fee lines, the
- * fields the line rules read taken out of the line once. Each rule is then one statement over
- * these (hash joins and aggregates in memory, no rereading of the big tables ten times).
+ * dropped at its commit): the live settlements of the year that the rules compare with one
+ * another — inpatient stays, and settlements of platform visits (their fee lines) — with their
+ * person's village, date of death and whether they are in the run's scope (the year's
+ * settlements of the area's persons); with the inpatient stays admitted in the history months
+ * before the year that FR09 compares with, of every area. (The outpatient settlements without a
+ * platform visit, most of the rows, are read by no rule but FR02 and FR03, which find their few
+ * candidates from the person and enrollment side.) Then the fee lines the line rules need
+ * (prepareFeeLines). Each rule is then one statement over these (hash joins and aggregates in
+ * memory, no rereading of the big tables ten times).
  */
 export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; feeLines: boolean; rules?: Map<ScreenCode, ScreenRule> }): RawBuilder<unknown>[] {
   const out = [
@@ -33,8 +36,9 @@ export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; fee
         FROM risk_settled rs
         JOIN person p ON p.id = rs.person_id
         JOIN admin_area a ON a.code = p.village_code
-       WHERE rs.coverage_year = ${s.year}::int
-          OR (rs.type = 'inpatient' AND rs.adm_date < make_date(${s.year}::int + 1, 1, 1) AND rs.adm_date >= make_date(${s.year}::int, 1, 1) - make_interval(months => ${opts.historyMonths}::int))`,
+       WHERE (rs.type = 'inpatient' OR rs.visit IS NOT NULL)
+         AND (rs.coverage_year = ${s.year}::int
+          OR (rs.type = 'inpatient' AND rs.adm_date < make_date(${s.year}::int + 1, 1, 1) AND rs.adm_date >= make_date(${s.year}::int, 1, 1) - make_interval(months => ${opts.historyMonths}::int)))`,
     sql`ANALYZE screen_settled`,
   ];
   if (opts.feeLines) out.push(...prepareFeeLines(opts.rules ?? new Map()));
@@ -100,15 +104,31 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
       FROM i a JOIN i b ON b.person_id = a.person_id AND b.settlement_id > a.settlement_id AND b.hospital_code <> a.hospital_code
      WHERE LEAST(a.dscg_date, b.dscg_date) - GREATEST(a.adm_date, b.adm_date) >= ${num(r, 'minOverlapDays')}::int
     ${done}`,
-  // settled after the registered date of death
-  FR02: (r, sc) => sql`WITH ${base(sc)}
+  // settled after the registered date of death: the year's settlements of the area's persons with a date of death
+  FR02: (r, sc) => sql`WITH d AS (SELECT p.id, p.village_code, p.date_of_death FROM person p JOIN admin_area a ON a.code = p.village_code
+                     WHERE p.date_of_death IS NOT NULL AND (${sc.region}::text IS NULL OR a.region = ${sc.region}::text)),
+    s AS (SELECT rs.*, d.village_code, d.date_of_death FROM d JOIN risk_settled rs ON rs.person_id = d.id AND rs.coverage_year = ${sc.year}::int)
     ${insert}
     SELECT 'FR02', 'S' || s.settlement_id, ${sc.year}::int, s.hospital_code, s.person_id, s.village_code, ARRAY[s.settlement_id], '[]'::jsonb, s.fund_fen,
            jsonb_build_object('dateOfDeath', s.date_of_death::text, 'daysAfter', s.adm_date - s.date_of_death, 'stay', ${settlementJson('s')})
-      FROM s WHERE s.date_of_death IS NOT NULL AND s.adm_date > s.date_of_death + ${num(r, 'graceDays')}::int
+      FROM s WHERE s.adm_date > s.date_of_death + ${num(r, 'graceDays')}::int
     ${done}`,
-  // the fund paid for an encounter outside the person's benefit period (or without a paid enrollment)
-  FR03: (r, sc) => sql`WITH ${base(sc)}
+  // the fund paid for an encounter outside the person's benefit period (or without a paid enrollment).
+  // Candidates first, each from a narrow side: the settlements of persons whose enrollment of the
+  // year is not paid or does not cover the whole year; of persons without one; of encounters dated
+  // outside the year (a paid whole-year enrollment can miss no other). The rule's test then on them.
+  FR03: (r, sc) => sql`WITH cand AS (
+      SELECT s.id FROM enrollment e JOIN settlement s ON s.person_id = e.person_id AND s.coverage_year = e.coverage_year AND s.reversed_at IS NULL
+       WHERE e.coverage_year = ${sc.year}::int
+         AND (e.state <> 'paid' OR e.benefit_start IS NULL OR e.benefit_end IS NULL OR e.benefit_start > make_date(${sc.year}::int, 1, 1) OR e.benefit_end < make_date(${sc.year}::int, 12, 31))
+      UNION
+      SELECT s.id FROM person p JOIN settlement s ON s.person_id = p.id AND s.coverage_year = ${sc.year}::int AND s.reversed_at IS NULL
+       WHERE NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = p.id AND e.coverage_year = ${sc.year}::int)
+      UNION
+      SELECT s.id FROM encounter en JOIN settlement s ON s.encounter_id = en.id AND s.reversed_at IS NULL
+       WHERE en.coverage_year = ${sc.year}::int AND (en.date < make_date(${sc.year}::int, 1, 1) OR en.date > make_date(${sc.year}::int, 12, 31))),
+    s AS (SELECT rs.*, p.village_code FROM cand JOIN risk_settled rs ON rs.settlement_id = cand.id JOIN person p ON p.id = rs.person_id JOIN admin_area a ON a.code = p.village_code
+           WHERE rs.coverage_year = ${sc.year}::int AND (${sc.region}::text IS NULL OR a.region = ${sc.region}::text))
     ${insert}
     SELECT 'FR03', 'S' || s.settlement_id, ${sc.year}::int, s.hospital_code, s.person_id, s.village_code, ARRAY[s.settlement_id], '[]'::jsonb, s.fund_fen,
            jsonb_build_object('benefitStart', e.benefit_start::text, 'benefitEnd', e.benefit_end::text, 'enrollment', e.state, 'stay', ${settlementJson('s')})
