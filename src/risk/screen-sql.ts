@@ -53,7 +53,9 @@ export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; fee
  * of FR06's and FR07's items (few) into screen_fee. The rules then group screen_fee on the fields
  * themselves, as before: every line of a group that hits is in it (a group on the fields lies
  * inside its key's group), so the hits are the same as over all lines; a key collision only
- * brings in more lines to look at.
+ * brings in more lines to look at. The preselecting aggregates are kept small (a count, a float8
+ * sum of the quantities with 0.001 of slack below the limit: a superset, the rule then sums the
+ * exact numerics), so both key sets hash in memory in one pass.
  */
 function prepareFeeLines(rules: Map<ScreenCode, ScreenRule>): RawBuilder<unknown>[] {
   const fr04 = rules.get('FR04');
@@ -68,7 +70,7 @@ function prepareFeeLines(rules: Map<ScreenCode, ScreenRule>): RawBuilder<unknown
        GROUP BY GROUPING SETS ((f.line_key), (f.day_key))
       HAVING CASE WHEN GROUPING(f.line_key) = 0 THEN ${fr04 ? num(fr04, 'minRepeats') : null}::int IS NOT NULL AND count(*) >= ${fr04 ? num(fr04, 'minRepeats') : null}::int
                   ELSE ${fr05 ? num(fr05, 'maxPerDay') : null}::numeric IS NOT NULL
-                   AND coalesce(sum(f.cnt) FILTER (WHERE f.med_list_codg LIKE ANY(${likeAny(fr05 ? list(fr05, 'itemPrefixes') : [])}::text[])), 0) > ${fr05 ? num(fr05, 'maxPerDay') : null}::numeric END`,
+                   AND coalesce(sum(f.cnt::float8) FILTER (WHERE f.med_list_codg LIKE ANY(${likeAny(fr05 ? list(fr05, 'itemPrefixes') : [])}::text[])), 0) > ${fr05 ? num(fr05, 'maxPerDay') : null}::float8 - 0.001 END`,
     sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
       SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
              f.med_list_codg AS code, left(f.fee_ocur_time, 10) AS day, f.fee_ocur_time AS at, f.cnt, f.pric
