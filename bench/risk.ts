@@ -153,7 +153,7 @@ async function main(): Promise<void> {
         const q = SCREEN_SQL[code](rules.get(code)!, { year: YEAR, region: REGION }).compile(db);
         await b.owner('BEGIN');
         await b.owner(`SET LOCAL work_mem = '256MB'`);
-        for (const st of prepareScreen({ year: YEAR, region: REGION }, { historyMonths: 6, feeLines: true })) {
+        for (const st of prepareScreen({ year: YEAR, region: REGION }, { historyMonths: 6, feeLines: true, rules })) {
           const c = st.compile(db);
           const pl = await b.owner(/^ANALYZE/.test(c.sql) ? c.sql : `EXPLAIN (ANALYZE) ${c.sql}`, [...c.parameters]);
           if (!/^ANALYZE/.test(c.sql)) log(`prepare:\n${pl.rows.map((r) => (r as Record<string, string>)['QUERY PLAN']).join('\n')}`);

@@ -42,6 +42,17 @@ for (const backend of BACKENDS)
       assert.ok(s.settlements > 200 && s.settlements === s.encounters, `settlements ${s.settlements} of ${s.encounters}`);
       const tb = await trialBalance(d.db);
       assert.equal(tb.balanced, true);
+      // planted screening hits (example irregularities) are found and wait for review on 基金监管
+      assert.equal(s.screening.deaths, 2);
+      assert.equal(s.screening.readmissions, 2);
+      assert.ok((s.screening.cases.FR02 ?? 0) >= 2, `FR02 ${JSON.stringify(s.screening.cases)}: each settlement after the two deaths`);
+      assert.ok((s.screening.cases.FR08 ?? 0) >= 2, `FR08 ${JSON.stringify(s.screening.cases)}`);
+      const cases = await d.db.selectFrom('risk_case' as never).select(['rule_code', 'state'] as never).execute() as { rule_code: string; state: string }[];
+      assert.ok(cases.length >= 4 && cases.every((c) => c.state === 'open'));
+      // the high-burden watch ran as the settlements were written (not a batch scan afterwards)
+      const w = await d.db.selectFrom('risk_warning' as never).select(['found_by'] as never).execute() as { found_by: string }[];
+      assert.equal(w.length, s.warnings);
+      assert.ok(w.every((x) => x.found_by === 'settlement'));
       // the two funds the year drew on are financed (example amounts), so neither shows a deficit
       const natural = (code: string) => tb.accounts.find((a) => a.account === code)!.natural;
       assert.ok(natural('critical_illness_fund') >= 0, `critical_illness_fund ${natural('critical_illness_fund')}`);

@@ -5,6 +5,7 @@
  * the service's database role (no owner pools).
  */
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import assert from 'node:assert/strict';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { ADMIN, HA, HB, VILLAGE_A, VILLAGE_B, quotes, town, type Town } from './support/risk-town.ts';
@@ -13,10 +14,12 @@ import { CaseService } from '../src/risk/cases.ts';
 import { balances } from '../src/ledger/ledger.ts';
 import { trialBalance } from '../src/ledger/ledger-report.ts';
 import type { Actor } from '../src/access/roles.ts';
+import { approveStatement, statement } from '../src/fund/clearing.ts';
 
 const CLERK_A: Actor = { userId: '7', username: 'clerk_a', role: 'clerk', villages: [VILLAGE_A], hospitalCode: null };
 const OFFICER: Actor = { userId: '8', username: 'officer', role: 'policy_officer', villages: [], hospitalCode: null };
 const HOSPITAL: Actor = { userId: '9', username: 'h', role: 'hospital', villages: [], hospitalCode: HA };
+const FINANCE: Actor = { userId: '10', username: 'finance', role: 'finance', villages: [], hospitalCode: null };
 
 for (const backend of BACKENDS)
   describe(`screening cases on ${backend}`, () => {
@@ -89,5 +92,38 @@ for (const backend of BACKENDS)
       assert.deepEqual(tb.unbalancedEntries, []);
       const entry = await d.db.selectFrom('journal_entry').selectAll().where('id', '=', c.recoveryEntry!).executeTakeFirstOrThrow();
       assert.equal(entry.source, 'recovery');
+      assert.equal(entry.hospital_code, HA, 'the recovery names the hospital that owes it back');
+    });
+
+    test("the recovery nets in the hospital's payable and its next clearing statement deducts it, once", async () => {
+      const c = await cases.get(ADMIN, hit[VILLAGE_A]!);
+      assert.equal(c.state, 'confirmed');
+      const fen = Math.round(Number(c.recovered) * 100);
+      // what HA is owed: its settlements' payable less the recovery (the other hospital untouched)
+      const { rows } = await sql<{ hospital_code: string; fund: string }>`SELECT hospital_code, sum(basic_fund_fen + critical_illness_fen + medical_assistance_fen)::text AS fund FROM settlement WHERE reversed_at IS NULL GROUP BY hospital_code`.execute(d.db);
+      const fundOf = (h: string) => Number(rows.find((r) => r.hospital_code === h)?.fund ?? 0);
+      const tb = await trialBalance(d.db);
+      assert.equal(tb.balanced, true);
+      assert.equal(tb.payableByHospital.find((h) => h.hospitalCode === HA)?.payableFen, fundOf(HA) - fen);
+      assert.equal(tb.payableByHospital.find((h) => h.hospitalCode === HB)?.payableFen, fundOf(HB));
+      assert.equal(tb.payableOther, 0, 'nothing on payable_hospitals is left unattributed');
+      // HA's statement: its settlements less the recovery, on a line of its own
+      const open = await statement(d.db, FINANCE, { hospital: HA, month: '2022-03' });
+      assert.equal(open.recoveries, 1);
+      assert.deepEqual(open.recoveryItems?.map((r) => [r.entryId, r.caseId, r.fundFen]), [[c.recoveryEntry, c.id, -fen]]);
+      const line = open.lines.find((l) => l.kind === 'recovered')!;
+      assert.equal(line.fundFen, -fen);
+      assert.equal(line.basicFundFen + line.criticalIllnessFen + line.medicalAssistanceFen, -fen);
+      assert.equal(open.fundTotalFen, fundOf(HA) - fen);
+      const approved = await approveStatement(d.db, FINANCE, { hospital: HA, month: '2022-03' });
+      assert.equal(approved.fundTotalFen, fundOf(HA) - fen);
+      assert.equal(approved.recoveries, 1);
+      // deducted once: the next month's statement has nothing more to deduct
+      const next = await statement(d.db, FINANCE, { hospital: HA, month: '2022-04' });
+      assert.equal(next.recoveries, 0);
+      assert.equal(next.fundTotalFen, 0);
+      // the other hospital's statement never sees HA's recovery
+      assert.equal((await statement(d.db, FINANCE, { hospital: HB, month: '2022-03' })).recoveries, 0);
+      assert.equal((await trialBalance(d.db)).balanced, true);
     });
   });

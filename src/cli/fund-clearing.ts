@@ -43,7 +43,7 @@ async function statementBook(list: Statement[]): Promise<Buffer> {
   ws.addRow(['医疗机构编码', '医疗机构', '月份', '状态', '类别', '就诊类型', '清算类别', '结算笔数', '医疗总费用（元）', '基本医保（元）', '大病保险（元）', '医疗救助（元）', '个人现金（元）', '基金支付（元）']);
   for (const s of list)
     for (const l of s.lines)
-      ws.addRow([s.hospitalCode, s.hospitalName, s.month, s.state, l.kind === 'settled' ? '本期结算' : '清算后冲销', l.encounterType, l.clrType, l.settlements, fenToYuan(l.totalFen), fenToYuan(l.basicFundFen), fenToYuan(l.criticalIllnessFen), fenToYuan(l.medicalAssistanceFen), fenToYuan(l.cashFen), fenToYuan(l.fundFen)]);
+      ws.addRow([s.hospitalCode, s.hospitalName, s.month, s.state, l.kind === 'settled' ? '本期结算' : l.kind === 'reversed' ? '清算后冲销' : '追回违规基金', l.encounterType, l.clrType, l.settlements, fenToYuan(l.totalFen), fenToYuan(l.basicFundFen), fenToYuan(l.criticalIllnessFen), fenToYuan(l.medicalAssistanceFen), fenToYuan(l.cashFen), fenToYuan(l.fundFen)]);
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 

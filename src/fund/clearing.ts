@@ -5,7 +5,9 @@
  * Clearing with hospitals (结算清算). A monthly statement of one hospital is drawn from its
  * settlements: the live settlements of encounters up to the month's end that no statement has
  * cleared yet, and — carried back — the reversals of settlements an earlier statement cleared
- * (a reversal after clearing is deducted in the next statement). Counts and amounts by encounter
+ * (a reversal after clearing is deducted in the next statement), and the recoveries the hospital owes
+ * back on confirmed screening cases (journal entries 'recovery' naming the hospital, 043) not yet
+ * deducted: the next statement drawn deducts them, whatever its month. Counts and amounts by encounter
  * type (with the platform's clr_type) and by fund. The finance role approves a statement: the
  * statement and the settlements it clears are written once (a settlement is cleared once and its
  * reversal carried once: the primary key of clearing_item). The payment of an approved statement
@@ -41,12 +43,12 @@ export const hospitalCode = z.string().trim().min(1).max(30);
 
 /** One line of a statement: an encounter type's settlements and what each fund paid. */
 export interface StatementLine {
-  /** 'settled': cleared by this statement; 'reversed': a reversal of a settlement cleared before, deducted */
-  kind: 'settled' | 'reversed';
+  /** 'settled': cleared by this statement; 'reversed': a reversal of a settlement cleared before, deducted; 'recovered': recoveries of confirmed cases, deducted */
+  kind: 'settled' | 'reversed' | 'recovered';
   encounterType: string;
   clrType: string;
   settlements: number;
-  /** signed: reversals negative */
+  /** settlements (or recoveries) on the line; amounts signed: reversals and recoveries negative */
   totalFen: Fen;
   basicFundFen: Fen;
   criticalIllnessFen: Fen;
@@ -64,8 +66,10 @@ export interface Statement {
   statementId: string | null;
   settlements: number;
   reversals: number;
+  /** recoveries of confirmed screening cases deducted */
+  recoveries: number;
   totalFen: Fen;
-  /** what the funds owe the hospital by this statement: cleared less carried reversals */
+  /** what the funds owe the hospital by this statement: cleared less carried reversals and recoveries */
   fundTotalFen: Fen;
   fundTotal: number;
   byFund: { basicFundFen: Fen; criticalIllnessFen: Fen; medicalAssistanceFen: Fen };
@@ -75,6 +79,8 @@ export interface Statement {
   payment: { reference: string; amountFen: Fen; paidOn: string; entryId: string | null } | null;
   /** the settlement ids the statement clears or carries (open statements only; in the table once approved) */
   items?: { settlementId: string; kind: 'settled' | 'reversed'; fundFen: Fen }[];
+  /** the recovery entries an open statement deducts (negative fundFen) */
+  recoveryItems?: { entryId: string; caseId: string | null; fundFen: Fen }[];
 }
 
 function lastDay(m: string): string {
@@ -85,7 +91,9 @@ function lastDay(m: string): string {
 
 interface ItemRow {
   id: string;
-  kind: 'settled' | 'reversed';
+  kind: 'settled' | 'reversed' | 'recovered';
+  /** a recovery's case (journal_entry.source_id) */
+  source?: string | null;
   type: string;
   total: string;
   basic: string;
@@ -109,13 +117,34 @@ async function openItems(db: Db, hospital: string, m: string): Promise<ItemRow[]
        AND EXISTS (SELECT 1 FROM clearing_item c WHERE c.settlement_id = s.id AND c.kind = 'settled')
        AND NOT EXISTS (SELECT 1 FROM clearing_item c WHERE c.settlement_id = s.id AND c.kind = 'reversed')
      ORDER BY 1`.execute(db);
+  return [...rows, ...(await openRecoveries(db, hospital))];
+}
+
+/**
+ * The hospital's recoveries not yet deducted: each recovery entry as a negative item, by fund as
+ * the entry credited the funds back (its payable_hospitals debit is their sum).
+ */
+async function openRecoveries(db: Db, hospital: string): Promise<ItemRow[]> {
+  const { rows } = await sql<ItemRow>`
+    SELECT j.id::text AS id, 'recovered' AS kind, 'recovery' AS type, j.source_id::text AS source,
+           coalesce(sum(p.amount_fen) FILTER (WHERE p.account IN (${ACCOUNTS.basicFund}, ${ACCOUNTS.criticalIllnessFund}, ${ACCOUNTS.medicalAssistanceFund})), 0)::text AS total,
+           coalesce(sum(p.amount_fen) FILTER (WHERE p.account = ${ACCOUNTS.basicFund}), 0)::text AS basic,
+           coalesce(sum(p.amount_fen) FILTER (WHERE p.account = ${ACCOUNTS.criticalIllnessFund}), 0)::text AS ci,
+           coalesce(sum(p.amount_fen) FILTER (WHERE p.account = ${ACCOUNTS.medicalAssistanceFund}), 0)::text AS ma,
+           '0' AS cash
+      FROM journal_entry j JOIN posting p ON p.entry_id = j.id
+     WHERE j.source = 'recovery' AND j.hospital_code = ${hospital}
+       AND NOT EXISTS (SELECT 1 FROM clearing_recovery r WHERE r.entry_id = j.id)
+     GROUP BY j.id ORDER BY j.id`.execute(db);
   return rows;
 }
 
 /** Lines by kind and encounter type, and the statement's totals, from its items. */
-export function summarise(items: readonly { kind: 'settled' | 'reversed'; type: string; total: Fen; basic: Fen; ci: Fen; ma: Fen; cash: Fen }[]) {
+const KIND_ORDER = { settled: 0, reversed: 1, recovered: 2 } as const;
+
+export function summarise(items: readonly { kind: 'settled' | 'reversed' | 'recovered'; type: string; total: Fen; basic: Fen; ci: Fen; ma: Fen; cash: Fen }[]) {
   const byKey = new Map<string, StatementLine>();
-  const t = { settlements: 0, reversals: 0, totalFen: 0, fundTotalFen: 0, basicFundFen: 0, criticalIllnessFen: 0, medicalAssistanceFen: 0 };
+  const t = { settlements: 0, reversals: 0, recoveries: 0, totalFen: 0, fundTotalFen: 0, basicFundFen: 0, criticalIllnessFen: 0, medicalAssistanceFen: 0 };
   for (const i of items) {
     const key = `${i.kind}|${i.type}`;
     let l = byKey.get(key);
@@ -129,14 +158,15 @@ export function summarise(items: readonly { kind: 'settled' | 'reversed'; type: 
     l.cashFen += i.cash;
     l.fundFen += fund;
     if (i.kind === 'settled') t.settlements++;
-    else t.reversals++;
+    else if (i.kind === 'reversed') t.reversals++;
+    else t.recoveries++;
     t.totalFen += i.total;
     t.fundTotalFen += fund;
     t.basicFundFen += i.basic;
     t.criticalIllnessFen += i.ci;
     t.medicalAssistanceFen += i.ma;
   }
-  const lines = [...byKey.values()].sort((a, b) => (a.kind === b.kind ? a.encounterType.localeCompare(b.encounterType) : a.kind === 'settled' ? -1 : 1));
+  const lines = [...byKey.values()].sort((a, b) => (a.kind === b.kind ? a.encounterType.localeCompare(b.encounterType) : KIND_ORDER[a.kind] - KIND_ORDER[b.kind]));
   return { lines, ...t };
 }
 
@@ -186,6 +216,7 @@ function fromStored(r: StoredRow, name: string): Statement {
     statementId: r.id,
     settlements: r.settlements,
     reversals: r.reversals,
+    recoveries: lines.filter((l) => l.kind === 'recovered').reduce((n, l) => n + l.settlements, 0),
     totalFen: Number(r.total_fen),
     fundTotalFen: fund,
     fundTotal: fenToYuan(fund),
@@ -216,6 +247,7 @@ export async function statement(db: Db, actor: Actor, query: unknown): Promise<S
     statementId: null,
     settlements: s.settlements,
     reversals: s.reversals,
+    recoveries: s.recoveries,
     totalFen: s.totalFen,
     fundTotalFen: s.fundTotalFen,
     fundTotal: fenToYuan(s.fundTotalFen),
@@ -224,7 +256,8 @@ export async function statement(db: Db, actor: Actor, query: unknown): Promise<S
     approvedBy: null,
     approvedAt: null,
     payment: null,
-    items: rows.map((r) => ({ settlementId: r.id, kind: r.kind, fundFen: Number(r.basic) + Number(r.ci) + Number(r.ma) })),
+    items: rows.filter((r) => r.kind !== 'recovered').map((r) => ({ settlementId: r.id, kind: r.kind as 'settled' | 'reversed', fundFen: Number(r.basic) + Number(r.ci) + Number(r.ma) })),
+    recoveryItems: rows.filter((r) => r.kind === 'recovered').map((r) => ({ entryId: r.id, caseId: r.source ?? null, fundFen: Number(r.basic) + Number(r.ci) + Number(r.ma) })),
   };
 }
 
@@ -245,13 +278,16 @@ export async function approveStatement(db: Kysely<DB>, actor: Actor, input: unkn
         VALUES (${q.hospital}, ${q.month}, ${s.settlements}, ${s.reversals}, ${s.totalFen}, ${s.fundTotalFen}, ${JSON.stringify(s.lines)}::jsonb, ${actor.username})
         RETURNING id::text`.execute(tx);
       const id = ins.rows[0].id;
-      for (let i = 0; i < rows.length; i += 1000) {
-        const chunk = rows.slice(i, i + 1000);
+      const cleared = rows.filter((r) => r.kind !== 'recovered');
+      for (const r of rows.filter((x) => x.kind === 'recovered'))
+        await sql`INSERT INTO clearing_recovery (entry_id, statement_id, amount_fen) VALUES (${r.id}, ${id}, ${Number(r.basic) + Number(r.ci) + Number(r.ma)})`.execute(tx);
+      for (let i = 0; i < cleared.length; i += 1000) {
+        const chunk = cleared.slice(i, i + 1000);
         await sql`INSERT INTO clearing_item (statement_id, settlement_id, kind, fund_fen) VALUES ${sql.join(
           chunk.map((r) => sql`(${id}, ${r.id}, ${r.kind}, ${Number(r.basic) + Number(r.ci) + Number(r.ma)})`),
         )}`.execute(tx);
       }
-      await audit(tx, actor, 'approve_clearing_statement', 'clearing_statement', id, { hospital: q.hospital, month: q.month, settlements: s.settlements, reversals: s.reversals, fundTotalFen: s.fundTotalFen });
+      await audit(tx, actor, 'approve_clearing_statement', 'clearing_statement', id, { hospital: q.hospital, month: q.month, settlements: s.settlements, reversals: s.reversals, recoveries: s.recoveries, fundTotalFen: s.fundTotalFen });
     });
   // two approvals at once (of this month, or of two months sharing settlements): the second is refused
   try {

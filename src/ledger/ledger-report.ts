@@ -49,23 +49,25 @@ export interface TrialBalance {
   balanced: boolean;
   unbalancedEntries: string[];
   payableByHospital: HospitalPayable[];
-  /** payable_hospitals postings not from a settlement or its reversal (e.g. payments to hospitals), yuan, natural sign */
+  /** payable_hospitals postings not from a settlement, its reversal or a hospital's recovery (e.g. payments to hospitals), yuan, natural sign */
   payableOther: number;
 }
 
-/** What each hospital is owed: payable_hospitals postings grouped by the settlement they come from (journal_entry.source/source_id). */
+/**
+ * What each hospital is owed: payable_hospitals postings grouped by the settlement they come from
+ * (journal_entry.source/source_id), less the recoveries it owes back (source 'recovery', the
+ * hospital on the entry: journal_entry.hospital_code, 043).
+ */
 export async function payableByHospital(db: Kysely<DB>): Promise<HospitalPayable[]> {
-  const rows = await db
-    .selectFrom('posting as p')
-    .innerJoin('journal_entry as j', 'j.id', 'p.entry_id')
-    .innerJoin('settlement as s', 's.id', 'j.source_id')
-    .innerJoin('hospital as h', 'h.code', 's.hospital_code')
-    .select(['s.hospital_code', 'h.name', sql<string>`sum(p.amount_fen)`.as('fen')])
-    .where('p.account', '=', ACCOUNTS.payableHospitals)
-    .where('j.source', 'in', ['settlement', 'reversal'])
-    .groupBy(['s.hospital_code', 'h.name'])
-    .orderBy('s.hospital_code')
-    .execute();
+  const { rows } = await sql<{ hospital_code: string; name: string; fen: string }>`
+    WITH owed AS (
+      SELECT s.hospital_code, p.amount_fen FROM posting p JOIN journal_entry j ON j.id = p.entry_id JOIN settlement s ON s.id = j.source_id
+       WHERE p.account = ${ACCOUNTS.payableHospitals} AND j.source IN ('settlement', 'reversal')
+      UNION ALL
+      SELECT j.hospital_code, p.amount_fen FROM posting p JOIN journal_entry j ON j.id = p.entry_id
+       WHERE p.account = ${ACCOUNTS.payableHospitals} AND j.source = 'recovery' AND j.hospital_code IS NOT NULL)
+    SELECT o.hospital_code, h.name, sum(o.amount_fen)::text AS fen FROM owed o JOIN hospital h ON h.code = o.hospital_code
+     GROUP BY o.hospital_code, h.name ORDER BY o.hospital_code`.execute(db);
   return rows.map((r) => ({ hospitalCode: r.hospital_code, name: r.name, payableFen: -Number(r.fen), payable: fenToYuan(-Number(r.fen)) }));
 }
 

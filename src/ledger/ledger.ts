@@ -28,13 +28,16 @@ export interface PostingLine {
 
 export class UnbalancedEntryError extends Error {}
 
-/** Post one journal entry; returns its id. Lines of zero are dropped; the rest must sum to zero. */
-export async function post(tx: Transaction<DB> | Kysely<DB>, memo: string, source: string, sourceId: string | number | null, lines: PostingLine[]): Promise<string | null> {
+/**
+ * Post one journal entry; returns its id. Lines of zero are dropped; the rest must sum to zero.
+ * opts.hospitalCode: the hospital the entry is about where no settlement names it (a recovery).
+ */
+export async function post(tx: Transaction<DB> | Kysely<DB>, memo: string, source: string, sourceId: string | number | null, lines: PostingLine[], opts: { hospitalCode?: string | null } = {}): Promise<string | null> {
   const live = lines.filter((l) => l.fen !== 0);
   if (live.length === 0) return null;
   const sum = live.reduce((s, l) => s + l.fen, 0);
   if (sum !== 0) throw new UnbalancedEntryError(`entry "${memo}" does not balance: ${sum} fen`);
-  const e = await tx.insertInto('journal_entry').values({ memo, source, source_id: sourceId === null ? null : String(sourceId) }).returning('id').executeTakeFirstOrThrow();
+  const e = await tx.insertInto('journal_entry').values({ memo, source, source_id: sourceId === null ? null : String(sourceId), ...(opts.hospitalCode ? { hospital_code: opts.hospitalCode } : {}) }).returning('id').executeTakeFirstOrThrow();
   await tx
     .insertInto('posting')
     .values(live.map((l) => ({ entry_id: e.id, account: l.account, amount_fen: l.fen })))

@@ -3,7 +3,8 @@
  * review — open → reviewed → confirmed | dismissed, each move a risk_case_event row and an audit
  * row in the same transaction. Confirming recovers money through the ledger: one entry crediting
  * back the funds that paid (in proportion, src/rules/risk/recovery.ts) and debiting what is owed
- * to the hospitals, so the books stay balanced.
+ * to the case's hospital (the entry names it: the hospital's payable nets it and its next clearing
+ * statement deducts it, src/fund/clearing.ts), so the books stay balanced.
  */
 import { sql, type Kysely } from 'kysely';
 import { audit } from '../access/audit.js';
@@ -167,6 +168,7 @@ export class CaseService {
         recovered = opts.recoverYuan === undefined ? Number(c.amount_fen) : yuanToFen(opts.recoverYuan);
         if (recovered < 0) throw new InputError('recover', 'must not be negative');
         if (recovered > 0) {
+          if (!c.hospital_code) throw new InputError('recover', `case ${id} names no hospital to recover from; confirm it with recover 0`);
           const paid = await tx
             .selectFrom('settlement')
             .select([sql<string>`coalesce(sum(basic_fund_fen), 0)`.as('b'), sql<string>`coalesce(sum(critical_illness_fen), 0)`.as('c'), sql<string>`coalesce(sum(medical_assistance_fen), 0)`.as('m')])
@@ -181,7 +183,7 @@ export class CaseService {
             { account: ACCOUNTS.basicFund, fen: -split.basic },
             { account: ACCOUNTS.criticalIllnessFund, fen: -split.criticalIllness },
             { account: ACCOUNTS.medicalAssistanceFund, fen: -split.medicalAssistance },
-          ]);
+          ], { hospitalCode: c.hospital_code });
         }
       }
       const updated = await rdb

@@ -19,36 +19,68 @@ const likeAny = (prefixes: string[]) => prefixes.map((p) => `${p.replace(/[%_\\]
 
 /**
  * What a run reads, read once (the first statements of the run's transaction, temporary tables
- * dropped at its commit): the live settlements of the year's encounters with their person's
- * village, date of death and whether they are in the run's scope (the year's settlements of the
- * area's persons); with the inpatient stays admitted in the history months before the year that
- * FR09 compares with, of every area. Then the in-scope settlements' platform fee lines, the
- * fields the line rules read taken out of the line once. Each rule is then one statement over
- * these (hash joins and aggregates in memory, no rereading of the big tables ten times).
+ * dropped at its commit): the live settlements of the year that the rules compare with one
+ * another — inpatient stays, and settlements of platform visits (their fee lines) — with their
+ * person's village, date of death and whether they are in the run's scope (the year's
+ * settlements of the area's persons); with the inpatient stays admitted in the history months
+ * before the year that FR09 compares with, of every area. (The outpatient settlements without a
+ * platform visit, most of the rows, are read by no rule but FR02 and FR03, which find their few
+ * candidates from the person and enrollment side.) Then the fee lines the line rules need
+ * (prepareFeeLines). Each rule is then one statement over these (hash joins and aggregates in
+ * memory, no rereading of the big tables ten times).
  */
-export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; feeLines: boolean }): RawBuilder<unknown>[] {
+export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; feeLines: boolean; rules?: Map<ScreenCode, ScreenRule> }): RawBuilder<unknown>[] {
   const out = [
     sql`CREATE TEMP TABLE screen_settled ON COMMIT DROP AS
       SELECT rs.*, p.village_code, p.date_of_death, (rs.coverage_year = ${s.year}::int AND (${s.region}::text IS NULL OR a.region = ${s.region}::text)) AS in_scope
         FROM risk_settled rs
         JOIN person p ON p.id = rs.person_id
         JOIN admin_area a ON a.code = p.village_code
-       WHERE rs.coverage_year = ${s.year}::int
-          OR (rs.type = 'inpatient' AND rs.adm_date < make_date(${s.year}::int + 1, 1, 1) AND rs.adm_date >= make_date(${s.year}::int, 1, 1) - make_interval(months => ${opts.historyMonths}::int))`,
+       WHERE (rs.type = 'inpatient' OR rs.visit IS NOT NULL)
+         AND (rs.coverage_year = ${s.year}::int
+          OR (rs.type = 'inpatient' AND rs.adm_date < make_date(${s.year}::int + 1, 1, 1) AND rs.adm_date >= make_date(${s.year}::int, 1, 1) - make_interval(months => ${opts.historyMonths}::int)))`,
     sql`ANALYZE screen_settled`,
   ];
-  if (opts.feeLines)
-    out.push(
-      sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
-        SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
-               f.line->>'med_list_codg' AS code, left(f.line->>'fee_ocur_time', 10) AS day, f.line->>'fee_ocur_time' AS at,
-               (f.line->>'cnt')::numeric AS cnt, (f.line->>'pric')::numeric AS pric
-          FROM screen_settled s
-          JOIN fsi_fee f ON f.mdtrt_id = s.visit AND f.cancelled_at IS NULL AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part)
-         WHERE s.in_scope`,
-      sql`ANALYZE screen_fee`,
-    );
+  if (opts.feeLines) out.push(...prepareFeeLines(opts.rules ?? new Map()));
   return out;
+}
+
+/**
+ * The fee lines the line rules need, out of the in-scope visits' lines, in two passes over
+ * fsi_fee's columns (043) and never over the JSON: first one grouping pass on the two 64-bit keys
+ * at once (grouping sets: line_key repeated at least FR04's minRepeats times; day_key whose
+ * quantity of FR05's items passes its daily limit), then the lines of those groups and the lines
+ * of FR06's and FR07's items (few) into screen_fee. The rules then group screen_fee on the fields
+ * themselves, as before: every line of a group that hits is in it (a group on the fields lies
+ * inside its key's group), so the hits are the same as over all lines; a key collision only
+ * brings in more lines to look at. The preselecting aggregates are kept small (a count, a float8
+ * sum of the quantities with 0.001 of slack below the limit: a superset, the rule then sums the
+ * exact numerics), so both key sets hash in memory in one pass.
+ */
+function prepareFeeLines(rules: Map<ScreenCode, ScreenRule>): RawBuilder<unknown>[] {
+  const fr04 = rules.get('FR04');
+  const fr05 = rules.get('FR05');
+  const itemPrefixes = [...(['FR06', 'FR07'] as const)].flatMap((c) => (rules.get(c) ? list(rules.get(c)!, 'itemPrefixes') : []));
+  const visits = sql`screen_settled s ON f.mdtrt_id = s.visit AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part)`;
+  return [
+    sql`CREATE TEMP TABLE screen_fee_key ON COMMIT DROP AS
+      SELECT f.line_key, f.day_key
+        FROM fsi_fee f JOIN ${visits}
+       WHERE s.in_scope AND f.cancelled_at IS NULL
+       GROUP BY GROUPING SETS ((f.line_key), (f.day_key))
+      HAVING CASE WHEN GROUPING(f.line_key) = 0 THEN ${fr04 ? num(fr04, 'minRepeats') : null}::int IS NOT NULL AND count(*) >= ${fr04 ? num(fr04, 'minRepeats') : null}::int
+                  ELSE ${fr05 ? num(fr05, 'maxPerDay') : null}::numeric IS NOT NULL
+                   AND coalesce(sum(f.cnt::float8) FILTER (WHERE f.med_list_codg LIKE ANY(${likeAny(fr05 ? list(fr05, 'itemPrefixes') : [])}::text[])), 0) > ${fr05 ? num(fr05, 'maxPerDay') : null}::float8 - 0.001 END`,
+    sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
+      SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
+             f.med_list_codg AS code, left(f.fee_ocur_time, 10) AS day, f.fee_ocur_time AS at, f.cnt, f.pric
+        FROM fsi_fee f JOIN ${visits}
+       WHERE s.in_scope AND f.cancelled_at IS NULL
+         AND (f.line_key IN (SELECT line_key FROM screen_fee_key WHERE line_key IS NOT NULL)
+              OR f.day_key IN (SELECT day_key FROM screen_fee_key WHERE day_key IS NOT NULL)
+              OR f.med_list_codg LIKE ANY(${likeAny(itemPrefixes)}::text[]))`,
+    sql`ANALYZE screen_fee`,
+  ];
 }
 
 /** The year's live settlements of the area's persons. */
@@ -74,15 +106,31 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
       FROM i a JOIN i b ON b.person_id = a.person_id AND b.settlement_id > a.settlement_id AND b.hospital_code <> a.hospital_code
      WHERE LEAST(a.dscg_date, b.dscg_date) - GREATEST(a.adm_date, b.adm_date) >= ${num(r, 'minOverlapDays')}::int
     ${done}`,
-  // settled after the registered date of death
-  FR02: (r, sc) => sql`WITH ${base(sc)}
+  // settled after the registered date of death: the year's settlements of the area's persons with a date of death
+  FR02: (r, sc) => sql`WITH d AS (SELECT p.id, p.village_code, p.date_of_death FROM person p JOIN admin_area a ON a.code = p.village_code
+                     WHERE p.date_of_death IS NOT NULL AND (${sc.region}::text IS NULL OR a.region = ${sc.region}::text)),
+    s AS (SELECT rs.*, d.village_code, d.date_of_death FROM d JOIN risk_settled rs ON rs.person_id = d.id AND rs.coverage_year = ${sc.year}::int)
     ${insert}
     SELECT 'FR02', 'S' || s.settlement_id, ${sc.year}::int, s.hospital_code, s.person_id, s.village_code, ARRAY[s.settlement_id], '[]'::jsonb, s.fund_fen,
            jsonb_build_object('dateOfDeath', s.date_of_death::text, 'daysAfter', s.adm_date - s.date_of_death, 'stay', ${settlementJson('s')})
-      FROM s WHERE s.date_of_death IS NOT NULL AND s.adm_date > s.date_of_death + ${num(r, 'graceDays')}::int
+      FROM s WHERE s.adm_date > s.date_of_death + ${num(r, 'graceDays')}::int
     ${done}`,
-  // the fund paid for an encounter outside the person's benefit period (or without a paid enrollment)
-  FR03: (r, sc) => sql`WITH ${base(sc)}
+  // the fund paid for an encounter outside the person's benefit period (or without a paid enrollment).
+  // Candidates first, each from a narrow side: the settlements of persons whose enrollment of the
+  // year is not paid or does not cover the whole year; of persons without one; of encounters dated
+  // outside the year (a paid whole-year enrollment can miss no other). The rule's test then on them.
+  FR03: (r, sc) => sql`WITH cand AS (
+      SELECT s.id FROM enrollment e JOIN settlement s ON s.person_id = e.person_id AND s.coverage_year = e.coverage_year AND s.reversed_at IS NULL
+       WHERE e.coverage_year = ${sc.year}::int
+         AND (e.state <> 'paid' OR e.benefit_start IS NULL OR e.benefit_end IS NULL OR e.benefit_start > make_date(${sc.year}::int, 1, 1) OR e.benefit_end < make_date(${sc.year}::int, 12, 31))
+      UNION
+      SELECT s.id FROM person p JOIN settlement s ON s.person_id = p.id AND s.coverage_year = ${sc.year}::int AND s.reversed_at IS NULL
+       WHERE NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = p.id AND e.coverage_year = ${sc.year}::int)
+      UNION
+      SELECT s.id FROM encounter en JOIN settlement s ON s.encounter_id = en.id AND s.reversed_at IS NULL
+       WHERE en.coverage_year = ${sc.year}::int AND (en.date < make_date(${sc.year}::int, 1, 1) OR en.date > make_date(${sc.year}::int, 12, 31))),
+    s AS (SELECT rs.*, p.village_code FROM cand JOIN risk_settled rs ON rs.settlement_id = cand.id JOIN person p ON p.id = rs.person_id JOIN admin_area a ON a.code = p.village_code
+           WHERE rs.coverage_year = ${sc.year}::int AND (${sc.region}::text IS NULL OR a.region = ${sc.region}::text))
     ${insert}
     SELECT 'FR03', 'S' || s.settlement_id, ${sc.year}::int, s.hospital_code, s.person_id, s.village_code, ARRAY[s.settlement_id], '[]'::jsonb, s.fund_fen,
            jsonb_build_object('benefitStart', e.benefit_start::text, 'benefitEnd', e.benefit_end::text, 'enrollment', e.state, 'stay', ${settlementJson('s')})

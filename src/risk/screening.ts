@@ -39,7 +39,7 @@ export async function runScreening(db: Kysely<DB>, lib: PolicyLibrary, opts: { y
   const out: ScreenRun = { year: opts.year, region: opts.region, pack, readMs: 0, rules: [] };
   const todo = [...rules].filter(([code]) => !opts.codes?.length || opts.codes.includes(code));
   const fr09 = rules.get('FR09');
-  const prepare = prepareScreen(scope, { historyMonths: fr09 && todo.some(([c]) => c === 'FR09') ? num(fr09, 'historyMonths') : 0, feeLines: todo.some(([c]) => LINE_CODES.includes(c)) });
+  const prepare = prepareScreen(scope, { historyMonths: fr09 && todo.some(([c]) => c === 'FR09') ? num(fr09, 'historyMonths') : 0, feeLines: todo.some(([c]) => LINE_CODES.includes(c)), rules: new Map(todo) });
   // one transaction: the rules read the same rows (the run's temporary tables), and a run is written whole or not at all
   await db.transaction().execute(async (tx) => {
     // the rules' hash joins and aggregates kept in memory (example: a setting of this run, not of the server)

@@ -7,7 +7,9 @@
  * campaign assessed by the engine, payments on their dates as a payment file (re-quoted as the payment service does), and
  * a year of encounters settled through the settlement service, then the money that finances
  * 大病保险 and 医疗救助 as fund transfers (example amounts: the notices give none), and the
- * town's campaign sheets (village targets, e-voucher activations; src/sim/campaign-sheets.ts) — so a
+ * town's campaign sheets (village targets, e-voucher activations; src/sim/campaign-sheets.ts). The
+ * settlements are watched for high burdens as they are written (BurdenWatch, as the server wires
+ * it), and a few screening hits are planted and screened (src/sim/demo-screening.ts) — so a
  * newcomer sees a living system. Everything goes through the same services the API uses, and is audited as "system".
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +34,8 @@ import { generateTown } from './population.js';
 import { assessYear } from '../campaign/assessment.js';
 import { importCatalogue } from '../hospitals/catalogue/import.js';
 import { DEFAULT_POLICY_DIR } from '../policy/loader.js';
+import { BurdenWatch } from '../risk/burden-watch.js';
+import { plantScreeningHits, type DemoScreening } from './demo-screening.js';
 
 /** The same calendar day `n` years later (29 February → 1 March), as YYYY-MM-DD text. */
 const addYears = (date: string, n: number): string => `${Number(date.slice(0, 4)) + n}${date.slice(4)}`;
@@ -62,6 +66,10 @@ export interface DemoSummary {
   transfers: DemoTransfer[];
   /** the inpatient stays grouped by CHS-DRG and the month pre-payments run (src/sim/demo-drg.ts) */
   drg: DemoDrg;
+  /** high-burden warnings written as the settlements arrived */
+  warnings: number;
+  /** the planted screening hits and the cases the screening found */
+  screening: DemoScreening;
   users: DemoUser[];
   /** villages with an imported target, and e-voucher activations (the demo's campaign sheets) */
   campaignSheets: { targets: number; activations: number };
@@ -174,7 +182,8 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   // most one encounter of each person: a wave's encounters are recorded, then settled all at
   // once, so the settlement service reads and writes them together (its batches); a person's
   // next encounter waits for the next wave.
-  const settlementService = new SettlementService(database, quotes);
+  // the high-burden watch runs as each batch of settlements is written, as in the server
+  const settlementService = new SettlementService(database, quotes, { afterWrite: new BurdenWatch(db, quotes.lib).afterWrite });
   const personIds = await db.selectFrom('person').select(['id', 'id_number']).execute();
   const pid = new Map(personIds.map((r) => [r.id_number, r.id]));
   const encs = town.encounters.slice(0, o.maxEncounters ?? town.encounters.length);
@@ -225,8 +234,13 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   await flush();
   progress('settlements', encs.length, encs.length);
   await refreshStatistics(db);
+  // the planted screening hits (their settlements before the funds' financing is worked out)
+  progress('screening', 0, 1);
+  const screening = await plantScreeningHits(database, quotes, settlementService, { year, region: town.county });
+  progress('screening', 1, 1);
   const transfers = await demoTransfers(database, year);
   const drg = await demoDrg(db, town.county, year);
+  const warnings = Number((await sql<{ n: string }>`SELECT count(*)::text AS n FROM risk_warning WHERE coverage_year = ${year}`.execute(db)).rows[0].n);
   await db.insertInto('schema_meta').values({ key: 'demo', value: JSON.stringify({ people: o.people, year, at: new Date().toISOString() }) }).onConflict((oc) => oc.column('key').doNothing()).execute();
   return {
     persons: town.persons.length,
@@ -237,6 +251,8 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     settlements,
     transfers,
     drg,
+    warnings,
+    screening,
     users: DEMO_USERS.map(({ username, password, role, scope }) => ({ username, password, role, scope })),
     campaignSheets: sheets,
     seconds: (performance.now() - t0) / 1000,

@@ -211,6 +211,8 @@ export interface JournalEntryTable {
   memo: string;
   source: string;
   source_id: Big | null;
+  /** the hospital a recovery entry is owed back by (043) */
+  hospital_code: Generated<string | null>;
 }
 
 export interface PostingTable {
@@ -322,6 +324,13 @@ export interface FsiFeeTable {
   amount_fen: Big;
   line: JSONColumnType<object>;
   cancelled_at: Timestamp | null;
+  /** generated from line (043): never written */
+  med_list_codg: Generated<string | null>;
+  fee_ocur_time: Generated<string | null>;
+  cnt: Generated<string | null>;
+  pric: Generated<string | null>;
+  line_key: Generated<string | null>;
+  day_key: Generated<string | null>;
 }
 
 export interface VillageTargetTable {
