@@ -181,7 +181,7 @@ export class CaseService {
             { account: ACCOUNTS.basicFund, fen: -split.basic },
             { account: ACCOUNTS.criticalIllnessFund, fen: -split.criticalIllness },
             { account: ACCOUNTS.medicalAssistanceFund, fen: -split.medicalAssistance },
-          ]);
+          ], c.coverage_year);
         }
       }
       const updated = await rdb

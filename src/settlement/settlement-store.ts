@@ -159,8 +159,8 @@ const settlementInserts = (from: string): string => `s AS (
 ), j AS (
   INSERT INTO journal_entry (memo, source, source_id) SELECT $14, 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
 ), p AS (
-  INSERT INTO posting (entry_id, account, amount_fen)
-  SELECT j.id, v.account, v.amount
+  INSERT INTO posting (entry_id, account, amount_fen, coverage_year)
+  SELECT j.id, v.account, v.amount, $4
     FROM j, (VALUES ('${ACCOUNTS.basicFund}', $5::bigint), ('${ACCOUNTS.criticalIllnessFund}', $6::bigint),
                     ('${ACCOUNTS.medicalAssistanceFund}', $7::bigint), ('${ACCOUNTS.payableHospitals}', -($5::bigint + $6::bigint + $7::bigint))) AS v(account, amount)
    WHERE v.amount <> 0
@@ -226,8 +226,8 @@ WITH a AS (
 ), j AS (
   INSERT INTO journal_entry (memo, source, source_id) SELECT si.memo, 'settlement', si.id FROM si WHERE si.basic + si.ci + si.ma <> 0 RETURNING id, source_id
 ), p AS (
-  INSERT INTO posting (entry_id, account, amount_fen)
-  SELECT j.id, v.account, v.amount
+  INSERT INTO posting (entry_id, account, amount_fen, coverage_year)
+  SELECT j.id, v.account, v.amount, si.coverage_year
     FROM j JOIN si ON si.id = j.source_id,
          LATERAL (VALUES ('${ACCOUNTS.basicFund}', si.basic), ('${ACCOUNTS.criticalIllnessFund}', si.ci),
                          ('${ACCOUNTS.medicalAssistanceFund}', si.ma), ('${ACCOUNTS.payableHospitals}', -(si.basic + si.ci + si.ma))) AS v(account, amount)
