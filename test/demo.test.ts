@@ -12,6 +12,7 @@ import { drgMetrics } from '../src/drg/metrics.ts';
 import { isValidIdNumber } from '../src/registers/id-number.ts';
 import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { defaultPartitionRows } from '../src/store/partitions.ts';
 import { SYSTEM } from '../src/access/roles.ts';
 
 test('the generated town is reproducible, with valid and unique ID numbers and realistic shares', () => {
@@ -42,6 +43,8 @@ for (const backend of BACKENDS)
       assert.ok(s.settlements > 200 && s.settlements === s.encounters, `settlements ${s.settlements} of ${s.encounters}`);
       const tb = await trialBalance(d.db);
       assert.equal(tb.balanced, true);
+      // the year's rows in its partitions (migration 050): none in DEFAULT
+      assert.deepEqual(await defaultPartitionRows(d.db), { encounter: 0, settlement: 0, posting: 0 });
       // the two funds the year drew on are financed (example amounts), so neither shows a deficit
       const natural = (code: string) => tb.accounts.find((a) => a.account === code)!.natural;
       assert.ok(natural('critical_illness_fund') >= 0, `critical_illness_fund ${natural('critical_illness_fund')}`);
