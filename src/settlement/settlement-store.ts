@@ -115,7 +115,8 @@ export function contextOf(r: ContextRow): Context {
  * the enrollment of the coverage year, the needy statuses valid on the encounter date, and the
  * person's accumulator row for the year with its version, and the encounter's live settlement
  * if it has one (found through the partial unique index settlement_live, a lookup whatever the
- * plan: a LATERAL with LIMIT cannot become a scan of all settlements). CONTEXT_READ reads any number of
+ * plan: a LATERAL with LIMIT cannot become a scan of all settlements; in the encounter's year's
+ * partition only, migration 050). CONTEXT_READ reads any number of
  * encounters without a lock (acc null: no accumulator row yet); CONTEXT_LOCKED reads one and
  * locks its accumulator row (`FOR UPDATE OF a`: only that row), and gives no row when the
  * accumulator row does not exist yet.
@@ -134,7 +135,7 @@ const CONTEXT_JOINS = `
   JOIN person p ON p.id = e.person_id
   JOIN admin_area ar ON ar.code = p.village_code
   LEFT JOIN enrollment en ON en.person_id = e.person_id AND en.coverage_year = e.coverage_year
-  LEFT JOIN LATERAL (SELECT s.id FROM settlement s WHERE s.encounter_id = e.id AND s.reversed_at IS NULL LIMIT 1) live ON true`;
+  LEFT JOIN LATERAL (SELECT s.id FROM settlement s WHERE s.encounter_id = e.id AND s.coverage_year = e.coverage_year AND s.reversed_at IS NULL LIMIT 1) live ON true`;
 const CONTEXT_READ = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS}
   LEFT JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
   WHERE e.id = ANY($1::bigint[])`;
