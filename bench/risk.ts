@@ -54,7 +54,8 @@ async function generate(b: BenchDatabase, n: number): Promise<void> {
     INSERT INTO admin_area (code, name, level, parent_code, region)
       SELECT '${REGION}100' || lpad(v::text, 3, '0'), '基准' || v || '村', 'village', '${REGION}100', '${REGION}' FROM generate_series(1, ${villages}) v;
     INSERT INTO hospital (code, name, level, region)
-      SELECT 'HB' || lpad(h::text, 3, '0'), '基准医院' || h, (ARRAY['primary', 'secondary', 'tertiary'])[1 + h % 3], '${REGION}' FROM generate_series(1, ${HOSPITALS + 1}) h;`);
+      SELECT 'HB' || lpad(h::text, 3, '0'), '基准医院' || h, (ARRAY['primary', 'secondary', 'tertiary'])[1 + h % 3], '${REGION}' FROM generate_series(1, ${HOSPITALS + 1}) h;
+    SELECT open_coverage_year(${YEAR});`);
   await step(`${fmtInt(persons)} persons and their enrollments`, `
     INSERT INTO person (id, id_number, name, gender, birth_date, village_code, kind, date_of_death)
       SELECT p, 'BENCH' || lpad(p::text, 13, '0'), '基准' || p, CASE WHEN p % 2 = 0 THEN 'female' ELSE 'male' END, DATE '1960-01-01' + (p % 20000),
@@ -110,7 +111,9 @@ async function generate(b: BenchDatabase, n: number): Promise<void> {
   }
   await step('sequences', `SELECT setval('encounter_id_seq', ${n}); SELECT setval('settlement_id_seq', ${n});`);
   await step('VACUUM ANALYZE', 'VACUUM ANALYZE', false);
-  const sizes = (await b.owner(`SELECT t, pg_size_pretty(pg_total_relation_size(t::regclass)) AS size, (SELECT reltuples::bigint FROM pg_class WHERE oid = t::regclass)::text AS rows
+  // a table partitioned by coverage year (migration 050): the sums over its partitions
+  const sizes = (await b.owner(`SELECT t, pg_size_pretty((SELECT sum(pg_total_relation_size(p.relid))::bigint FROM pg_partition_tree(t::regclass) p)) AS size,
+        (SELECT sum(greatest(c.reltuples, 0))::bigint FROM pg_partition_tree(t::regclass) p JOIN pg_class c ON c.oid = p.relid WHERE p.isleaf)::text AS rows
       FROM unnest(ARRAY['person', 'enrollment', 'encounter', 'settlement', 'fsi_mdtrt', 'fsi_fee']) AS t`)).rows as { t: string; size: string; rows: string }[];
   log(`setup (untimed) in ${fmt((performance.now() - t0) / 1000, 1)} s: ${sizes.map((r) => `${r.t} ${fmtInt(Number(r.rows))} rows ${r.size}`).join(', ')}`);
 }

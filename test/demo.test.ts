@@ -12,6 +12,7 @@ import { drgMetrics } from '../src/drg/metrics.ts';
 import { isValidIdNumber } from '../src/registers/id-number.ts';
 import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { defaultPartitionRows } from '../src/store/partitions.ts';
 import { SYSTEM } from '../src/access/roles.ts';
 
 test('the generated town is reproducible, with valid and unique ID numbers and realistic shares', () => {
@@ -53,6 +54,9 @@ for (const backend of BACKENDS)
       const w = await d.db.selectFrom('risk_warning' as never).select(['found_by'] as never).execute() as { found_by: string }[];
       assert.equal(w.length, s.warnings);
       assert.ok(w.every((x) => x.found_by === 'settlement'));
+
+      // the year's rows in its partitions (migration 050): none in DEFAULT
+      assert.deepEqual(await defaultPartitionRows(d.db), { encounter: 0, settlement: 0, posting: 0 });
       // the two funds the year drew on are financed (example amounts), so neither shows a deficit
       const natural = (code: string) => tb.accounts.find((a) => a.account === code)!.natural;
       assert.ok(natural('critical_illness_fund') >= 0, `critical_illness_fund ${natural('critical_illness_fund')}`);

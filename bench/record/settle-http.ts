@@ -56,6 +56,7 @@ import {
   type BenchDatabase,
 } from './support.js';
 import { assessYear } from '../../src/campaign/assessment.js';
+import { openCoverageYears } from '../../src/store/partitions.js';
 
 const YEAR = 2022;
 const HOSPITAL = 'H50023002';
@@ -162,6 +163,7 @@ export async function setup(b: BenchDatabase, o: SettleOptions): Promise<{ token
   const db = b.database.db;
   const town = generateTown({ people: o.persons, coverageYear: YEAR, encounters: false });
   await loadTown(db, town);
+  await openCoverageYears(db, [YEAR]); // the year's partitions (migration 050), before the encounters are inserted below
   const s = await assessYear(db, QuoteService.load(), { coverageYear: YEAR, actor: SYSTEM });
   const paid = await sql`
     UPDATE enrollment SET state = 'paid', paid_fen = coalesce(due_fen, 0), paid_on = make_date(${YEAR} - 1, 12, 15),

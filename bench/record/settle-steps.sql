@@ -17,6 +17,6 @@ VALUES (nextval('bench_encounter_seq'), :pid, 'H50023002', 2022, :basic, 0, 0, :
 RETURNING id AS sid, encounter_id AS eid \gset
 UPDATE accumulator SET data = :acc::jsonb, version = version + 1 WHERE person_id = :pid AND coverage_year = 2022;
 INSERT INTO journal_entry (memo, source, source_id) VALUES ('就诊 ' || :eid || ' 结算（H50023002）', 'settlement', :sid) RETURNING id AS jid \gset
-INSERT INTO posting (entry_id, account, amount_fen) VALUES (:jid, 'basic_fund', :basic), (:jid, 'payable_hospitals', :credit);
+INSERT INTO posting (entry_id, account, amount_fen, coverage_year) VALUES (:jid, 'basic_fund', :basic, 2022), (:jid, 'payable_hospitals', :credit, 2022);
 INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) VALUES ('bench_hospital', 'hospital', 'settle', 'settlement', :sid, :detail::jsonb);
 COMMIT;

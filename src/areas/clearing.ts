@@ -133,7 +133,7 @@ export async function postStatement(db: ADb, side: 'treating' | 'insured', s: St
             { account: 'payable_hospitals', fen: s.totalFen },
             { account: 'payable_areas', fen: -s.totalFen },
           ];
-    const entry = await post(plain(tx), memo, 'area_clearing', null, lines);
+    const entry = await post(plain(tx), memo, 'area_clearing', null, lines, Number(s.month.slice(0, 4)));
     await tx.insertInto('area_clearing').values({ month: s.month, insured_area: s.insuredArea, treat_area: s.treatArea, count: s.count, total_fen: s.totalFen, digest: s.digest, statement: JSON.stringify(s), entry_id: entry }).execute();
     await audit(plain(tx), actor, 'xa_clearing_post', 'area_clearing', `${s.month}:${s.insuredArea}:${s.treatArea}`, { side, count: s.count, totalFen: s.totalFen, digest: s.digest, entry });
     return entry;

@@ -253,7 +253,7 @@ export async function assessBatch(db: Kysely<DB>, quotes: QuoteService, actor: A
       if (w.inserted) inserted++;
       const r = w.state === 'paid' ? following.get(String(w.person_id)) : undefined;
       if (r) {
-        await postSubsidy(tx, String(w.id), r, `新生儿随监护人参保 财政补助 ${year}`);
+        await postSubsidy(tx, String(w.id), r, `新生儿随监护人参保 财政补助 ${year}`, year);
         followed++;
       }
     }

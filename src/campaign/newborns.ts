@@ -94,7 +94,7 @@ export async function followGuardians(tx: Transaction<DB>, quotes: QuoteService,
     WHERE e.id = x.id`.execute(tx);
   await postMany(
     tx,
-    done.filter((d) => d.q.result.subsidy && d.q.result.subsidy.total !== 0).map((d) => ({ memo: `新生儿随监护人参保 财政补助 ${year}`, source: 'subsidy', sourceId: d.id, lines: subsidyLines(d.q.result.subsidy!) })),
+    done.filter((d) => d.q.result.subsidy && d.q.result.subsidy.total !== 0).map((d) => ({ memo: `新生儿随监护人参保 财政补助 ${year}`, source: 'subsidy', sourceId: d.id, coverageYear: year, lines: subsidyLines(d.q.result.subsidy!) })),
   );
   await auditMany(tx, actor, 'follow_guardian', 'enrollment', done.map((d) => ({ id: d.id, detail: { coverageYear: year, personId: d.f.personId, guardianPersonId: d.g.personId, benefitStart: d.q.answer.benefitPeriod?.start ?? null } })));
   return done.map((d) => d.id);

@@ -196,13 +196,13 @@ async function pay(tx: Transaction<DB>, quotes: QuoteService, actor: Actor, p: z
     await post(tx, `个人缴费 ${year} ${p.reference}`, 'payment', paymentId, [
       { account: ACCOUNTS.contributionsReceived, fen: amountFen },
       { account: ACCOUNTS.basicFund, fen: -amountFen },
-    ]);
+    ], year);
   if (assistance > 0)
     await post(tx, `医疗救助资助参保 ${year} ${p.reference}`, 'assistance', paymentId, [
       { account: ACCOUNTS.medicalAssistanceFund, fen: assistance },
       { account: ACCOUNTS.basicFund, fen: -assistance },
-    ]);
-  await postSubsidy(tx, enrollmentId, r, `财政补助 ${year} enrollment ${enrollmentId}`);
+    ], year);
+  await postSubsidy(tx, enrollmentId, r, `财政补助 ${year} enrollment ${enrollmentId}`, year);
   await audit(tx, actor, 'record_payment', 'payment', paymentId, {
     enrollmentId,
     reference: p.reference,

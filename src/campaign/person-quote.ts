@@ -214,9 +214,9 @@ export function quoteColumns(r: ContributionResult) {
 export const fmt = formatDay;
 
 /** Post the fiscal subsidy accrued for a paid enrollment: Dr receivable per level / Cr basic fund. */
-export async function postSubsidy(tx: Db, enrollmentId: string, r: ContributionResult, memo: string): Promise<string | null> {
+export async function postSubsidy(tx: Db, enrollmentId: string, r: ContributionResult, memo: string, coverageYear: number): Promise<string | null> {
   if (!r.subsidy || r.subsidy.total === 0) return null;
-  return post(tx, memo, 'subsidy', enrollmentId, subsidyLines(r.subsidy));
+  return post(tx, memo, 'subsidy', enrollmentId, subsidyLines(r.subsidy), coverageYear);
 }
 
 /** The ledger lines of a fiscal subsidy accrued: Dr receivable per level / Cr basic fund. */

@@ -92,7 +92,7 @@ async function insertRun(tx: Transaction<DB>, actor: Actor, pack: PaymentPack, k
 }
 
 /** Post one entry per hospital and store every case line; the hospitals' totals. */
-async function book(tx: Transaction<DB>, runId: string, source: 'drg_prepayment' | 'drg_clearing', what: string, lines: CaseLine[]): Promise<RunHospital[]> {
+async function book(tx: Transaction<DB>, runId: string, source: 'drg_prepayment' | 'drg_clearing', what: string, lines: CaseLine[], year: number): Promise<RunHospital[]> {
   const by = new Map<string, CaseLine[]>();
   for (const l of lines) by.set(l.c.hospitalCode, [...(by.get(l.c.hospitalCode) ?? []), l]);
   const names = new Map((await tx.selectFrom('hospital').select(['code', 'name']).execute()).map((h) => [h.code, h.name]));
@@ -105,7 +105,7 @@ async function book(tx: Transaction<DB>, runId: string, source: 'drg_prepayment'
     const entryId = await post(tx, memo, source, runId, [
       { account: ACCOUNTS.basicFund, fen: adj },
       { account: ACCOUNTS.payableHospitals, fen: -adj },
-    ]);
+    ], year);
     await tx
       .insertInto('drg_case_payment')
       .values(
@@ -148,7 +148,7 @@ export async function prepayMonth(db: Kysely<DB>, actor: Actor, region: string, 
       const pay = payCase(catalogue, outliers, method, { id: c.encounterId, group: c.drg, costFen: c.costFen });
       return { c, pay, adjustmentFen: pay.paymentFen - c.costFen };
     });
-    const hospitals = await book(tx, runId, 'drg_prepayment', memo, lines);
+    const hospitals = await book(tx, runId, 'drg_prepayment', memo, lines, year);
     await audit(tx, actor, 'drg_prepayment', 'drg_payment_run', runId, { region, year, month, cases: lines.length });
     return { runId, kind: 'month', region, coverageYear: year, month, pack: pack.id, cases: lines.length, hospitals, memo };
   });
@@ -204,7 +204,7 @@ export async function clearYear(db: Kysely<DB>, actor: Actor, region: string, ye
         const final = pay ? pay.paymentFen - c.costFen : 0;
         return { c, pay, adjustmentFen: final - (prepaid.get(c.encounterId) ?? 0) };
       });
-    const hospitals = await book(tx, runId, 'drg_clearing', memo, lines);
+    const hospitals = await book(tx, runId, 'drg_clearing', memo, lines, year);
     await audit(tx, actor, 'drg_clearing', 'drg_payment_run', runId, { region, year, cases: lines.length, ...(budgetFen === null ? {} : { budgetFen }) });
     return { runId, kind: 'year', region, coverageYear: year, month: null, pack: pack.id, cases: lines.length, hospitals, ...(pointValue ? { pointValue } : {}), memo };
   });

@@ -331,7 +331,7 @@ export async function payStatement(db: Kysely<DB>, actor: Actor, input: unknown)
       const entryId = await post(tx, `支付定点医疗机构 ${q.hospital} ${q.month} 清算款 ${q.reference}`, 'clearing_payment', st.id, [
         { account: ACCOUNTS.payableHospitals, fen: amount },
         { account: FUND_BANK, fen: -amount },
-      ]);
+      ], Number(q.month.slice(0, 4)));
       await sql`INSERT INTO clearing_payment (reference, statement_id, amount_fen, paid_on, entry_id, recorded_by)
                 VALUES (${q.reference}, ${st.id}, ${amount}, ${q.paidOn}::date, ${entryId}, ${actor.username})`.execute(tx);
       await audit(tx, actor, 'pay_clearing_statement', 'clearing_statement', st.id, { hospital: q.hospital, month: q.month, reference: q.reference, amountFen: amount, entryId });

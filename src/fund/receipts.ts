@@ -112,7 +112,7 @@ export async function recordReceipt(db: Kysely<DB>, actor: Actor, input: unknown
       const entryId = await post(tx, `${what} ${r.coverageYear} ${r.reference}${r.memo ? `（${r.memo}）` : ''}`, 'fund_receipt', null, [
         { account: FUND_BANK, fen: amountFen },
         { account: credit, fen: -amountFen },
-      ]);
+      ], r.coverageYear);
       const row = (
         await sql<Row>`INSERT INTO fund_receipt (reference, kind, level, coverage_year, amount_fen, received_on, memo, entry_id, recorded_by)
           VALUES (${r.reference}, ${r.kind}, ${level}, ${r.coverageYear}, ${amountFen}, ${r.receivedOn}::date, ${r.memo ?? null}, ${entryId}, ${actor.username})

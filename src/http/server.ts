@@ -5,6 +5,7 @@
  * The HTTP service: the contribution quote, the policy packs and their diff, with the
  * OpenAPI document generated from the same zod schemas the handlers use (/docs).
  */
+import { openCoverageYears } from '../store/partitions.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -159,6 +160,11 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   // degraded (HTTP 503, for load balancers) while the database cannot be reached: the state
   // kept by the pools and their probe (src/store/health.ts), no query per call
   const database = opts.database;
+  // the partitions of every coverage year the packs cover, and of the year after (migration 050)
+  if (database) {
+    const years = lib.years();
+    await openCoverageYears(database.db, [...years, ...(years.length ? [Math.max(...years) + 1] : [])]);
+  }
   app.get('/health', { schema: { hide: true } }, (_req, reply) => {
     const db = database ? { kind: database.kind, ...database.health.snapshot() } : null;
     const degraded = db !== null && db.state !== 'ok';

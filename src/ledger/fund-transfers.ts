@@ -126,7 +126,7 @@ async function write(tx: Transaction<DB>, actor: Actor, t: z.infer<typeof transf
   const entryId = await post(tx, entryMemo, 'fund_transfer', id, [
     { account: p.debit, fen: amountFen },
     { account: p.credit, fen: -amountFen },
-  ]);
+  ], t.coverageYear);
   const row = await tx
     .insertInto('fund_transfer')
     .values({ id, reference: t.reference, kind: t.kind, coverage_year: t.coverageYear, amount_fen: amountFen, memo, entry_id: entryId!, recorded_by: actor.username })

@@ -9,6 +9,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Fen } from '../money.js';
 import type { DB } from '../store/schema.js';
+import { openCoverageYears } from '../store/partitions.js';
 
 export const ACCOUNTS = {
   basicFund: 'basic_fund',
@@ -30,17 +31,20 @@ export class UnbalancedEntryError extends Error {}
 
 /**
  * Post one journal entry; returns its id. Lines of zero are dropped; the rest must sum to zero.
- * opts.hospitalCode: the hospital the entry is about where no settlement names it (a recovery).
+ * `coverageYear`: the year the entry belongs to (its postings' partition, migration 050); without
+ * it, the calendar year of the day it is posted. opts.hospitalCode: the hospital the entry is
+ * about where no settlement names it (a recovery).
  */
-export async function post(tx: Transaction<DB> | Kysely<DB>, memo: string, source: string, sourceId: string | number | null, lines: PostingLine[], opts: { hospitalCode?: string | null } = {}): Promise<string | null> {
+export async function post(tx: Transaction<DB> | Kysely<DB>, memo: string, source: string, sourceId: string | number | null, lines: PostingLine[], coverageYear?: number, opts: { hospitalCode?: string | null } = {}): Promise<string | null> {
   const live = lines.filter((l) => l.fen !== 0);
   if (live.length === 0) return null;
   const sum = live.reduce((s, l) => s + l.fen, 0);
   if (sum !== 0) throw new UnbalancedEntryError(`entry "${memo}" does not balance: ${sum} fen`);
+  if (coverageYear !== undefined) await openCoverageYears(tx, [coverageYear]);
   const e = await tx.insertInto('journal_entry').values({ memo, source, source_id: sourceId === null ? null : String(sourceId), ...(opts.hospitalCode ? { hospital_code: opts.hospitalCode } : {}) }).returning('id').executeTakeFirstOrThrow();
   await tx
     .insertInto('posting')
-    .values(live.map((l) => ({ entry_id: e.id, account: l.account, amount_fen: l.fen })))
+    .values(live.map((l) => ({ entry_id: e.id, account: l.account, amount_fen: l.fen, ...(coverageYear !== undefined ? { coverage_year: coverageYear } : {}) })))
     .execute();
   return e.id;
 }
@@ -50,6 +54,8 @@ export interface EntryToPost {
   source: string;
   sourceId: string | number | null;
   lines: PostingLine[];
+  /** as post()'s coverageYear */
+  coverageYear?: number;
 }
 
 /**
@@ -67,16 +73,18 @@ export async function postMany(tx: Transaction<DB> | Kysely<DB>, entries: readon
   const kept = entries.map((_, i) => i).filter((i) => live[i].length > 0);
   const ids: (string | null)[] = entries.map(() => null);
   if (kept.length === 0) return ids;
+  await openCoverageYears(tx, kept.flatMap((i) => (entries[i].coverageYear !== undefined ? [entries[i].coverageYear!] : [])));
   const { rows } = await sql<{ id: string }>`SELECT nextval(pg_get_serial_sequence('journal_entry', 'id'))::text AS id FROM generate_series(1, ${kept.length})`.execute(tx);
   kept.forEach((i, k) => (ids[i] = rows[k].id));
   await sql`
     INSERT INTO journal_entry (id, memo, source, source_id)
     SELECT * FROM unnest(${kept.map((i) => ids[i])}::bigint[], ${kept.map((i) => entries[i].memo)}::text[], ${kept.map((i) => entries[i].source)}::text[],
       ${kept.map((i) => (entries[i].sourceId === null ? null : String(entries[i].sourceId)))}::bigint[])`.execute(tx);
-  const lines = kept.flatMap((i) => live[i].map((l) => [ids[i]!, l.account, l.fen] as const));
+  const lines = kept.flatMap((i) => live[i].map((l) => [ids[i]!, l.account, l.fen, entries[i].coverageYear ?? null] as const));
   await sql`
-    INSERT INTO posting (entry_id, account, amount_fen)
-    SELECT * FROM unnest(${lines.map((l) => l[0])}::bigint[], ${lines.map((l) => l[1])}::text[], ${lines.map((l) => l[2])}::bigint[])`.execute(tx);
+    INSERT INTO posting (entry_id, account, amount_fen, coverage_year)
+    SELECT e, a, f, COALESCE(y, extract(year FROM current_date)::int)
+      FROM unnest(${lines.map((l) => l[0])}::bigint[], ${lines.map((l) => l[1])}::text[], ${lines.map((l) => l[2])}::bigint[], ${lines.map((l) => l[3])}::int[]) AS l(e, a, f, y)`.execute(tx);
   return ids;
 }
 

@@ -322,11 +322,11 @@ async function writeBatch(
   for (const w of writes) {
     const pid = paymentId.get(w.r.reference)!;
     if (w.r.channel !== 'medical_assistance')
-      entries.push({ memo: `个人缴费 ${w.r.year} ${w.r.reference}`, source: 'payment', sourceId: pid, lines: [{ account: ACCOUNTS.contributionsReceived, fen: w.r.amountFen }, { account: ACCOUNTS.basicFund, fen: -w.r.amountFen }] });
+      entries.push({ memo: `个人缴费 ${w.r.year} ${w.r.reference}`, source: 'payment', sourceId: pid, coverageYear: w.r.year, lines: [{ account: ACCOUNTS.contributionsReceived, fen: w.r.amountFen }, { account: ACCOUNTS.basicFund, fen: -w.r.amountFen }] });
     if (w.assistance > 0)
-      entries.push({ memo: `医疗救助资助参保 ${w.r.year} ${w.r.reference}`, source: 'assistance', sourceId: pid, lines: [{ account: ACCOUNTS.medicalAssistanceFund, fen: w.assistance }, { account: ACCOUNTS.basicFund, fen: -w.assistance }] });
+      entries.push({ memo: `医疗救助资助参保 ${w.r.year} ${w.r.reference}`, source: 'assistance', sourceId: pid, coverageYear: w.r.year, lines: [{ account: ACCOUNTS.medicalAssistanceFund, fen: w.assistance }, { account: ACCOUNTS.basicFund, fen: -w.assistance }] });
     const sub = w.q.result.subsidy;
-    if (sub && sub.total !== 0) entries.push({ memo: `财政补助 ${w.r.year} enrollment ${w.f.enrollment_id}`, source: 'subsidy', sourceId: String(w.f.enrollment_id), lines: subsidyLines(sub) });
+    if (sub && sub.total !== 0) entries.push({ memo: `财政补助 ${w.r.year} enrollment ${w.f.enrollment_id}`, source: 'subsidy', sourceId: String(w.f.enrollment_id), coverageYear: w.r.year, lines: subsidyLines(sub) });
   }
   await postMany(tx, entries);
   await sql`

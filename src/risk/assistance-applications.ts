@@ -291,7 +291,7 @@ export class AssistanceApplications {
           entry = await post(tx, `依申请医疗救助：申请 ${id}（人员 ${a.person_id}，${a.coverage_year} 年度）${formatYuan(pay)} 元`, 'assistance_application', id, [
             { account: ACCOUNTS.medicalAssistanceFund, fen: pay },
             { account: PAYABLE_ASSISTANCE_RECIPIENTS, fen: -pay },
-          ]);
+          ], a.coverage_year);
         }
       }
       const referrals = await this.referralsOf(tx, pack, String(a.person_id), a.coverage_year, pay);

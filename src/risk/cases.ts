@@ -183,7 +183,7 @@ export class CaseService {
             { account: ACCOUNTS.basicFund, fen: -split.basic },
             { account: ACCOUNTS.criticalIllnessFund, fen: -split.criticalIllness },
             { account: ACCOUNTS.medicalAssistanceFund, fen: -split.medicalAssistance },
-          ], { hospitalCode: c.hospital_code });
+          ], c.coverage_year, { hospitalCode: c.hospital_code });
         }
       }
       const updated = await rdb

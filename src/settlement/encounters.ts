@@ -3,6 +3,8 @@ import { sql, type Kysely } from 'kysely';
 import { ConflictError, InputError } from '../errors.js';
 import type { Encounter } from '../rules/settlement/input.js';
 import type { DB } from '../store/schema.js';
+import { isUniqueViolation } from '../store/pg-errors.js';
+import { openCoverageYears } from '../store/partitions.js';
 import { audit, auditMany } from '../access/audit.js';
 import { maskIdNumber } from '../access/privacy.js';
 import { requireHospital, type Actor } from '../access/roles.js';
@@ -42,14 +44,18 @@ export class EncounterService {
       if (!known) throw new InputError('personId', 'a hospital names a new patient by idNumber (personId only for a patient it already has a visit with)');
     }
     const row = this.encounterRow(r, hospitalCode, hospital.level, { id: String(person.id), region: person.region }, visit);
+    await openCoverageYears(this.db, [row.values.coverage_year]);
 
     return this.db.transaction().execute(async (tx) => {
       const inserted = await tx
         .insertInto('encounter')
         .values(row.values)
-        .onConflict((oc) => oc.columns(['hospital_code', 'external_id']).doNothing())
+        .onConflict((oc) => oc.columns(['hospital_code', 'external_id', 'coverage_year']).doNothing())
         .returning('id')
-        .executeTakeFirst();
+        .executeTakeFirst()
+        .catch((e: unknown) => {
+          throw takenInAnotherYear(e) ? duplicate(hospitalCode, r.externalId!) : e;
+        });
       if (!inserted) {
         const same = visit
           ? await tx.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', r.externalId!).where('visit', '=', visit.id).where('visit_part', '=', visit.part).executeTakeFirst()
@@ -94,11 +100,12 @@ export class EncounterService {
   private async insertKnown(actor: Actor, r: EncounterRequest, hospitalCode: string, visit: { id: string; part: string } | null, known: { person: { id: string; region: string }; hospitalLevel: string }): Promise<string> {
     const externalId = r.externalId!;
     const row = this.encounterRow(r, hospitalCode, known.hospitalLevel, known.person, visit ?? undefined);
+    await openCoverageYears(this.db, [row.values.coverage_year]);
     const cols = Object.keys(row.values) as (keyof typeof row.values)[];
     const { rows } = await sql<{ id: string }>`
       WITH e AS (
         INSERT INTO encounter (${sql.join(cols.map((k) => sql.ref(k)))}) VALUES (${sql.join(cols.map((k) => sql.val(row.values[k])))})
-        ON CONFLICT (hospital_code, external_id) DO NOTHING
+        ON CONFLICT (hospital_code, external_id, coverage_year) DO NOTHING
         RETURNING id, person_id, coverage_year
       ), a AS (
         INSERT INTO accumulator (person_id, coverage_year, data) SELECT person_id, coverage_year, '{}'::jsonb FROM e ON CONFLICT DO NOTHING
@@ -106,7 +113,11 @@ export class EncounterService {
         INSERT INTO audit_log (actor, role, action, entity, entity_id, detail)
         SELECT ${actor.username}, ${actor.role}, 'create', 'encounter', id::text, ${JSON.stringify(row.detail)}::jsonb FROM e
       )
-      SELECT id::text AS id FROM e`.execute(this.db);
+      SELECT id::text AS id FROM e`
+      .execute(this.db)
+      .catch((e: unknown) => {
+        throw takenInAnotherYear(e) ? duplicate(hospitalCode, externalId) : e;
+      });
     if (rows.length) return rows[0].id;
     const same = visit ? await this.db.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', externalId).where('visit', '=', visit.id).where('visit_part', '=', visit.part).executeTakeFirst() : undefined;
     if (same) return String(same.id);
@@ -187,13 +198,31 @@ export class EncounterService {
         answers[x.i] = { error: duplicate(x.hospitalCode, x.externalId) };
         return false;
       });
+      // an externalId the hospital used for an encounter of another coverage year: a duplicate too
+      // (within a year, ON CONFLICT finds it; across years the database refuses the whole statement)
+      const keyed = unique.filter((x) => x.externalId !== undefined);
+      if (keyed.length > 0) {
+        const { rows: taken } = await sql<{ k: string }>`
+          SELECT e.hospital_code || '|' || e.external_id AS k FROM encounter e
+            JOIN unnest(${keyed.map((x) => x.hospitalCode)}::text[], ${keyed.map((x) => x.externalId!)}::text[], ${keyed.map((x) => x.row.values.coverage_year)}::int[]) AS q(h, x, y)
+              ON e.hospital_code = q.h AND e.external_id = q.x AND e.coverage_year <> q.y`.execute(this.db);
+        const other = new Set(taken.map((t) => t.k));
+        for (let n = unique.length - 1; n >= 0; n--) {
+          const x = unique[n];
+          if (x.externalId !== undefined && other.has(`${x.hospitalCode}|${x.externalId}`)) {
+            answers[x.i] = { error: duplicate(x.hospitalCode, x.externalId) };
+            unique.splice(n, 1);
+          }
+        }
+      }
+      if (unique.length > 0) await openCoverageYears(this.db, unique.map((x) => x.row.values.coverage_year));
       if (unique.length > 0) {
         await this.db.transaction().execute(async (tx) => {
           const { rows: ids } = await sql<{ id: string }>`SELECT nextval(pg_get_serial_sequence('encounter', 'id'))::text AS id FROM generate_series(1, ${unique.length})`.execute(tx);
           const written = await tx
             .insertInto('encounter')
             .values(unique.map((x, k) => ({ id: ids[k].id, ...x.row.values })))
-            .onConflict((oc) => oc.columns(['hospital_code', 'external_id']).doNothing())
+            .onConflict((oc) => oc.columns(['hospital_code', 'external_id', 'coverage_year']).doNothing())
             .returning('id')
             .execute();
           const got = new Set(written.map((w) => String(w.id)));
@@ -272,6 +301,11 @@ function checkRequest(actor: Actor, body: EncounterRequest): { r: EncounterReque
 
 function noPerson(r: EncounterRequest): InputError {
   return r.idNumber !== undefined ? new InputError('idNumber', `no person ${maskIdNumber(r.idNumber)} in the register`) : new InputError('personId', `no person ${r.personId} in the register`);
+}
+
+/** The database refused an externalId (or an id) an encounter of another coverage year holds (migration 050). */
+function takenInAnotherYear(e: unknown): boolean {
+  return isUniqueViolation(e, 'encounter_hospital_code_external_id_key');
 }
 
 function duplicate(hospitalCode: string, externalId: string | undefined): ConflictError {

@@ -51,7 +51,7 @@ export async function reverseSettlement(db: Kysely<DB>, engine: SettlementEngine
     // read after the lock: what committed before it is seen
     const live = await tx
       .selectFrom('settlement')
-      .select(['id', 'encounter_id', 'hospital_code', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen', 'delta', 'settled_by'])
+      .select(['id', 'encounter_id', 'hospital_code', 'coverage_year', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen', 'delta', 'settled_by'])
       .where('person_id', '=', target.person_id)
       .where('coverage_year', '=', target.coverage_year)
       .where('reversed_at', 'is', null)
@@ -69,7 +69,7 @@ export async function reverseSettlement(db: Kysely<DB>, engine: SettlementEngine
       const s = live[i];
       acc = reverseDelta(acc, { delta: accumulatorsOf(s.delta) });
       const mirror = settlementLines(Number(s.basic_fund_fen), Number(s.critical_illness_fen), Number(s.medical_assistance_fen)).map((l) => ({ account: l.account, fen: -l.fen }));
-      await post(tx, `冲正结算 ${s.id}（就诊 ${s.encounter_id}，${s.hospital_code}）`, 'reversal', String(s.id), mirror);
+      await post(tx, `冲正结算 ${s.id}（就诊 ${s.encounter_id}，${s.hospital_code}）`, 'reversal', String(s.id), mirror, s.coverage_year);
       await audit(tx, actor, 'reverse', 'settlement', String(s.id), i === 0 ? { encounterId: String(s.encounter_id) } : { encounterId: String(s.encounter_id), becauseOf: settlementId });
     }
 

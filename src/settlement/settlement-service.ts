@@ -44,6 +44,7 @@
  * payable_hospitals (a liability) with the fund total owed to the hospital. A reversal posts
  * the mirror: every line of the original with its sign flipped.
  */
+import { openCoverageYears } from '../store/partitions.js';
 import type { Kysely } from 'kysely';
 import { InputError, NotFoundError } from '../errors.js';
 import { emptyAccumulators, type Accumulators } from '../rules/settlement/input.js';
@@ -221,6 +222,8 @@ export class SettlementService {
     // (the row's lines are JSON text for a query builder; the statement takes the row as one JSON document)
     const lines = v.lines ? (JSON.parse(v.lines) as ContextRow['lines']) : null;
     const again = async (encounterId: string) => ({ encounterId, ...(await this.settleAt(actor, encounterId, { trace: false })) });
+    // the year's partitions (migration 050) before the statement writes its encounter, settlement and postings
+    await openCoverageYears(this.db, [v.coverage_year]);
     let got: { encounterId: string | null; written: Written | null; x: ReturnType<SettlementEngine['compute']> };
     try {
       got = await this.connected(async (run) => {

@@ -118,7 +118,8 @@ export function contextOf(r: ContextRow): Context {
  * the enrollment of the coverage year, the needy statuses valid on the encounter date, and the
  * person's accumulator row for the year with its version, and the encounter's live settlement
  * if it has one (found through the partial unique index settlement_live, a lookup whatever the
- * plan: a LATERAL with LIMIT cannot become a scan of all settlements). CONTEXT_READ reads any number of
+ * plan: a LATERAL with LIMIT cannot become a scan of all settlements; in the encounter's year's
+ * partition only, migration 050). CONTEXT_READ reads any number of
  * encounters without a lock (acc null: no accumulator row yet); CONTEXT_LOCKED reads one and
  * locks its accumulator row (`FOR UPDATE OF a`: only that row), and gives no row when the
  * accumulator row does not exist yet.
@@ -147,7 +148,7 @@ const CONTEXT_JOINS = `
   JOIN person p ON p.id = e.person_id
   JOIN admin_area ar ON ar.code = p.village_code
   LEFT JOIN enrollment en ON en.person_id = e.person_id AND en.coverage_year = e.coverage_year
-  LEFT JOIN LATERAL (SELECT s.id FROM settlement s WHERE s.encounter_id = e.id AND s.reversed_at IS NULL LIMIT 1) live ON true`;
+  LEFT JOIN LATERAL (SELECT s.id FROM settlement s WHERE s.encounter_id = e.id AND s.coverage_year = e.coverage_year AND s.reversed_at IS NULL LIMIT 1) live ON true`;
 const CONTEXT_READ = `SELECT ${CONTEXT_COLUMNS} ${CONTEXT_JOINS}
   LEFT JOIN accumulator a ON a.person_id = e.person_id AND a.coverage_year = e.coverage_year
   WHERE e.id = ANY($1::bigint[])`;
@@ -194,8 +195,8 @@ const settlementInserts = (from: string): string => `s AS (
 ), j AS (
   INSERT INTO journal_entry (memo, source, source_id) SELECT $14, 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
 ), p AS (
-  INSERT INTO posting (entry_id, account, amount_fen)
-  SELECT j.id, v.account, v.amount
+  INSERT INTO posting (entry_id, account, amount_fen, coverage_year)
+  SELECT j.id, v.account, v.amount, $4
     FROM j, (VALUES ('${ACCOUNTS.basicFund}', $5::bigint), ('${ACCOUNTS.criticalIllnessFund}', $6::bigint),
                     ('${ACCOUNTS.medicalAssistanceFund}', $7::bigint), ('${ACCOUNTS.payableHospitals}', -($5::bigint + $6::bigint + $7::bigint))) AS v(account, amount)
    WHERE v.amount <> 0
@@ -236,7 +237,7 @@ WITH e AS (
   SELECT r.hospital_code, r.person_id, r.coverage_year, r.type, r.setting, r.date, r.location, r.referred, r.disease, r.total_fen, r.full_own_pay_fen,
          r.over_limit_fen, r.pre_self_pay_fen, r.in_scope_fen, r.lines, r.external_id, r.visit, r.visit_part
     FROM jsonb_populate_record(NULL::encounter, $1::jsonb) AS r
-  ON CONFLICT (hospital_code, external_id) DO NOTHING
+  ON CONFLICT (hospital_code, external_id, coverage_year) DO NOTHING
   RETURNING id
 ), le AS (
   INSERT INTO audit_log (actor, role, action, entity, entity_id, detail) SELECT $20::text, $15::text, 'create', 'encounter', id::text, $23::jsonb FROM e
@@ -253,8 +254,8 @@ WITH e AS (
 ), j AS (
   INSERT INTO journal_entry (memo, source, source_id) SELECT replace($14::text, '{encounter}', s.encounter_id::text), 'settlement', id FROM s WHERE $5::bigint + $6::bigint + $7::bigint <> 0 RETURNING id
 ), p AS (
-  INSERT INTO posting (entry_id, account, amount_fen)
-  SELECT j.id, v.account, v.amount
+  INSERT INTO posting (entry_id, account, amount_fen, coverage_year)
+  SELECT j.id, v.account, v.amount, $4::int
     FROM j, (VALUES ('${ACCOUNTS.basicFund}', $5::bigint), ('${ACCOUNTS.criticalIllnessFund}', $6::bigint),
                     ('${ACCOUNTS.medicalAssistanceFund}', $7::bigint), ('${ACCOUNTS.payableHospitals}', -($5::bigint + $6::bigint + $7::bigint))) AS v(account, amount)
    WHERE v.amount <> 0
@@ -308,8 +309,8 @@ WITH a AS (
 ), j AS (
   INSERT INTO journal_entry (memo, source, source_id) SELECT si.memo, 'settlement', si.id FROM si WHERE si.basic + si.ci + si.ma <> 0 RETURNING id, source_id
 ), p AS (
-  INSERT INTO posting (entry_id, account, amount_fen)
-  SELECT j.id, v.account, v.amount
+  INSERT INTO posting (entry_id, account, amount_fen, coverage_year)
+  SELECT j.id, v.account, v.amount, si.coverage_year
     FROM j JOIN si ON si.id = j.source_id,
          LATERAL (VALUES ('${ACCOUNTS.basicFund}', si.basic), ('${ACCOUNTS.criticalIllnessFund}', si.ci),
                          ('${ACCOUNTS.medicalAssistanceFund}', si.ma), ('${ACCOUNTS.payableHospitals}', -(si.basic + si.ci + si.ma))) AS v(account, amount)

@@ -12,13 +12,16 @@ export function migrationFiles(): string[] {
     .sort();
 }
 
-/** Apply the migrations not yet applied; returns their names. Safe to run from several processes at once. */
-export async function migrate(pool: pg.Pool): Promise<string[]> {
+/**
+ * Apply the migrations not yet applied; returns their names. Safe to run from several processes at once.
+ * `upTo`: only those numbered up to it (e.g. '044'), to make a database as an older release left it.
+ */
+export async function migrate(pool: pg.Pool, opts: { upTo?: string } = {}): Promise<string[]> {
   const client = await pool.connect();
   const applied: string[] = [];
   try {
     await client.query('CREATE TABLE IF NOT EXISTS schema_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    for (const file of migrationFiles()) {
+    for (const file of migrationFiles().filter((f) => opts.upTo === undefined || f.slice(0, 3) <= opts.upTo!)) {
       await client.query('BEGIN');
       try {
         await client.query('SELECT pg_advisory_xact_lock(2022042)');

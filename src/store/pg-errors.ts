@@ -38,10 +38,18 @@ export function isConnectionError(e: unknown): boolean {
   return !!c && c !== e && typeof c === 'object' && ((typeof c.code === 'string' && (UNAVAILABLE_STATES.test(c.code) || SOCKET_CODES.has(c.code))) || (typeof c.message === 'string' && PG_CONNECTION_MESSAGES.test(c.message)));
 }
 
-/** A unique index refused a row: SQLSTATE 23505 on the named constraint (or index). */
+/**
+ * A unique index refused a row: SQLSTATE 23505 on the named constraint (or index). On a table
+ * partitioned by coverage year (migration 050) the partition's index refuses it and is named:
+ * `<index>__y<year>` or `<index>__default`.
+ */
 export function isUniqueViolation(e: unknown, constraint: string): boolean {
   const err = e as { code?: string; constraint?: string; message?: string } | null;
-  return err?.code === '23505' && (err.constraint === constraint || String(err.message ?? '').includes(`"${constraint}"`));
+  if (err?.code !== '23505') return false;
+  const named = new RegExp(`^${constraint.replace(/[^a-z0-9_]/gi, '\\$&')}(__y\\d{4}|__default)?$`);
+  if (typeof err.constraint === 'string' && named.test(err.constraint)) return true;
+  const quoted = /unique constraint "([^"]+)"/.exec(String(err.message ?? ''));
+  return quoted !== null && named.test(quoted[1]);
 }
 
 /**

@@ -220,6 +220,8 @@ export interface PostingTable {
   entry_id: Big;
   account: string;
   amount_fen: Big;
+  /** the partition (migration 050): the entry's coverage year; by default the calendar year posted */
+  coverage_year: Generated<number>;
 }
 
 export interface FundTransferTable {

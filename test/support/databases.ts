@@ -21,11 +21,15 @@ export interface TestDatabase extends Database {
   drop(): Promise<void>;
 }
 
-/** `asOwner`: the pools run as the owner, for tests that write straight into the tables (not as the service would) */
-export async function freshDatabase(backend: Backend, opts: { asOwner?: boolean } = {}): Promise<TestDatabase> {
+/**
+ * `asOwner`: the pools run as the owner, for tests that write straight into the tables (not as the service would).
+ * `migrate: false`: no migration is run (the test runs them, e.g. up to an older one, then seeds; with asOwner).
+ */
+export async function freshDatabase(backend: Backend, opts: { asOwner?: boolean; migrate?: boolean } = {}): Promise<TestDatabase> {
   const asOwner = opts.asOwner ?? false;
+  const migrate = opts.migrate ?? true;
   if (backend === 'pglite') {
-    const d = await openDatabase({ url: '', dataDir: 'memory://', asOwner });
+    const d = await openDatabase({ url: '', dataDir: 'memory://', asOwner, migrate });
     return { ...d, drop: () => d.close() };
   }
   const admin = adminUrl();
@@ -36,7 +40,7 @@ export async function freshDatabase(backend: Backend, opts: { asOwner?: boolean 
   await c.end();
   const u = new URL(admin.toString());
   u.pathname = `/${name}`;
-  const d = await openDatabase({ url: u.toString(), max: 20, asOwner });
+  const d = await openDatabase({ url: u.toString(), max: 20, asOwner, migrate });
   return {
     ...d,
     drop: async () => {
