@@ -9,14 +9,12 @@
  * A village clerk has neither menu item and is told so by URL. Screenshots under
  * test-output/console-fund/; any console error fails the test.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import type { Page } from 'playwright-core';
 import { QuoteService } from '../src/quotes/quote-service.ts';
-import type { WatchedPage } from './support/browser.ts';
-import { forgive, logInPage, OUTPUT, screenshot, startConsole, type ConsoleEnv } from './support/console.ts';
+import { consoleSuite, OUTPUT, screenshot, type ConsoleEnv } from './support/console.ts';
 import { logIn, request } from './support/http.ts';
 
 const OUT = join(OUTPUT, 'console-fund');
@@ -24,27 +22,15 @@ const quotes = QuoteService.load();
 const yuan = (v: number) => v.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 describe('the 基金运行 and 测算与改革 pages in Chromium', { concurrency: false }, () => {
-  let env: ConsoleEnv;
-  let current: WatchedPage | null = null;
-  before(async () => {
-    env = await startConsole(quotes, OUT);
+  const suite = consoleSuite(quotes, OUT, async (env) => {
     // the demo's finance user
     env.tok.finance = await logIn(env.base, 'finance', 'demo-finance-2022');
   });
-  after(async () => {
-    await env?.close();
+  const as = suite.as;
+  let env: ConsoleEnv;
+  before(() => {
+    env = suite.env;
   });
-  afterEach(async () => {
-    if (!current) return;
-    const w = current;
-    current = null;
-    await w.context.close();
-    assert.deepEqual(w.problems, [], 'no console errors, page errors or refused requests');
-  });
-  async function as(username: string, password?: string): Promise<Page> {
-    current = await logInPage(env.browser, env.base, username, password);
-    return current.page;
-  }
 
   test('finance: position and alerts as the API gives them, a budget entered, a statement approved and paid, receipts outstanding', async () => {
     const pos = (await request(env.base, 'GET', '/api/v1/fund/position?region=370000&account=basic_fund', env.tok.finance)).json;
@@ -153,6 +139,6 @@ describe('the 基金运行 and 测算与改革 pages in Chromium', { concurrency
       assert.equal(await page.getByTestId('fund-positions').count(), 0);
       assert.equal(await page.getByTestId('sim-run').count(), 0);
     }
-    forgive(current, /403/);
+    suite.forgive(/403/);
   });
 });

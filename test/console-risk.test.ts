@@ -8,14 +8,13 @@
  * hit opens to its settlements and the policy officer moves it open → reviewed → confirmed with
  * the recovery shown. Screenshots under test-output/console-risk/; any console error fails.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { QuoteService } from '../src/quotes/quote-service.ts';
 import { BurdenWatch } from '../src/risk/burden-watch.ts';
-import type { WatchedPage } from './support/browser.ts';
-import { forgive, logInPage, OUTPUT, screenshot, startConsole, type ConsoleEnv } from './support/console.ts';
+import { consoleSuite, OUTPUT, screenshot, type ConsoleEnv } from './support/console.ts';
 import { request } from './support/http.ts';
 
 const OUT = join(OUTPUT, 'console-risk');
@@ -23,10 +22,7 @@ const quotes = QuoteService.load();
 const VILLAGE = '500230100001';
 
 describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: false }, () => {
-  let env: ConsoleEnv;
-  let current: WatchedPage | null = null;
-  before(async () => {
-    env = await startConsole(quotes, OUT);
+  const suite = consoleSuite(quotes, OUT, async (env) => {
     // the demo seeds its settlements without the watch: assess its year as the nightly scan does
     await new BurdenWatch(env.d.db, quotes.lib).assess([2022], null, 'scan');
     const r = await request(env.base, 'POST', '/api/v1/risk/screenings', env.tok.policy, { region: '500230', year: 2022 });
@@ -34,20 +30,11 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     const u = await request(env.base, 'POST', '/api/v1/users', env.tok.admin, { username: 'assist', displayName: '医疗救助经办员', password: 'assist-password', role: 'medical_assistance', villages: [] });
     assert.equal(u.status, 201, u.text);
   });
-  after(async () => {
-    await env?.close();
+  const as = suite.as;
+  let env: ConsoleEnv;
+  before(() => {
+    env = suite.env;
   });
-  afterEach(async () => {
-    if (!current) return;
-    const w = current;
-    current = null;
-    await w.context.close();
-    assert.deepEqual(w.problems, [], 'no console errors, page errors or refused requests');
-  });
-  async function as(username: string, password?: string): Promise<Page> {
-    current = await logInPage(env.browser, env.base, username, password);
-    return current.page;
-  }
   const rowsOf = (page: Page, id: string) => page.getByTestId(id).locator('tbody tr.ant-table-row');
 
   test('the policy officer: warnings as the API counts them, one opened to its encounters; the needy-not-covered list', async () => {
@@ -69,6 +56,10 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     assert.ok(d.json.encounters.length > 0);
     assert.equal(await rowsOf(page, 'warn-encounters').count(), d.json.encounters.length);
     const detail = await page.getByTestId('warn-detail').innerText();
+    // the rule's name and basis as the API sends them (the console keeps no copy of them)
+    assert.equal((await page.getByTestId('warn-rule').locator('.ant-tag').innerText()).trim(), `${first.ruleLabel}（${first.basisLabel}）`);
+    assert.ok(r.json.bases.some((b: { code: string; label: string }) => b.code === first.basis && b.label === first.basisLabel));
+    assert.ok(row.includes(first.basisLabel), `the basis ${first.basisLabel} in ${row}`);
     assert.ok(detail.includes(first.explanation.text), 'the rule is explained');
     if (first.explanation.citation.cite) assert.ok(detail.includes(first.explanation.citation.cite), 'and cited');
     // the cash of the encounters adds up to no more than the burden of the warning's period
@@ -98,7 +89,7 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     await page.getByTestId('warn-village').fill('500230101');
     await page.getByTestId('warn-error').getByText(/无权访问/).waitFor();
     await screenshot(page, OUT, 'warnings-village-refused');
-    forgive(current, /403/);
+    suite.forgive(/403/);
   });
 
   test('the medical-assistance role applies from a warning and decides; the 基金监管 page is not theirs', async () => {
@@ -113,7 +104,7 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     await form.getByLabel(/申请救助金额/).fill('');
     await page.getByTestId('apply-submit').click();
     await page.getByText(/输入有误：「申请救助金额」/).waitFor();
-    forgive(current, /400/);
+    suite.forgive(/400/);
     await form.getByLabel(/申请救助金额/).fill('1000');
     await page.getByTestId('apply-submit').click();
     await page.getByText('申请已提交').waitFor();
