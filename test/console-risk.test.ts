@@ -15,6 +15,7 @@ import type { Page } from 'playwright-core';
 import { QuoteService } from '../src/quotes/quote-service.ts';
 import { BurdenWatch } from '../src/risk/burden-watch.ts';
 import { consoleSuite, OUTPUT, screenshot, type ConsoleEnv } from './support/console.ts';
+import { plantDeathHit, type PlantedHit } from './support/planted-hit.ts';
 import { request } from './support/http.ts';
 
 const OUT = join(OUTPUT, 'console-risk');
@@ -22,7 +23,10 @@ const quotes = QuoteService.load();
 const VILLAGE = '500230100001';
 
 describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: false }, () => {
+  let planted: PlantedHit;
   const suite = consoleSuite(quotes, OUT, async (env) => {
+    // the demo has no screening hits: a resident settled after their registered death (FR02)
+    planted = await plantDeathHit(env.d, quotes);
     // the demo seeds its settlements without the watch: assess its year as the nightly scan does
     await new BurdenWatch(env.d.db, quotes.lib).assess([2022], null, 'scan');
     const r = await request(env.base, 'POST', '/api/v1/risk/screenings', env.tok.policy, { region: '500230', year: 2022 });
@@ -119,5 +123,73 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     assert.equal(after.json.state, 'approved', after.text);
     await rowsOf(page, 'apply-table').filter({ hasText: '已批准' }).first().waitFor();
     await screenshot(page, OUT, 'assistance');
+  });
+
+  test('基金监管: the planted hit with its rule code, explanation and cited sentence, down to its fee lines, open → reviewed → confirmed', async () => {
+    const api = await request(env.base, 'GET', '/api/v1/risk/hits?region=500230&year=2022&rule=FR02', env.tok.policy);
+    assert.equal(api.status, 200, api.text);
+    const hit = api.json.cases.find((c: { settlementIds: string[] }) => c.settlementIds.includes(planted.settlementId));
+    assert.ok(hit, `FR02 found the planted settlement ${planted.settlementId}: ${api.text}`);
+    assert.equal(hit.state, 'open');
+    assert.ok(hit.explain && hit.citation?.cite && hit.citation?.quote, 'the rule is explained and cited');
+    const all = (await request(env.base, 'GET', '/api/v1/risk/hits?region=500230&year=2022', env.tok.policy)).json;
+    const page = await as('policy');
+    // the last menu item: in the overflow of a 1440 px wide bar, so by its address
+    assert.equal(await page.locator('.ant-menu-item', { hasText: '基金监管' }).count(), 1);
+    await page.goto('/supervision');
+    await rowsOf(page, 'sup-summary').first().waitFor();
+    // the summary per rule equals the API's
+    const summary = await rowsOf(page, 'sup-summary').allInnerTexts();
+    const rules = [...new Set(all.summary.map((x: { rule: string }) => x.rule))];
+    assert.equal(summary.length, rules.length);
+    const fr02 = summary.find((t) => t.startsWith('FR02'))!;
+    const fr02Cases = all.summary.filter((x: { rule: string }) => x.rule === 'FR02').reduce((a: number, x: { cases: number }) => a + x.cases, 0);
+    assert.match(fr02, new RegExp(`^FR02\\s+${fr02Cases}\\s`), fr02);
+    // the hit's row: rule code and name, amount; expanded, the explanation and the article
+    await page.getByTestId('sup-rule').click();
+    await page.locator('.ant-select-item-option', { hasText: 'FR02' }).click();
+    const row = rowsOf(page, 'sup-hits').filter({ hasText: hit.id }).first();
+    await row.waitFor();
+    const rowText = await row.innerText();
+    for (const v of [`FR02 ${hit.ruleName}`, hit.amount.toFixed(2), '待审核']) assert.ok(rowText.includes(v), `${v} in ${rowText}`);
+    await row.locator('.ant-table-row-expand-icon').click();
+    const expanded = page.getByTestId('sup-hits').locator('tr.ant-table-expanded-row').first();
+    await expanded.getByText(hit.explain).waitFor();
+    assert.ok((await expanded.innerText()).includes(hit.citation.cite));
+    await suite.shot(page, 'supervision-policy');
+
+    // the drill-down: the settlement and its fee lines as the API gives them
+    await page.getByTestId(`hit-open-${hit.id}`).click();
+    const detail = page.getByTestId('hit-detail');
+    await rowsOf(page, 'hit-fees').first().waitFor();
+    const dtext = await detail.innerText();
+    for (const v of [`FR02 ${hit.ruleName}`, hit.explain, hit.citation.cite, `“${hit.citation.quote}”`]) assert.ok(dtext.includes(v), `${v} in the drawer`);
+    const one = (await request(env.base, 'GET', `/api/v1/risk/hits/${hit.id}?region=500230`, env.tok.policy)).json;
+    assert.deepEqual(one.settlements.map((x: { settlementId: string }) => x.settlementId), [planted.settlementId]);
+    const srows = await rowsOf(page, 'hit-settlements').allInnerTexts();
+    assert.equal(srows.length, 1);
+    assert.ok(srows[0].includes(planted.settlementId) && srows[0].includes(planted.admitted), srows[0]);
+    const frows = await rowsOf(page, 'hit-fees').allInnerTexts();
+    assert.equal(frows.length, planted.lines.length);
+    assert.equal(one.feeLines.length, planted.lines.length);
+    for (const [i, l] of planted.lines.entries()) {
+      assert.ok(frows[i].includes(l.sn) && frows[i].includes(l.name) && frows[i].includes((Math.round(l.cnt * l.pric * 100) / 100).toFixed(2)), `${l.name}: ${frows[i]}`);
+    }
+    await suite.shot(page, 'supervision-hit-open');
+
+    // open → reviewed → confirmed, the recovery shown as the API records it
+    await page.getByTestId('hit-note').fill('死亡后仍有住院结算，已核实');
+    await page.getByTestId('hit-move-reviewed').click();
+    await page.getByTestId('hit-state').getByText('已复核').waitFor();
+    await page.getByTestId('hit-recover').fill(hit.amount.toFixed(2));
+    await page.getByTestId('hit-move-confirmed').click();
+    await page.getByTestId('hit-state').getByText('已确认违规').waitFor();
+    const done = (await request(env.base, 'GET', `/api/v1/risk/hits/${hit.id}?region=500230`, env.tok.policy)).json;
+    assert.equal(done.state, 'confirmed');
+    assert.equal(done.recovered, hit.amount, 'confirming recovered the fund’s payment through the ledger');
+    await page.getByTestId('hit-recovered').getByText(done.recovered.toFixed(2)).waitFor();
+    assert.deepEqual(done.events.map((e: { from: string; to: string }) => `${e.from}→${e.to}`), ['open→reviewed', 'reviewed→confirmed']);
+    assert.equal(await rowsOf(page, 'hit-events').count(), 2);
+    await suite.shot(page, 'supervision-hit-confirmed');
   });
 });
