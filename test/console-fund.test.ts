@@ -4,8 +4,8 @@
  * as GET /api/v1/fund/position gives them, the bottom-line alerts with 鲁医保发〔2022〕24号 九,
  * a budget entered through the page and shown against the actual figures, a hospital's statement
  * as the API draws it, approved and paid through the page, the receipts outstanding by level.
- * The policy officer: a simulation with the Chongqing 2022 → 2023 reform whose figures equal the
- * API's for the same request, the projection from the simulated year, and both XLSX downloads.
+ * The policy officer: a simulation with the Chongqing 2022 → 2023 reform, run as a job with a
+ * progress bar, whose figures equal the synchronous API's for the same request, the projection from the simulated year, and both XLSX downloads.
  * A village clerk has neither menu item and is told so by URL. Screenshots under
  * test-output/console-fund/; any console error fails the test.
  */
@@ -82,6 +82,23 @@ describe('the 基金运行 and 测算与改革 pages in Chromium', { concurrency
     assert.equal(paid.payment.reference, 'BANK-CONSOLE-1');
     assert.equal(paid.payment.amountFen, s.fundTotalFen);
 
+    // every hospital's statement of the month, paged on the server, as the API gives them
+    const ms = (await request(env.base, 'GET', `/api/v1/fund/statements/month?month=${month}&page=1&pageSize=10`, env.tok.finance)).json;
+    assert.ok(ms.total >= 1 && ms.statements.length >= 1, JSON.stringify(ms).slice(0, 200));
+    const mrows = page.getByTestId('month-statements').locator('tbody tr.ant-table-row');
+    await mrows.first().waitFor();
+    const mtexts = await mrows.allInnerTexts();
+    assert.equal(mtexts.length, ms.statements.length);
+    for (const [i, m] of ms.statements.entries()) {
+      for (const v of [m.hospitalCode, yuan(m.totals.total), yuan(m.totals.basicFund), yuan(m.fundTotal)]) assert.ok(mtexts[i].includes(v), `${v} in the row of ${m.hospitalCode}: ${mtexts[i]}`);
+      const one = (await request(env.base, 'GET', `/api/v1/fund/statements?hospital=${m.hospitalCode}&month=${month}`, env.tok.finance)).json;
+      assert.equal(m.fundTotalFen, one.fundTotalFen, `${m.hospitalCode}: the month's table draws each statement as the single one`);
+      assert.equal(m.state, one.state);
+    }
+    const paidRow = ms.statements.findIndex((m: { hospitalCode: string }) => m.hospitalCode === h.code);
+    if (paidRow >= 0) assert.match(mtexts[paidRow], /已支付/);
+    await screenshot(page, OUT, 'fund-run-month-statements');
+
     // receipts outstanding by level
     const out = (await request(env.base, 'GET', '/api/v1/fund/receipts', env.tok.finance)).json;
     if (out.outstanding.lines.length) await page.getByTestId('outstanding-table').locator('tbody tr.ant-table-row').first().waitFor();
@@ -99,6 +116,9 @@ describe('the 基金运行 and 测算与改革 pages in Chromium', { concurrency
     await page.locator('[data-testid=sim-persons] input, input[data-testid=sim-persons]').fill('3000');
     await page.getByTestId('sim-run').click();
     await page.getByTestId('sim-differences').locator('tbody tr.ant-table-row').first().waitFor({ timeout: 60_000 });
+    // a job (POST /api/v1/sim/jobs, polled): its progress bar ends at 100 %
+    await page.getByTestId('sim-progress-text').getByText('模拟完成').waitFor();
+    assert.match(await page.getByTestId('sim-progress').locator('.ant-progress').getAttribute('aria-valuenow') ?? '', /^100$/);
     assert.equal((await page.getByTestId('sim-persons-out').locator('.ant-statistic-content').innerText()).trim().replace(/,/g, ''), String(api.baseline.persons));
     const bal = api.baseline.funds.basicFund.income - api.baseline.funds.basicFund.spending;
     assert.equal((await page.getByTestId('sim-basic-balance').locator('.ant-statistic-content').innerText()).trim(), yuan(bal));
