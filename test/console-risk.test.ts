@@ -131,6 +131,7 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     const hit = api.json.cases.find((c: { settlementIds: string[] }) => c.settlementIds.includes(planted.settlementId));
     assert.ok(hit, `FR02 found the planted settlement ${planted.settlementId}: ${api.text}`);
     assert.equal(hit.state, 'open');
+    assert.ok(hit.amount > 0, 'the fund paid for the stay: there is money to recover');
     assert.ok(hit.explain && hit.citation?.cite && hit.citation?.quote, 'the rule is explained and cited');
     const all = (await request(env.base, 'GET', '/api/v1/risk/hits?region=500230&year=2022', env.tok.policy)).json;
     const page = await as('policy');

@@ -113,8 +113,15 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   const app = Fastify({ logger, bodyLimit: 8 << 20 }).withTypeProvider<ZodTypeProvider>();
   // a request is foreground work until its response is done: on PGlite's one session the demo's
   // loader waits for it (src/store/priority.ts), so a request's statements follow each other
-  app.addHook('onRequest', (_req, reply, done) => {
-    reply.raw.once('close', holdForeground());
+  const foreground = new WeakMap<object, () => void>();
+  app.addHook('onRequest', (req, reply, done) => {
+    const leave = holdForeground();
+    foreground.set(req, leave);
+    reply.raw.once('close', leave); // a response cut short ends it too
+    done();
+  });
+  app.addHook('onResponse', (req, _reply, done) => {
+    foreground.get(req)?.(); // once only: the hold ignores a second call
     done();
   });
   const auth = opts.database ? new AuthService(opts.database.db) : null;

@@ -1,7 +1,7 @@
 /**
  * A screening hit planted in the console's demo town (which has none of its own): a paid
  * resident of 兴义社区 has an inpatient stay at a demo hospital with the platform's record of it
- * (a 2201-style visit and three fee lines, as the FSI gateway stores them), settled through the
+ * (a 2201-style visit and four fee lines, as the FSI gateway stores them), settled through the
  * settlement service; then the register records the resident's death three weeks before the
  * stay, as an import of the civil-affairs list would. FR02 (死亡后结算) must then find it.
  */
@@ -39,6 +39,7 @@ export async function plantDeathHit(d: TestDatabase, quotes: QuoteService, villa
     { sn: '0001', code: '310100001', name: '床位费', cnt: 5, pric: 40 },
     { sn: '0002', code: '250101015', name: '血常规', cnt: 1, pric: 25.5 },
     { sn: '0003', code: 'XJ01CAA040A001010101445', name: '阿莫西林胶囊', cnt: 3, pric: 12.3 },
+    { sn: '0004', code: '331003001', name: '阑尾切除术', cnt: 1, pric: 6800 },
   ];
   await d.db
     .insertInto('fsi_mdtrt')
