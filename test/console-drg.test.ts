@@ -5,13 +5,11 @@
  * drawn; a clerk has no such menu item and is told so by URL. Screenshot under
  * test-output/console-drg/; any console error fails the test.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { QuoteService } from '../src/quotes/quote-service.ts';
-import type { WatchedPage } from './support/browser.ts';
-import { forgive, logInPage, OUTPUT, screenshot, startConsole, type ConsoleEnv } from './support/console.ts';
+import { consoleSuite, OUTPUT, screenshot, type ConsoleEnv } from './support/console.ts';
 import { request } from './support/http.ts';
 
 const OUT = join(OUTPUT, 'console-drg');
@@ -19,25 +17,12 @@ const quotes = QuoteService.load();
 const pct = (v: string | null) => (v === null ? '—' : `${(Number(v) * 100).toFixed(2)}%`);
 
 describe('the DRG付费 page in Chromium', { concurrency: false }, () => {
+  const suite = consoleSuite(quotes, OUT);
+  const as = suite.as;
   let env: ConsoleEnv;
-  let current: WatchedPage | null = null;
-  before(async () => {
-    env = await startConsole(quotes, OUT);
+  before(() => {
+    env = suite.env;
   });
-  after(async () => {
-    await env?.close();
-  });
-  afterEach(async () => {
-    if (!current) return;
-    const w = current;
-    current = null;
-    await w.context.close();
-    assert.deepEqual(w.problems, [], 'no console errors, page errors or refused requests');
-  });
-  async function as(username: string): Promise<Page> {
-    current = await logInPage(env.browser, env.base, username);
-    return current.page;
-  }
 
   test('the policy officer: shares, targets with citations, per-hospital figures as the API gives them', async () => {
     const r = await request(env.base, 'GET', '/api/v1/drg/metrics?region=500230&year=2022', env.tok.policy);
@@ -70,6 +55,6 @@ describe('the DRG付费 page in Chromium', { concurrency: false }, () => {
     await page.goto('/drg');
     await page.getByTestId('whoami').waitFor();
     assert.equal(await page.getByTestId('drg-hospitals').count(), 0);
-    forgive(current, /403/);
+    suite.forgive(/403/);
   });
 });

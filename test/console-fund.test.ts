@@ -4,19 +4,17 @@
  * as GET /api/v1/fund/position gives them, the bottom-line alerts with 鲁医保发〔2022〕24号 九,
  * a budget entered through the page and shown against the actual figures, a hospital's statement
  * as the API draws it, approved and paid through the page, the receipts outstanding by level.
- * The policy officer: a simulation with the Chongqing 2022 → 2023 reform whose figures equal the
- * API's for the same request, the projection from the simulated year, and both XLSX downloads.
+ * The policy officer: a simulation with the Chongqing 2022 → 2023 reform, run as a job with a
+ * progress bar, whose figures equal the synchronous API's for the same request, the projection from the simulated year, and both XLSX downloads.
  * A village clerk has neither menu item and is told so by URL. Screenshots under
  * test-output/console-fund/; any console error fails the test.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import type { Page } from 'playwright-core';
 import { QuoteService } from '../src/quotes/quote-service.ts';
-import type { WatchedPage } from './support/browser.ts';
-import { forgive, logInPage, OUTPUT, screenshot, startConsole, type ConsoleEnv } from './support/console.ts';
+import { consoleSuite, OUTPUT, screenshot, type ConsoleEnv } from './support/console.ts';
 import { logIn, request } from './support/http.ts';
 
 const OUT = join(OUTPUT, 'console-fund');
@@ -24,27 +22,15 @@ const quotes = QuoteService.load();
 const yuan = (v: number) => v.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 describe('the 基金运行 and 测算与改革 pages in Chromium', { concurrency: false }, () => {
-  let env: ConsoleEnv;
-  let current: WatchedPage | null = null;
-  before(async () => {
-    env = await startConsole(quotes, OUT);
+  const suite = consoleSuite(quotes, OUT, async (env) => {
     // the demo's finance user
     env.tok.finance = await logIn(env.base, 'finance', 'demo-finance-2022');
   });
-  after(async () => {
-    await env?.close();
+  const as = suite.as;
+  let env: ConsoleEnv;
+  before(() => {
+    env = suite.env;
   });
-  afterEach(async () => {
-    if (!current) return;
-    const w = current;
-    current = null;
-    await w.context.close();
-    assert.deepEqual(w.problems, [], 'no console errors, page errors or refused requests');
-  });
-  async function as(username: string, password?: string): Promise<Page> {
-    current = await logInPage(env.browser, env.base, username, password);
-    return current.page;
-  }
 
   test('finance: position and alerts as the API gives them, a budget entered, a statement approved and paid, receipts outstanding', async () => {
     const pos = (await request(env.base, 'GET', '/api/v1/fund/position?region=370000&account=basic_fund', env.tok.finance)).json;
@@ -96,6 +82,23 @@ describe('the 基金运行 and 测算与改革 pages in Chromium', { concurrency
     assert.equal(paid.payment.reference, 'BANK-CONSOLE-1');
     assert.equal(paid.payment.amountFen, s.fundTotalFen);
 
+    // every hospital's statement of the month, paged on the server, as the API gives them
+    const ms = (await request(env.base, 'GET', `/api/v1/fund/statements/month?month=${month}&page=1&pageSize=10`, env.tok.finance)).json;
+    assert.ok(ms.total >= 1 && ms.statements.length >= 1, JSON.stringify(ms).slice(0, 200));
+    const mrows = page.getByTestId('month-statements').locator('tbody tr.ant-table-row');
+    await mrows.first().waitFor();
+    const mtexts = await mrows.allInnerTexts();
+    assert.equal(mtexts.length, ms.statements.length);
+    for (const [i, m] of ms.statements.entries()) {
+      for (const v of [m.hospitalCode, yuan(m.totals.total), yuan(m.totals.basicFund), yuan(m.fundTotal)]) assert.ok(mtexts[i].includes(v), `${v} in the row of ${m.hospitalCode}: ${mtexts[i]}`);
+      const one = (await request(env.base, 'GET', `/api/v1/fund/statements?hospital=${m.hospitalCode}&month=${month}`, env.tok.finance)).json;
+      assert.equal(m.fundTotalFen, one.fundTotalFen, `${m.hospitalCode}: the month's table draws each statement as the single one`);
+      assert.equal(m.state, one.state);
+    }
+    const paidRow = ms.statements.findIndex((m: { hospitalCode: string }) => m.hospitalCode === h.code);
+    if (paidRow >= 0) assert.match(mtexts[paidRow], /已支付/);
+    await screenshot(page, OUT, 'fund-run-month-statements');
+
     // receipts outstanding by level
     const out = (await request(env.base, 'GET', '/api/v1/fund/receipts', env.tok.finance)).json;
     if (out.outstanding.lines.length) await page.getByTestId('outstanding-table').locator('tbody tr.ant-table-row').first().waitFor();
@@ -113,6 +116,9 @@ describe('the 基金运行 and 测算与改革 pages in Chromium', { concurrency
     await page.locator('[data-testid=sim-persons] input, input[data-testid=sim-persons]').fill('3000');
     await page.getByTestId('sim-run').click();
     await page.getByTestId('sim-differences').locator('tbody tr.ant-table-row').first().waitFor({ timeout: 60_000 });
+    // a job (POST /api/v1/sim/jobs, polled): its progress bar ends at 100 %
+    await page.getByTestId('sim-progress-text').getByText('模拟完成').waitFor();
+    assert.match(await page.getByTestId('sim-progress').locator('.ant-progress').getAttribute('aria-valuenow') ?? '', /^100$/);
     assert.equal((await page.getByTestId('sim-persons-out').locator('.ant-statistic-content').innerText()).trim().replace(/,/g, ''), String(api.baseline.persons));
     const bal = api.baseline.funds.basicFund.income - api.baseline.funds.basicFund.spending;
     assert.equal((await page.getByTestId('sim-basic-balance').locator('.ant-statistic-content').innerText()).trim(), yuan(bal));
@@ -153,6 +159,6 @@ describe('the 基金运行 and 测算与改革 pages in Chromium', { concurrency
       assert.equal(await page.getByTestId('fund-positions').count(), 0);
       assert.equal(await page.getByTestId('sim-run').count(), 0);
     }
-    forgive(current, /403/);
+    suite.forgive(/403/);
   });
 });

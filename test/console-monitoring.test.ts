@@ -8,7 +8,7 @@
  * back with pdftotext); a clerk sees only their own township or village, in the UI and by URL.
  * Screenshots under test-output/console-monitoring/; any console error fails the test.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,8 +16,7 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { QuoteService } from '../src/quotes/quote-service.ts';
-import type { WatchedPage } from './support/browser.ts';
-import { forgive, logInPage, OUTPUT, screenshot, startConsole, type ConsoleEnv } from './support/console.ts';
+import { consoleSuite, OUTPUT, type ConsoleEnv } from './support/console.ts';
 import { request } from './support/http.ts';
 
 const OUT = join(OUTPUT, 'console-monitoring');
@@ -36,33 +35,20 @@ const rateText = (r: { text: string } | null): string => r?.text ?? '—';
 const num = (s: string): number => Number(s.replace(/[,\s]/g, ''));
 
 describe('the campaign pages in Chromium', { concurrency: false }, () => {
+  const suite = consoleSuite(quotes, OUT);
+  const as = suite.as;
   let env: ConsoleEnv;
-  let current: WatchedPage | null = null;
   const get = async (path: string, who: string) => {
     const r = await request(env.base, 'GET', path, env.tok[who]);
     assert.equal(r.status, 200, `${path}: ${r.text}`);
     return r.json;
   };
 
-  before(async () => {
-    env = await startConsole(quotes, OUT);
-  });
-  after(async () => {
-    await env?.close();
-  });
-  afterEach(async () => {
-    if (!current) return;
-    const w = current;
-    current = null;
-    await w.context.close();
-    assert.deepEqual(w.problems, [], 'no console errors, page errors or refused requests');
+  before(() => {
+    env = suite.env;
   });
 
-  async function as(username: string, password?: string): Promise<Page> {
-    current = await logInPage(env.browser, env.base, username, password);
-    return current.page;
-  }
-  const shot = (page: Page, name: string) => screenshot(page, OUT, name);
+  const shot = suite.shot;
   const crumbs = async (page: Page): Promise<string[]> => (await page.getByTestId('progress-breadcrumb').locator('li:not(.ant-breadcrumb-separator)').allInnerTexts()).map((t) => t.trim());
   const stat = async (page: Page, id: string): Promise<string> => (await page.getByTestId(id).locator('.ant-statistic-content').innerText()).trim();
 
@@ -199,7 +185,7 @@ describe('the campaign pages in Chromium', { concurrency: false }, () => {
     await page.getByTestId('progress-error').getByText('输入有误：「统计日期」须为真实日期，格式 YYYY-MM-DD').waitFor();
     await page.goto(`/progress?area=12&year=${YEAR}&asOf=${END}`);
     await page.getByTestId('progress-error').getByText('输入有误：「区域」须为行政区划代码：县6位、乡镇9位、村12位').waitFor();
-    forgive(current, /40[03] \((Forbidden|Bad Request)\)/);
+    suite.forgive(/40[03] \((Forbidden|Bad Request)\)/);
   });
 
   test('参保进度 (township clerk): 兴义镇 and its villages; 三合街道 refused', async () => {
@@ -211,7 +197,7 @@ describe('the campaign pages in Chromium', { concurrency: false }, () => {
     await page.goto(`/progress?area=${OTHER_TOWN}`);
     await page.getByTestId('progress-error').getByText(/无权访问/).waitFor();
     assert.equal((await request(env.base, 'GET', `/api/v1/monitoring/progress?area=${OTHER_TOWN}&year=${YEAR}&asOf=${END}`, env.tok.clerk)).status, 403);
-    forgive(current, /403 \(Forbidden\)/);
+    suite.forgive(/403 \(Forbidden\)/);
   });
 
   test('半月通报 (bureau officer): the report as the API gives it; the XLSX and the PDF downloaded carry its figures', async () => {
@@ -303,9 +289,7 @@ describe('the campaign pages in Chromium', { concurrency: false }, () => {
     await page.getByTestId('report-error').getByText(new RegExp(`无权访问：区域 ${OTHER_TOWN} 不在 clerk 的经办范围内`)).waitFor();
     assert.equal(await page.getByTestId('report-table').count(), 0);
     assert.equal((await request(env.base, 'GET', `/api/v1/monitoring/reports/half-monthly.xlsx?town=${OTHER_TOWN}&asOf=${END}`, env.tok.clerk)).status, 403);
-    forgive(current, /403 \(Forbidden\)/);
-    await current!.context.close();
-    assert.deepEqual(current!.problems, []);
+    suite.forgive(/403 \(Forbidden\)/);
 
     page = await as('village', 'village-password');
     await page.goto('/reports/half-monthly');
@@ -318,6 +302,6 @@ describe('the campaign pages in Chromium', { concurrency: false }, () => {
     // the own village by URL: the server's 400 names the field
     await page.goto(`/reports/half-monthly?town=${VILLAGE}&asOf=${END}`);
     await page.getByTestId('report-error').getByText(`输入有误：「乡镇（街道）」${VILLAGE} 是村（社区）：通报按乡镇（街道）或全县编制`).waitFor();
-    forgive(current, /40[03] \((Forbidden|Bad Request)\)/);
+    suite.forgive(/40[03] \((Forbidden|Bad Request)\)/);
   });
 });

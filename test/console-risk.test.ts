@@ -8,14 +8,14 @@
  * hit opens to its settlements and the policy officer moves it open → reviewed → confirmed with
  * the recovery shown. Screenshots under test-output/console-risk/; any console error fails.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { QuoteService } from '../src/quotes/quote-service.ts';
 import { BurdenWatch } from '../src/risk/burden-watch.ts';
-import type { WatchedPage } from './support/browser.ts';
-import { forgive, logInPage, OUTPUT, screenshot, startConsole, type ConsoleEnv } from './support/console.ts';
+import { consoleSuite, OUTPUT, screenshot, type ConsoleEnv } from './support/console.ts';
+import { plantDeathHit, type PlantedHit } from './support/planted-hit.ts';
 import { request } from './support/http.ts';
 
 const OUT = join(OUTPUT, 'console-risk');
@@ -23,10 +23,10 @@ const quotes = QuoteService.load();
 const VILLAGE = '500230100001';
 
 describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: false }, () => {
-  let env: ConsoleEnv;
-  let current: WatchedPage | null = null;
-  before(async () => {
-    env = await startConsole(quotes, OUT);
+  let planted: PlantedHit;
+  const suite = consoleSuite(quotes, OUT, async (env) => {
+    // the demo has no screening hits: a resident settled after their registered death (FR02)
+    planted = await plantDeathHit(env.d, quotes);
     // the demo seeds its settlements without the watch: assess its year as the nightly scan does
     await new BurdenWatch(env.d.db, quotes.lib).assess([2022], null, 'scan');
     const r = await request(env.base, 'POST', '/api/v1/risk/screenings', env.tok.policy, { region: '500230', year: 2022 });
@@ -34,20 +34,11 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     const u = await request(env.base, 'POST', '/api/v1/users', env.tok.admin, { username: 'assist', displayName: '医疗救助经办员', password: 'assist-password', role: 'medical_assistance', villages: [] });
     assert.equal(u.status, 201, u.text);
   });
-  after(async () => {
-    await env?.close();
+  const as = suite.as;
+  let env: ConsoleEnv;
+  before(() => {
+    env = suite.env;
   });
-  afterEach(async () => {
-    if (!current) return;
-    const w = current;
-    current = null;
-    await w.context.close();
-    assert.deepEqual(w.problems, [], 'no console errors, page errors or refused requests');
-  });
-  async function as(username: string, password?: string): Promise<Page> {
-    current = await logInPage(env.browser, env.base, username, password);
-    return current.page;
-  }
   const rowsOf = (page: Page, id: string) => page.getByTestId(id).locator('tbody tr.ant-table-row');
 
   test('the policy officer: warnings as the API counts them, one opened to its encounters; the needy-not-covered list', async () => {
@@ -69,6 +60,10 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     assert.ok(d.json.encounters.length > 0);
     assert.equal(await rowsOf(page, 'warn-encounters').count(), d.json.encounters.length);
     const detail = await page.getByTestId('warn-detail').innerText();
+    // the rule's name and basis as the API sends them (the console keeps no copy of them)
+    assert.equal((await page.getByTestId('warn-rule').locator('.ant-tag').innerText()).trim(), `${first.ruleLabel}（${first.basisLabel}）`);
+    assert.ok(r.json.bases.some((b: { code: string; label: string }) => b.code === first.basis && b.label === first.basisLabel));
+    assert.ok(row.includes(first.basisLabel), `the basis ${first.basisLabel} in ${row}`);
     assert.ok(detail.includes(first.explanation.text), 'the rule is explained');
     if (first.explanation.citation.cite) assert.ok(detail.includes(first.explanation.citation.cite), 'and cited');
     // the cash of the encounters adds up to no more than the burden of the warning's period
@@ -98,7 +93,7 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     await page.getByTestId('warn-village').fill('500230101');
     await page.getByTestId('warn-error').getByText(/无权访问/).waitFor();
     await screenshot(page, OUT, 'warnings-village-refused');
-    forgive(current, /403/);
+    suite.forgive(/403/);
   });
 
   test('the medical-assistance role applies from a warning and decides; the 基金监管 page is not theirs', async () => {
@@ -113,7 +108,7 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     await form.getByLabel(/申请救助金额/).fill('');
     await page.getByTestId('apply-submit').click();
     await page.getByText(/输入有误：「申请救助金额」/).waitFor();
-    forgive(current, /400/);
+    suite.forgive(/400/);
     await form.getByLabel(/申请救助金额/).fill('1000');
     await page.getByTestId('apply-submit').click();
     await page.getByText('申请已提交').waitFor();
@@ -128,5 +123,74 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     assert.equal(after.json.state, 'approved', after.text);
     await rowsOf(page, 'apply-table').filter({ hasText: '已批准' }).first().waitFor();
     await screenshot(page, OUT, 'assistance');
+  });
+
+  test('基金监管: the planted hit with its rule code, explanation and cited sentence, down to its fee lines, open → reviewed → confirmed', async () => {
+    const api = await request(env.base, 'GET', '/api/v1/risk/hits?region=500230&year=2022&rule=FR02', env.tok.policy);
+    assert.equal(api.status, 200, api.text);
+    const hit = api.json.cases.find((c: { settlementIds: string[] }) => c.settlementIds.includes(planted.settlementId));
+    assert.ok(hit, `FR02 found the planted settlement ${planted.settlementId}: ${api.text}`);
+    assert.equal(hit.state, 'open');
+    assert.ok(hit.amount > 0, 'the fund paid for the stay: there is money to recover');
+    assert.ok(hit.explain && hit.citation?.cite && hit.citation?.quote, 'the rule is explained and cited');
+    const all = (await request(env.base, 'GET', '/api/v1/risk/hits?region=500230&year=2022', env.tok.policy)).json;
+    const page = await as('policy');
+    // the last menu item: in the overflow of a 1440 px wide bar, so by its address
+    assert.equal(await page.locator('.ant-menu-item', { hasText: '基金监管' }).count(), 1);
+    await page.goto('/supervision');
+    await rowsOf(page, 'sup-summary').first().waitFor();
+    // the summary per rule equals the API's
+    const summary = await rowsOf(page, 'sup-summary').allInnerTexts();
+    const rules = [...new Set(all.summary.map((x: { rule: string }) => x.rule))];
+    assert.equal(summary.length, rules.length);
+    const fr02 = summary.find((t) => t.startsWith('FR02'))!;
+    const fr02Cases = all.summary.filter((x: { rule: string }) => x.rule === 'FR02').reduce((a: number, x: { cases: number }) => a + x.cases, 0);
+    assert.match(fr02, new RegExp(`^FR02\\s+${fr02Cases}\\s`), fr02);
+    // the hit's row: rule code and name, amount; expanded, the explanation and the article
+    await page.getByTestId('sup-rule').click();
+    await page.locator('.ant-select-item-option', { hasText: 'FR02' }).click();
+    const row = rowsOf(page, 'sup-hits').filter({ hasText: hit.id }).first();
+    await row.waitFor();
+    const rowText = await row.innerText();
+    for (const v of [`FR02 ${hit.ruleName}`, hit.amount.toFixed(2), '待审核']) assert.ok(rowText.includes(v), `${v} in ${rowText}`);
+    await row.locator('.ant-table-row-expand-icon').click();
+    const expanded = page.getByTestId('sup-hits').locator('tr.ant-table-expanded-row').first();
+    await expanded.getByText(hit.explain).waitFor();
+    assert.ok((await expanded.innerText()).includes(hit.citation.cite));
+    await suite.shot(page, 'supervision-policy');
+
+    // the drill-down: the settlement and its fee lines as the API gives them
+    await page.getByTestId(`hit-open-${hit.id}`).click();
+    const detail = page.getByTestId('hit-detail');
+    await rowsOf(page, 'hit-fees').first().waitFor();
+    const dtext = await detail.innerText();
+    for (const v of [`FR02 ${hit.ruleName}`, hit.explain, hit.citation.cite, `“${hit.citation.quote}”`]) assert.ok(dtext.includes(v), `${v} in the drawer`);
+    const one = (await request(env.base, 'GET', `/api/v1/risk/hits/${hit.id}?region=500230`, env.tok.policy)).json;
+    assert.deepEqual(one.settlements.map((x: { settlementId: string }) => x.settlementId), [planted.settlementId]);
+    const srows = await rowsOf(page, 'hit-settlements').allInnerTexts();
+    assert.equal(srows.length, 1);
+    assert.ok(srows[0].includes(planted.settlementId) && srows[0].includes(planted.admitted), srows[0]);
+    const frows = await rowsOf(page, 'hit-fees').allInnerTexts();
+    assert.equal(frows.length, planted.lines.length);
+    assert.equal(one.feeLines.length, planted.lines.length);
+    for (const [i, l] of planted.lines.entries()) {
+      assert.ok(frows[i].includes(l.sn) && frows[i].includes(l.name) && frows[i].includes((Math.round(l.cnt * l.pric * 100) / 100).toFixed(2)), `${l.name}: ${frows[i]}`);
+    }
+    await suite.shot(page, 'supervision-hit-open');
+
+    // open → reviewed → confirmed, the recovery shown as the API records it
+    await page.getByTestId('hit-note').fill('死亡后仍有住院结算，已核实');
+    await page.getByTestId('hit-move-reviewed').click();
+    await page.getByTestId('hit-state').getByText('已复核').waitFor();
+    await page.getByTestId('hit-recover').fill(hit.amount.toFixed(2));
+    await page.getByTestId('hit-move-confirmed').click();
+    await page.getByTestId('hit-state').getByText('已确认违规').waitFor();
+    const done = (await request(env.base, 'GET', `/api/v1/risk/hits/${hit.id}?region=500230`, env.tok.policy)).json;
+    assert.equal(done.state, 'confirmed');
+    assert.equal(done.recovered, hit.amount, 'confirming recovered the fund’s payment through the ledger');
+    await page.getByTestId('hit-recovered').getByText(done.recovered.toFixed(2)).waitFor();
+    assert.deepEqual(done.events.map((e: { from: string; to: string }) => `${e.from}→${e.to}`), ['open→reviewed', 'reviewed→confirmed']);
+    assert.equal(await rowsOf(page, 'hit-events').count(), 2);
+    await suite.shot(page, 'supervision-hit-confirmed');
   });
 });

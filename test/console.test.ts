@@ -8,18 +8,15 @@
  * neither in the UI nor by URL. Any console error, page error or refused request (the server
  * sends a strict Content-Security-Policy) fails the test it happens in.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../src/http/console.ts';
 import { makeIdNumber } from '../src/registers/id-number.ts';
 import { QuoteService } from '../src/quotes/quote-service.ts';
-import type { TestDatabase } from './support/databases.ts';
-import { openPage, type WatchedPage } from './support/browser.ts';
-import { logInPage, OUTPUT, screenshot, startConsole, type ConsoleEnv } from './support/console.ts';
+import { consoleSuite, OUTPUT } from './support/console.ts';
 import { request } from './support/http.ts';
 
 const OUT = join(OUTPUT, 'console');
@@ -38,40 +35,18 @@ async function until(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
 const money = (v: number): string => v.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 describe('the web console in Chromium', { concurrency: false }, () => {
-  let d: TestDatabase;
-  let app: FastifyInstance;
+  const suite = consoleSuite(quotes, OUT);
+  const as = suite.as;
   let base: string;
-  let browser: Browser;
   const tok: Record<string, string> = {};
   let otherPerson: { id: string; idNumber: string };
-  let current: WatchedPage | null = null;
 
-  let env: ConsoleEnv;
-
-  before(async () => {
-    env = await startConsole(quotes, OUT);
-    ({ d, app, base, browser, otherPerson } = env);
-    Object.assign(tok, env.tok);
+  before(() => {
+    ({ base, otherPerson } = suite.env);
+    Object.assign(tok, suite.env.tok);
   });
 
-  after(async () => {
-    await env?.close();
-  });
-
-  afterEach(async () => {
-    if (!current) return;
-    const w = current;
-    current = null;
-    await w.context.close();
-    assert.deepEqual(w.problems, [], 'no console errors, page errors or refused requests');
-  });
-
-  async function as(username: string, password = `demo-${username}-2022`): Promise<Page> {
-    current = await logInPage(browser, base, username, password);
-    return current.page;
-  }
-
-  const shot = (page: Page, name: string): Promise<void> => screenshot(page, OUT, name);
+  const shot = suite.shot;
 
   const menu = async (page: Page): Promise<string[]> => (await page.locator('.ant-menu-item').allInnerTexts()).map((t) => t.trim());
 
@@ -110,8 +85,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
   });
 
   test('log-in: a wrong password is refused in Chinese; the village clerk sees only the pages the role may use', async () => {
-    current = await openPage(browser, base);
-    const { page } = current;
+    const { page } = await suite.open();
     await page.goto('/persons');
     await page.getByLabel('用户名').fill('village');
     await page.getByLabel('密码').fill('wrong-password');
@@ -119,7 +93,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     await page.getByText('用户名或密码错误').first().waitFor();
     await shot(page, '00-login');
     // the refused log-in is a 401 the browser logs as a failed resource: not a console error of ours
-    current.problems.splice(0, current.problems.length, ...current.problems.filter((p) => !/401 \(Unauthorized\)/.test(p)));
+    suite.forgive(/401 \(Unauthorized\)/);
     await page.getByLabel('密码').fill('village-password');
     await page.getByRole('button', { name: /登\s*录/ }).click();
     await page.getByTestId('whoami').waitFor();
@@ -157,7 +131,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     assert.equal((await request(base, 'GET', `/api/v1/persons/${otherPerson.id}`, tok.clerk)).status, 403, 'the township clerk of 兴义镇 neither');
     await shot(page, '03-persons-other-township-refused');
     // the 403 the page asked for is expected here
-    current!.problems.splice(0, current!.problems.length, ...current!.problems.filter((p) => !/403 \(Forbidden\)/.test(p)));
+    suite.forgive(/403 \(Forbidden\)/);
     // a page the role may not use, by URL
     await page.goto('/funds');
     await page.getByText('无权访问').first().waitFor();
@@ -233,7 +207,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     const fieldError = page.locator('.ant-form-item-explain-error', { hasText: '不是应缴金额' });
     await fieldError.waitFor();
     assert.match(await fieldError.innerText(), new RegExp(`应缴 ${due.dueYuan.toFixed(2)} 元`));
-    current!.problems.splice(0, current!.problems.length, ...current!.problems.filter((p) => !/400 \(Bad Request\)/.test(p)));
+    suite.forgive(/400 \(Bad Request\)/);
     await shot(page, '04-payment-400-at-field');
     await page.getByTestId('pay-amount').fill(String(due.dueYuan));
     await page.getByTestId('pay-submit').click();
@@ -283,7 +257,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     await page.getByTestId('import-error').waitFor();
     assert.match(await page.getByTestId('import-error').innerText(), /输入有误|没有写入/);
     assert.equal((await request(base, 'GET', '/api/v1/persons?village=500230100001', tok.village)).json.total, after);
-    current!.problems.splice(0, current!.problems.length, ...current!.problems.filter((p) => !/400 \(Bad Request\)/.test(p)));
+    suite.forgive(/400 \(Bad Request\)/);
     await shot(page, '04-import-refused');
   });
 
@@ -357,7 +331,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     await page.getByTestId('q-submit').click();
     await page.locator('.ant-form-item-explain-error').first().waitFor();
     assert.match(await page.getByTestId('q-error').innerText(), /「档次」/);
-    current!.problems.splice(0, current!.problems.length, ...current!.problems.filter((p) => !/400 \(Bad Request\)/.test(p)));
+    suite.forgive(/400 \(Bad Request\)/);
   });
 
   test('政策: the packs, a pack resolved with citations and example marks, a diff of two years, the notice', async () => {

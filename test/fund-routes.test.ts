@@ -1,7 +1,7 @@
 /**
  * The fund and the simulation over HTTP on both databases (#17 item 7): a sim run with a reform
  * that changes nothing gives zero differences; a hospital's statement equals the sum of its live
- * settlements; a payment sent twice pays once; receipts recorded once and listed with what is
+ * settlements, and all hospitals' statements of a month (paged) equal the single ones; a payment sent twice pays once; receipts recorded once and listed with what is
  * outstanding; a clerk gets 403; bad input is a 400 naming the field.
  */
 import { after, before, describe, test } from 'node:test';
@@ -113,6 +113,28 @@ for (const backend of BACKENDS)
       const list = await request(url, 'GET', '/api/v1/fund/statements', tok.fin);
       assert.equal(list.status, 200, list.text);
       assert.deepEqual(list.json.statements.map((s: { hospitalCode: string; state: string }) => [s.hospitalCode, s.state]), [[hospital, 'paid']]);
+    });
+
+    test('all hospitals’ statements of a month: paged by hospital code, each equal to the single statement; bad paging is a 400', async () => {
+      const hs = await sql<{ code: string }>`SELECT DISTINCT hospital_code AS code FROM settlement ORDER BY 1`.execute(d.db);
+      const seen: string[] = [];
+      for (let page = 1; ; page++) {
+        const r = await request(url, 'GET', `/api/v1/fund/statements/month?month=2022-12&page=${page}&pageSize=2`, tok.fin);
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.total, hs.rows.length);
+        if (!r.json.statements.length) break;
+        for (const m of r.json.statements) {
+          seen.push(m.hospitalCode);
+          const one = (await request(url, 'GET', `/api/v1/fund/statements?hospital=${m.hospitalCode}&month=2022-12`, tok.fin)).json;
+          assert.deepEqual([m.state, m.settlements, m.reversals, m.totalFen, m.fundTotalFen, m.byFund], [one.state, one.settlements, one.reversals, one.totalFen, one.fundTotalFen, one.byFund], m.hospitalCode);
+          assert.equal(m.items, undefined, 'no settlement ids in the month’s table');
+        }
+      }
+      assert.deepEqual(seen, hs.rows.map((r) => r.code));
+      const bad = await request(url, 'GET', '/api/v1/fund/statements/month?month=2022-12&pageSize=1000', tok.fin);
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /pageSize/);
+      assert.equal((await request(url, 'GET', '/api/v1/fund/statements/month?month=2022-12', tok.clerk)).status, 403);
     });
 
     test('receipts recorded once and listed with what is outstanding per level', async () => {

@@ -15,6 +15,7 @@ import { DEMO_USERS, isEmpty, seedDemo } from '../sim/seed-demo.js';
 import { openDatabase, type Database } from '../store/db.js';
 import type { DatabaseHealthState } from '../store/health.js';
 import { DatabaseLockedError } from '../store/lock.js';
+import { inBackground } from '../store/priority.js';
 
 /** Start the service as the environment says (PORT, HOST, DATABASE_URL, YIBAO_DATA, YIBAO_DEMO, …). */
 export async function runService(): Promise<void> {
@@ -119,20 +120,23 @@ export async function runService(): Promise<void> {
     await database.db.insertInto('schema_meta').values({ key: 'demo_started', value: new Date().toISOString() }).onConflict((oc) => oc.column('key').doNothing()).execute();
     let lastPct = -1;
     let lastStage = '';
-    void seedDemo(database, service, {
-      people: demoPeople,
-      onProgress: (stage, done, total) => {
-        Object.assign(demo, { stage, done, total });
-        if (!CAMPAIGN_STAGES.includes(stage) && demo.stillLoading.includes('campaign')) {
-          demo.stillLoading = ['settlements'];
-          demo.message = '演示数据加载中…（参保进度已可查看；医疗费用结算仍在加载）';
-        }
-        const pct = total ? Math.floor((done / total) * 10) * 10 : 100;
-        if (stage !== lastStage || pct !== lastPct) app.log.info({ demo: stage, done, total }, `demo: ${stage} ${pct}%`);
-        lastStage = stage;
-        lastPct = pct;
-      },
-    })
+    // background work: on PGlite the console's requests go first (src/store/priority.ts)
+    void inBackground(() =>
+      seedDemo(database, service, {
+        people: demoPeople,
+        onProgress: (stage, done, total) => {
+          Object.assign(demo, { stage, done, total });
+          if (!CAMPAIGN_STAGES.includes(stage) && demo.stillLoading.includes('campaign')) {
+            demo.stillLoading = ['settlements'];
+            demo.message = '演示数据加载中…（参保进度已可查看；医疗费用结算仍在加载）';
+          }
+          const pct = total ? Math.floor((done / total) * 10) * 10 : 100;
+          if (stage !== lastStage || pct !== lastPct) app.log.info({ demo: stage, done, total }, `demo: ${stage} ${pct}%`);
+          lastStage = stage;
+          lastPct = pct;
+        },
+      }),
+    )
       .then((s) => {
         Object.assign(demo, { state: 'ready', stillLoading: [], message: '' });
         console.log(

@@ -35,6 +35,7 @@ import type { Database } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { RECORD_ROUTES } from './routes/index.js';
 import { AreaService } from '../areas/area-service.js';
+import { holdForeground } from '../store/priority.js';
 
 export interface ServerOptions {
   /** `stream`: where the log lines go (default stdout) */
@@ -111,6 +112,19 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
         ? { serializers: LOG_SERIALIZERS }
         : false;
   const app = Fastify({ logger, bodyLimit: 8 << 20 }).withTypeProvider<ZodTypeProvider>();
+  // a request is foreground work until its response is done: on PGlite's one session the demo's
+  // loader waits for it (src/store/priority.ts), so a request's statements follow each other
+  const foreground = new WeakMap<object, () => void>();
+  app.addHook('onRequest', (req, reply, done) => {
+    const leave = holdForeground();
+    foreground.set(req, leave);
+    reply.raw.once('close', leave); // a response cut short ends it too
+    done();
+  });
+  app.addHook('onResponse', (req, _reply, done) => {
+    foreground.get(req)?.(); // once only: the hold ignores a second call
+    done();
+  });
   const auth = opts.database ? new AuthService(opts.database.db) : null;
   const routes = installAccess(app, auth);
   app.decorate('routeAccess', routes);

@@ -4,6 +4,7 @@ import { maskIdNumber, maskName } from '../access/privacy.js';
 import type { Actor } from '../access/roles.js';
 import { fenToYuan } from '../money.js';
 import { STATUS_LABELS, type NeedyStatus } from '../policy/vocabulary.js';
+import { BASIS_LABELS, BURDEN_RULE_LABEL, type BurdenWarning } from '../rules/risk/burden.js';
 import type { DB } from '../store/schema.js';
 import { villageScope } from './scope.js';
 import { riskDb } from './tables.js';
@@ -28,6 +29,9 @@ export interface WarningView {
   villageName: string;
   coverageYear: number;
   basis: string;
+  /** the rule and its basis by name, e.g. 高额费用负担预警（滚动12个月） */
+  ruleLabel: string;
+  basisLabel: string;
   periodFrom: string;
   periodTo: string;
   burden: number;
@@ -88,6 +92,8 @@ export async function listWarnings(db: Kysely<DB>, actor: Actor, q: WarningQuery
       villageName: r.village_name,
       coverageYear: r.coverage_year,
       basis: r.basis,
+      ruleLabel: BURDEN_RULE_LABEL,
+      basisLabel: BASIS_LABELS[r.basis as BurdenWarning['basis']] ?? r.basis,
       periodFrom: String(r.period_from).slice(0, 10),
       periodTo: String(r.period_to).slice(0, 10),
       burden: fenToYuan(Number(r.burden_fen)),

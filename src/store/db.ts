@@ -14,6 +14,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { DatabaseHealth, type DatabaseHealthState } from './health.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
 import { migrate } from './migrate.js';
+import { isBackground, priority } from './priority.js';
 import { isConnectionError } from './pg-errors.js';
 import type { DB } from './schema.js';
 
@@ -138,32 +139,54 @@ class WatchedPool extends pg.Pool {
     });
   }
 
-  private watched(client: pg.PoolClient): pg.PoolClient {
+  private watched(client: pg.PoolClient, released: () => void): pg.PoolClient {
     const release = client.release;
-    client.release = this.shared ? () => release() : (err?: Error | boolean) => release(err || this.lostBy.get(client));
+    client.release = this.shared
+      ? () => {
+          released();
+          return release();
+        }
+      : (err?: Error | boolean) => release(err || this.lostBy.get(client));
     return client;
+  }
+
+  /**
+   * On the shared (PGlite) pool, requests before the background loader (src/store/priority.ts):
+   * a foreground caller is counted from asking until it gives the client back; a background
+   * caller waits for its turn before asking.
+   */
+  private async order(): Promise<() => void> {
+    if (!this.shared) return () => {};
+    return isBackground() ? priority.backgroundTurn() : priority.hold();
   }
 
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): void;
   override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): Promise<pg.PoolClient> | void {
+    const ordered = this.order();
     if (callback) {
-      super.connect((err, client, done) => {
-        if (err || !client) {
-          if (isConnectionError(err)) this.watch.lost(err);
-          return callback(err, client, done);
-        }
-        const c = this.watched(client);
-        callback(undefined, c, c.release);
-      });
+      void ordered.then((released) =>
+        super.connect((err, client, done) => {
+          if (err || !client) {
+            released();
+            if (isConnectionError(err)) this.watch.lost(err);
+            return callback(err, client, done);
+          }
+          const c = this.watched(client, released);
+          callback(undefined, c, c.release);
+        }),
+      );
       return;
     }
-    return super.connect().then(
-      (c) => this.watched(c),
-      (e: unknown) => {
-        if (isConnectionError(e)) this.watch.lost(e);
-        throw e;
-      },
+    return ordered.then((released) =>
+      super.connect().then(
+        (c) => this.watched(c, released),
+        (e: unknown) => {
+          released();
+          if (isConnectionError(e)) this.watch.lost(e);
+          throw e;
+        },
+      ),
     );
   }
 }

@@ -15,7 +15,8 @@ import { buildServer } from '../../src/http/server.ts';
 import { makeIdNumber } from '../../src/registers/id-number.ts';
 import { QuoteService } from '../../src/quotes/quote-service.ts';
 import { seedDemo } from '../../src/sim/seed-demo.ts';
-import { CHROMIUM, haveChromium, launch, openPage, type WatchedPage } from './browser.ts';
+import { after, before } from 'node:test';
+import { CHROMIUM, haveChromium, launch, openPage, pagePerTest, type WatchedPage } from './browser.ts';
 import { freshDatabase, type TestDatabase } from './databases.ts';
 import { listen, logIn, request } from './http.ts';
 
@@ -89,7 +90,42 @@ export async function screenshot(page: Page, dir: string, name: string): Promise
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }
 
-/** Drop the problems a test expects (e.g. the browser's log line for a 403 it asked for). */
-export function forgive(w: WatchedPage | null, re: RegExp): void {
-  if (w) w.problems.splice(0, w.problems.length, ...w.problems.filter((p) => !re.test(p)));
+/**
+ * A browser suite on the console (call inside a describe): the start-up above before its tests
+ * (then `setup`, e.g. more users), closed after them; one page per test, logged in by `as`
+ * (or opened by `open` without logging in), closed after the test, which fails on any console
+ * error, page error or refused request the page recorded, less those `forgive` dropped.
+ */
+export interface ConsoleSuite {
+  /** the start-up, once `before` has run */
+  readonly env: ConsoleEnv;
+  as(username: string, password?: string): Promise<Page>;
+  open(): Promise<WatchedPage>;
+  forgive(re: RegExp): void;
+  shot(page: Page, name: string): Promise<void>;
+}
+
+export function consoleSuite(quotes: QuoteService, outDir: string, setup?: (env: ConsoleEnv) => Promise<void>): ConsoleSuite {
+  let env: ConsoleEnv | undefined;
+  before(async () => {
+    env = await startConsole(quotes, outDir);
+    await setup?.(env);
+  });
+  after(async () => {
+    await env?.close();
+  });
+  const pages = pagePerTest();
+  const started = (): ConsoleEnv => {
+    if (!env) throw new Error('the console suite has not started');
+    return env;
+  };
+  return {
+    get env() {
+      return started();
+    },
+    as: async (username, password) => (await pages.track(await logInPage(started().browser, started().base, username, password))).page,
+    open: async () => pages.track(await openPage(started().browser, started().base)),
+    forgive: (re) => pages.forgive(re),
+    shot: (page, name) => screenshot(page, outDir, name),
+  };
 }

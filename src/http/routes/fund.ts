@@ -14,6 +14,7 @@ import { approveStatement, hospitalsToClear, listStatements, payStatement, state
 import { listReceipts, outstanding, recordReceipt } from '../../fund/receipts.js';
 import { parseBody } from '../../request-input.js';
 import type { AppContext } from '../context.js';
+import { monthStatements } from '../../fund/month-statements.js';
 
 const receiptsQuery = z
   .object({
@@ -45,6 +46,11 @@ export async function fundRoutes(root: FastifyInstance, ctx: AppContext): Promis
       if (q.hospital !== undefined && q.month !== undefined) return statement(db, req.actor!, q);
       return listStatements(db, req.actor!, q);
     },
+  );
+  app.get(
+    '/api/v1/fund/statements/month',
+    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'All hospitals’ statements of a month (?month=YYYY-MM), paged by hospital code (page, pageSize ≤ 100): each as GET /api/v1/fund/statements?hospital=&month= gives it, with its totals by fund' } },
+    async (req) => monthStatements(db, req.actor!, req.query),
   );
   app.post(
     '/api/v1/fund/statements/approve',

@@ -12,6 +12,7 @@ import { ForbiddenError, NotFoundError } from '../../errors.js';
 import { fenToYuan } from '../../money.js';
 import { coverageGaps } from '../../risk/coverage-gaps.js';
 import { villageScope } from '../../risk/scope.js';
+import { BASIS_LABELS } from '../../rules/risk/burden.js';
 import { listWarnings } from '../../risk/warnings.js';
 import type { AppContext } from '../context.js';
 import { parse } from './session.js';
@@ -40,7 +41,8 @@ export async function riskWarningRoutes(root: FastifyInstance, ctx: AppContext):
     const q = parse(warningsQuery, req.query);
     requireArea(req.actor!, q.village);
     const r = await listWarnings(db, req.actor!, q);
-    return { ...r, offset: q.offset, limit: q.limit };
+    // the bases by name, for the page's filter (the rule's words, not a copy in the console)
+    return { ...r, bases: Object.entries(BASIS_LABELS).map(([code, label]) => ({ code, label })), offset: q.offset, limit: q.limit };
   });
 
   app.get('/api/v1/risk/warnings/:id', { config: read, schema: { tags, summary: '一条预警：参保人（脱敏）、负担与预警线的计算依据、预警期间内的已结算就诊', params: id } }, async (req) => {

@@ -12,6 +12,7 @@ import { parseReform, type Reform } from '../../policy/reform.js';
 import { parseBody } from '../../request-input.js';
 import { loadRegisters } from '../../sim/microsim/registers.js';
 import { shippedReforms } from '../../sim/microsim/reforms.js';
+import { SimJobs } from '../../sim/microsim/sim-jobs.js';
 import { simulate } from '../../sim/microsim/simulate.js';
 import { simulationWorkbook } from '../../sim/microsim/workbooks.js';
 import { InputError } from '../../errors.js';
@@ -30,8 +31,24 @@ const body = z
   })
   .strict();
 
+const jobId = z.object({ id: z.string().uuid('must be a simulation job id') }).strict();
+
+/** The request's run: the reform resolved (a shipped id or the reform as data), the registers read when asked for. */
+async function runOf(ctx: AppContext, input: unknown) {
+  const b = parseBody(body, input);
+  let reform: Reform | undefined;
+  if (typeof b.reform === 'string') {
+    const id = b.reform;
+    reform = shippedReforms().find((r) => r.id === id)?.reform;
+    if (!reform) throw new InputError('reform', `no shipped reform ${id} (${shippedReforms().map((r) => r.id).join(', ')})`);
+  } else if (b.reform) reform = parseReform(b.reform);
+  const registers = b.source === 'registers' ? await loadRegisters(ctx.database.db, ctx.quotes, b.region, b.year) : undefined;
+  return { b, reform, options: { region: b.region, year: b.year, persons: b.persons, seed: b.seed, reform, registers } };
+}
+
 export async function simRunRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
+  const jobs = new SimJobs();
   app.post(
     '/api/v1/sim/runs',
     {
@@ -44,18 +61,39 @@ export async function simRunRoutes(root: FastifyInstance, ctx: AppContext): Prom
     },
     async (req, reply) => {
       const { format } = parseBody(formatQuery, req.query ?? {});
-      const b = parseBody(body, req.body);
-      let reform: Reform | undefined;
-      if (typeof b.reform === 'string') {
-        const id = b.reform;
-        reform = shippedReforms().find((r) => r.id === id)?.reform;
-        if (!reform) throw new InputError('reform', `no shipped reform ${id} (${shippedReforms().map((r) => r.id).join(', ')})`);
-      } else if (b.reform) reform = parseReform(b.reform);
-      const registers = b.source === 'registers' ? await loadRegisters(ctx.database.db, ctx.quotes, b.region, b.year) : undefined;
-      const sim = simulate(ctx.quotes, { region: b.region, year: b.year, persons: b.persons, seed: b.seed, reform, registers });
+      const { b, reform, options } = await runOf(ctx, req.body);
+      const sim = simulate(ctx.quotes, options);
       await audit(ctx.database.db, req.actor!, 'sim.run', 'simulation', null, { region: b.region, year: b.year, source: b.source, persons: sim.baseline.persons, seed: sim.seed, reform: reform?.name ?? null, packId: sim.packId });
       if (format === 'xlsx') return sendXlsx(reply, `模拟-${sim.packId.replace('/', '-')}${sim.reform ? '-改革' : ''}.xlsx`, await simulationWorkbook(sim));
       return sim;
+    },
+  );
+  // the same run as a job: started, its progress polled, its result read (the console's 测算与改革)
+  app.post(
+    '/api/v1/sim/jobs',
+    {
+      config: { permission: 'sim.run' },
+      schema: { tags: ['fund'], summary: 'Start the simulation of POST /api/v1/sim/runs (the same body) as a job in a worker thread: 202 with the job id; poll GET /api/v1/sim/jobs/{id}', body: z.unknown() },
+    },
+    async (req, reply) => {
+      const { b, reform, options } = await runOf(ctx, req.body);
+      const actor = req.actor!;
+      const job = jobs.start(actor.username, options, (j) => {
+        if (j.state !== 'done' || !j.result) return;
+        const sim = j.result;
+        void audit(ctx.database.db, actor, 'sim.run', 'simulation', null, { job: j.id, region: b.region, year: b.year, source: b.source, persons: sim.baseline.persons, seed: sim.seed, reform: reform?.name ?? null, packId: sim.packId }).catch((e: unknown) => req.log.error({ err: e }, 'auditing a simulation job'));
+      });
+      return reply.code(202).send(job);
+    },
+  );
+  app.get(
+    '/api/v1/sim/jobs/:id',
+    { config: { permission: 'sim.run' }, schema: { tags: ['fund'], summary: "A simulation job of the caller's: state (running / done / failed), stage, persons done of total and the percent; the simulation once done, the error (with its field) if it failed", params: jobId } },
+    async (req) => {
+      const p = parseBody(jobId, req.params);
+      const j = jobs.get(req.actor!.username, p.id);
+      if (j.state === 'failed' && j.error?.field) throw new InputError(j.error.field, j.error.message);
+      return j;
     },
   );
   app.get(

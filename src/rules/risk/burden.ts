@@ -75,6 +75,10 @@ export interface BurdenFacts {
   lastSettlementId: string | null;
 }
 
+/** The rule's name and its two bases as the console and the lists name them (the rule's own words). */
+export const BURDEN_RULE_LABEL = '高额费用负担预警';
+export const BASIS_LABELS: Record<BurdenWarning['basis'], string> = { coverage_year: '年度', rolling_12_months: '滚动12个月' };
+
 export interface BurdenWarning {
   personId: string;
   villageCode: string;

@@ -62,10 +62,10 @@ export function shares(persons: number, threads: number): { from: number; to: nu
   return out;
 }
 
-/** Under tsx (this file is TypeScript) a worker registers tsx's loader before it loads its module. */
-function startWorker(data: ShareRequest): Worker {
+/** Under tsx (this file is TypeScript) a worker registers tsx's loader before it loads its module (`file`: a module of this folder, without its extension). */
+export function startWorker(data: unknown, file = 'year-worker'): Worker {
   const ts = import.meta.url.endsWith('.ts');
-  const entry = new URL(ts ? './year-worker.ts' : './year-worker.js', import.meta.url).href;
+  const entry = new URL(ts ? `./${file}.ts` : `./${file}.js`, import.meta.url).href;
   if (!ts) return new Worker(new URL(entry), { workerData: data });
   const api = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;

@@ -6,7 +6,7 @@
  * reconciliation; the fiscal subsidy receipts outstanding by level and age. Every figure is the
  * API's, in yuan.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Alert, App, Button, Card, Col, DatePicker, Descriptions, Form, Input, InputNumber, Row, Select, Space, Statistic, Table, Tag } from 'antd';
 import { api, type SessionUser } from '../api';
 import { FUND_ACCOUNTS, FUND_LABELS, label, yuan } from '../labels';
@@ -94,6 +94,52 @@ const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}
 const STATE_LABELS: Record<string, string> = { open: '未审核（按当前结算生成）', approved: '已审核', paid: '已支付' };
 const thisMonth = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7);
 
+interface MonthRow {
+  hospitalCode: string;
+  hospitalName: string;
+  state: string;
+  settlements: number;
+  reversals: number;
+  fundTotal: number;
+  totals: { total: number; basicFund: number; criticalIllness: number; medicalAssistance: number };
+}
+
+/** All hospitals' statements of the month, paged on the server (GET /api/v1/fund/statements/month); a row opens the hospital's statement. */
+function MonthStatements({ month, changed, onPick }: { month: string; changed: number; onPick: (hospital: string) => void }) {
+  const [page, setPage] = useState(1);
+  const PAGE = 10;
+  const list = useApi<{ total: number; statements: MonthRow[] }>('/api/v1/fund/statements/month', { month, page, pageSize: PAGE });
+  // `changed`: a statement approved or paid on this page, so the table is drawn again
+  const { reload } = list;
+  useEffect(() => {
+    if (changed) reload();
+  }, [changed, reload]);
+  return (
+    <Card title={`${month} 各医疗机构月度清算单`} data-testid="month-statements">
+      {list.error && <Alert type="error" showIcon title={list.error} />}
+      <Table
+        size="small"
+        rowKey="hospitalCode"
+        loading={list.loading}
+        dataSource={list.data?.statements ?? []}
+        pagination={{ current: page, pageSize: PAGE, total: list.data?.total ?? 0, showSizeChanger: false, onChange: setPage }}
+        onRow={(r) => ({ onClick: () => onPick(r.hospitalCode) })}
+        columns={[
+          { title: '医疗机构', render: (_: unknown, r: MonthRow) => `${r.hospitalName}（${r.hospitalCode}）` },
+          { title: '状态', dataIndex: 'state', render: (v: string) => STATE_LABELS[v] ?? v },
+          { title: '结算笔数', dataIndex: 'settlements', align: 'right' },
+          { title: '冲正笔数', dataIndex: 'reversals', align: 'right' },
+          { title: '医疗总费用（元）', align: 'right', render: (_: unknown, r: MonthRow) => yuan(r.totals.total) },
+          { title: '基本医保（元）', align: 'right', render: (_: unknown, r: MonthRow) => yuan(r.totals.basicFund) },
+          { title: '大病保险（元）', align: 'right', render: (_: unknown, r: MonthRow) => yuan(r.totals.criticalIllness) },
+          { title: '医疗救助（元）', align: 'right', render: (_: unknown, r: MonthRow) => yuan(r.totals.medicalAssistance) },
+          { title: '应付医疗机构（元）', dataIndex: 'fundTotal', align: 'right', render: yuan },
+        ]}
+      />
+    </Card>
+  );
+}
+
 export function FundRun({ user }: { user: SessionUser }) {
   const { message } = App.useApp();
   const finance = user.role === 'finance';
@@ -110,6 +156,7 @@ export function FundRun({ user }: { user: SessionUser }) {
   const receipts = useApi<{ outstanding: Outstanding }>('/api/v1/fund/receipts');
   const out = { data: receipts.data?.outstanding ?? null, error: receipts.error };
   const [busy, setBusy] = useState(false);
+  const [changed, setChanged] = useState(0);
   const [reference, setReference] = useState('');
 
   const rows = pos.data?.positions ?? [];
@@ -139,6 +186,7 @@ export function FundRun({ user }: { user: SessionUser }) {
       else await api('/api/v1/fund/payments', { body: { hospital, month, reference, paidOn: new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10) } });
       void message.success(what === 'approve' ? '清算单已审核' : '已支付');
       st.reload();
+      setChanged((c) => c + 1);
       rec.reload();
     } catch (e) {
       void message.error((e as Error).message);
@@ -359,6 +407,9 @@ export function FundRun({ user }: { user: SessionUser }) {
             </div>
           )}
         </Card>
+      </Col>
+      <Col span={24}>
+        <MonthStatements month={month} changed={changed} onPick={setHospital} />
       </Col>
       <Col span={24}>
         <Card title="财政补助到位（按级次与账龄）">

@@ -28,6 +28,8 @@ interface Warning {
   villageName: string;
   coverageYear: number;
   basis: string;
+  ruleLabel: string;
+  basisLabel: string;
   periodFrom: string;
   periodTo: string;
   burden: number;
@@ -42,6 +44,8 @@ interface Warning {
 interface WarningPage {
   villages: { villageCode: string; villageName: string; warnings: Warning[] }[];
   total: number;
+  /** the rule's bases by name, from the API */
+  bases: { code: string; label: string }[];
 }
 
 interface WarningDetail {
@@ -77,7 +81,6 @@ interface Application {
   referrals: { code: string; name: string }[];
 }
 
-const BASIS: Record<string, string> = { coverage_year: '年度', rolling_12_months: '滚动12个月' };
 const APP_STATES: Record<string, string> = { open: '待审批', approved: '已批准', rejected: '不予救助' };
 const yuan = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(2));
 const PAGE = 20;
@@ -96,7 +99,7 @@ function WarningList({ year, user, onApply }: { year: number; user: SessionUser;
     <>
       <Space className="yb-gap" wrap>
         口径
-        <Select value={basis} onChange={(v) => (setBasis(v), setPage(1))} style={{ width: 140 }} data-testid="warn-basis" options={[{ value: '', label: '全部' }, { value: 'coverage_year', label: '年度' }, { value: 'rolling_12_months', label: '滚动12个月' }]} />
+        <Select value={basis} onChange={(v) => (setBasis(v), setPage(1))} style={{ width: 140 }} data-testid="warn-basis" options={[{ value: '', label: '全部' }, ...(list.data?.bases ?? []).map((b) => ({ value: b.code, label: b.label }))]} />
         区域代码
         <Input value={village} placeholder="县/乡镇/村代码" onChange={(e) => (setVillage(e.target.value.trim()), setPage(1))} style={{ width: 180 }} data-testid="warn-village" />
         <Tag data-testid="warn-total">预警 {list.data?.total ?? '—'} 条</Tag>
@@ -113,7 +116,7 @@ function WarningList({ year, user, onApply }: { year: number; user: SessionUser;
         columns={[
           { title: '村', render: (_: unknown, w: Warning) => `${w.villageName}（${w.villageCode}）` },
           { title: '参保人', render: (_: unknown, w: Warning) => `${w.name} ${w.idNumber}` },
-          { title: '口径', dataIndex: 'basis', render: (b: string, w: Warning) => `${BASIS[b] ?? b}（${w.periodFrom} 至 ${w.periodTo}）` },
+          { title: '口径', dataIndex: 'basisLabel', render: (b: string, w: Warning) => `${b}（${w.periodFrom} 至 ${w.periodTo}）` },
           { title: '个人负担（元）', dataIndex: 'burden', align: 'right', render: yuan },
           { title: '预警线（元）', dataIndex: 'threshold', align: 'right', render: yuan },
           { title: '身份', render: (_: unknown, w: Warning) => (w.statuses.length ? w.statuses.map((s) => <Tag key={s.code}>{s.label}</Tag>) : '一般参保人') },
@@ -142,6 +145,10 @@ function WarningList({ year, user, onApply }: { year: number; user: SessionUser;
           <div data-testid="warn-detail">
             <p>
               {detail.data.warning.name} {detail.data.warning.idNumber}，{detail.data.warning.villageName}
+            </p>
+            <p data-testid="warn-rule">
+              <Tag color="volcano">{detail.data.warning.ruleLabel}（{detail.data.warning.basisLabel}）</Tag>
+              {detail.data.warning.explanation?.citation.cite && <span>依据：{detail.data.warning.explanation.citation.cite}</span>}
             </p>
             <p>{detail.data.warning.explanation?.text}</p>
             {detail.data.warning.explanation && (

@@ -1,5 +1,6 @@
 /**
- * 测算与改革: a simulated coverage year (POST /api/v1/sim/runs) of a generated population (persons,
+ * 测算与改革: a simulated coverage year (a job: POST /api/v1/sim/jobs, its progress polled and shown
+ * as a bar; the same engine as POST /api/v1/sim/runs) of a generated population (persons,
  * seed) or of the registers, under the region's pack, with a reform — a shipped one (the
  * Chongqing 2022 → 2023 example, the hypothetical one) or one written here as (parameter path,
  * value, from date) rows — run on the same draws; the baseline and reform side by side with
@@ -8,7 +9,7 @@
  * as XLSX (the same requests with ?format=xlsx). A run shows how long it has been running.
  */
 import { useEffect, useRef, useState } from 'react';
-import { Alert, Button, Card, Col, Form, Input, InputNumber, Radio, Row, Select, Space, Spin, Statistic, Table, Tag } from 'antd';
+import { Alert, Button, Card, Col, Form, Input, InputNumber, Progress, Radio, Row, Select, Space, Spin, Statistic, Table, Tag } from 'antd';
 import { api, request, saveBlob } from '../api';
 import { yuan } from '../labels';
 import { Chart, type ChartOption } from '../parts/Chart';
@@ -83,6 +84,33 @@ async function post(path: string, body: unknown, xlsx: string | null): Promise<u
   return null;
 }
 
+interface SimJob {
+  id: string;
+  state: 'running' | 'done' | 'failed';
+  stage: string | null;
+  done: number;
+  total: number;
+  percent: number;
+  error: { field: string | null; message: string } | null;
+  result: Simulation | null;
+}
+
+const STAGES: Record<string, string> = { baseline: '基线', reform: '改革' };
+const sleep = (ms: number) => new Promise((r) => window.setTimeout(r, ms));
+
+/** A simulation as a job: started (POST /api/v1/sim/jobs), its progress polled, its result read. */
+async function runJob(body: unknown, onProgress: (j: SimJob) => void): Promise<Simulation> {
+  let j = await api<SimJob>('/api/v1/sim/jobs', { body });
+  onProgress(j);
+  while (j.state === 'running') {
+    await sleep(300);
+    j = await api<SimJob>(`/api/v1/sim/jobs/${j.id}`);
+    onProgress(j);
+  }
+  if (j.state === 'failed' || !j.result) throw new Error(j.error?.message ?? '模拟失败');
+  return j.result;
+}
+
 function useElapsed(running: boolean): number {
   const [s, setS] = useState(0);
   const t = useRef<number | null>(null);
@@ -110,6 +138,7 @@ export function SimReform() {
   const [years, setYears] = useState(10);
   const [use, setUse] = useState<'baseline' | 'reform'>('baseline');
   const [running, setRunning] = useState(false);
+  const [job, setJob] = useState<SimJob | null>(null);
   const [error, setError] = useState<string | null>(null);
   const elapsed = useElapsed(running);
 
@@ -124,9 +153,11 @@ export function SimReform() {
     setRunning(true);
     setError(null);
     try {
-      const r = await post('/api/v1/sim/runs', simBody(), xlsx ? `模拟-${packId.replace('/', '-')}.xlsx` : null);
-      if (r) {
-        setSim(r as Simulation);
+      if (xlsx) await post('/api/v1/sim/runs', simBody(), `模拟-${packId.replace('/', '-')}.xlsx`);
+      else {
+        setJob(null);
+        const r = await runJob(simBody(), setJob);
+        setSim(r);
         setProj(null);
       }
     } catch (e) {
@@ -251,10 +282,17 @@ export function SimReform() {
               下载 XLSX
             </Button>
           </Space>
-          {running && (
+          {job && (
             <div className="yb-gap" data-testid="sim-progress">
-              <Spin size="small" /> 
-              <span className="yb-muted">计算中，已用时 {elapsed} 秒（服务器按人逐笔结算）</span>
+              <Progress percent={job.percent} status={job.state === 'failed' ? 'exception' : job.state === 'done' ? 'success' : 'active'} />
+              <span className="yb-muted" data-testid="sim-progress-text">
+                {job.state === 'running' ? `计算中：${job.stage ? `${STAGES[job.stage] ?? job.stage} ${job.done.toLocaleString('zh-CN')} / ${job.total.toLocaleString('zh-CN')} 人` : '准备人群与就诊'}，已用时 ${elapsed} 秒` : job.state === 'done' ? '模拟完成' : '模拟失败'}
+              </span>
+            </div>
+          )}
+          {running && !job && (
+            <div className="yb-gap">
+              <Spin size="small" /> <span className="yb-muted">计算中，已用时 {elapsed} 秒</span>
             </div>
           )}
           {error && <Alert className="yb-gap" type="error" showIcon title={error} />}
