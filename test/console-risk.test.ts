@@ -149,7 +149,8 @@ describe('the 风险预警 and 基金监管 pages in Chromium', { concurrency: f
     // the hit's row: rule code and name, amount; expanded, the explanation and the article
     await page.getByTestId('sup-rule').click();
     await page.locator('.ant-select-item-option', { hasText: 'FR02' }).click();
-    const row = rowsOf(page, 'sup-hits').filter({ hasText: hit.id }).first();
+    // (the id alone is a digit other rows hold too, e.g. the demo's own FR02 hits: the amount picks the planted one)
+    const row = rowsOf(page, 'sup-hits').filter({ hasText: hit.id }).filter({ hasText: hit.amount.toFixed(2) }).first();
     await row.waitFor();
     const rowText = await row.innerText();
     for (const v of [`FR02 ${hit.ruleName}`, hit.amount.toFixed(2), '待审核']) assert.ok(rowText.includes(v), `${v} in ${rowText}`);
