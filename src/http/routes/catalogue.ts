@@ -2,19 +2,16 @@
  * The catalogue (医保目录) over HTTP: an admin imports a CSV or XLSX file (the body), anyone who
  * settles or checks settlements lists it page by page.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
 import { importCatalogue } from '../../hospitals/catalogue/import.js';
 import { cataloguePage, CLASS_NAMES, kindOf, LIST_TYPES } from '../../hospitals/catalogue/items.js';
 import { importReferenceList, REFERENCE_LISTS } from '../../hospitals/catalogue/reference-lists.js';
 import { formatYuan } from '../../money.js';
 import { XLSX_MIME } from '../../sheets.js';
 import type { AppContext } from '../context.js';
+import { withUploadedFile } from '../uploaded-file.js';
 import { parse } from './session.js';
 
 const importQuery = z.object({ fileName: z.string().min(1).max(300).regex(/^[^/\\]+$/).optional() }).strict();
@@ -32,20 +29,6 @@ const listQuery = z
   .strict();
 
 const referenceParams = z.object({ infno: z.enum(Object.keys(REFERENCE_LISTS) as [string, ...string[]]) }).strict();
-
-/** The request body (a CSV or XLSX file) written to a temporary file for an import, removed after. */
-async function withUpload<T>(body: unknown, contentType: string, run: (path: string, format: 'csv' | 'xlsx') => Promise<T>): Promise<T> {
-  if (!Buffer.isBuffer(body) || body.length === 0) throw new InputError('(body)', `send the file as text/csv or ${XLSX_MIME}`);
-  const format = contentType.startsWith(XLSX_MIME) || body.subarray(0, 2).toString('latin1') === 'PK' ? 'xlsx' : 'csv';
-  const dir = mkdtempSync(join(tmpdir(), 'yibao-catalogue-'));
-  try {
-    const path = join(dir, `upload.${format}`);
-    writeFileSync(path, body);
-    return await run(path, format);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 export async function catalogueRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const db = ctx.database.db;
@@ -65,7 +48,7 @@ export async function catalogueRoutes(root: FastifyInstance, ctx: AppContext): P
       },
       async (req) => {
         const q = parse(importQuery, req.query);
-        return withUpload(req.body, String(req.headers['content-type'] ?? ''), (path, format) => importCatalogue(db, req.actor!, { path, fileName: q.fileName ?? `catalogue.${format}`, format }));
+        return withUploadedFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) => importCatalogue(db, req.actor!, { path, fileName: q.fileName ?? `catalogue.${format}`, format }));
       },
     );
     scope.withTypeProvider<ZodTypeProvider>().post(
@@ -83,7 +66,7 @@ export async function catalogueRoutes(root: FastifyInstance, ctx: AppContext): P
       async (req) => {
         const { infno } = parse(referenceParams, req.params);
         const q = parse(importQuery, req.query);
-        return withUpload(req.body, String(req.headers['content-type'] ?? ''), (path, format) => importReferenceList(db, req.actor!, { infno, path, fileName: q.fileName ?? `${infno}.${format}`, format }));
+        return withUploadedFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) => importReferenceList(db, req.actor!, { infno, path, fileName: q.fileName ?? `${infno}.${format}`, format }));
       },
     );
   });

@@ -6,13 +6,9 @@
  * villages or townships; lists of persons are masked unless the role may see them, and every
  * list and download is audited.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
 import { dropOuts } from '../../monitoring/drop-outs.js';
 import { evoucherRates, importEvouchers, notActivated, notActivatedPage } from '../../monitoring/evouchers.js';
 import { halfMonthlyReport } from '../../monitoring/half-monthly.js';
@@ -25,6 +21,7 @@ import * as S from '../../monitoring/schemas.js';
 import { importTargets, villageTargets } from '../../monitoring/targets.js';
 import { XLSX_MIME } from '../../sheets.js';
 import type { AppContext } from '../context.js';
+import { withUploadedFile } from '../uploaded-file.js';
 import { parse } from './session.js';
 import { type Actor } from '../../access/roles.js';
 
@@ -145,28 +142,14 @@ export async function monitoringRoutes(root: FastifyInstance, ctx: AppContext): 
     scope.addContentTypeParser(['text/csv', 'text/plain', XLSX_MIME, 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: 256 << 20 }, (_req, body, done) => done(null, body));
     const s = scope.withTypeProvider<ZodTypeProvider>();
     // (callers without the right are refused before a body is read: src/http/access.ts)
-    const withFile = async <T>(body: unknown, type: string, run: (path: string, format: 'csv' | 'xlsx') => Promise<T>): Promise<T> => {
-      if (!Buffer.isBuffer(body) || body.length === 0) throw new InputError('(body)', `send the file as the request body, with Content-Type text/csv or ${XLSX_MIME}`);
-      const zip = body.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
-      if (type.startsWith(XLSX_MIME) && !zip) throw new InputError('(body)', 'is not an XLSX file');
-      const format = zip ? 'xlsx' : 'csv';
-      const dir = mkdtempSync(join(tmpdir(), 'yibao-monitoring-'));
-      try {
-        const path = join(dir, `upload.${format}`);
-        writeFileSync(path, body);
-        return await run(path, format);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    };
     s.post('/api/v1/monitoring/imports/targets', { config: { permission: 'campaign.write' }, bodyLimit: 256 << 20, schema: { tags, summary: 'Import a town’s breakdown sheet (CSV or XLSX body): 村(社区) or 区划代码, 应参保人数, 电子凭证激活目标 (年度 or ?year=); bad rows back by line', querystring: targetImportQuery, response: { 200: S.importSummarySchema } } }, async (req) => {
       const q = parse(targetImportQuery, req.query);
-      return withFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) =>
+      return withUploadedFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) =>
         importTargets(db, req.actor!, { path, format, fileName: q.fileName ?? `targets.${format}`, coverageYear: q.year, town: q.town }));
     });
     s.post('/api/v1/monitoring/imports/evouchers', { config: { permission: 'campaign.write' }, bodyLimit: 256 << 20, schema: { tags, summary: 'Import an e-voucher activation list (CSV or XLSX body): 身份证号, 激活日期, 激活渠道; a person’s earliest activation is kept; bad rows back by line', querystring: evImportQuery, response: { 200: S.importSummarySchema } } }, async (req) => {
       const q = parse(evImportQuery, req.query);
-      return withFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) =>
+      return withUploadedFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) =>
         importEvouchers(db, req.actor!, { path, format, fileName: q.fileName ?? `evouchers.${format}` }));
     });
   });
