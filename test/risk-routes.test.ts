@@ -64,6 +64,12 @@ for (const backend of BACKENDS)
       assert.equal(rest.json.next, null);
       const byHospital = await request(base, 'GET', `/api/v1/risk/hits?region=500230&hospital=${HB}`, tok.auditor);
       assert.equal(byHospital.json.cases.length, 2);
+      const byVillage = await request(base, 'GET', `/api/v1/risk/hits?region=500230&rule=FR02&village=${VILLAGE_B}`, tok.auditor);
+      assert.equal(byVillage.status, 200);
+      assert.deepEqual(byVillage.json.cases.map((c: { villageCode: string }) => c.villageCode), [VILLAGE_B]);
+      assert.equal(byVillage.json.summary.find((x: { rule: string }) => x.rule === 'FR02').cases, 1);
+      assert.equal((await request(base, 'GET', `/api/v1/risk/hits?region=500230&village=${VILLAGE_B}`, tok.clerk)).status, 403);
+      assert.equal((await request(base, 'GET', '/api/v1/risk/hits?region=500230&village=12', tok.auditor)).status, 400);
       const mine = await request(base, 'GET', '/api/v1/risk/hits?region=500230', tok.clerk);
       assert.equal(mine.status, 200);
       assert.ok(mine.json.cases.length >= 2);

@@ -28,6 +28,8 @@ export interface CaseQuery {
   rule?: string;
   state?: CaseState;
   hospital?: string;
+  /** a county, township or village code: the hits about its residents */
+  village?: string;
   after?: string;
   limit?: number;
 }
@@ -76,6 +78,7 @@ export class CaseService {
     if (q.rule) query = query.where('rule_code', '=', q.rule);
     if (q.state) query = query.where('state', '=', q.state);
     if (q.hospital) query = query.where('hospital_code', '=', q.hospital);
+    if (q.village) query = query.where('village_code', 'like', `${q.village}%`);
     if (q.after) query = query.where('id', '>', q.after);
     const rows = await query.execute();
     const info = new Map<number, ReturnType<CaseService['ruleInfo']>>();
@@ -84,6 +87,7 @@ export class CaseService {
       .select(['rule_code', 'state', sql<string>`count(*)`.as('n'), sql<string>`sum(amount_fen)`.as('amount')])
       .$if(!!q.year, (b) => b.where('coverage_year', '=', q.year!))
       .$if(!!scope, (b) => b.where(scope!))
+      .$if(!!q.village, (b) => b.where('village_code', 'like', `${q.village}%`))
       .groupBy(['rule_code', 'state'])
       .orderBy('rule_code')
       .execute();

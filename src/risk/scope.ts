@@ -10,3 +10,9 @@ export function villageScope(actor: Actor, column: string): Expression<SqlBool> 
   if (actor.villages.length === 0) return sql<SqlBool>`false`;
   return sql<SqlBool>`(${sql.join(actor.villages.map((v) => sql`${sql.ref(column)} LIKE ${`${v}%`}`), sql` OR `)})`;
 }
+
+/** A clerk may name their own villages or an area above them (the list then keeps to theirs); any other area is refused. */
+export function requireArea(actor: Actor, code: string | undefined): void {
+  if (!code || actor.role !== 'clerk') return;
+  if (!actor.villages.some((v) => v.startsWith(code) || code.startsWith(v))) throw new ForbiddenError(`area ${code} is outside ${actor.username}'s area`);
+}

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CaseService } from '../../risk/cases.js';
+import { requireArea } from '../../risk/scope.js';
 import { screenFor } from '../../risk/screening.js';
 import { SCREEN_CODES } from '../../rules/risk/screen-rules.js';
 import type { AppContext } from '../context.js';
@@ -24,6 +25,7 @@ const hitsQuery = z
     rule: rule.optional(),
     state: z.enum(['open', 'reviewed', 'confirmed', 'dismissed']).optional(),
     hospital: z.string().min(1).max(40).optional(),
+    village: z.string().regex(/^\d{6}(\d{3}(\d{3})?)?$/, 'must be a county (6 digits), township (9) or village (12) code').optional().describe('the hits about residents of this area (county, township or village)'),
     after: z.string().regex(/^\d{1,18}$/, 'must be a case id').optional().describe('paging: the last id of the previous page'),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
@@ -46,8 +48,9 @@ export async function riskScreeningRoutes(root: FastifyInstance, ctx: AppContext
   const tags = ['risk'];
   const cases = (r: string) => new CaseService(db, lib, r);
 
-  app.get('/api/v1/risk/hits', { config: { permission: 'risk.hits.read' }, schema: { tags, summary: '筛查疑点：按规则、状态、医院、年度筛选，按编号分页（村级经办只见本村）', querystring: hitsQuery } }, async (req) => {
+  app.get('/api/v1/risk/hits', { config: { permission: 'risk.hits.read' }, schema: { tags, summary: '筛查疑点：按规则、状态、医院、地区（县/镇/村）、年度筛选，按编号分页（村级经办只见本村）', querystring: hitsQuery } }, async (req) => {
     const q = parse(hitsQuery, req.query);
+    requireArea(req.actor!, q.village);
     return cases(q.region).list(req.actor!, q);
   });
 

@@ -7,11 +7,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Actor } from '../../access/roles.js';
-import { ForbiddenError, NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import { fenToYuan } from '../../money.js';
 import { coverageGaps } from '../../risk/coverage-gaps.js';
-import { villageScope } from '../../risk/scope.js';
+import { requireArea, villageScope } from '../../risk/scope.js';
 import { BASIS_LABELS } from '../../rules/risk/burden.js';
 import { listWarnings } from '../../risk/warnings.js';
 import type { AppContext } from '../context.js';
@@ -24,12 +23,6 @@ const limit = z.coerce.number().int().min(1).max(500).default(50);
 const warningsQuery = z.object({ year: year.optional(), basis: z.enum(['coverage_year', 'rolling_12_months']).optional(), village: area.optional(), offset, limit }).strict();
 const gapsQuery = z.object({ year, village: area.optional(), offset, limit }).strict();
 const id = z.object({ id: z.string().regex(/^\d{1,18}$/, 'must be a warning id') }).strict();
-
-/** A clerk may name their own villages or an area above them (the list then keeps to theirs); any other area is refused. */
-function requireArea(actor: Actor, code: string | undefined): void {
-  if (!code || actor.role !== 'clerk') return;
-  if (!actor.villages.some((v) => v.startsWith(code) || code.startsWith(v))) throw new ForbiddenError(`area ${code} is outside ${actor.username}'s area`);
-}
 
 export async function riskWarningRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
