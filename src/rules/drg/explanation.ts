@@ -362,7 +362,7 @@ export function explainSteps(s: CompiledDrgScheme, r: DrgRecord, result: DrgResu
     }
     const triedText = end ? ` (tried before, not met: ${triedCodes})` : '';
     if (at < 0) {
-      const explain = `${m.code} ${m.name} is entered (${joined(entry)}), but none of its ADRGs matches${triedText}: on to the next MDC`;
+      const explain = `${m.code} ${m.name} is entered (${joined(entry)}), but none of its ADRGs matches${triedText}${notOffered(m, order)}: on to the next MDC`;
       steps.push(step('mdc', m.code, m.name, 'fell_through', explain, `mdc.json ${m.code}.entry, README §4 step 2`, entry, tried));
       continue;
     }
@@ -388,6 +388,23 @@ export function explainSteps(s: CompiledDrgScheme, r: DrgRecord, result: DrgResu
   const explain = `no MDC gives an ADRG${inList ? '' : `; the main diagnosis ${Explainer.text(e.dx(f.main))} is in no MDC's entry list`} (${result.status})`;
   steps.push(step('ungroupable', null, null, 'ungroupable', explain, 'README §4 step 5', []));
   return steps;
+}
+
+/**
+ * The ADRGs of an MDC the index did not offer (their main-diagnosis or main-procedure list, which
+ * they cannot do without, holds neither of the record's codes), for a fall-through's text.
+ */
+function notOffered(m: CompiledMdc, offered: ArrayLike<number>): string {
+  if (offered.length === m.adrgs.length) return '';
+  const seen = new Set<number>();
+  for (let i = 0; i < offered.length; i++) seen.add(offered[i]);
+  const rest = m.adrgs.filter((a) => !seen.has(a.index));
+  const byMain = rest.filter((a) => a.key === 'main').map((a) => a.code);
+  const byProcedure = rest.filter((a) => a.key === 'procedure').map((a) => a.code);
+  const parts: string[] = [];
+  if (byMain.length) parts.push(`${byMain.join(', ')} need${byMain.length === 1 ? 's' : ''} a main diagnosis from ${byMain.length === 1 ? 'its list' : 'their lists'}`);
+  if (byProcedure.length) parts.push(`${byProcedure.join(', ')} need${byProcedure.length === 1 ? 's' : ''} a main procedure from ${byProcedure.length === 1 ? 'its list' : 'their lists'}`);
+  return `; ${parts.join('; ')}`;
 }
 
 function failed(rs: DrgReason[]): string {
