@@ -395,16 +395,27 @@ export function explainSteps(s: CompiledDrgScheme, r: DrgRecord, result: DrgResu
  * they cannot do without, holds neither of the record's codes), for a fall-through's text.
  */
 function notOffered(m: CompiledMdc, offered: ArrayLike<number>): string {
-  if (offered.length === m.adrgs.length) return '';
-  const seen = new Set<number>();
-  for (let i = 0; i < offered.length; i++) seen.add(offered[i]);
-  const rest = m.adrgs.filter((a) => !seen.has(a.index));
-  const byMain = rest.filter((a) => a.key === 'main').map((a) => a.code);
-  const byProcedure = rest.filter((a) => a.key === 'procedure').map((a) => a.code);
-  const parts: string[] = [];
-  if (byMain.length) parts.push(`${byMain.join(', ')} need${byMain.length === 1 ? 's' : ''} a main diagnosis from ${byMain.length === 1 ? 'its list' : 'their lists'}`);
-  if (byProcedure.length) parts.push(`${byProcedure.join(', ')} need${byProcedure.length === 1 ? 's' : ''} a main procedure from ${byProcedure.length === 1 ? 'its list' : 'their lists'}`);
-  return `; ${parts.join('; ')}`;
+  const adrgs = m.adrgs;
+  if (offered.length === adrgs.length) return '';
+  // `offered` is ascending: walk both once, no Set, no arrays
+  let byMain = '';
+  let nMain = 0;
+  let byProcedure = '';
+  let nProcedure = 0;
+  for (let i = 0, j = 0; i < adrgs.length; i++) {
+    if (j < offered.length && offered[j] === i) {
+      j++;
+      continue;
+    }
+    const a = adrgs[i];
+    if (a.key === 'main') byMain += `${nMain++ ? ', ' : ''}${a.code}`;
+    else if (a.key === 'procedure') byProcedure += `${nProcedure++ ? ', ' : ''}${a.code}`;
+  }
+  const need = (codes: string, n: number, what: string): string => `${codes} need${n === 1 ? 's' : ''} a ${what} from ${n === 1 ? 'its list' : 'their lists'}`;
+  let t = '';
+  if (nMain) t += `; ${need(byMain, nMain, 'main diagnosis')}`;
+  if (nProcedure) t += `; ${need(byProcedure, nProcedure, 'main procedure')}`;
+  return t;
 }
 
 function failed(rs: DrgReason[]): string {
