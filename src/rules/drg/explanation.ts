@@ -362,7 +362,7 @@ export function explainSteps(s: CompiledDrgScheme, r: DrgRecord, result: DrgResu
     }
     const triedText = end ? ` (tried before, not met: ${triedCodes})` : '';
     if (at < 0) {
-      const explain = `${m.code} ${m.name} is entered (${joined(entry)}), but none of its ADRGs matches${triedText}: on to the next MDC`;
+      const explain = `${m.code} ${m.name} is entered (${joined(entry)}), but none of its ADRGs matches${triedText}${notOffered(m, order)}: on to the next MDC`;
       steps.push(step('mdc', m.code, m.name, 'fell_through', explain, `mdc.json ${m.code}.entry, README §4 step 2`, entry, tried));
       continue;
     }
@@ -388,6 +388,34 @@ export function explainSteps(s: CompiledDrgScheme, r: DrgRecord, result: DrgResu
   const explain = `no MDC gives an ADRG${inList ? '' : `; the main diagnosis ${Explainer.text(e.dx(f.main))} is in no MDC's entry list`} (${result.status})`;
   steps.push(step('ungroupable', null, null, 'ungroupable', explain, 'README §4 step 5', []));
   return steps;
+}
+
+/**
+ * The ADRGs of an MDC the index did not offer (their main-diagnosis or main-procedure list, which
+ * they cannot do without, holds neither of the record's codes), for a fall-through's text.
+ */
+function notOffered(m: CompiledMdc, offered: ArrayLike<number>): string {
+  const adrgs = m.adrgs;
+  if (offered.length === adrgs.length) return '';
+  // `offered` is ascending: walk both once, no Set, no arrays
+  let byMain = '';
+  let nMain = 0;
+  let byProcedure = '';
+  let nProcedure = 0;
+  for (let i = 0, j = 0; i < adrgs.length; i++) {
+    if (j < offered.length && offered[j] === i) {
+      j++;
+      continue;
+    }
+    const a = adrgs[i];
+    if (a.key === 'main') byMain += `${nMain++ ? ', ' : ''}${a.code}`;
+    else if (a.key === 'procedure') byProcedure += `${nProcedure++ ? ', ' : ''}${a.code}`;
+  }
+  const need = (codes: string, n: number, what: string): string => `${codes} need${n === 1 ? 's' : ''} a ${what} from ${n === 1 ? 'its list' : 'their lists'}`;
+  let t = '';
+  if (nMain) t += `; ${need(byMain, nMain, 'main diagnosis')}`;
+  if (nProcedure) t += `; ${need(byProcedure, nProcedure, 'main procedure')}`;
+  return t;
 }
 
 function failed(rs: DrgReason[]): string {
