@@ -14,10 +14,20 @@
  *   BENCH_FSI_N=2000 BENCH_FSI_CONCURRENCY=8 npx tsx bench/fsi.ts
  *
  * BENCH_FSI_PROFILE=<dir>: the server writes a CPU profile of each timed phase (1: the own route,
- * 2: the envelope) to <dir>/<n>.cpuprofile, for finding where the envelope's time goes.
+ * 2: the envelope, 3 and 4: the same paced) to <dir>/<n>.cpuprofile, for finding where the envelope's time goes.
+ *
+ * After the two closed-loop runs (C clients flat out: latency there is C / throughput), each
+ * route once more paced (open loop, BENCH_FSI_PACED_N settlements, default N, on a fixed
+ * schedule whatever is in flight, each timed from when it was due) at the same offered rate for
+ * both: BENCH_FSI_RATE per second, default half the own route's flat-out throughput just
+ * measured — a counter's HIS sends one message at a time, so this is the realistic load.
+ * Per phase also the CPU time per settlement of the server process (process.cpuUsage) and of
+ * the database's backends (utime + stime of the bench database's connections, /proc/<pid>/stat
+ * of the PostgreSQL server on this machine): on a shared machine these move less than the wall times.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadavg, cpus, userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -37,7 +47,8 @@ import { FSI_PATH, signedClient } from './support/signed-client.js';
 const HOSPITAL = 'H50023099001';
 const N = Number(process.env.BENCH_FSI_N ?? 2000);
 const C = Number(process.env.BENCH_FSI_CONCURRENCY ?? 8);
-const PERSONS = Number(process.env.BENCH_FSI_PERSONS ?? Math.max(2 * N + 200, 3000));
+const PN = Number(process.env.BENCH_FSI_PACED_N ?? N);
+const PERSONS = Number(process.env.BENCH_FSI_PERSONS ?? Math.max(2 * N + 2 * PN + 200, 3000));
 
 // ---- the server child ----
 
@@ -46,6 +57,11 @@ async function serve(url: string): Promise<void> {
   const app = await buildServer(QuoteService.load(), { database });
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`PORT ${(app.server.address() as { port: number }).port}\n`);
+  // SIGUSR1: this process's CPU time so far (µs), for the CPU per settlement of a phase
+  process.on('SIGUSR1', () => {
+    const u = process.cpuUsage();
+    process.stdout.write(`CPU ${u.user} ${u.system}\n`);
+  });
   // BENCH_FSI_PROFILE=<dir>: SIGUSR2 starts a CPU profile of this process, the next SIGUSR2 writes it (<dir>/<n>.cpuprofile)
   const dir = process.env.BENCH_FSI_PROFILE;
   if (dir) {
@@ -93,17 +109,62 @@ async function admin(q: string): Promise<void> {
   }
 }
 
-function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
+function startServer(url: string): Promise<{ child: ChildProcess; base: string; cpu: () => Promise<number> }> {
   const self = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, ['--import', 'tsx', self, 'serve', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const waiting: ((us: number) => void)[] = [];
+  // the server's CPU time (user + system, ms) so far
+  const cpu = () => new Promise<number>((r) => (waiting.push(r), child.kill('SIGUSR1')));
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (l) => {
       const m = /^PORT (\d+)$/.exec(l);
-      if (m) resolve({ child, base: `http://127.0.0.1:${m[1]}` });
+      if (m) resolve({ child, base: `http://127.0.0.1:${m[1]}`, cpu });
+      const c = /^CPU (\d+) (\d+)$/.exec(l);
+      if (c) waiting.shift()?.((Number(c[1]) + Number(c[2])) / 1000);
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
+}
+
+/** utime + stime (ms) of each backend of database `name` now, by pid (PostgreSQL on this machine: /proc/<pid>/stat). */
+async function backendCpu(name: string): Promise<Map<number, number>> {
+  const c = new pg.Client({ connectionString: adminUrl().toString() });
+  await c.connect();
+  let pids: number[];
+  try {
+    pids = (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows.map((r) => r.pid);
+  } finally {
+    await c.end();
+  }
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / TICKS);
+    } catch {
+      // not on this machine, or gone
+    }
+  }
+  return out;
+}
+const TICKS = 100; // USER_HZ on Linux
+
+/** Open loop: item i is due at i / perSecond s after the start, sent then whatever is in flight; its time counts from when it was due. */
+async function paced(n: number, perSecond: number, fn: (i: number) => Promise<void>): Promise<{ lat: number[]; wall: number }> {
+  const lat = new Array<number>(n);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const due = t0 + (i * 1000) / perSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await fn(i);
+      lat[i] = performance.now() - due;
+    }),
+  );
+  return { lat, wall: performance.now() - t0 };
 }
 
 /** Runs fn(i) for i < n with c workers; returns each call's latency (ms) and the wall time. */
@@ -125,9 +186,17 @@ async function pool(n: number, c: number, fn: (i: number) => Promise<void>): Pro
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-function summary(name: string, r: { lat: number[]; wall: number }) {
+interface Phase {
+  lat: number[];
+  wall: number;
+  /** CPU ms per settlement: the server process, the database's backends */
+  node: number;
+  pg: number;
+}
+
+function summary(name: string, r: Phase) {
   const s = [...r.lat].sort((a, b) => a - b);
-  return { name, n: s.length, perSecond: s.length / (r.wall / 1000), p50: pct(s, 50), p99: pct(s, 99), wallMs: r.wall };
+  return { name, n: s.length, perSecond: s.length / (r.wall / 1000), p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99), wallMs: r.wall, node: r.node, pg: r.pg };
 }
 
 async function main(): Promise<void> {
@@ -152,7 +221,7 @@ async function main(): Promise<void> {
     const db = database.db;
     const town = generateTown({ people: PERSONS, seed: 11, coverageYear: 2022 });
     const { personIds } = await loadTown(db, town);
-    if (personIds.length < 2 * N) throw new Error(`need ${2 * N} persons, the town has ${personIds.length}: raise BENCH_FSI_PERSONS`);
+    if (personIds.length < 2 * N + 2 * PN) throw new Error(`need ${2 * N + 2 * PN} persons, the town has ${personIds.length}: raise BENCH_FSI_PERSONS`);
     await sql`INSERT INTO enrollment (person_id, coverage_year, region, pack, tier, state, standard_fen, quote, benefit_start, benefit_end, paid_fen, paid_on)
               SELECT p.id, 2022, a.region, '500230/2022', 'tier1', 'paid', 32000, '{}'::jsonb, '2022-01-01', '2022-12-31', 32000, '2021-12-01'
                 FROM person p JOIN admin_area a ON a.code = p.village_code
@@ -163,7 +232,7 @@ async function main(): Promise<void> {
     const token = await auth.issueApiToken(SYSTEM, uid, 'bench');
     // the timed 2207 are signed as the platform gateway's clients sign (§4.5 _api_*, HmacSHA1), with a key pair issued to the account
     const gw = await gatewayKeys(db).issue(SYSTEM, uid, 'bench gateway');
-    const persons = await db.selectFrom('person').select(['id', 'id_number', 'name']).where('id', 'in', personIds.slice(0, 2 * N)).orderBy('id').execute();
+    const persons = await db.selectFrom('person').select(['id', 'id_number', 'name']).where('id', 'in', personIds.slice(0, 2 * N + 2 * PN)).orderBy('id').execute();
     await database.close();
 
     const server = await startServer(url);
@@ -193,11 +262,12 @@ async function main(): Promise<void> {
     };
     signNo = (await fsi('9001', { signIn: { opter_no: '0053', mac: '00-00-00-00-00-00', ip: '127.0.0.1' } })).signinoutb.sign_no;
 
-    const fsiPersons = persons.slice(0, N);
-    const ownPersons = persons.slice(N, 2 * N);
-    const mdtrt: string[] = new Array(N);
-    const setl: unknown[] = new Array(N);
-    await pool(N, C, async (i) => {
+    // 0 … N-1 and N … N+PN-1: the envelope flat out, then paced; the own route's likewise after them
+    const fsiPersons = persons.slice(0, N + PN);
+    const ownPersons = persons.slice(N + PN, 2 * (N + PN));
+    const mdtrt: string[] = new Array(N + PN);
+    const setl: unknown[] = new Array(N + PN);
+    await pool(N + PN, C, async (i) => {
       const p = fsiPersons[i];
       const psn = String(p.id);
       const id = await fsi('2201', { data: { psn_no: psn, insutype: '390', begntime: '2022-03-15 09:00:00', mdtrt_cert_type: '02', mdtrt_cert_no: p.id_number, psn_cert_type: '01', certno: p.id_number, psn_type: '1701', psn_name: p.name, ipt_otp_no: `MZ${i}`, dept_code: 'D01', dept_name: '内科', caty: 'A03' } });
@@ -210,8 +280,8 @@ async function main(): Promise<void> {
       mdtrt[i] = m;
       setl[i] = { data: { psn_no: psn, mdtrt_cert_type: '02', mdtrt_cert_no: p.id_number, psn_cert_type: '01', certno: p.id_number, psn_type: '1701', psn_name: p.name, med_type: '11', medfee_sumamt: 230.75, psn_setlway: '01', mdtrt_id: m, chrg_bchno: 'B1', acct_used_flag: '0', insutype: '390' } };
     });
-    const encIds: string[] = new Array(N);
-    await pool(N, C, async (i) => {
+    const encIds: string[] = new Array(N + PN);
+    await pool(N + PN, C, async (i) => {
       const e = await call('/api/v1/encounters', {
         idNumber: ownPersons[i].id_number, coverageYear: 2022, type: 'general_outpatient', date: '2022-03-15', externalId: `OWN${i}`,
         fees: [{ sn: '1', catalogClass: '甲', amount: 120.5 }, { sn: '2', catalogClass: '乙', amount: 80, selfPayRatio: '10%' }, { sn: '3', catalogClass: '丙', amount: 30.25 }],
@@ -221,39 +291,53 @@ async function main(): Promise<void> {
     // no separate warm-up: the untimed setup has already run both routes' code paths and opened the pool's connections
     const setupMs = performance.now() - t0;
 
-    // ---- timed: settlements only; the own route first, then the envelope ----
+    // ---- timed: settlements only; the own route first, then the envelope; flat out, then paced ----
     const profiling = !!process.env.BENCH_FSI_PROFILE;
     const toggle = async () => {
       if (!profiling) return;
       child!.kill('SIGUSR2');
       await new Promise((r) => setTimeout(r, 500));
     };
+    /** One timed phase: its latencies and wall time (run), and the CPU the server and the database's backends spent in it, per settlement. */
+    const phase = async (n: number, run: () => Promise<{ lat: number[]; wall: number }>): Promise<Phase> => {
+      await toggle();
+      const [n0, b0] = [await server.cpu(), await backendCpu(name)];
+      const r = await run();
+      const [n1, b1] = [await server.cpu(), await backendCpu(name)];
+      await toggle();
+      let pgMs = 0;
+      for (const [pid, ms] of b1) pgMs += ms - (b0.get(pid) ?? 0);
+      return { ...r, node: (n1 - n0) / n, pg: pgMs / n };
+    };
+    const ownSettle = async (i: number): Promise<number> => Math.round((await call(`/api/v1/encounters/${encIds[i]}/settle`, { trace: false })).fundTotal * 100);
+    const fsiSettle = async (i: number): Promise<number> => Math.round((await fsi('2207', setl[i])).setlinfo.fund_pay_sumamt * 100);
     const ownSums: number[] = [];
-    await toggle();
-    const own = await pool(N, C, async (i) => {
-      const s = await call(`/api/v1/encounters/${encIds[i]}/settle`, { trace: false });
-      ownSums[i] = Math.round(s.fundTotal * 100);
-    });
-    await toggle();
+    const own = await phase(N, () => pool(N, C, async (i) => void (ownSums[i] = await ownSettle(i))));
     const fsiSums: number[] = [];
     gateway = true;
-    await toggle();
-    const env = await pool(N, C, async (i) => {
-      const o = await fsi('2207', setl[i]);
-      fsiSums[i] = Math.round(o.setlinfo.fund_pay_sumamt * 100);
-    });
-    await toggle();
+    const env = await phase(N, () => pool(N, C, async (i) => void (fsiSums[i] = await fsiSettle(i))));
     if (ownSums.reduce((a, b) => a + b, 0) !== fsiSums.reduce((a, b) => a + b, 0)) console.warn('warning: the two runs paid different fund totals');
-
     const a = summary('POST /api/v1/encounters/{id}/settle', own);
     const b = summary('2207 envelope, gateway-signed (POST /fsi/…/callService, §4.5 _api_* HmacSHA1)', env);
+    // paced: both routes at the same offered rate (default half the own route's flat-out throughput)
+    const rate = Number(process.env.BENCH_FSI_RATE ?? a.perSecond / 2);
+    const rows = [a, b];
+    if (PN > 0) {
+      const pacedOwn: number[] = [];
+      const po = await phase(PN, () => paced(PN, rate, async (i) => void (pacedOwn[i] = await ownSettle(N + i))));
+      const pacedFsi: number[] = [];
+      const pe = await phase(PN, () => paced(PN, rate, async (i) => void (pacedFsi[i] = await fsiSettle(N + i))));
+      if (pacedOwn.reduce((x, y) => x + y, 0) !== pacedFsi.reduce((x, y) => x + y, 0)) console.warn('warning: the two paced runs paid different fund totals');
+      rows.push(summary(`POST /api/v1/encounters/{id}/settle, paced at ${rate.toFixed(1)}/s offered (open loop)`, po), summary(`2207 envelope, gateway-signed, paced at ${rate.toFixed(1)}/s offered (open loop)`, pe));
+    }
+
     const f = (x: number) => x.toFixed(1);
-    console.log(`settlements over HTTP: N=${N} each, ${C} concurrent clients (fetch), server in a child process, PostgreSQL server database; setup ${(setupMs / 1000).toFixed(1)} s untimed`);
+    console.log(`settlements over HTTP: N=${N} each flat out with ${C} concurrent clients (closed loop), then ${PN} each paced at ${rate.toFixed(1)}/s (open loop, latency from when each was due); fetch, server in a child process, PostgreSQL server database; setup ${(setupMs / 1000).toFixed(1)} s untimed`);
     console.log(`machine: ${cpus().length} vCPU (${cpus()[0]?.model ?? '?'}), Node ${process.version}; load average (1/5/15 min) at the start: ${load0}`);
-    console.log('| route | settlements/s | p50 ms | p99 ms |');
-    console.log('|---|---:|---:|---:|');
-    for (const s of [a, b]) console.log(`| ${s.name} | ${f(s.perSecond)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} |`);
-    console.log(`envelope / own route throughput: ${(b.perSecond / a.perSecond).toFixed(3)}; p50 overhead ${(b.p50 - a.p50).toFixed(2)} ms (${((b.p50 / a.p50 - 1) * 100).toFixed(0)}%)`);
+    console.log('| route | settlements/s | p50 ms | p95 ms | p99 ms | server CPU ms / settlement | PostgreSQL backends CPU ms / settlement |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const s of rows) console.log(`| ${s.name} | ${f(s.perSecond)} | ${s.p50.toFixed(2)} | ${s.p95.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.node.toFixed(2)} | ${s.pg.toFixed(2)} |`);
+    console.log(`envelope / own route throughput (flat out): ${(b.perSecond / a.perSecond).toFixed(3)}; p50 overhead ${(b.p50 - a.p50).toFixed(2)} ms (${((b.p50 / a.p50 - 1) * 100).toFixed(0)}%)`);
     console.log(`load average (1/5/15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
   } finally {
     await cleanup();

@@ -28,6 +28,9 @@ interface FactsRow {
 
 export class BurdenWatch {
   private regions: string[] | null = null;
+  /** each region and year's rule, worked out once (the policy library does not change while the service runs) */
+  private readonly rules = new Map<string, BurdenRule | null>();
+  private readonly ruleRows = new Map<string, { region: string; year: number; months: number; min_fen: number }[]>();
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -35,19 +38,29 @@ export class BurdenWatch {
   ) {}
 
   private ruleFor(region: string, year: number): BurdenRule | null {
-    const pack = this.lib.packFor(region, year);
-    return pack ? burdenRuleOf(pack) : null;
+    const key = `${region}/${year}`;
+    let r = this.rules.get(key);
+    if (r === undefined) {
+      const pack = this.lib.packFor(region, year);
+      r = pack ? burdenRuleOf(pack) : null;
+      this.rules.set(key, r);
+    }
+    return r;
   }
 
   /** The rules of every region of the register for the years: [{region, year, months, min_fen}]. */
   private async rulesFor(years: number[]): Promise<{ region: string; year: number; months: number; min_fen: number }[]> {
     if (!this.regions) this.regions = (await this.db.selectFrom('admin_area').select('region').distinct().execute()).map((r) => r.region);
+    const key = [...years].sort((a, b) => a - b).join(',');
+    const known = this.ruleRows.get(key);
+    if (known) return known;
     const out = [];
     for (const region of this.regions)
       for (const year of years) {
         const r = this.ruleFor(region, year);
         if (r) out.push({ region, year, months: r.rollingMonths, min_fen: Math.min(r.general, r.needy) });
       }
+    this.ruleRows.set(key, out);
     return out;
   }
 

@@ -66,6 +66,9 @@ import { accumulators, getSettlement, listSettlements } from './views.js';
 const OPTIMISTIC_TRIES = 3;
 /** Settlements written in one statement at most. */
 const MAX_BATCH = 64;
+/** afterWrite calls at work at once; the settlements written meanwhile wait and go together in the next (at most FOLLOW_UP_BATCH). */
+const FOLLOW_UPS_IN_FLIGHT = 1;
+const FOLLOW_UP_BATCH = 256;
 
 /** How settlements got through (counts since the service was made; for monitoring and tests). */
 export interface SettlementContention {
@@ -80,6 +83,12 @@ export interface SettlementContention {
   largestBatch: number;
   /** batch statements the database refused, whose settlements were then written one by one */
   failedBatches: number;
+}
+
+/** Settlements written, waiting for afterWrite (their callers are answered once it has run). */
+interface FollowUp extends BatchItem {
+  written: WrittenSettlement[];
+  done(): void;
 }
 
 /** A settlement waiting to be done. */
@@ -101,7 +110,9 @@ export interface SettlementOptions {
   /**
    * Called with the settlements just written (committed), before their callers are answered:
    * a higher room's follow-up (the high-burden warnings of src/risk). Its failure is logged and
-   * never fails a settlement; what it missed the higher room's batch scan finds.
+   * never fails a settlement; what it missed the higher room's batch scan finds. One call is at
+   * work at a time: the settlements written meanwhile (by any route) wait and are given to the
+   * next call together, so under load one follow-up statement serves many settlements.
    */
   afterWrite?: (written: WrittenSettlement[]) => Promise<void>;
 }
@@ -118,7 +129,7 @@ export class SettlementService {
   private readonly db: Kysely<DB>;
   private readonly optimisticTries: number;
   private readonly batcher: Batcher<Pending>;
-  private readonly afterWrite: SettlementOptions['afterWrite'];
+  private readonly followUps: Batcher<FollowUp> | null;
   readonly contention: SettlementContention = { tries: 0, misses: 0, locked: 0, writes: 0, largestBatch: 0, failedBatches: 0 };
 
   readonly engine: SettlementEngine;
@@ -133,7 +144,23 @@ export class SettlementService {
     this.engine = new SettlementEngine(quotes);
     this.encounters = new EncounterService(database.db, quotes);
     this.optimisticTries = opts.optimisticTries ?? OPTIMISTIC_TRIES;
-    this.afterWrite = opts.afterWrite;
+    const afterWrite = opts.afterWrite;
+    this.followUps = afterWrite
+      ? new Batcher<FollowUp>(
+          async (batch) => {
+            const written = batch.flatMap((b) => b.written);
+            try {
+              await afterWrite(written);
+            } catch (e) {
+              console.error(`settlement follow-up failed for ${written.length} settlement(s): ${(e as Error).message}`);
+            } finally {
+              for (const b of batch) b.done();
+            }
+          },
+          FOLLOW_UPS_IN_FLIGHT,
+          FOLLOW_UP_BATCH,
+        )
+      : null;
     // every connection of the settlement pool may carry a batch
     this.batcher = new Batcher((batch) => this.settleBatch(batch), opts.maxInFlight ?? (database.settlementPool.options.max ?? 1), opts.maxBatch ?? MAX_BATCH);
   }
@@ -372,14 +399,11 @@ export class SettlementService {
     }
   }
 
-  /** Run afterWrite on settlements written; never throws (the settlements are committed). */
-  private async notify(written: WrittenSettlement[]): Promise<void> {
-    if (!this.afterWrite || written.length === 0) return;
-    try {
-      await this.afterWrite(written);
-    } catch (e) {
-      console.error(`settlement follow-up failed for ${written.length} settlement(s): ${(e as Error).message}`);
-    }
+  /** Run afterWrite on settlements written (with the others written meanwhile); never throws (the settlements are committed). */
+  private notify(written: WrittenSettlement[]): Promise<void> {
+    const f = this.followUps;
+    if (!f || written.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => f.add({ written, done: resolve, reject: () => resolve() }));
   }
 
   // ---- the room's other doors: encounters, reversal, reading back ----
