@@ -127,7 +127,8 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
   // the fund paid for an encounter outside the person's benefit period (or without a paid enrollment).
   // Candidates first, each from a narrow side: the settlements of persons whose enrollment of the
   // year is not paid or does not cover the whole year; of persons without one; of encounters dated
-  // outside the year (a paid whole-year enrollment can miss no other). The rule's test then on them.
+  // outside the year (a paid whole-year enrollment can miss no other; these are read into
+  // screen_settled with the run's other rows). The rule's test then on them.
   FR03: (r, sc) => sql`WITH cand AS (
       SELECT s.id FROM enrollment e JOIN settlement s ON s.person_id = e.person_id AND s.coverage_year = e.coverage_year AND s.reversed_at IS NULL
        WHERE e.coverage_year = ${sc.year}::int
@@ -138,8 +139,10 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
       UNION
       SELECT settlement_id FROM screen_settled
        WHERE coverage_year = ${sc.year}::int AND (adm_date < make_date(${sc.year}::int, 1, 1) OR adm_date > make_date(${sc.year}::int, 12, 31))),
-    s AS (SELECT rs.*, p.village_code FROM cand JOIN risk_settled rs ON rs.settlement_id = cand.id JOIN person p ON p.id = rs.person_id JOIN admin_area a ON a.code = p.village_code
-           WHERE rs.coverage_year = ${sc.year}::int AND (${sc.region}::text IS NULL OR a.region = ${sc.region}::text))
+    -- each candidate's row looked up by its key (OFFSET 0 keeps the lookup a lookup, not a hash join over every settlement)
+    s AS (SELECT rs.*, p.village_code FROM cand CROSS JOIN LATERAL (SELECT * FROM risk_settled x WHERE x.settlement_id = cand.id AND x.coverage_year = ${sc.year}::int OFFSET 0) rs
+            JOIN person p ON p.id = rs.person_id JOIN admin_area a ON a.code = p.village_code
+           WHERE (${sc.region}::text IS NULL OR a.region = ${sc.region}::text))
     ${insert}
     SELECT 'FR03', 'S' || s.settlement_id, ${sc.year}::int, s.hospital_code, s.person_id, s.village_code, ARRAY[s.settlement_id], '[]'::jsonb, s.fund_fen,
            jsonb_build_object('benefitStart', e.benefit_start::text, 'benefitEnd', e.benefit_end::text, 'enrollment', e.state, 'stay', ${settlementJson('s')})
