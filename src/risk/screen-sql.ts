@@ -49,7 +49,7 @@ export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; fee
     settled,
     sql`ANALYZE screen_settled`,
     sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
-      SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen, f.code, f.day, f.at, f.cnt, f.pric
+      SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen, f.code, f.day, f.at, f.cnt, f.pric, f.line_key, f.day_key
         FROM screen_fee_line f JOIN screen_settled s ON f.mdtrt_id = s.visit AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part)
        WHERE s.in_scope`,
     sql`ANALYZE screen_fee`,
@@ -85,7 +85,7 @@ function prepareFeeLines(rules: Map<ScreenCode, ScreenRule>): RawBuilder<unknown
     sql`CREATE TEMP TABLE screen_fee_key ON COMMIT DROP AS ${keys.length ? sql.join(keys, sql` UNION ALL `) : sql`SELECT NULL::bigint AS line_key, NULL::bigint AS day_key WHERE false`}`,
     sql`SET LOCAL enable_hashagg = on`,
     sql`CREATE TEMP TABLE screen_fee_line ON COMMIT DROP AS
-      SELECT f.mdtrt_id, f.feedetl_sn, f.chrg_bchno, f.amount_fen, f.med_list_codg AS code, left(f.fee_ocur_time, 10) AS day, f.fee_ocur_time AS at, f.cnt, f.pric
+      SELECT f.mdtrt_id, f.feedetl_sn, f.chrg_bchno, f.amount_fen, f.med_list_codg AS code, left(f.fee_ocur_time, 10) AS day, f.fee_ocur_time AS at, f.cnt, f.pric, f.line_key, f.day_key
         FROM fsi_fee f
        WHERE f.cancelled_at IS NULL AND (${wanted.length ? sql.join(wanted, sql` OR `) : sql`false`})`,
     sql`ANALYZE screen_fee_line`,
@@ -150,9 +150,10 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
      WHERE s.fund_fen >= ${num(r, 'minFundFen')}::bigint
        AND (e.id IS NULL OR e.state <> 'paid' OR e.benefit_start IS NULL OR s.adm_date < e.benefit_start OR s.adm_date > e.benefit_end)
     ${done}`,
-  // identical fee lines (item, time, quantity, price) repeated within a visit; the groups found with
-  // plain aggregates first, the lines gathered (ordered aggregates) only for the groups that hit
-  FR04: (r, sc) => sql`WITH ${feeLines},
+  // identical fee lines (item, time, quantity, price) repeated within a visit; only the lines of the
+  // repeated keys (a group that hits lies in its key's lines); the groups found with plain
+  // aggregates first, the lines gathered (ordered aggregates) only for the groups that hit
+  FR04: (r, sc) => sql`WITH fl AS (SELECT * FROM screen_fee WHERE line_key IN (SELECT line_key FROM screen_fee_key)),
     g AS (SELECT mdtrt_id, code, at, cnt, pric FROM fl GROUP BY mdtrt_id, code, at, cnt, pric HAVING count(*) >= ${num(r, 'minRepeats')}::int)
     ${insert}
     SELECT 'FR04', 'V' || fl.mdtrt_id || '/' || fl.code || '/' || fl.at || '/' || fl.cnt || '/' || fl.pric, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
@@ -162,9 +163,9 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
       FROM fl JOIN g ON g.mdtrt_id = fl.mdtrt_id AND g.code IS NOT DISTINCT FROM fl.code AND g.at IS NOT DISTINCT FROM fl.at AND g.cnt IS NOT DISTINCT FROM fl.cnt AND g.pric IS NOT DISTINCT FROM fl.pric
      GROUP BY fl.mdtrt_id, fl.code, fl.at, fl.cnt, fl.pric
     ${done}`,
-  // an item's quantity in one day above the daily limit (the same two steps)
+  // an item's quantity in one day above the daily limit (the same two steps, over the day keys' lines)
   FR05: (r, sc) => sql`WITH ${feeLines},
-    il AS (SELECT * FROM fl WHERE code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[])),
+    il AS (SELECT * FROM fl WHERE code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[]) AND day_key IN (SELECT day_key FROM screen_fee_key)),
     g AS (SELECT mdtrt_id, code, day FROM il GROUP BY mdtrt_id, code, day HAVING sum(cnt) > ${num(r, 'maxPerDay')}::numeric)
     ${insert}
     SELECT 'FR05', 'V' || il.mdtrt_id || '/' || il.code || '/' || il.day, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
