@@ -23,7 +23,8 @@ const likeAny = (prefixes: string[]) => prefixes.map((p) => `${p.replace(/[%_\\]
  * (prepareFeeLines → screen_fee_line), found from fsi_fee's indexes alone. Then screen_settled:
  * the live settlements the rules compare with one another — the inpatient stays of the year, and
  * of the history months before it that FR09 compares with (every area) — and the settlements of
- * the year of the visits those fee lines belong to, each with its person's village, date of
+ * the year of the visits those fee lines belong to, and those of encounters dated outside their
+ * coverage year (FR03's third side), each with its person's village, date of
  * death and whether it is in the run's scope (the year's settlements of the area's persons).
  * (The other settlements, most of the rows, are read by no rule but FR02 and FR03, which find
  * their few candidates from the person and enrollment side.) Then the in-scope visits' candidate
