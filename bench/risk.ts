@@ -23,7 +23,10 @@
  * fsi_mdtrt and fsi_fee (count and a sum each, parallel workers off as in the screening's
  * statements, which are INSERT … SELECT and so never parallel).
  *
- * Environment: BENCH_RISK_SETTLEMENTS (10 000 000; smaller for a quick run), BENCH_RISK_EXPLAIN
+ * Environment: BENCH_RISK_SETTLEMENTS (10 000 000; smaller for a quick run), BENCH_RISK_KEEP=on (keep
+ * the database at the end and say its name), BENCH_RISK_REUSE=<name> (measure again on a database a
+ * kept run left: no setup; its cases of earlier runs deleted first, so that the run is a full one
+ * writing every case again; its migrations brought up to date when it is opened), BENCH_RISK_EXPLAIN
  * (rule codes, e.g. FR04,FR05: their plans and the reading statements', EXPLAIN ANALYZE, rolled back),
  * BENCH_DATABASE_URL (default TEST_DATABASE_URL or postgres://127.0.0.1:5432/test).
  */
@@ -32,7 +35,7 @@ import { QuoteService } from '../src/quotes/quote-service.js';
 import { rulesFor, runScreening } from '../src/risk/screening.js';
 import { prepareScreen, SCREEN_SQL } from '../src/risk/screen-sql.js';
 import type { ScreenCode } from '../src/rules/risk/screen-rules.js';
-import { dropAllCreated, dropOnSignals, envInt, fmt, fmtInt, freshServerDatabase, log, machineLine, table, type BenchDatabase } from './record/support.js';
+import { dropAllCreated, dropOnSignals, envInt, fmt, fmtInt, freshServerDatabase, keptServerDatabase, loadavg, log, machineLine, table, timed, type BenchDatabase } from './record/support.js';
 
 const YEAR = 2022;
 const REGION = '500230';
@@ -119,35 +122,48 @@ async function generate(b: BenchDatabase, n: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const n = envInt('BENCH_RISK_SETTLEMENTS', 10_000_000);
+  let n = envInt('BENCH_RISK_SETTLEMENTS', 10_000_000);
+  const kept = process.env.BENCH_RISK_REUSE;
+  const keep = process.env.BENCH_RISK_KEEP === 'on';
   dropOnSignals(async () => {});
   log('yibao bench — fraud screening over the settlements on PostgreSQL (issue #18)');
-  const b = await freshServerDatabase('risk', 4);
+  const b = kept ? await keptServerDatabase(kept, 4) : await freshServerDatabase('risk', 4);
   try {
     for (const l of await machineLine(b.database)) log(l);
-    log(`\n=== setup: ${fmtInt(n)} settlements of ${YEAR}, region ${REGION} ===`);
-    await generate(b, n);
     const db = b.database.db;
+    if (kept) {
+      n = Number((await b.owner(`SELECT count(*) AS n FROM settlement WHERE coverage_year = ${YEAR}`)).rows[0].n);
+      await b.owner('TRUNCATE risk_case_event, risk_case');
+      await b.owner('VACUUM ANALYZE risk_case');
+      log(`\n=== the database ${kept} a previous run kept: ${fmtInt(n)} settlements of ${YEAR} (no setup; its cases deleted) ===`);
+    } else {
+      log(`\n=== setup: ${fmtInt(n)} settlements of ${YEAR}, region ${REGION} ===`);
+      await generate(b, n);
+    }
     const lib = QuoteService.load().lib;
 
     log(`\n=== the floor: a plain sequential scan of the same rows ===`);
     const scans: (string | number)[][] = [];
     let floorS = 0;
+    let floorCpu = 0;
     for (const [t, col] of [['settlement', 'total_fen'], ['encounter', 'total_fen'], ['fsi_mdtrt', 'length(begntime)'], ['fsi_fee', 'amount_fen']] as const) {
       await sql.raw(`SELECT count(*), sum(${col}) FROM ${t}`).execute(db); // warm the cache once, not counted
-      const s = performance.now();
-      const r = await db.connection().execute(async (c) => {
-        await sql`SET max_parallel_workers_per_gather = 0`.execute(c);
-        const out = await sql.raw<{ n: string }>(`SELECT count(*) AS n, sum(${col}) FROM ${t}`).execute(c);
-        await sql`RESET max_parallel_workers_per_gather`.execute(c);
-        return out;
-      });
-      const secs = (performance.now() - s) / 1000;
-      floorS += secs;
-      scans.push([t, fmtInt(Number(r.rows[0].n)), fmt(secs, 2)]);
+      const r = await timed(
+        () =>
+          db.connection().execute(async (c) => {
+            await sql`SET max_parallel_workers_per_gather = 0`.execute(c);
+            const out = await sql.raw<{ n: string }>(`SELECT count(*) AS n, sum(${col}) FROM ${t}`).execute(c);
+            await sql`RESET max_parallel_workers_per_gather`.execute(c);
+            return out;
+          }),
+        b.name,
+      );
+      floorS += r.seconds;
+      floorCpu += r.dbCpu ?? NaN;
+      scans.push([t, fmtInt(Number(r.value.rows[0].n)), fmt(r.seconds, 2), r.dbCpu === null ? '—' : fmt(r.dbCpu, 2)]);
     }
-    log(table(['table', 'rows', 'seq scan s'], scans));
-    log(`floor: ${fmt(floorS, 2)} s for one pass over the rows`);
+    log(table(['table', 'rows', 'seq scan s', 'backend CPU s'], scans));
+    log(`floor: ${fmt(floorS, 2)} s wall, ${fmt(floorCpu, 2)} s backend CPU for one pass over the rows (load ${loadavg()})`);
 
     log(`\n=== all screening rules of ${REGION}/${YEAR} (runScreening, as yibao_app) ===`);
     if (process.env.BENCH_RISK_EXPLAIN) {
@@ -158,25 +174,29 @@ async function main(): Promise<void> {
         await b.owner(`SET LOCAL work_mem = '256MB'`);
         for (const st of prepareScreen({ year: YEAR, region: REGION }, { historyMonths: 6, feeLines: true, rules })) {
           const c = st.compile(db);
-          const pl = await b.owner(/^ANALYZE/.test(c.sql) ? c.sql : `EXPLAIN (ANALYZE) ${c.sql}`, [...c.parameters]);
-          if (!/^ANALYZE/.test(c.sql)) log(`prepare:\n${pl.rows.map((r) => (r as Record<string, string>)['QUERY PLAN']).join('\n')}`);
+          const pl = await b.owner(/^\s*CREATE/.test(c.sql) ? `EXPLAIN (ANALYZE) ${c.sql}` : c.sql, [...c.parameters]);
+          if (/^\s*CREATE/.test(c.sql)) log(`prepare:\n${pl.rows.map((r) => (r as Record<string, string>)['QUERY PLAN']).join('\n')}`);
         }
         const plan = await b.owner(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, [...q.parameters]);
         await b.owner('ROLLBACK');
         log(`${code}:\n${plan.rows.map((r) => (r as Record<string, string>)['QUERY PLAN']).join('\n')}`);
       }
     }
-    const t0 = performance.now();
-    const run = await runScreening(db, lib, { year: YEAR, region: REGION });
-    const total = (performance.now() - t0) / 1000;
+    const load0 = loadavg();
+    const t = await timed(() => runScreening(db, lib, { year: YEAR, region: REGION }), b.name);
+    const run = t.value;
+    const total = t.seconds;
     log(table(['rule', 'name', 'cases found', 'ms'], [['—', 'the rows read once (temporary tables)', '', fmtInt(run.readMs)], ...run.rules.map((r) => [r.code, r.name, fmtInt(r.found), fmtInt(r.ms)])]));
     const missing = run.rules.filter((r) => r.found === 0 && !['FR09'].includes(r.code));
     if (missing.length) throw new Error(`the generated data should give every rule but FR09 some hits; none for ${missing.map((r) => r.code).join(', ')}`);
-    log(`\nall ${run.rules.length} rules over ${fmtInt(n)} settlements: ${fmt(total, 1)} s (target < 60 s: ${total < 60 ? 'met' : 'NOT met'}); ÷ one sequential scan of the rows = ${fmt(total / floorS, 1)}×`);
-    const again0 = performance.now();
-    const again = await runScreening(db, lib, { year: YEAR, region: REGION });
-    log(`screened again (every hit already a case, ON CONFLICT DO NOTHING): ${fmt((performance.now() - again0) / 1000, 1)} s, ${fmtInt(again.rules.reduce((s, r) => s + r.found, 0))} new cases`);
+    log(`\nall ${run.rules.length} rules over ${fmtInt(n)} settlements: ${fmt(total, 1)} s wall, ${t.dbCpu === null ? '—' : fmt(t.dbCpu, 1)} s backend CPU (target < 60 s: ${total < 60 ? 'met' : 'NOT met'}); ÷ one sequential scan of the rows = ${fmt(total / floorS, 1)}× wall, ${t.dbCpu === null ? '—' : fmt(t.dbCpu / floorCpu, 1)}× CPU; load before ${load0}, after ${loadavg()}`);
+    const again = await timed(() => runScreening(db, lib, { year: YEAR, region: REGION }), b.name);
+    log(`screened again (every hit already a case, ON CONFLICT DO NOTHING): ${fmt(again.seconds, 1)} s wall, ${again.dbCpu === null ? '—' : fmt(again.dbCpu, 1)} s backend CPU, ${fmtInt(again.value.rules.reduce((s, r) => s + r.found, 0))} new cases`);
   } finally {
+    if (keep) {
+      log(`\nkept the database ${b.name} (BENCH_RISK_KEEP=on): measure again with BENCH_RISK_REUSE=${b.name}; drop it with dropdb ${b.name}`);
+      process.exit(0);
+    }
     await b.drop();
     await dropAllCreated();
   }

@@ -19,67 +19,77 @@ const likeAny = (prefixes: string[]) => prefixes.map((p) => `${p.replace(/[%_\\]
 
 /**
  * What a run reads, read once (the first statements of the run's transaction, temporary tables
- * dropped at its commit): the live settlements of the year that the rules compare with one
- * another — inpatient stays, and settlements of platform visits (their fee lines) — with their
- * person's village, date of death and whether they are in the run's scope (the year's
- * settlements of the area's persons); with the inpatient stays admitted in the history months
- * before the year that FR09 compares with, of every area. (The outpatient settlements without a
- * platform visit, most of the rows, are read by no rule but FR02 and FR03, which find their few
- * candidates from the person and enrollment side.) Then the fee lines the line rules need
- * (prepareFeeLines). Each rule is then one statement over these (hash joins and aggregates in
- * memory, no rereading of the big tables ten times).
+ * dropped at its commit). With the line rules: first the fee lines they can hit
+ * (prepareFeeLines → screen_fee_line), found from fsi_fee's indexes alone. Then screen_settled:
+ * the live settlements the rules compare with one another — the inpatient stays of the year, and
+ * of the history months before it that FR09 compares with (every area) — and the settlements of
+ * the year of the visits those fee lines belong to, and those of encounters dated outside their
+ * coverage year (FR03's third side), each with its person's village, date of
+ * death and whether it is in the run's scope (the year's settlements of the area's persons).
+ * (The other settlements, most of the rows, are read by no rule but FR02 and FR03, which find
+ * their few candidates from the person and enrollment side.) Then the in-scope visits' candidate
+ * lines with their settlement (screen_fee). Each rule is then one statement over these.
  */
 export function prepareScreen(s: ScreenScope, opts: { historyMonths: number; feeLines: boolean; rules?: Map<ScreenCode, ScreenRule> }): RawBuilder<unknown>[] {
-  const out = [
-    sql`CREATE TEMP TABLE screen_settled ON COMMIT DROP AS
+  // one pass over the settlements and their encounters: the OR's encounter side (inpatient, or one
+  // of the candidate lines' visits, or dated outside the year) is tested on each encounter row
+  // before any join, the visits by a hash of the candidate visits
+  const settled = sql`CREATE TEMP TABLE screen_settled ON COMMIT DROP AS
       SELECT rs.*, p.village_code, p.date_of_death, (rs.coverage_year = ${s.year}::int AND (${s.region}::text IS NULL OR a.region = ${s.region}::text)) AS in_scope
         FROM risk_settled rs
         JOIN person p ON p.id = rs.person_id
         JOIN admin_area a ON a.code = p.village_code
-       WHERE (rs.type = 'inpatient' OR rs.visit IS NOT NULL)
-         AND (rs.coverage_year = ${s.year}::int
-          OR (rs.type = 'inpatient' AND rs.adm_date < make_date(${s.year}::int + 1, 1, 1) AND rs.adm_date >= make_date(${s.year}::int, 1, 1) - make_interval(months => ${opts.historyMonths}::int)))`,
+       WHERE (rs.type = 'inpatient'
+              AND (rs.coverage_year = ${s.year}::int
+               OR (rs.adm_date < make_date(${s.year}::int + 1, 1, 1) AND rs.adm_date >= make_date(${s.year}::int, 1, 1) - make_interval(months => ${opts.historyMonths}::int))))
+          OR (rs.coverage_year = ${s.year}::int AND (rs.adm_date < make_date(${s.year}::int, 1, 1) OR rs.adm_date > make_date(${s.year}::int, 12, 31)))
+          ${opts.feeLines ? sql`OR (rs.coverage_year = ${s.year}::int AND rs.visit IN (SELECT mdtrt_id FROM screen_fee_line))` : sql``}`;
+  if (!opts.feeLines) return [settled, sql`ANALYZE screen_settled`];
+  return [
+    ...prepareFeeLines(opts.rules ?? new Map()),
+    settled,
     sql`ANALYZE screen_settled`,
+    sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
+      SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen, f.code, f.day, f.at, f.cnt, f.pric, f.line_key, f.day_key
+        FROM screen_fee_line f JOIN screen_settled s ON f.mdtrt_id = s.visit AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part)
+       WHERE s.in_scope`,
+    sql`ANALYZE screen_fee`,
   ];
-  if (opts.feeLines) out.push(...prepareFeeLines(opts.rules ?? new Map()));
-  return out;
 }
 
 /**
- * The fee lines the line rules need, out of the in-scope visits' lines, in two passes over
- * fsi_fee's columns (043) and never over the JSON: first one grouping pass on the two 64-bit keys
- * at once (grouping sets: line_key repeated at least FR04's minRepeats times; day_key whose
- * quantity of FR05's items passes its daily limit), then the lines of those groups and the lines
- * of FR06's and FR07's items (few) into screen_fee. The rules then group screen_fee on the fields
- * themselves, as before: every line of a group that hits is in it (a group on the fields lies
- * inside its key's group), so the hits are the same as over all lines; a key collision only
- * brings in more lines to look at. The preselecting aggregates are kept small (a count, a float8
- * sum of the quantities with 0.001 of slack below the limit: a superset, the rule then sums the
- * exact numerics), so both key sets hash in memory in one pass.
+ * The live fee lines the line rules can hit (screen_fee_line), from fsi_fee's columns (043) and
+ * indexes (047), never the JSON nor a hash of every line: the line_key values on at least FR04's
+ * minRepeats live lines, and the day_key values whose live lines' positive quantities sum past
+ * FR05's daily limit, each by a streaming group over its index (screen_fee_key); then the lines
+ * of those keys and the lines of FR06's and FR07's items (by code prefix). Every line of a group
+ * a rule looks at shares the group's key, and a key's live lines (of every visit part, scope and
+ * year) include the group's, so a group that hits has its key here and all its lines; a key
+ * collision or a line out of scope only brings in more lines to look at. The rules then group
+ * screen_fee on the fields themselves, as over all lines.
  */
 function prepareFeeLines(rules: Map<ScreenCode, ScreenRule>): RawBuilder<unknown>[] {
   const fr04 = rules.get('FR04');
   const fr05 = rules.get('FR05');
   const itemPrefixes = [...(['FR06', 'FR07'] as const)].flatMap((c) => (rules.get(c) ? list(rules.get(c)!, 'itemPrefixes') : []));
-  const visits = sql`screen_settled s ON f.mdtrt_id = s.visit AND (s.visit_part = '' OR f.chrg_bchno = s.visit_part)`;
+  const keys: RawBuilder<unknown>[] = [];
+  if (fr04) keys.push(sql`SELECT line_key, NULL::bigint AS day_key FROM fsi_fee WHERE cancelled_at IS NULL AND line_key IS NOT NULL GROUP BY line_key HAVING count(*) >= ${num(fr04, 'minRepeats')}::int`);
+  if (fr05) keys.push(sql`SELECT NULL::bigint, day_key FROM fsi_fee WHERE cancelled_at IS NULL AND day_key IS NOT NULL GROUP BY day_key HAVING sum(greatest(cnt, 0)) > ${num(fr05, 'maxPerDay')}::numeric`);
+  const wanted: RawBuilder<unknown>[] = [];
+  if (fr04) wanted.push(sql`f.line_key = ANY(ARRAY(SELECT line_key FROM screen_fee_key WHERE line_key IS NOT NULL))`);
+  if (fr05) wanted.push(sql`f.day_key = ANY(ARRAY(SELECT day_key FROM screen_fee_key WHERE day_key IS NOT NULL))`);
+  // one LIKE per prefix (a range of the item index each), not LIKE ANY (no index)
+  for (const p of likeAny(itemPrefixes)) wanted.push(sql`f.med_list_codg LIKE ${p}`);
   return [
-    sql`CREATE TEMP TABLE screen_fee_key ON COMMIT DROP AS
-      SELECT f.line_key, f.day_key
-        FROM fsi_fee f JOIN ${visits}
-       WHERE s.in_scope AND f.cancelled_at IS NULL
-       GROUP BY GROUPING SETS ((f.line_key), (f.day_key))
-      HAVING CASE WHEN GROUPING(f.line_key) = 0 THEN ${fr04 ? num(fr04, 'minRepeats') : null}::int IS NOT NULL AND count(*) >= ${fr04 ? num(fr04, 'minRepeats') : null}::int
-                  ELSE ${fr05 ? num(fr05, 'maxPerDay') : null}::numeric IS NOT NULL
-                   AND coalesce(sum(f.cnt::float8) FILTER (WHERE f.med_list_codg LIKE ANY(${likeAny(fr05 ? list(fr05, 'itemPrefixes') : [])}::text[])), 0) > ${fr05 ? num(fr05, 'maxPerDay') : null}::float8 - 0.001 END`,
-    sql`CREATE TEMP TABLE screen_fee ON COMMIT DROP AS
-      SELECT s.settlement_id, s.person_id, s.hospital_code, s.village_code, s.type, s.diagnosis, f.mdtrt_id, f.feedetl_sn, f.amount_fen,
-             f.med_list_codg AS code, left(f.fee_ocur_time, 10) AS day, f.fee_ocur_time AS at, f.cnt, f.pric
-        FROM fsi_fee f JOIN ${visits}
-       WHERE s.in_scope AND f.cancelled_at IS NULL
-         AND (f.line_key IN (SELECT line_key FROM screen_fee_key WHERE line_key IS NOT NULL)
-              OR f.day_key IN (SELECT day_key FROM screen_fee_key WHERE day_key IS NOT NULL)
-              OR f.med_list_codg LIKE ANY(${likeAny(itemPrefixes)}::text[]))`,
-    sql`ANALYZE screen_fee`,
+    // the streaming groups (GroupAggregate over the index in key order) rather than a hash of every line
+    sql`SET LOCAL enable_hashagg = off`,
+    sql`CREATE TEMP TABLE screen_fee_key ON COMMIT DROP AS ${keys.length ? sql.join(keys, sql` UNION ALL `) : sql`SELECT NULL::bigint AS line_key, NULL::bigint AS day_key WHERE false`}`,
+    sql`SET LOCAL enable_hashagg = on`,
+    sql`CREATE TEMP TABLE screen_fee_line ON COMMIT DROP AS
+      SELECT f.mdtrt_id, f.feedetl_sn, f.chrg_bchno, f.amount_fen, f.med_list_codg AS code, left(f.fee_ocur_time, 10) AS day, f.fee_ocur_time AS at, f.cnt, f.pric, f.line_key, f.day_key
+        FROM fsi_fee f
+       WHERE f.cancelled_at IS NULL AND (${wanted.length ? sql.join(wanted, sql` OR `) : sql`false`})`,
+    sql`ANALYZE screen_fee_line`,
   ];
 }
 
@@ -118,7 +128,8 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
   // the fund paid for an encounter outside the person's benefit period (or without a paid enrollment).
   // Candidates first, each from a narrow side: the settlements of persons whose enrollment of the
   // year is not paid or does not cover the whole year; of persons without one; of encounters dated
-  // outside the year (a paid whole-year enrollment can miss no other). The rule's test then on them.
+  // outside the year (a paid whole-year enrollment can miss no other; these are read into
+  // screen_settled with the run's other rows). The rule's test then on them.
   FR03: (r, sc) => sql`WITH cand AS (
       SELECT s.id FROM enrollment e JOIN settlement s ON s.person_id = e.person_id AND s.coverage_year = e.coverage_year AND s.reversed_at IS NULL
        WHERE e.coverage_year = ${sc.year}::int
@@ -127,10 +138,12 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
       SELECT s.id FROM person p JOIN settlement s ON s.person_id = p.id AND s.coverage_year = ${sc.year}::int AND s.reversed_at IS NULL
        WHERE NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = p.id AND e.coverage_year = ${sc.year}::int)
       UNION
-      SELECT s.id FROM encounter en JOIN settlement s ON s.encounter_id = en.id AND s.reversed_at IS NULL
-       WHERE en.coverage_year = ${sc.year}::int AND (en.date < make_date(${sc.year}::int, 1, 1) OR en.date > make_date(${sc.year}::int, 12, 31))),
-    s AS (SELECT rs.*, p.village_code FROM cand JOIN risk_settled rs ON rs.settlement_id = cand.id JOIN person p ON p.id = rs.person_id JOIN admin_area a ON a.code = p.village_code
-           WHERE rs.coverage_year = ${sc.year}::int AND (${sc.region}::text IS NULL OR a.region = ${sc.region}::text))
+      SELECT settlement_id FROM screen_settled
+       WHERE coverage_year = ${sc.year}::int AND (adm_date < make_date(${sc.year}::int, 1, 1) OR adm_date > make_date(${sc.year}::int, 12, 31))),
+    -- each candidate's row looked up by its key (OFFSET 0 keeps the lookup a lookup, not a hash join over every settlement)
+    s AS (SELECT rs.*, p.village_code FROM cand CROSS JOIN LATERAL (SELECT * FROM risk_settled x WHERE x.settlement_id = cand.id AND x.coverage_year = ${sc.year}::int OFFSET 0) rs
+            JOIN person p ON p.id = rs.person_id JOIN admin_area a ON a.code = p.village_code
+           WHERE (${sc.region}::text IS NULL OR a.region = ${sc.region}::text))
     ${insert}
     SELECT 'FR03', 'S' || s.settlement_id, ${sc.year}::int, s.hospital_code, s.person_id, s.village_code, ARRAY[s.settlement_id], '[]'::jsonb, s.fund_fen,
            jsonb_build_object('benefitStart', e.benefit_start::text, 'benefitEnd', e.benefit_end::text, 'enrollment', e.state, 'stay', ${settlementJson('s')})
@@ -138,9 +151,10 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
      WHERE s.fund_fen >= ${num(r, 'minFundFen')}::bigint
        AND (e.id IS NULL OR e.state <> 'paid' OR e.benefit_start IS NULL OR s.adm_date < e.benefit_start OR s.adm_date > e.benefit_end)
     ${done}`,
-  // identical fee lines (item, time, quantity, price) repeated within a visit; the groups found with
-  // plain aggregates first, the lines gathered (ordered aggregates) only for the groups that hit
-  FR04: (r, sc) => sql`WITH ${feeLines},
+  // identical fee lines (item, time, quantity, price) repeated within a visit; only the lines of the
+  // repeated keys (a group that hits lies in its key's lines); the groups found with plain
+  // aggregates first, the lines gathered (ordered aggregates) only for the groups that hit
+  FR04: (r, sc) => sql`WITH fl AS (SELECT * FROM screen_fee WHERE line_key IN (SELECT line_key FROM screen_fee_key)),
     g AS (SELECT mdtrt_id, code, at, cnt, pric FROM fl GROUP BY mdtrt_id, code, at, cnt, pric HAVING count(*) >= ${num(r, 'minRepeats')}::int)
     ${insert}
     SELECT 'FR04', 'V' || fl.mdtrt_id || '/' || fl.code || '/' || fl.at || '/' || fl.cnt || '/' || fl.pric, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
@@ -150,9 +164,9 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
       FROM fl JOIN g ON g.mdtrt_id = fl.mdtrt_id AND g.code IS NOT DISTINCT FROM fl.code AND g.at IS NOT DISTINCT FROM fl.at AND g.cnt IS NOT DISTINCT FROM fl.cnt AND g.pric IS NOT DISTINCT FROM fl.pric
      GROUP BY fl.mdtrt_id, fl.code, fl.at, fl.cnt, fl.pric
     ${done}`,
-  // an item's quantity in one day above the daily limit (the same two steps)
+  // an item's quantity in one day above the daily limit (the same two steps, over the day keys' lines)
   FR05: (r, sc) => sql`WITH ${feeLines},
-    il AS (SELECT * FROM fl WHERE code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[])),
+    il AS (SELECT * FROM fl WHERE code LIKE ANY(${likeAny(list(r, 'itemPrefixes'))}::text[]) AND day_key IN (SELECT day_key FROM screen_fee_key)),
     g AS (SELECT mdtrt_id, code, day FROM il GROUP BY mdtrt_id, code, day HAVING sum(cnt) > ${num(r, 'maxPerDay')}::numeric)
     ${insert}
     SELECT 'FR05', 'V' || il.mdtrt_id || '/' || il.code || '/' || il.day, ${sc.year}::int, min(hospital_code), min(person_id), min(village_code),
