@@ -18,7 +18,8 @@
  * in-process); after (c), VACUUM ANALYZE.
  *
  * Environment: BENCH_MONITORING_PERSONS (1 000 000), BENCH_MONITORING_ROUNDS (5 per date),
- * BENCH_MONITORING_IMPORT_ROWS (20 000: the size of (c)), BENCH_MONITORING_KEEP=on (keep the
+ * BENCH_MONITORING_IMPORT_ROWS (20 000: the size of (c)), BENCH_MONITORING_SKIP_C=on (no part (c):
+ * every payer paid set-based, e.g. to build a database for (a) and (b) alone), BENCH_MONITORING_KEEP=on (keep the
  * database at the end), BENCH_MONITORING_REUSE=<name> ((a) and (b) again on a kept database, no
  * setup; dropped at the end unless kept again), BENCH_DATABASE_URL (default TEST_DATABASE_URL or
  * postgres://127.0.0.1:5432/test).
@@ -131,22 +132,9 @@ async function payEnrollments(tx: Transaction<DB>, xs: { id: string; q: PersonQu
     WHERE e.id = x.id`.execute(tx);
 }
 
-async function setup(b: BenchDatabase, n: number, dir: string, importRows: number): Promise<{ assessSeconds: number; paid: number }> {
+/** (c) the held-out payers' file through importPaymentFile, beside psql's COPY of the same file into a bare table. */
+async function partC(b: BenchDatabase, quotes: QuoteService, dir: string, bulk: Awaited<ReturnType<typeof payInBulk>>): Promise<{ inserted: number; newbornsFollowing: number }> {
   const db = b.database.db;
-  const { town, assessSeconds } = await loadAssessedTown(b, n, YEAR);
-  // the paid state of the year, set-based (untimed): all payers but the last `importRows` of the campaign (by payment date)
-  // paid in pages of PAGE enrollments, each page one payment insert and one enrollment update through the progress triggers;
-  // the held-out payers go into the payment file of (c), imported through importPaymentFile
-  const quotes = QuoteService.load();
-  const payers = town.persons.filter((p) => p.payment && p.payment.paidOn <= `${YEAR}-09-30`)
-    .sort((x, y) => (x.payment!.paidOn < y.payment!.paidOn ? -1 : x.payment!.paidOn > y.payment!.paidOn ? 1 : x.idNumber < y.idNumber ? -1 : 1));
-  const held = Math.min(importRows, payers.length);
-  const inFile = new Set(payers.slice(payers.length - held).map((p) => p.idNumber));
-  const payOn = new Map(payers.map((p) => [p.idNumber, p.payment!]));
-  const p0 = performance.now();
-  const bulk = await payInBulk(db, quotes, payOn, inFile);
-  log(`setup (untimed): ${fmtInt(bulk.paid)} payments set-based in ${fmt((performance.now() - p0) / 1000, 1)} s (pages of ${fmtInt(PAGE)}: payment rows, the enrollments paid as importPaymentFile pays them, `
-    + `through the progress triggers; no ledger entries or audit rows), ${fmtInt(bulk.following)} newborns following a paid guardian; ${fmtInt(bulk.skipped)} payers not payable (blocked, refused by the rules)`);
   const file = join(dir, 'payments.csv');
   const w = await openSheetWriter(file, '缴费明细');
   await w.write(['流水号', '身份证号', '缴费金额', '缴费日期', '缴费渠道', '年度']);
@@ -181,7 +169,28 @@ async function setup(b: BenchDatabase, n: number, dir: string, importRows: numbe
     SELECT t, (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM ' || t, false, true, '')))[1]::text AS n
     FROM unnest(ARRAY['payment', 'journal_entry', 'posting', 'audit_log']) AS t`.execute(db)).rows;
   log(`  rows in the ledger and audit tables after (c) (the set-based payments wrote payment rows only): ${written.map((r) => `${r.t} ${fmtInt(Number(r.n))}`).join(', ')}`);
-  const paid = bulk.paid + bulk.following + s2.inserted + s2.newbornsFollowing;
+  return { inserted: s2.inserted, newbornsFollowing: s2.newbornsFollowing };
+}
+
+async function setup(b: BenchDatabase, n: number, dir: string, importRows: number, skipC: boolean): Promise<{ assessSeconds: number; paid: number }> {
+  const db = b.database.db;
+  const { town, assessSeconds } = await loadAssessedTown(b, n, YEAR);
+  // the paid state of the year, set-based (untimed): all payers but the last `importRows` of the campaign (by payment date)
+  // paid in pages of PAGE enrollments, each page one payment insert and one enrollment update through the progress triggers;
+  // the held-out payers go into the payment file of (c), imported through importPaymentFile
+  const quotes = QuoteService.load();
+  const payers = town.persons.filter((p) => p.payment && p.payment.paidOn <= `${YEAR}-09-30`)
+    .sort((x, y) => (x.payment!.paidOn < y.payment!.paidOn ? -1 : x.payment!.paidOn > y.payment!.paidOn ? 1 : x.idNumber < y.idNumber ? -1 : 1));
+  const held = skipC ? 0 : Math.min(importRows, payers.length);
+  const inFile = new Set(payers.slice(payers.length - held).map((p) => p.idNumber));
+  const payOn = new Map(payers.map((p) => [p.idNumber, p.payment!]));
+  const p0 = performance.now();
+  const bulk = await payInBulk(db, quotes, payOn, inFile);
+  log(`setup (untimed): ${fmtInt(bulk.paid)} payments set-based in ${fmt((performance.now() - p0) / 1000, 1)} s (pages of ${fmtInt(PAGE)}: payment rows, the enrollments paid as importPaymentFile pays them, `
+    + `through the progress triggers; no ledger entries or audit rows), ${fmtInt(bulk.following)} newborns following a paid guardian; ${fmtInt(bulk.skipped)} payers not payable (blocked, refused by the rules)`);
+  const c = skipC ? { inserted: 0, newbornsFollowing: 0 } : await partC(b, quotes, dir, bulk);
+  if (skipC) log('setup: part (c) skipped (BENCH_MONITORING_SKIP_C=on): every payer paid set-based');
+  const paid = bulk.paid + bulk.following + c.inserted + c.newbornsFollowing;
   const v0 = performance.now();
   await b.owner('VACUUM ANALYZE');
   log(`setup: VACUUM ANALYZE in ${fmt((performance.now() - v0) / 1000, 1)} s (what autovacuum would have done; this server runs without it)`);
@@ -215,7 +224,7 @@ async function main(): Promise<void> {
       log(`\n=== the database ${kept} a previous run kept: ${fmtInt(Number(rows[0].n))} enrollments of ${YEAR}, ${fmtInt(Number(rows[0].paid))} paid (no setup, no part (c)) ===`);
     } else {
       log(`\n=== setup: ${fmtInt(n)} persons, coverage year ${YEAR} ===`);
-      await setup(b, n, dir, importRows);
+      await setup(b, n, dir, importRows, process.env.BENCH_MONITORING_SKIP_C === 'on');
     }
     const db = b.database.db;
     const quotes = QuoteService.load();
