@@ -189,3 +189,122 @@ export async function paidSums(db: Kysely<DB>, year: number, areaCode: string, a
     ) x GROUP BY village_code`.execute(db);
   return new Map(rows.map((r) => [r.village_code, { paid: num(r.paid), paidAsOf: num(r.paid_as_of) }]));
 }
+
+export interface AreaVillage {
+  code: string;
+  name: string;
+  townshipName: string | null;
+  /** the 应参保人数 imported from the town's breakdown sheet, if any */
+  importedTarget: number | null;
+}
+
+export interface AreaSums extends YearSums {
+  /** the area's villages (admin_area, in code order) with their imported targets */
+  areaVillages: AreaVillage[];
+  /** last year's paid enrollments per village: all of that year, and as of `lastAsOf` */
+  lastYear: Map<string, { paid: number; paidAsOf: number }>;
+}
+
+interface AreaRow {
+  part: 'village' | 'series' | 'statuses';
+  code: string;
+  name: string | null;
+  township: string | null;
+  imported: number | null;
+  enrollments: string | null; at_base: string | null; paid: string | null; refused: string | null; blocked: string | null; blocked_base: string | null;
+  paid_fen: string | null; assistance_fen: string | null; subsidy_fen: string | null;
+  c1: string | null; c2: string | null; c3: string | null; c4: string | null; c5: string | null; c6: string | null;
+  last_paid: string | null; last_paid_as_of: string | null;
+}
+
+/**
+ * Everything the progress of an area as of `asOf` is made of, in one statement (one round trip,
+ * one backend, one plan whatever the load): the area's villages with their imported targets, the
+ * village sums (as `villageSums`: the whole half-months up to the date's cut and up to the base
+ * date's, and the days of the two partial half-months), last year's paid (as `paidSums`), the paid
+ * by half-month for the series and the assistance by statuses (as `yearSums`). The days of the
+ * date's own half-month are read once (`d`) for the village sums, the series and the statuses;
+ * the half-months once (`h`) for the village sums and the series. Villages come back one row
+ * each, already added up (FILTERed sums over the few grouped rows of a village).
+ */
+export async function areaSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string, base: string, lastAsOf: string): Promise<AreaSums> {
+  const a = halfMonthCut(asOf);
+  const b = halfMonthCut(base);
+  const la = halfMonthCut(lastAsOf);
+  const area = inArea('village_code', areaCode);
+  const paidCols = sql`sum(n) AS n, sum(paid_fen) AS paid_fen, sum(assistance_fen) AS assistance_fen, sum(subsidy_fen) AS subsidy_fen,
+    sum(sub_central_fen) AS c1, sum(sub_provincial_fen) AS c2, sum(sub_prefecture_fen) AS c3, sum(sub_county_fen) AS c4, sum(sub_local_fen) AS c5, sum(sub_unallocated_fen) AS c6`;
+  const paidOf = (c: string) => sql`sum(${sql.ref(c)}) FILTER (WHERE kind = 'paid' AND upto)`;
+  // an empty range of days when the date is itself a half-month end (the statement keeps its shape)
+  const { rows } = await sql<AreaRow>`
+    WITH h AS (
+      SELECT village_code, kind, period, n, paid_fen, assistance_fen, subsidy_fen, sub_central_fen, sub_provincial_fen, sub_prefecture_fen, sub_county_fen, sub_local_fen, sub_unallocated_fen
+      FROM progress_half_month WHERE coverage_year = ${year} AND ${area}
+    ), d AS (
+      SELECT village_code, day, statuses, n, paid_fen, assistance_fen, subsidy_fen, sub_central_fen, sub_provincial_fen, sub_prefecture_fen, sub_county_fen, sub_local_fen, sub_unallocated_fen
+      FROM progress_rollup WHERE coverage_year = ${year} AND kind = 'paid' AND day > ${a.full}::date AND day <= ${asOf}::date AND ${area}
+    ), g AS (
+      -- total: counts in the year's totals; upto: paid by the date; atbase: counts at the targets' base date
+      SELECT village_code, kind, true AS total, period <= ${a.full}::date AS upto, period <= ${b.full}::date AS atbase, ${paidCols} FROM h GROUP BY 1, 2, 3, 4, 5
+      UNION ALL
+      SELECT village_code, 'paid', false, true, false, ${paidCols} FROM d GROUP BY 1
+      UNION ALL
+      SELECT village_code, kind, false, false, true, ${paidCols} FROM progress_rollup
+      WHERE coverage_year = ${year} AND kind IN ('enrollments', 'blocked') AND day > ${b.full}::date AND day <= ${base}::date AND ${area} GROUP BY 1, 2
+    ), v AS (
+      SELECT village_code,
+        sum(n) FILTER (WHERE kind = 'enrollments' AND total) AS enrollments, sum(n) FILTER (WHERE kind = 'enrollments' AND atbase) AS at_base,
+        sum(n) FILTER (WHERE kind = 'refused' AND total) AS refused,
+        sum(n) FILTER (WHERE kind = 'blocked' AND total) AS blocked, sum(n) FILTER (WHERE kind = 'blocked' AND atbase) AS blocked_base,
+        ${paidOf('n')} AS paid, ${paidOf('paid_fen')} AS paid_fen, ${paidOf('assistance_fen')} AS assistance_fen, ${paidOf('subsidy_fen')} AS subsidy_fen,
+        ${paidOf('c1')} AS c1, ${paidOf('c2')} AS c2, ${paidOf('c3')} AS c3, ${paidOf('c4')} AS c4, ${paidOf('c5')} AS c5, ${paidOf('c6')} AS c6
+      FROM g GROUP BY village_code
+    ), l AS (
+      SELECT village_code, sum(n) FILTER (WHERE total) AS paid, sum(n) FILTER (WHERE upto) AS paid_as_of FROM (
+        SELECT village_code, true AS total, period <= ${la.full}::date AS upto, n FROM progress_half_month WHERE coverage_year = ${year - 1} AND kind = 'paid' AND ${area}
+        UNION ALL
+        SELECT village_code, false, true, n FROM progress_rollup
+        WHERE coverage_year = ${year - 1} AND kind = 'paid' AND day > ${la.full}::date AND day <= ${lastAsOf}::date AND ${area}
+      ) x GROUP BY village_code
+    )
+    SELECT 'village' AS part, a.code, a.name, t.name AS township, vt.enrollment_target AS imported,
+      v.enrollments, v.at_base, v.paid, v.refused, v.blocked, v.blocked_base, v.paid_fen, v.assistance_fen, v.subsidy_fen, v.c1, v.c2, v.c3, v.c4, v.c5, v.c6,
+      l.paid AS last_paid, l.paid_as_of AS last_paid_as_of
+    FROM admin_area a
+    LEFT JOIN admin_area t ON t.code = a.parent_code
+    LEFT JOIN village_target vt ON vt.coverage_year = ${year} AND vt.village_code = a.code
+    LEFT JOIN v ON v.village_code = a.code
+    LEFT JOIN l ON l.village_code = a.code
+    WHERE a.level = 'village' AND ${inArea('a.code', areaCode)}
+    UNION ALL
+    -- the paid by half-month (keyed by its end) and by the days of the date's own half-month: the series
+    SELECT 'series', x.day::text, NULL, NULL, NULL, NULL, NULL, sum(x.n), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM (SELECT period AS day, n FROM h WHERE kind = 'paid' AND period <= ${a.full}::date UNION ALL SELECT day, n FROM d) x GROUP BY x.day
+    UNION ALL
+    SELECT 'statuses', x.statuses, NULL, NULL, NULL, NULL, NULL, sum(x.n), NULL, NULL, NULL, NULL, sum(x.assistance_fen), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM (
+      SELECT statuses, n, assistance_fen FROM progress_half_month_statuses WHERE coverage_year = ${year} AND period <= ${a.full}::date AND ${area}
+      UNION ALL
+      SELECT statuses, n, assistance_fen FROM d WHERE statuses <> ''
+    ) x GROUP BY x.statuses
+    ORDER BY 1 DESC, 2`.execute(db);
+  const villages = new Map<string, VillageSums>();
+  const areaVillages: AreaVillage[] = [];
+  const lastYear = new Map<string, { paid: number; paidAsOf: number }>();
+  const byDay: [string, number][] = [];
+  const byStatuses: { statuses: string[]; persons: number; fen: number }[] = [];
+  for (const r of rows) {
+    if (r.part === 'village') {
+      areaVillages.push({ code: r.code, name: r.name ?? '', townshipName: r.township, importedTarget: r.imported === null ? null : Number(r.imported) });
+      if (r.last_paid !== null) lastYear.set(r.code, { paid: num(r.last_paid), paidAsOf: num(r.last_paid_as_of) });
+      if (r.enrollments === null && r.paid === null && r.refused === null && r.blocked === null && r.at_base === null && r.blocked_base === null) continue;
+      villages.set(r.code, {
+        villageCode: r.code, enrollments: num(r.enrollments), enrollmentsAtBase: num(r.at_base), paid: num(r.paid), refused: num(r.refused), blocked: num(r.blocked),
+        blockedAtBase: num(r.blocked_base), paidFen: num(r.paid_fen), assistanceFen: num(r.assistance_fen), subsidyFen: num(r.subsidy_fen),
+        subsidyByLevelFen: { central: num(r.c1), provincial: num(r.c2), prefecture: num(r.c3), county: num(r.c4), local: num(r.c5), unallocated: num(r.c6) },
+      });
+    } else if (r.part === 'series') byDay.push([r.code, num(r.paid)]);
+    else if (num(r.paid) !== 0 || num(r.assistance_fen) !== 0) byStatuses.push({ statuses: r.code.split(','), persons: num(r.paid), fen: num(r.assistance_fen) });
+  }
+  return { villages, byDay, byStatuses, areaVillages, lastYear };
+}
