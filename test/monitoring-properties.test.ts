@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { compareRates, isHalfMonthEnd, rateOf, ranks } from '../src/monitoring/figures.ts';
-import { areaSums, halfMonthCut, paidSums, villageSums, yearSums } from '../src/monitoring/rollup.ts';
+import { halfMonthCut, paidSums, villageSums, yearSums } from '../src/monitoring/rollup.ts';
 import { formatDay, parseDay } from '../src/dates.ts';
 import { makeIdNumber } from '../src/registers/id-number.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
@@ -201,19 +201,6 @@ for (const backend of BACKENDS)
       const ps = await paidSums(d.db, 2022, area, asOf);
       assert.deepEqual([...ps.entries()].filter(([, v]) => v.paid !== 0).map(([k, v]) => [k, v.paid, v.paidAsOf]).sort(),
         rows.filter((r) => Number(r.paid_all) !== 0).map((r) => [r.village_code, Number(r.paid_all), Number(r.paid)]).sort(), `${at}: paid sums`);
-      // the one statement progress reads: the same village sums, series and statuses as yearSums, the area's villages, last year's paid as paidSums
-      const one = await areaSums(d.db, 2022, area, asOf, base, formatDay(parseDay(asOf) - 365));
-      const asList = <T,>(m: Map<string, T>): [string, T][] => [...m.entries()].sort(([x], [y]) => (x < y ? -1 : 1));
-      assert.deepEqual(asList(one.villages), asList(y.villages), `${at}: areaSums' village sums`);
-      assert.deepEqual(one.byDay, y.byDay, `${at}: areaSums' series`);
-      assert.deepEqual(one.byStatuses, y.byStatuses, `${at}: areaSums' statuses`);
-      assert.deepEqual(one.areaVillages.map((v) => v.code), VILLAGES.filter((v) => v.startsWith(area)), `${at}: areaSums' villages`);
-      assert.deepEqual(asList(one.lastYear), [], `${at}: no enrollments of 2021`);
-      // with 2022 as the last year (asked for 2023): last year's paid, all and as of the date, as the direct counts
-      const next = await areaSums(d.db, 2023, area, formatDay(parseDay(asOf) + 365), base, asOf);
-      assert.deepEqual(asList(next.lastYear).filter(([, v]) => v.paid !== 0).map(([k, v]) => [k, v.paid, v.paidAsOf]),
-        rows.filter((r) => Number(r.paid_all) !== 0).map((r) => [r.village_code, Number(r.paid_all), Number(r.paid)]).sort(), `${at}: areaSums' last year`);
-      assert.equal(next.villages.size, 0, `${at}: no enrollments of 2023`);
     };
 
     // dates from November before the campaign to the end of the coverage year; bases from the year before

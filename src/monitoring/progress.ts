@@ -14,10 +14,10 @@ import { priorityGroupsOf } from '../policy/campaign-groups.js';
 import { NEEDY_STATUSES, STATUS_LABELS, SUBSIDY_LEVELS, type SubsidyLevel } from '../policy/vocabulary.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { DB } from '../store/schema.js';
-import { areaInScope, checkYear, packOf, type AreaRef } from './area.js';
+import { checkYear, packOf, type AreaRef } from './area.js';
 import { halfMonthEnds, rateOf, type RateFigure } from './figures.js';
-import { areaSums, emptySums, type VillageSums } from './rollup.js';
-import { baseDateFor, targetBasis } from './targets.js';
+import { emptySums, paidSums, yearSums, type VillageSums, type YearSums } from './rollup.js';
+import { villageTargets } from './targets.js';
 import { type Actor } from '../access/roles.js';
 
 export interface ProgressFigures {
@@ -108,34 +108,40 @@ export async function progress(db: Kysely<DB>, quotes: QuoteService, actor: Acto
   const year = checkYear(q.year);
   const asOf = checkDate(q.asOf);
   const lastAsOf = aYearBefore(asOf);
-  const area = await areaInScope(db, actor, q.area);
+  // the year's sums read once (the targets' base-date figures come from the same pass), last year's beside them
+  let current: Promise<YearSums> | undefined;
+  let previous: Promise<Map<string, { paid: number; paidAsOf: number }>> | undefined;
+  const targets = await villageTargets(db, quotes, actor, { area: q.area, year }, (a, base) => {
+    previous = paidSums(db, year - 1, a.code, lastAsOf);
+    previous.catch(() => {}); // awaited below; not left unhandled when the targets fail first
+    current = yearSums(db, year, a.code, asOf, base);
+    return current.then((s) => s.villages);
+  });
+  const area = targets.area;
   const pack = packOf(quotes, area, year);
-  const base = baseDateFor(quotes, area, year);
   const windowP = pack.params.get('enrollment.window');
   const window = windowP?.value as { from: string; to: string };
-  // the villages, their targets, this year's sums as of the date and at the base date, last year's: one statement
-  const { villages: sums, byDay, byStatuses, areaVillages, lastYear: lastPaid } = await areaSums(db, year, area.code, asOf, base.date, lastAsOf);
+  const [{ villages: sums, byDay, byStatuses }, lastPaid] = await Promise.all([current!, previous!]);
   // last year's figures: its paid enrollments only (all of the year, and as of the same day)
   const lastOf = (code: string, asOfToo: boolean): VillageSums => ({ ...emptySums(code), paid: (asOfToo ? lastPaid.get(code)?.paidAsOf : lastPaid.get(code)?.paid) ?? 0 });
+  const last = new Map([...lastPaid.keys()].map((c) => [c, lastOf(c, false)]));
+  const lastSame = new Map([...lastPaid.keys()].map((c) => [c, lastOf(c, true)]));
   let total = emptySums(area.code);
   let lastTotal = emptySums(area.code);
   let lastSameTotal = emptySums(area.code);
   let targetTotal = 0;
   const sources = new Set<'imported' | 'derived'>();
-  const villages: VillageProgress[] = areaVillages.map((v) => {
-    const s = sums.get(v.code) ?? emptySums(v.code);
-    const l = lastOf(v.code, false);
-    const ls = lastOf(v.code, true);
-    // the target: the imported 应参保人数, else registered at the base date less the employee-insurance list (as villageTargets)
-    const t = v.importedTarget !== null ? { enrollment: v.importedTarget, source: 'imported' as const } : { enrollment: s.enrollmentsAtBase - s.blockedAtBase, source: 'derived' as const };
+  const villages: VillageProgress[] = targets.villages.map((t) => {
+    const s = sums.get(t.villageCode) ?? emptySums(t.villageCode);
+    const l = last.get(t.villageCode) ?? emptySums(t.villageCode);
+    const ls = lastSame.get(t.villageCode) ?? emptySums(t.villageCode);
     total = add(total, s);
     lastTotal = add(lastTotal, l);
     lastSameTotal = add(lastSameTotal, ls);
     targetTotal += t.enrollment;
     sources.add(t.source);
-    return { villageCode: v.code, villageName: v.name, townshipName: v.townshipName, ...figures(s, t.enrollment, t.source, l, ls, lastAsOf) };
+    return { villageCode: t.villageCode, villageName: t.villageName, townshipName: t.townshipName, ...figures(s, t.enrollment, t.source, l, ls, lastAsOf) };
   });
-  const targets = { baseDate: base.date, basis: targetBasis(year, base) };
   const source: ProgressFigures['targetSource'] = sources.size > 1 ? 'mixed' : (([...sources][0] as 'imported' | 'derived' | undefined) ?? 'derived');
 
   // assistance by group: each statuses combination to the first priority group it meets, else to its first status

@@ -186,15 +186,6 @@ export function baseDateFor(quotes: QuoteService, area: AreaRef, year: number): 
   return b ? { date: b.date, cite: b.param.cite ?? null, quote: b.param.quote ?? null } : { date: `${year - 1}-12-31`, cite: null, quote: null };
 }
 
-/** How the derived target is computed, and the notice's article for its base date. */
-export function targetBasis(year: number, base: { date: string; cite: string | null; quote: string | null }): TargetsAnswer['basis'] {
-  return {
-    derived: `persons registered and assessed for ${year} born on or before ${base.date}, less those on the employee-insurance list (blocked as duplicate enrollment)`,
-    cite: base.cite,
-    quote: base.quote,
-  };
-}
-
 /** Imported and derived targets of every village of the area (in scope). */
 /**
  * `sumsAt`: where the caller reads the rollup's sums of the area anyway (the progress as of a
@@ -221,7 +212,11 @@ export async function villageTargets(
     area,
     coverageYear: year,
     baseDate: base.date,
-    basis: targetBasis(year, base),
+    basis: {
+      derived: `persons registered and assessed for ${year} born on or before ${base.date}, less those on the employee-insurance list (blocked as duplicate enrollment)`,
+      cite: base.cite,
+      quote: base.quote,
+    },
     villages: villages.map((v) => {
       const s = sums.get(v.code);
       const registered = s?.enrollmentsAtBase ?? 0;
