@@ -18,7 +18,8 @@
  * in-process); after (c), VACUUM ANALYZE.
  *
  * Environment: BENCH_MONITORING_PERSONS (1 000 000), BENCH_MONITORING_ROUNDS (5 per date),
- * BENCH_MONITORING_IMPORT_ROWS (20 000: the size of (c)), BENCH_MONITORING_KEEP=on (keep the
+ * BENCH_MONITORING_IMPORT_ROWS (20 000: the size of (c)), BENCH_MONITORING_SKIP_C=on (no part (c):
+ * every payer paid set-based, e.g. to build a database for (a) and (b) alone), BENCH_MONITORING_KEEP=on (keep the
  * database at the end), BENCH_MONITORING_REUSE=<name> ((a) and (b) again on a kept database, no
  * setup; dropped at the end unless kept again), BENCH_DATABASE_URL (default TEST_DATABASE_URL or
  * postgres://127.0.0.1:5432/test).
@@ -37,7 +38,7 @@ import { progress } from '../src/monitoring/progress.js';
 import { reportPdf, reportXlsx } from '../src/monitoring/report-files.js';
 import { QuoteService } from '../src/quotes/quote-service.js';
 import { loadAssessedTown } from './support/town.js';
-import { dropAllCreated, dropOnSignals, envInt, fmt, fmtInt, freshServerDatabase, keptServerDatabase, log, machineLine, psql, quantile, table, timed, type BenchDatabase } from './record/support.js';
+import { dropAllCreated, dropOnSignals, envInt, fmt, fmtInt, freshServerDatabase, keptServerDatabase, log, machineLine, processCpuSeconds, psql, quantile, table, timed, type BenchDatabase } from './record/support.js';
 import { SYSTEM } from '../src/access/roles.js';
 
 const YEAR = 2022;
@@ -131,22 +132,9 @@ async function payEnrollments(tx: Transaction<DB>, xs: { id: string; q: PersonQu
     WHERE e.id = x.id`.execute(tx);
 }
 
-async function setup(b: BenchDatabase, n: number, dir: string, importRows: number): Promise<{ assessSeconds: number; paid: number }> {
+/** (c) the held-out payers' file through importPaymentFile, beside psql's COPY of the same file into a bare table. */
+async function partC(b: BenchDatabase, quotes: QuoteService, dir: string, bulk: Awaited<ReturnType<typeof payInBulk>>): Promise<{ inserted: number; newbornsFollowing: number }> {
   const db = b.database.db;
-  const { town, assessSeconds } = await loadAssessedTown(b, n, YEAR);
-  // the paid state of the year, set-based (untimed): all payers but the last `importRows` of the campaign (by payment date)
-  // paid in pages of PAGE enrollments, each page one payment insert and one enrollment update through the progress triggers;
-  // the held-out payers go into the payment file of (c), imported through importPaymentFile
-  const quotes = QuoteService.load();
-  const payers = town.persons.filter((p) => p.payment && p.payment.paidOn <= `${YEAR}-09-30`)
-    .sort((x, y) => (x.payment!.paidOn < y.payment!.paidOn ? -1 : x.payment!.paidOn > y.payment!.paidOn ? 1 : x.idNumber < y.idNumber ? -1 : 1));
-  const held = Math.min(importRows, payers.length);
-  const inFile = new Set(payers.slice(payers.length - held).map((p) => p.idNumber));
-  const payOn = new Map(payers.map((p) => [p.idNumber, p.payment!]));
-  const p0 = performance.now();
-  const bulk = await payInBulk(db, quotes, payOn, inFile);
-  log(`setup (untimed): ${fmtInt(bulk.paid)} payments set-based in ${fmt((performance.now() - p0) / 1000, 1)} s (pages of ${fmtInt(PAGE)}: payment rows, the enrollments paid as importPaymentFile pays them, `
-    + `through the progress triggers; no ledger entries or audit rows), ${fmtInt(bulk.following)} newborns following a paid guardian; ${fmtInt(bulk.skipped)} payers not payable (blocked, refused by the rules)`);
   const file = join(dir, 'payments.csv');
   const w = await openSheetWriter(file, '缴费明细');
   await w.write(['流水号', '身份证号', '缴费金额', '缴费日期', '缴费渠道', '年度']);
@@ -181,7 +169,28 @@ async function setup(b: BenchDatabase, n: number, dir: string, importRows: numbe
     SELECT t, (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM ' || t, false, true, '')))[1]::text AS n
     FROM unnest(ARRAY['payment', 'journal_entry', 'posting', 'audit_log']) AS t`.execute(db)).rows;
   log(`  rows in the ledger and audit tables after (c) (the set-based payments wrote payment rows only): ${written.map((r) => `${r.t} ${fmtInt(Number(r.n))}`).join(', ')}`);
-  const paid = bulk.paid + bulk.following + s2.inserted + s2.newbornsFollowing;
+  return { inserted: s2.inserted, newbornsFollowing: s2.newbornsFollowing };
+}
+
+async function setup(b: BenchDatabase, n: number, dir: string, importRows: number, skipC: boolean): Promise<{ assessSeconds: number; paid: number }> {
+  const db = b.database.db;
+  const { town, assessSeconds } = await loadAssessedTown(b, n, YEAR);
+  // the paid state of the year, set-based (untimed): all payers but the last `importRows` of the campaign (by payment date)
+  // paid in pages of PAGE enrollments, each page one payment insert and one enrollment update through the progress triggers;
+  // the held-out payers go into the payment file of (c), imported through importPaymentFile
+  const quotes = QuoteService.load();
+  const payers = town.persons.filter((p) => p.payment && p.payment.paidOn <= `${YEAR}-09-30`)
+    .sort((x, y) => (x.payment!.paidOn < y.payment!.paidOn ? -1 : x.payment!.paidOn > y.payment!.paidOn ? 1 : x.idNumber < y.idNumber ? -1 : 1));
+  const held = skipC ? 0 : Math.min(importRows, payers.length);
+  const inFile = new Set(payers.slice(payers.length - held).map((p) => p.idNumber));
+  const payOn = new Map(payers.map((p) => [p.idNumber, p.payment!]));
+  const p0 = performance.now();
+  const bulk = await payInBulk(db, quotes, payOn, inFile);
+  log(`setup (untimed): ${fmtInt(bulk.paid)} payments set-based in ${fmt((performance.now() - p0) / 1000, 1)} s (pages of ${fmtInt(PAGE)}: payment rows, the enrollments paid as importPaymentFile pays them, `
+    + `through the progress triggers; no ledger entries or audit rows), ${fmtInt(bulk.following)} newborns following a paid guardian; ${fmtInt(bulk.skipped)} payers not payable (blocked, refused by the rules)`);
+  const c = skipC ? { inserted: 0, newbornsFollowing: 0 } : await partC(b, quotes, dir, bulk);
+  if (skipC) log('setup: part (c) skipped (BENCH_MONITORING_SKIP_C=on): every payer paid set-based');
+  const paid = bulk.paid + bulk.following + c.inserted + c.newbornsFollowing;
   const v0 = performance.now();
   await b.owner('VACUUM ANALYZE');
   log(`setup: VACUUM ANALYZE in ${fmt((performance.now() - v0) / 1000, 1)} s (what autovacuum would have done; this server runs without it)`);
@@ -196,6 +205,31 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t0 = process.hrtime.bigint();
   const v = await fn();
   return [Number(process.hrtime.bigint() - t0) / 1e6, v];
+}
+
+/**
+ * Wall ms, and CPU ms of this process and of the database's backends (their /proc readings
+ * before and after; the backends are those connected when it starts: the pool's, kept open
+ * between calls), of one call. The CPU figures do not grow with the machine's load as wall
+ * time does.
+ */
+async function timeCpu<T>(db: Kysely<DB>, fn: () => Promise<T>): Promise<{ ms: number; nodeMs: number; dbMs: number | null; value: T }> {
+  const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
+  const read = (): number | null => {
+    let s = 0;
+    for (const { pid } of rows) {
+      const c = processCpuSeconds(pid);
+      if (c === null) return null;
+      s += c;
+    }
+    return s;
+  };
+  const d0 = read();
+  const c0 = process.cpuUsage();
+  const [ms, value] = await time(fn);
+  const c = process.cpuUsage(c0);
+  const d1 = read();
+  return { ms, nodeMs: (c.user + c.system) / 1000, dbMs: d0 === null || d1 === null ? null : (d1 - d0) * 1000, value };
 }
 
 async function main(): Promise<void> {
@@ -215,7 +249,7 @@ async function main(): Promise<void> {
       log(`\n=== the database ${kept} a previous run kept: ${fmtInt(Number(rows[0].n))} enrollments of ${YEAR}, ${fmtInt(Number(rows[0].paid))} paid (no setup, no part (c)) ===`);
     } else {
       log(`\n=== setup: ${fmtInt(n)} persons, coverage year ${YEAR} ===`);
-      await setup(b, n, dir, importRows);
+      await setup(b, n, dir, importRows, process.env.BENCH_MONITORING_SKIP_C === 'on');
     }
     const db = b.database.db;
     const quotes = QuoteService.load();
@@ -227,6 +261,8 @@ async function main(): Promise<void> {
       FROM unnest(ARRAY['progress_rollup', 'progress_half_month']) AS t`.execute(b.database.db)).rows;
     log(`rows of ${YEAR}: ${rollups.map((r) => `${r.t} ${fmtInt(Number(r.n))}`).join(', ')}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     const ours: number[] = [];
+    const cpuNode: number[] = [];
+    const cpuDb: number[] = [];
     const plain: number[] = [];
     const narrow: number[] = [];
     const rows: (string | number)[][] = [];
@@ -245,7 +281,9 @@ async function main(): Promise<void> {
       const q: number[] = [];
       let agree = true;
       for (let r = 0; r < rounds; r++) {
-        const [t1, pr] = await time(() => progress(db, quotes, SYSTEM, { area: county, year: YEAR, asOf: d }));
+        const { ms: t1, nodeMs, dbMs, value: pr } = await timeCpu(db, () => progress(db, quotes, SYSTEM, { area: county, year: YEAR, asOf: d }));
+        cpuNode.push(nodeMs);
+        if (dbMs !== null) cpuDb.push(dbMs);
         const [t2, pl] = await time(() => plainSql(d).execute(db));
         const [t3] = await time(() => narrowSql(d).execute(db));
         o.push(t1);
@@ -277,6 +315,9 @@ async function main(): Promise<void> {
     narrow.sort((a, c) => a - c);
     const ratio = quantile(ours, 0.5) / quantile(plain, 0.5);
     log(`\nall dates: progress p50 ${fmt(quantile(ours, 0.5), 1)} ms, p95 ${fmt(quantile(ours, 0.95), 1)} ms, p99 ${fmt(quantile(ours, 0.99), 1)} ms, max ${fmt(ours[ours.length - 1], 1)} ms (target < 200 ms: p50 ${quantile(ours, 0.5) < 200 ? 'met' : 'NOT met'}, p99 ${quantile(ours, 0.99) < 200 ? 'met' : 'NOT met'}); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    cpuNode.sort((a, c) => a - c);
+    cpuDb.sort((a, c) => a - c);
+    log(`  progress CPU per call: this process p50 ${fmt(quantile(cpuNode, 0.5), 1)} ms (max ${fmt(cpuNode[cpuNode.length - 1], 1)}), the database's backends p50 ${cpuDb.length ? fmt(quantile(cpuDb, 0.5), 1) : '—'} ms (max ${cpuDb.length ? fmt(cpuDb[cpuDb.length - 1], 1) : '—'}; /proc ticks of 10 ms)`);
     log(`  plain GROUP BY over enrollment ⋈ person p50 ${fmt(quantile(plain, 0.5), 1)} ms; over the narrow enrollment_progress p50 ${fmt(quantile(narrow, 0.5), 1)} ms`);
     log(`  progress ÷ plain GROUP BY = ${fmt(ratio, 3)}× (target ≤ 3×: ${ratio <= 3 ? 'met' : 'NOT met'}); progress ÷ GROUP BY of the narrow rows = ${fmt(quantile(ours, 0.5) / quantile(narrow, 0.5), 3)}×`);
 
@@ -288,14 +329,15 @@ async function main(): Promise<void> {
     const rep: (string | number)[][] = [];
     const totals: number[] = [];
     for (const d of ['2022-01-15', '2022-01-31', '2022-02-28', '2022-06-30']) {
-      const [tj, r] = await time(() => halfMonthlyReport(db, quotes, SYSTEM, { town: town.code, asOf: d }));
-      const [tx, x] = await time(() => reportXlsx(r));
-      const [tp, p] = await time(() => reportPdf(r));
+      const { ms: tj, nodeMs: cj, dbMs: dj, value: r } = await timeCpu(db, () => halfMonthlyReport(db, quotes, SYSTEM, { town: town.code, asOf: d }));
+      const { ms: tx, nodeMs: cx, value: x } = await timeCpu(db, () => reportXlsx(r));
+      const { ms: tp, nodeMs: cp, value: p } = await timeCpu(db, () => reportPdf(r));
       totals.push(tj + tx + tp);
-      rep.push([d, r.villages.length, fmtInt(r.totals.enrolled), r.totals.rate?.text ?? '—', fmt(tj, 1), fmt(tx, 1), fmt(tp, 1), fmt(tj + tx + tp, 1), `${fmtInt(x.length)} / ${fmtInt(p.length)}`]);
+      rep.push([d, r.villages.length, fmtInt(r.totals.enrolled), r.totals.rate?.text ?? '—', fmt(tj, 1), fmt(tx, 1), fmt(tp, 1), fmt(tj + tx + tp, 1),
+        `${fmt(cj, 0)} + ${dj === null ? '—' : fmt(dj, 0)} / ${fmt(cx, 0)} / ${fmt(cp, 0)}`, `${fmtInt(x.length)} / ${fmtInt(p.length)}`]);
     }
     log(`town ${town.name} (${town.code}), ${fmtInt(Number(town.n))} persons`);
-    log(table(['as of', 'villages', 'enrolled', 'rate', 'figures ms', 'XLSX ms', 'PDF ms', 'all three ms', 'bytes XLSX / PDF'], rep));
+    log(table(['as of', 'villages', 'enrolled', 'rate', 'figures ms', 'XLSX ms', 'PDF ms', 'all three ms', 'CPU ms: figures node + db / XLSX / PDF', 'bytes XLSX / PDF'], rep));
     const worst = Math.max(...totals);
     log(`\nworst report (figures + XLSX + PDF) ${fmt(worst, 1)} ms (target < 2 s: ${worst < 2000 ? 'met' : 'NOT met'})`);
   } finally {

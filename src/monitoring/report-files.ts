@@ -106,6 +106,7 @@ function cjkFont(): Buffer {
   const parsed = fontkit.create(readFileSync(CJK_FONT), CJK_FONT_NAME);
   if (!parsed || typeof parsed !== 'object' || 'fonts' in parsed)
     throw new InputError('format', `${CJK_FONT} is a font collection: set YIBAO_CJK_FONT_NAME to the PostScript name of the face to use`);
+  remembered(parsed as FontOnce);
   const token = Buffer.from(`yibao-cjk-font:${CJK_FONT}`);
   class ParsedOnce {
     static probe(buffer: Uint8Array): boolean {
@@ -118,6 +119,66 @@ function cjkFont(): Buffer {
   fontkit.registerFormat(ParsedOnce);
   fontSource = token;
   return fontSource;
+}
+
+interface Position { xAdvance: number; yAdvance: number; xOffset: number; yOffset: number }
+interface Run { glyphs: unknown[]; positions: Position[]; script?: unknown; language?: unknown; direction?: unknown; features?: unknown }
+interface FontOnce {
+  layout(text: string, features?: unknown, ...rest: unknown[]): Run;
+  createSubset(): { glyphs: number[]; encode(): Uint8Array };
+}
+
+/** Entries each memo keeps before it starts again (a town's reports share their strings and glyphs). */
+const MEMO = 4096;
+
+/**
+ * What the parsed font does again for every document, done once per process. Shaping a string
+ * (OpenType GSUB/GPOS of the CJK font: most of a report's CPU after the parse) gives the same
+ * glyphs and positions every time: each layout is kept, and every caller gets its own copy of
+ * the positions (pdfkit scales them in place). The subset a document embeds (its CFF: the used
+ * charstrings and, whatever the glyphs, every global subroutine of the 65 000-glyph font) is the
+ * same bytes for the same glyphs in the same order — a town's report, date after date — and is
+ * kept by that list.
+ */
+function remembered(font: FontOnce): void {
+  const runs = new Map<string, Run>();
+  const layout = font.layout.bind(font);
+  font.layout = (text, features, ...rest) => {
+    if (rest.some((x) => x !== undefined)) return layout(text, features, ...rest);
+    const key = features === undefined ? text : `${text}\u0000${JSON.stringify(features)}`;
+    let run = runs.get(key);
+    if (!run) {
+      if (runs.size >= MEMO) runs.clear();
+      run = layout(text, features);
+      runs.set(key, run);
+    }
+    const r = run;
+    return {
+      glyphs: r.glyphs.slice(),
+      positions: r.positions.map((p) => ({ xAdvance: p.xAdvance, yAdvance: p.yAdvance, xOffset: p.xOffset, yOffset: p.yOffset })),
+      script: r.script, language: r.language, direction: r.direction, features: r.features,
+      get advanceWidth(): number {
+        return this.positions.reduce((w, p) => w + p.xAdvance, 0);
+      },
+    };
+  };
+  const subsets = new Map<string, Uint8Array>();
+  const createSubset = font.createSubset.bind(font);
+  font.createSubset = () => {
+    const subset = createSubset();
+    const encode = subset.encode.bind(subset);
+    subset.encode = () => {
+      const key = subset.glyphs.join(',');
+      let bytes = subsets.get(key);
+      if (!bytes) {
+        if (subsets.size >= 64) subsets.clear();
+        bytes = encode();
+        subsets.set(key, bytes);
+      }
+      return bytes;
+    };
+    return subset;
+  };
 }
 
 export async function reportPdf(r: HalfMonthlyReport): Promise<Buffer> {
