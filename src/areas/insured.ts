@@ -9,7 +9,6 @@
  */
 import { ConflictError, InputError } from '../errors.js';
 import { yuanToFen } from '../money.js';
-import { isForeignKeyViolation } from '../store/pg-errors.js';
 import { SYSTEM } from '../access/roles.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { SettlementService } from '../settlement/settlement-service.js';
@@ -116,36 +115,29 @@ export class InsuredDesk {
       externalId,
     };
     const known = { person: { id: person.id, region: person.region }, hospitalLevel: req.hospital.level };
-    let encounterId: string;
+    // the encounter and its settlement in one statement (after one context read), as the local 2207 settles
+    const settleNew = () => this.settlements.settleKnownEncounter(SYSTEM, body, known);
+    let settled: { encounterId: string; settlementId: string; result: { setlinfo: unknown; setldetail: unknown }; settledAt: Date; fundFen: number };
     try {
-      encounterId = await this.settlements.encounters.createKnownEncounter(SYSTEM, body, known).catch(async (e: unknown) => {
-        if (!isForeignKeyViolation(e)) throw e;
-        // the hospital row is gone since this process made it: made again, and the encounter once more
+      let got: Awaited<ReturnType<typeof settleNew>>;
+      try {
+        got = await settleNew();
+      } catch (e) {
+        // no context: the person was just read, so the hospital row is gone since this process made it — made again, and once more
+        if (!(e instanceof InputError && e.field === 'personId' && this.hospitals.has(hospitalCode))) throw e;
         this.hospitals.delete(hospitalCode);
         await this.ensureHospital(hospitalCode, req);
-        return this.settlements.encounters.createKnownEncounter(SYSTEM, body, known);
-      });
+        got = await settleNew();
+      }
+      const { encounterId, view, settledAt } = got;
+      settled = { encounterId, settlementId: view.settlementId, result: { setlinfo: view.setlinfo, setldetail: view.setldetail }, settledAt, fundFen: yuanToFen(view.basicFund) + yuanToFen(view.criticalIllness) + yuanToFen(view.medicalAssistance) };
     } catch (e) {
-      if (e instanceof ConflictError && e.code === 'DUPLICATE_ENCOUNTER') {
-        // an earlier try recorded it and stopped (a crash): go on with that encounter
-        const row = await this.db.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', externalId).executeTakeFirstOrThrow();
-        encounterId = String(row.id);
-      } else if (e instanceof InputError) return refuse(`参保地 ${this.area} 不能按其待遇结算：${e.message}`);
+      if (e instanceof ConflictError && e.code === 'DUPLICATE_ENCOUNTER') settled = await this.settleRecorded(hospitalCode, externalId);
+      else if (e instanceof InputError) return refuse(`参保地 ${this.area} 不能按其待遇结算：${e.message}`);
       else throw e;
     }
-    t?.lap('encounter');
-    let settled: { settlementId: string; result: { setlinfo: unknown; setldetail: unknown }; settledAt: Date; fundFen: number };
-    try {
-      const { view, settledAt } = await this.settlements.settleAt(SYSTEM, encounterId, { trace: false });
-      settled = { settlementId: view.settlementId, result: { setlinfo: view.setlinfo, setldetail: view.setldetail }, settledAt, fundFen: yuanToFen(view.basicFund) + yuanToFen(view.criticalIllness) + yuanToFen(view.medicalAssistance) };
-    } catch (e) {
-      if (!(e instanceof ConflictError && e.code === 'ALREADY_SETTLED')) throw e;
-      // an earlier try settled it and stopped before keeping its answer: that settlement is the answer
-      const live = await this.db.selectFrom('settlement').select(['id', 'result', 'settled_at', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen']).where('encounter_id', '=', encounterId).where('reversed_at', 'is', null).executeTakeFirstOrThrow();
-      settled = { settlementId: String(live.id), result: live.result as { setlinfo: unknown; setldetail: unknown }, settledAt: new Date(live.settled_at as unknown as string), fundFen: Number(live.basic_fund_fen) + Number(live.critical_illness_fen) + Number(live.medical_assistance_fen) };
-    }
     t?.lap('settle');
-    const { settlementId, result, settledAt, fundFen } = settled;
+    const { encounterId, settlementId, result, settledAt, fundFen } = settled;
     const answer: SettleAnswer = {
       ok: true,
       setlId: req.setlId,
@@ -170,6 +162,24 @@ export class InsuredDesk {
       await this.reverseSettlement(settlementId, `xa-cancel:${req.setlId}`);
     }
     return this.answerOf(row);
+  }
+
+  /**
+   * An earlier try of the same request recorded its encounter and stopped (a crash, or a try
+   * still at work): that encounter is settled — or, when it is settled already, its live
+   * settlement is the answer.
+   */
+  private async settleRecorded(hospitalCode: string, externalId: string): Promise<{ encounterId: string; settlementId: string; result: { setlinfo: unknown; setldetail: unknown }; settledAt: Date; fundFen: number }> {
+    const row = await this.db.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', externalId).executeTakeFirstOrThrow();
+    const encounterId = String(row.id);
+    try {
+      const { view, settledAt } = await this.settlements.settleAt(SYSTEM, encounterId, { trace: false });
+      return { encounterId, settlementId: view.settlementId, result: { setlinfo: view.setlinfo, setldetail: view.setldetail }, settledAt, fundFen: yuanToFen(view.basicFund) + yuanToFen(view.criticalIllness) + yuanToFen(view.medicalAssistance) };
+    } catch (e) {
+      if (!(e instanceof ConflictError && e.code === 'ALREADY_SETTLED')) throw e;
+      const live = await this.db.selectFrom('settlement').select(['id', 'result', 'settled_at', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen']).where('encounter_id', '=', encounterId).where('reversed_at', 'is', null).executeTakeFirstOrThrow();
+      return { encounterId, settlementId: String(live.id), result: live.result as { setlinfo: unknown; setldetail: unknown }, settledAt: new Date(live.settled_at as unknown as string), fundFen: Number(live.basic_fund_fen) + Number(live.critical_illness_fen) + Number(live.medical_assistance_fen) };
+    }
   }
 
   /** This area's hospital rows for the other areas' hospitals made (or found) by this process. */
