@@ -21,6 +21,24 @@ import type { AreasDB, InsuredState } from './tables.js';
 import type { CancelEvent, ConfirmEvent, ReverseAnswer, ReverseRequest, SettleAnswer, SettleRequest, StatusAnswer } from './protocol.js';
 
 const yuan = (fen: number) => fen / 100;
+
+/**
+ * This area's record of a cross-area settlement, written by the settlement's own statement
+ * (SettlementService.settleKnownEncounter, AlsoRecord): over its CTE `s` and its parameters ($3
+ * the hospital row, $5–$7 the funds' fen, $11 the settlement's answer), with $24 the cross-area
+ * id, $25 the treating area, $26 the person as answered, $27 the basis. The answer kept is the one
+ * keep() would keep; a record already there (a cancel came first) is left, and the caller reverses.
+ */
+const KEEP_WITH_SETTLEMENT = `
+  INSERT INTO area_settlement (setl_id, treat_area, hospital_code, encounter_id, settlement_id, state, result, fund_fen, setl_time)
+  SELECT $24::text, $25::text, $3::text, s.encounter_id, s.id, 'settled',
+         jsonb_build_object('ok', true, 'setlId', $24::text, 'person', $26::jsonb, 'setlinfo', $11::jsonb -> 'setlinfo', 'setldetail', $11::jsonb -> 'setldetail',
+                            'fundFen', $5::bigint + $6::bigint + $7::bigint,
+                            'setlTime', to_char(s.settled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'basis', $27::jsonb),
+         $5::bigint + $6::bigint + $7::bigint, s.settled_at
+    FROM s
+  ON CONFLICT (setl_id) DO NOTHING
+  RETURNING setl_id, state, result`;
 /** This area's hospital row for a hospital of another area. */
 export const awayHospital = (treatArea: string, code: string) => `${treatArea}:${code}`;
 
@@ -115,8 +133,10 @@ export class InsuredDesk {
       externalId,
     };
     const known = { person: { id: person.id, region: person.region }, hospitalLevel: req.hospital.level };
-    // the encounter and its settlement in one statement (after one context read), as the local 2207 settles
-    const settleNew = () => this.settlements.settleKnownEncounter(SYSTEM, body, known);
+    const answerPerson = { psnNo: String(person.id), name: person.name, idNumber: person.id_number, gender: person.gender, birthDate: dayText(person.birth_date) };
+    // the encounter, its settlement and this record of it in one statement (after one context read), as the local 2207 settles
+    const keep = { name: 'xa_keep', cte: KEEP_WITH_SETTLEMENT, values: [req.setlId, req.treatArea, JSON.stringify(answerPerson), JSON.stringify(basis)] };
+    const settleNew = () => this.settlements.settleKnownEncounter(SYSTEM, body, known, keep);
     let settled: { encounterId: string; settlementId: string; result: { setlinfo: unknown; setldetail: unknown }; settledAt: Date; fundFen: number };
     try {
       let got: Awaited<ReturnType<typeof settleNew>>;
@@ -130,6 +150,11 @@ export class InsuredDesk {
         got = await settleNew();
       }
       const { encounterId, view, settledAt } = got;
+      if (got.also) {
+        // kept with the settlement (one commit)
+        t?.lap('settle');
+        return this.answerOf(got.also as { setl_id: string; state: InsuredState; result: unknown });
+      }
       settled = { encounterId, settlementId: view.settlementId, result: { setlinfo: view.setlinfo, setldetail: view.setldetail }, settledAt, fundFen: yuanToFen(view.basicFund) + yuanToFen(view.criticalIllness) + yuanToFen(view.medicalAssistance) };
     } catch (e) {
       if (e instanceof ConflictError && e.code === 'DUPLICATE_ENCOUNTER') settled = await this.settleRecorded(hospitalCode, externalId);
@@ -141,13 +166,14 @@ export class InsuredDesk {
     const answer: SettleAnswer = {
       ok: true,
       setlId: req.setlId,
-      person: { psnNo: String(person.id), name: person.name, idNumber: person.id_number, gender: person.gender, birthDate: dayText(person.birth_date) },
+      person: answerPerson,
       setlinfo: result.setlinfo as never,
       setldetail: result.setldetail as never,
       fundFen,
       setlTime: settledAt.toISOString(),
       basis,
     };
+    // (not kept with the settlement: an earlier try's encounter, accumulators moved on, or a cancel came first)
     // kept by its id, unless a cancel event came first (then that record stays, read back)
     const row =
       (await this.db

@@ -59,7 +59,7 @@ import { SettlementEngine, asAlreadySettled } from './compute.js';
 import { EncounterService } from './encounters.js';
 import { checkId, type EncounterRequest, type SettlementQuery } from './requests.js';
 import { reverseSettlement, type ReversalOptions } from './reversal.js';
-import { contextOf, onClient, readContextLocked, readContexts, readNewContext, writeNewSettlement, writeSettlement, writeSettlements, type AccumulatorMove, type Context, type ContextRow, type Runner, type SettlementRecord, type Written } from './settlement-store.js';
+import { contextOf, onClient, readContextLocked, readContexts, readNewContext, writeNewSettlement, writeSettlement, writeSettlements, type AccumulatorMove, type AlsoRecord, type Context, type ContextRow, type Runner, type SettlementRecord, type Written } from './settlement-store.js';
 import { accumulators, getSettlement, listSettlements } from './views.js';
 
 /** Optimistic tries of a settlement before one that locks the accumulator row. */
@@ -234,7 +234,12 @@ export class SettlementService {
    * fails a settlement, and what it misses the higher room's batch scan finds): the caller —
    * another area waiting on the line — is answered as soon as the settlement is committed.
    */
-  async settleKnownEncounter(actor: Actor, body: EncounterRequest, known: { person: { id: string; region: string }; hospitalLevel: string }): Promise<{ encounterId: string; view: SettlementView; settledAt: Date }> {
+  async settleKnownEncounter(
+    actor: Actor,
+    body: EncounterRequest,
+    known: { person: { id: string; region: string }; hospitalLevel: string },
+    also?: AlsoRecord,
+  ): Promise<{ encounterId: string; view: SettlementView; settledAt: Date; also: Record<string, unknown> | null }> {
     const { row, hospitalCode, externalId } = this.encounters.knownEncounterRow(actor, body, known);
     return this.settleRow(
       actor,
@@ -245,6 +250,7 @@ export class SettlementService {
       },
       undefined,
       false,
+      also,
     );
   }
 
@@ -257,14 +263,16 @@ export class SettlementService {
     check?: (c: Context) => void,
     /** wait for afterWrite before answering (false: it runs on its own) */
     waitFollowUp = true,
-  ): Promise<{ encounterId: string; view: SettlementView; settledAt: Date }> {
+    /** the caller's record written by the settlement's statement (writeNewSettlement); `also`: its row, when it was */
+    also?: AlsoRecord,
+  ): Promise<{ encounterId: string; view: SettlementView; settledAt: Date; also: Record<string, unknown> | null }> {
     const v = row.values as unknown as Record<string, unknown> & { hospital_code: string; person_id: string; coverage_year: number; date: string; lines: string | null };
     // (the row's lines are JSON text for a query builder; the statement takes the row as one JSON document)
     const lines = v.lines ? (JSON.parse(v.lines) as ContextRow['lines']) : null;
-    const again = async (encounterId: string) => ({ encounterId, ...(await this.settleAt(actor, encounterId, { trace: false })) });
+    const again = async (encounterId: string) => ({ encounterId, ...(await this.settleAt(actor, encounterId, { trace: false })), also: null });
     // the year's partitions (migration 050) before the statement writes its encounter, settlement and postings
     await openCoverageYears(this.db, [v.coverage_year]);
-    let got: { encounterId: string | null; written: Written | null; x: ReturnType<SettlementEngine['compute']> };
+    let got: { encounterId: string | null; written: Written | null; also: Record<string, unknown> | null; x: ReturnType<SettlementEngine['compute']> };
     try {
       got = await this.connected(async (run) => {
         const base = await readNewContext(run, { personId: v.person_id, year: v.coverage_year, date: v.date, hospitalCode: v.hospital_code, visit: (v.visit as string | null) ?? null, visitPart: (v.visit_part as string | null) ?? null, type: String(v.type) });
@@ -274,7 +282,7 @@ export class SettlementService {
         const x = this.engine.compute(actor, c, c.acc ?? emptyAccumulators(), false);
         this.contention.tries += 1;
         this.contention.writes += 1;
-        return { ...(await writeNewSettlement(run, { ...v, lines }, row.detail, x.rec, x.after, c.version ?? 0)), x };
+        return { ...(await writeNewSettlement(run, { ...v, lines }, row.detail, x.rec, x.after, c.version ?? 0, also)), x };
       });
     } catch (e) {
       throw asAlreadySettled(e, what);
@@ -288,7 +296,7 @@ export class SettlementService {
     const view: SettlementView = { ...x.view, encounterId: got.encounterId, settlementId: written.id };
     const followUp = this.notify([{ settlementId: written.id, encounterId: got.encounterId, personId: x.rec.personId, year: x.rec.year }]);
     if (waitFollowUp) await followUp;
-    return { encounterId: got.encounterId, view, settledAt: written.settledAt };
+    return { encounterId: got.encounterId, view, settledAt: written.settledAt, also: got.also };
   }
 
   /**
