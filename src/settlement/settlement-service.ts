@@ -233,6 +233,9 @@ export class SettlementService {
    * afterWrite runs for the settlement written here, but is not waited for (its failure never
    * fails a settlement, and what it misses the higher room's batch scan finds): the caller —
    * another area waiting on the line — is answered as soon as the settlement is committed.
+   * `also`: the caller's record of the settlement, written by the same statement (AlsoRecord);
+   * its row comes back as `also` when it was written (null on the fallbacks above, which write
+   * the settlement without it).
    */
   async settleKnownEncounter(
     actor: Actor,
