@@ -16,7 +16,7 @@
  *
  *   BENCH_AREAS_N=400 BENCH_AREAS_CONCURRENCY=8 npx tsx bench/areas.ts
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,38 @@ const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.leng
 function summary(name: string, r: { lat: number[]; wall: number }) {
   const s = [...r.lat].sort((a, b) => a - b);
   return { name, n: s.length, perSecond: s.length / (r.wall / 1000), p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99) };
+}
+
+/**
+ * CPU time (user + system) of the processes a settlement runs in, from /proc (Linux): each area's
+ * node process, each area database's server backends (by pg_stat_activity), the NATS nodes. Wall
+ * time on a machine shared with other work measures the queue for a CPU; this does not.
+ */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(rest[11]) + Number(rest[12])) * 1000) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+type CpuSnap = Map<string, Map<number, number>>;
+async function cpuSnap(groups: { label: string; pids: () => Promise<number[]> }[]): Promise<CpuSnap> {
+  const out: CpuSnap = new Map();
+  for (const g of groups) out.set(g.label, new Map((await g.pids()).map((pid) => [pid, cpuMs(pid)])));
+  return out;
+}
+/** CPU ms per group between two snapshots (a process there at the end only: all its time since it started; one gone by the end: not counted). */
+function cpuSpent(a: CpuSnap, b: CpuSnap): Map<string, number> {
+  return new Map([...b].map(([label, end]) => [label, [...end].reduce((s, [pid, ms]) => s + ms - (a.get(label)?.get(pid) ?? 0), 0)]));
 }
 
 interface PhaseLine {
@@ -256,27 +288,58 @@ async function main(): Promise<void> {
     await pool(warm, C, async (i) => void (await fsi(1, '2207', awaySetl[N - 1 - i])));
     const setupMs = performance.now() - t0;
 
+    // CPU of each area's node process and database backends, and of the NATS nodes (cpuSnap)
+    const backends = async (db: string): Promise<number[]> => {
+      const c = new pg.Client({ connectionString: adminUrl().toString() });
+      await c.connect();
+      try {
+        return (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [db])).rows.map((r) => r.pid);
+      } finally {
+        await c.end();
+      }
+    };
+    const cpuGroups = [
+      ...AREAS.flatMap((a, i) => [
+        { label: `${a.code} node`, pids: async () => [kids[i]!.pid!] },
+        { label: `${a.code} PostgreSQL`, pids: () => backends(names[i]!) },
+      ]),
+      { label: 'NATS (3 nodes)', pids: async () => nats!.procs.map((p) => p.pid!) },
+    ];
+    const cpuRuns: { name: string; n: number; spent: Map<string, number> }[] = [];
+    const withCpu = async <T>(name: string, n: number, run: () => Promise<T>): Promise<T> => {
+      const a = await cpuSnap(cpuGroups);
+      const out = await run();
+      cpuRuns.push({ name, n, spent: cpuSpent(a, await cpuSnap(cpuGroups)) });
+      return out;
+    };
+
     // ---- timed: 2207 only; local first, then cross-area ----
     const sums = [0, 0];
-    const lo = await pool(N, C, async (i) => {
-      const o = await fsi(0, '2207', localSetl[i]);
-      sums[0] += Math.round(o.setlinfo.fund_pay_sumamt * 100);
-    });
+    const lo = await withCpu('local 2207', N, () =>
+      pool(N, C, async (i) => {
+        const o = await fsi(0, '2207', localSetl[i]);
+        sums[0] += Math.round(o.setlinfo.fund_pay_sumamt * 100);
+      }),
+    );
     waited.clear();
-    const xa = await pool(N - warm, C, async (i) => {
-      const o = await fsi(1, '2207', awaySetl[i]);
-      sums[1] += Math.round(o.setlinfo.fund_pay_sumamt * 100);
-    });
+    const xa = await withCpu(`cross-area 2207, ${C} clients`, N - warm, () =>
+      pool(N - warm, C, async (i) => {
+        const o = await fsi(1, '2207', awaySetl[i]);
+        sums[1] += Math.round(o.setlinfo.fund_pay_sumamt * 100);
+      }),
+    );
     const waitedClosed = new Map(waited);
     // the target's own terms: cross-area 2207 offered at half the local throughput just measured
     // (open loop, on a fixed schedule, however many in flight), each timed from when it was due
     const rate = lo.lat.length / (lo.wall / 1000) / 2;
     waited.clear();
     let pacedFen = 0;
-    const xp = await paced(N, rate, async (i) => {
-      const o = await fsi(1, '2207', awaySetl[N + i]);
-      pacedFen += Math.round(o.setlinfo.fund_pay_sumamt * 100);
-    });
+    const xp = await withCpu('cross-area 2207, paced', N, () =>
+      paced(N, rate, async (i) => {
+        const o = await fsi(1, '2207', awaySetl[N + i]);
+        pacedFen += Math.round(o.setlinfo.fund_pay_sumamt * 100);
+      }),
+    );
     const a = summary('local 2207 in 500230 (丰都县 hospital, 丰都县 person)', lo);
     const b = summary(`cross-area 2207 in 500103 (渝中区 hospital, 丰都县 person; settled by 500230 over JetStream request/reply), ${C} clients`, xa);
     const c = summary(`cross-area 2207, paced at half the local throughput (${rate.toFixed(1)}/s offered, open loop; from when each was due)`, xp);
@@ -289,6 +352,14 @@ async function main(): Promise<void> {
     const ratio = b.perSecond / a.perSecond;
     console.log(`cross-area / local throughput: ${ratio.toFixed(3)} (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'}); cross-area p99 ${b.p99.toFixed(1)} ms with ${C} clients flat out, ${c.p99.toFixed(1)} ms paced at half the local throughput (target < 100: ${b.p99 < 100 ? 'met' : 'NOT met'} / ${c.p99 < 100 ? 'met' : 'NOT met'})`);
     console.log(`fund paid: local ${(sums[0]! / 100).toFixed(2)} yuan for ${N}, cross-area ${(sums[1]! / 100).toFixed(2)} yuan for ${N - warm} (the same visit each: ${(sums[0]! / N / 100).toFixed(2)} vs ${(sums[1]! / (N - warm) / 100).toFixed(2)} a visit); paced ${(pacedFen / N / 100).toFixed(2)} a visit`);
+    console.log(`\nCPU ms per settlement (user + system, /proc; CLK_TCK ${CLK_TCK}) — unlike wall time, not the queue for a CPU:`);
+    const labels = cpuGroups.map((g) => g.label);
+    console.log(`| run | ${labels.join(' | ')} | total |`);
+    console.log(`|---|${labels.map(() => '---:').join('|')}|---:|`);
+    for (const r of cpuRuns) {
+      const per = labels.map((l) => (r.spent.get(l) ?? 0) / r.n);
+      console.log(`| ${r.name} | ${per.map((x) => x.toFixed(2)).join(' | ')} | ${per.reduce((x, y) => x + y, 0).toFixed(2)} |`);
+    }
     const loadEnd = loadavg().map((x) => x.toFixed(2)).join(' / ');
     await new Promise((r) => setTimeout(r, 800)); // the areas append their phase lines every 250 ms
     const files = [join(dir, `phases-${AREAS[1]!.code}.jsonl`), join(dir, `phases-${AREAS[0]!.code}.jsonl`)] as const;

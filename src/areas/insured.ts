@@ -9,7 +9,6 @@
  */
 import { ConflictError, InputError } from '../errors.js';
 import { yuanToFen } from '../money.js';
-import { isForeignKeyViolation } from '../store/pg-errors.js';
 import { SYSTEM } from '../access/roles.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { SettlementService } from '../settlement/settlement-service.js';
@@ -22,6 +21,24 @@ import type { AreasDB, InsuredState } from './tables.js';
 import type { CancelEvent, ConfirmEvent, ReverseAnswer, ReverseRequest, SettleAnswer, SettleRequest, StatusAnswer } from './protocol.js';
 
 const yuan = (fen: number) => fen / 100;
+
+/**
+ * This area's record of a cross-area settlement, written by the settlement's own statement
+ * (SettlementService.settleKnownEncounter, AlsoRecord): over its CTE `s` and its parameters ($3
+ * the hospital row, $5–$7 the funds' fen, $11 the settlement's answer), with $24 the cross-area
+ * id, $25 the treating area, $26 the person as answered, $27 the basis. The answer kept is the one
+ * keep() would keep; a record already there (a cancel came first) is left, and the caller reverses.
+ */
+const KEEP_WITH_SETTLEMENT = `
+  INSERT INTO area_settlement (setl_id, treat_area, hospital_code, encounter_id, settlement_id, state, result, fund_fen, setl_time)
+  SELECT $24::text, $25::text, $3::text, s.encounter_id, s.id, 'settled',
+         jsonb_build_object('ok', true, 'setlId', $24::text, 'person', $26::jsonb, 'setlinfo', $11::jsonb -> 'setlinfo', 'setldetail', $11::jsonb -> 'setldetail',
+                            'fundFen', $5::bigint + $6::bigint + $7::bigint,
+                            'setlTime', to_char(s.settled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'basis', $27::jsonb),
+         $5::bigint + $6::bigint + $7::bigint, s.settled_at
+    FROM s
+  ON CONFLICT (setl_id) DO NOTHING
+  RETURNING setl_id, state, result`;
 /** This area's hospital row for a hospital of another area. */
 export const awayHospital = (treatArea: string, code: string) => `${treatArea}:${code}`;
 
@@ -116,46 +133,47 @@ export class InsuredDesk {
       externalId,
     };
     const known = { person: { id: person.id, region: person.region }, hospitalLevel: req.hospital.level };
-    let encounterId: string;
+    const answerPerson = { psnNo: String(person.id), name: person.name, idNumber: person.id_number, gender: person.gender, birthDate: dayText(person.birth_date) };
+    // the encounter, its settlement and this record of it in one statement (after one context read), as the local 2207 settles
+    const keep = { name: 'xa_keep', cte: KEEP_WITH_SETTLEMENT, values: [req.setlId, req.treatArea, JSON.stringify(answerPerson), JSON.stringify(basis)] };
+    const settleNew = () => this.settlements.settleKnownEncounter(SYSTEM, body, known, keep);
+    let settled: { encounterId: string; settlementId: string; result: { setlinfo: unknown; setldetail: unknown }; settledAt: Date; fundFen: number };
     try {
-      encounterId = await this.settlements.encounters.createKnownEncounter(SYSTEM, body, known).catch(async (e: unknown) => {
-        if (!isForeignKeyViolation(e)) throw e;
-        // the hospital row is gone since this process made it: made again, and the encounter once more
+      let got: Awaited<ReturnType<typeof settleNew>>;
+      try {
+        got = await settleNew();
+      } catch (e) {
+        // no context: the person was just read, so the hospital row is gone since this process made it — made again, and once more
+        if (!(e instanceof InputError && e.field === 'personId' && this.hospitals.has(hospitalCode))) throw e;
         this.hospitals.delete(hospitalCode);
         await this.ensureHospital(hospitalCode, req);
-        return this.settlements.encounters.createKnownEncounter(SYSTEM, body, known);
-      });
+        got = await settleNew();
+      }
+      const { encounterId, view, settledAt } = got;
+      if (got.also) {
+        // kept with the settlement (one commit)
+        t?.lap('settle');
+        return this.answerOf(got.also as { setl_id: string; state: InsuredState; result: unknown });
+      }
+      settled = { encounterId, settlementId: view.settlementId, result: { setlinfo: view.setlinfo, setldetail: view.setldetail }, settledAt, fundFen: yuanToFen(view.basicFund) + yuanToFen(view.criticalIllness) + yuanToFen(view.medicalAssistance) };
     } catch (e) {
-      if (e instanceof ConflictError && e.code === 'DUPLICATE_ENCOUNTER') {
-        // an earlier try recorded it and stopped (a crash): go on with that encounter
-        const row = await this.db.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', externalId).executeTakeFirstOrThrow();
-        encounterId = String(row.id);
-      } else if (e instanceof InputError) return refuse(`参保地 ${this.area} 不能按其待遇结算：${e.message}`);
+      if (e instanceof ConflictError && e.code === 'DUPLICATE_ENCOUNTER') settled = await this.settleRecorded(hospitalCode, externalId);
+      else if (e instanceof InputError) return refuse(`参保地 ${this.area} 不能按其待遇结算：${e.message}`);
       else throw e;
     }
-    t?.lap('encounter');
-    let settled: { settlementId: string; result: { setlinfo: unknown; setldetail: unknown }; settledAt: Date; fundFen: number };
-    try {
-      const { view, settledAt } = await this.settlements.settleAt(SYSTEM, encounterId, { trace: false });
-      settled = { settlementId: view.settlementId, result: { setlinfo: view.setlinfo, setldetail: view.setldetail }, settledAt, fundFen: yuanToFen(view.basicFund) + yuanToFen(view.criticalIllness) + yuanToFen(view.medicalAssistance) };
-    } catch (e) {
-      if (!(e instanceof ConflictError && e.code === 'ALREADY_SETTLED')) throw e;
-      // an earlier try settled it and stopped before keeping its answer: that settlement is the answer
-      const live = await this.db.selectFrom('settlement').select(['id', 'result', 'settled_at', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen']).where('encounter_id', '=', encounterId).where('reversed_at', 'is', null).executeTakeFirstOrThrow();
-      settled = { settlementId: String(live.id), result: live.result as { setlinfo: unknown; setldetail: unknown }, settledAt: new Date(live.settled_at as unknown as string), fundFen: Number(live.basic_fund_fen) + Number(live.critical_illness_fen) + Number(live.medical_assistance_fen) };
-    }
     t?.lap('settle');
-    const { settlementId, result, settledAt, fundFen } = settled;
+    const { encounterId, settlementId, result, settledAt, fundFen } = settled;
     const answer: SettleAnswer = {
       ok: true,
       setlId: req.setlId,
-      person: { psnNo: String(person.id), name: person.name, idNumber: person.id_number, gender: person.gender, birthDate: dayText(person.birth_date) },
+      person: answerPerson,
       setlinfo: result.setlinfo as never,
       setldetail: result.setldetail as never,
       fundFen,
       setlTime: settledAt.toISOString(),
       basis,
     };
+    // (not kept with the settlement: an earlier try's encounter, accumulators moved on, or a cancel came first)
     // kept by its id, unless a cancel event came first (then that record stays, read back)
     const row =
       (await this.db
@@ -170,6 +188,24 @@ export class InsuredDesk {
       await this.reverseSettlement(settlementId, `xa-cancel:${req.setlId}`);
     }
     return this.answerOf(row);
+  }
+
+  /**
+   * An earlier try of the same request recorded its encounter and stopped (a crash, or a try
+   * still at work): that encounter is settled — or, when it is settled already, its live
+   * settlement is the answer.
+   */
+  private async settleRecorded(hospitalCode: string, externalId: string): Promise<{ encounterId: string; settlementId: string; result: { setlinfo: unknown; setldetail: unknown }; settledAt: Date; fundFen: number }> {
+    const row = await this.db.selectFrom('encounter').select('id').where('hospital_code', '=', hospitalCode).where('external_id', '=', externalId).executeTakeFirstOrThrow();
+    const encounterId = String(row.id);
+    try {
+      const { view, settledAt } = await this.settlements.settleAt(SYSTEM, encounterId, { trace: false });
+      return { encounterId, settlementId: view.settlementId, result: { setlinfo: view.setlinfo, setldetail: view.setldetail }, settledAt, fundFen: yuanToFen(view.basicFund) + yuanToFen(view.criticalIllness) + yuanToFen(view.medicalAssistance) };
+    } catch (e) {
+      if (!(e instanceof ConflictError && e.code === 'ALREADY_SETTLED')) throw e;
+      const live = await this.db.selectFrom('settlement').select(['id', 'result', 'settled_at', 'basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen']).where('encounter_id', '=', encounterId).where('reversed_at', 'is', null).executeTakeFirstOrThrow();
+      return { encounterId, settlementId: String(live.id), result: live.result as { setlinfo: unknown; setldetail: unknown }, settledAt: new Date(live.settled_at as unknown as string), fundFen: Number(live.basic_fund_fen) + Number(live.critical_illness_fen) + Number(live.medical_assistance_fen) };
+    }
   }
 
   /** This area's hospital rows for the other areas' hospitals made (or found) by this process. */

@@ -36,6 +36,13 @@ export const unreachable = (area: string) => `参保地 ${area} 医保系统暂�
 /** The cross-area settlement id of a hospital's message: the same message always names the same id. */
 export const setlIdOf = (area: string, hospital: string, msgid: string) => `XA${area}${createHash('sha256').update(`${area}|${hospital}|${msgid}`).digest('hex').slice(0, 20).toUpperCase()}`;
 
+/** A hospital of this area as its register holds it. */
+interface Hospital {
+  code: string;
+  name: string;
+  level: string;
+}
+
 interface Parsed {
   req: SettleRequest;
   mdtrtId: string;
@@ -62,10 +69,10 @@ export class TreatingDesk implements AwayDesk {
     return false;
   }
 
-  async call(env: Envelope, actor: Actor, received: Date): Promise<Reply> {
+  async call(env: Envelope, actor: Actor, received: Date, hospital?: Hospital | null): Promise<Reply> {
     const refuse = (m: string) => replyOf(received, env.mdtrtarea_admvs, false, null, m);
     try {
-      return SETTLE.has(env.infno) ? await this.settle(env, actor, received) : await this.reverse(env, actor, received);
+      return SETTLE.has(env.infno) ? await this.settle(env, actor, received, hospital) : await this.reverse(env, actor, received);
     } catch (e) {
       if (e instanceof FsiError) return refuse(e.message);
       if (e instanceof AreaUnreachableError) return refuse(unreachable(e.area));
@@ -73,7 +80,8 @@ export class TreatingDesk implements AwayDesk {
     }
   }
 
-  private async parse(env: Envelope, kind: 'outpatient' | 'inpatient'): Promise<Parsed> {
+  /** `hospital`: the sending hospital as the gateway's preflight read it (undefined: read here; null: not registered). */
+  private async parse(env: Envelope, kind: 'outpatient' | 'inpatient', hospital: Hospital | null | undefined): Promise<Parsed> {
     const at = 'data';
     const d = node(env.input, at);
     const mdtrtId = reqStr(d, at, 'mdtrt_id', 30);
@@ -114,7 +122,7 @@ export class TreatingDesk implements AwayDesk {
     const total = lines.reduce((s, l) => s + l.amount, 0);
     if (total !== sum) throw new FsiError(`医疗费总额 ${(sum / 100).toFixed(2)} 与费用明细合计 ${(total / 100).toFixed(2)} 不符`);
     const split = classifyLines(lines).costs;
-    const h = await this.db.selectFrom('hospital').select(['code', 'name', 'level']).where('code', '=', String(env.fixmedins_code)).executeTakeFirst();
+    const h = hospital !== undefined ? hospital : await this.db.selectFrom('hospital').select(['code', 'name', 'level']).where('code', '=', String(env.fixmedins_code)).executeTakeFirst();
     if (!h) throw new FsiError(`定点医药机构 ${env.fixmedins_code} 未在就医地登记`);
     const req: SettleRequest = {
       setlId: setlIdOf(this.area, h.code, env.msgid),
@@ -143,19 +151,19 @@ export class TreatingDesk implements AwayDesk {
     return out;
   }
 
-  private async settle(env: Envelope, actor: Actor, received: Date): Promise<Reply> {
+  private async settle(env: Envelope, actor: Actor, received: Date, hospital: Hospital | null | undefined): Promise<Reply> {
     const t = this.phases?.begin('treating', '', { envelope: Date.now() - received.getTime() }) ?? null;
     try {
-      return await this.settleTimed(env, actor, received, t);
+      return await this.settleTimed(env, actor, received, hospital, t);
     } finally {
       t?.end({ msgid: env.msgid });
     }
   }
 
-  private async settleTimed(env: Envelope, actor: Actor, received: Date, t: PhaseTimer | null): Promise<Reply> {
+  private async settleTimed(env: Envelope, actor: Actor, received: Date, hospital: Hospital | null | undefined, t: PhaseTimer | null): Promise<Reply> {
     const kind = env.infno === '2207' ? 'outpatient' : 'inpatient';
     const insured = String(env.insuplc_admdvs);
-    const parsed = await this.parse(env, kind);
+    const parsed = await this.parse(env, kind, hospital);
     const { req } = parsed;
     if (t) t.id = req.setlId;
     t?.lap('parse');

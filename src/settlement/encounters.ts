@@ -92,9 +92,24 @@ export class EncounterService {
    * externalId is refused (DUPLICATE_ENCOUNTER). Answers the encounter id.
    */
   async createKnownEncounter(actor: Actor, body: EncounterRequest, known: { person: { id: string; region: string }; hospitalLevel: string }): Promise<string> {
-    const { r, hospitalCode } = checkRequest(actor, body);
-    if (!r.externalId) throw new InputError('externalId', 'say under which externalId the encounter is recorded');
+    const { r, hospitalCode } = this.knownRequest(actor, body);
     return this.insertKnown(actor, r, hospitalCode, null, known);
+  }
+
+  /**
+   * The row (and audit detail) of an encounter for a person and hospital the caller has already
+   * read, checked as createKnownEncounter checks it, not written: for
+   * SettlementService.settleKnownEncounter, which writes it with its settlement.
+   */
+  knownEncounterRow(actor: Actor, body: EncounterRequest, known: { person: { id: string; region: string }; hospitalLevel: string }) {
+    const { r, hospitalCode } = this.knownRequest(actor, body);
+    return { row: this.encounterRow(r, hospitalCode, known.hospitalLevel, known.person), hospitalCode, externalId: r.externalId! };
+  }
+
+  private knownRequest(actor: Actor, body: EncounterRequest): { r: EncounterRequest; hospitalCode: string } {
+    const checked = checkRequest(actor, body);
+    if (!checked.r.externalId) throw new InputError('externalId', 'say under which externalId the encounter is recorded');
+    return checked;
   }
 
   private async insertKnown(actor: Actor, r: EncounterRequest, hospitalCode: string, visit: { id: string; part: string } | null, known: { person: { id: string; region: string }; hospitalLevel: string }): Promise<string> {

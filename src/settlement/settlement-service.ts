@@ -46,7 +46,7 @@
  */
 import { openCoverageYears } from '../store/partitions.js';
 import type { Kysely } from 'kysely';
-import { InputError, NotFoundError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
 import { emptyAccumulators, type Accumulators } from '../rules/settlement/input.js';
 import type { Database } from '../store/db.js';
 import { isServerError } from '../store/pg-errors.js';
@@ -59,7 +59,7 @@ import { SettlementEngine, asAlreadySettled } from './compute.js';
 import { EncounterService } from './encounters.js';
 import { checkId, type EncounterRequest, type SettlementQuery } from './requests.js';
 import { reverseSettlement, type ReversalOptions } from './reversal.js';
-import { contextOf, onClient, readContextLocked, readContexts, readNewContext, writeNewSettlement, writeSettlement, writeSettlements, type AccumulatorMove, type Context, type ContextRow, type Runner, type SettlementRecord, type Written } from './settlement-store.js';
+import { contextOf, onClient, readContextLocked, readContexts, readNewContext, writeNewSettlement, writeSettlement, writeSettlements, type AccumulatorMove, type AlsoRecord, type Context, type ContextRow, type Runner, type SettlementRecord, type Written } from './settlement-store.js';
 import { accumulators, getSettlement, listSettlements } from './views.js';
 
 /** Optimistic tries of a settlement before one that locks the accumulator row. */
@@ -245,13 +245,64 @@ export class SettlementService {
     check?: (c: Context) => void,
   ): Promise<{ encounterId: string; view: SettlementView; settledAt: Date }> {
     const { row } = this.encounters.visitEncounterRow(actor, r, visit, known);
+    return this.settleRow(actor, row, `(new, visit ${visit.id})`, () => this.encounters.createVisitEncounter(actor, r, visit, known), check);
+  }
+
+  /**
+   * An encounter for a person and hospital the caller has already read (no platform visit: the
+   * insured area's desk for a visit in another area, src/areas/insured.ts) recorded and settled
+   * at once, as settleNewEncounter does: the request checked as createKnownEncounter checks it,
+   * then two round trips (the context read, and one statement writing the encounter, its audit
+   * row, the accumulator row and the settlement with its ledger entry and audit row). When the
+   * person's accumulators moved on in between, the encounter is written and settled as settle()
+   * settles; when an encounter is recorded under the same externalId already (an earlier try),
+   * nothing is written and DUPLICATE_ENCOUNTER is thrown (the caller settles that one).
+   * afterWrite runs for the settlement written here, but is not waited for (its failure never
+   * fails a settlement, and what it misses the higher room's batch scan finds): the caller —
+   * another area waiting on the line — is answered as soon as the settlement is committed.
+   * `also`: the caller's record of the settlement, written by the same statement (AlsoRecord);
+   * its row comes back as `also` when it was written (null on the fallbacks above, which write
+   * the settlement without it).
+   */
+  async settleKnownEncounter(
+    actor: Actor,
+    body: EncounterRequest,
+    known: { person: { id: string; region: string }; hospitalLevel: string },
+    also?: AlsoRecord,
+  ): Promise<{ encounterId: string; view: SettlementView; settledAt: Date; also: Record<string, unknown> | null }> {
+    const { row, hospitalCode, externalId } = this.encounters.knownEncounterRow(actor, body, known);
+    return this.settleRow(
+      actor,
+      row,
+      `(new, ${externalId})`,
+      () => {
+        throw new ConflictError('DUPLICATE_ENCOUNTER', `hospital ${hospitalCode} already has an encounter with externalId ${externalId}`);
+      },
+      undefined,
+      false,
+      also,
+    );
+  }
+
+  /** settleNewEncounter's and settleKnownEncounter's work on the encounter's row; `recorded`: what to settle when one is recorded under its external id already. */
+  private async settleRow(
+    actor: Actor,
+    row: { values: object; detail: Record<string, unknown> },
+    what: string,
+    recorded: () => Promise<string>,
+    check?: (c: Context) => void,
+    /** wait for afterWrite before answering (false: it runs on its own) */
+    waitFollowUp = true,
+    /** the caller's record written by the settlement's statement (writeNewSettlement); `also`: its row, when it was */
+    also?: AlsoRecord,
+  ): Promise<{ encounterId: string; view: SettlementView; settledAt: Date; also: Record<string, unknown> | null }> {
     const v = row.values as unknown as Record<string, unknown> & { hospital_code: string; person_id: string; coverage_year: number; date: string; lines: string | null };
     // (the row's lines are JSON text for a query builder; the statement takes the row as one JSON document)
     const lines = v.lines ? (JSON.parse(v.lines) as ContextRow['lines']) : null;
-    const again = async (encounterId: string) => ({ encounterId, ...(await this.settleAt(actor, encounterId, { trace: false })) });
+    const again = async (encounterId: string) => ({ encounterId, ...(await this.settleAt(actor, encounterId, { trace: false })), also: null });
     // the year's partitions (migration 050) before the statement writes its encounter, settlement and postings
     await openCoverageYears(this.db, [v.coverage_year]);
-    let got: { encounterId: string | null; written: Written | null; x: ReturnType<SettlementEngine['compute']> };
+    let got: { encounterId: string | null; written: Written | null; also: Record<string, unknown> | null; x: ReturnType<SettlementEngine['compute']> };
     try {
       got = await this.connected(async (run) => {
         const base = await readNewContext(run, { personId: v.person_id, year: v.coverage_year, date: v.date, hospitalCode: v.hospital_code, visit: (v.visit as string | null) ?? null, visitPart: (v.visit_part as string | null) ?? null, type: String(v.type) });
@@ -261,20 +312,21 @@ export class SettlementService {
         const x = this.engine.compute(actor, c, c.acc ?? emptyAccumulators(), false);
         this.contention.tries += 1;
         this.contention.writes += 1;
-        return { ...(await writeNewSettlement(run, { ...v, lines }, row.detail, x.rec, x.after, c.version ?? 0)), x };
+        return { ...(await writeNewSettlement(run, { ...v, lines }, row.detail, x.rec, x.after, c.version ?? 0, also)), x };
       });
     } catch (e) {
-      throw asAlreadySettled(e, `(new, visit ${visit.id})`);
+      throw asAlreadySettled(e, what);
     }
-    if (got.encounterId === null) return again(await this.encounters.createVisitEncounter(actor, r, visit, known));
+    if (got.encounterId === null) return again(await recorded());
     if (got.written === null) {
       this.contention.misses += 1;
       return again(got.encounterId);
     }
     const { x, written } = got;
     const view: SettlementView = { ...x.view, encounterId: got.encounterId, settlementId: written.id };
-    await this.notify([{ settlementId: written.id, encounterId: got.encounterId, personId: x.rec.personId, year: x.rec.year }]);
-    return { encounterId: got.encounterId, view, settledAt: written.settledAt };
+    const followUp = this.notify([{ settlementId: written.id, encounterId: got.encounterId, personId: x.rec.personId, year: x.rec.year }]);
+    if (waitFollowUp) await followUp;
+    return { encounterId: got.encounterId, view, settledAt: written.settledAt, also: got.also };
   }
 
   /**

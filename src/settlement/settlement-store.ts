@@ -218,6 +218,8 @@ WITH u AS (
 ), ${settlementInserts('u')}
 SELECT s.id, s.settled_at, u.version FROM s, u`;
 
+const NEW_SELECT = 'SELECT (SELECT id::text FROM e) AS encounter_id, (SELECT id::text FROM s) AS id, (SELECT settled_at FROM s) AS settled_at';
+
 /**
  * A new encounter and its settlement in one statement (a platform visit's part, 2207 / 2304):
  * $1 the encounter row (JSON of its columns), $23 its audit detail, then the settlement as
@@ -263,7 +265,7 @@ WITH e AS (
   INSERT INTO audit_log (actor, role, action, entity, entity_id, detail)
   SELECT $20::text, $15::text, $16::text, 'settlement', id::text, $17::jsonb || jsonb_build_object('encounterId', encounter_id::text) FROM s
 )
-SELECT (SELECT id::text FROM e) AS encounter_id, (SELECT id::text FROM s) AS id, (SELECT settled_at FROM s) AS settled_at`;
+${NEW_SELECT}`;
 
 /** A re-settlement inside a reversal, whose transaction holds the accumulator row and writes it at the end. */
 const WRITE_RESETTLEMENT = `WITH ${settlementInserts('(SELECT 1) AS one')} SELECT id FROM s`;
@@ -450,13 +452,39 @@ export async function writeResettlement(run: Runner, r: SettlementRecord): Promi
  * recorded under its external id already, nothing written) and the settlement written (null:
  * the accumulator row was no longer at `version`; the encounter is written, unsettled).
  */
-export async function writeNewSettlement(run: Runner, encounter: Record<string, unknown>, encounterDetail: Record<string, unknown>, r: SettlementRecord, after: Accumulators, version: number): Promise<{ encounterId: string | null; written: Written | null }> {
+export async function writeNewSettlement(
+  run: Runner,
+  encounter: Record<string, unknown>,
+  encounterDetail: Record<string, unknown>,
+  r: SettlementRecord,
+  after: Accumulators,
+  version: number,
+  also?: AlsoRecord,
+): Promise<{ encounterId: string | null; written: Written | null; also: Record<string, unknown> | null }> {
   const v = values({ ...r, encounterId: '{encounter}' });
   v[0] = JSON.stringify(encounter);
-  const rows = await run<{ encounter_id: string | null; id: string | null; settled_at: Date | string | null }>('yibao_settlement_write_new', WRITE_NEW_SETTLEMENT, [...v, JSON.stringify(after), version, JSON.stringify(encounterDetail)]);
+  const params = [...v, JSON.stringify(after), version, JSON.stringify(encounterDetail), ...(also?.values ?? [])];
+  const rows = also
+    ? await run<{ encounter_id: string | null; id: string | null; settled_at: Date | string | null; also: Record<string, unknown> | null }>(`yibao_settlement_write_new_${also.name}`, writeNewWith(also.cte), params)
+    : await run<{ encounter_id: string | null; id: string | null; settled_at: Date | string | null; also?: Record<string, unknown> | null }>('yibao_settlement_write_new', WRITE_NEW_SETTLEMENT, params);
   const row = rows[0];
-  return { encounterId: row?.encounter_id ?? null, written: row?.id ? { id: String(row.id), settledAt: new Date(row.settled_at!) } : null };
+  return { encounterId: row?.encounter_id ?? null, written: row?.id ? { id: String(row.id), settledAt: new Date(row.settled_at!) } : null, also: row?.also ?? null };
 }
+
+/**
+ * A higher room's record of a new settlement, written by the settlement's own statement (so both
+ * or neither are committed, in one commit): `cte` is one data-modifying statement over CTE `s`
+ * (the settlement written: id, settled_at, encounter_id; no row when none was) and the
+ * settlement's own parameters ($3 hospital, $5–$7 the funds' fen, …), its own values from $24 on;
+ * its RETURNING row (as JSON) is answered when it wrote its record. `name` names the prepared statement.
+ */
+export interface AlsoRecord {
+  name: string;
+  cte: string;
+  values: unknown[];
+}
+
+const writeNewWith = (cte: string): string => WRITE_NEW_SETTLEMENT.replace(NEW_SELECT, `, x AS (\n${cte}\n)\n${NEW_SELECT}, (SELECT to_jsonb(x) FROM x LIMIT 1) AS also`);
 
 /** An accumulator row moved on by a batch: the new document, the version read, how many settlements. */
 export interface AccumulatorMove {

@@ -57,5 +57,6 @@ export interface PersonRow {
  */
 export interface AwayDesk {
   claims(env: Envelope): Promise<boolean>;
-  call(env: Envelope, actor: Actor, received: Date): Promise<Reply>;
+  /** `hospital`: the sending hospital's row as the preflight read it (null: not in this area's register) */
+  call(env: Envelope, actor: Actor, received: Date, hospital?: { code: string; name: string; level: string } | null): Promise<Reply>;
 }

@@ -61,9 +61,11 @@ export const DATABASE_UNAVAILABLE = '医保数据库暂时无法访问，交易�
 const PREFLIGHT = `
   WITH pre AS (
     SELECT h.sign_required, h.sign_key, m.infno, m.reply,
-           EXISTS (SELECT 1 FROM fsi_sign_in s WHERE s.hospital_code = $1::text AND s.sign_out_time IS NULL AND ($3::text IS NULL OR s.sign_no = $3::text)) AS signed_in
+           EXISTS (SELECT 1 FROM fsi_sign_in s WHERE s.hospital_code = $1::text AND s.sign_out_time IS NULL AND ($3::text IS NULL OR s.sign_no = $3::text)) AS signed_in,
+           hh.name AS hospital_name, hh.level AS hospital_level
       FROM (SELECT 1) AS one
       LEFT JOIN fsi_hospital h ON h.hospital_code = $1::text
+      LEFT JOIN hospital hh ON hh.code = $1::text
       LEFT JOIN fsi_message m ON m.hospital_code = $1::text AND m.msgid = $2::text
   ), c AS (
     INSERT INTO fsi_message (hospital_code, msgid, infno, input)
@@ -182,7 +184,7 @@ export class FsiService {
       if (!this.handlers[env.infno]) throw new FsiError(`不支持的交易编号 ${env.infno}`);
       if (this.away && (away ?? (await this.away.claims(env)))) {
         if (!pre.signed_in) throw new FsiError(signNo ? `签到流水号 ${signNo} 无效或已签退，请先签到【9001】` : '未签到，请先签到【9001】');
-        return await this.away.call(env, actor, received);
+        return await this.away.call(env, actor, received, pre.hospital_name === null ? null : { code: env.fixmedins_code, name: pre.hospital_name, level: pre.hospital_level! });
       }
       if (pre.reply && pre.infno === env.infno) return pre.reply as unknown as Reply;
       if (env.infno === '1101' && !this.lookups.take(actor.hospitalCode)) {
@@ -213,13 +215,13 @@ export class FsiService {
   }
 
   /**
-   * The hospital's signing settings, this msgid's stored reply and infno, and whether the
-   * sign-in is live, in one statement (named: prepared once per connection). `claim`: also claim
+   * The hospital's signing settings, this msgid's stored reply and infno, whether the sign-in is
+   * live, and the hospital's name and level (the away desk's, so it reads no more), in one statement (named: prepared once per connection). `claim`: also claim
    * the msgid (as run()'s claim does) when the hospital signs in and does not sign its messages
    * (so nothing after this can refuse the message): `claimed` says it was claimed afresh here.
    */
   private async preflight(env: Envelope, signNo: string | null, claim: boolean) {
-    const r = await this.deps.pool.query<{ sign_required: boolean | null; sign_key: string | null; infno: string | null; reply: unknown; signed_in: boolean | null; claimed: boolean }>({
+    const r = await this.deps.pool.query<{ sign_required: boolean | null; sign_key: string | null; infno: string | null; reply: unknown; signed_in: boolean | null; claimed: boolean; hospital_name: string | null; hospital_level: string | null }>({
       name: 'yibao_fsi_preflight',
       text: PREFLIGHT,
       values: [env.fixmedins_code, env.msgid, signNo, claim, env.infno, claim ? JSON.stringify(env.input) : null],
