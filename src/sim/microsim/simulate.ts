@@ -54,7 +54,7 @@ export interface Simulation {
   reform: { name: string; hypothetical: boolean; summary: SimSummary; differences: Difference[] } | null;
 }
 
-export const RATE_EXAMPLES = ['sim.rates（policies/sim/rates-example.yaml：就诊率、费用分布、医院等级构成，示例）', 'sim.criticalIllnessPerCapita（大病保险资金按参保人数划转，示例）', 'sim.assistanceAppropriation（医疗救助财政资金按当年支出拨入，示例）'];
+export const RATE_EXAMPLES = ['sim.rates（policies/sim/rates-example.yaml：就诊率、费用分布、医院等级构成，示例）', 'sim.criticalIllnessPerCapita（大病保险资金按参保人数划转，示例）', 'sim.assistanceAppropriation（医疗救助财政资金按当年支出拨入，示例）', 'sim.highBurdenYuan（高额费用负担人数的界限：通知要求“高额费用负担患者预警”，未给数额，示例）'];
 
 export function runOptions(rates: SimRates): RunOptions {
   return { criticalIllnessPerCapitaFen: Math.round(rates.criticalIllnessPerCapita * 100), appropriationCoversAssistance: true, highBurdenFen: Math.round(rates.highBurdenYuan * 100) };
@@ -90,6 +90,7 @@ export function simulate(quotes: QuoteService, o: SimulateOptions): Simulation {
   const rates = o.rates ?? loadRates();
   const opts = runOptions(rates);
   const { population, encounters } = drawYear(quotes, packId, o, rates);
+  // the registers bring their own encounters: the rates and costs are not used, the other examples are
   const extra = o.registers ? RATE_EXAMPLES.slice(1) : RATE_EXAMPLES;
   const ageBand = { of: ageBands(population, rates), count: rates.ageBands.length };
   const bands = { from: rates.ageBands, criticalIllnessPerCapitaFen: opts.criticalIllnessPerCapitaFen };
