@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { buildServer } from '../src/http/server.ts';
 import { QuoteService } from '../src/quotes/quote-service.ts';
@@ -150,6 +151,36 @@ for (const backend of BACKENDS)
       const central = list.json.outstanding.lines.find((l: { level: string; coverageYear: number }) => l.level === 'central' && l.coverageYear === 2022);
       assert.equal(central.receivedFen, 100000);
       assert.equal(central.outstandingFen, central.accruedFen - 100000);
+    });
+
+    test('position, receipts and budget with ?format=xlsx: the workbook of what the JSON holds; a bad format is a 400 naming it', async () => {
+      const read = async (buf: Buffer, name: string) => {
+        const wb = new ExcelJS.Workbook();
+        await wb.xlsx.load(buf as unknown as ArrayBuffer);
+        const rows: ExcelJS.CellValue[][] = [];
+        wb.getWorksheet(name)!.eachRow((r) => rows.push((r.values as ExcelJS.CellValue[]).slice(1)));
+        return rows.slice(1);
+      };
+      const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      const pos = await request(url, 'GET', '/api/v1/fund/position?region=370000&account=basic_fund', tok.fin);
+      const px = await request(url, 'GET', '/api/v1/fund/position?region=370000&account=basic_fund&format=xlsx', tok.fin);
+      assert.equal(px.status, 200, px.text);
+      assert.equal(px.headers.get('content-type'), XLSX);
+      assert.deepEqual((await read(px.buf, '基金运行')).map((r) => [r[1], r[7], r[8] ?? null]), pos.json.positions.map((p: { month: string; balance: number; reserveMonths: number | null }) => [p.month, p.balance, p.reserveMonths]));
+      const rx = await request(url, 'GET', '/api/v1/fund/receipts?year=2022&asOf=2022-12-31&format=xlsx', tok.fin);
+      assert.equal(rx.status, 200, rx.text);
+      const rec = await request(url, 'GET', '/api/v1/fund/receipts?year=2022&asOf=2022-12-31', tok.fin);
+      assert.deepEqual((await read(rx.buf, '按级次')).map((r) => r[1]), rec.json.outstanding.byLevel.map((l: { outstanding: number }) => l.outstanding));
+      const bx = await request(url, 'GET', '/api/v1/fund/budget?region=500230&year=2022&format=xlsx', tok.fin);
+      assert.equal(bx.status, 200, bx.text);
+      assert.equal(bx.headers.get('content-type'), XLSX);
+      const bad = await request(url, 'GET', '/api/v1/fund/position?region=370000&format=csv', tok.fin);
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /format/);
+      const month = await request(url, 'GET', '/api/v1/fund/position?region=370000&from=2022-13&format=xlsx', tok.fin);
+      assert.equal(month.status, 400);
+      assert.match(month.text, /from/);
+      assert.equal((await request(url, 'GET', '/api/v1/fund/position?region=370000&format=xlsx', tok.clerk)).status, 403);
     });
 
     test('a clerk gets 403; bad input is a 400 naming the field', async () => {
