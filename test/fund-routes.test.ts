@@ -166,7 +166,7 @@ for (const backend of BACKENDS)
       const px = await request(url, 'GET', '/api/v1/fund/position?region=370000&account=basic_fund&format=xlsx', tok.fin);
       assert.equal(px.status, 200, px.text);
       assert.equal(px.headers.get('content-type'), XLSX);
-      assert.deepEqual((await read(px.buf, '基金运行')).map((r) => [r[1], r[7], r[8] ?? null]), pos.json.positions.map((p: { month: string; balance: number; reserveMonths: number | null }) => [p.month, p.balance, p.reserveMonths]));
+      assert.deepEqual((await read(px.buf, '基金运行')).map((r) => [r[1], r[7], r[8] === '' ? null : r[8]]), pos.json.positions.map((p: { month: string; balance: number; reserveMonths: number | null }) => [p.month, p.balance, p.reserveMonths]));
       const rx = await request(url, 'GET', '/api/v1/fund/receipts?year=2022&asOf=2022-12-31&format=xlsx', tok.fin);
       assert.equal(rx.status, 200, rx.text);
       const rec = await request(url, 'GET', '/api/v1/fund/receipts?year=2022&asOf=2022-12-31', tok.fin);
