@@ -75,6 +75,18 @@ for (const backend of BACKENDS)
       assert.equal(r.json.source, 'registers');
       const settled = await sql<{ n: string }>`SELECT count(*)::text AS n FROM settlement WHERE reversed_at IS NULL`.execute(d.db);
       assert.equal(r.json.baseline.encounters, Number(settled.rows[0].n));
+      // a generated population on rates fitted from the town's 2022 settlements
+      const fit = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 300, ratesFrom: 2022 });
+      assert.equal(fit.status, 200, fit.text);
+      assert.equal(fit.json.source, 'generated');
+      assert.equal(fit.json.ratesFrom.year, 2022);
+      const live = await sql<{ n: string }>`SELECT count(*)::text AS n FROM settlement s JOIN encounter e ON e.id = s.encounter_id WHERE s.reversed_at IS NULL AND e.coverage_year = 2022`.execute(d.db);
+      assert.equal(fit.json.ratesFrom.settlements, Number(live.rows[0].n));
+      for (const [b, re] of [[{ ratesFrom: 2019 }, /ratesFrom.*no live settlement/], [{ ratesFrom: 2023 }, /ratesFrom.*after/], [{ ratesFrom: 2022, source: 'registers' }, /ratesFrom/]] as const) {
+        const bad = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 10, ...b });
+        assert.equal(bad.status, 400, bad.text);
+        assert.match(bad.text, re);
+      }
     });
 
     test('a statement equals the sum of the hospital’s live settlements; approved once; a payment sent twice pays once', async () => {
