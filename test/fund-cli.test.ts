@@ -166,6 +166,80 @@ describe('yibao fund', () => {
       await d.close();
     }
   });
+  test('transfers: the allocation to 大病保险 recorded once by reference, listed, audited; another under its reference exits 1; bad options exit 2', async () => {
+    const rec = ['fund', 'transfers', 'record', '--kind', 'critical_illness_allocation', '--reference', 'DB-2022-1', '--coverage-year', '2022', '--amount', '1234.56', '--memo', '划转文件'];
+    const t1 = run(...rec);
+    const t2 = run(...rec);
+    assert.equal(t1.status, 0, t1.stderr);
+    assert.equal(t2.status, 0, t2.stderr);
+    const [a, b] = [JSON.parse(t1.stdout), JSON.parse(t2.stdout)];
+    assert.deepEqual([a.replayed, b.replayed, a.amountFen, a.debit, a.credit, b.entryId], [false, true, 123_456, 'basic_fund', 'critical_illness_fund', a.entryId]);
+    const other = run('fund', 'transfers', 'record', '--kind', 'critical_illness_allocation', '--reference', 'DB-2022-1', '--coverage-year', '2022', '--amount', '1234.57');
+    assert.equal(other.status, 1);
+    assert.match(other.stderr, /DB-2022-1/);
+    const list = run('fund', 'transfers', '--year', '2022', '--kind', 'critical_illness_allocation');
+    assert.equal(list.status, 0, list.stderr);
+    const mine = JSON.parse(list.stdout).transfers.filter((x: { reference: string }) => x.reference === 'DB-2022-1');
+    assert.equal(mine.length, 1);
+    for (const [args, field] of [
+      [['record', '--kind', 'nope', '--reference', 'X', '--coverage-year', '2022', '--amount', '1'], '--kind'],
+      [['record', '--kind', 'critical_illness_allocation', '--reference', 'X', '--coverage-year', '2022', '--amount', '0'], '--amount'],
+      [['record', '--kind', 'critical_illness_allocation', '--reference', 'X', '--coverage-year', '22', '--amount', '1'], '--coverage-year'],
+      [['list', '--kind', 'nope'], '--kind'],
+    ] as const) {
+      const x = run('fund', 'transfers', ...args);
+      assert.equal(x.status, 2, `${args.join(' ')}: ${x.stderr}`);
+      assert.match(x.stderr, new RegExp(`^error: ${field}`));
+      assert.doesNotMatch(x.stderr, /\n\s+at /);
+    }
+    const d = await openDatabase({ url: '', dataDir });
+    try {
+      const logged = await d.db.selectFrom('audit_log').select(['actor']).where('action', '=', 'record_transfer').where('entity_id', '=', a.id).execute();
+      assert.equal(logged.length, 1);
+      assert.match(logged[0].actor, /^cli:/);
+    } finally {
+      await d.close();
+    }
+  });
+  test('position, receipts and budget as XLSX hold what the JSON holds', async () => {
+    const cell = (v: ExcelJS.CellValue) => (v === null || v === undefined ? '' : v);
+    const sheet = async (file: string, name: string) => {
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.readFile(file);
+      const ws = wb.getWorksheet(name);
+      assert.ok(ws, `${file} has a sheet ${name}`);
+      const rows: ExcelJS.CellValue[][] = [];
+      ws.eachRow((r) => rows.push((r.values as ExcelJS.CellValue[]).slice(1).map(cell)));
+      return rows;
+    };
+    const pos = JSON.parse(run('fund', 'position', '--region', '370000').stdout);
+    const px = join(dir, 'position.xlsx');
+    assert.equal(run('fund', 'position', '--region', '370000', '-o', px).status, 0);
+    const prow = (await sheet(px, '基金运行')).slice(1);
+    assert.equal(prow.length, pos.positions.length);
+    assert.deepEqual(prow.map((r) => [r[1], r[7]]), pos.positions.map((p: { month: string; balance: number }) => [p.month, p.balance]));
+    const alerts = (await sheet(px, '底线预警')).slice(1);
+    assert.equal(alerts.length, pos.alerts.length);
+    for (const a of alerts) assert.equal(a[4], '鲁医保发〔2022〕24号 九');
+    const lines = (await sheet(px, '底线')).slice(1);
+    assert.deepEqual(lines.map((r) => [r[3], r[4]]), pos.bottomLines.flatMap((b: { params: { key: string; cite: string }[] }) => b.params.map((q) => [q.key, q.cite])));
+    assert.ok(lines.length >= 2, 'the two bottom lines of 鲁医保发〔2022〕24号 九');
+    const rec = JSON.parse(run('fund', 'receipts', '--year', '2022', '--as-of', '2022-12-31').stdout);
+    const rx = join(dir, 'receipts.xlsx');
+    assert.equal(run('fund', 'receipts', '--year', '2022', '--as-of', '2022-12-31', '-o', rx).status, 0);
+    assert.deepEqual((await sheet(rx, '到账')).slice(1).map((r) => [r[0], r[4]]), rec.receipts.map((x: { reference: string; amountYuan: number }) => [x.reference, x.amountYuan]));
+    assert.deepEqual((await sheet(rx, '按级次')).slice(1).map((r) => r[1]), rec.outstanding.byLevel.map((l: { outstanding: number }) => l.outstanding));
+    const bud = JSON.parse(run('fund', 'budget', 'show', '--region', '500230', '--year', '2022').stdout);
+    const bx = join(dir, 'budget.xlsx');
+    assert.equal(run('fund', 'budget', 'show', '--region', '500230', '--year', '2022', '-o', bx).status, 0);
+    const brows = await sheet(bx, '预算执行');
+    assert.deepEqual(brows.at(-1)!.slice(1, 5), [bud.lines.at(-1).income, bud.lines.at(-1).spending, bud.lines.at(-1).actualIncome, bud.lines.at(-1).actualSpending]);
+    for (const args of [['position', '--region', '370000'], ['receipts'], ['budget', 'show', '--region', '500230', '--year', '2022']]) {
+      const x = run('fund', ...args, '-o', join(dir, 'x.csv'));
+      assert.equal(x.status, 2, args.join(' '));
+      assert.match(x.stderr, /^error: --output: must end in \.xlsx or \.json/);
+    }
+  });
   test('sim project --from-sim: the base year from a simulated year written by sim run', () => {
     const simFile = join(dir, 'sim-year.json');
     assert.equal(run('sim', 'run', '--persons', '600', '--seed', '9', '-o', simFile).status, 0);

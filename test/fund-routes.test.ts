@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { buildServer } from '../src/http/server.ts';
 import { QuoteService } from '../src/quotes/quote-service.ts';
@@ -74,6 +75,18 @@ for (const backend of BACKENDS)
       assert.equal(r.json.source, 'registers');
       const settled = await sql<{ n: string }>`SELECT count(*)::text AS n FROM settlement WHERE reversed_at IS NULL`.execute(d.db);
       assert.equal(r.json.baseline.encounters, Number(settled.rows[0].n));
+      // a generated population on rates fitted from the town's 2022 settlements
+      const fit = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 300, ratesFrom: 2022 });
+      assert.equal(fit.status, 200, fit.text);
+      assert.equal(fit.json.source, 'generated');
+      assert.equal(fit.json.ratesFrom.year, 2022);
+      const live = await sql<{ n: string }>`SELECT count(*)::text AS n FROM settlement s JOIN encounter e ON e.id = s.encounter_id WHERE s.reversed_at IS NULL AND e.coverage_year = 2022`.execute(d.db);
+      assert.equal(fit.json.ratesFrom.settlements, Number(live.rows[0].n));
+      for (const [b, re] of [[{ ratesFrom: 2019 }, /ratesFrom.*no live settlement/], [{ ratesFrom: 2023 }, /ratesFrom.*after/], [{ ratesFrom: 2022, source: 'registers' }, /ratesFrom/]] as const) {
+        const bad = await request(url, 'POST', '/api/v1/sim/runs', tok.fin, { region: '500230', year: 2022, persons: 10, ...b });
+        assert.equal(bad.status, 400, bad.text);
+        assert.match(bad.text, re);
+      }
     });
 
     test('a statement equals the sum of the hospital’s live settlements; approved once; a payment sent twice pays once', async () => {
@@ -150,6 +163,36 @@ for (const backend of BACKENDS)
       const central = list.json.outstanding.lines.find((l: { level: string; coverageYear: number }) => l.level === 'central' && l.coverageYear === 2022);
       assert.equal(central.receivedFen, 100000);
       assert.equal(central.outstandingFen, central.accruedFen - 100000);
+    });
+
+    test('position, receipts and budget with ?format=xlsx: the workbook of what the JSON holds; a bad format is a 400 naming it', async () => {
+      const read = async (buf: Buffer, name: string) => {
+        const wb = new ExcelJS.Workbook();
+        await wb.xlsx.load(buf as unknown as ArrayBuffer);
+        const rows: ExcelJS.CellValue[][] = [];
+        wb.getWorksheet(name)!.eachRow((r) => rows.push((r.values as ExcelJS.CellValue[]).slice(1)));
+        return rows.slice(1);
+      };
+      const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      const pos = await request(url, 'GET', '/api/v1/fund/position?region=370000&account=basic_fund', tok.fin);
+      const px = await request(url, 'GET', '/api/v1/fund/position?region=370000&account=basic_fund&format=xlsx', tok.fin);
+      assert.equal(px.status, 200, px.text);
+      assert.equal(px.headers.get('content-type'), XLSX);
+      assert.deepEqual((await read(px.buf, '基金运行')).map((r) => [r[1], r[7], r[8] === '' ? null : r[8]]), pos.json.positions.map((p: { month: string; balance: number; reserveMonths: number | null }) => [p.month, p.balance, p.reserveMonths]));
+      const rx = await request(url, 'GET', '/api/v1/fund/receipts?year=2022&asOf=2022-12-31&format=xlsx', tok.fin);
+      assert.equal(rx.status, 200, rx.text);
+      const rec = await request(url, 'GET', '/api/v1/fund/receipts?year=2022&asOf=2022-12-31', tok.fin);
+      assert.deepEqual((await read(rx.buf, '按级次')).map((r) => r[1]), rec.json.outstanding.byLevel.map((l: { outstanding: number }) => l.outstanding));
+      const bx = await request(url, 'GET', '/api/v1/fund/budget?region=500230&year=2022&format=xlsx', tok.fin);
+      assert.equal(bx.status, 200, bx.text);
+      assert.equal(bx.headers.get('content-type'), XLSX);
+      const bad = await request(url, 'GET', '/api/v1/fund/position?region=370000&format=csv', tok.fin);
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /format/);
+      const month = await request(url, 'GET', '/api/v1/fund/position?region=370000&from=2022-13&format=xlsx', tok.fin);
+      assert.equal(month.status, 400);
+      assert.match(month.text, /from/);
+      assert.equal((await request(url, 'GET', '/api/v1/fund/position?region=370000&format=xlsx', tok.clerk)).status, 403);
     });
 
     test('a clerk gets 403; bad input is a 400 naming the field', async () => {

@@ -42,6 +42,9 @@ for (const backend of BACKENDS)
       assert.equal(s.tiers.criticalIllnessFen, ledger('settlement', 'critical_illness_fund', 'spendingFen'));
       assert.equal(s.tiers.medicalAssistanceFen, ledger('settlement', 'medical_assistance_fund', 'spendingFen'));
       assert.ok(s.tiers.basicFundFen > 0 && s.income.subsidyFen > 0);
+      // the town's own encounters: no example rates or costs, but the high-burden line is still an example
+      assert.ok(!s.examplesUsed.some((e) => e.startsWith('sim.rates')), s.examplesUsed.join());
+      assert.ok(s.examplesUsed.some((e) => e.startsWith('sim.highBurdenYuan')), s.examplesUsed.join());
       // by month: the basic fund's income (payments, assistance, subsidy) and each fund's settlement spending
       // (a newborn following its guardian has no payment date: the ledger dates its subsidy when it
       // was recorded, the simulation by the enrollment — those amounts move between months, no more)
@@ -91,6 +94,7 @@ test('Chongqing 2022 → 2023 on the 2022 town: contributions up by the standard
   assert.equal(hypo.reform!.hypothetical, true);
   assert.ok(hypo.reform!.differences.find((x) => x.what === 'tiers.criticalIllness')!.differenceFen >= 0);
   assert.ok(hypo.reform!.summary.examplesUsed.length > 0);
+  for (const e of ['sim.rates', 'sim.highBurdenYuan']) assert.ok(sim.baseline.examplesUsed.some((x) => x.startsWith(e)), e);
 });
 
 test('property: for any seed the tiers add up to the costs, the months to the totals, the groups to all persons; the same seed gives the same year', () => {

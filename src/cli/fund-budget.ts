@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { PolicyLibrary } from '../policy/loader.js';
 import { budgetReport, recordBudget } from '../fund/position.js';
+import { budgetWorkbook } from '../fund/workbooks.js';
 import { checkOutput, cliActor, emit, withDb } from './fund-clearing.js';
 
 const year = (v: string): number => {
@@ -39,13 +40,16 @@ export function fundBudgetCommands(fund: Command, policiesDir: () => string | un
     .description('the year’s budget of each fund against the ledger’s income and spending, month by month, with the warnings')
     .requiredOption('--region <code>', 'the coordinating area whose pack states the principle')
     .requiredOption('--year <YYYY>', 'the year')
-    .option('-o, --output <file>', 'write .json instead of stdout')
+    .option('-o, --output <file>', 'write .xlsx or .json instead of JSON to stdout')
     .action(async (o: { region: string; year: string; output?: string }) => {
-      checkOutput(o.output, false);
+      checkOutput(o.output, true);
       const y = year(o.year);
       if (!/^\d{6}$/.test(o.region)) throw new InputError('--region', `"${o.region}" is not a region code of six digits`);
       const lib = PolicyLibrary.load(policiesDir());
       if (!lib.regions.has(o.region)) throw new InputError('--region', `unknown region ${o.region}`);
-      await withDb(async (d) => emit(await budgetReport(d.db, lib, { region: o.region, year: y }), o.output));
+      await withDb(async (d) => {
+        const b = await budgetReport(d.db, lib, { region: o.region, year: y });
+        await emit(b, o.output, () => budgetWorkbook(b));
+      });
     });
 }

@@ -16,6 +16,7 @@ import type { Actor } from '../access/roles.js';
 import { approveStatement, listStatements, payStatement, statement, type Statement } from '../fund/clearing.js';
 import { listReceipts, outstanding, recordReceipt } from '../fund/receipts.js';
 import { clearingReconciliation, type ClearingReconciliation } from '../fund/clearing-reconciliation.js';
+import { receiptsWorkbook } from '../fund/workbooks.js';
 import { openDatabase, type Database } from '../store/db.js';
 
 export const cliActor = (): Actor => ({ userId: '0', username: `cli:${userInfo().username}`, role: 'finance', villages: [], hospitalCode: null });
@@ -147,13 +148,16 @@ export function fundClearingCommands(fund: Command): void {
     .description('the receipts and what is outstanding per level and coverage year, with its age')
     .option('--year <YYYY>', 'one coverage year')
     .option('--as-of <YYYY-MM-DD>', 'the day the age is counted to (default today)')
-    .option('-o, --output <file>', 'write .json instead of stdout')
+    .option('-o, --output <file>', 'write .xlsx or .json instead of JSON to stdout')
     .action(async (o: { year?: string; asOf?: string; output?: string }) => {
-      checkOutput(o.output, false);
+      checkOutput(o.output, true);
       if (o.year !== undefined && !/^\d{4}$/.test(o.year)) throw new InputError('--year', `"${o.year}" is not a year`);
       if (o.asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(o.asOf)) throw new InputError('--as-of', 'must be a date written YYYY-MM-DD');
       const year = o.year === undefined ? undefined : Number(o.year);
-      await withDb(async (d) => emit({ receipts: await listReceipts(d.db, year), outstanding: await outstanding(d.db, { year, asOf: o.asOf }) }, o.output));
+      await withDb(async (d) => {
+        const r = { receipts: await listReceipts(d.db, year), outstanding: await outstanding(d.db, { year, asOf: o.asOf }) };
+        await emit(r, o.output, () => receiptsWorkbook(r));
+      });
     });
   receipts
     .command('record')

@@ -191,6 +191,7 @@ program
 (await import('./sim-run.js')).simRunCommands(program.commands.find((c) => c.name() === 'sim')!, policiesDir);
 (await import('./fund-clearing.js')).fundClearingCommands(program.commands.find((c) => c.name() === 'fund')!);
 (await import('./fund-budget.js')).fundBudgetCommands(program.commands.find((c) => c.name() === 'fund')!, policiesDir);
+(await import('./fund-transfers.js')).fundTransferCommands(program.commands.find((c) => c.name() === 'fund')!);
 
 try {
   await program.parseAsync(process.argv);

@@ -14,6 +14,8 @@ import type { Reform } from '../policy/reform.js';
 import { QuoteService } from '../quotes/quote-service.js';
 import { loadRegisters } from '../sim/microsim/registers.js';
 import { loadReform } from '../sim/microsim/reforms.js';
+import { fitRates, type RatesFit } from '../sim/microsim/fit-rates.js';
+import { loadRates, type SimRates } from '../sim/microsim/rates.js';
 import { simulate } from '../sim/microsim/simulate.js';
 import { simulationWorkbook as workbook } from '../sim/microsim/workbooks.js';
 import { openDatabase } from '../store/db.js';
@@ -31,9 +33,10 @@ export function simRunCommands(sim: Command, policiesDir: () => string | undefin
     .option('--persons <n>', 'persons of the generated population', '10000')
     .option('--seed <n>', 'random seed (the same seed, the same population and draws)', '20220101')
     .option('--registers', 'the registers’ persons and encounters of the year instead (DATABASE_URL, or ./data/pglite)')
+    .option('--rates-from <YYYY>', 'a generated population drawing from rates fitted from the registers’ settlements of this past year (DATABASE_URL, or ./data/pglite), instead of the example rates')
     .option('--reform <file>', 'a reform: a shipped id (policies/reforms) or a YAML/JSON file')
     .option('-o, --output <file>', 'write .xlsx or .json instead of JSON to stdout')
-    .action(async (o: { pack?: string; persons: string; seed: string; registers?: boolean; reform?: string; output?: string }) => {
+    .action(async (o: { pack?: string; persons: string; seed: string; registers?: boolean; ratesFrom?: string; reform?: string; output?: string }) => {
       const persons = whole(o.persons, '--persons', 1, 20_000_000);
       const seed = whole(o.seed, '--seed', 0, 2 ** 31 - 1);
       const ext = o.output ? extname(o.output).toLowerCase() : null;
@@ -54,6 +57,20 @@ export function simRunCommands(sim: Command, policiesDir: () => string | undefin
       const quotes = QuoteService.load(policiesDir());
       if (quotes.lib.packIdFor(region, year) !== packId) throw new InputError('--pack', `no policy pack ${packId} (the pack of ${region} in ${year} is ${quotes.lib.packIdFor(region, year) ?? 'none'})`);
       if (reform && reform.baseline !== packId) throw new InputError('--reform', `the reform changes ${reform.baseline}, not ${packId}`);
+      if (o.ratesFrom !== undefined && o.registers) throw new InputError('--rates-from', 'fits rates for a generated population: not with --registers');
+      if (o.ratesFrom !== undefined && (!/^\d{4}$/.test(o.ratesFrom) || Number(o.ratesFrom) > year)) throw new InputError('--rates-from', `"${o.ratesFrom}" is not a year up to ${year}`);
+      let fitted: { rates: SimRates; fit: RatesFit } | undefined;
+      if (o.ratesFrom !== undefined) {
+        const past = Number(o.ratesFrom);
+        const d = await openDatabase();
+        try {
+          const r = await loadRegisters(d.db, quotes, region, past);
+          fitted = fitRates(r.population, r.encounters, r.settled, loadRates());
+        } finally {
+          await d.close();
+        }
+        if (fitted.fit.settlements === 0) throw new InputError('--rates-from', `the registers hold no live settlement of ${past}`);
+      }
       let registers: Awaited<ReturnType<typeof loadRegisters>> | undefined;
       if (o.registers) {
         const d = await openDatabase();
@@ -72,6 +89,7 @@ export function simRunCommands(sim: Command, policiesDir: () => string | undefin
         seed,
         reform,
         registers,
+        ...(fitted ? { rates: fitted.rates, ratesFit: fitted.fit } : {}),
         onProgress: (s, done, total) => {
           if (!bar) return;
           if (s !== stage) {

@@ -24,8 +24,8 @@ export const positionQuerySchema = z
   .object({
     region: region.describe('the coordinating area whose packs set the bottom lines'),
     account: z.enum(FUND_ACCOUNTS).optional(),
-    from: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional(),
-    to: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional(),
+    from: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM').optional(),
+    to: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM').optional(),
   })
   .strict();
 

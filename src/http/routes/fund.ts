@@ -15,6 +15,14 @@ import { listReceipts, outstanding, recordReceipt } from '../../fund/receipts.js
 import { parseBody } from '../../request-input.js';
 import type { AppContext } from '../context.js';
 import { monthStatements } from '../../fund/month-statements.js';
+import { budgetWorkbook, positionWorkbook, receiptsWorkbook } from '../../fund/workbooks.js';
+import { formatQuery, sendXlsx } from './sim-runs.js';
+
+/** `?format=xlsx` apart from the report's own query (which is strict). */
+function formatOf(query: unknown): { format: 'json' | 'xlsx'; rest: Record<string, unknown> } {
+  const { format, ...rest } = (query ?? {}) as Record<string, unknown>;
+  return { format: parseBody(formatQuery, format === undefined ? {} : { format }).format, rest };
+}
 
 const receiptsQuery = z
   .object({
@@ -28,8 +36,12 @@ export async function fundRoutes(root: FastifyInstance, ctx: AppContext): Promis
   const db = ctx.database.db;
   app.get(
     '/api/v1/fund/position',
-    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'Each fund’s position by month (?region=, account, from, to): 当期结余, 累计结余, 可支付月数 and the bottom-line alerts with their citation' } },
-    async (req) => fundPosition(db, ctx.quotes.lib, req.query),
+    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'Each fund’s position by month (?region=, account, from, to): 当期结余, 累计结余, 可支付月数 and the bottom-line alerts with their citation; ?format=xlsx the workbook' } },
+    async (req, reply) => {
+      const { format, rest } = formatOf(req.query);
+      const p = await fundPosition(db, ctx.quotes.lib, rest);
+      return format === 'xlsx' ? sendXlsx(reply, `基金运行-${p.region}.xlsx`, await positionWorkbook(p)) : p;
+    },
   );
   app.get(
     '/api/v1/fund/statements',
@@ -75,10 +87,12 @@ export async function fundRoutes(root: FastifyInstance, ctx: AppContext): Promis
   );
   app.get(
     '/api/v1/fund/receipts',
-    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'Money received (资金到位): the receipts (?year= coverage year) and what is outstanding per level and year, with its age (?asOf=)' } },
-    async (req) => {
-      const q = parseBody(receiptsQuery, req.query ?? {});
-      return { receipts: await listReceipts(db, q.year), outstanding: await outstanding(db, q) };
+    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'Money received (资金到位): the receipts (?year= coverage year) and what is outstanding per level and year, with its age (?asOf=); ?format=xlsx the workbook' } },
+    async (req, reply) => {
+      const { format, rest } = formatOf(req.query);
+      const q = parseBody(receiptsQuery, rest);
+      const r = { receipts: await listReceipts(db, q.year), outstanding: await outstanding(db, q) };
+      return format === 'xlsx' ? sendXlsx(reply, `资金到位${q.year ? `-${q.year}` : ''}.xlsx`, await receiptsWorkbook(r)) : r;
     },
   );
   app.post(
@@ -92,8 +106,12 @@ export async function fundRoutes(root: FastifyInstance, ctx: AppContext): Promis
   );
   app.get(
     '/api/v1/fund/budget',
-    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'The area’s budget of a year (以收定支; ?region=&year=): each fund’s latest budget against the ledger’s income and spending, month by month, with the warnings and the principle cited' } },
-    async (req) => budgetReport(db, ctx.quotes.lib, req.query),
+    { config: { permission: 'fund.read' }, schema: { tags: ['fund'], summary: 'The area’s budget of a year (以收定支; ?region=&year=): each fund’s latest budget against the ledger’s income and spending, month by month, with the warnings and the principle cited; ?format=xlsx the workbook' } },
+    async (req, reply) => {
+      const { format, rest } = formatOf(req.query);
+      const b = await budgetReport(db, ctx.quotes.lib, rest);
+      return format === 'xlsx' ? sendXlsx(reply, `预算执行-${b.region}-${b.year}.xlsx`, await budgetWorkbook(b)) : b;
+    },
   );
   app.post(
     '/api/v1/fund/budget',

@@ -11,6 +11,8 @@ import { audit } from '../../access/audit.js';
 import { parseReform, type Reform } from '../../policy/reform.js';
 import { parseBody } from '../../request-input.js';
 import { loadRegisters } from '../../sim/microsim/registers.js';
+import { fitRates } from '../../sim/microsim/fit-rates.js';
+import { loadRates } from '../../sim/microsim/rates.js';
 import { shippedReforms } from '../../sim/microsim/reforms.js';
 import { SimJobs } from '../../sim/microsim/sim-jobs.js';
 import { simulate } from '../../sim/microsim/simulate.js';
@@ -28,6 +30,7 @@ const body = z
     persons: z.number({ error: `expected a whole number of persons 1..${MAX_RUN_PERSONS}` }).int().min(1).max(MAX_RUN_PERSONS, { error: `at most ${MAX_RUN_PERSONS} persons per request (run larger populations with yibao sim run)` }).default(10_000),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(20220101),
     reform: z.union([z.string().min(1).max(100), z.record(z.string(), z.unknown())]).optional(),
+    ratesFrom: z.number({ error: 'expected a past year' }).int().min(2000).max(2100).optional().describe('a generated population drawing from rates fitted from the registers’ settlements of this year (not after `year`)'),
   })
   .strict();
 
@@ -43,7 +46,15 @@ async function runOf(ctx: AppContext, input: unknown) {
     if (!reform) throw new InputError('reform', `no shipped reform ${id} (${shippedReforms().map((r) => r.id).join(', ')})`);
   } else if (b.reform) reform = parseReform(b.reform);
   const registers = b.source === 'registers' ? await loadRegisters(ctx.database.db, ctx.quotes, b.region, b.year) : undefined;
-  return { b, reform, options: { region: b.region, year: b.year, persons: b.persons, seed: b.seed, reform, registers } };
+  let fitted: ReturnType<typeof fitRates> | undefined;
+  if (b.ratesFrom !== undefined) {
+    if (b.source === 'registers') throw new InputError('ratesFrom', 'fits rates for a generated population: not with source registers');
+    if (b.ratesFrom > b.year) throw new InputError('ratesFrom', `${b.ratesFrom} is after the simulated year ${b.year}`);
+    const past = await loadRegisters(ctx.database.db, ctx.quotes, b.region, b.ratesFrom);
+    fitted = fitRates(past.population, past.encounters, past.settled, loadRates());
+    if (fitted.fit.settlements === 0) throw new InputError('ratesFrom', `the registers hold no live settlement of ${b.ratesFrom}`);
+  }
+  return { b, reform, options: { region: b.region, year: b.year, persons: b.persons, seed: b.seed, reform, registers, ...(fitted ? { rates: fitted.rates, ratesFit: fitted.fit } : {}) } };
 }
 
 export async function simRunRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {

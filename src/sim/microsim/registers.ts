@@ -3,7 +3,7 @@
  * paid enrollment of the year was quoted from (as production parsed it: parseContributionRequest
  * on the stored quote's request), and the year's encounters in the order they were settled (the
  * live settlement's id; unsettled ones after, by date) — so that the simulation fed the area's own
- * encounters gives what the ledger holds.
+ * encounters gives what the ledger holds. `settled`: 1 for each encounter with a live settlement.
  */
 import { sql, type Kysely } from 'kysely';
 import { parseDay } from '../../dates.js';
@@ -15,7 +15,7 @@ import { SETTINGS, emptyEncounters, type Encounters } from './draws.js';
 import { emptyPopulation, groupOf, type Population } from './population.js';
 import { SIM_TYPES } from './rates.js';
 
-export async function loadRegisters(db: Kysely<DB>, quotes: QuoteService, region: string, year: number): Promise<{ population: Population; encounters: Encounters }> {
+export async function loadRegisters(db: Kysely<DB>, quotes: QuoteService, region: string, year: number): Promise<{ population: Population; encounters: Encounters; settled: Uint8Array }> {
   const persons = await sql<{ id: string; gender: string; birth: string; request: unknown }>`
     SELECT p.id::text AS id, p.gender, to_char(p.birth_date, 'YYYY-MM-DD') AS birth, CASE WHEN e.state = 'paid' THEN e.quote -> 'request' END AS request
       FROM person p LEFT JOIN enrollment e ON e.person_id = p.id AND e.coverage_year = ${year}
@@ -46,9 +46,9 @@ export async function loadRegisters(db: Kysely<DB>, quotes: QuoteService, region
     pop.statusSet[i] = s;
     pop.group[i] = groupOf(input.statuses);
   });
-  const encs = await sql<{ person_id: string; type: string; setting: string | null; date: string; level: string; location: string; referred: boolean; disease: string | null; total_fen: string; full_own_pay_fen: string; over_limit_fen: string; pre_self_pay_fen: string; in_scope_fen: string }>`
+  const encs = await sql<{ person_id: string; type: string; setting: string | null; date: string; level: string; location: string; referred: boolean; disease: string | null; total_fen: string; full_own_pay_fen: string; over_limit_fen: string; pre_self_pay_fen: string; in_scope_fen: string; settled: boolean }>`
     SELECT e.person_id::text, e.type, e.setting, to_char(e.date, 'YYYY-MM-DD') AS date, h.level, e.location, e.referred, e.disease,
-           e.total_fen::text, e.full_own_pay_fen::text, e.over_limit_fen::text, e.pre_self_pay_fen::text, e.in_scope_fen::text
+           e.total_fen::text, e.full_own_pay_fen::text, e.over_limit_fen::text, e.pre_self_pay_fen::text, e.in_scope_fen::text, s.id IS NOT NULL AS settled
       FROM encounter e JOIN hospital h ON h.code = e.hospital_code
       LEFT JOIN settlement s ON s.encounter_id = e.id AND s.reversed_at IS NULL
      WHERE e.coverage_year = ${year}
@@ -56,6 +56,7 @@ export async function loadRegisters(db: Kysely<DB>, quotes: QuoteService, region
   const diseases: string[] = [];
   const dIndex = new Map<string, number>();
   const e = emptyEncounters(n, encs.rows.length, diseases);
+  const settled = new Uint8Array(encs.rows.length);
   let at = 0;
   let person = 0;
   for (const r of encs.rows) {
@@ -77,8 +78,9 @@ export async function loadRegisters(db: Kysely<DB>, quotes: QuoteService, region
     e.overLimit[at] = Number(r.over_limit_fen);
     e.preSelfPay[at] = Number(r.pre_self_pay_fen);
     e.inScope[at] = Number(r.in_scope_fen);
+    settled[at] = r.settled ? 1 : 0;
     at++;
   }
   while (person <= n) e.start[person++] = at;
-  return { population: pop, encounters: e };
+  return { population: pop, encounters: e, settled };
 }

@@ -17,6 +17,7 @@ import { compileBenefits } from '../../rules/settlement/compile.js';
 import { drawEncounters, type Encounters } from './draws.js';
 import { generatePopulation, type Population } from './population.js';
 import { bandOfAge, loadRates, type SimRates } from './rates.js';
+import type { RatesFit } from './fit-rates.js';
 import { runYear, type Compiled, type PackPlan, type RunOptions, type RunResult } from './run.js';
 import { differences, summarise, type Difference, type SimSummary } from './summary.js';
 
@@ -39,6 +40,8 @@ export interface SimulateOptions {
   persons?: number;
   seed?: number;
   rates?: SimRates;
+  /** the rates were fitted from the registers' settlements of a past year (fit-rates.ts): what the result says of them */
+  ratesFit?: RatesFit;
   reform?: Reform;
   registers?: { population: Population; encounters: Encounters };
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -50,11 +53,16 @@ export interface Simulation {
   year: number;
   source: 'generated' | 'registers';
   seed: number | null;
+  /** null: the example rates (or the registers' own encounters) */
+  ratesFrom: RatesFit | null;
   baseline: SimSummary;
   reform: { name: string; hypothetical: boolean; summary: SimSummary; differences: Difference[] } | null;
 }
 
-export const RATE_EXAMPLES = ['sim.rates（policies/sim/rates-example.yaml：就诊率、费用分布、医院等级构成，示例）', 'sim.criticalIllnessPerCapita（大病保险资金按参保人数划转，示例）', 'sim.assistanceAppropriation（医疗救助财政资金按当年支出拨入，示例）'];
+export const RATE_EXAMPLES = ['sim.rates（policies/sim/rates-example.yaml：就诊率、费用分布、医院等级构成，示例）', 'sim.criticalIllnessPerCapita（大病保险资金按参保人数划转，示例）', 'sim.assistanceAppropriation（医疗救助财政资金按当年支出拨入，示例）', 'sim.highBurdenYuan（高额费用负担人数的界限：通知要求“高额费用负担患者预警”，未给数额，示例）'];
+
+/** What stays an example when the rates were fitted: the generated population's shares and what the fit could not see. */
+export const fittedExamples = (f: RatesFit): string[] => [`sim.rates（就诊率、费用按 ${f.year} 年登记结算拟合；人口构成${f.keptExamples.filter((k) => !['population', 'criticalIllnessPerCapita', 'highBurdenYuan'].includes(k)).map((k) => `、${k}`).join('')}仍为示例）`];
 
 export function runOptions(rates: SimRates): RunOptions {
   return { criticalIllnessPerCapitaFen: Math.round(rates.criticalIllnessPerCapita * 100), appropriationCoversAssistance: true, highBurdenFen: Math.round(rates.highBurdenYuan * 100) };
@@ -90,7 +98,8 @@ export function simulate(quotes: QuoteService, o: SimulateOptions): Simulation {
   const rates = o.rates ?? loadRates();
   const opts = runOptions(rates);
   const { population, encounters } = drawYear(quotes, packId, o, rates);
-  const extra = o.registers ? RATE_EXAMPLES.slice(1) : RATE_EXAMPLES;
+  // the registers bring their own encounters: the rates and costs are not used, the other examples are
+  const extra = o.registers ? RATE_EXAMPLES.slice(1) : o.ratesFit ? [...RATE_EXAMPLES.slice(1), ...fittedExamples(o.ratesFit)] : RATE_EXAMPLES;
   const ageBand = { of: ageBands(population, rates), count: rates.ageBands.length };
   const bands = { from: rates.ageBands, criticalIllnessPerCapitaFen: opts.criticalIllnessPerCapitaFen };
   const run = (plan: PackPlan, stage: string): RunResult => runYear(population, encounters, plan, { ...opts, ageBand, onProgress: o.onProgress && ((d, t) => o.onProgress!(stage, d, t)) });
@@ -100,5 +109,5 @@ export function simulate(quotes: QuoteService, o: SimulateOptions): Simulation {
     const summary = summarise(run(planFor(quotes, packId, o.reform), 'reform'), opts.highBurdenFen, extra, bands);
     reform = { name: o.reform.name, hypothetical: o.reform.hypothetical, summary, differences: differences(baseline, summary) };
   }
-  return { packId, region: o.region, year: o.year, source: o.registers ? 'registers' : 'generated', seed: o.registers ? null : (o.seed ?? 20220101), baseline, reform };
+  return { packId, region: o.region, year: o.year, source: o.registers ? 'registers' : 'generated', seed: o.registers ? null : (o.seed ?? 20220101), ratesFrom: o.registers ? null : (o.ratesFit ?? null), baseline, reform };
 }
