@@ -29,7 +29,7 @@ import type { EncounterRequest } from '../settlement/requests.js';
 import { demoDrg, type DemoDrg } from './demo-drg.js';
 import { importPaymentFile } from '../monitoring/payment-file.js';
 import { openSheetWriter } from '../sheets.js';
-import { loadCampaignSheets } from './campaign-sheets.js';
+import { loadCampaignSheet } from './campaign-sheets.js';
 import { loadTown } from './load-town.js';
 import { generateTown } from './population.js';
 import { assessYear } from '../campaign/assessment.js';
@@ -128,12 +128,11 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     if (!(await db.selectFrom('app_user').select('id').where('username', '=', u.username).executeTakeFirst()))
       await auth.createUser(SYSTEM, { username: u.username, displayName: `演示：${u.scope}`, password: u.password, role: u.role, villages: u.villages, hospitalCode: u.hospitalCode });
 
-  // the town's breakdown sheet (village targets) and the e-voucher activation list, through the monitoring imports
-  progress('campaign sheets', 0, 1);
-  const sheets = await loadCampaignSheets(db, town);
-  progress('campaign sheets', 1, 1);
-  // the example catalogue (医保目录, every row marked example:), so the hospitals' fee lines are classified by code
-  await importCatalogue(db, SYSTEM, { path: DEMO_CATALOGUE });
+  // the town's breakdown sheet (village targets), through the monitoring import (the e-voucher
+  // activation list and the catalogue come after the payments: the campaign's progress first)
+  progress('campaign sheets', 0, 2);
+  const targets = await loadCampaignSheet(db, town, 'targets');
+  progress('campaign sheets', 1, 2);
 
   // the tier each person chose goes into the first assessment (regions without tiers ignore it)
   const chosenTiers = new Map(town.persons.filter((p) => p.tier === 'tier2').map((p) => [p.idNumber, 'tier2']));
@@ -182,6 +181,12 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     rmSync(dir, { recursive: true, force: true });
   }
   progress('payments', payers.length, payers.length);
+  // the e-voucher activation list (the campaign's last sheet), then the example catalogue
+  // (医保目录, every row marked example:), so the hospitals' fee lines are classified by code
+  progress('e-vouchers', 0, 1);
+  const sheets = { targets, activations: await loadCampaignSheet(db, town, 'activations') };
+  progress('e-vouchers', 1, 1);
+  await importCatalogue(db, SYSTEM, { path: DEMO_CATALOGUE });
 
   // A year of encounters, each person's settled in date order. They go in waves that hold at
   // most one encounter of each person: a wave's encounters are recorded, then settled all at
