@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Database } from '../store/db.js';
-import { foregroundPressed } from '../store/priority.js';
+import { foregroundPressed, isBackground } from '../store/priority.js';
 import { AuthService } from '../access/auth.js';
 import { SYSTEM, type Role } from '../access/roles.js';
 import { recordTransfer, type TransferKind } from '../ledger/fund-transfers.js';
@@ -219,8 +219,9 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   // On PGlite's one session a request waits for the loader's holder in progress (the priority of
   // src/store/priority.ts cannot pre-empt it): while requests are arriving the waves are small
   // (short holds: one insert of a few encounters, one batch of their settlements), otherwise
-  // large (fewer round trips).
-  const shared = database.kind === 'pglite';
+  // large (fewer round trips). Only when the demo runs as background work (`npm start`): run in
+  // the foreground (a test, the CLI) its own statements are what presses.
+  const shared = database.kind === 'pglite' && isBackground();
   const pressed = (): boolean => shared && foregroundPressed();
   const waveSize = (): number => (pressed() ? SMALL_WAVE : WAVE);
   let wave: number[] = [];
