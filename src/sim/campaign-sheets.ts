@@ -48,34 +48,25 @@ export function campaignSheets(town: Town, seed = 20220114): CampaignSheets {
   return { targets, activations };
 }
 
-/**
- * The sheets written as the clerks' files and imported through the monitoring imports (audited
- * as system): `targets` the town's breakdown sheet (village targets), `activations` the
- * e-voucher activation list; the demo loads the first before the assessment and the second
- * after the payments, so the campaign's progress shows sooner. Returns the rows imported.
- */
-export async function loadCampaignSheet(db: Kysely<DB>, town: Town, which: 'targets' | 'activations'): Promise<number> {
+/** The sheets written as the clerks' files and imported through the monitoring imports (audited as system). */
+export async function loadCampaignSheets(db: Kysely<DB>, town: Town): Promise<{ targets: number; activations: number }> {
   const sheets = campaignSheets(town);
   const dir = mkdtempSync(join(tmpdir(), 'yibao-demo-sheets-'));
   try {
-    if (which === 'targets') {
-      const tpath = join(dir, '应参保和电子医保卡激活人数分解表.csv');
-      const t = await openSheetWriter(tpath, '分解表');
-      await t.write(['村(社区)', '区划代码', '应参保人数', '电子凭证激活目标']);
-      for (const x of sheets.targets) await t.write([x.villageName, x.villageCode, x.enrollment, x.evoucher]);
-      await t.close();
-      const ts = await importTargets(db, SYSTEM, { path: tpath, coverageYear: town.coverageYear });
-      if (ts.bad) throw new Error(`the demo's targets sheet has bad rows: ${JSON.stringify(ts.problems.slice(0, 3))}`);
-      return ts.inserted + ts.updated + ts.unchanged;
-    }
+    const tpath = join(dir, '应参保和电子医保卡激活人数分解表.csv');
+    const t = await openSheetWriter(tpath, '分解表');
+    await t.write(['村(社区)', '区划代码', '应参保人数', '电子凭证激活目标']);
+    for (const x of sheets.targets) await t.write([x.villageName, x.villageCode, x.enrollment, x.evoucher]);
+    await t.close();
     const epath = join(dir, '医保电子凭证激活名单.csv');
     const e = await openSheetWriter(epath, '激活名单');
     await e.write(['身份证号', '激活日期', '激活渠道']);
     for (const x of sheets.activations) await e.write([x.idNumber, x.activatedOn, x.channel]);
     await e.close();
+    const ts = await importTargets(db, SYSTEM, { path: tpath, coverageYear: town.coverageYear });
     const es = await importEvouchers(db, SYSTEM, { path: epath });
-    if (es.bad) throw new Error(`the demo's e-voucher list has bad rows: ${JSON.stringify(es.problems.slice(0, 3))}`);
-    return es.inserted + es.updated + es.unchanged;
+    if (ts.bad || es.bad) throw new Error(`the demo's campaign sheets have bad rows: ${JSON.stringify([...ts.problems, ...es.problems].slice(0, 3))}`);
+    return { targets: ts.inserted + ts.updated + ts.unchanged, activations: es.inserted + es.updated + es.unchanged };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

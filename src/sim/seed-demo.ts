@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Database } from '../store/db.js';
-import { foregroundPressed, isBackground } from '../store/priority.js';
 import { AuthService } from '../access/auth.js';
 import { SYSTEM, type Role } from '../access/roles.js';
 import { recordTransfer, type TransferKind } from '../ledger/fund-transfers.js';
@@ -29,7 +28,7 @@ import type { EncounterRequest } from '../settlement/requests.js';
 import { demoDrg, type DemoDrg } from './demo-drg.js';
 import { importPaymentFile } from '../monitoring/payment-file.js';
 import { openSheetWriter } from '../sheets.js';
-import { loadCampaignSheet } from './campaign-sheets.js';
+import { loadCampaignSheets } from './campaign-sheets.js';
 import { loadTown } from './load-town.js';
 import { generateTown } from './population.js';
 import { assessYear } from '../campaign/assessment.js';
@@ -84,10 +83,6 @@ export interface DemoTransfer {
   memo: string;
 }
 
-/** Encounters recorded and settled together: a wave; while requests arrive on PGlite, a small one. */
-export const WAVE = 256;
-export const SMALL_WAVE = 32;
-
 /** The example per-capita allocation to 大病保险 (yuan): the notices set no amount. */
 export const DEMO_CRITICAL_ILLNESS_PER_CAPITA_YUAN = 60;
 
@@ -128,11 +123,12 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     if (!(await db.selectFrom('app_user').select('id').where('username', '=', u.username).executeTakeFirst()))
       await auth.createUser(SYSTEM, { username: u.username, displayName: `演示：${u.scope}`, password: u.password, role: u.role, villages: u.villages, hospitalCode: u.hospitalCode });
 
-  // the town's breakdown sheet (village targets), through the monitoring import (the e-voucher
-  // activation list and the catalogue come after the payments: the campaign's progress first)
-  progress('campaign sheets', 0, 2);
-  const targets = await loadCampaignSheet(db, town, 'targets');
-  progress('campaign sheets', 1, 2);
+  // the town's breakdown sheet (village targets) and the e-voucher activation list, through the monitoring imports
+  progress('campaign sheets', 0, 1);
+  const sheets = await loadCampaignSheets(db, town);
+  progress('campaign sheets', 1, 1);
+  // the example catalogue (医保目录, every row marked example:), so the hospitals' fee lines are classified by code
+  await importCatalogue(db, SYSTEM, { path: DEMO_CATALOGUE });
 
   // the tier each person chose goes into the first assessment (regions without tiers ignore it)
   const chosenTiers = new Map(town.persons.filter((p) => p.tier === 'tier2').map((p) => [p.idNumber, 'tier2']));
@@ -181,12 +177,6 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
     rmSync(dir, { recursive: true, force: true });
   }
   progress('payments', payers.length, payers.length);
-  // the e-voucher activation list (the campaign's last sheet), then the example catalogue
-  // (医保目录, every row marked example:), so the hospitals' fee lines are classified by code
-  progress('e-vouchers', 0, 1);
-  const sheets = { targets, activations: await loadCampaignSheet(db, town, 'activations') };
-  progress('e-vouchers', 1, 1);
-  await importCatalogue(db, SYSTEM, { path: DEMO_CATALOGUE });
 
   // A year of encounters, each person's settled in date order. They go in waves that hold at
   // most one encounter of each person: a wave's encounters are recorded, then settled all at
@@ -216,14 +206,7 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
       externalId: `DEMO-${i}`,
     };
   };
-  // On PGlite's one session a request waits for the loader's holder in progress (the priority of
-  // src/store/priority.ts cannot pre-empt it): while requests are arriving the waves are small
-  // (short holds: one insert of a few encounters, one batch of their settlements), otherwise
-  // large (fewer round trips). Only when the demo runs as background work (`npm start`): run in
-  // the foreground (a test, the CLI) its own statements are what presses.
-  const shared = database.kind === 'pglite' && isBackground();
-  const pressed = (): boolean => shared && foregroundPressed();
-  const waveSize = (): number => (pressed() ? SMALL_WAVE : WAVE);
+  const WAVE = 256;
   let wave: number[] = [];
   const inWave = new Set<number>();
   const flush = async (): Promise<void> => {
@@ -237,11 +220,10 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   // statistics each time they have grown fourfold, so the batches' plans fit what they hold.
   let analyzedAt = 1000;
   for (let i = 0; i < encs.length; i++) {
-    if (inWave.has(encs[i].person) || wave.length >= waveSize()) {
+    if (inWave.has(encs[i].person) || wave.length >= WAVE) {
       await flush();
       progress('settlements', i, encs.length);
-      // (while requests arrive, put off up to twice as far: the statistics hold the session for long)
-      if (i >= analyzedAt && (!pressed() || i >= analyzedAt * 2)) {
+      if (i >= analyzedAt) {
         await sql`SELECT refresh_settlement_statistics()`.execute(db); // migration 035: the settlement's tables only
         analyzedAt = i * 4;
       }
