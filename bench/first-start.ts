@@ -61,7 +61,7 @@ try {
       marks.listening ??= secs();
       const d = h.body?.demo ?? h.body?.status?.demo;
       const desc = d ? `${d.state} ${d.stage ?? ''} ${d.done ?? ''}/${d.total ?? ''}` : '';
-      if (!marks.loaded && d && (d.state === 'ready' || (d.stage && !['persons', 'households', 'campaign sheets', 'assessment', 'tiers', 'payments', 'e-vouchers'].includes(d.stage)))) marks.loaded = secs();
+      if (!marks.loaded && d && (d.state === 'ready' || (d.stage && !['persons', 'households', 'campaign sheets', 'assessment', 'tiers', 'payments'].includes(d.stage)))) marks.loaded = secs();
       if (desc !== lastDemo) {
         console.log(`${secs().toFixed(1).padStart(6)} s  demo: ${desc}`);
         lastDemo = desc;

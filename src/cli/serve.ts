@@ -61,7 +61,7 @@ export async function runService(): Promise<void> {
   // /health's demo: the stage loading, and what is still loading (the campaign: registers, assessment and
   // payments, shown by the console's progress pages; then the year's settlements and fund transfers)
   const demo = { state: 'off' as 'off' | 'seeding' | 'ready' | 'failed', stage: '', done: 0, total: 0, stillLoading: [] as string[], message: '' };
-  const CAMPAIGN_STAGES = ['households', 'persons', 'campaign sheets', 'assessment', 'payments', 'e-vouchers'];
+  const CAMPAIGN_STAGES = ['households', 'persons', 'campaign sheets', 'assessment', 'payments'];
   // YIBAO_AREA + YIBAO_NATS (yibao serve --area --nats): this area joins the others; otherwise single-area, no NATS
   const areaCode = process.env.YIBAO_AREA;
   const natsServers = process.env.YIBAO_NATS;
