@@ -7,7 +7,8 @@ import { sql } from 'kysely';
 import { QuoteService } from '../src/quotes/quote-service.ts';
 import { trialBalance } from '../src/ledger/ledger-report.ts';
 import { generateTown } from '../src/sim/population.ts';
-import { seedDemo } from '../src/sim/seed-demo.ts';
+import { seedDemo, SMALL_WAVE } from '../src/sim/seed-demo.ts';
+import { inBackground } from '../src/store/priority.ts';
 import { drgMetrics } from '../src/drg/metrics.ts';
 import { isValidIdNumber } from '../src/registers/id-number.ts';
 import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
@@ -129,3 +130,41 @@ for (const backend of BACKENDS)
       }
     });
   });
+
+describe('demo seeding on pglite while requests arrive (issue #15: short holds of the one session)', () => {
+  /** seed in the background, as `npm start` does; with `asking`, foreground statements meanwhile; the settlement waves' sizes */
+  const seed = async (asking: boolean) => {
+    const d = await freshDatabase('pglite');
+    try {
+      const marks: number[] = [];
+      let done = false;
+      let asked = 0;
+      const requester = (async () => {
+        while (asking && !done) {
+          await d.pool.query('SELECT count(*) FROM person');
+          asked++;
+          await new Promise((r) => setTimeout(r, 20)); // the console's user between two requests
+        }
+      })();
+      const s = await inBackground(() => seedDemo(d, QuoteService.load(), { people: 300, onProgress: (stage, i) => stage === 'settlements' && marks.push(i) }));
+      done = true;
+      await requester;
+      const waves = marks.slice(1).map((m, k) => m - marks[k]).filter((n) => n > 0);
+      const tb = await trialBalance(d.db);
+      return { s, waves: [marks[0], ...waves], asked, tb };
+    } finally {
+      await d.drop();
+    }
+  };
+  test('small waves while foreground statements arrive, large ones otherwise; the same settlements and ledger either way', async () => {
+    const quiet = await seed(false);
+    const pressed = await seed(true);
+    assert.ok(pressed.asked > 0);
+    assert.ok(Math.max(...quiet.waves) > SMALL_WAVE, `quiet waves ${quiet.waves.join(' ')}`);
+    assert.ok(Math.max(...pressed.waves) <= SMALL_WAVE, `waves while requests arrive ${pressed.waves.join(' ')}`);
+    assert.equal(pressed.s.settlements, quiet.s.settlements);
+    assert.equal(pressed.s.encounters, quiet.s.encounters);
+    assert.equal(pressed.tb.balanced, true);
+    assert.deepEqual(pressed.tb.accounts, quiet.tb.accounts);
+  });
+});

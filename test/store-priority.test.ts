@@ -76,3 +76,37 @@ test('foreground that never ends slows the background, never stops it; turns are
   leave(); // once only
   assert.equal(p.busy, 0);
 });
+
+test('pressed: foreground statements in flight or recent, not requests that need no database', () => {
+  const p = new Priority();
+  assert.equal(p.pressed(60_000), false, 'nothing has run yet');
+  const request = p.hold(); // a request without statements (e.g. /health)
+  assert.equal(p.pressed(60_000), false, 'a request alone is not a statement');
+  const statement = p.holdStatement();
+  assert.equal(p.busy, 2);
+  assert.equal(p.pressed(0), true, 'a statement in flight');
+  statement();
+  statement(); // once only
+  assert.equal(p.busy, 1);
+  assert.equal(p.pressed(60_000), true, 'a statement ended within the last minute');
+  assert.equal(p.pressed(0), false, 'none in flight and none within 0 ms');
+  request();
+  assert.equal(p.busy, 0);
+});
+
+test('the PGlite pool counts its foreground statements as pressing, and its background ones not', async () => {
+  const d = await freshDatabase('pglite');
+  try {
+    const { priority } = await import('../src/store/priority.ts');
+    await inBackground(() => d.pool.query('SELECT 1'));
+    const bgOnly = priority.pressed(0);
+    const pending = d.pool.query('SELECT pg_sleep(0.01)');
+    const during = priority.pressed(0);
+    await pending;
+    assert.equal(bgOnly, false, 'background statements do not press');
+    assert.equal(during, true, 'a foreground statement presses while it runs');
+    assert.equal(priority.pressed(60_000), true);
+  } finally {
+    await d.drop();
+  }
+});

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Database } from '../store/db.js';
+import { foregroundPressed, isBackground } from '../store/priority.js';
 import { AuthService } from '../access/auth.js';
 import { SYSTEM, type Role } from '../access/roles.js';
 import { recordTransfer, type TransferKind } from '../ledger/fund-transfers.js';
@@ -82,6 +83,10 @@ export interface DemoTransfer {
   amountYuan: number;
   memo: string;
 }
+
+/** Encounters recorded and settled together: a wave; while requests arrive on PGlite, a small one. */
+export const WAVE = 256;
+export const SMALL_WAVE = 32;
 
 /** The example per-capita allocation to 大病保险 (yuan): the notices set no amount. */
 export const DEMO_CRITICAL_ILLNESS_PER_CAPITA_YUAN = 60;
@@ -206,7 +211,14 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
       externalId: `DEMO-${i}`,
     };
   };
-  const WAVE = 256;
+  // On PGlite's one session a request waits for the loader's holder in progress (the priority of
+  // src/store/priority.ts cannot pre-empt it): while requests are arriving the waves are small
+  // (short holds: one insert of a few encounters, one batch of their settlements), otherwise
+  // large (fewer round trips). Only when the demo runs as background work (`npm start`): run in
+  // the foreground (a test, the CLI) its own statements are what presses.
+  const shared = database.kind === 'pglite' && isBackground();
+  const pressed = (): boolean => shared && foregroundPressed();
+  const waveSize = (): number => (pressed() ? SMALL_WAVE : WAVE);
   let wave: number[] = [];
   const inWave = new Set<number>();
   const flush = async (): Promise<void> => {
@@ -220,10 +232,11 @@ export async function seedDemo(database: Database, quotes: QuoteService, o: Demo
   // statistics each time they have grown fourfold, so the batches' plans fit what they hold.
   let analyzedAt = 1000;
   for (let i = 0; i < encs.length; i++) {
-    if (inWave.has(encs[i].person) || wave.length >= WAVE) {
+    if (inWave.has(encs[i].person) || wave.length >= waveSize()) {
       await flush();
       progress('settlements', i, encs.length);
-      if (i >= analyzedAt) {
+      // (while requests arrive, put off up to twice as far: the statistics hold the session for long)
+      if (i >= analyzedAt && (!pressed() || i >= analyzedAt * 2)) {
         await sql`SELECT refresh_settlement_statistics()`.execute(db); // migration 035: the settlement's tables only
         analyzedAt = i * 4;
       }

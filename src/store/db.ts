@@ -157,7 +157,7 @@ class WatchedPool extends pg.Pool {
    */
   private async order(): Promise<() => void> {
     if (!this.shared) return () => {};
-    return isBackground() ? priority.backgroundTurn() : priority.hold();
+    return isBackground() ? priority.backgroundTurn() : priority.holdStatement();
   }
 
   override connect(): Promise<pg.PoolClient>;

@@ -29,10 +29,15 @@ export function isBackground(): boolean {
 
 export const GRACE_MS = 15;
 export const MAX_WAIT_MS = 2000;
+/** foreground work this recent counts as requests arriving (`pressed`) */
+export const PRESSED_MS = 3000;
 
 export class Priority {
   private foreground = 0;
   private lastForeground = 0;
+  /** foreground statements (connections asked for, not requests): in flight, and when the last ended */
+  private statements = 0;
+  private lastStatement = 0;
   /** the background's turn: one holder (or waiter for the connection) at a time */
   private turn: Promise<void> = Promise.resolve();
   private wake: (() => void)[] = [];
@@ -55,9 +60,33 @@ export class Priority {
     };
   }
 
+  /** A foreground statement (a connection asked for) begins: `hold`, and counted for `pressed`. */
+  holdStatement(): () => void {
+    const leave = this.hold();
+    this.statements++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.statements--;
+      this.lastStatement = Date.now();
+      leave();
+    };
+  }
+
   /** foreground work in flight now */
   get busy(): number {
     return this.foreground;
+  }
+
+  /**
+   * Whether foreground statements are in flight or one ended less than `withinMs` ago (requests
+   * that need no database, such as /health, do not count): the background loader then holds the
+   * connection for shorter turns (smaller batches), so that a request arriving meanwhile waits
+   * less for the holder in progress, which it cannot pre-empt.
+   */
+  pressed(withinMs = PRESSED_MS): boolean {
+    return this.statements > 0 || (this.lastStatement > 0 && Date.now() - this.lastStatement < withinMs);
   }
 
   /**
@@ -94,4 +123,9 @@ export const priority = new Priority();
 /** Foreground work begins (e.g. a request); call the returned function when it ends. */
 export function holdForeground(): () => void {
   return priority.hold();
+}
+
+/** Whether requests are arriving (see Priority.pressed): background work then takes smaller turns. */
+export function foregroundPressed(): boolean {
+  return priority.pressed();
 }

@@ -24,10 +24,12 @@ import { RiskWarnings } from './pages/RiskWarnings';
 import { FundSupervision } from './pages/FundSupervision';
 
 interface Health {
-  demo?: { state: string; stage: string; done: number; total: number };
+  demo?: { state: string; stage: string; done: number; total: number; stillLoading?: string[]; message?: string };
 }
 
-const STAGES: Record<string, string> = { households: '家庭户', persons: '人员', assessment: '参保核定', tiers: '档次', payments: '缴费', settlements: '结算' };
+const STAGES: Record<string, string> = { households: '家庭户', persons: '人员', 'campaign sheets': '村目标', assessment: '参保核定', tiers: '档次', payments: '缴费', 'e-vouchers': '电子凭证激活', settlements: '结算', screening: '基金监管筛查' };
+/** what the demo is still loading (/health's stillLoading), as the pages that show it */
+const STILL: Record<string, string> = { campaign: '参保进度（人员、参保、缴费、电子凭证）', settlements: '医疗费用结算、基金和医院结算' };
 
 function DemoProgress() {
   const [h, setH] = useState<Health | null>(null);
@@ -53,7 +55,15 @@ function DemoProgress() {
   const d = h?.demo;
   if (!d || d.state !== 'seeding') return null;
   const pct = d.total ? Math.floor((d.done / d.total) * 100) : 0;
-  return <Alert type="info" showIcon className="yb-gap" title={`演示数据仍在加载：${STAGES[d.stage] ?? d.stage} ${d.done}/${d.total}（${pct}%）。已加载的数据可以查看，其余页面的数字会随加载增加。`} />;
+  const still = (d.stillLoading ?? []).map((k) => STILL[k] ?? k);
+  return (
+    <Alert
+      type="info"
+      showIcon
+      className="yb-gap"
+      title={`演示数据仍在加载：${STAGES[d.stage] ?? d.stage} ${d.done}/${d.total}（${pct}%）。${still.length ? `尚未加载完：${still.join('；')}。` : ''}已加载的数据可以查看，其余页面的数字会随加载增加。`}
+    />
+  );
 }
 
 function pageFor(path: string, user: SessionUser): { key: string; node: ReactNode } | null {
