@@ -324,8 +324,18 @@ describe('cross-area link on a 3-node JetStream cluster, a node killed during lo
       assert.equal(Number(n), N, 'every filing arrived once');
       const stored = await withAreas(da.db).selectFrom('area_filing').select('filing_id').execute();
       assert.deepEqual(new Set(stored.map((s) => s.filing_id)), new Set(ids));
-      const jsm = await sa.link.nc.jetstreamManager();
-      const info = await jsm.streams.info(`YB_AREA_${A}`);
+      // the cluster may still be electing a meta leader after the node's death: the manager's
+      // first request (its account info) is retried until the cluster answers
+      let info: Awaited<ReturnType<Awaited<ReturnType<typeof sa.link.nc.jetstreamManager>>['streams']['info']>> | undefined;
+      for (let i = 0; !info; i++) {
+        try {
+          const jsm = await sa.link.nc.jetstreamManager({ timeout: 5000 });
+          info = await jsm.streams.info(`YB_AREA_${A}`);
+        } catch (e) {
+          if (i >= 20) throw e;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
       assert.equal(info.state.messages, N, 'the stream kept each message id once');
     } finally {
       await sa?.close();
