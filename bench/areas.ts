@@ -31,6 +31,7 @@ import { freeLoopbackPort, startNatsNodes } from '../src/areas/nats-nodes.js';
 import { openDatabase } from '../src/store/db.js';
 import { generateTown } from '../src/sim/population.js';
 import { loadTown } from '../src/sim/load-town.js';
+import { paced } from './timing.js';
 
 const FSI_PATH = '/fsi/api/rsfComIfsService/callService';
 const N = Number(process.env.BENCH_AREAS_N ?? 400);
@@ -94,21 +95,6 @@ async function pool(n: number, c: number, fn: (i: number) => Promise<void>): Pro
         await fn(i);
         lat[i] = performance.now() - t;
       }
-    }),
-  );
-  return { lat, wall: performance.now() - t0 };
-}
-/** Open loop: item i is due at i / perSecond s after the start, sent then whatever is in flight; its time counts from when it was due. */
-async function paced(n: number, perSecond: number, fn: (i: number) => Promise<void>): Promise<{ lat: number[]; wall: number }> {
-  const lat = new Array<number>(n);
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const due = t0 + (i * 1000) / perSecond;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      await fn(i);
-      lat[i] = performance.now() - due;
     }),
   );
   return { lat, wall: performance.now() - t0 };

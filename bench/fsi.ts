@@ -43,6 +43,7 @@ import { openDatabase } from '../src/store/db.js';
 import { generateTown } from '../src/sim/population.js';
 import { loadTown } from '../src/sim/load-town.js';
 import { FSI_PATH, signedClient } from './support/signed-client.js';
+import { paced } from './timing.js';
 
 const HOSPITAL = 'H50023099001';
 const N = Number(process.env.BENCH_FSI_N ?? 2000);
@@ -151,21 +152,6 @@ async function backendCpu(name: string): Promise<Map<number, number>> {
 }
 const TICKS = 100; // USER_HZ on Linux
 
-/** Open loop: item i is due at i / perSecond s after the start, sent then whatever is in flight; its time counts from when it was due. */
-async function paced(n: number, perSecond: number, fn: (i: number) => Promise<void>): Promise<{ lat: number[]; wall: number }> {
-  const lat = new Array<number>(n);
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const due = t0 + (i * 1000) / perSecond;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      await fn(i);
-      lat[i] = performance.now() - due;
-    }),
-  );
-  return { lat, wall: performance.now() - t0 };
-}
 
 /** Runs fn(i) for i < n with c workers; returns each call's latency (ms) and the wall time. */
 async function pool(n: number, c: number, fn: (i: number) => Promise<void>): Promise<{ lat: number[]; wall: number }> {

@@ -96,3 +96,19 @@ export async function measureAsync(log: (s: string) => void, name: string, count
 /** Items per wall second and per CPU second of a row's median round. */
 export const perSecond = (m: Measured): number => m.count / m.t.seconds;
 export const perCpuSecond = (m: Measured): number => m.count / m.t.cpuSeconds;
+
+/** Open loop: item i is due at i / perSecond s after the start, sent then whatever is in flight; its time counts from when it was due. */
+export async function paced(n: number, perSecond: number, fn: (i: number) => Promise<void>): Promise<{ lat: number[]; wall: number }> {
+  const lat = new Array<number>(n);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const due = t0 + (i * 1000) / perSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await fn(i);
+      lat[i] = performance.now() - due;
+    }),
+  );
+  return { lat, wall: performance.now() - t0 };
+}
