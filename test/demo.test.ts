@@ -8,7 +8,7 @@ import { QuoteService } from '../src/quotes/quote-service.ts';
 import { trialBalance } from '../src/ledger/ledger-report.ts';
 import { generateTown } from '../src/sim/population.ts';
 import { seedDemo, SMALL_WAVE } from '../src/sim/seed-demo.ts';
-import { inBackground } from '../src/store/priority.ts';
+import { foregroundPressed, inBackground } from '../src/store/priority.ts';
 import { drgMetrics } from '../src/drg/metrics.ts';
 import { isValidIdNumber } from '../src/registers/id-number.ts';
 import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
@@ -146,6 +146,9 @@ describe('demo seeding on pglite while requests arrive (issue #15: short holds o
           await new Promise((r) => setTimeout(r, 20)); // the console's user between two requests
         }
       })();
+      // quiet means quiet: the fresh database's own (foreground) statements count as pressing for
+      // PRESSED_MS, and a fast machine would settle the whole town within that window
+      if (!asking) while (foregroundPressed()) await new Promise((r) => setTimeout(r, 100));
       const s = await inBackground(() => seedDemo(d, QuoteService.load(), { people: 300, onProgress: (stage, i) => stage === 'settlements' && marks.push(i) }));
       done = true;
       await requester;
