@@ -31,7 +31,7 @@ import { freeLoopbackPort, startNatsNodes } from '../src/areas/nats-nodes.js';
 import { openDatabase } from '../src/store/db.js';
 import { generateTown } from '../src/sim/population.js';
 import { loadTown } from '../src/sim/load-town.js';
-import { paced } from './timing.js';
+import { paced, pct, pool } from './timing.js';
 
 const FSI_PATH = '/fsi/api/rsfComIfsService/callService';
 const N = Number(process.env.BENCH_AREAS_N ?? 400);
@@ -84,22 +84,6 @@ async function startArea(code: string, url: string, nats: string, phases: string
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
-async function pool(n: number, c: number, fn: (i: number) => Promise<void>): Promise<{ lat: number[]; wall: number }> {
-  const lat = new Array<number>(n);
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: c }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        const t = performance.now();
-        await fn(i);
-        lat[i] = performance.now() - t;
-      }
-    }),
-  );
-  return { lat, wall: performance.now() - t0 };
-}
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 function summary(name: string, r: { lat: number[]; wall: number }) {
   const s = [...r.lat].sort((a, b) => a - b);
   return { name, n: s.length, perSecond: s.length / (r.wall / 1000), p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99) };

@@ -43,7 +43,7 @@ import { openDatabase } from '../src/store/db.js';
 import { generateTown } from '../src/sim/population.js';
 import { loadTown } from '../src/sim/load-town.js';
 import { FSI_PATH, signedClient } from './support/signed-client.js';
-import { paced } from './timing.js';
+import { paced, pct, pool } from './timing.js';
 
 const HOSPITAL = 'H50023099001';
 const N = Number(process.env.BENCH_FSI_N ?? 2000);
@@ -153,24 +153,6 @@ async function backendCpu(name: string): Promise<Map<number, number>> {
 const TICKS = 100; // USER_HZ on Linux
 
 
-/** Runs fn(i) for i < n with c workers; returns each call's latency (ms) and the wall time. */
-async function pool(n: number, c: number, fn: (i: number) => Promise<void>): Promise<{ lat: number[]; wall: number }> {
-  const lat = new Array<number>(n);
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: c }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        const t = performance.now();
-        await fn(i);
-        lat[i] = performance.now() - t;
-      }
-    }),
-  );
-  return { lat, wall: performance.now() - t0 };
-}
-
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 interface Phase {
   lat: number[];

@@ -112,3 +112,23 @@ export async function paced(n: number, perSecond: number, fn: (i: number) => Pro
   );
   return { lat, wall: performance.now() - t0 };
 }
+
+/** Closed loop: fn(i) for i < n with c workers, each starting the next item when its last ends; each call's latency (ms) and the wall time. */
+export async function pool(n: number, c: number, fn: (i: number) => Promise<void>): Promise<{ lat: number[]; wall: number }> {
+  const lat = new Array<number>(n);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t = performance.now();
+        await fn(i);
+        lat[i] = performance.now() - t;
+      }
+    }),
+  );
+  return { lat, wall: performance.now() - t0 };
+}
+
+/** The p-th percentile (nearest rank) of ascending latencies. */
+export const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
