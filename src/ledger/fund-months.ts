@@ -122,9 +122,9 @@ export async function hospitalDays(db: Kysely<DB>, query: unknown, onlyHospital?
   const where = sql`(${hospital}::text IS NULL OR s.hospital_code = ${hospital})
     AND (${q.from ?? null}::date IS NULL OR e.date >= ${q.from ?? null}::date)
     AND (${q.to ?? null}::date IS NULL OR e.date <= ${q.to ?? null}::date)`;
-  const [{ rows: count }, { rows }] = await Promise.all([
-    sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM settlement s JOIN encounter e ON e.id = s.encounter_id WHERE ${where} GROUP BY s.hospital_code, e.date) g`.execute(db),
-    sql<{ hospital_code: string; name: string; day: string; n: string; reversed: string; total: string; basic: string; ci: string; ma: string; cash: string }>`
+  // one pass: the page of day groups with the number of groups beside it (count(*) OVER () runs
+  // after the GROUP BY, before the LIMIT); only a page past the end asks for the count on its own
+  const { rows } = await sql<{ hospital_code: string; name: string; day: string; n: string; reversed: string; total: string; basic: string; ci: string; ma: string; cash: string; groups: string }>`
       SELECT s.hospital_code, h.name, to_char(e.date, 'YYYY-MM-DD') AS day,
              count(*) AS n,
              count(*) FILTER (WHERE s.reversed_at IS NOT NULL) AS reversed,
@@ -132,19 +132,24 @@ export async function hospitalDays(db: Kysely<DB>, query: unknown, onlyHospital?
              coalesce(sum(s.basic_fund_fen) FILTER (WHERE s.reversed_at IS NULL), 0) AS basic,
              coalesce(sum(s.critical_illness_fen) FILTER (WHERE s.reversed_at IS NULL), 0) AS ci,
              coalesce(sum(s.medical_assistance_fen) FILTER (WHERE s.reversed_at IS NULL), 0) AS ma,
-             coalesce(sum(s.cash_fen) FILTER (WHERE s.reversed_at IS NULL), 0) AS cash
+             coalesce(sum(s.cash_fen) FILTER (WHERE s.reversed_at IS NULL), 0) AS cash,
+             count(*) OVER () AS groups
         FROM settlement s
         JOIN encounter e ON e.id = s.encounter_id
         JOIN hospital h ON h.code = s.hospital_code
        WHERE ${where}
        GROUP BY s.hospital_code, h.name, e.date
        ORDER BY e.date DESC, s.hospital_code
-       LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`.execute(db),
-  ]);
+       LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`.execute(db);
+  const total = rows.length
+    ? Number(rows[0].groups)
+    : q.page === 1
+      ? 0
+      : Number((await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM settlement s JOIN encounter e ON e.id = s.encounter_id WHERE ${where} GROUP BY s.hospital_code, e.date) g`.execute(db)).rows[0]?.n ?? 0);
   return {
     page: q.page,
     pageSize: q.pageSize,
-    total: Number(count[0]?.n ?? 0),
+    total,
     days: rows.map((r) => {
       const funds = Number(r.basic) + Number(r.ci) + Number(r.ma);
       return {
