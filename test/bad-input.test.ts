@@ -97,7 +97,7 @@ for (const backend of BACKENDS)
     test('a crafted XLSX is a 400 with no internal error text', async () => {
       for (const [what, files] of Object.entries(CRAFTED)) {
         const body = await craftedXlsx(files);
-        for (const path of ['/api/v1/imports/persons', '/api/v1/imports/payments', '/api/v1/imports/employee-insurance', '/api/v1/monitoring/imports/evouchers']) {
+        for (const path of ['/api/v1/imports/persons', '/api/v1/imports/payments', '/api/v1/imports/employee-insurance', '/api/v1/monitoring/imports/evouchers', '/api/v1/monitoring/imports/payment-files']) {
           const r = await request(base, 'POST', path, path.endsWith('persons') ? clerk : admin, body, { 'content-type': XLSX_MIME });
           assert.equal(r.status, 400, `${what} to ${path}: ${r.text}`);
           assert.doesNotMatch(r.text, /TypeError|undefined|Cannot read|at \w+ \(|disallowed|Out of bounds/i, r.text);

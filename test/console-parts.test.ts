@@ -76,3 +76,33 @@ test('the campaign pages: their server messages in Chinese, the field named; hal
     ['500230101', 7, 7, '100.00%', 0, null, 7],
   ]);
 });
+
+test('the imports of 缴费与导入: the reasons of payment files, targets and e-voucher lists in Chinese, the column named', () => {
+  assert.equal(fieldLabel('activatedOn'), '激活日期');
+  assert.equal(fieldLabel('header'), '表头');
+  // the server's words (src/monitoring/sheet-import.ts, payment-file.ts, targets.ts, evouchers.ts) as a row's reason carries them
+  const cases: [string, string][] = [
+    ['header: no reference column (accepted headings: reference, 流水号, 缴费流水号)', '缺少必需的列（可用的列名：reference, 流水号, 缴费流水号）'],
+    ['repeats line 2 (the same reference)', '与第 2 行重复（缴费流水号相同）'],
+    ['repeats line 7 (the same ID number)', '与第 7 行重复（身份证号相同）'],
+    ['"2022-13-01" is not a date (YYYY-MM-DD)', '「2022-13-01」不是日期（格式 YYYY-MM-DD）'],
+    ['2027-01-01 is in the future', '2027-01-01 晚于今天'],
+    ['"abc" is not an amount in yuan (not a yuan amount with at most two decimals: abc)', '「abc」不是金额（元，至多两位小数）'],
+    ['is empty: give the channel, or a default channel for the file', '为空：请填写缴费渠道，或为文件选择默认缴费渠道'],
+    ['"现金" is not a channel (线上, 线下, 税务, 医疗救助)', '「现金」不是可识别的渠道（可填：线上, 线下, 税务, 医疗救助）'],
+    ['PAYMENT_REFERENCE_REUSED: reference TAX-1 was recorded for another payment (channel, person, amount or date differ)', '缴费流水号 TAX-1 已用于另一笔缴费（渠道、人员、金额或日期不同）'],
+    ['no enrollment for this ID number in 2022 (is the person registered, and the year assessed?)', '该身份证号没有 2022 年度的参保登记（人员是否已登记、该年度是否已核定）'],
+    ["this person is registered in village 500230101001, outside clerk1's area", '该人员登记在村（社区）500230101001，不在 clerk1 的经办范围内'],
+    ['DUPLICATE_ENROLLMENT: 重复参保 — already paid for 2022 (payment TAX-9); refused and flagged', '重复参保：2022 年度已缴费（缴费流水号 TAX-9），本笔被拒绝并已标记'],
+    ['AFTER_FINAL_DEADLINE: 已超过最迟缴费期限: payment on 2022-07-01 is not accepted for 2022', '已超过最迟缴费期限：2022-07-01 的缴费不予受理（2022 年度）'],
+    ['1.00 yuan is not the amount due: 320.00 yuan (paid on 2022-02-10)', '1.00 元不是应缴金额：按缴费日期 2022-02-10 应缴 320.00 元'],
+    ['nothing is due from the person (the medical-assistance fund pays 320.00 yuan): record it with channel 医疗救助', '该人员个人无需缴费（医疗救助资助 320.00 元）：请以“医疗救助”渠道登记'],
+    ['"十五" is not a whole number of persons', '「十五」不是整数人数'],
+    ['no village named 三合社区 in 500230100 in the registers', '没有名为「三合社区」的村（社区）（在 500230100 内）'],
+    ['长江村 names 2 villages (500230100002, 500230101002): give --town or the 区划代码 column', '「长江村」对应 2 个村（500230100002, 500230101002）：请选择所在镇，或改用“区划代码”列'],
+    ['the total line says 300, the villages of the sheet add up to 298', '合计行为 300，表中各村相加为 298'],
+    ['year: the sheet has no 年度 column: give the coverage year (--year / ?year=)', '表中没有“年度”列：请选择年度'],
+    ['no person with this ID number in the registers', '人员登记中没有该身份证号'],
+  ];
+  for (const [server, chinese] of cases) assert.equal(translateMessage(server), chinese, server);
+});

@@ -247,7 +247,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('import-report').click()]);
     const text = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '');
     const lines = text.trim().split(/\r?\n/);
-    assert.equal(lines[0], 'line,field,reason,idNumber');
+    assert.equal(lines[0], 'line,field,reason,idNumber', 'the registers’ own report, as the server wrote it');
     assert.deepEqual(lines.slice(1).map((l) => Number(l.split(',')[0])), [4, 5]);
     assert.match(download.suggestedFilename(), /errors\.csv$/);
 
@@ -273,7 +273,7 @@ describe('the web console in Chromium', { concurrency: false }, () => {
       `CONSOLE-PAY-3,线下,${b.id},${b.dueYuan.toFixed(2)},2023-09-01`,
     ].join('\n');
     await page.goto('/payments');
-    await page.getByTestId('import-kind').getByText('缴费文件').click();
+    await page.getByTestId('import-kind').getByText('缴费文件', { exact: true }).click();
     const file = { name: 'payments.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) };
     await page.locator('input[type=file]').setInputFiles(file);
     await page.getByTestId('import-start').click();
@@ -292,6 +292,156 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     assert.deepEqual(cells.slice(0, 4).map(Number), [3, 0, 1, 1], 'rows, recorded, replayed, refused');
     const paid = (await request(base, 'GET', `/api/v1/enrollments/${a.id}`, tok.village)).json;
     assert.equal(paid.paidYuan, a.dueYuan, 'paid once');
+  });
+
+  /** The problem rows the page shows: line, column, reason. */
+  const problemRows = async (page: Page): Promise<string[][]> => {
+    const rows = page.getByTestId('import-problems').locator('tbody tr.ant-table-row');
+    const out: string[][] = [];
+    for (let i = 0; i < (await rows.count()); i++) out.push((await rows.nth(i).locator('td').allInnerTexts()).map((t) => t.trim()));
+    return out;
+  };
+  /** Chinese, with no English sentence of the server's left in it. */
+  const inChinese = (text: string): boolean => /[\u4e00-\u9fff]/.test(text) && !/\b(the|is|not|of|for|give|no|outside|with)\b/i.test(text);
+
+  test('缴费与导入: the kinds each role may import — a clerk the campaign’s sheets and payment files, a policy officer the employee-insurance list only', async () => {
+    const page = await as('village', 'village-password');
+    await page.goto('/payments');
+    const kinds = (await page.getByTestId('import-kind').locator('label').allInnerTexts()).map((t) => t.trim());
+    assert.deepEqual(kinds, ['缴费文件', '税务/银行缴费文件（批量）', '人员名册', '困难身份名单', '村目标分解表', '电子凭证激活名单']);
+    const policy = await as('policy');
+    await policy.goto('/payments');
+    assert.deepEqual((await policy.getByTestId('import-kind').locator('label').allInnerTexts()).map((t) => t.trim()), ['职工医保参保名单']);
+    assert.equal(await policy.getByTestId('payment-card').count(), 0, 'no payment form without payments.write');
+  });
+
+  test('缴费与导入: a village targets sheet with a bad row — 年度 and 镇 picked, the row back by line in Chinese, the report downloaded; the good row is the API’s target', async () => {
+    const page = await as('village', 'village-password');
+    await page.goto('/payments');
+    await page.getByTestId('import-kind').getByText('村目标分解表').click();
+    assert.match(await page.getByTestId('import-columns').innerText(), /村\(社区\) 或 区划代码, 应参保人数, 电子凭证激活目标/);
+    await page.getByTestId('import-year').fill('2022');
+    await page.getByTestId('import-town').click();
+    await page.locator('.ant-select-item-option', { hasText: '500230100）' }).first().click();
+    const csv = ['村(社区),应参保人数,电子凭证激活目标', '兴义社区,157,121', '兴义社区,十五,3', '三合社区,20,10'].join('\n');
+    await page.locator('input[type=file]').setInputFiles({ name: '兴义镇目标分解表.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-result').waitFor();
+    assert.ok(await page.getByTestId('import-progress').isVisible(), 'the progress bar');
+    const cells = await page.getByTestId('import-result').locator('.ant-descriptions-item-content').allInnerTexts();
+    assert.equal(Number(cells[0]), 3, 'rows');
+    assert.equal(await page.getByTestId('import-bad').innerText(), '2');
+    const rows = await problemRows(page);
+    assert.deepEqual(rows.map((r) => Number(r[0])), [3, 4]);
+    assert.equal(rows[0][1], '应参保人数', 'the column named as the sheet names it');
+    assert.match(rows[0][2], /「十五」不是整数人数/);
+    for (const r of rows) assert.ok(inChinese(r[2]), `in Chinese: ${r[2]}`);
+    const t = (await request(base, 'GET', '/api/v1/monitoring/targets?area=500230100001&year=2022', tok.village)).json;
+    assert.equal(t.villages[0].imported.enrollment, 157, 'the good row is the village’s imported target');
+    assert.equal(t.villages[0].imported.evoucher, 121);
+    await shot(page, '04-import-targets-bad-row');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('import-report').click()]);
+    const lines = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+    assert.equal(lines[0], '行号,列,原因,身份证号,原文');
+    assert.deepEqual(lines.slice(1).map((l) => Number(l.split(',')[0])), [3, 4]);
+    assert.match(lines[1], /^3,应参保人数,「十五」不是整数人数/);
+    assert.match(download.suggestedFilename(), /^targets-.*errors\.csv$/);
+  });
+
+  test('缴费与导入: an e-voucher activation list — the activations counted, a repeated person back by line; the village’s activations as the API then gives them', async () => {
+    const page = await as('village', 'village-password');
+    const q = 'area=500230100001&year=2022&asOf=2022-03-31';
+    // two residents of the village with no activation at all (so each is a new one, whatever the date)
+    const open = await suite.env.d.db
+      .selectFrom('person as p')
+      .innerJoin('enrollment as e', (j) => j.onRef('e.person_id', '=', 'p.id').on('e.coverage_year', '=', 2022))
+      .leftJoin('evoucher_activation as a', 'a.person_id', 'p.id')
+      .where('p.village_code', '=', '500230100001')
+      .where('a.person_id', 'is', null)
+      .select('p.id_number as idNumber')
+      .orderBy('p.id')
+      .limit(2)
+      .execute();
+    assert.equal(open.length, 2, 'residents of the village not activated');
+    const [p1, p2] = open;
+    const before = (await request(base, 'GET', `/api/v1/monitoring/evouchers?${q}`, tok.village)).json.totals.activated;
+    await page.goto('/payments');
+    await page.getByTestId('import-kind').getByText('电子凭证激活名单').click();
+    const csv = ['身份证号,激活日期,激活渠道', `${p1.idNumber},2022-01-20,微信`, `${p2.idNumber},2022-01-21,支付宝`, `${p1.idNumber},2022-01-22,微信`].join('\n');
+    await page.locator('input[type=file]').setInputFiles({ name: '电子凭证激活名单.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-result').waitFor();
+    const cells = await page.getByTestId('import-result').locator('.ant-descriptions-item-content').allInnerTexts();
+    assert.deepEqual(cells.slice(0, 2).map(Number), [3, 2], 'rows, 新增');
+    assert.equal(await page.getByTestId('import-bad').innerText(), '1');
+    const rows = await problemRows(page);
+    assert.deepEqual(rows.map((r) => Number(r[0])), [4]);
+    assert.equal(rows[0][1], '身份证号');
+    assert.match(rows[0][2], /与第 2 行重复（身份证号相同）/);
+    assert.equal(rows[0][3], `${p1.idNumber.slice(0, 6)}********${p1.idNumber.slice(-4)}`, 'masked');
+    const after = (await request(base, 'GET', `/api/v1/monitoring/evouchers?${q}`, tok.village)).json.totals.activated;
+    assert.equal(after, before + 2);
+    await shot(page, '04-import-evouchers');
+  });
+
+  test('缴费与导入: a tax bureau’s payment file in one batch — default channel and year picked, recorded, refused and bad rows by line, the progress moves; again, nothing twice', async () => {
+    const page = await as('village', 'village-password');
+    const open = (await request(base, 'GET', '/api/v1/enrollments?state=assessed&limit=100', tok.village)).json.items.filter((x: { dueYuan: number | null }) => (x.dueYuan ?? 0) > 0);
+    assert.ok(open.length >= 3, 'three unpaid enrollments in the village');
+    const [c, d, e] = open;
+    const idOf = async (x: { personId: string }) => (await request(base, 'GET', `/api/v1/persons/${x.personId}`, tok.admin)).json.idNumber as string;
+    const progressQ = '/api/v1/monitoring/progress?area=500230100001&year=2022&asOf=2022-02-28';
+    const paidBefore = (await request(base, 'GET', progressQ, tok.village)).json.totals.paid;
+    const csv = [
+      '电子税票号码,身份证号,缴费金额,入库日期',
+      `TAXFILE-1,${await idOf(c)},${c.dueYuan.toFixed(2)},2022-02-10`,
+      `TAXFILE-2,${await idOf(d)},1.00,2022-02-10`,
+      `TAXFILE-3,${await idOf(e)},${e.dueYuan.toFixed(2)},2022-13-01`,
+    ].join('\n');
+    await page.goto('/payments');
+    await page.getByTestId('import-kind').getByText('税务/银行缴费文件（批量）').click();
+    assert.match(await page.getByTestId('import-columns').innerText(), /流水号（或 电子税票号码、交易流水号）, 身份证号, 缴费金额, 缴费日期/);
+    // the default channel is the tax bureau's; pick it again to be sure the picker works
+    await page.getByTestId('import-channel').click();
+    await page.locator('.ant-select-item-option', { hasText: '税务代征（税务局文件）' }).click();
+    await page.getByTestId('import-year').fill('2022');
+    const file = { name: '税务缴费明细.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) };
+    await page.locator('input[type=file]').setInputFiles(file);
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-result').waitFor();
+    assert.ok(await page.getByTestId('import-progress').isVisible(), 'the progress bar');
+    const cells = await page.getByTestId('import-result').locator('.ant-descriptions-item-content').allInnerTexts();
+    assert.deepEqual(cells.slice(0, 5).map(Number), [3, 1, 0, 1, 0], 'rows, recorded, replayed, refused, newborns');
+    assert.equal(await page.getByTestId('import-bad').innerText(), '1', 'the bad row apart from the refused one');
+    const rows = await problemRows(page);
+    assert.deepEqual(rows.map((r) => [Number(r[0]), r[1]]), [[3, '缴费金额'], [4, '入库日期']]);
+    assert.match(rows[0][2], new RegExp(`1\\.00 元不是应缴金额：按缴费日期 2022-02-10 应缴 ${d.dueYuan.toFixed(2)} 元`));
+    assert.match(rows[1][2], /「2022-13-01」不是日期/);
+    for (const r of rows) assert.ok(inChinese(r[2]), `in Chinese: ${r[2]}`);
+    assert.match(await page.getByTestId('import-result').innerText(), /1 行有错误、1 行被业务规则拒绝/);
+    const paid = (await request(base, 'GET', `/api/v1/enrollments/${c.id}`, tok.village)).json;
+    assert.equal(paid.state, 'paid');
+    assert.equal(paid.paidYuan, c.dueYuan);
+    assert.equal((await request(base, 'GET', `/api/v1/enrollments/${d.id}`, tok.village)).json.state, 'assessed');
+    assert.equal((await request(base, 'GET', progressQ, tok.village)).json.totals.paid, paidBefore + 1, 'the village’s progress moves');
+    const recorded = await suite.env.d.db.selectFrom('payment').select(['channel', 'amount_fen']).where('reference', '=', 'TAXFILE-1').executeTakeFirstOrThrow();
+    assert.equal(recorded.channel, 'tax_bureau', 'recorded under the default channel');
+    assert.equal(Number(recorded.amount_fen), Math.round(c.dueYuan * 100));
+    await shot(page, '04-import-payment-file');
+    // the same file again: replayed, nothing recorded twice
+    await page.locator('input[type=file]').setInputFiles(file);
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-result').getByText('随监护人参保的新生儿').waitFor();
+    await until(async () => Number((await page.getByTestId('import-result').locator('.ant-descriptions-item-content').allInnerTexts())[2]) === 1);
+    const again = await page.getByTestId('import-result').locator('.ant-descriptions-item-content').allInnerTexts();
+    assert.deepEqual(again.slice(0, 4).map(Number), [3, 0, 1, 1], 'rows, recorded, replayed, refused');
+    assert.equal((await request(base, 'GET', progressQ, tok.village)).json.totals.paid, paidBefore + 1, 'paid once');
+    // a header without the reference: refused as a whole, the field named in Chinese
+    await page.locator('input[type=file]').setInputFiles({ name: 'no-reference.csv', mimeType: 'text/csv', buffer: Buffer.from('身份证号,缴费金额,缴费日期\n1,2,3\n') });
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-error').waitFor();
+    assert.match(await page.getByTestId('import-error').innerText(), /输入有误：「表头」缺少必需的列（可用的列名：reference, 流水号/);
+    suite.forgive(/400 \(Bad Request\)/);
   });
 
   test('报销测算: what each tier pays, the same as the API, with the rules cited', async () => {

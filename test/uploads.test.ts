@@ -24,7 +24,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'yibao-uploads-test-'));
 process.env.TMPDIR = scratch;
 const leftovers = (): string[] => readdirSync(scratch);
 
-const UPLOAD_ROUTES = ['/api/v1/imports/persons', '/api/v1/imports/statuses', '/api/v1/imports/payments', '/api/v1/imports/employee-insurance', '/api/v1/monitoring/imports/targets', '/api/v1/monitoring/imports/evouchers'];
+const UPLOAD_ROUTES = ['/api/v1/imports/persons', '/api/v1/imports/statuses', '/api/v1/imports/payments', '/api/v1/imports/employee-insurance', '/api/v1/monitoring/imports/targets', '/api/v1/monitoring/imports/evouchers', '/api/v1/monitoring/imports/payment-files'];
 
 /** Send only the headers (a large Content-Length, no body): the status that comes back, or 'no answer' when the server waits for the body. */
 function headersOnly(base: string, path: string, length: number, token?: string, type = 'text/csv'): Promise<number> {

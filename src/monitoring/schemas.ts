@@ -22,6 +22,14 @@ export const importSummarySchema = z.object({
   problems: z.array(z.object({ line: z.number().int(), field: z.string(), reason: z.string(), idNumber: z.string() })).describe('bad rows by line (the first 1000)'),
 });
 
+/** A payment file's answer (src/monitoring/payment-file.ts): the sheet's counts, and of its bad rows those refused by the rules. */
+export const paymentFileSummarySchema = importSummarySchema.extend({
+  inserted: z.number().int().describe('payments recorded'),
+  replayed: z.number().int().describe('rows whose reference was recorded before with the same payment: nothing changed'),
+  refused: z.number().int().describe('of the bad rows, those refused by the rules (after the final deadline, duplicate enrollment, reused reference, outside the area, no enrollment …)'),
+  newbornsFollowing: z.number().int().describe('newborns of the payers’ households enrolled following their guardian'),
+});
+
 export const targetsSchema = z.object({
   area,
   coverageYear: z.number().int(),

@@ -168,6 +168,12 @@ const FIELD_LABELS: Record<string, string> = {
   basis: '预警口径',
   offset: '分页起点',
   approve: '审批结论',
+  // the imports of 缴费与导入 (payment files, village targets, e-voucher activations)
+  activatedOn: '激活日期',
+  villageName: '村（社区）',
+  enrollmentTarget: '应参保人数',
+  evoucherTarget: '电子凭证激活目标',
+  file: '文件',
 };
 
 export function fieldLabel(path: string): string {
@@ -223,7 +229,48 @@ const MESSAGES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^no policy pack covers region (\d+) in (\d+)$/, (m) => `没有统筹区 ${m[1]} ${m[2]} 年度的政策包`],
   [/is not one of the groups/, () => '不是七类对象之一'],
   [/^a hospital may not read the campaign/, () => '定点医疗机构不能查看参保进度'],
+  // the imports (a sheet's header and rows: src/monitoring/sheet-import.ts, payment-file.ts, targets.ts, evouchers.ts)
+  [/^no .+ column \(accepted headings: (.*)\)$/, (m) => `缺少必需的列（可用的列名：${m[1]}）`],
+  [/^the columns "(.*)" and "(.*)" both hold \w+$/, (m) => `「${m[1]}」和「${m[2]}」两列是同一项内容，请只留一列`],
+  [/ cannot be read as (CSV|XLSX)/, (m) => `文件无法按 ${m[1]} 读取`],
+  [/ has no header row$/, () => '文件没有表头行'],
+  [/^repeats line (\d+) \(the same (.+)\)$/, (m) => `与第 ${m[1]} 行重复（${IMPORT_KEYS[m[2]] ?? m[2]}相同）`],
+  [/^give the payment reference \(流水号\), at most 100 characters$/, () => '请填写缴费流水号（至多100个字符）'],
+  [/^"(.*)" is not a date \(YYYY-MM-DD\)$/, (m) => `「${m[1]}」不是日期（格式 YYYY-MM-DD）`],
+  [/^(\d{4}-\d{2}-\d{2}) is in the future$/, (m) => `${m[1]} 晚于今天`],
+  [/^"(.*)" is not an amount in yuan/, (m) => `「${m[1]}」不是金额（元，至多两位小数）`],
+  [/^must be more than 0$/, () => '须大于0'],
+  [/^"(.*)" is not a channel \((.*)\)$/, (m) => `「${m[1]}」不是可识别的渠道（可填：${m[2]}）`],
+  [/^is empty: give the channel, or a default channel for the file$/, () => '为空：请填写缴费渠道，或为文件选择默认缴费渠道'],
+  [/^"(.*)" is not a coverage year$/, (m) => `「${m[1]}」不是年度`],
+  [/^reference (\S+) was recorded for another payment/, (m) => `缴费流水号 ${m[1]} 已用于另一笔缴费（渠道、人员、金额或日期不同）`],
+  [/^no enrollment for this ID number in (\d+)/, (m) => `该身份证号没有 ${m[1]} 年度的参保登记（人员是否已登记、该年度是否已核定）`],
+  [/^this person is registered in village (\d+), outside (.*)'s area$/, (m) => `该人员登记在村（社区）${m[1]}，不在 ${m[2]} 的经办范围内`],
+  [/^differs from the name in the registers for this ID number$/, () => '与该身份证号登记的姓名不一致'],
+  [/^重复参保 — already paid for (\d+)(?: \(payment (\S+)\))?; refused and flagged$/, (m) => `重复参保：${m[1]} 年度已缴费${m[2] ? `（缴费流水号 ${m[2]}）` : ''}，本笔被拒绝并已标记`],
+  [/^the person cannot be quoted: (.*)$/, (m) => `无法测算该人员的应缴金额：${m[1]}`],
+  [/^(.+?): payment on (\S+) is not accepted for (\d+)$/, (m) => `${m[1]}：${m[2]} 的缴费不予受理（${m[3]} 年度）`],
+  [/^the person owes ([\d.]+) yuan; the medical-assistance fund's part is posted with the person's own payment$/, (m) => `该人员须个人缴纳 ${m[1]} 元；医疗救助资助部分随个人缴费一并记账，不单独登记`],
+  [/^([\d.]+) yuan is not the assistance due from the medical-assistance fund: ([\d.]+) yuan$/, (m) => `${m[1]} 元不是医疗救助应资助金额：应为 ${m[2]} 元`],
+  [/^nothing is due from the person \(the medical-assistance fund pays ([\d.]+) yuan\)/, (m) => `该人员个人无需缴费（医疗救助资助 ${m[1]} 元）：请以“医疗救助”渠道登记`],
+  [/^is empty: give the number of persons$/, () => '为空：请填写人数'],
+  [/^"(.*)" is not a whole number of persons$/, (m) => `「${m[1]}」不是整数人数`],
+  [/^(\d+) is not a plausible number of persons for a village$/, (m) => `${m[1]} 不是一个村可能的人数`],
+  [/^"(.*)" is not a village code \(12 digits\)$/, (m) => `「${m[1]}」不是村（社区）区划代码（12位）`],
+  [/^no village (\d+) in the registers$/, (m) => `没有区划代码为 ${m[1]} 的村（社区）`],
+  [/^is (.+), but village (\d+) is (.+)$/, (m) => `填的是「${m[1]}」，但区划代码 ${m[2]} 是「${m[3]}」`],
+  [/^village (\d+) is not in (\d+)$/, (m) => `村（社区）${m[1]} 不在所选的 ${m[2]} 内`],
+  [/^is empty: give the village/, () => '为空：请填写村（社区）名称或区划代码'],
+  [/^no village named (\S+?)(?: in (\d+))? in the registers( within .*)?$/, (m) => `没有名为「${m[1]}」的村（社区）${m[2] ? `（在 ${m[2]} 内）` : ''}${m[3] ? '（在本人经办范围内）' : ''}`],
+  [/^(\S+) names (\d+) villages \((.*)\): give --town or the 区划代码 column$/, (m) => `「${m[1]}」对应 ${m[2]} 个村（${m[3]}）：请选择所在镇，或改用“区划代码”列`],
+  [/^the sheet has no 年度 column: give the coverage year/, () => '表中没有“年度”列：请选择年度'],
+  [/^the total line says (\d+), the villages of the sheet add up to (\d+)$/, (m) => `合计行为 ${m[1]}，表中各村相加为 ${m[2]}`],
+  [/^no person with this ID number in the registers$/, () => '人员登记中没有该身份证号'],
+  [/^the enrollment is blocked as a duplicate enrollment$/, () => '该人员的参保登记已作为重复参保被拦截'],
 ];
+
+/** What a repeated row repeats (the sheet's key), in Chinese. */
+const IMPORT_KEYS: Record<string, string> = { reference: '缴费流水号', 'ID number': '身份证号', 'village and year': '村（社区）和年度' };
 
 const CODES: Record<string, string> = {
   PAYMENT_REFERENCE_REUSED: '该缴费流水号已用于另一笔缴费',

@@ -10,6 +10,7 @@ export type Permission =
   | 'payments.write'
   | 'registers.write'
   | 'campaign.run'
+  | 'campaign.write'
   | 'campaign.read'
   | 'settlement.read'
   | 'ledger.read'
@@ -39,7 +40,7 @@ export const PAGES: PageDef[] = [
   { key: 'progress', path: '/progress', title: '参保进度', needs: ['campaign.read'] },
   { key: 'report', path: '/reports/half-monthly', title: '半月通报', needs: ['campaign.read'] },
   { key: 'persons', path: '/persons', title: '人员', needs: ['registers.read'] },
-  { key: 'payments', path: '/payments', title: '缴费与导入', needs: ['payments.write', 'registers.write', 'campaign.run'] },
+  { key: 'payments', path: '/payments', title: '缴费与导入', needs: ['payments.write', 'registers.write', 'campaign.run', 'campaign.write'] },
   { key: 'quote', path: '/quote', title: '报销测算', needs: ['public'] },
   { key: 'policy', path: '/policy', title: '政策', needs: ['public'] },
   { key: 'funds', path: '/funds', title: '基金', needs: ['ledger.read'] },

@@ -2,7 +2,8 @@
  * Campaign monitoring over HTTP (兴义府发〔2022〕3号 一, 五, 七, 八(三)): village targets (import
  * and read), progress as of any date, the seven groups and their missing persons, 医保电子凭证
  * activations, the half-monthly report (JSON, XLSX, PDF), the rural low-income ledger, 断保 and
- * 漏保. Reading needs campaign.read, imports campaign.write; a clerk reaches only their own
+ * 漏保; the tax bureau's and banks' payment files, in batches. Reading needs campaign.read,
+ * imports campaign.write (payment files payments.write); a clerk reaches only their own
  * villages or townships; lists of persons are masked unless the role may see them, and every
  * list and download is audited.
  */
@@ -19,6 +20,8 @@ import { progress } from '../../monitoring/progress.js';
 import { reportPdf, reportXlsx } from '../../monitoring/report-files.js';
 import * as S from '../../monitoring/schemas.js';
 import { importTargets, villageTargets } from '../../monitoring/targets.js';
+import { importPaymentFile } from '../../monitoring/payment-file.js';
+import { PAYMENT_CHANNELS } from '../../campaign/payments.js';
 import { XLSX_MIME } from '../../sheets.js';
 import type { AppContext } from '../context.js';
 import { withUploadedFile } from '../uploaded-file.js';
@@ -44,6 +47,13 @@ const targetImportQuery = z
   .object({ fileName: z.string().min(1).max(200).optional(), year: year.optional().describe('the coverage year of every row, when the sheet has no 年度 column'), town: z.string().regex(/^\d{6}(\d{3})?$/).optional().describe('the township the village names are looked up in') })
   .strict();
 const evImportQuery = z.object({ fileName: z.string().min(1).max(200).optional() }).strict();
+const paymentFileQuery = z
+  .object({
+    fileName: z.string().min(1).max(200).optional(),
+    channel: z.enum(PAYMENT_CHANNELS).optional().describe('the channel of rows without one (a tax bureau’s file: tax_bureau; a bank’s: offline)'),
+    year: year.optional().describe('the coverage year of rows without one; default: the year the payment date collects for'),
+  })
+  .strict();
 
 const sendFile = (reply: FastifyReply, type: string, name: string, body: Buffer): FastifyReply =>
   reply.header('content-type', type).header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}`).header('cache-control', 'no-store').send(body);
@@ -151,6 +161,11 @@ export async function monitoringRoutes(root: FastifyInstance, ctx: AppContext): 
       const q = parse(evImportQuery, req.query);
       return withUploadedFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) =>
         importEvouchers(db, req.actor!, { path, format, fileName: q.fileName ?? `evouchers.${format}` }));
+    });
+    s.post('/api/v1/monitoring/imports/payment-files', { config: { permission: 'payments.write' }, bodyLimit: 256 << 20, schema: { tags, summary: 'Import a tax bureau’s or bank’s payment file in batches (CSV or XLSX body): 流水号, 身份证号, 缴费金额, 缴费日期, 缴费渠道 (or ?channel=), 年度 (or ?year=); each payment re-quoted on its date, idempotent by reference, the whole file in one transaction; bad and refused rows back by line', querystring: paymentFileQuery, response: { 200: S.paymentFileSummarySchema } } }, async (req) => {
+      const q = parse(paymentFileQuery, req.query);
+      return withUploadedFile(req.body, String(req.headers['content-type'] ?? ''), (path, format) =>
+        importPaymentFile(db, quotes, req.actor!, { path, format, fileName: q.fileName ?? `payments.${format}`, channel: q.channel, coverageYear: q.year }));
     });
   });
 }
