@@ -247,7 +247,8 @@ describe('the web console in Chromium', { concurrency: false }, () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('import-report').click()]);
     const text = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '');
     const lines = text.trim().split(/\r?\n/);
-    assert.equal(lines[0], 'line,field,reason,idNumber', 'the registers’ own report, as the server wrote it');
+    assert.equal(lines[0], '行号,列,原因,身份证号,原文', 'the report in Chinese (the answer lists every problem)');
+    assert.ok(lines.slice(1).every((l) => /[\u4e00-\u9fff]/.test(l.split(',').slice(1, 3).join(','))), `each row's column and reason in Chinese: ${lines.join(' | ')}`);
     assert.deepEqual(lines.slice(1).map((l) => Number(l.split(',')[0])), [4, 5]);
     assert.match(download.suggestedFilename(), /errors\.csv$/);
 

@@ -287,10 +287,12 @@ function Imports({ user }: { user: SessionUser }) {
     `${p.kind === 'refused' ? '【拒绝】' : ''}${translateMessage(p.reason ?? p.message ?? '', p.kind === 'refused' ? p.field : undefined)}`;
   const report = (): void => {
     if (!answer) return;
-    // the server's own report where it writes one (the registers' imports); else in Chinese, the server's words beside
+    // in Chinese, the server's words beside, whenever the answer lists every problem; the server's own
+    // (longer) report only where the answer's list was cut short (the registers' imports say which)
     const text =
-      answer.errorReport ??
-      ['行号,列,原因,身份证号,原文', ...answer.problems.map((p) => [p.line, p.kind === 'refused' ? codeLabel(p.field) : fieldLabel(p.field), reasonText(p), p.idNumber ?? '', `${p.kind === 'refused' ? 'refused: ' : ''}${p.reason ?? p.message ?? ''}`].map(csvCell).join(','))].join('\n');
+      answer.errorReport && answer.errorReportComplete === false
+        ? answer.errorReport
+        : ['行号,列,原因,身份证号,原文', ...answer.problems.map((p) => [p.line, p.kind === 'refused' ? codeLabel(p.field) : fieldLabel(p.field), reasonText(p), p.idNumber ?? '', `${p.kind === 'refused' ? 'refused: ' : ''}${p.reason ?? p.message ?? ''}`].map(csvCell).join(','))].join('\n');
     saveBlob(new Blob(['\uFEFF', text], { type: 'text/csv;charset=utf-8' }), `${answerKind}-${answer.batchId ?? answer.importBatchId ?? 'import'}-errors.csv`);
   };
   const bad = answer ? badOnly(answerKind, answer) : 0;
