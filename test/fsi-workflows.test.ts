@@ -162,6 +162,17 @@ for (const backend of BACKENDS)
         const pre = await ok('2206', setl('B2', 65.5));
         const s2 = await ok('2207', setl('B2', 65.5));
         same(s2.setlinfo, pre.setlinfo, '2207 B2 against 2206');
+        // and against the quote service: B2 the second encounter of the person's year, after B1
+        const y = quotes.settlementYear({
+          region: '500230', coverageYear: 2022, tier: 'tier1', person: { statuses: [], benefitPeriod: PERIOD },
+          encounters: [
+            { type: 'general_outpatient', date: '2022-03-15', hospitalLevel: 'secondary', fees: [{ sn: '1', catalogClass: '甲', amount: 50 }, { sn: '2', catalogClass: '乙', amount: 30, selfPayRatio: '0.1' }] },
+            { type: 'general_outpatient', date: '2022-03-15', hospitalLevel: 'secondary', fees: [{ sn: '5', catalogClass: '丙', amount: 40 }, { sn: '6', catalogClass: '甲', amount: 25.5 }] },
+          ],
+        });
+        same(s1.setlinfo, y.settlements[0].setlinfo, '2207 B1 against the year quote');
+        same(s2.setlinfo, y.settlements[1].setlinfo, '2207 B2 against the quote');
+        assert.equal(s2.setlinfo.fulamt_ownpay_amt, 40, 'the 丙 line is paid in full by the person');
         assert.notEqual(s2.setlinfo.setl_id, s1.setlinfo.setl_id);
         assert.equal(typeof s2.setlinfo.psn_cash_pay, 'number');
         // 5203 / 5204 answer the settlement as it was made
@@ -203,6 +214,16 @@ for (const backend of BACKENDS)
         const pre2 = await ok('2303', setl(1200, '0'));
         const fin = await ok('2304', setl(1200, '0'));
         same(fin.setlinfo, pre2.setlinfo, '2304 discharge against 2303');
+        // and against the quote service: the stay's later part, the deductible the mid-stay part applied carried
+        const y = quotes.settlementYear({
+          region: '500230', coverageYear: 2022, tier: 'tier1', person: { statuses: [], benefitPeriod: PERIOD },
+          encounters: [
+            { type: 'inpatient', date: '2022-04-01', hospitalLevel: 'secondary', fees: [{ sn: '1', catalogClass: '甲', amount: 3000 }, { sn: '2', catalogClass: '乙', amount: 500, selfPayRatio: '0.2' }] },
+            { type: 'inpatient', date: '2022-04-01', hospitalLevel: 'secondary', fees: [{ sn: '3', catalogClass: '甲', amount: 1200 }], stay: { deductibleApplied: q.setlinfo.act_pay_dedc, admissionCounted: true } },
+          ],
+        });
+        same(mid.setlinfo, y.settlements[0].setlinfo, '2304 mid-stay against the year quote');
+        same(fin.setlinfo, y.settlements[1].setlinfo, '2304 discharge against the quote');
         // one admission, one deductible (起付线按次): the discharge settlement after a mid-stay one charges what is left of it
         assert.ok(mid.setlinfo.act_pay_dedc > 0);
         assert.equal(mid.setlinfo.act_pay_dedc, q.setlinfo.act_pay_dedc);
