@@ -27,7 +27,7 @@ import { existsSync, readFileSync } from 'node:fs';
 const quotes = QuoteService.load();
 const HA = 'H50023000088';
 /** where the service puts the rows of a table the spec gives without a node (5204: output.output, the catalogue queries: output.data) */
-const UNNAMED: Record<string, string> = { '5204': 'output', '1312': 'data', '1316': 'data', '1318': 'data', '1319': 'data' };
+const UNNAMED: Record<string, string> = { '5204': 'output', '1312': 'data', '1316': 'data', '1317': 'data', '1318': 'data', '1319': 'data' };
 
 type Obj = Record<string, any>;
 
@@ -120,7 +120,7 @@ for (const backend of BACKENDS)
       // dictionary and catalogue
       await ok('1901', { data: { type: 'med_type', parent_value: '', admdvs: '500230', date: '2022-03-15', vali_flag: '1' } });
       for (const infno of ['1301', '1302', '1305', '1306']) await ok(infno, { data: { ver: 'v0000' } });
-      for (const infno of ['1312', '1316', '1318', '1319']) await ok(infno, { data: { updt_time: '2000-01-01 00:00:00', page_num: 1, page_size: 10 } });
+      for (const infno of ['1312', '1316', '1317', '1318', '1319']) await ok(infno, { data: { updt_time: '2000-01-01 00:00:00', page_num: 1, page_size: 10 } });
 
       const missing: string[] = [];
       const notExercised: string[] = [];

@@ -18,8 +18,9 @@ import { AuthService } from '../src/access/auth.ts';
 import { SYSTEM } from '../src/access/roles.ts';
 import { gatewayKeys } from '../src/access/gateway-keys.ts';
 import { issueEvoucherToken } from '../src/access/evoucher-tokens.ts';
+import { dayText } from '../src/hospitals/fsi/fields.ts';
 import { BACKENDS, freshDatabase, type TestDatabase } from './support/databases.ts';
-import { listen } from './support/http.ts';
+import { listen, logIn, request } from './support/http.ts';
 import { FSI_PATH, VILLAGE, apiHeaders, enrolledPerson, tifHeaders, type Person } from './support/fsi-client.ts';
 
 const quotes = QuoteService.load();
@@ -162,6 +163,17 @@ for (const backend of BACKENDS)
         const pre = await ok('2206', setl('B2', 65.5));
         const s2 = await ok('2207', setl('B2', 65.5));
         same(s2.setlinfo, pre.setlinfo, '2207 B2 against 2206');
+        // and against the quote service: B2 the second encounter of the person's year, after B1
+        const y = quotes.settlementYear({
+          region: '500230', coverageYear: 2022, tier: 'tier1', person: { statuses: [], benefitPeriod: PERIOD },
+          encounters: [
+            { type: 'general_outpatient', date: '2022-03-15', hospitalLevel: 'secondary', fees: [{ sn: '1', catalogClass: '甲', amount: 50 }, { sn: '2', catalogClass: '乙', amount: 30, selfPayRatio: '0.1' }] },
+            { type: 'general_outpatient', date: '2022-03-15', hospitalLevel: 'secondary', fees: [{ sn: '5', catalogClass: '丙', amount: 40 }, { sn: '6', catalogClass: '甲', amount: 25.5 }] },
+          ],
+        });
+        same(s1.setlinfo, y.settlements[0].setlinfo, '2207 B1 against the year quote');
+        same(s2.setlinfo, y.settlements[1].setlinfo, '2207 B2 against the quote');
+        assert.equal(s2.setlinfo.fulamt_ownpay_amt, 40, 'the 丙 line is paid in full by the person');
         assert.notEqual(s2.setlinfo.setl_id, s1.setlinfo.setl_id);
         assert.equal(typeof s2.setlinfo.psn_cash_pay, 'number');
         // 5203 / 5204 answer the settlement as it was made
@@ -203,6 +215,16 @@ for (const backend of BACKENDS)
         const pre2 = await ok('2303', setl(1200, '0'));
         const fin = await ok('2304', setl(1200, '0'));
         same(fin.setlinfo, pre2.setlinfo, '2304 discharge against 2303');
+        // and against the quote service: the stay's later part, the deductible the mid-stay part applied carried
+        const y = quotes.settlementYear({
+          region: '500230', coverageYear: 2022, tier: 'tier1', person: { statuses: [], benefitPeriod: PERIOD },
+          encounters: [
+            { type: 'inpatient', date: '2022-04-01', hospitalLevel: 'secondary', fees: [{ sn: '1', catalogClass: '甲', amount: 3000 }, { sn: '2', catalogClass: '乙', amount: 500, selfPayRatio: '0.2' }] },
+            { type: 'inpatient', date: '2022-04-01', hospitalLevel: 'secondary', fees: [{ sn: '3', catalogClass: '甲', amount: 1200 }], stay: { deductibleApplied: q.setlinfo.act_pay_dedc, admissionCounted: true } },
+          ],
+        });
+        same(mid.setlinfo, y.settlements[0].setlinfo, '2304 mid-stay against the year quote');
+        same(fin.setlinfo, y.settlements[1].setlinfo, '2304 discharge against the quote');
         // one admission, one deductible (起付线按次): the discharge settlement after a mid-stay one charges what is left of it
         assert.ok(mid.setlinfo.act_pay_dedc > 0);
         assert.equal(mid.setlinfo.act_pay_dedc, q.setlinfo.act_pay_dedc);
@@ -275,5 +297,135 @@ for (const backend of BACKENDS)
       assert.equal((await post('2302', { data: [{ feedetl_sn: 'A-1', mdtrt_id: m, psn_no: p.psnNo }] })).infcode, 0);
       assert.equal((await post('2404', { data: { mdtrt_id: m, psn_no: p.psnNo } })).infcode, 0);
       assert.match((await post('2402', { dscginfo: { mdtrt_id: m, psn_no: p.psnNo, insutype: '390', endtime: '2022-05-03 08:00:00', dscg_dept_codg: 'D02', dscg_dept_name: 'x', dscg_way: '1' } })).err_msg, /已撤销/);
+    });
+    /** the national baseline client, for the tests below: post an envelope, or expect infcode 0 */
+    const counter = (tag: string) => {
+      let k = 0;
+      const env = (infno: string, input: Obj) => ({ infno, msgid: `${HA}${tag}${Date.now().toString(36)}${(k += 1)}`.slice(0, 30), mdtrtarea_admvs: '500230', recer_sys_code: 'HIS', infver: '1.0.0', opter_type: '1', opter: '1', opter_name: 'x', inf_time: '2022-03-15 09:00:00', fixmedins_code: HA, fixmedins_name: 'x', input });
+      const post = async (infno: string, input: Obj) => (await fetch(`${base}${FSI_PATH}`, { method: 'POST', headers: { ...styles[0].headers(infno), 'content-type': 'application/json' }, body: JSON.stringify(env(infno, input)) })).json() as Promise<Obj>;
+      const ok = async (infno: string, input: Obj) => {
+        const r = await post(infno, input);
+        assert.equal(r.infcode, 0, `${infno}: ${r.err_msg}`);
+        return r.output as Obj;
+      };
+      return { post, ok };
+    };
+    const line = (p: Person, m: string, sn: string, amount: number | string, extra: Obj = {}) => ({ feedetl_sn: sn, mdtrt_id: m, psn_no: p.psnNo, chrg_bchno: 'B1', rx_circ_flag: '0', hosp_appr_flag: '1', fee_ocur_time: '2022-03-15 09:30:00', med_list_codg: `XA01${sn}`, medins_list_codg: `M${sn}`, det_item_fee_sumamt: amount, cnt: 1, pric: amount, bilg_dept_codg: 'D01', bilg_dept_name: '内科', bilg_dr_codg: 'D1', bilg_dr_name: '王', ...extra });
+    const register = (ok: (i: string, x: Obj) => Promise<Obj>, p: Person, no: string) => ok('2201', { data: { psn_no: p.psnNo, insutype: '390', begntime: '2022-03-15 09:00:00', ipt_otp_no: no, dept_code: 'D01', dept_name: '内科', caty: 'A03' } }).then((o) => o.data.mdtrt_id as string);
+
+    test('2203A changes a visit’s diagnosis: the store and the settlement (5203) carry the new one; after settlement it is refused', async () => {
+      const { post, ok } = counter('A');
+      await ok('9001', { signIn: { opter_no: '1', mac: 'm', ip: 'i' } });
+      const p = await enrolledPerson(d.db);
+      const m = await register(ok, p, 'MZ-2203A');
+      await ok('2203', { mdtrtinfo: { mdtrt_id: m, psn_no: p.psnNo, med_type: '11', begntime: '2022-03-15 09:00:00', dise_codg: 'J00', dise_name: '急性鼻咽炎' }, diseinfo: [] });
+      const diag = { diag_type: '1', diag_code: 'J02.9', diag_name: '急性咽炎', diag_dept: '内科', dise_dor_no: 'D1', dise_dor_name: '王', diag_time: '2022-03-15 09:20:00', vali_flag: '1' };
+      await ok('2203A', { mdtrtinfo: { mdtrt_id: m, psn_no: p.psnNo, med_type: '11', begntime: '2022-03-15 09:10:00', dise_codg: 'J02.9', dise_name: '急性咽炎' }, diseinfo: [diag] });
+      const row = await d.db.selectFrom('fsi_mdtrt').select(['dise_codg', 'dise_name', 'begntime', 'info']).where('mdtrt_id', '=', m).executeTakeFirstOrThrow();
+      assert.deepEqual([row.dise_codg, row.dise_name, row.begntime], ['J02.9', '急性咽炎', '2022-03-15 09:10:00']);
+      assert.deepEqual(((row.info as Obj).diseinfo as Obj[]).map((x) => x.diag_code), ['J02.9']);
+      await ok('2204', { feedetail: [line(p, m, '1', 30)] });
+      const s = await ok('2207', { data: { psn_no: p.psnNo, mdtrt_id: m, chrg_bchno: 'B1', med_type: '11', medfee_sumamt: 30, psn_setlway: '01', acct_used_flag: '0', insutype: '390' } });
+      const info = await ok('5203', { data: { psn_no: p.psnNo, setl_id: s.setlinfo.setl_id, mdtrt_id: m } });
+      assert.deepEqual([info.setlinfo.dise_codg, info.setlinfo.dise_name], ['J02.9', '急性咽炎']);
+      const late = await post('2203A', { mdtrtinfo: { mdtrt_id: m, psn_no: p.psnNo, med_type: '11', begntime: '2022-03-15 09:10:00', dise_codg: 'J06.9', dise_name: '上呼吸道感染' }, diseinfo: [] });
+      assert.equal(late.infcode, -1);
+      assert.match(late.err_msg, /已结算的就诊不能修改就诊信息/);
+      assert.equal((await d.db.selectFrom('fsi_mdtrt').select('dise_codg').where('mdtrt_id', '=', m).executeTakeFirstOrThrow()).dise_codg, 'J02.9');
+    });
+
+    test('2403 changes the stay (admission time, number, bed, diagnosis): the store, 5203 and the settlement’s date carry the change', async () => {
+      const { post, ok } = counter('C');
+      await ok('9001', { signIn: { opter_no: '1', mac: 'm', ip: 'i' } });
+      const p = await enrolledPerson(d.db);
+      const adm = await ok('2401', { mdtrtinfo: { psn_no: p.psnNo, insutype: '390', begntime: '2022-06-01 08:00:00', med_type: '2101', ipt_no: 'ZY-2403', atddr_no: 'D1', chfpdr_name: '王', adm_diag_dscr: '肺炎', adm_dept_codg: 'D02', adm_dept_name: '呼吸科', adm_bed: '12', dscg_maindiag_code: 'J18.9', dscg_maindiag_name: '肺炎' }, diseinfo: [] });
+      const m = adm.result.mdtrt_id;
+      await ok('2403', { adminfo: { mdtrt_id: m, psn_no: p.psnNo, begntime: '2022-05-31 22:00:00', med_type: '2101', ipt_otp_no: 'ZY-2403B', adm_bed: '14', dise_codg: 'J15.9', dise_name: '细菌性肺炎' } });
+      const row = await d.db.selectFrom('fsi_mdtrt').select(['begntime', 'ipt_otp_no', 'dise_codg', 'info']).where('mdtrt_id', '=', m).executeTakeFirstOrThrow();
+      assert.deepEqual([row.begntime, row.ipt_otp_no, row.dise_codg, ((row.info as Obj).mdtrtinfo as Obj).adm_bed], ['2022-05-31 22:00:00', 'ZY-2403B', 'J15.9', '14']);
+      // a medical type that is not an inpatient one: refused, the stay as it was
+      const bad = await post('2403', { adminfo: { mdtrt_id: m, psn_no: p.psnNo, med_type: '11' } });
+      assert.match(bad.err_msg, /adminfo\.med_type 11/);
+      await ok('2301', { feedetail: [{ ...line(p, m, '1', 800), chrg_bchno: null, rx_circ_flag: null, hosp_appr_flag: null, med_type: '2101', fee_ocur_time: '2022-06-01 09:00:00' }] });
+      await ok('2402', { dscginfo: { mdtrt_id: m, psn_no: p.psnNo, insutype: '390', endtime: '2022-06-05 10:00:00', dscg_dept_codg: 'D02', dscg_dept_name: '呼吸科', dscg_way: '1' } });
+      const fin = await ok('2304', { data: { psn_no: p.psnNo, mdtrt_id: m, medfee_sumamt: 800, psn_setlway: '01', acct_used_flag: '0', insutype: '390', mid_setl_flag: '0' } });
+      const info = await ok('5203', { data: { psn_no: p.psnNo, setl_id: fin.setlinfo.setl_id, mdtrt_id: m } });
+      assert.deepEqual([info.setlinfo.begndate, info.setlinfo.dise_codg, info.setlinfo.dise_name], ['2022-05-31', 'J15.9', '细菌性肺炎']);
+      const enc = await d.db.selectFrom('settlement as s').innerJoin('encounter as e', 'e.id', 's.encounter_id').select('e.date').where('s.visit', '=', m).where('s.reversed_at', 'is', null).executeTakeFirstOrThrow();
+      assert.equal(dayText(enc.date), '2022-05-31', 'settled on the changed admission date');
+      // settled at discharge: no more changes
+      assert.match((await post('2403', { adminfo: { mdtrt_id: m, psn_no: p.psnNo, adm_bed: '15' } })).err_msg, /已出院结算，不能变更住院信息/);
+    });
+
+    test('2001 refuses benefit to a person without it: unpaid, not enrolled that year, outside the benefit period', async () => {
+      const { ok } = counter('B');
+      await ok('9001', { signIn: { opter_no: '1', mac: 'm', ip: 'i' } });
+      const check = async (p: Person, begntime: string) => (await ok('2001', { data: { psn_no: p.psnNo, insutype: '390', fixmedins_code: HA, med_type: '11', begntime } })).trtinfo as Obj[];
+      const paid = await enrolledPerson(d.db);
+      assert.ok((await check(paid, '2022-03-15 09:00:00')).every((x) => x.trt_enjymnt_flag === '1' && x.trt_chk_rslt === ''));
+      const noYear = await check(paid, '2023-03-15 09:00:00');
+      assert.ok(noYear.length > 0 && noYear.every((x) => x.trt_enjymnt_flag === '0'));
+      assert.match(noYear[0].trt_chk_rslt, /2023 年度未参保缴费/);
+      const unpaid = await enrolledPerson(d.db);
+      await d.db.updateTable('enrollment').set({ state: 'assessed' }).where('person_id', '=', unpaid.psnNo).execute();
+      const u = await check(unpaid, '2022-03-15 09:00:00');
+      assert.ok(u.every((x) => x.trt_enjymnt_flag === '0'));
+      assert.match(u[0].trt_chk_rslt, /未参保缴费/);
+      const late = await enrolledPerson(d.db);
+      await d.db.updateTable('enrollment').set({ benefit_start: '2022-07-01' }).where('person_id', '=', late.psnNo).execute();
+      const l = await check(late, '2022-03-15 09:00:00');
+      assert.ok(l.every((x) => x.trt_enjymnt_flag === '0' && x.begndate === '2022-07-01'));
+      assert.match(l[0].trt_chk_rslt, /不在待遇享受期（2022-07-01 至 2022-12-31）/);
+    });
+
+    test('a price with 6 decimals: taken as sent, the amount booked rounded to the fen; 7 decimals refused naming the field', async () => {
+      const { post, ok } = counter('P');
+      await ok('9001', { signIn: { opter_no: '1', mac: 'm', ip: 'i' } });
+      const p = await enrolledPerson(d.db);
+      const m = await register(ok, p, 'MZ-PRICE');
+      // 3 × 12.345678 = 37.037034 → 37.04 yuan (3704 fen); 10.125 → 10.13 (half a fen up)
+      const up = await ok('2204', { feedetail: [line(p, m, '1', 37.037034, { cnt: 3, pric: 12.345678 }), line(p, m, '2', '10.125', { cnt: 1, pric: '10.125' })] });
+      assert.deepEqual(up.result.map((x: Obj) => [x.feedetl_sn, x.pric, x.det_item_fee_sumamt]), [['1', 12.345678, 37.04], ['2', 10.125, 10.13]]);
+      const rows = await d.db.selectFrom('fsi_fee').select(['feedetl_sn', 'amount_fen']).where('mdtrt_id', '=', m).orderBy('feedetl_sn').execute();
+      assert.deepEqual(rows.map((r) => [r.feedetl_sn, Number(r.amount_fen)]), [['1', 3704], ['2', 1013]]);
+      const s = await ok('2207', { data: { psn_no: p.psnNo, mdtrt_id: m, chrg_bchno: 'B1', med_type: '11', medfee_sumamt: 47.17, psn_setlway: '01', acct_used_flag: '0', insutype: '390' } });
+      assert.equal(s.setlinfo.medfee_sumamt, 47.17);
+      const lines = await ok('5204', { data: { psn_no: p.psnNo, setl_id: s.setlinfo.setl_id, mdtrt_id: m } });
+      assert.deepEqual(lines.output.map((x: Obj) => x.det_item_fee_sumamt), [37.04, 10.13]);
+      const m2 = await register(ok, p, 'MZ-PRICE2');
+      const seven = await post('2204', { feedetail: [line(p, m2, '1', 12.35, { pric: 12.3456789 })] });
+      assert.equal(seven.infcode, -1);
+      assert.match(seven.err_msg, /feedetail\[0\]\.pric 最多 6 位小数/);
+      assert.equal((await d.db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', m2).execute()).length, 0);
+    });
+
+    test('POST /api/v1/persons/:id/evoucher-token: an admin only; an unactivated person refused (400 naming personId); the token then works at 1101', async () => {
+      const auth = new AuthService(d.db);
+      await auth.createUser(SYSTEM, { username: 'wf-admin', displayName: '管理员', password: 'admin-password-1', role: 'admin' });
+      await auth.createUser(SYSTEM, { username: 'wf-clerk', displayName: '经办', password: 'clerk-password-1', role: 'clerk', villages: [VILLAGE] });
+      const admin = await logIn(base, 'wf-admin', 'admin-password-1');
+      const clerk = await logIn(base, 'wf-clerk', 'clerk-password-1');
+      const hosp = await auth.issueApiToken(SYSTEM, (await d.db.selectFrom('app_user').select('id').where('username', '=', 'wf-hosp').executeTakeFirstOrThrow()).id, 'his');
+      const p = await enrolledPerson(d.db);
+      const path = `/api/v1/persons/${p.psnNo}/evoucher-token`;
+      const unactivated = await request(base, 'POST', path, admin);
+      assert.equal(unactivated.status, 400, unactivated.text);
+      assert.match(unactivated.text, /personId/);
+      assert.equal((await request(base, 'POST', '/api/v1/persons/999999999/evoucher-token', admin)).status, 404);
+      await d.db.insertInto('evoucher_activation').values({ person_id: p.psnNo, activated_on: '2022-01-05', channel: 'wechat', recorded_by: 'test' }).execute();
+      for (const [who, token] of [['clerk', clerk], ['hospital', hosp], ['nobody', undefined]] as const) {
+        const r = await request(base, 'POST', path, token);
+        assert.ok(r.status === 403 || r.status === 401, `${who}: ${r.status}`);
+        assert.equal(r.json?.token, undefined);
+      }
+      const r = await request(base, 'POST', path, admin);
+      assert.equal(r.status, 201, r.text);
+      assert.ok(Date.parse(r.json.expiresAt) > Date.now());
+      const { ok } = counter('V');
+      await ok('9001', { signIn: { opter_no: '1', mac: 'm', ip: 'i' } });
+      const info = await ok('1101', { data: { mdtrt_cert_type: '01', mdtrt_cert_no: r.json.token, psn_cert_type: '01' } });
+      assert.deepEqual([info.baseinfo.psn_no, info.baseinfo.certno], [p.psnNo, p.idNumber]);
+      const audits = await d.db.selectFrom('audit_log').select(['actor', 'entity_id']).where('action', '=', 'issue_evoucher_token').where('entity_id', '=', p.psnNo).execute();
+      assert.deepEqual(audits.map((a) => a.actor), ['wf-admin'], 'issued once, audited with the admin');
     });
   });

@@ -121,6 +121,38 @@ export const SPEC_OUTPUT_FIELDS: Record<string, Record<string, string[]>> = {
       "poolarea_no"
     ]
   },
+  "1317": {
+    "": [
+      "fixmedins_code",
+      "medins_list_codg",
+      "medins_list_name",
+      "insu_admdvs",
+      "list_type",
+      "med_list_codg",
+      "begndate",
+      "enddate",
+      "aprvno",
+      "dosform",
+      "exct_cont",
+      "item_cont",
+      "prcunt",
+      "spec",
+      "pacspec",
+      "memo",
+      "vali_flag",
+      "rid",
+      "updt_time",
+      "crter_id",
+      "crter_name",
+      "crte_time",
+      "crte_optins_no",
+      "opter_id",
+      "opter_name",
+      "opt_time",
+      "optins_no",
+      "poolarea_no"
+    ]
+  },
   "1318": {
     "": [
       "hilist_code",

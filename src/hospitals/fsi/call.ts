@@ -48,6 +48,8 @@ export interface PersonRow {
   gender: 'male' | 'female';
   birth_date: string;
   region: string;
+  /** the register's person kind (src/policy/vocabulary.ts PERSON_KINDS); absent for a person of another area */
+  kind?: string;
 }
 
 /**

@@ -26,7 +26,7 @@ export const MAX_PAGE_SIZE = 1000;
 const dayOf = (d: Date): string => dateTime(d).slice(0, 10);
 
 /** page_num / page_size (both required, 数值型 4) */
-function paging(d: Obj, at: string): { page: number; size: number } {
+export function paging(d: Obj, at: string): { page: number; size: number } {
   const page = decimal(d, at, 'page_num', 0, true)!;
   const size = decimal(d, at, 'page_size', 0, true)!;
   if (page < 1 || page > 9999) throw new FsiError(`${at}.page_num 应为 1 至 9999 的整数`);
@@ -47,7 +47,7 @@ function filterOf(d: Obj, at: string, codeField: string): CatalogueFilter {
 }
 
 /** the paging node of the spec's queries (pageNum … isLastPage), with the page's rows in data */
-function paged(page: number, size: number, total: number, rows: Obj[]): Obj {
+export function paged(page: number, size: number, total: number, rows: Obj[]): Obj {
   const pages = Math.ceil(total / size);
   const startRow = rows.length ? (page - 1) * size + 1 : 0;
   return { data: rows, pageNum: page, pageSize: size, startRow, endRow: rows.length ? startRow + rows.length - 1 : 0, recordCounts: total, size: rows.length, pages, isFirstPage: page === 1, isLastPage: page >= pages };

@@ -5,6 +5,24 @@ export const INSUTYPE_RESIDENT = '390'; // 城乡居民基本医疗保险
 export const PSN_TYPE_RESIDENT = '1701'; // 城乡居民
 export const PSN_CERT_TYPE_ID = '01'; // 居民身份证（户口簿）
 
+/**
+ * 人员类别 psn_type (table 383) a client may send for a person of the register, by the person's
+ * kind: every resident is 1701 城乡居民 (what 1101 answers) or 151 居民; the table's resident
+ * sub-types name the kind — 15 居民（成年） / 16 居民（老年） the adults (and the residence-permit
+ * holders and flexible workers insured as residents), 1401 新生儿, 1402 学龄前儿童 / 1403 中小学生 /
+ * 1405 未成年（未入学） the students and children, 1404 大学生. The employees' and others' types
+ * (11 在职, 12 退休 …) are never a resident's.
+ */
+export const PSN_TYPES_OF_KIND: Record<string, readonly string[]> = {
+  adult: ['15', '16'],
+  residence_permit_holder: ['15', '16'],
+  flexible_worker: ['15', '16'],
+  student_child: ['1402', '1403', '1405'],
+  college_student: ['1404'],
+  newborn: ['1401'],
+};
+export const PSN_TYPES_OF_EVERY_RESIDENT: readonly string[] = [PSN_TYPE_RESIDENT, '151'];
+
 /** med_type → the settlement engine's encounter type (and, for maternity, the setting). */
 export const MED_TYPES: Record<string, { type: EncounterType; setting?: 'outpatient' | 'inpatient'; kind: 'outpatient' | 'inpatient' }> = {
   '11': { type: 'general_outpatient', kind: 'outpatient' }, // 普通门诊

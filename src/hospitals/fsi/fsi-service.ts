@@ -41,6 +41,7 @@ import { reconcileDetails, reconcileTotals } from './reconcile.js';
 import { catalogueDownload, catalogueInfo, catalogueLimits, catalogueMatch, catalogueSelfpay, ethnicDrugs, referenceDownload } from './catalogue-downloads.js';
 import { catalogueFile, fileDownload, stmtFile } from './catalogue-files.js';
 import { fileUpload } from './file-upload.js';
+import { medinsListMatches } from './medins-list-matches.js';
 
 export { FsiError } from './fields.js';
 export { checkEnvelope, dateTime, replyOf, type Envelope, type Reply } from './envelope.js';
@@ -144,6 +145,7 @@ export class FsiService {
       '1306': { run: catalogueDownload('1306') },
       '1312': { run: (db, c) => catalogueInfo(db, c) },
       '1316': { run: (db, c) => catalogueMatch(db, c) },
+      '1317': { run: (db, c) => medinsListMatches(db, c) },
       '1318': { run: (db, c) => catalogueLimits(db, c) },
       '1319': { run: (db, c) => catalogueSelfpay(db, c) },
       '9101': { run: (db, c) => fileUpload(db, c) },

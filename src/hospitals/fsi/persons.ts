@@ -1,12 +1,13 @@
 /** 1101 人员信息获取: a person, their enrollments (insuinfo) and needy statuses (idetinfo), looked up by certificate. */
-import { INSUTYPE_RESIDENT, PSN_CERT_TYPE_ID, PSN_IDET_TYPE, PSN_TYPE_RESIDENT } from './codes.js';
+import { INSUTYPE_RESIDENT, PSN_CERT_TYPE_ID, PSN_IDET_TYPE, PSN_TYPE_RESIDENT, PSN_TYPES_OF_EVERY_RESIDENT, PSN_TYPES_OF_KIND } from './codes.js';
 import type { Call, Db, PersonRow } from './call.js';
+import { KIND_LABELS, type PersonKind } from '../../policy/vocabulary.js';
 import { resolveEvoucherToken } from '../../access/evoucher-tokens.js';
 import { dateTime } from './envelope.js';
 import { FsiError, ageOn, dayText, node, reqStr, str, type Obj } from './fields.js';
 
 export async function personBy(db: Db, where: { certno?: string; psnNo?: string }): Promise<PersonRow | undefined> {
-  let q = db.selectFrom('person as p').innerJoin('admin_area as a', 'a.code', 'p.village_code').select(['p.id', 'p.id_number', 'p.name', 'p.gender', 'p.birth_date', 'a.region']);
+  let q = db.selectFrom('person as p').innerJoin('admin_area as a', 'a.code', 'p.village_code').select(['p.id', 'p.id_number', 'p.name', 'p.gender', 'p.birth_date', 'p.kind', 'a.region']);
   if (where.certno) q = q.where('p.id_number', '=', where.certno.toUpperCase());
   if (where.psnNo) {
     if (!/^[1-9]\d{0,17}$/.test(where.psnNo)) return undefined;
@@ -29,7 +30,7 @@ export async function personInfo(db: Db, c: Call) {
     if ('refused' in v) throw new FsiError(v.refused);
     p = await personBy(db, { psnNo: v.personId });
     const certno = str(d, 'data', 'certno', 50, false);
-    if (p && certno && certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与电子凭证不符');
+    if (p && certno && certno.toUpperCase() !== p.id_number) throw new FsiError('data.certno 证件号码与电子凭证不符');
   } else {
     const certNo = str(d, 'data', 'certno', 50, false) ?? (certType === '02' ? reqStr(d, 'data', 'mdtrt_cert_no', 50) : null);
     if (!certNo) throw new FsiError('data.certno 不能为空（社保卡须同时传入证件号码）');
@@ -37,7 +38,7 @@ export async function personInfo(db: Db, c: Call) {
   }
   if (!p) throw new FsiError('未查询到该人员的参保信息');
   const name = str(d, 'data', 'psn_name', 50, false);
-  if (name && name !== p.name) throw new FsiError('人员姓名与证件号码不符');
+  if (name && name !== p.name) throw new FsiError('data.psn_name 人员姓名与证件号码不符');
   const today = dayText(dateTime(c.received).slice(0, 10));
   const enr = await db.selectFrom('enrollment').select(['coverage_year', 'state', 'benefit_start', 'benefit_end', 'region']).where('person_id', '=', p.id).orderBy('coverage_year', 'desc').execute();
   const statuses = await db.selectFrom('needy_status').select(['status', 'valid_from', 'valid_to', 'reference']).where('person_id', '=', p.id).orderBy('valid_from').execute();
@@ -100,8 +101,12 @@ export function checkPerson(d: Obj, at: string, p: PersonRow): void {
   const certType = str(d, at, 'psn_cert_type', 6, false) ?? str(d, at, 'cert_type', 6, false);
   if (certType && certType !== PSN_CERT_TYPE_ID) throw new FsiError(`${at}.psn_cert_type 本地仅支持 01 居民身份证`);
   const certno = str(d, at, 'certno', 20, false);
-  if (certno && certno.toUpperCase() !== p.id_number) throw new FsiError('证件号码与人员编号不符');
+  if (certno && certno.toUpperCase() !== p.id_number) throw new FsiError(`${at}.certno 证件号码与人员编号不符`);
   const name = str(d, at, 'psn_name', 50, false);
-  if (name && name.trim() !== p.name) throw new FsiError('人员姓名与人员编号不符');
-  str(d, at, 'psn_type', 6, false);
+  if (name && name.trim() !== p.name) throw new FsiError(`${at}.psn_name 人员姓名与人员编号不符`);
+  const type = str(d, at, 'psn_type', 6, false)?.trim();
+  if (type) {
+    const allowed = [...PSN_TYPES_OF_EVERY_RESIDENT, ...(p.kind ? (PSN_TYPES_OF_KIND[p.kind] ?? []) : [])];
+    if (!allowed.includes(type)) throw new FsiError(`${at}.psn_type 人员类别 ${type} 与人员编号不符（登记的人员为城乡居民${p.kind && KIND_LABELS[p.kind as PersonKind] ? `·${KIND_LABELS[p.kind as PersonKind]}` : ''}，人员类别应为 ${allowed.join('、')}）`);
+  }
 }

@@ -133,7 +133,7 @@ export interface Gathered {
 }
 
 const gatherSql = (outpatient: boolean) => `
-  SELECT m.*, p.id::text AS p_id, p.id_number AS p_id_number, p.name AS p_name, p.gender AS p_gender, p.birth_date AS p_birth_date, p.region AS p_region,
+  SELECT m.*, p.id::text AS p_id, p.id_number AS p_id_number, p.name AS p_name, p.gender AS p_gender, p.birth_date AS p_birth_date, p.region AS p_region, p.kind AS p_kind,
          (SELECT COALESCE(json_agg(json_build_object('feedetl_sn', f.feedetl_sn, 'amount_fen', f.amount_fen, 'line', f.line) ORDER BY f.feedetl_sn), '[]'::json)
             FROM fsi_fee f
            WHERE f.mdtrt_id = $1::text AND f.cancelled_at IS NULL${outpatient ? ' AND f.chrg_bchno = $3::text' : ''}
@@ -141,7 +141,7 @@ const gatherSql = (outpatient: boolean) => `
                                        WHERE s.visit = $1::text AND s.reversed_at IS NULL)) AS p_fees
     FROM (SELECT 1) AS one
     LEFT JOIN fsi_mdtrt m ON m.mdtrt_id = $1::text
-    LEFT JOIN (SELECT pp.id, pp.id_number, pp.name, pp.gender, pp.birth_date, a.region FROM person pp JOIN admin_area a ON a.code = pp.village_code WHERE pp.id = $2::bigint) p ON true`;
+    LEFT JOIN (SELECT pp.id, pp.id_number, pp.name, pp.gender, pp.birth_date, pp.kind, a.region FROM person pp JOIN admin_area a ON a.code = pp.village_code WHERE pp.id = $2::bigint) p ON true`;
 const GATHER = { outpatient: gatherSql(true), inpatient: gatherSql(false) };
 
 /**
@@ -159,7 +159,7 @@ async function gather(deps: FsiDeps, c: Call, kind: 'outpatient' | 'inpatient'):
   if (kind === 'outpatient') values.push(reqStr(d, at, 'chrg_bchno', 30));
   const { rows } = await deps.pool.query({ name: `yibao_fsi_gather_${kind}`, text: GATHER[kind], values });
   const r = rows[0] as Record<string, unknown>;
-  const person: PersonRow | undefined = r.p_id == null ? undefined : { id: String(r.p_id), id_number: String(r.p_id_number), name: String(r.p_name), gender: r.p_gender as PersonRow['gender'], birth_date: dayText(r.p_birth_date), region: String(r.p_region) };
+  const person: PersonRow | undefined = r.p_id == null ? undefined : { id: String(r.p_id), id_number: String(r.p_id_number), name: String(r.p_name), gender: r.p_gender as PersonRow['gender'], birth_date: dayText(r.p_birth_date), region: String(r.p_region), kind: String(r.p_kind) };
   const fees = r.p_fees as Gathered['fees'];
   const m = Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('p_')));
   return { m: m.mdtrt_id == null ? undefined : (m as unknown as Gathered['m']), person, fees };
