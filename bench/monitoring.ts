@@ -256,10 +256,11 @@ async function main(): Promise<void> {
     const county = '500230';
 
     log(`\n=== (a) the county's progress as of ${DATES.length} dates, ${rounds} rounds each, beside a plain GROUP BY over the same rows ===`);
-    const rollups = (await sql<{ t: string; n: string }>`
-      SELECT t, (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM ' || t || ' WHERE coverage_year = ${sql.raw(String(YEAR))}', false, true, '')))[1]::text AS n
-      FROM unnest(ARRAY['progress_rollup', 'progress_half_month']) AS t`.execute(b.database.db)).rows;
-    log(`rows of ${YEAR}: ${rollups.map((r) => `${r.t} ${fmtInt(Number(r.n))}`).join(', ')}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    const rollups = (await sql<{ t: string; n: string; pages: string }>`
+      SELECT t, (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM ' || t || ' WHERE coverage_year = ${sql.raw(String(YEAR))}', false, true, '')))[1]::text AS n,
+        (pg_relation_size(t::regclass) / current_setting('block_size')::int)::text AS pages
+      FROM unnest(ARRAY['progress_rollup', 'progress_half_month', 'progress_half_month_statuses']) AS t`.execute(b.database.db)).rows;
+    log(`rows of ${YEAR} (the table's pages, all years, live and dead): ${rollups.map((r) => `${r.t} ${fmtInt(Number(r.n))} (${fmtInt(Number(r.pages))} pages)`).join(', ')}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     const ours: number[] = [];
     const cpuNode: number[] = [];
     const cpuDb: number[] = [];

@@ -73,7 +73,8 @@ export function aYearBefore(date: string): string {
   return isDateString(d) ? d : `${y}-02-28`;
 }
 
-function figures(s: VillageSums, target: number, source: ProgressFigures['targetSource'], last: VillageSums, lastSame: VillageSums, lastAsOf: string): ProgressFigures {
+/** The figures of a village (or the area's totals) from its sums; `lastPaid`, `lastSamePaid`: last year's enrolled, in all and as of the same day. */
+function figures(s: VillageSums, target: number, source: ProgressFigures['targetSource'], lastPaid: number, lastSamePaid: number, lastAsOf: string): ProgressFigures {
   return {
     target,
     targetSource: source,
@@ -83,7 +84,7 @@ function figures(s: VillageSums, target: number, source: ProgressFigures['target
     refused: s.refused,
     blocked: s.blocked,
     rate: rateOf(s.paid, target),
-    lastYear: { enrolled: last.paid, enrolledSameDay: lastSame.paid, asOf: lastAsOf, rate: rateOf(s.paid, last.paid), change: s.paid - lastSame.paid },
+    lastYear: { enrolled: lastPaid, enrolledSameDay: lastSamePaid, asOf: lastAsOf, rate: rateOf(s.paid, lastPaid), change: s.paid - lastSamePaid },
     contributionsYuan: yuan(s.paidFen),
     assistanceYuan: yuan(s.assistanceFen),
     subsidyYuan: yuan(s.subsidyFen),
@@ -91,11 +92,12 @@ function figures(s: VillageSums, target: number, source: ProgressFigures['target
   };
 }
 
-function add(a: VillageSums, b: VillageSums): VillageSums {
-  const out = emptySums(a.villageCode);
-  for (const k of ['enrollments', 'enrollmentsAtBase', 'paid', 'refused', 'blocked', 'blockedAtBase', 'paidFen', 'assistanceFen', 'subsidyFen'] as const) out[k] = a[k] + b[k];
-  for (const l of SUBSIDY_LEVELS) out.subsidyByLevelFen[l] = a.subsidyByLevelFen[l] + b.subsidyByLevelFen[l];
-  return out;
+const SUMMED = ['enrollments', 'enrollmentsAtBase', 'paid', 'refused', 'blocked', 'blockedAtBase', 'paidFen', 'assistanceFen', 'subsidyFen'] as const;
+
+/** Adds b's sums into a (the area's totals, village after village). */
+function addInto(a: VillageSums, b: VillageSums): void {
+  for (const k of SUMMED) a[k] += b[k];
+  for (const l of SUBSIDY_LEVELS) a.subsidyByLevelFen[l] += b.subsidyByLevelFen[l];
 }
 
 export interface ProgressQuery {
@@ -123,21 +125,18 @@ export async function progress(db: Kysely<DB>, quotes: QuoteService, actor: Acto
   const window = windowP?.value as { from: string; to: string };
   const [{ villages: sums, byDay, byStatuses }, lastPaid] = await Promise.all([current!, previous!]);
   // last year's figures: its paid enrollments only (all of the year, and as of the same day)
-  const lastOf = (code: string, asOfToo: boolean): VillageSums => ({ ...emptySums(code), paid: (asOfToo ? lastPaid.get(code)?.paidAsOf : lastPaid.get(code)?.paid) ?? 0 });
-  const last = new Map([...lastPaid.keys()].map((c) => [c, lastOf(c, false)]));
-  const lastSame = new Map([...lastPaid.keys()].map((c) => [c, lastOf(c, true)]));
-  let total = emptySums(area.code);
-  let lastTotal = emptySums(area.code);
-  let lastSameTotal = emptySums(area.code);
+  const total = emptySums(area.code);
+  let lastTotal = 0;
+  let lastSameTotal = 0;
   let targetTotal = 0;
   const sources = new Set<'imported' | 'derived'>();
   const villages: VillageProgress[] = targets.villages.map((t) => {
     const s = sums.get(t.villageCode) ?? emptySums(t.villageCode);
-    const l = last.get(t.villageCode) ?? emptySums(t.villageCode);
-    const ls = lastSame.get(t.villageCode) ?? emptySums(t.villageCode);
-    total = add(total, s);
-    lastTotal = add(lastTotal, l);
-    lastSameTotal = add(lastSameTotal, ls);
+    const l = lastPaid.get(t.villageCode)?.paid ?? 0;
+    const ls = lastPaid.get(t.villageCode)?.paidAsOf ?? 0;
+    addInto(total, s);
+    lastTotal += l;
+    lastSameTotal += ls;
     targetTotal += t.enrollment;
     sources.add(t.source);
     return { villageCode: t.villageCode, villageName: t.villageName, townshipName: t.townshipName, ...figures(s, t.enrollment, t.source, l, ls, lastAsOf) };

@@ -69,9 +69,10 @@ interface SumRow {
 /**
  * The rows the village sums are added up from: the half-months grouped by village, kind and
  * which side of the two cuts they fall (a few rows a village), then the days of the partial
- * half-months: paid ones up to asOf, enrollments and blocked ones up to base.
+ * half-months: paid ones up to asOf (unless `withDays` is false: yearSums reads them apart),
+ * enrollments and blocked ones up to base.
  */
-function villageRows(year: number, areaCode: string, asOf: string, base: string): RawBuilder<SumRow> {
+function villageRows(year: number, areaCode: string, asOf: string, base: string, withDays = true): RawBuilder<SumRow> {
   const a = halfMonthCut(asOf);
   const b = halfMonthCut(base);
   const area = inArea('village_code', areaCode);
@@ -79,10 +80,10 @@ function villageRows(year: number, areaCode: string, asOf: string, base: string)
     SELECT village_code, kind, 'half' AS part, period <= ${a.full}::date AS upto, period <= ${b.full}::date AS atbase, ${SUMS}
     FROM progress_half_month WHERE coverage_year = ${year} AND ${area}
     GROUP BY 1, 2, 3, 4, 5`];
-  if (a.partial)
+  if (a.partial && withDays)
     parts.push(sql`
       SELECT village_code, kind, 'upto', true, false, ${SUMS} FROM progress_rollup
-      WHERE coverage_year = ${year} AND kind = 'paid' AND day > ${a.full}::date AND day <= ${asOf}::date AND ${area}
+      WHERE ${partialPaid(year, areaCode, asOf)}
       GROUP BY 1, 2`);
   if (b.partial)
     parts.push(sql`
@@ -90,6 +91,24 @@ function villageRows(year: number, areaCode: string, asOf: string, base: string)
       WHERE coverage_year = ${year} AND kind IN ('enrollments', 'blocked') AND day > ${b.full}::date AND day <= ${base}::date AND ${area}
       GROUP BY 1, 2`);
   return sql<SumRow>`${sql.join(parts, sql` UNION ALL `)}`;
+}
+
+/** progress_rollup's paid rows of the area after the last half-month end before asOf, up to asOf (the date's partial half-month). */
+function partialPaid(year: number, areaCode: string, asOf: string) {
+  return sql`coverage_year = ${year} AND kind = 'paid' AND day > ${halfMonthCut(asOf).full}::date AND day <= ${asOf}::date AND ${inArea('village_code', areaCode)}`;
+}
+
+/**
+ * The paid days of asOf's partial half-month, read once for the three things made of them: per
+ * village (rows with statuses null: added to the village sums as the 'upto' part), and per
+ * statuses over the area (rows with village_code null: the assistance by statuses). Their sum
+ * is the series' last point.
+ */
+function partialDays(year: number, areaCode: string, asOf: string): RawBuilder<SumRow & { statuses: string | null }> {
+  return sql<SumRow & { statuses: string | null }>`
+    SELECT village_code, statuses, 'paid' AS kind, 'upto' AS part, true AS upto, false AS atbase, ${SUMS}
+    FROM progress_rollup WHERE ${partialPaid(year, areaCode, asOf)}
+    GROUP BY GROUPING SETS ((village_code), (statuses))`;
 }
 
 function addUp(rows: SumRow[]): Map<string, VillageSums> {
@@ -144,32 +163,41 @@ export interface YearSums {
 
 /**
  * The sums per village as of `asOf` (and at the target base date `base`), the paid by half-month
- * and the assistance by statuses of one area and year: three statements run together, each over
- * the area's half-months and at most the 15 days of the date's own half-month.
+ * and the assistance by statuses of one area and year: statements run together, three over the
+ * area's half-months and, when asOf is not a half-month end, one over the (at most 15) days of
+ * its own half-month, read once for all three.
  */
 export async function yearSums(db: Kysely<DB>, year: number, areaCode: string, asOf: string, base: string): Promise<YearSums> {
   const a = halfMonthCut(asOf);
   const area = inArea('village_code', areaCode);
-  const halfPaid = sql`coverage_year = ${year} AND kind = 'paid' AND period <= ${a.full}::date AND ${area}`;
-  const daysPaid = sql`coverage_year = ${year} AND kind = 'paid' AND day > ${a.full}::date AND day <= ${asOf}::date AND ${area}`;
-  const [{ rows }, { rows: days }, { rows: st }] = await Promise.all([
-    villageRows(year, areaCode, asOf, base).execute(db),
+  const [{ rows }, { rows: halves }, { rows: st }, { rows: days }] = await Promise.all([
+    villageRows(year, areaCode, asOf, base, false).execute(db),
     // a half-month's paid are keyed by its end: the series' points are half-month ends and asOf itself
     sql<{ day: string; n: string }>`
-      SELECT day::text AS day, sum(n) AS n FROM (
-        SELECT period AS day, n FROM progress_half_month WHERE ${halfPaid}
-        ${a.partial ? sql`UNION ALL SELECT day, n FROM progress_rollup WHERE ${daysPaid}` : sql``}
-      ) x GROUP BY x.day ORDER BY x.day`.execute(db),
+      SELECT period::text AS day, sum(n) AS n FROM progress_half_month
+      WHERE coverage_year = ${year} AND kind = 'paid' AND period <= ${a.full}::date AND ${area}
+      GROUP BY period ORDER BY period`.execute(db),
     sql<{ statuses: string; n: string; fen: string }>`
-      SELECT statuses, sum(n) AS n, sum(assistance_fen) AS fen FROM (
-        SELECT statuses, n, assistance_fen FROM progress_half_month_statuses WHERE coverage_year = ${year} AND period <= ${a.full}::date AND ${area}
-        ${a.partial ? sql`UNION ALL SELECT statuses, n, assistance_fen FROM progress_rollup WHERE ${daysPaid} AND statuses <> ''` : sql``}
-      ) x GROUP BY statuses ORDER BY statuses`.execute(db),
+      SELECT statuses, sum(n) AS n, sum(assistance_fen) AS fen FROM progress_half_month_statuses
+      WHERE coverage_year = ${year} AND period <= ${a.full}::date AND ${area}
+      GROUP BY statuses`.execute(db),
+    a.partial ? partialDays(year, areaCode, asOf).execute(db) : Promise.resolve({ rows: [] }),
   ]);
+  const perVillage = days.filter((r) => r.village_code !== null);
+  const byStatuses = new Map(st.map((r) => [r.statuses, { n: Number(r.n), fen: Number(r.fen) }]));
+  for (const r of days)
+    if (r.village_code === null && r.statuses !== null && r.statuses !== '') {
+      const x = byStatuses.get(r.statuses) ?? { n: 0, fen: 0 };
+      byStatuses.set(r.statuses, { n: x.n + Number(r.n), fen: x.fen + Number(r.assistance_fen) });
+    }
+  const byDay: [string, number][] = halves.map((d) => [d.day, Number(d.n)]);
+  const partial = perVillage.reduce((s, r) => s + Number(r.n), 0);
+  if (a.partial && partial !== 0) byDay.push([asOf, partial]);
   return {
-    villages: addUp(rows),
-    byDay: days.map((d) => [d.day, Number(d.n)]),
-    byStatuses: st.filter((r) => Number(r.n) !== 0 || Number(r.fen) !== 0).map((r) => ({ statuses: r.statuses.split(','), persons: Number(r.n), fen: Number(r.fen) })),
+    villages: addUp([...rows, ...perVillage]),
+    byDay,
+    byStatuses: [...byStatuses].filter(([, x]) => x.n !== 0 || x.fen !== 0).sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0))
+      .map(([statuses, x]) => ({ statuses: statuses.split(','), persons: x.n, fen: x.fen })),
   };
 }
 
@@ -183,8 +211,7 @@ export async function paidSums(db: Kysely<DB>, year: number, areaCode: string, a
       FROM progress_half_month WHERE coverage_year = ${year} AND kind = 'paid' AND ${area}
       GROUP BY village_code
       ${a.partial ? sql`UNION ALL
-      SELECT village_code, 0, sum(n) FROM progress_rollup
-      WHERE coverage_year = ${year} AND kind = 'paid' AND day > ${a.full}::date AND day <= ${asOf}::date AND ${area}
+      SELECT village_code, 0, sum(n) FROM progress_rollup WHERE ${partialPaid(year, areaCode, asOf)}
       GROUP BY village_code` : sql``}
     ) x GROUP BY village_code`.execute(db);
   return new Map(rows.map((r) => [r.village_code, { paid: num(r.paid), paidAsOf: num(r.paid_as_of) }]));
