@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     const tot = all.reduce((t, [, v]) => ({ db: t.db + v.dbMs, node: t.node + v.nodeBeforeMs }), { db: 0, node: 0 });
     log(`statements: backends ${fmt(tot.db / 1000)} s, node between statements ${fmt(tot.node / 1000)} s`);
     log(table(['statement', 'calls', 'wall s', 'backend CPU s', 'µs/payment', 'node before s'], all.map(([k, v]) => [k, v.calls, fmt(v.wallMs / 1000), fmt(v.dbMs / 1000), fmt((v.dbMs * 1000) / s.inserted, 1), fmt(v.nodeBeforeMs / 1000)])));
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 11_000)); // an idle backend flushes its function statistics within 10 s
     const { rows: fns } = await b.owner(`SELECT funcname, calls, round(total_time)::int AS total_ms, round(self_time)::int AS self_ms FROM pg_stat_user_functions ORDER BY total_time DESC LIMIT 25`);
     log(table(['function', 'calls', 'total ms', 'self ms'], fns.map((f) => [f.funcname, f.calls, f.total_ms, f.self_ms])));
   } finally {
