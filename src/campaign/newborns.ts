@@ -22,12 +22,14 @@ export interface Guardian {
 export async function paidGuardians(db: Db, householdIds: string[], year: number): Promise<Map<string, Guardian[]>> {
   const out = new Map<string, Guardian[]>();
   if (householdIds.length === 0) return out;
-  // the household's members first (materialised), then each one's enrollment by its key: with
-  // statistics from before the payments the planner otherwise scanned every paid enrollment
+  // the household's members first (materialised), then each one's enrollment by its key (the
+  // state tested outside: with statistics from before the payments the planner otherwise read
+  // the enrollments by (coverage_year, state), every paid one for each member)
   const { rows } = await sql<{ household_id: string; id: string; birth_date: string }>`
     WITH p AS MATERIALIZED (SELECT id, household_id, birth_date FROM person WHERE household_id = ANY(${householdIds}::bigint[]) AND kind <> 'newborn')
     SELECT p.household_id, p.id, p.birth_date FROM p
-    JOIN LATERAL (SELECT 1 FROM enrollment e WHERE e.person_id = p.id AND e.coverage_year = ${year} AND e.state = 'paid' AND e.guardian_person_id IS NULL) e ON true
+    JOIN LATERAL (SELECT e.state, e.guardian_person_id FROM enrollment e WHERE e.person_id = p.id AND e.coverage_year = ${year} LIMIT 1) e ON true
+    WHERE e.state = 'paid' AND e.guardian_person_id IS NULL
     ORDER BY p.birth_date DESC, p.id`.execute(db);
   for (const r of rows) {
     const k = String(r.household_id);
