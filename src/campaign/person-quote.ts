@@ -174,12 +174,8 @@ export function requestFor(quotes: QuoteService, f: PersonFacts, year: number, o
 /** Quote a person in-process: the request validated as the API does, then the engine. */
 export function quotePerson(quotes: QuoteService, f: PersonFacts, year: number, o: QuoteOptions = {}): PersonQuote {
   const { request, tier } = requestFor(quotes, f, year, o);
-  return quoteRequest(quotes, request, tier, o.trace ?? false);
-}
-
-/** The engine's quote of a request made by requestFor. */
-export function quoteRequest(quotes: QuoteService, request: ContributionRequest, tier: Tier | null, trace: boolean): PersonQuote {
   const { input, cp } = parseContributionRequest(quotes.lib, quotes.compiled, request);
+  const trace = o.trace ?? false;
   const result = quoteContribution(cp, input, trace);
   const answer = toAnswer(quotes.lib, cp, input, result);
   return { request, answer, result, cp, tier };

@@ -25,8 +25,7 @@ import { coverageYearOf } from './figures.js';
 import { importSheet, type SheetImportSummary, type WriteOutcome } from './sheet-import.js';
 import { followGuardians } from '../campaign/newborns.js';
 import { type Actor, inScope } from '../access/roles.js';
-import { type PersonFacts, type PersonQuote, employeeEndedSql, quoteColumns, storedQuote, subsidyLines } from '../campaign/person-quote.js';
-import { QuoteMemo } from '../campaign/quote-memo.js';
+import { type PersonFacts, employeeEndedSql, quoteColumns, quotePerson, storedQuote, subsidyLines } from '../campaign/person-quote.js';
 
 export const PAYMENT_FILE_COLUMNS = {
   reference: ['reference', '流水号', '缴费流水号', '交易流水号', '电子税票号码', '票证号码', '缴款凭证号'],
@@ -116,8 +115,6 @@ export async function importPaymentFile(db: Kysely<DB>, quotes: QuoteService, ac
   const now = today();
   const extra = { replayed: 0, refused: 0, newbornsFollowing: 0 };
   let seenRows = 0;
-  // the file's quotes, once per distinct tuple of the facts the rules read
-  const memo = new QuoteMemo(quotes);
   const s = await importSheet<F, Row>(
     db,
     actor,
@@ -152,7 +149,7 @@ export async function importPaymentFile(db: Kysely<DB>, quotes: QuoteService, ac
       },
       key: (r) => r.reference,
       write: async (tx, rows, batchId, heading) => {
-        const out = await writeBatch(tx, quotes, memo, actor, rows, batchId, heading, extra);
+        const out = await writeBatch(tx, quotes, actor, rows, batchId, heading, extra);
         seenRows += rows.length;
         o.onBatch?.(seenRows);
         return out;
@@ -166,7 +163,6 @@ export async function importPaymentFile(db: Kysely<DB>, quotes: QuoteService, ac
 async function writeBatch(
   tx: Transaction<DB>,
   quotes: QuoteService,
-  memo: QuoteMemo,
   actor: Actor,
   rows: Row[],
   batchId: string,
@@ -207,7 +203,7 @@ async function writeBatch(
   interface Write {
     r: Row;
     f: FactsRow;
-    q: PersonQuote;
+    q: ReturnType<typeof quotePerson>;
     assistance: number;
   }
   const writes: Write[] = [];
@@ -251,9 +247,9 @@ async function writeBatch(
       householdId: f.household_id === null ? null : String(f.household_id), villageCode: f.village_code, region: f.region, statuses: f.statuses ?? [],
       residence: f.residence ?? null, employeeEndedOn: f.employee_ended_on ?? null,
     };
-    let q: PersonQuote;
+    let q: ReturnType<typeof quotePerson>;
     try {
-      q = memo.quote(pf, r.year, { tier: f.tier, paidOn: r.paidOn, enrolledOn: r.paidOn });
+      q = quotePerson(quotes, pf, r.year, { tier: f.tier, paidOn: r.paidOn, enrolledOn: r.paidOn });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       refuse(r, 'idNumber', `the person cannot be quoted: ${e.message}`);

@@ -357,7 +357,7 @@ export function applicable<G extends RuleGroup>(rules: CompiledRule<G>[], q: Quo
   return hit.filter((r) => !hit.some((o) => o !== r && o.overrides.has(r.id)));
 }
 
-export function referenceAge(cp: CompiledPack, q: Pick<QuoteInput, 'birth' | 'paid'>): number {
+export function referenceAge(cp: CompiledPack, q: QuoteInput): number {
   const at = cp.ageReference.value === 'payment_date' && q.paid !== null ? q.paid : cp.coverageStart;
   // A person born after the reference date (a newborn of the coverage year) is 0, not −1.
   return at < q.birth ? 0 : ageOn(q.birth, at);
