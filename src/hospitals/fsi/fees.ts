@@ -51,9 +51,8 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (kind === 'outpatient') reqStr(x, at, 'hosp_appr_flag', 3);
     // the class, price cap and self-pay share: the catalogue's for a code it knows on the day
     // (what the client sends is then not taken), else as the client sends them (甲 when not sent)
-    region ??= (await db.selectFrom('hospital').select('region').where('code', '=', c.hospital).executeTakeFirst())?.region ?? '000000';
-    const item = await itemFor(db, codg, region, feeDay);
-    const { cls, ratio, limit } = item ? fromCatalogue(item) : fromClient(x, at);
+    region ??= await hospitalRegion(db, c.hospital);
+    const { item, cls, ratio, limit } = await lineClass(db, x, at, codg, region, feeDay);
     const prev = await db.selectFrom('fsi_fee').select(['cancelled_at']).where('mdtrt_id', '=', m.mdtrt_id).where('feedetl_sn', '=', sn).executeTakeFirst();
     if (prev) throw new FsiError(`${at}.feedetl_sn ${sn} 在该就诊内已上传${prev.cancelled_at ? '（已撤销的流水号不能重复使用）' : ''}`);
     if (kind === 'outpatient' && (await liveOfVisit(db, m.mdtrt_id, bch ?? ''))) throw new FsiError(`该就诊收费批次 ${bch} 已结算，不能再上传费用明细`);
@@ -86,6 +85,22 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     });
   }
   return { output: { result: out }, effect: { mdtrt_id: mdtrtId, feedetl_sn: [...seen], classified_by_catalogue: fromCatalogueSns } };
+}
+
+/** The region whose catalogue (医保目录) classifies a hospital's fee lines: the hospital's own. */
+export async function hospitalRegion(db: Db, hospital: string): Promise<string> {
+  return (await db.selectFrom('hospital').select('region').where('code', '=', hospital).executeTakeFirst())?.region ?? '000000';
+}
+
+/**
+ * A fee line's class (甲乙丙), price cap (yuan) and self-pay share: the catalogue's of `region` for
+ * a code it knows on the day (what the client sends is then not taken), else as the client sends
+ * them (甲 when not sent). The one classification of a line, local (2204 / 2301) or for a person
+ * insured in another area (就医地目录, src/areas/treating.ts).
+ */
+export async function lineClass(db: Db, x: Obj, at: string, codg: string, region: string, feeDay: string): Promise<{ item: CatalogueItem | null; cls: 'A' | 'B' | 'C'; ratio: number | null; limit: number | null }> {
+  const item = await itemFor(db, codg, region, feeDay);
+  return { item, ...(item ? fromCatalogue(item) : fromClient(x, at)) };
 }
 
 /** A line's class, cap (yuan) and self-pay share from the catalogue's item. */
@@ -200,6 +215,17 @@ export function storedLine(sn: string, amount: number, l: Obj): FeeLine {
   const cls = CHRGITM_LV[String(l.chrgitm_lv)] ?? 'A';
   const num = (v: unknown): number | null => (empty(v) ? null : Number(v));
   return feeLineOf(sn, cls, amount, Number(l.cnt), Number(l.pric), num(l.pric_uplmt_amt), num(l.selfpay_prop));
+}
+
+/** A fee line as a settlement request's encounter takes it (yuan; the quantity, price and cap only for a capped item). */
+export function encounterFee(sn: string, cls: 'A' | 'B' | 'C', amountFen: number, cnt: number, pric: number, limit: number | null, ratio: number | null) {
+  return {
+    sn,
+    catalogClass: cls,
+    amount: amountFen / 100,
+    ...(limit !== null ? { quantity: cnt, unitPrice: pric, priceLimit: limit } : {}),
+    ...(ratio ? { selfPayRatio: String(ratio) } : {}),
+  };
 }
 
 export function feeLineOf(sn: string, cls: 'A' | 'B' | 'C', amount: number, cnt: number, pric: number, limit: number | null, ratio: number | null): FeeLine {
