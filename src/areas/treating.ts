@@ -23,7 +23,8 @@ import { sql, type Kysely } from 'kysely';
 import { audit } from '../access/audit.js';
 import type { Actor } from '../access/roles.js';
 import { classifyLines } from '../rules/settlement/costs.js';
-import type { AwayDesk, Call, PersonRow } from '../hospitals/fsi/call.js';
+import type { AwayDesk, Call, Db as FsiDb, PersonRow } from '../hospitals/fsi/call.js';
+import type { DB } from '../store/schema.js';
 import { MED_TYPES } from '../hospitals/fsi/codes.js';
 import { dateTime, replyOf, type Envelope, type Reply } from '../hospitals/fsi/envelope.js';
 import { feeLineOf, hospitalRegion, lineClass, netOfRefunds, storedLine } from '../hospitals/fsi/fees.js';
@@ -34,7 +35,7 @@ import { setlOutput } from '../hospitals/fsi/settle.js';
 import { AreaUnreachableError, type AreaLink } from './link.js';
 import type { ClaimAnswer, ClassifiedLine, PersonAnswer, PersonRequest, ReverseAnswer, SettleAnswer, SettleRequest } from './protocol.js';
 import type { PhaseLog, PhaseTimer } from './phases.js';
-import { plain, type AreasDB } from './tables.js';
+import { plain, withAreas, type AreasDB } from './tables.js';
 
 const SETTLE = new Set(['2207', '2304']);
 const REVERSE = new Set(['2208', '2305']);
@@ -103,10 +104,10 @@ export class TreatingDesk implements AwayDesk {
   }
 
   /** The person a visit registration names by the insured area's psn_no, and the filing in force here for them on the day. */
-  async visitPerson(env: Envelope, psnNo: string, kind: 'outpatient' | 'inpatient', day: string): Promise<{ person: PersonRow; filingId: string | null }> {
+  async visitPerson(db: FsiDb, env: Envelope, psnNo: string, kind: 'outpatient' | 'inpatient', day: string): Promise<{ person: PersonRow; filingId: string | null }> {
     const area = this.insuredElsewhere(env)!;
     const p = (await this.ask(area, { psnNo, treatArea: this.area })).person!;
-    const f = await filingInForce(this.db, { insuredArea: area, treatArea: this.area, idNumber: p.id_number, kind, date: day }).executeTakeFirst();
+    const f = await filingInForce(withAreas(db as Kysely<DB>), { insuredArea: area, treatArea: this.area, idNumber: p.id_number, kind, date: day }).executeTakeFirst();
     return { person: { ...p, birth_date: String(p.birth_date) }, filingId: f?.filing_id ?? null };
   }
 

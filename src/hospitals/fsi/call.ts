@@ -67,7 +67,8 @@ export interface AwayDesk {
   personInfo(env: Envelope, received: Date): Promise<Obj>;
   /**
    * The person of a visit registration (2201 / 2401) insured in another area, as that area knows
-   * them by psn_no, with this area's filing in force for them on the visit's day (null: none).
+   * them by psn_no, with this area's filing in force for them on the visit's day (null: none),
+   * read through `db` (the registration's transaction).
    */
-  visitPerson(env: Envelope, psnNo: string, kind: 'outpatient' | 'inpatient', day: string): Promise<{ person: PersonRow; filingId: string | null }>;
+  visitPerson(db: Db, env: Envelope, psnNo: string, kind: 'outpatient' | 'inpatient', day: string): Promise<{ person: PersonRow; filingId: string | null }>;
 }

@@ -28,7 +28,7 @@ async function personOfVisit(db: Db, c: Call, d: Obj, at: string, kind: 'outpati
   if (!elsewhere) return { ...(await personForVisit(db, d, at)), away: null };
   const psnNo = reqStr(d, at, 'psn_no', 30);
   const insutype = insutypeOf(d, at);
-  const { person, filingId } = await c.away!.visitPerson(c.env, psnNo, kind, begntime.slice(0, 10));
+  const { person, filingId } = await c.away!.visitPerson(db, c.env, psnNo, kind, begntime.slice(0, 10));
   checkPerson(d, at, person);
   return { p: person, insutype, away: { area: elsewhere, filingId } };
 }
