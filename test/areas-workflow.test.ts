@@ -273,6 +273,18 @@ for (const backend of BACKENDS)
       assert.equal(local.infcode, -1);
       assert.match(local.err_msg, /参保地为 500230/);
 
+      // the lines settled across areas are settled here too: not cancelled (2205), their batch takes no more lines (2204)
+      const cancel = await post(envelope('2205', { data: { mdtrt_id: mdtrtId, psn_no: psn, chrg_bchno: 'CB1' } }));
+      assert.equal(cancel.infcode, -1);
+      assert.match(cancel.err_msg, /已参与结算，不能撤销/);
+      const more = await post(envelope('2204', { feedetail: [line(mdtrtId, psn, '4', JIA, 1, 15.5)] }));
+      assert.equal(more.infcode, -1);
+      assert.match(more.err_msg, /已结算，不能再上传费用明细/);
+      const refund = await post(envelope('2204', { feedetail: [line(mdtrtId, psn, '5', YI, -1, 40, { init_feedetl_sn: '2', chrg_bchno: 'CB2' })] }));
+      assert.equal(refund.infcode, -1);
+      assert.match(refund.err_msg, /已结算/);
+      assert.equal((await a.d.db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', mdtrtId).where('cancelled_at', 'is', null).execute()).length, 3);
+
       const rev = await ok('2208', { data: { setl_id: s.setl_id, mdtrt_id: mdtrtId, psn_no: psn } });
       assert.equal(fen(rev.output.setlinfo.fund_pay_sumamt), -Number(claim.fund_fen));
       assert.equal((await b.d.db.selectFrom('settlement').select('id').where('reversed_at', 'is', null).execute()).length, 0);

@@ -111,6 +111,11 @@ export class TreatingDesk implements AwayDesk {
     return { person: { ...p, birth_date: String(p.birth_date) }, filingId: f?.filing_id ?? null };
   }
 
+  async claimedLines(db: FsiDb, hospital: string, mdtrtId: string): Promise<string[]> {
+    const { rows } = await sql<{ sn: string }>`SELECT sn FROM ${claimedSns(hospital, mdtrtId)} AS c(sn)`.execute(db);
+    return rows.map((r) => r.sn);
+  }
+
   /** A person request to the insured area; its refusal or its being unreachable as the envelope's error. */
   private async ask(area: string, body: PersonRequest): Promise<Extract<PersonAnswer, { ok: true }>> {
     let a: PersonAnswer;

@@ -70,5 +70,7 @@ export interface AwayDesk {
    * them by psn_no, with this area's filing in force for them on the visit's day (null: none),
    * read through `db` (the registration's transaction).
    */
+  /** The fee lines (feedetl_sn) of such a visit of the hospital that a live cross-area settlement (or one under way) carries, read through `db`. */
+  claimedLines(db: Db, hospital: string, mdtrtId: string): Promise<string[]>;
   visitPerson(db: Db, env: Envelope, psnNo: string, kind: 'outpatient' | 'inpatient', day: string): Promise<{ person: PersonRow; filingId: string | null }>;
 }

@@ -17,6 +17,7 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
   let mdtrtId: string | null = null;
   let region: string | null = null;
   const fromCatalogueSns: string[] = [];
+  let claimedSet: Set<string> | undefined;
   for (let i = 0; i < rows.length; i++) {
     const x = rows[i];
     const at = `feedetail[${i}]`;
@@ -27,6 +28,7 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (mdtrtId && id !== mdtrtId) throw new FsiError('一次上传的费用明细应属于同一就诊ID');
     mdtrtId = id;
     const m = await mdtrt(db, c, id, reqStr(x, at, 'psn_no', 30), kind, i === 0);
+    claimedSet ??= await claimed(db, c, m);
     if (kind === 'inpatient') reqStr(x, at, 'med_type', 6);
     let bch = kind === 'outpatient' ? reqStr(x, at, 'chrg_bchno', 30) : str(x, at, 'chrg_bchno', 30, false);
     if (kind === 'outpatient') reqStr(x, at, 'rx_circ_flag', 3);
@@ -43,6 +45,7 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (cnt < 0 || amount < 0) {
       if (!init) throw new FsiError(`${at}.init_feedetl_sn 不能为空（退费明细须填写原费用明细流水号）`);
       const orig = await refundable(db, m.mdtrt_id, init, at);
+      if (claimedSet.has(init)) throw new FsiError(`原费用明细 ${init} 已结算，请先撤销结算再退费`);
       if (-cnt > orig.left + 1e-9) throw new FsiError(`${at}.cnt 退费数量 ${-cnt} 超过原明细 ${init} 可退数量 ${orig.left}`);
       if (Math.abs(pric - Number((orig.line as Obj).pric)) > 1e-6) throw new FsiError(`${at}.pric 应与原明细 ${init} 的单价相同`);
       bch = orig.chrg_bchno; // the refund belongs to the original's batch
@@ -57,6 +60,12 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (prev) throw new FsiError(`${at}.feedetl_sn ${sn} 在该就诊内已上传${prev.cancelled_at ? '（已撤销的流水号不能重复使用）' : ''}`);
     if (kind === 'outpatient' && (await liveOfVisit(db, m.mdtrt_id, bch ?? ''))) throw new FsiError(`该就诊收费批次 ${bch} 已结算，不能再上传费用明细`);
     if (kind === 'inpatient' && m.state !== 'open') await refuseIfSettled(db, m.mdtrt_id, '该住院已结算，不能再上传费用明细');
+    // a visit of a person insured elsewhere: settled through that area (its claims here)
+    if (claimedSet.size) {
+      if (kind === 'inpatient' && m.state !== 'open') throw new FsiError('该住院已结算，不能再上传费用明细');
+      if (kind === 'outpatient' && (await db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', m.mdtrt_id).where('chrg_bchno', '=', bch ?? '').where('feedetl_sn', 'in', [...claimedSet]).executeTakeFirst()))
+        throw new FsiError(`该就诊收费批次 ${bch} 已结算，不能再上传费用明细`);
+    }
     const line: FeeLine = feeLineOf(sn, cls, amount, cnt, pric, limit, ratio);
     const split = classifyLines([line]).lines[0];
     await db.insertInto('fsi_fee').values({ mdtrt_id: m.mdtrt_id, feedetl_sn: sn, chrg_bchno: bch, amount_fen: amount, line: JSON.stringify({ ...x, chrgitm_lv: CHRGITM_LV_OF[cls], ...(item ? { pric_uplmt_amt: limit, selfpay_prop: ratio, med_chrgitm_type: item.medChrgitmType, catalogue: catalogueRef(item) } : {}) }) }).execute();
@@ -186,8 +195,15 @@ export async function cancelFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     const x = rows[i];
     const at = kind === 'outpatient' ? 'data' : `data[${i}]`;
     const m = await mdtrt(db, c, reqStr(x, at, 'mdtrt_id', 30), reqStr(x, at, 'psn_no', 30), kind, true);
-    let q = db.updateTable('fsi_fee').set({ cancelled_at: new Date() }).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'not in', settledSns(m.mdtrt_id));
-    let settledQ = db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'in', settledSns(m.mdtrt_id));
+    // (a visit of a person insured elsewhere: also the lines its cross-area claims carry)
+    const cl = [...(await claimed(db, c, m))];
+    let q = db.updateTable('fsi_fee').set({ cancelled_at: new Date() }).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'not in', settledSns(m.mdtrt_id)).$if(cl.length > 0, (u) => u.where('feedetl_sn', 'not in', cl));
+    let settledQ = db
+      .selectFrom('fsi_fee')
+      .select('feedetl_sn')
+      .where('mdtrt_id', '=', m.mdtrt_id)
+      .where('cancelled_at', 'is', null)
+      .where((w) => (cl.length ? w.or([w('feedetl_sn', 'in', settledSns(m.mdtrt_id)), w('feedetl_sn', 'in', cl)]) : w('feedetl_sn', 'in', settledSns(m.mdtrt_id))));
     if (kind === 'outpatient') {
       const b = reqStr(x, at, 'chrg_bchno', 30);
       if (b !== '0000') {
@@ -208,6 +224,11 @@ export async function cancelFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     n += r.length;
   }
   return { output: {}, effect: { cancelled: n } };
+}
+
+/** The lines of a visit of a person insured elsewhere that a live cross-area claim carries (none for this area's own visits). */
+async function claimed(db: Db, c: Call, m: { mdtrt_id: string; insuplc_admdvs: string | null }): Promise<Set<string>> {
+  return m.insuplc_admdvs && c.away ? new Set(await c.away.claimedLines(db, c.hospital, m.mdtrt_id)) : new Set();
 }
 
 /** A stored fee line (as uploaded, with its class) as the engine's fee line. */
