@@ -346,4 +346,101 @@ describe('cross-area link on a 3-node JetStream cluster, a node killed during lo
       for (const d of cl.dirs) rmSync(d, { recursive: true, force: true });
     }
   });
+  test('settlements (2207 through the treating desk) while a node is killed: every one settled once, confirmed through the streams, the money the same to the fen in both areas', async () => {
+    const cl = await startCluster();
+    const da = await freshDatabase('pglite');
+    const db = await freshDatabase('pglite');
+    let sa: AreaService | undefined;
+    let sb: AreaService | undefined;
+    try {
+      const settlements = (d: TestDatabase) => new SettlementService(d, quotes);
+      for (let i = 0; i < 60 && !(sa && sb); i++) {
+        try {
+          sa ??= await AreaService.start({ area: A, servers: cl.urls.join(','), replicas: 3, timeoutMs: 3000 }, da, quotes, settlements(da));
+          sb ??= await AreaService.start({ area: B, servers: [...cl.urls].reverse().join(','), replicas: 3, timeoutMs: 3000 }, db, quotes, settlements(db));
+        } catch {
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      assert.ok(sa && sb, 'both areas joined the cluster');
+      await db.db
+        .insertInto('admin_area')
+        .values([
+          { code: '500230', name: '丰都县', level: 'county', parent_code: null, region: '500230' },
+          { code: '500230100', name: '兴义镇', level: 'township', parent_code: '500230', region: '500230' },
+          { code: VILLAGE, name: '兴义村', level: 'village', parent_code: '500230100', region: '500230' },
+        ])
+        .execute();
+      const P = 4;
+      const persons = Array.from({ length: P }, (_, i) => makeIdNumber('500230', '1966-03-01', i + 11));
+      for (const [i, idNumber] of persons.entries()) {
+        const p = await db.db.insertInto('person').values({ id_number: idNumber, name: `参保人${i}`, gender: 'male', birth_date: '1966-03-01', village_code: VILLAGE, kind: 'adult' }).returning('id').executeTakeFirstOrThrow();
+        await db.db
+          .insertInto('enrollment')
+          .values({ person_id: p.id, coverage_year: 2022, region: '500230', pack: '500230/2022', tier: 'tier1', state: 'paid', standard_fen: 32000, quote: JSON.stringify({}), benefit_start: '2022-01-01', benefit_end: '2022-12-31' })
+          .execute();
+      }
+      await da.db.insertInto('hospital').values({ code: HOSP, name: '重庆市渝中区人民医院', level: 'tertiary', region: A }).execute();
+      const hospital = { code: HOSP, name: '重庆市渝中区人民医院', level: 'tertiary' };
+      const N = 36;
+      const answers: { setlId: string; fund: number }[] = [];
+      let retried = 0;
+      for (let i = 0; i < N; i++) {
+        if (i === N / 3) cl.procs[1]!.kill('SIGKILL'); // a JetStream node dies among the settlements
+        const yuan = 60 + i;
+        const env = {
+          infno: '2207',
+          msgid: `${HOSP}20220316100000${String(i).padStart(4, '0')}`,
+          mdtrtarea_admvs: A,
+          insuplc_admdvs: B,
+          fixmedins_code: HOSP,
+          input: {
+            data: { mdtrt_id: `JK${i}`, psn_no: '', insutype: '390', mdtrt_cert_type: '02', mdtrt_cert_no: persons[i % P], psn_cert_type: '01', certno: persons[i % P], psn_name: `参保人${i % P}`, psn_setlway: '01', med_type: '11', begntime: '2022-03-16 10:00:00', medfee_sumamt: yuan, acct_used_flag: '0' },
+            feedetail: [{ feedetl_sn: '1', det_item_fee_sumamt: yuan, cnt: 1, pric: yuan, med_list_codg: `XJK${i}`, fee_ocur_time: '2022-03-16 10:10:00' }],
+          },
+        } as never;
+        // the hospital retries the same message while the cluster re-forms (at most a minute)
+        let r: Awaited<ReturnType<AreaService["treating"]["call"]>> = await sa.treating.call(env, SYSTEM, new Date(), hospital);
+        for (let k = 0; k < 30 && r.infcode !== 0; k++) {
+          assert.match(String(r.err_msg), /暂时无法访问|稍后以同一报文ID重试/, String(r.err_msg));
+          retried++;
+          await new Promise((res) => setTimeout(res, 1000));
+          r = await sa.treating.call(env, SYSTEM, new Date(), hospital);
+        }
+        assert.equal(r.infcode, 0, String(r.err_msg));
+        const info = (r.output as { setlinfo: { setl_id: string; fund_pay_sumamt: number } }).setlinfo;
+        answers.push({ setlId: info.setl_id, fund: Math.round(Number(info.fund_pay_sumamt) * 100) });
+      }
+      assert.equal(new Set(answers.map((x) => x.setlId)).size, N);
+      // each settled once in the insured area, recorded once in the treating area
+      const live = await db.db.selectFrom('settlement').select(['basic_fund_fen', 'critical_illness_fen', 'medical_assistance_fen']).where('reversed_at', 'is', null).execute();
+      assert.equal(live.length, N, `settled once each (${retried} retries)`);
+      const claims = await withAreas(da.db).selectFrom('area_claim').select(['setl_id', 'state', 'fund_fen']).execute();
+      assert.equal(claims.length, N);
+      assert.ok(claims.every((c) => c.state === 'settled'));
+      const hospitalSum = answers.reduce((t, x) => t + x.fund, 0);
+      const claimSum = claims.reduce((t, c) => t + Number(c.fund_fen), 0);
+      const liveSum = live.reduce((t, s) => t + Number(s.basic_fund_fen) + Number(s.critical_illness_fen) + Number(s.medical_assistance_fen), 0);
+      assert.equal(claimSum, hospitalSum);
+      assert.equal(liveSum, hospitalSum);
+      // the confirmations travel through the insured area's stream: each arrives (a message a
+      // pull the node's death cut off comes again after the ack wait, 30 s)
+      let confirmed = 0;
+      for (let i = 0; i < 600 && confirmed < N; i++) {
+        confirmed = (await withAreas(db.db).selectFrom('area_settlement').select('setl_id').where('state', '=', 'confirmed').execute()).length;
+        if (confirmed < N) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(confirmed, N, 'every settlement confirmed in the insured area');
+      const kept = await withAreas(db.db).selectFrom('area_settlement').select('fund_fen').execute();
+      assert.equal(kept.length, N);
+      assert.equal(kept.reduce((t, k) => t + Number(k.fund_fen), 0), hospitalSum);
+    } finally {
+      await sa?.close();
+      await sb?.close();
+      await cl.nodes.stop();
+      await da.drop();
+      await db.drop();
+      for (const d of cl.dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
 });

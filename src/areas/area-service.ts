@@ -16,7 +16,7 @@ import { storeFiling, filingOf } from './filing.js';
 import { ClearingDesk } from './clearing-desk.js';
 import { FilingDesk } from './filing-desk.js';
 import { Recovery, schedule } from './recovery.js';
-import type { EventKind, CancelEvent, ConfirmEvent, Filing, PostRequest, ReverseRequest, SettleRequest, Statement, StatementRequest, StatusRequest } from './protocol.js';
+import type { EventKind, CancelEvent, ConfirmEvent, Filing, PersonRequest, PostRequest, ReverseRequest, SettleRequest, Statement, StatementRequest, StatusRequest } from './protocol.js';
 import { TreatingDesk } from './treating.js';
 import { PhaseLog } from './phases.js';
 import { withAreas } from './tables.js';
@@ -86,6 +86,7 @@ export class AreaService {
     link.serve('settle', (b) => insured.settle(b as SettleRequest));
     link.serve('reverse', (b) => insured.reverse(b as ReverseRequest));
     link.serve('status', (b) => insured.status((b as StatusRequest).setlId));
+    link.serve('person', (b) => insured.person(b as PersonRequest));
     link.serve('claim', (b) => treating.claimState((b as StatusRequest).setlId));
     link.serve('statement', (b) => svc.clearing.statement('insured', (b as StatementRequest).treatArea, (b as StatementRequest).month));
     link.serve('post', (b) => svc.clearing.answerPost(b as PostRequest));

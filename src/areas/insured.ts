@@ -12,13 +12,18 @@ import { yuanToFen } from '../money.js';
 import { SYSTEM } from '../access/roles.js';
 import type { QuoteService } from '../quotes/quote-service.js';
 import type { SettlementService } from '../settlement/settlement-service.js';
-import { dayText } from '../hospitals/fsi/fields.js';
+import { FsiError, dayText } from '../hospitals/fsi/fields.js';
+import { encounterFee } from '../hospitals/fsi/fees.js';
+import { personBy, personInfo } from '../hospitals/fsi/persons.js';
+import type { Call } from '../hospitals/fsi/call.js';
+import type { Envelope } from '../hospitals/fsi/envelope.js';
+import { plain } from './tables.js';
 import { basisFrom, filingInForce } from './filing.js';
 import type { PhaseLog, PhaseTimer } from './phases.js';
 import type { ADb } from './tables.js';
 import { sql, type Kysely } from 'kysely';
 import type { AreasDB, InsuredState } from './tables.js';
-import type { CancelEvent, ConfirmEvent, ReverseAnswer, ReverseRequest, SettleAnswer, SettleRequest, StatusAnswer } from './protocol.js';
+import type { CancelEvent, ConfirmEvent, PersonAnswer, PersonRequest, ReverseAnswer, ReverseRequest, SettleAnswer, SettleRequest, StatusAnswer } from './protocol.js';
 
 const yuan = (fen: number) => fen / 100;
 
@@ -129,7 +134,10 @@ export class InsuredDesk {
       location: basis.location,
       referred: basis.referred,
       ...(req.disease ? { disease: req.disease } : {}),
-      costs: { total: yuan(c.total), fullOwnPay: yuan(c.fullOwnPay), overLimitSelfPay: yuan(c.overLimitSelfPay), preSelfPay: yuan(c.preSelfPay), inScope: yuan(c.inScope) },
+      // the lines as the treating area's catalogue classified them, settled as this area's encounter's own lines
+      ...(req.lines?.length
+        ? { fees: req.lines.map((l) => encounterFee(l.sn, l.catalogClass, l.amount, l.cnt, l.pric, l.priceLimitFen === null ? null : l.priceLimitFen / 100, l.selfPayRatio)) }
+        : { costs: { total: yuan(c.total), fullOwnPay: yuan(c.fullOwnPay), overLimitSelfPay: yuan(c.overLimitSelfPay), preSelfPay: yuan(c.preSelfPay), inScope: yuan(c.inScope) } }),
       externalId,
     };
     const known = { person: { id: person.id, region: person.region }, hospitalLevel: req.hospital.level };
@@ -272,6 +280,25 @@ export class InsuredDesk {
         .where('s.reversed_at', 'is', null)
         .execute();
       for (const o of orphan) await this.reverseSettlement(String(o.id), `xa-cancel:${ev.setlId}`);
+    }
+  }
+
+  /**
+   * A treating area asks about a person of this area: a 1101 answered as this area's own 1101
+   * answers it (its registers, enrolments, needy statuses), or the person a visit names by psn_no.
+   */
+  async person(req: PersonRequest): Promise<PersonAnswer> {
+    const db = plain(this.db);
+    try {
+      if ('psnNo' in req) {
+        const p = await personBy(db, { psnNo: String(req.psnNo) });
+        return p ? { ok: true, person: p } : { ok: false, refused: `参保地 ${this.area} 未查询到人员编号 ${req.psnNo} 的参保信息` };
+      }
+      const c = { env: { input: req.input } as unknown as Envelope, actor: SYSTEM, hospital: '', received: new Date(req.received), keep: async () => undefined } as Call;
+      return { ok: true, output: (await personInfo(db, c)).output as Record<string, unknown> };
+    } catch (e) {
+      if (e instanceof FsiError) return { ok: false, refused: e.message };
+      throw e;
     }
   }
 

@@ -16,7 +16,7 @@ export const eventSubject = (area: string, kind: EventKind) => `yb.area.${area}.
 export const rpcSubject = (area: string, op: RpcOp) => `yb.area.${area}.rpc.${op}`;
 
 export type EventKind = 'filing' | 'confirm' | 'cancel';
-export type RpcOp = 'settle' | 'reverse' | 'status' | 'claim' | 'statement' | 'post';
+export type RpcOp = 'settle' | 'reverse' | 'status' | 'claim' | 'statement' | 'post' | 'person';
 
 /** A filing (异地就医备案) of a person of `insuredArea` to be treated in `treatArea`. */
 export interface Filing {
@@ -42,6 +42,22 @@ export interface CostsFen {
   inScope: number;
 }
 
+/**
+ * A fee line as the treating area's catalogue classified it (就医地目录): its class, price cap and
+ * self-pay share as the catalogue gives them (as the client sent them only for a code the
+ * catalogue does not know). Amount and cap in fen; cnt and pric as the hospital sent them.
+ */
+export interface ClassifiedLine {
+  sn: string;
+  code: string;
+  catalogClass: 'A' | 'B' | 'C';
+  amount: number;
+  cnt: number;
+  pric: number;
+  priceLimitFen: number | null;
+  selfPayRatio: number | null;
+}
+
 /** The treating area asks the insured area to settle by its own rules (参保地待遇). */
 export interface SettleRequest {
   setlId: string;
@@ -55,8 +71,20 @@ export interface SettleRequest {
   idNumber: string;
   name: string;
   disease: string | null;
+  /** the split of `lines` (or, from a sender without lines, the split alone) */
   costs: CostsFen;
+  /** the classified lines: the insured area settles them as its own encounter's lines */
+  lines?: ClassifiedLine[];
 }
+
+/**
+ * The treating area asks the insured area about its person: `input` a 1101's input (answered as
+ * that area's own 1101 answers, at `received`), or `psnNo` the person a visit registration names.
+ */
+export type PersonRequest = { input: Record<string, unknown>; received: string; treatArea: string } | { psnNo: string; treatArea: string };
+export type PersonAnswer =
+  | { ok: true; output?: Record<string, unknown>; person?: { id: string; id_number: string; name: string; gender: 'male' | 'female'; birth_date: string; region: string } }
+  | { ok: false; refused: string };
 
 export interface PersonOfAnswer {
   psnNo: string;

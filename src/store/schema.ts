@@ -305,7 +305,10 @@ export interface FsiMessageTable {
 export interface FsiMdtrtTable {
   mdtrt_id: string;
   hospital_code: string;
-  person_id: Big;
+  /** null for a person insured in another area (insuplc_admdvs, away_psn_no: migration 054) */
+  person_id: Big | null;
+  insuplc_admdvs: string | null;
+  away_psn_no: string | null;
   kind: 'outpatient' | 'inpatient';
   ipt_otp_no: string;
   insutype: string;

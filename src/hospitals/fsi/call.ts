@@ -21,6 +21,8 @@ export interface Call {
    * can have been done for it yet: a settlement need not look for one it made.
    */
   fresh?: boolean;
+  /** the desk for persons insured in another area, when this area is linked to others */
+  away?: AwayDesk;
   /**
    * Store this message's success reply inside `tx`, the transaction of the work itself, so that
    * the work and its reply commit together (a handler that uses it answers `kept: true`).
@@ -61,4 +63,16 @@ export interface AwayDesk {
   claims(env: Envelope): Promise<boolean>;
   /** `hospital`: the sending hospital's row as the preflight read it (null: not in this area's register) */
   call(env: Envelope, actor: Actor, received: Date, hospital?: { code: string; name: string; level: string } | null): Promise<Reply>;
+  /** The envelope's insured area (insuplc_admdvs) when it is another area than this one, else null. */
+  insuredElsewhere(env: Envelope): string | null;
+  /** 1101 for a person insured in another area: that area's answer (its own 1101 output). */
+  personInfo(env: Envelope, received: Date): Promise<Obj>;
+  /**
+   * The person of a visit registration (2201 / 2401) insured in another area, as that area knows
+   * them by psn_no, with this area's filing in force for them on the visit's day (null: none),
+   * read through `db` (the registration's transaction).
+   */
+  /** The fee lines (feedetl_sn) of such a visit of the hospital that a live cross-area settlement (or one under way) carries, read through `db`. */
+  claimedLines(db: Db, hospital: string, mdtrtId: string): Promise<string[]>;
+  visitPerson(db: Db, env: Envelope, psnNo: string, kind: 'outpatient' | 'inpatient', day: string): Promise<{ person: PersonRow; filingId: string | null }>;
 }

@@ -17,6 +17,7 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
   let mdtrtId: string | null = null;
   let region: string | null = null;
   const fromCatalogueSns: string[] = [];
+  let claimedSet: Set<string> | undefined;
   for (let i = 0; i < rows.length; i++) {
     const x = rows[i];
     const at = `feedetail[${i}]`;
@@ -27,6 +28,7 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (mdtrtId && id !== mdtrtId) throw new FsiError('一次上传的费用明细应属于同一就诊ID');
     mdtrtId = id;
     const m = await mdtrt(db, c, id, reqStr(x, at, 'psn_no', 30), kind, i === 0);
+    claimedSet ??= await claimed(db, c, m);
     if (kind === 'inpatient') reqStr(x, at, 'med_type', 6);
     let bch = kind === 'outpatient' ? reqStr(x, at, 'chrg_bchno', 30) : str(x, at, 'chrg_bchno', 30, false);
     if (kind === 'outpatient') reqStr(x, at, 'rx_circ_flag', 3);
@@ -43,6 +45,7 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (cnt < 0 || amount < 0) {
       if (!init) throw new FsiError(`${at}.init_feedetl_sn 不能为空（退费明细须填写原费用明细流水号）`);
       const orig = await refundable(db, m.mdtrt_id, init, at);
+      if (claimedSet.has(init)) throw new FsiError(`原费用明细 ${init} 已结算，请先撤销结算再退费`);
       if (-cnt > orig.left + 1e-9) throw new FsiError(`${at}.cnt 退费数量 ${-cnt} 超过原明细 ${init} 可退数量 ${orig.left}`);
       if (Math.abs(pric - Number((orig.line as Obj).pric)) > 1e-6) throw new FsiError(`${at}.pric 应与原明细 ${init} 的单价相同`);
       bch = orig.chrg_bchno; // the refund belongs to the original's batch
@@ -51,13 +54,18 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     if (kind === 'outpatient') reqStr(x, at, 'hosp_appr_flag', 3);
     // the class, price cap and self-pay share: the catalogue's for a code it knows on the day
     // (what the client sends is then not taken), else as the client sends them (甲 when not sent)
-    region ??= (await db.selectFrom('hospital').select('region').where('code', '=', c.hospital).executeTakeFirst())?.region ?? '000000';
-    const item = await itemFor(db, codg, region, feeDay);
-    const { cls, ratio, limit } = item ? fromCatalogue(item) : fromClient(x, at);
+    region ??= await hospitalRegion(db, c.hospital);
+    const { item, cls, ratio, limit } = await lineClass(db, x, at, codg, region, feeDay);
     const prev = await db.selectFrom('fsi_fee').select(['cancelled_at']).where('mdtrt_id', '=', m.mdtrt_id).where('feedetl_sn', '=', sn).executeTakeFirst();
     if (prev) throw new FsiError(`${at}.feedetl_sn ${sn} 在该就诊内已上传${prev.cancelled_at ? '（已撤销的流水号不能重复使用）' : ''}`);
     if (kind === 'outpatient' && (await liveOfVisit(db, m.mdtrt_id, bch ?? ''))) throw new FsiError(`该就诊收费批次 ${bch} 已结算，不能再上传费用明细`);
     if (kind === 'inpatient' && m.state !== 'open') await refuseIfSettled(db, m.mdtrt_id, '该住院已结算，不能再上传费用明细');
+    // a visit of a person insured elsewhere: settled through that area (its claims here)
+    if (claimedSet.size) {
+      if (kind === 'inpatient' && m.state !== 'open') throw new FsiError('该住院已结算，不能再上传费用明细');
+      if (kind === 'outpatient' && (await db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', m.mdtrt_id).where('chrg_bchno', '=', bch ?? '').where('feedetl_sn', 'in', [...claimedSet]).executeTakeFirst()))
+        throw new FsiError(`该就诊收费批次 ${bch} 已结算，不能再上传费用明细`);
+    }
     const line: FeeLine = feeLineOf(sn, cls, amount, cnt, pric, limit, ratio);
     const split = classifyLines([line]).lines[0];
     await db.insertInto('fsi_fee').values({ mdtrt_id: m.mdtrt_id, feedetl_sn: sn, chrg_bchno: bch, amount_fen: amount, line: JSON.stringify({ ...x, chrgitm_lv: CHRGITM_LV_OF[cls], ...(item ? { pric_uplmt_amt: limit, selfpay_prop: ratio, med_chrgitm_type: item.medChrgitmType, catalogue: catalogueRef(item) } : {}) }) }).execute();
@@ -86,6 +94,22 @@ export async function uploadFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     });
   }
   return { output: { result: out }, effect: { mdtrt_id: mdtrtId, feedetl_sn: [...seen], classified_by_catalogue: fromCatalogueSns } };
+}
+
+/** The region whose catalogue (医保目录) classifies a hospital's fee lines: the hospital's own. */
+export async function hospitalRegion(db: Db, hospital: string): Promise<string> {
+  return (await db.selectFrom('hospital').select('region').where('code', '=', hospital).executeTakeFirst())?.region ?? '000000';
+}
+
+/**
+ * A fee line's class (甲乙丙), price cap (yuan) and self-pay share: the catalogue's of `region` for
+ * a code it knows on the day (what the client sends is then not taken), else as the client sends
+ * them (甲 when not sent). The one classification of a line, local (2204 / 2301) or for a person
+ * insured in another area (就医地目录, src/areas/treating.ts).
+ */
+export async function lineClass(db: Db, x: Obj, at: string, codg: string, region: string, feeDay: string): Promise<{ item: CatalogueItem | null; cls: 'A' | 'B' | 'C'; ratio: number | null; limit: number | null }> {
+  const item = await itemFor(db, codg, region, feeDay);
+  return { item, ...(item ? fromCatalogue(item) : fromClient(x, at)) };
 }
 
 /** A line's class, cap (yuan) and self-pay share from the catalogue's item. */
@@ -171,8 +195,15 @@ export async function cancelFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
     const x = rows[i];
     const at = kind === 'outpatient' ? 'data' : `data[${i}]`;
     const m = await mdtrt(db, c, reqStr(x, at, 'mdtrt_id', 30), reqStr(x, at, 'psn_no', 30), kind, true);
-    let q = db.updateTable('fsi_fee').set({ cancelled_at: new Date() }).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'not in', settledSns(m.mdtrt_id));
-    let settledQ = db.selectFrom('fsi_fee').select('feedetl_sn').where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'in', settledSns(m.mdtrt_id));
+    // (a visit of a person insured elsewhere: also the lines its cross-area claims carry)
+    const cl = [...(await claimed(db, c, m))];
+    let q = db.updateTable('fsi_fee').set({ cancelled_at: new Date() }).where('mdtrt_id', '=', m.mdtrt_id).where('cancelled_at', 'is', null).where('feedetl_sn', 'not in', settledSns(m.mdtrt_id)).$if(cl.length > 0, (u) => u.where('feedetl_sn', 'not in', cl));
+    let settledQ = db
+      .selectFrom('fsi_fee')
+      .select('feedetl_sn')
+      .where('mdtrt_id', '=', m.mdtrt_id)
+      .where('cancelled_at', 'is', null)
+      .where((w) => (cl.length ? w.or([w('feedetl_sn', 'in', settledSns(m.mdtrt_id)), w('feedetl_sn', 'in', cl)]) : w('feedetl_sn', 'in', settledSns(m.mdtrt_id))));
     if (kind === 'outpatient') {
       const b = reqStr(x, at, 'chrg_bchno', 30);
       if (b !== '0000') {
@@ -195,11 +226,27 @@ export async function cancelFees(db: Db, c: Call, kind: 'outpatient' | 'inpatien
   return { output: {}, effect: { cancelled: n } };
 }
 
+/** The lines of a visit of a person insured elsewhere that a live cross-area claim carries (none for this area's own visits). */
+async function claimed(db: Db, c: Call, m: { mdtrt_id: string; insuplc_admdvs: string | null }): Promise<Set<string>> {
+  return m.insuplc_admdvs && c.away ? new Set(await c.away.claimedLines(db, c.hospital, m.mdtrt_id)) : new Set();
+}
+
 /** A stored fee line (as uploaded, with its class) as the engine's fee line. */
 export function storedLine(sn: string, amount: number, l: Obj): FeeLine {
   const cls = CHRGITM_LV[String(l.chrgitm_lv)] ?? 'A';
   const num = (v: unknown): number | null => (empty(v) ? null : Number(v));
   return feeLineOf(sn, cls, amount, Number(l.cnt), Number(l.pric), num(l.pric_uplmt_amt), num(l.selfpay_prop));
+}
+
+/** A fee line as a settlement request's encounter takes it (yuan; the quantity, price and cap only for a capped item). */
+export function encounterFee(sn: string, cls: 'A' | 'B' | 'C', amountFen: number, cnt: number, pric: number, limit: number | null, ratio: number | null) {
+  return {
+    sn,
+    catalogClass: cls,
+    amount: amountFen / 100,
+    ...(limit !== null ? { quantity: cnt, unitPrice: pric, priceLimit: limit } : {}),
+    ...(ratio ? { selfPayRatio: String(ratio) } : {}),
+  };
 }
 
 export function feeLineOf(sn: string, cls: 'A' | 'B' | 'C', amount: number, cnt: number, pric: number, limit: number | null, ratio: number | null): FeeLine {

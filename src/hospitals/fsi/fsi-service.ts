@@ -107,7 +107,8 @@ export class FsiService {
     this.handlers = {
       '9001': { run: (db, c) => signIn(db, c) },
       '9002': { run: (db, c) => signOut(db, c) },
-      '1101': { run: (db, c) => personInfo(db, c) },
+      // a person insured in another area: that area answers (src/areas, request/reply)
+      '1101': { run: async (db, c) => (c.away?.insuredElsewhere(c.env) ? { output: await c.away.personInfo(c.env, c.received), effect: { insuplc_admdvs: c.env.insuplc_admdvs } } : personInfo(db, c)) },
       '2201': { run: (db, c) => register(db, c) },
       '2202': { run: (db, c) => cancelRegistration(db, c) },
       '2203': { run: (db, c) => encounterInfo(db, c) },
@@ -201,7 +202,7 @@ export class FsiService {
       return replyOf(received, area, false, null, f ? f.message : isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，请稍后重试');
     }
     try {
-      return await this.run({ env, actor, hospital: actor.hospitalCode, received }, claimed);
+      return await this.run({ env, actor, hospital: actor.hospitalCode, received, ...(this.away ? { away: this.away } : {}) }, claimed);
     } catch (e) {
       // the claim or the stored reply could not be written (the database went away): still a reply
       return replyOf(received, area, false, null, isConnectionError(e) ? DATABASE_UNAVAILABLE : '系统内部错误，交易未完成，请稍后以同一报文ID重试');

@@ -74,13 +74,19 @@ export async function personInfo(db: Db, c: Call) {
 
 export async function personForVisit(db: Db, d: Obj, at: string) {
   const psnNo = reqStr(d, at, 'psn_no', 30);
-  const insutype = str(d, at, 'insutype', 6, false) ?? INSUTYPE_RESIDENT;
-  if (insutype !== INSUTYPE_RESIDENT) throw new FsiError(`${at}.insutype 应为 390 城乡居民基本医疗保险`);
+  const insutype = insutypeOf(d, at);
   const p = await personBy(db, { psnNo });
   if (!p) throw new FsiError(`人员编号 ${psnNo} 不存在`);
   checkPerson(d, at, p);
   await checkVoucher(db, d, at, p);
   return { p, insutype };
+}
+
+/** A visit's insutype: 390 城乡居民基本医疗保险 (the default). */
+export function insutypeOf(d: Obj, at: string): string {
+  const insutype = str(d, at, 'insutype', 6, false) ?? INSUTYPE_RESIDENT;
+  if (insutype !== INSUTYPE_RESIDENT) throw new FsiError(`${at}.insutype 应为 390 城乡居民基本医疗保险`);
+  return insutype;
 }
 
 /** mdtrt_cert_type 01: the e-voucher token sent (mdtrt_cert_no) must be live and name this person. */

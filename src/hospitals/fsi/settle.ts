@@ -8,7 +8,7 @@ import { CHRGITM_LV, CLR_TYPE, INSUTYPE_RESIDENT, MED_TYPES, PSN_CERT_TYPE_ID, P
 import type { Call, Db, FsiDeps, PersonRow } from './call.js';
 import { chinese, dateTime } from './envelope.js';
 import { FsiError, ageOn, dayText, empty, money, node, reqStr, str, yuan, type Obj } from './fields.js';
-import { netOfRefunds, storedLine } from './fees.js';
+import { encounterFee, netOfRefunds, storedLine } from './fees.js';
 import { checkPerson, checkVoucher, personBy } from './persons.js';
 import { checkMdtrt, mdtrt } from './visits.js';
 import { byMessage, liveOfVisit, setlIdOf, settledSns, stayBefore, type PlatformSettlement } from './platform-settlements.js';
@@ -22,6 +22,8 @@ export async function visitInput(db: Db, c: Call, kind: 'outpatient' | 'inpatien
   const mdtrtId = reqStr(d, at, 'mdtrt_id', 30);
   // the visit and the person it names read at once (mdtrt checks that psn_no is the visit's), or read already with the fee lines (gather)
   const [m, person] = got ? [checkMdtrt(c, got.m, mdtrtId, psnNo, kind), got.person] : await Promise.all([mdtrt(db, c, mdtrtId, psnNo, kind), personBy(db, { psnNo })]);
+  // a visit of a person insured in another area is settled by that area (src/areas/treating.ts), never here
+  if (m.insuplc_admdvs) throw new FsiError(`该就诊人员的参保地为 ${m.insuplc_admdvs}，结算报文应填写参保地医保区划 insuplc_admdvs ${m.insuplc_admdvs}（异地就医直接结算）`);
   const insutype = str(d, at, 'insutype', 6, false) ?? m.insutype;
   if (insutype !== m.insutype) throw new FsiError('data.insutype 与就诊登记不符');
   // the person is the visit's: certificate fields are optional, and checked against the register when sent
@@ -94,15 +96,7 @@ export function feeInput(c: Call, kind: 'outpatient' | 'inpatient', vi: VisitInp
   const feeLines = fees.map((f) => {
     const l = f.line as Obj;
     const cls = CHRGITM_LV[String(l.chrgitm_lv)] ?? 'A';
-    const ratio = empty(l.selfpay_prop) ? undefined : Number(l.selfpay_prop);
-    const limit = empty(l.pric_uplmt_amt) ? undefined : Number(l.pric_uplmt_amt);
-    return {
-      sn: f.feedetl_sn,
-      catalogClass: cls,
-      amount: Number(f.amount_fen) / 100,
-      ...(limit !== undefined ? { quantity: Number(l.cnt), unitPrice: Number(l.pric), priceLimit: limit } : {}),
-      ...(ratio ? { selfPayRatio: String(ratio) } : {}),
-    };
+    return encounterFee(f.feedetl_sn, cls, Number(f.amount_fen), Number(l.cnt), Number(l.pric), empty(l.pric_uplmt_amt) ? null : Number(l.pric_uplmt_amt), empty(l.selfpay_prop) ? null : Number(l.selfpay_prop));
   });
   const encounter = {
     type: mt.type,
