@@ -5,22 +5,13 @@
  *   yibao assistance referrals --region 500230 --year 2022 [--json]
  * Exit codes: 0 done; 2 bad arguments (the field named).
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { Kysely } from 'kysely';
 import type { Actor } from '../access/roles.js';
 import { InputError } from '../errors.js';
 import { PolicyLibrary } from '../policy/loader.js';
 import { AssistanceApplications } from '../risk/assistance-applications.js';
 import { openDatabase } from '../store/db.js';
-import type { DB } from '../store/schema.js';
-
-async function actorOf(db: Kysely<DB>, username: string | undefined): Promise<Actor> {
-  if (!username) return { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
-  const u = await db.selectFrom('app_user').select(['id', 'username', 'role', 'villages', 'hospital_code']).where('username', '=', username).where('active', '=', true).executeTakeFirst();
-  if (!u) throw new InputError('--as', `no active user ${username}`);
-  return { userId: u.id, username: u.username, role: u.role, villages: u.villages, hospitalCode: u.hospital_code };
-}
+import { actorFor } from './actor.js';
 
 const year = (y: string): number => {
   if (!/^\d{4}$/.test(y)) throw new InputError('--year', 'must be a year, e.g. 2022');
@@ -33,7 +24,7 @@ export function assistanceCommands(program: Command): void {
     const lib = PolicyLibrary.load(program.opts<{ policies?: string }>().policies);
     const d = await openDatabase();
     try {
-      const out = await f(new AssistanceApplications(d.db, lib), await actorOf(d.db, as));
+      const out = await f(new AssistanceApplications(d.db, lib), await actorFor(d.db, as));
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } finally {
       await d.close();
