@@ -2,6 +2,7 @@
  * `yibao assistance`: 依申请救助 from the command line, against DATABASE_URL or the embedded database.
  *   yibao assistance apply --person 12 --year 2022 --requested 8000.00 --reason 住院负担重 [--doc 发票=scan://1] [--warning 3]
  *   yibao assistance decide 7 --approve|--refuse --reason 材料齐全 [--as jiuzhu]
+ *   yibao assistance pay 7 --reference YH-001 --paid-on 2022-12-20 [--as jiuzhu]   (the disbursement of an approved application)
  *   yibao assistance referrals --region 500230 --year 2022 [--json]
  * Exit codes: 0 done; 2 bad arguments (the field named).
  */
@@ -60,6 +61,18 @@ export function assistanceCommands(program: Command): void {
     .action(async (id: string, o: { approve?: boolean; refuse?: boolean; reason: string; as?: string }) => {
       if (!!o.approve === !!o.refuse) throw new InputError('--approve', 'give exactly one of --approve or --refuse');
       await run(o.as, (svc, actor) => svc.decide(actor, id, { approve: !!o.approve, reason: o.reason }));
+    });
+  cmd
+    .command('pay <id>')
+    .description('record the payout of an approved application to the person: Dr payable_assistance_recipients / Cr fund_bank; the same payment again writes nothing (permission assistance.decide)')
+    .requiredOption('--reference <text>', 'the payment’s bank reference')
+    .requiredOption('--paid-on <date>', 'the day it was paid, YYYY-MM-DD')
+    .option('--as <username>', 'act as this user')
+    .action(async (id: string, o: { reference: string; paidOn: string; as?: string }) => {
+      if (!/^\d{1,18}$/.test(id)) throw new InputError('<id>', 'must be an application id');
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.paidOn)) throw new InputError('--paid-on', 'must be a date written YYYY-MM-DD');
+      if (o.reference.trim() === '' || o.reference.length > 100) throw new InputError('--reference', 'must be the payment’s bank reference (1 to 100 characters)');
+      await run(o.as, (svc, actor) => svc.payOut(actor, id, { reference: o.reference, paidOn: o.paidOn }));
     });
   cmd
     .command('referrals')
