@@ -49,9 +49,14 @@ before(async () => {
     const dead = await t.person({ village: VILLAGE_A, dateOfDeath: '2022-02-01' });
     await t.settle(dead.id, { date: '2022-03-05', inScope: 1200, hospital: HA });
     await t.person({ village: VILLAGE_A, statuses: ['dibao'], enrolled: null });
+    // a 低保 person who applies for assistance
+    const needy = await t.person({ village: VILLAGE_A, statuses: ['dibao'], assistanceFen: 28800 });
+    await t.settle(needy.id, { date: '2022-06-01', inScope: 3000, hospital: HA });
+    ids.needy = needy.id;
     const auth = new AuthService(d.db);
     await auth.createUser(SYSTEM, { username: 'clerk_a', role: 'clerk', villages: [VILLAGE_A], displayName: 'clerk_a', password: 'clerk_a-test-password' });
     await auth.createUser(SYSTEM, { username: 'policy', role: 'policy_officer', displayName: 'policy', password: 'policy-test-password' });
+    await auth.createUser(SYSTEM, { username: 'jiuzhu', role: 'medical_assistance', displayName: 'jiuzhu', password: 'jiuzhu-test-password' });
     await auth.createUser(SYSTEM, { username: 'auditor', role: 'auditor', displayName: 'auditor', password: 'auditor-test-password' });
   } finally {
     await d.close();
@@ -104,12 +109,12 @@ describe('yibao risk', () => {
     assert.ok(!before.villages[0].warnings.some((w: { idNumber: string }) => w.idNumber === ids.missed));
     assert.equal(run('burden-scan', '--area', '500230', '--year', '2022', '--as', 'clerk_a').status, 2);
     const first = json(run('burden-scan', '--area', '500230', '--year', '2022', '--json', '--as', 'policy'));
-    assert.equal(first.persons, 4);
+    assert.equal(first.persons, 5, 'everyone of the county with a settlement in the year');
     assert.equal(first.added, 2);
     assert.deepEqual(first.byBasis, { coverage_year: 1, rolling_12_months: 1 });
     const again = run('burden-scan', '--area', '500230', '--year', '2022');
     assert.equal(again.status, 0, again.stderr);
-    assert.match(again.stdout, /扫描 4 人，新增预警 0 条/);
+    assert.match(again.stdout, /扫描 5 人，新增预警 0 条/);
     const now = json(run('warnings', '--area', VILLAGE_B, '--json'));
     const found = now.villages[0].warnings.filter((w: { idNumber: string }) => w.idNumber === ids.missed);
     assert.deepEqual(found.map((w: { foundBy: string }) => w.foundBy), ['scan', 'scan']);
@@ -153,6 +158,24 @@ describe('yibao risk', () => {
     const xlsx = join(dir, 'cases.xlsx');
     assert.equal(run('cases', '--region', '500230', '-o', xlsx).status, 0);
     assert.ok(existsSync(xlsx));
+  });
+
+  test('assistance pay: the approved assistance paid out once (a replay writes nothing); a clerk may not; a bad date exits 2', () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [bin, 'assistance', ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, YIBAO_DATA: dataDir, DATABASE_URL: '' } });
+    const a = json(cli('apply', '--person', ids.needy!, '--year', '2022', '--requested', '1500.00', '--reason', '住院负担重', '--as', 'clerk_a'));
+    const ok = json(cli('decide', a.id, '--approve', '--reason', '材料齐全', '--as', 'jiuzhu'));
+    assert.ok(ok.approved > 0);
+    assert.equal(cli('pay', a.id, '--reference', 'YH-1', '--paid-on', '2099-01-01', '--as', 'clerk_a').status, 2);
+    const bad = cli('pay', a.id, '--reference', 'YH-1', '--paid-on', '2022-1-1', '--as', 'jiuzhu');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^error: --paid-on:/);
+    const paid = json(cli('pay', a.id, '--reference', 'YH-1', '--paid-on', '2099-01-01', '--as', 'jiuzhu'));
+    assert.equal(paid.replayed, false);
+    assert.equal(paid.payout.amountFen, Math.round(ok.approved * 100));
+    assert.equal(json(cli('pay', a.id, '--reference', 'YH-1', '--paid-on', '2099-01-01', '--as', 'jiuzhu')).replayed, true);
+    const other = cli('pay', a.id, '--reference', 'YH-2', '--paid-on', '2099-01-01', '--as', 'jiuzhu');
+    assert.equal(other.status, 1);
+    assert.match(other.stderr, /paid out already/);
   });
 
   test('bad options exit 2 naming the option, no stack trace, nothing written', () => {
