@@ -150,6 +150,24 @@ for (const backend of BACKENDS)
       assert.deepEqual(only.output.result.map((x: Obj) => x.rule_id), ['FR05']);
     });
 
+    test("vola_evid cites the notice of the patient's pooled area's pack: 丰都县 the town's notice, 山东 its own for dialysis, the national one otherwise", async () => {
+      const dialysis = [1, 2, 3, 4].map((n) => order(300 + n, '003110000060000', 1, 400, `2022-03-1${4 + n} 08:00:00`));
+      const repeated = [order(1, 'X0001', 2, 12.5, '2022-03-10 09:00:00'), { ...order(1, 'X0001', 2, 12.5, '2022-03-10 09:00:00'), rx_id: 'RX2', rxno: 'P2' }];
+      const evid = async (poolarea: string, lines: Obj[], rule: string) => {
+        const m = message(lines);
+        ((m.data as Obj).patient_dtos as Obj[])[0]!.poolarea = poolarea;
+        const r = await call('3101', m);
+        assert.equal(r.infcode, 0, r.err_msg);
+        return String((r.output.result as Obj[]).find((x) => x.rule_id === rule)!.vola_evid);
+      };
+      assert.match(await evid('500230', repeated, 'FR04'), /兴义府发〔2022〕3号 六/);
+      assert.match(await evid('370000', dialysis, 'FR06'), /鲁医保发〔2022〕24号 八/);
+      const national = await evid('370000', repeated, 'FR04');
+      assert.match(national, /医保发〔2022〕20号 七/);
+      assert.doesNotMatch(national, /兴义府发|鲁医保发/);
+      assert.match(await evid('500230', dialysis, 'FR06'), /医保发〔2022〕20号 七/);
+    });
+
     test('bad input names the field; another hospital\'s encounter is refused', async () => {
       const bad = cleanLines();
       bad[3] = { ...bad[3]!, cnt: 'abc' };

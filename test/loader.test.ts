@@ -136,6 +136,20 @@ describe('policy loader', () => {
     ]);
   });
 
+  test("a citation of a notice the pack's documents do not list (a pack cites only what applies to its area)", () => {
+    const dir = policyDir({
+      '000000/2022.yaml': NATIONAL_2022(`  risk.screen.FR06:
+    value: { name: 透析频次异常, explain: 同一参保人一周内的血液透析次数超过合理频次。, behaviour: '2', severity: '2', params: { itemPrefixes: ['311000006'], maxPerWeek: 3 } }
+    cite: 鲁医保发〔2022〕24号 八
+    quote: 着力查处血液透析、高值医用耗材、基因检测、异地就医等领域突出问题
+    example: 示例参数。
+`),
+    });
+    assertProblems(dir, [
+      { file: '000000/2022.yaml', path: 'params.risk.screen.FR06.cite', message: "cites 鲁医保发〔2022〕24号, which the pack's documents do not list (a pack cites only the notices that apply to its area)" },
+    ]);
+  });
+
   test('an unknown parameter key', () => {
     const dir = policyDir({ '000000/2022.yaml': NATIONAL_2022('  contribution.elderly:\n    value: 300\n    example: no such kind\n') });
     assertProblems(dir, [

@@ -15,6 +15,13 @@ export function maskName(name: string): string {
   return `${chars[0]}${'*'.repeat(chars.length - 2)}${chars[chars.length - 1]}`;
 }
 
+/** How a list shows persons: masked (the default of every list), or in full where the role may see them. */
+export interface PersonMasking {
+  id: (idNumber: string) => string;
+  name: (name: string) => string;
+}
+export const MASKED: PersonMasking = { id: maskIdNumber, name: maskName };
+
 const ID_IN_TEXT = /\b(\d{6})(\d{8})(\d{3}[\dXx])\b/g;
 
 /** Mask any 18-character resident ID number inside free text (URLs, log lines). */

@@ -2,25 +2,17 @@
  * `yibao assistance`: 依申请救助 from the command line, against DATABASE_URL or the embedded database.
  *   yibao assistance apply --person 12 --year 2022 --requested 8000.00 --reason 住院负担重 [--doc 发票=scan://1] [--warning 3]
  *   yibao assistance decide 7 --approve|--refuse --reason 材料齐全 [--as jiuzhu]
+ *   yibao assistance pay 7 --reference YH-001 --paid-on 2022-12-20 [--as jiuzhu]   (the disbursement of an approved application)
  *   yibao assistance referrals --region 500230 --year 2022 [--json]
  * Exit codes: 0 done; 2 bad arguments (the field named).
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { Kysely } from 'kysely';
 import type { Actor } from '../access/roles.js';
 import { InputError } from '../errors.js';
 import { PolicyLibrary } from '../policy/loader.js';
 import { AssistanceApplications } from '../risk/assistance-applications.js';
 import { openDatabase } from '../store/db.js';
-import type { DB } from '../store/schema.js';
-
-async function actorOf(db: Kysely<DB>, username: string | undefined): Promise<Actor> {
-  if (!username) return { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
-  const u = await db.selectFrom('app_user').select(['id', 'username', 'role', 'villages', 'hospital_code']).where('username', '=', username).where('active', '=', true).executeTakeFirst();
-  if (!u) throw new InputError('--as', `no active user ${username}`);
-  return { userId: u.id, username: u.username, role: u.role, villages: u.villages, hospitalCode: u.hospital_code };
-}
+import { actorFor } from './actor.js';
 
 const year = (y: string): number => {
   if (!/^\d{4}$/.test(y)) throw new InputError('--year', 'must be a year, e.g. 2022');
@@ -33,7 +25,7 @@ export function assistanceCommands(program: Command): void {
     const lib = PolicyLibrary.load(program.opts<{ policies?: string }>().policies);
     const d = await openDatabase();
     try {
-      const out = await f(new AssistanceApplications(d.db, lib), await actorOf(d.db, as));
+      const out = await f(new AssistanceApplications(d.db, lib), await actorFor(d.db, as));
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } finally {
       await d.close();
@@ -69,6 +61,18 @@ export function assistanceCommands(program: Command): void {
     .action(async (id: string, o: { approve?: boolean; refuse?: boolean; reason: string; as?: string }) => {
       if (!!o.approve === !!o.refuse) throw new InputError('--approve', 'give exactly one of --approve or --refuse');
       await run(o.as, (svc, actor) => svc.decide(actor, id, { approve: !!o.approve, reason: o.reason }));
+    });
+  cmd
+    .command('pay <id>')
+    .description('record the payout of an approved application to the person: Dr payable_assistance_recipients / Cr fund_bank; the same payment again writes nothing (permission assistance.decide)')
+    .requiredOption('--reference <text>', 'the payment’s bank reference')
+    .requiredOption('--paid-on <date>', 'the day it was paid, YYYY-MM-DD')
+    .option('--as <username>', 'act as this user')
+    .action(async (id: string, o: { reference: string; paidOn: string; as?: string }) => {
+      if (!/^\d{1,18}$/.test(id)) throw new InputError('<id>', 'must be an application id');
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.paidOn)) throw new InputError('--paid-on', 'must be a date written YYYY-MM-DD');
+      if (o.reference.trim() === '' || o.reference.length > 100) throw new InputError('--reference', 'must be the payment’s bank reference (1 to 100 characters)');
+      await run(o.as, (svc, actor) => svc.payOut(actor, id, { reference: o.reference, paidOn: o.paidOn }));
     });
   cmd
     .command('referrals')

@@ -3,32 +3,26 @@
  * against DATABASE_URL or the embedded database, with a progress bar per rule; prints what each
  * rule found (or --json), and writes the hits to -o (.json or .xlsx).
  *   yibao risk screen --region 500230 --year 2022 [--rules FR01,FR04] [-o hits.xlsx] [--as user]
+ * (the warnings, the burden scan, the gaps and the cases: src/cli/risk-lists.ts)
  * Exit codes: 0 done; 2 bad arguments.
  */
 import { writeFileSync, renameSync } from 'node:fs';
 import { extname } from 'node:path';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import type { Kysely } from 'kysely';
 import { ForbiddenError, InputError } from '../errors.js';
 import { PolicyLibrary } from '../policy/loader.js';
 import { CaseService } from '../risk/cases.js';
 import { screenFor } from '../risk/screening.js';
 import { openSheetWriter } from '../sheets.js';
 import { openDatabase } from '../store/db.js';
-import type { DB } from '../store/schema.js';
+import { actorFor } from './actor.js';
 import type { Actor } from '../access/roles.js';
-
-async function actorFor(db: Kysely<DB>, username: string | undefined): Promise<Actor> {
-  if (!username) return { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
-  const u = await db.selectFrom('app_user').select(['id', 'username', 'role', 'villages', 'hospital_code']).where('username', '=', username).where('active', '=', true).executeTakeFirst();
-  if (!u) throw new InputError('--as', `no active user ${username}`);
-  return { userId: u.id, username: u.username, role: u.role, villages: u.villages, hospitalCode: u.hospital_code };
-}
+import { riskListCommands } from './risk-lists.js';
 
 export function riskCommands(program: Command): void {
-  const risk = program.command('risk').description('风险监测：欺诈骗保筛查');
+  const risk = program.command('risk').description('风险监测：高额费用负担预警、应保尽保、欺诈骗保筛查与疑点审核');
+  riskListCommands(risk, program);
   risk
     .command('screen')
     .description('run the screening rules FR01–FR10 over a coverage year; the hits become cases (screening again adds only new ones)')

@@ -27,7 +27,7 @@ import { ACCOUNTS, post } from '../ledger/ledger.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
-export const FUND_BANK = 'fund_bank';
+export const FUND_BANK = ACCOUNTS.fundBank;
 
 /** The platform's 清算类别 (clr_type, code table 6.23) of each encounter type. */
 export const CLR_TYPES: Record<string, string> = {

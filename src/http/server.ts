@@ -320,7 +320,7 @@ export async function buildServer(service: QuoteService, opts: ServerOptions = {
   app.get('/api/v1/regions', { config: { public: true }, schema: { tags: ['packs'], summary: 'Region codes known (GB/T 2260)' } }, () => [...lib.regions.values()]);
 
   if (opts.database && auth) {
-    const ctx: AppContext = { quotes: service, database: opts.database, auth, settlements: new SettlementService(opts.database, service, { afterWrite: new BurdenWatch(opts.database.db, lib).afterWrite }), lookupLimit: opts.lookupLimit };
+    const ctx: AppContext = { quotes: service, database: opts.database, auth, settlements: new SettlementService(opts.database, service, { afterWrite: new BurdenWatch(opts.database.db, lib).afterWrite, ...(logger ? { log: app.log } : {}) }), lookupLimit: opts.lookupLimit };
     settlements = ctx.settlements;
     if (opts.away) {
       const linked = await opts.away(ctx);

@@ -17,6 +17,8 @@ export const ACCOUNTS = {
   medicalAssistanceFund: 'medical_assistance_fund',
   contributionsReceived: 'contributions_received',
   payableHospitals: 'payable_hospitals',
+  /** 基金专户银行存款: where the money paid out leaves from (migration 025) */
+  fundBank: 'fund_bank',
   medicalAssistanceAppropriationReceivable: 'medical_assistance_appropriation_receivable',
   subsidyReceivable: (level: string): string => `subsidy_receivable_${level}`,
 } as const;

@@ -274,6 +274,7 @@ export class PolicyLibrary {
         const docNo = documentOf(p.cite);
         const doc = docNo ? this.documents.get(docNo) : undefined;
         if (!doc) problems.push({ file, path: `${at}.cite`, message: `"${p.cite}" does not name a document in sources/index.yaml` });
+        else if (!data.documents.includes(docNo!)) problems.push({ file, path: `${at}.cite`, message: `cites ${docNo}, which the pack's documents do not list (a pack cites only the notices that apply to its area)` });
         else if (!p.quote) problems.push({ file, path: `${at}.quote`, message: 'a cited value needs the sentence it comes from (quote)' });
         else if (!doc.text.includes(normalizeText(p.quote)))
           problems.push({ file, path: `${at}.quote`, message: `the quoted sentence is not in ${docNo} (${doc.file})` });

@@ -10,6 +10,10 @@
  * its citations. A decided application is never paid twice: deciding it again returns the
  * decision made. Persons whose burden after the three tiers and this assistance stays above the
  * pack's referral thresholds are listed for 临时救助 / 慈善救助 (risk.referral).
+ * The medical-assistance officer then records the disbursement to the person (payOut): Dr
+ * payable_assistance_recipients / Cr fund_bank (基金专户银行存款), once per application — the same
+ * payment again (same reference and date) is a replay and writes nothing; the payment is kept in
+ * the decision (decision.payout) and audited.
  */
 import { sql, type Kysely } from 'kysely';
 import { audit } from '../access/audit.js';
@@ -73,7 +77,19 @@ const view = (r: Row, p?: { name: string; id_number: string; village_code: strin
   createdAt: new Date(r.created_at as string).toISOString(),
   decidedBy: r.decided_by,
   decidedAt: r.decided_at ? new Date(r.decided_at as string).toISOString() : null,
+  /** the disbursement to the person, once recorded */
+  payout: payoutOf(r),
 });
+
+export interface Payout {
+  reference: string;
+  paidOn: string;
+  amountFen: number;
+  entryId: string | null;
+  recordedBy: string;
+  recordedAt: string;
+}
+const payoutOf = (r: Row): Payout | null => ((r.decision as { payout?: Payout } | null)?.payout ?? null);
 
 function checkDocuments(docs: unknown, field = 'documents'): { name: string; reference?: string }[] {
   if (docs === undefined) return [];
@@ -313,6 +329,54 @@ export class AssistanceApplications {
       return { row: row as Row, again: false };
     });
     return { ...view(out.row), alreadyDecided: out.again };
+  }
+
+  /**
+   * Record the disbursement of an approved application to the person (permission
+   * assistance.decide): Dr payable_assistance_recipients / Cr fund_bank, the amount approved.
+   * Once: the same reference and date again is a replay (`replayed: true`, nothing written);
+   * another payment of a paid application, or a reference used for another one, is a conflict.
+   */
+  async payOut(actor: Actor, id: string, p: { reference: unknown; paidOn: unknown }) {
+    requirePermission(actor, 'assistance.decide');
+    if (typeof p.reference !== 'string' || p.reference.trim() === '' || p.reference.length > 100) throw new InputError('reference', 'must be the payment’s bank reference (1 to 100 characters)');
+    if (typeof p.paidOn !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(p.paidOn)) throw new InputError('paidOn', 'must be a date written YYYY-MM-DD');
+    try {
+      parseDay(p.paidOn);
+    } catch {
+      throw new InputError('paidOn', `${p.paidOn} is not a date`);
+    }
+    const reference = p.reference.trim();
+    const paidOn = p.paidOn;
+    const out = await this.db.transaction().execute(async (tx) => {
+      const a = await this.locked(tx, actor, id);
+      if (a.state !== 'approved') throw new ConflictError('APPLICATION_NOT_APPROVED', `application ${id} is ${a.state}; only an approved application is paid out`);
+      const amount = Number(a.approved_fen ?? 0);
+      if (!(amount > 0)) throw new ConflictError('NOTHING_TO_PAY', `application ${id} was approved with 0 元: there is nothing to pay out`);
+      const prior = payoutOf(a);
+      if (prior) {
+        if (prior.reference === reference && prior.paidOn === paidOn) return { row: a, replayed: true };
+        throw new ConflictError('APPLICATION_PAID', `application ${id} was paid out already (reference ${prior.reference}, ${prior.paidOn})`);
+      }
+      const decided = a.decided_at ? new Date(a.decided_at as string).toISOString().slice(0, 10) : null;
+      if (decided && paidOn < decided) throw new InputError('paidOn', `${paidOn} is before the decision of ${decided}`);
+      const reused = await sql<{ id: string }>`SELECT id::text FROM assistance_application WHERE decision -> 'payout' ->> 'reference' = ${reference} AND id <> ${id} LIMIT 1`.execute(tx);
+      if (reused.rows.length) throw new ConflictError('PAYMENT_REFERENCE_REUSED', `payment reference ${reference} was used for application ${reused.rows[0]!.id}`);
+      const entryId = await post(tx, `支付依申请医疗救助：申请 ${id}（人员 ${a.person_id}）${formatYuan(amount)} 元 ${reference}`, 'assistance_payout', id, [
+        { account: PAYABLE_ASSISTANCE_RECIPIENTS, fen: amount },
+        { account: ACCOUNTS.fundBank, fen: -amount },
+      ], a.coverage_year);
+      const payout: Payout = { reference, paidOn, amountFen: amount, entryId, recordedBy: actor.username, recordedAt: new Date().toISOString() };
+      const row = await riskDb(tx)
+        .updateTable('assistance_application')
+        .set({ decision: JSON.stringify({ ...((a.decision as object | null) ?? {}), payout }) })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await audit(tx, actor, 'assistance.payout', 'assistance_application', id, { amountFen: amount, reference, paidOn, entryId });
+      return { row: row as Row, replayed: false };
+    });
+    return { ...view(out.row), replayed: out.replayed };
   }
 
   /** The burden after the three tiers (cash of the live settlements) less assistance paid on application, against the pack's referral thresholds. */

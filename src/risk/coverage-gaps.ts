@@ -1,7 +1,7 @@
 /** Needy but not covered (应保尽保、应资尽资): the needy persons of the register and their enrollment for a year, classified by src/rules/risk/coverage-gaps.ts. */
 import { sql, type Kysely } from 'kysely';
-import { maskIdNumber, maskName } from '../access/privacy.js';
-import type { Actor } from '../access/roles.js';
+import { MASKED, type PersonMasking } from '../access/privacy.js';
+import { requirePermission, type Actor } from '../access/roles.js';
 import type { PolicyLibrary } from '../policy/loader.js';
 import { coverageGap, type Gap } from '../rules/risk/coverage-gaps.js';
 import type { DB } from '../store/schema.js';
@@ -31,7 +31,8 @@ interface Row {
   block_reason: string | null;
 }
 
-export async function coverageGaps(db: Kysely<DB>, lib: PolicyLibrary, actor: Actor, year: number, village?: string): Promise<{ year: number; gaps: CoverageGapView[]; byReason: Record<string, number> }> {
+export async function coverageGaps(db: Kysely<DB>, lib: PolicyLibrary, actor: Actor, year: number, village?: string, mask: PersonMasking = MASKED): Promise<{ year: number; gaps: CoverageGapView[]; byReason: Record<string, number> }> {
+  requirePermission(actor, 'risk.read');
   const scope = villageScope(actor, 'p.village_code');
   const rows = await sql<Row>`
     SELECT p.id::text AS person_id, p.name, p.id_number, p.village_code, a.name AS village_name, a.region,
@@ -56,7 +57,7 @@ export async function coverageGaps(db: Kysely<DB>, lib: PolicyLibrary, actor: Ac
     });
     if (!g) continue;
     byReason[g.reason] = (byReason[g.reason] ?? 0) + 1;
-    gaps.push({ ...g, personId: r.person_id, name: maskName(r.name), idNumber: maskIdNumber(r.id_number), villageCode: r.village_code, villageName: r.village_name, statuses: r.statuses, enrollmentState: r.state });
+    gaps.push({ ...g, personId: r.person_id, name: mask.name(r.name), idNumber: mask.id(r.id_number), villageCode: r.village_code, villageName: r.village_name, statuses: r.statuses, enrollmentState: r.state });
   }
   return { year, gaps, byReason };
 }

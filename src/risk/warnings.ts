@@ -1,7 +1,7 @@
 /** Reading the high-burden warnings: per village, with the person (masked), encounters, burden, statuses and the explanation. */
 import { sql, type Kysely } from 'kysely';
-import { maskIdNumber, maskName } from '../access/privacy.js';
-import type { Actor } from '../access/roles.js';
+import { MASKED, type PersonMasking } from '../access/privacy.js';
+import { requirePermission, type Actor } from '../access/roles.js';
 import { fenToYuan } from '../money.js';
 import { STATUS_LABELS, type NeedyStatus } from '../policy/vocabulary.js';
 import { BASIS_LABELS, BURDEN_RULE_LABEL, type BurdenWarning } from '../rules/risk/burden.js';
@@ -45,7 +45,9 @@ export interface WarningView {
   createdAt: string;
 }
 
-export async function listWarnings(db: Kysely<DB>, actor: Actor, q: WarningQuery = {}): Promise<{ villages: { villageCode: string; villageName: string; warnings: WarningView[] }[]; total: number }> {
+/** The warnings in the actor's scope (permission risk.read); persons masked unless `mask` says otherwise (the CLI for the roles that may see them). */
+export async function listWarnings(db: Kysely<DB>, actor: Actor, q: WarningQuery = {}, mask: PersonMasking = MASKED): Promise<{ villages: { villageCode: string; villageName: string; warnings: WarningView[] }[]; total: number }> {
+  requirePermission(actor, 'risk.read');
   let query = riskDb(db)
     .selectFrom('risk_warning as w')
     .innerJoin('person as p', 'p.id', 'w.person_id')
@@ -86,8 +88,8 @@ export async function listWarnings(db: Kysely<DB>, actor: Actor, q: WarningQuery
     v.warnings.push({
       id: r.id,
       personId: r.person_id,
-      name: maskName(r.name),
-      idNumber: maskIdNumber(r.id_number),
+      name: mask.name(r.name),
+      idNumber: mask.id(r.id_number),
       villageCode: r.village_code,
       villageName: r.village_name,
       coverageYear: r.coverage_year,

@@ -46,6 +46,8 @@
  */
 import { openCoverageYears } from '../store/partitions.js';
 import type { Kysely } from 'kysely';
+import pino, { type Logger } from 'pino';
+import { maskIdsInText } from '../access/privacy.js';
 import { ConflictError, InputError, NotFoundError } from '../errors.js';
 import { emptyAccumulators, type Accumulators } from '../rules/settlement/input.js';
 import type { Database } from '../store/db.js';
@@ -115,6 +117,8 @@ export interface SettlementOptions {
    * next call together, so under load one follow-up statement serves many settlements.
    */
   afterWrite?: (written: WrittenSettlement[]) => Promise<void>;
+  /** where a failed afterWrite is logged (warn; ID numbers in the message masked); default a pino logger on standard error at LOG_LEVEL */
+  log?: Pick<Logger, 'warn'>;
 }
 
 /** A settlement as written, for SettlementOptions.afterWrite. */
@@ -130,6 +134,7 @@ export class SettlementService {
   private readonly optimisticTries: number;
   private readonly batcher: Batcher<Pending>;
   private readonly followUps: Batcher<FollowUp> | null;
+  private logger: Pick<Logger, 'warn'> | undefined;
   readonly contention: SettlementContention = { tries: 0, misses: 0, locked: 0, writes: 0, largestBatch: 0, failedBatches: 0 };
 
   readonly engine: SettlementEngine;
@@ -144,6 +149,7 @@ export class SettlementService {
     this.engine = new SettlementEngine(quotes);
     this.encounters = new EncounterService(database.db, quotes);
     this.optimisticTries = opts.optimisticTries ?? OPTIMISTIC_TRIES;
+    this.logger = opts.log;
     const afterWrite = opts.afterWrite;
     this.followUps = afterWrite
       ? new Batcher<FollowUp>(
@@ -152,7 +158,11 @@ export class SettlementService {
             try {
               await afterWrite(written);
             } catch (e) {
-              console.error(`settlement follow-up failed for ${written.length} settlement(s): ${(e as Error).message}`);
+              // the settlements are committed; what the follow-up missed the batch scan finds (POST /api/v1/risk/burden-scans, yibao risk burden-scan)
+              this.log().warn(
+                { settlements: written.length, settlementIds: written.slice(0, 20).map((w) => w.settlementId), years: [...new Set(written.map((w) => w.year))], err: maskIdsInText((e as Error).message ?? String(e)) },
+                'settlement follow-up (afterWrite) failed; the high-burden batch scan catches up what it missed',
+              );
             } finally {
               for (const b of batch) b.done();
             }
@@ -163,6 +173,11 @@ export class SettlementService {
       : null;
     // every connection of the settlement pool may carry a batch
     this.batcher = new Batcher((batch) => this.settleBatch(batch), opts.maxInFlight ?? (database.settlementPool.options.max ?? 1), opts.maxBatch ?? MAX_BATCH);
+  }
+
+  /** The logger of failed follow-ups (made when first needed). */
+  private log(): Pick<Logger, 'warn'> {
+    return (this.logger ??= pino({ level: process.env.LOG_LEVEL ?? 'info' }, process.stderr));
   }
 
   /** Statements that commit one by one, on one connection of the settlement pool (so named prepared statements are reused). */

@@ -2,8 +2,8 @@
  * 依申请救助 over HTTP (issue #18 item 2; 医保发〔2022〕20号 三): apply for a person (assistance.apply:
  * admin, clerk for their villages, medical_assistance), attach documents, decide
  * (assistance.decide: medical_assistance, admin) — an approval pays 医疗救助 through the ledger
- * within the remaining annual limit, the cap and its citation in the answer — and the referral
- * list for 临时救助 / 慈善救助.
+ * within the remaining annual limit, the cap and its citation in the answer — the payout of an
+ * approved application to the person (assistance.decide), and the referral list for 临时救助 / 慈善救助.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -30,6 +30,12 @@ const applyBody = z
   .strict();
 const documentsBody = z.object({ documents: z.array(document).min(1).max(50) }).strict();
 const decideBody = z.object({ approve: z.boolean(), reason: z.string().trim().min(1).max(1000) }).strict();
+const payoutBody = z
+  .object({
+    reference: z.string().trim().min(1).max(100).describe('the payment’s bank reference: the same payment again is a replay'),
+    paidOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD'),
+  })
+  .strict();
 const listQuery = z.object({ year: year.optional(), state: z.enum(['open', 'approved', 'rejected']).optional(), limit: z.coerce.number().int().min(1).max(500).default(200) }).strict();
 const referralQuery = z.object({ region: z.string().regex(/^\d{6}$/, 'must be a 6-digit region code'), year }).strict();
 
@@ -63,6 +69,12 @@ export async function assistanceRoutes(root: FastifyInstance, ctx: AppContext): 
     const p = parse(id, req.params);
     const b = parse(decideBody, req.body);
     return svc.decide(req.actor!, p.id, b);
+  });
+
+  app.post('/api/v1/assistance/applications/:id/payout', { config: { permission: 'assistance.decide' }, schema: { tags, summary: '发放已批准的医疗救助：记录付给救助对象的款项（借 应付医疗救助对象款，贷 基金专户银行存款），同一笔重复提交不重复记账', params: id, body: payoutBody } }, async (req) => {
+    const p = parse(id, req.params);
+    const b = parse(payoutBody, req.body);
+    return svc.payOut(req.actor!, p.id, b);
   });
 
   app.get('/api/v1/assistance/referrals', { config: { permission: 'assistance.apply' }, schema: { tags, summary: '转介名单：经三重制度和依申请救助后负担仍超过标准者（临时救助、慈善救助）', querystring: referralQuery } }, async (req) => {

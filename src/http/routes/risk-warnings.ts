@@ -2,13 +2,15 @@
  * High-burden warnings and needy-but-not-covered over HTTP (issue #18 items 1, 3 and 6;
  * 兴义府发〔2022〕3号 五, 医保发〔2022〕20号 三): the warnings per village, paged (a clerk sees only
  * their villages'; naming an area outside them is refused), one warning down to the person's
- * settled encounters of its period, and the 应保尽保、应资尽资 gaps with their reasons, paged.
+ * settled encounters of its period, the batch scan of an area and year (catching up what a
+ * settlement's follow-up missed), and the 应保尽保、应资尽资 gaps with their reasons, paged.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.js';
 import { fenToYuan } from '../../money.js';
+import { scanBurden } from '../../risk/burden-scan.js';
 import { coverageGaps } from '../../risk/coverage-gaps.js';
 import { requireArea, villageScope } from '../../risk/scope.js';
 import { BASIS_LABELS } from '../../rules/risk/burden.js';
@@ -23,6 +25,7 @@ const limit = z.coerce.number().int().min(1).max(500).default(50);
 const warningsQuery = z.object({ year: year.optional(), basis: z.enum(['coverage_year', 'rolling_12_months']).optional(), village: area.optional(), offset, limit }).strict();
 const gapsQuery = z.object({ year, village: area.optional(), offset, limit }).strict();
 const id = z.object({ id: z.string().regex(/^\d{1,18}$/, 'must be a warning id') }).strict();
+const scanBody = z.object({ area: area.describe('the county, township or village whose residents are scanned'), year: z.number().int().min(2000).max(2100) }).strict();
 
 export async function riskWarningRoutes(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -73,6 +76,11 @@ export async function riskWarningRoutes(root: FastifyInstance, ctx: AppContext):
         cash: fenToYuan(Number(s.cash_fen)),
       })),
     };
+  });
+
+  app.post('/api/v1/risk/burden-scans', { config: { permission: 'risk.screen' }, schema: { tags, summary: '高额费用负担批量扫描：一个地区（县/镇/村）一个年度的参保人，补上结算后即时预警漏掉的（已有的不重复写入），留审计记录', body: scanBody } }, async (req) => {
+    const b = parse(scanBody, req.body);
+    return scanBurden(db, ctx.quotes.lib, req.actor!, b);
   });
 
   app.get('/api/v1/risk/coverage-gaps', { config: read, schema: { tags, summary: '应保尽保、应资尽资：有困难身份而未参保或未获资助者及原因（脱敏），分页（村级经办只见本村）', querystring: gapsQuery } }, async (req) => {
