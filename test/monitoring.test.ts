@@ -23,7 +23,9 @@ import { makeIdNumber } from '../src/registers/id-number.ts';
 import { progress } from '../src/monitoring/progress.ts';
 import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
 import { reportPdf, reportTable, reportXlsx } from '../src/monitoring/report-files.ts';
-import { importTargets } from '../src/monitoring/targets.ts';
+import { importTargets, villageTargets } from '../src/monitoring/targets.ts';
+import { progressText } from '../src/cli/monitoring.ts';
+import { SUBSIDY_LEVELS } from '../src/policy/vocabulary.ts';
 import { importEvouchers } from '../src/monitoring/evouchers.ts';
 import { importPaymentFile } from '../src/monitoring/payment-file.ts';
 import { unbalancedEntries } from '../src/ledger/ledger.ts';
@@ -207,6 +209,75 @@ for (const backend of BACKENDS)
       const p = await progress(d.db, quotes, SYSTEM, { area: T1, year: 2022, asOf: '2022-02-28' });
       assert.equal(p.totals.target, 45);
       assert.equal(p.villages[0].rate?.text, rateOf(p.villages[0].paid, 22)?.text);
+    });
+
+    test('targets: the breakdown sheet as XLSX (numbers as numbers, 年度 in the sheet), a bad row back by line, the derived target where no row came', async () => {
+      const wb = new ExcelJS.Workbook();
+      const ws = wb.addWorksheet('附件1');
+      ws.addRow(['年度', '村(社区)', '区划代码', '应参保人数', '电子凭证激活目标']);
+      ws.addRow([2023, '长江村', VILLAGES[0].code, 20, 18]);
+      ws.addRow([2023, '杨柳村', VILLAGES[1].code, '二十', 15]);
+      ws.addRow([2023, '花园村', VILLAGES[2].code, 21, null]);
+      ws.addRow(['', '合计', '', 41, 18]);
+      const xlsx = join(dir, 'targets-2023.xlsx');
+      await wb.xlsx.writeFile(xlsx);
+      const s = await importTargets(d.db, SYSTEM, { path: xlsx });
+      assert.equal(s.inserted, 2, JSON.stringify(s.problems));
+      assert.deepEqual(s.problems.map((p) => [p.line, p.field]), [[3, '应参保人数']]);
+      assert.match(s.problems[0].reason, /"二十" is not a whole number/);
+      const t = await get(`/api/v1/monitoring/targets?area=500230&year=2023`, tok.admin);
+      assert.equal(t.status, 200, t.text);
+      const by = new Map(t.json.villages.map((v: { villageCode: string }) => [v.villageCode, v]));
+      const [a, b, c] = VILLAGES.map((v) => by.get(v.code) as { imported: { enrollment: number; evoucher: number | null } | null; derived: { enrollment: number; registered: number; employeeInsurance: number }; enrollment: number; source: string });
+      assert.deepEqual([a.imported?.enrollment, a.imported?.evoucher, a.source, a.enrollment], [20, 18, 'imported', 20]);
+      assert.deepEqual([c.imported?.enrollment, c.imported?.evoucher, c.source], [21, null, 'imported']);
+      assert.equal(b.imported, null);
+      assert.equal(b.source, 'derived');
+      assert.equal(b.enrollment, b.derived.enrollment);
+      assert.equal(b.derived.enrollment, b.derived.registered - b.derived.employeeInsurance);
+      const p = await progress(d.db, quotes, SYSTEM, { area: '500230', year: 2023, asOf: '2022-12-31' });
+      assert.equal(p.totals.targetSource, 'mixed');
+      assert.equal(p.totals.target, 20 + b.derived.enrollment + 21);
+    });
+
+    test('yibao progress as text: each village’s imported and derived target beside the one used, last year, money by level, assistance by group, the series, as progress() answers them', async () => {
+      const asOf = '2022-01-31';
+      const p = await progress(d.db, quotes, SYSTEM, { area: T1, year: 2022, asOf });
+      const t = await villageTargets(d.db, quotes, SYSTEM, { area: T1, year: 2022 });
+      const text = progressText(p, t);
+      /** the rows of the table under the heading that starts with `title` (columns are two spaces or more apart) */
+      const table = (title: string): string[][] => {
+        const lines = text.split('\n');
+        const at = lines.findIndex((l) => l.startsWith(title));
+        assert.ok(at >= 0, `a table "${title}" in:\n${text}`);
+        const out: string[][] = [];
+        for (let i = at + 3; i < lines.length && lines[i].trim(); i++) out.push(lines[i].trim().split(/\s{2,}/));
+        return out;
+      };
+      const label = (v: { villageCode: string; villageName: string }) => `${v.villageName} ${v.villageCode}`;
+      const rows = [...p.villages.map((v) => ({ ...v, label: label(v) })), { ...p.totals, label: '合计', villageCode: '' }];
+      const targets = table('Targets');
+      assert.equal(targets.length, rows.length);
+      for (const [i, v] of rows.entries()) {
+        const x = t.villages.find((y) => y.villageCode === v.villageCode);
+        const imported = x ? String(x.imported?.enrollment ?? '—') : String(t.villages.reduce((s, y) => s + (y.imported?.enrollment ?? 0), 0));
+        const derived = x ? String(x.derived.enrollment) : String(t.villages.reduce((s, y) => s + y.derived.enrollment, 0));
+        assert.deepEqual(targets[i], [v.label, imported, derived, String(v.target), v.targetSource, String(v.paid), v.rate?.text ?? '—', String(v.unpaid), String(v.refused), String(v.blocked)], v.label);
+      }
+      assert.deepEqual(targets.map((r) => r[4]).slice(0, 2), ['imported', 'imported'], 'the breakdown sheet imported above is the one used');
+      assert.ok(targets.slice(0, 2).every((r) => Number(r[2]) > 0), 'the derived target shown beside it');
+      const last = table('Against last year');
+      for (const [i, v] of rows.entries())
+        assert.deepEqual(last[i], [v.label, String(v.paid), String(v.lastYear.enrolled), v.lastYear.rate?.text ?? '—', String(v.lastYear.enrolledSameDay), v.lastYear.change > 0 ? `+${v.lastYear.change}` : String(v.lastYear.change)]);
+      const money = table('Money');
+      for (const [i, v] of rows.entries())
+        assert.deepEqual(money[i], [v.label, v.contributionsYuan.toFixed(2), v.assistanceYuan.toFixed(2), v.subsidyYuan.toFixed(2), ...SUBSIDY_LEVELS.map((l) => v.subsidyByLevelYuan[l].toFixed(2))]);
+      const groups = table('Assistance by group');
+      assert.ok(p.assistanceByGroup.length > 0, 'some assistance granted by the date');
+      assert.deepEqual(groups, [...p.assistanceByGroup.map((g) => [`${g.label} (${g.group})`, g.statuses.join(', '), String(g.persons), g.yuan.toFixed(2)]), ['合计', String(p.assistanceByGroup.reduce((s, g) => s + g.persons, 0)), p.totals.assistanceYuan.toFixed(2)]]);
+      const series = table('Half-month series');
+      assert.deepEqual(series, p.series.map((x) => [x.asOf, String(x.paid), x.rate?.text ?? '—']));
+      assert.deepEqual(series.map((r) => r[0]), ['2021-12-15', '2021-12-31', '2022-01-15', '2022-01-31']);
     });
 
     test('a report as of a past date ignores later payments; the PDF and the XLSX carry the same figures', async () => {
@@ -515,6 +586,7 @@ for (const backend of BACKENDS)
       assert.equal(p.status, 0, p.stderr);
       assert.match(p.stdout, /长江村/);
       assert.match(p.stdout, /合计/);
+      for (const section of ['Targets (应参保人数)', 'Against last year', 'Money (yuan)', 'Assistance by group', 'Half-month series']) assert.ok(p.stdout.includes(section), `the text output has ${section}`);
       const j = run(['progress', '--area', T1, '--as-of', '2022-01-31', '--json']);
       assert.equal(JSON.parse(j.stdout).area.code, T1);
       const bad = run(['progress', '--area', T1, '--as-of', '2022-13-01']);
