@@ -20,12 +20,13 @@ import { QuoteService } from '../src/quotes/quote-service.ts';
 import { recordPayment } from '../src/campaign/payments.ts';
 import { importEmployeeList } from '../src/campaign/duplicates.ts';
 import { makeIdNumber } from '../src/registers/id-number.ts';
-import { progress } from '../src/monitoring/progress.ts';
+import { aYearBefore, progress } from '../src/monitoring/progress.ts';
+import { priorityGroupsOf } from '../src/policy/campaign-groups.ts';
 import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
 import { reportPdf, reportTable, reportXlsx } from '../src/monitoring/report-files.ts';
 import { importTargets, villageTargets } from '../src/monitoring/targets.ts';
 import { progressText } from '../src/cli/monitoring.ts';
-import { SUBSIDY_LEVELS } from '../src/policy/vocabulary.ts';
+import { NEEDY_STATUSES, SUBSIDY_LEVELS } from '../src/policy/vocabulary.ts';
 import { importEvouchers } from '../src/monitoring/evouchers.ts';
 import { importPaymentFile } from '../src/monitoring/payment-file.ts';
 import { unbalancedEntries } from '../src/ledger/ledger.ts';
@@ -92,7 +93,8 @@ for (const backend of BACKENDS)
             .values({ id_number: idNumber, name: `${'张李王'[i % 3]}${'明华芳'[seq % 3]}${i}`, gender, birth_date: born, household_id: h.id, village_code: v.code, kind: i === 23 ? 'newborn' : 'adult', graduation_year: null })
             .returning('id')
             .executeTakeFirstOrThrow();
-          const statuses = i < 12 ? [STATUSES[i % STATUSES.length]] : [];
+          // (the 11th of each village holds two statuses, the second of them one of the groups: assistance goes to the group)
+          const statuses = i < 12 ? [STATUSES[i % STATUSES.length], ...(i === 10 ? ['sudden_hardship'] : [])] : [];
           for (const s of statuses)
             await db.insertInto('needy_status').values({ person_id: p.id, status: s, source: s.includes('exited') || s === 'sudden_hardship' ? 'rural_revitalization' : 'civil_affairs', valid_from: '2021-01-01', valid_to: null, reference: '民发〔2021〕1号' }).execute();
           ids.push({ id: String(p.id), idNumber, village: v.code, statuses, birth: born });
@@ -163,22 +165,94 @@ for (const backend of BACKENDS)
       }));
     }
 
-    test('progress equals direct SQL counts over the enrollments, for any date and area', async () => {
-      const dates = ['2021-11-30', '2021-12-01', '2021-12-15', '2022-01-01', '2022-01-31', '2022-02-28', '2022-03-15', '2022-06-30', '2022-12-31'];
-      for (const area of ['500230', T1, VILLAGES[2].code])
-        for (const asOf of dates) {
-          const p = await progress(d.db, quotes, SYSTEM, { area, year: 2022, asOf });
-          const want = await direct(2022, area, asOf);
-          const got = p.villages.map((v) => ({ villageCode: v.villageCode, enrollments: v.enrollments, paid: v.paid, refused: v.refused, blocked: v.blocked, contributionsYuan: v.contributionsYuan, subsidyYuan: v.subsidyYuan }));
-          assert.deepEqual(got, want, `${area} as of ${asOf}`);
-          for (const v of p.villages) assert.equal(v.unpaid + v.paid + v.refused + v.blocked, v.enrollments);
-          assert.equal(p.totals.paid, want.reduce((s, v) => s + v.paid, 0));
-          // every sum adds up: villages to totals, assistance groups to the total, levels to the subsidy
-          const fen = (y: number) => Math.round(y * 100);
-          assert.equal(fen(p.totals.assistanceYuan), p.assistanceByGroup.reduce((s, g) => s + fen(g.yuan), 0), 'assistance by group adds up');
-          assert.equal(fen(p.totals.subsidyYuan), Object.values(p.totals.subsidyByLevelYuan).reduce((s, y) => s + fen(y), 0), 'subsidy levels add up');
-          assert.equal(p.series[p.series.length - 1].paid, p.totals.paid);
-        }
+    /**
+     * Assistance, the fiscal subsidy by level (from each paid enrollment's quote) and last year's
+     * enrolled (in all and as of the same day a year before) per village, and the assistance by
+     * group — each paid enrollment with assistance under the first of the pack's groups whose
+     * statuses it was quoted with, else under the first of its statuses in the vocabulary's order — by
+     * direct SQL over enrollment and person (not the rollup).
+     */
+    async function directMoney(year: number, prefix: string, asOf: string) {
+      const lastAsOf = aYearBefore(asOf);
+      // (a pack without campaign.priorityGroups, as 2023's: the statuses alone)
+      const pg = priorityGroupsOf(quotes.lib.packFor('500230', year)!)?.groups ?? [];
+      const order = [...pg.map((g) => ({ group: g.id, statuses: g.statuses as string[] })), ...NEEDY_STATUSES.filter((st) => !pg.some((g) => g.id === st)).map((st) => ({ group: st, statuses: [st] }))];
+      const gi = order.flatMap((g, i) => g.statuses.map(() => i));
+      const gs = order.flatMap((g) => g.statuses);
+      const x = sql`
+        SELECT p.village_code, e.coverage_year, e.assistance_fen, e.quote,
+          CASE WHEN e.state = 'paid' THEN COALESCE(e.paid_on, (SELECT GREATEST(g.paid_on, p.birth_date) FROM enrollment g WHERE g.person_id = e.guardian_person_id AND g.coverage_year = e.coverage_year)) END AS enrolled_on,
+          ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.quote->'request'->'person'->'statuses') = 'array' THEN e.quote->'request'->'person'->'statuses' END)) AS st
+        FROM enrollment e JOIN person p ON p.id = e.person_id
+        WHERE e.coverage_year IN (${year}, ${year - 1}) AND p.village_code LIKE ${`${prefix}%`}`;
+      const { rows } = await sql<{ village_code: string; assistance_fen: string | null; last_year: string; last_same: string; levels: Record<string, string> | null }>`
+        WITH x AS (${x})
+        SELECT x.village_code,
+          sum(x.assistance_fen) FILTER (WHERE x.coverage_year = ${year} AND x.enrolled_on <= ${asOf}::date AND x.assistance_fen > 0) AS assistance_fen,
+          count(*) FILTER (WHERE x.coverage_year = ${year - 1} AND x.enrolled_on IS NOT NULL) AS last_year,
+          count(*) FILTER (WHERE x.coverage_year = ${year - 1} AND x.enrolled_on <= ${lastAsOf}::date) AS last_same,
+          (SELECT jsonb_object_agg(level, fen) FROM (
+             SELECT l->>'level' AS level, sum(round((l->>'amount')::numeric * 100)) AS fen
+             FROM x y, jsonb_array_elements(CASE WHEN jsonb_typeof(y.quote->'answer'->'fiscalSubsidy'->'shares') = 'array' THEN y.quote->'answer'->'fiscalSubsidy'->'shares' END) l
+             WHERE y.village_code = x.village_code AND y.coverage_year = ${year} AND y.enrolled_on <= ${asOf}::date GROUP BY 1) s) AS levels
+        FROM x GROUP BY x.village_code ORDER BY 1`.execute(d.db);
+      const { rows: groups } = await sql<{ i: number | null; n: string; fen: string }>`
+        WITH x AS (${x}), a AS (
+          SELECT x.assistance_fen, (SELECT min(k.i) FROM unnest(${gi}::int[], ${gs}::text[]) AS k(i, s) WHERE k.s = ANY(x.st)) AS i
+          FROM x WHERE x.coverage_year = ${year} AND x.enrolled_on <= ${asOf}::date AND x.assistance_fen > 0)
+        SELECT i, count(*) AS n, sum(assistance_fen) AS fen FROM a GROUP BY i ORDER BY i`.execute(d.db);
+      return {
+        villages: new Map(rows.map((r) => [r.village_code, {
+          assistanceFen: Number(r.assistance_fen ?? 0),
+          lastYear: Number(r.last_year),
+          lastSame: Number(r.last_same),
+          levelsFen: Object.fromEntries(SUBSIDY_LEVELS.map((l) => [l, Number(r.levels?.[l] ?? 0)])),
+        }])),
+        byGroup: groups.map((g) => ({ group: g.i === null ? 'other' : order[g.i].group, persons: Number(g.n), fen: Number(g.fen) })),
+      };
+    }
+
+    test('progress equals direct SQL counts over the enrollments, for any date and area: counts, money, assistance by group, subsidy by level, last year', async () => {
+      const dates: [number, string[]][] = [
+        [2022, ['2021-11-30', '2021-12-01', '2021-12-15', '2022-01-01', '2022-01-31', '2022-02-28', '2022-03-15', '2022-06-30', '2022-12-31']],
+        // 2023 against 2022: last year's figures are not all zero
+        [2023, ['2022-08-31', '2022-09-15', '2022-10-31', '2022-12-15', '2022-12-31', '2023-02-28']],
+      ];
+      let lastYearSeen = 0;
+      let moneySeen = 0;
+      for (const [year, asOfs] of dates)
+        for (const area of ['500230', T1, VILLAGES[2].code])
+          for (const asOf of asOfs) {
+            const p = await progress(d.db, quotes, SYSTEM, { area, year, asOf });
+            const want = await direct(year, area, asOf);
+            const got = p.villages.map((v) => ({ villageCode: v.villageCode, enrollments: v.enrollments, paid: v.paid, refused: v.refused, blocked: v.blocked, contributionsYuan: v.contributionsYuan, subsidyYuan: v.subsidyYuan }));
+            assert.deepEqual(got, want, `${area} as of ${asOf}`);
+            for (const v of p.villages) assert.equal(v.unpaid + v.paid + v.refused + v.blocked, v.enrollments);
+            assert.equal(p.totals.paid, want.reduce((s, v) => s + v.paid, 0));
+            // every sum adds up: villages to totals, assistance groups to the total, levels to the subsidy
+            const fen = (y: number): number => Math.round(y * 100);
+            assert.equal(fen(p.totals.assistanceYuan), p.assistanceByGroup.reduce((s, g) => s + fen(g.yuan), 0), 'assistance by group adds up');
+            assert.equal(fen(p.totals.subsidyYuan), Object.values(p.totals.subsidyByLevelYuan).reduce((s, y) => s + fen(y), 0), 'subsidy levels add up');
+            assert.equal(p.series[p.series.length - 1].paid, p.totals.paid);
+            // assistance, subsidy by level, last year and assistance by group: the direct SQL's
+            const m = await directMoney(year, area, asOf);
+            for (const v of p.villages) {
+              const w = m.villages.get(v.villageCode) ?? { assistanceFen: 0, lastYear: 0, lastSame: 0, levelsFen: Object.fromEntries(SUBSIDY_LEVELS.map((l) => [l, 0])) };
+              const at = `${v.villageCode} ${year} as of ${asOf}`;
+              assert.equal(fen(v.assistanceYuan), w.assistanceFen, `assistance ${at}`);
+              assert.deepEqual(Object.fromEntries(SUBSIDY_LEVELS.map((l) => [l, fen(v.subsidyByLevelYuan[l])])), w.levelsFen, `subsidy by level ${at}`);
+              assert.deepEqual([v.lastYear.enrolled, v.lastYear.enrolledSameDay, v.lastYear.asOf], [w.lastYear, w.lastSame, aYearBefore(asOf)], `last year ${at}`);
+              assert.deepEqual(v.lastYear.rate, rateOf(v.paid, w.lastYear), `rate against last year ${at}`);
+              assert.equal(v.lastYear.change, v.paid - w.lastSame, `change against last year ${at}`);
+              lastYearSeen += w.lastSame;
+              moneySeen += w.assistanceFen + w.levelsFen.central;
+            }
+            assert.equal(p.totals.lastYear.enrolled, [...m.villages.values()].reduce((s, w) => s + w.lastYear, 0));
+            assert.deepEqual(p.totals.lastYear.rate, rateOf(p.totals.paid, p.totals.lastYear.enrolled));
+            assert.deepEqual(p.assistanceByGroup.map((g) => ({ group: g.group, persons: g.persons, fen: fen(g.yuan) })), m.byGroup, `assistance by group ${area} ${year} as of ${asOf}`);
+          }
+      assert.ok(lastYearSeen > 0, 'some of last year enrolled by the same day');
+      assert.ok(moneySeen > 0, 'some assistance and central subsidy compared');
       const p = await progress(d.db, quotes, SYSTEM, { area: '500230', year: 2022, asOf: '2022-12-31' });
       assert.ok(p.totals.paid > 40 && p.totals.blocked === 2, JSON.stringify(p.totals));
       assert.equal(p.totals.targetSource, 'derived');
