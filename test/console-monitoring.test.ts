@@ -1,7 +1,8 @@
 /**
  * The console's campaign pages in Chromium (the start-up of test/support/console.ts): 参保进度 is
  * the start page of the roles that may read the campaign; its figures — county, township,
- * village, the seven groups, e-vouchers — equal the monitoring API's, a row drills down to the
+ * village, each village's imported and derived target, the seven groups, e-vouchers — equal
+ * the monitoring API's, a row drills down to the
  * next level and a village to its missing persons and the residents without an activated
  * e-voucher, paged on the server; 半月通报 shows the
  * report as the API gives it and downloads the XLSX (read back with exceljs) and the PDF (read
@@ -75,6 +76,34 @@ describe('the campaign pages in Chromium', { concurrency: false }, () => {
       assert.deepEqual(cells.slice(0, 5), [x.label, String(x.persons), String(x.enrolled), String(x.missing), rateText(x.rate)], x.label);
     }
     for (const c of ['progress-series-chart', 'groups-chart', 'ev-chart']) await page.getByTestId(c).locator('canvas').first().waitFor();
+    await sameTargets(page, who, area, p);
+  }
+
+  /** Each village's imported and derived target, and the one the rate uses, as GET …/targets gives them; their sum is the progress's target. */
+  async function sameTargets(page: Page, who: string, area: string, p: { totals: { target: number } }): Promise<void> {
+    const t = await get(`/api/v1/monitoring/targets?area=${area}&year=${YEAR}`, who);
+    const rows = page.getByTestId('targets-table').locator('tbody tr.ant-table-row');
+    await page.getByTestId('targets-totals').waitFor();
+    assert.equal(await rows.count(), t.villages.length);
+    type V = { villageCode: string; villageName: string; townshipName: string | null; imported: { enrollment: number } | null; derived: { enrollment: number; registered: number; employeeInsurance: number }; enrollment: number; source: string };
+    for (const [i, v] of (t.villages as V[]).entries())
+      assert.deepEqual((await rows.nth(i).locator('td').allInnerTexts()).map((c) => c.trim()), [
+        `${v.villageName}（${v.villageCode}）`,
+        v.townshipName ?? '—',
+        v.imported ? String(v.imported.enrollment) : '—',
+        String(v.derived.enrollment),
+        String(v.derived.registered),
+        String(v.derived.employeeInsurance),
+        v.source === 'imported' ? '分解表' : '推算',
+        String(v.enrollment),
+      ], v.villageCode);
+    const sum = (f: (v: V) => number) => (t.villages as V[]).reduce((s, v) => s + f(v), 0);
+    assert.equal(sum((v) => v.enrollment), p.totals.target, 'the targets used add up to the progress target');
+    const imported = (t.villages as V[]).filter((v) => v.imported);
+    assert.equal(
+      await page.getByTestId('targets-totals').innerText(),
+      `分解表 ${imported.length} 个村，合计 ${imported.reduce((s, v) => s + v.imported!.enrollment, 0)} 人（这些村推算 ${imported.reduce((s, v) => s + v.derived.enrollment, 0)} 人）；推算合计 ${sum((v) => v.derived.enrollment)} 人；参保率所用合计 ${sum((v) => v.enrollment)} 人。`,
+    );
   }
 
   test('参保进度 (bureau officer): the start page; the county, its townships and a village as the API gives them; the missing persons paged on the server', async () => {
@@ -185,6 +214,8 @@ describe('the campaign pages in Chromium', { concurrency: false }, () => {
     await page.getByTestId('progress-error').getByText('输入有误：「统计日期」须为真实日期，格式 YYYY-MM-DD').waitFor();
     await page.goto(`/progress?area=12&year=${YEAR}&asOf=${END}`);
     await page.getByTestId('progress-error').getByText('输入有误：「区域」须为行政区划代码：县6位、乡镇9位、村12位').waitFor();
+    // the page's other requests for the bad area are refused too: forgiven once they are all back
+    await page.waitForLoadState('networkidle');
     suite.forgive(/40[03] \((Forbidden|Bad Request)\)/);
   });
 

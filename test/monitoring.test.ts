@@ -20,10 +20,13 @@ import { QuoteService } from '../src/quotes/quote-service.ts';
 import { recordPayment } from '../src/campaign/payments.ts';
 import { importEmployeeList } from '../src/campaign/duplicates.ts';
 import { makeIdNumber } from '../src/registers/id-number.ts';
-import { progress } from '../src/monitoring/progress.ts';
+import { aYearBefore, progress } from '../src/monitoring/progress.ts';
+import { priorityGroupsOf } from '../src/policy/campaign-groups.ts';
 import { halfMonthlyReport } from '../src/monitoring/half-monthly.ts';
 import { reportPdf, reportTable, reportXlsx } from '../src/monitoring/report-files.ts';
-import { importTargets } from '../src/monitoring/targets.ts';
+import { importTargets, villageTargets } from '../src/monitoring/targets.ts';
+import { progressText } from '../src/cli/monitoring.ts';
+import { NEEDY_STATUSES, SUBSIDY_LEVELS } from '../src/policy/vocabulary.ts';
 import { importEvouchers } from '../src/monitoring/evouchers.ts';
 import { importPaymentFile } from '../src/monitoring/payment-file.ts';
 import { unbalancedEntries } from '../src/ledger/ledger.ts';
@@ -90,7 +93,8 @@ for (const backend of BACKENDS)
             .values({ id_number: idNumber, name: `${'张李王'[i % 3]}${'明华芳'[seq % 3]}${i}`, gender, birth_date: born, household_id: h.id, village_code: v.code, kind: i === 23 ? 'newborn' : 'adult', graduation_year: null })
             .returning('id')
             .executeTakeFirstOrThrow();
-          const statuses = i < 12 ? [STATUSES[i % STATUSES.length]] : [];
+          // (the 11th of each village holds two statuses, the second of them one of the groups: assistance goes to the group)
+          const statuses = i < 12 ? [STATUSES[i % STATUSES.length], ...(i === 10 ? ['sudden_hardship'] : [])] : [];
           for (const s of statuses)
             await db.insertInto('needy_status').values({ person_id: p.id, status: s, source: s.includes('exited') || s === 'sudden_hardship' ? 'rural_revitalization' : 'civil_affairs', valid_from: '2021-01-01', valid_to: null, reference: '民发〔2021〕1号' }).execute();
           ids.push({ id: String(p.id), idNumber, village: v.code, statuses, birth: born });
@@ -161,22 +165,94 @@ for (const backend of BACKENDS)
       }));
     }
 
-    test('progress equals direct SQL counts over the enrollments, for any date and area', async () => {
-      const dates = ['2021-11-30', '2021-12-01', '2021-12-15', '2022-01-01', '2022-01-31', '2022-02-28', '2022-03-15', '2022-06-30', '2022-12-31'];
-      for (const area of ['500230', T1, VILLAGES[2].code])
-        for (const asOf of dates) {
-          const p = await progress(d.db, quotes, SYSTEM, { area, year: 2022, asOf });
-          const want = await direct(2022, area, asOf);
-          const got = p.villages.map((v) => ({ villageCode: v.villageCode, enrollments: v.enrollments, paid: v.paid, refused: v.refused, blocked: v.blocked, contributionsYuan: v.contributionsYuan, subsidyYuan: v.subsidyYuan }));
-          assert.deepEqual(got, want, `${area} as of ${asOf}`);
-          for (const v of p.villages) assert.equal(v.unpaid + v.paid + v.refused + v.blocked, v.enrollments);
-          assert.equal(p.totals.paid, want.reduce((s, v) => s + v.paid, 0));
-          // every sum adds up: villages to totals, assistance groups to the total, levels to the subsidy
-          const fen = (y: number) => Math.round(y * 100);
-          assert.equal(fen(p.totals.assistanceYuan), p.assistanceByGroup.reduce((s, g) => s + fen(g.yuan), 0), 'assistance by group adds up');
-          assert.equal(fen(p.totals.subsidyYuan), Object.values(p.totals.subsidyByLevelYuan).reduce((s, y) => s + fen(y), 0), 'subsidy levels add up');
-          assert.equal(p.series[p.series.length - 1].paid, p.totals.paid);
-        }
+    /**
+     * Assistance, the fiscal subsidy by level (from each paid enrollment's quote) and last year's
+     * enrolled (in all and as of the same day a year before) per village, and the assistance by
+     * group — each paid enrollment with assistance under the first of the pack's groups whose
+     * statuses it was quoted with, else under the first of its statuses in the vocabulary's order — by
+     * direct SQL over enrollment and person (not the rollup).
+     */
+    async function directMoney(year: number, prefix: string, asOf: string) {
+      const lastAsOf = aYearBefore(asOf);
+      // (a pack without campaign.priorityGroups, as 2023's: the statuses alone)
+      const pg = priorityGroupsOf(quotes.lib.packFor('500230', year)!)?.groups ?? [];
+      const order = [...pg.map((g) => ({ group: g.id, statuses: g.statuses as string[] })), ...NEEDY_STATUSES.filter((st) => !pg.some((g) => g.id === st)).map((st) => ({ group: st, statuses: [st] }))];
+      const gi = order.flatMap((g, i) => g.statuses.map(() => i));
+      const gs = order.flatMap((g) => g.statuses);
+      const x = sql`
+        SELECT p.village_code, e.coverage_year, e.assistance_fen, e.quote,
+          CASE WHEN e.state = 'paid' THEN COALESCE(e.paid_on, (SELECT GREATEST(g.paid_on, p.birth_date) FROM enrollment g WHERE g.person_id = e.guardian_person_id AND g.coverage_year = e.coverage_year)) END AS enrolled_on,
+          ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.quote->'request'->'person'->'statuses') = 'array' THEN e.quote->'request'->'person'->'statuses' END)) AS st
+        FROM enrollment e JOIN person p ON p.id = e.person_id
+        WHERE e.coverage_year IN (${year}, ${year - 1}) AND p.village_code LIKE ${`${prefix}%`}`;
+      const { rows } = await sql<{ village_code: string; assistance_fen: string | null; last_year: string; last_same: string; levels: Record<string, string> | null }>`
+        WITH x AS (${x})
+        SELECT x.village_code,
+          sum(x.assistance_fen) FILTER (WHERE x.coverage_year = ${year} AND x.enrolled_on <= ${asOf}::date AND x.assistance_fen > 0) AS assistance_fen,
+          count(*) FILTER (WHERE x.coverage_year = ${year - 1} AND x.enrolled_on IS NOT NULL) AS last_year,
+          count(*) FILTER (WHERE x.coverage_year = ${year - 1} AND x.enrolled_on <= ${lastAsOf}::date) AS last_same,
+          (SELECT jsonb_object_agg(level, fen) FROM (
+             SELECT l->>'level' AS level, sum(round((l->>'amount')::numeric * 100)) AS fen
+             FROM x y, jsonb_array_elements(CASE WHEN jsonb_typeof(y.quote->'answer'->'fiscalSubsidy'->'shares') = 'array' THEN y.quote->'answer'->'fiscalSubsidy'->'shares' END) l
+             WHERE y.village_code = x.village_code AND y.coverage_year = ${year} AND y.enrolled_on <= ${asOf}::date GROUP BY 1) s) AS levels
+        FROM x GROUP BY x.village_code ORDER BY 1`.execute(d.db);
+      const { rows: groups } = await sql<{ i: number | null; n: string; fen: string }>`
+        WITH x AS (${x}), a AS (
+          SELECT x.assistance_fen, (SELECT min(k.i) FROM unnest(${gi}::int[], ${gs}::text[]) AS k(i, s) WHERE k.s = ANY(x.st)) AS i
+          FROM x WHERE x.coverage_year = ${year} AND x.enrolled_on <= ${asOf}::date AND x.assistance_fen > 0)
+        SELECT i, count(*) AS n, sum(assistance_fen) AS fen FROM a GROUP BY i ORDER BY i`.execute(d.db);
+      return {
+        villages: new Map(rows.map((r) => [r.village_code, {
+          assistanceFen: Number(r.assistance_fen ?? 0),
+          lastYear: Number(r.last_year),
+          lastSame: Number(r.last_same),
+          levelsFen: Object.fromEntries(SUBSIDY_LEVELS.map((l) => [l, Number(r.levels?.[l] ?? 0)])),
+        }])),
+        byGroup: groups.map((g) => ({ group: g.i === null ? 'other' : order[g.i].group, persons: Number(g.n), fen: Number(g.fen) })),
+      };
+    }
+
+    test('progress equals direct SQL counts over the enrollments, for any date and area: counts, money, assistance by group, subsidy by level, last year', async () => {
+      const dates: [number, string[]][] = [
+        [2022, ['2021-11-30', '2021-12-01', '2021-12-15', '2022-01-01', '2022-01-31', '2022-02-28', '2022-03-15', '2022-06-30', '2022-12-31']],
+        // 2023 against 2022: last year's figures are not all zero
+        [2023, ['2022-08-31', '2022-09-15', '2022-10-31', '2022-12-15', '2022-12-31', '2023-02-28']],
+      ];
+      let lastYearSeen = 0;
+      let moneySeen = 0;
+      for (const [year, asOfs] of dates)
+        for (const area of ['500230', T1, VILLAGES[2].code])
+          for (const asOf of asOfs) {
+            const p = await progress(d.db, quotes, SYSTEM, { area, year, asOf });
+            const want = await direct(year, area, asOf);
+            const got = p.villages.map((v) => ({ villageCode: v.villageCode, enrollments: v.enrollments, paid: v.paid, refused: v.refused, blocked: v.blocked, contributionsYuan: v.contributionsYuan, subsidyYuan: v.subsidyYuan }));
+            assert.deepEqual(got, want, `${area} as of ${asOf}`);
+            for (const v of p.villages) assert.equal(v.unpaid + v.paid + v.refused + v.blocked, v.enrollments);
+            assert.equal(p.totals.paid, want.reduce((s, v) => s + v.paid, 0));
+            // every sum adds up: villages to totals, assistance groups to the total, levels to the subsidy
+            const fen = (y: number): number => Math.round(y * 100);
+            assert.equal(fen(p.totals.assistanceYuan), p.assistanceByGroup.reduce((s, g) => s + fen(g.yuan), 0), 'assistance by group adds up');
+            assert.equal(fen(p.totals.subsidyYuan), Object.values(p.totals.subsidyByLevelYuan).reduce((s, y) => s + fen(y), 0), 'subsidy levels add up');
+            assert.equal(p.series[p.series.length - 1].paid, p.totals.paid);
+            // assistance, subsidy by level, last year and assistance by group: the direct SQL's
+            const m = await directMoney(year, area, asOf);
+            for (const v of p.villages) {
+              const w = m.villages.get(v.villageCode) ?? { assistanceFen: 0, lastYear: 0, lastSame: 0, levelsFen: Object.fromEntries(SUBSIDY_LEVELS.map((l) => [l, 0])) };
+              const at = `${v.villageCode} ${year} as of ${asOf}`;
+              assert.equal(fen(v.assistanceYuan), w.assistanceFen, `assistance ${at}`);
+              assert.deepEqual(Object.fromEntries(SUBSIDY_LEVELS.map((l) => [l, fen(v.subsidyByLevelYuan[l])])), w.levelsFen, `subsidy by level ${at}`);
+              assert.deepEqual([v.lastYear.enrolled, v.lastYear.enrolledSameDay, v.lastYear.asOf], [w.lastYear, w.lastSame, aYearBefore(asOf)], `last year ${at}`);
+              assert.deepEqual(v.lastYear.rate, rateOf(v.paid, w.lastYear), `rate against last year ${at}`);
+              assert.equal(v.lastYear.change, v.paid - w.lastSame, `change against last year ${at}`);
+              lastYearSeen += w.lastSame;
+              moneySeen += w.assistanceFen + w.levelsFen.central;
+            }
+            assert.equal(p.totals.lastYear.enrolled, [...m.villages.values()].reduce((s, w) => s + w.lastYear, 0));
+            assert.deepEqual(p.totals.lastYear.rate, rateOf(p.totals.paid, p.totals.lastYear.enrolled));
+            assert.deepEqual(p.assistanceByGroup.map((g) => ({ group: g.group, persons: g.persons, fen: fen(g.yuan) })), m.byGroup, `assistance by group ${area} ${year} as of ${asOf}`);
+          }
+      assert.ok(lastYearSeen > 0, 'some of last year enrolled by the same day');
+      assert.ok(moneySeen > 0, 'some assistance and central subsidy compared');
       const p = await progress(d.db, quotes, SYSTEM, { area: '500230', year: 2022, asOf: '2022-12-31' });
       assert.ok(p.totals.paid > 40 && p.totals.blocked === 2, JSON.stringify(p.totals));
       assert.equal(p.totals.targetSource, 'derived');
@@ -207,6 +283,75 @@ for (const backend of BACKENDS)
       const p = await progress(d.db, quotes, SYSTEM, { area: T1, year: 2022, asOf: '2022-02-28' });
       assert.equal(p.totals.target, 45);
       assert.equal(p.villages[0].rate?.text, rateOf(p.villages[0].paid, 22)?.text);
+    });
+
+    test('targets: the breakdown sheet as XLSX (numbers as numbers, 年度 in the sheet), a bad row back by line, the derived target where no row came', async () => {
+      const wb = new ExcelJS.Workbook();
+      const ws = wb.addWorksheet('附件1');
+      ws.addRow(['年度', '村(社区)', '区划代码', '应参保人数', '电子凭证激活目标']);
+      ws.addRow([2023, '长江村', VILLAGES[0].code, 20, 18]);
+      ws.addRow([2023, '杨柳村', VILLAGES[1].code, '二十', 15]);
+      ws.addRow([2023, '花园村', VILLAGES[2].code, 21, null]);
+      ws.addRow(['', '合计', '', 41, 18]);
+      const xlsx = join(dir, 'targets-2023.xlsx');
+      await wb.xlsx.writeFile(xlsx);
+      const s = await importTargets(d.db, SYSTEM, { path: xlsx });
+      assert.equal(s.inserted, 2, JSON.stringify(s.problems));
+      assert.deepEqual(s.problems.map((p) => [p.line, p.field]), [[3, '应参保人数']]);
+      assert.match(s.problems[0].reason, /"二十" is not a whole number/);
+      const t = await get(`/api/v1/monitoring/targets?area=500230&year=2023`, tok.admin);
+      assert.equal(t.status, 200, t.text);
+      const by = new Map(t.json.villages.map((v: { villageCode: string }) => [v.villageCode, v]));
+      const [a, b, c] = VILLAGES.map((v) => by.get(v.code) as { imported: { enrollment: number; evoucher: number | null } | null; derived: { enrollment: number; registered: number; employeeInsurance: number }; enrollment: number; source: string });
+      assert.deepEqual([a.imported?.enrollment, a.imported?.evoucher, a.source, a.enrollment], [20, 18, 'imported', 20]);
+      assert.deepEqual([c.imported?.enrollment, c.imported?.evoucher, c.source], [21, null, 'imported']);
+      assert.equal(b.imported, null);
+      assert.equal(b.source, 'derived');
+      assert.equal(b.enrollment, b.derived.enrollment);
+      assert.equal(b.derived.enrollment, b.derived.registered - b.derived.employeeInsurance);
+      const p = await progress(d.db, quotes, SYSTEM, { area: '500230', year: 2023, asOf: '2022-12-31' });
+      assert.equal(p.totals.targetSource, 'mixed');
+      assert.equal(p.totals.target, 20 + b.derived.enrollment + 21);
+    });
+
+    test('yibao progress as text: each village’s imported and derived target beside the one used, last year, money by level, assistance by group, the series, as progress() answers them', async () => {
+      const asOf = '2022-01-31';
+      const p = await progress(d.db, quotes, SYSTEM, { area: T1, year: 2022, asOf });
+      const t = await villageTargets(d.db, quotes, SYSTEM, { area: T1, year: 2022 });
+      const text = progressText(p, t);
+      /** the rows of the table under the heading that starts with `title` (columns are two spaces or more apart) */
+      const table = (title: string): string[][] => {
+        const lines = text.split('\n');
+        const at = lines.findIndex((l) => l.startsWith(title));
+        assert.ok(at >= 0, `a table "${title}" in:\n${text}`);
+        const out: string[][] = [];
+        for (let i = at + 3; i < lines.length && lines[i].trim(); i++) out.push(lines[i].trim().split(/\s{2,}/));
+        return out;
+      };
+      const label = (v: { villageCode: string; villageName: string }) => `${v.villageName} ${v.villageCode}`;
+      const rows = [...p.villages.map((v) => ({ ...v, label: label(v) })), { ...p.totals, label: '合计', villageCode: '' }];
+      const targets = table('Targets');
+      assert.equal(targets.length, rows.length);
+      for (const [i, v] of rows.entries()) {
+        const x = t.villages.find((y) => y.villageCode === v.villageCode);
+        const imported = x ? String(x.imported?.enrollment ?? '—') : String(t.villages.reduce((s, y) => s + (y.imported?.enrollment ?? 0), 0));
+        const derived = x ? String(x.derived.enrollment) : String(t.villages.reduce((s, y) => s + y.derived.enrollment, 0));
+        assert.deepEqual(targets[i], [v.label, imported, derived, String(v.target), v.targetSource, String(v.paid), v.rate?.text ?? '—', String(v.unpaid), String(v.refused), String(v.blocked)], v.label);
+      }
+      assert.deepEqual(targets.map((r) => r[4]).slice(0, 2), ['imported', 'imported'], 'the breakdown sheet imported above is the one used');
+      assert.ok(targets.slice(0, 2).every((r) => Number(r[2]) > 0), 'the derived target shown beside it');
+      const last = table('Against last year');
+      for (const [i, v] of rows.entries())
+        assert.deepEqual(last[i], [v.label, String(v.paid), String(v.lastYear.enrolled), v.lastYear.rate?.text ?? '—', String(v.lastYear.enrolledSameDay), v.lastYear.change > 0 ? `+${v.lastYear.change}` : String(v.lastYear.change)]);
+      const money = table('Money');
+      for (const [i, v] of rows.entries())
+        assert.deepEqual(money[i], [v.label, v.contributionsYuan.toFixed(2), v.assistanceYuan.toFixed(2), v.subsidyYuan.toFixed(2), ...SUBSIDY_LEVELS.map((l) => v.subsidyByLevelYuan[l].toFixed(2))]);
+      const groups = table('Assistance by group');
+      assert.ok(p.assistanceByGroup.length > 0, 'some assistance granted by the date');
+      assert.deepEqual(groups, [...p.assistanceByGroup.map((g) => [`${g.label} (${g.group})`, g.statuses.join(', '), String(g.persons), g.yuan.toFixed(2)]), ['合计', String(p.assistanceByGroup.reduce((s, g) => s + g.persons, 0)), p.totals.assistanceYuan.toFixed(2)]]);
+      const series = table('Half-month series');
+      assert.deepEqual(series, p.series.map((x) => [x.asOf, String(x.paid), x.rate?.text ?? '—']));
+      assert.deepEqual(series.map((r) => r[0]), ['2021-12-15', '2021-12-31', '2022-01-15', '2022-01-31']);
     });
 
     test('a report as of a past date ignores later payments; the PDF and the XLSX carry the same figures', async () => {
@@ -515,6 +660,7 @@ for (const backend of BACKENDS)
       assert.equal(p.status, 0, p.stderr);
       assert.match(p.stdout, /长江村/);
       assert.match(p.stdout, /合计/);
+      for (const section of ['Targets (应参保人数)', 'Against last year', 'Money (yuan)', 'Assistance by group', 'Half-month series']) assert.ok(p.stdout.includes(section), `the text output has ${section}`);
       const j = run(['progress', '--area', T1, '--as-of', '2022-01-31', '--json']);
       assert.equal(JSON.parse(j.stdout).area.code, T1);
       const bad = run(['progress', '--area', T1, '--as-of', '2022-13-01']);

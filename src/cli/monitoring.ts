@@ -20,6 +20,9 @@ import { QuoteService } from '../quotes/quote-service.js';
 import { openDatabase, type Database } from '../store/db.js';
 import type { DB } from '../store/schema.js';
 import { type Actor } from '../access/roles.js';
+import type { ProgressAnswer } from '../monitoring/progress.js';
+import type { TargetsAnswer } from '../monitoring/targets.js';
+import { SUBSIDY_LEVELS } from '../policy/vocabulary.js';
 
 async function actorFor(db: Kysely<DB>, username: string | undefined): Promise<Actor> {
   if (!username) return { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
@@ -49,11 +52,98 @@ function yearOpt(v: string | undefined, fallbackDate?: string): number {
   return Number(v);
 }
 
-const pad = (s: string | number, n: number): string => {
-  const t = String(s);
-  const w = [...t].reduce((x, c) => x + (c.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
-  return t + ' '.repeat(Math.max(0, n - w));
-};
+/** The width of text in a terminal: CJK characters take two columns. */
+const widthOf = (t: string): number => [...t].reduce((x, c) => x + (c.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+
+/** A plain text table: a heading, a rule, the rows; columns `right` aligned right (numbers). */
+export function textTable(head: string[], rows: (string | number)[][], right: readonly boolean[]): string[] {
+  const w = head.map((h, i) => Math.max(widthOf(h), ...rows.map((r) => widthOf(String(r[i] ?? '')))));
+  const line = (r: (string | number)[]) =>
+    r.map((c, i) => {
+      const t = String(c ?? '');
+      const gap = ' '.repeat(w[i] - widthOf(t));
+      return right[i] ? gap + t : t + gap;
+    }).join('  ').trimEnd();
+  return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)];
+}
+
+const SOURCE_TEXT: Record<string, string> = { imported: 'imported', derived: 'derived', mixed: 'mixed' };
+const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
+const yuan2 = (y: number): string => y.toFixed(2);
+
+/**
+ * `yibao progress` as text: what progress() answers (and, beside each village's target, the
+ * imported and the derived one from villageTargets()), as readable tables — targets and
+ * progress by village, against last year, money with the subsidy by level, assistance by group,
+ * the half-month series.
+ */
+export function progressText(p: ProgressAnswer, t: TargetsAnswer): string {
+  const out: string[] = [];
+  const byCode = new Map(t.villages.map((v) => [v.villageCode, v]));
+  const rows = [...p.villages, { villageCode: '', villageName: '合计', townshipName: null, ...p.totals }];
+  const label = (v: { villageCode: string; villageName: string }) => (v.villageCode ? `${v.villageName} ${v.villageCode}` : v.villageName);
+  const sumOf = (f: (v: TargetsAnswer['villages'][number]) => number | null) => {
+    const xs = p.villages.map((v) => byCode.get(v.villageCode)).map((v) => (v ? f(v) : null)).filter((x): x is number => x !== null);
+    return xs.length ? String(xs.reduce((a, b) => a + b, 0)) : '—';
+  };
+  out.push(`${p.area.name} (${p.area.code}) — coverage year ${p.coverageYear} as of ${p.asOf} (pack ${p.pack}; window ${p.window.from}..${p.window.to}${p.window.cite ? `, ${p.window.cite}` : ''})`, '');
+  out.push(`Targets (应参保人数) and progress: "imported" is the town's breakdown sheet, "derived" the register (${t.basis.derived}${t.basis.cite ? `; ${t.basis.cite}` : ''}); the rate is paid ÷ the target used`);
+  out.push(
+    ...textTable(
+      ['village', 'imported', 'derived', 'target', 'used', 'paid', 'rate', 'unpaid', 'refused', 'blocked'],
+      rows.map((v) => {
+        const x = v.villageCode ? byCode.get(v.villageCode) : undefined;
+        return [
+          label(v),
+          v.villageCode ? (x?.imported ? x.imported.enrollment : '—') : sumOf((y) => y.imported?.enrollment ?? null),
+          v.villageCode ? (x ? x.derived.enrollment : '—') : sumOf((y) => y.derived.enrollment),
+          v.target,
+          SOURCE_TEXT[v.targetSource] ?? v.targetSource,
+          v.paid,
+          v.rate?.text ?? '—',
+          v.unpaid,
+          v.refused,
+          v.blocked,
+        ];
+      }),
+      [false, true, true, true, false, true, true, true, true, true],
+    ),
+    '',
+  );
+  out.push(`Against last year (${p.coverageYear - 1}: enrolled in all, and as of ${p.totals.lastYear.asOf}); the rate is paid ÷ last year's enrolled`);
+  out.push(
+    ...textTable(
+      ['village', 'paid', 'last year', 'vs last year', `as of ${p.totals.lastYear.asOf}`, 'change'],
+      rows.map((v) => [label(v), v.paid, v.lastYear.enrolled, v.lastYear.rate?.text ?? '—', v.lastYear.enrolledSameDay, signed(v.lastYear.change)]),
+      [false, true, true, true, true, true],
+    ),
+    '',
+  );
+  out.push('Money (yuan): individual contributions collected, classified assistance granted, fiscal subsidy due');
+  out.push(
+    ...textTable(
+      ['village', 'contributions', 'assistance', 'subsidy', ...SUBSIDY_LEVELS],
+      rows.map((v) => [label(v), yuan2(v.contributionsYuan), yuan2(v.assistanceYuan), yuan2(v.subsidyYuan), ...SUBSIDY_LEVELS.map((l) => yuan2(v.subsidyByLevelYuan[l]))]),
+      [false, ...Array<boolean>(3 + SUBSIDY_LEVELS.length).fill(true)],
+    ),
+    '',
+  );
+  out.push('Assistance by group (分类资助: each person under the first group of the pack whose statuses they hold)');
+  out.push(
+    ...textTable(
+      ['group', 'statuses', 'persons', 'yuan'],
+      [
+        ...p.assistanceByGroup.map((g) => [`${g.label} (${g.group})`, g.statuses.join(', '), g.persons, yuan2(g.yuan)]),
+        ['合计', '', p.assistanceByGroup.reduce((s, g) => s + g.persons, 0), yuan2(p.totals.assistanceYuan)],
+      ],
+      [false, false, true, true],
+    ),
+    '',
+  );
+  out.push(`Half-month series (enrolled at each half-month end from the window's start; rate against the target ${p.totals.target})`);
+  out.push(...textTable(['as of', 'paid', 'rate'], p.series.map((x) => [x.asOf, x.paid, x.rate?.text ?? '—']), [false, true, true]));
+  return `${out.join('\n')}\n`;
+}
 
 export function monitoringCommands(program: Command): void {
   const quotes = (): QuoteService => QuoteService.load(program.opts<{ policies?: string }>().policies);
@@ -68,20 +158,18 @@ export function monitoringCommands(program: Command): void {
     .option('--as <username>', 'act as this registered user')
     .action(async (o: { area: string; asOf: string; year?: string; json?: boolean; as?: string }) => {
       const { progress } = await import('../monitoring/progress.js');
+      const { villageTargets } = await import('../monitoring/targets.js');
       await withDb(async (d) => {
-        const p = await progress(d.db, quotes(), await actorFor(d.db, o.as), { area: o.area, year: yearOpt(o.year, o.asOf), asOf: o.asOf });
+        const actor = await actorFor(d.db, o.as);
+        const q = quotes();
+        const p = await progress(d.db, q, actor, { area: o.area, year: yearOpt(o.year, o.asOf), asOf: o.asOf });
         if (o.json) {
           process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
           return;
         }
-        console.log(`${p.area.name} (${p.area.code}) — ${p.coverageYear} as of ${p.asOf} (pack ${p.pack}; window ${p.window.from}..${p.window.to})`);
-        console.log([pad('village', 22), pad('target', 8), pad('paid', 8), pad('rate', 9), pad('unpaid', 8), pad('refused', 8), pad('blocked', 8), 'last year'].join(''));
-        for (const v of [...p.villages, { villageCode: '', villageName: '合计', townshipName: null, ...p.totals }])
-          console.log(
-            [pad(`${v.villageName}${v.villageCode ? ` ${v.villageCode.slice(-3)}` : ''}`, 22), pad(`${v.target}${v.targetSource === 'derived' ? '*' : ''}`, 8), pad(v.paid, 8), pad(v.rate?.text ?? '—', 9), pad(v.unpaid, 8), pad(v.refused, 8), pad(v.blocked, 8), `${v.lastYear.enrolled}`].join(''),
-          );
-        console.log(`contributions ${p.totals.contributionsYuan.toFixed(2)} yuan, assistance ${p.totals.assistanceYuan.toFixed(2)}, fiscal subsidy due ${p.totals.subsidyYuan.toFixed(2)} (${Object.entries(p.totals.subsidyByLevelYuan).filter(([, y]) => y).map(([l, y]) => `${l} ${y.toFixed(2)}`).join(', ')})`);
-        console.log('* target derived from the register (no breakdown sheet imported)');
+        // the imported and the derived target side by side (GET /api/v1/monitoring/targets)
+        const targets = await villageTargets(d.db, q, actor, { area: p.area.code, year: p.coverageYear });
+        process.stdout.write(progressText(p, targets));
       });
     });
 

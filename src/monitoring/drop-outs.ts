@@ -1,10 +1,12 @@
 /**
  * 防止“漏保”“断保” (兴义府发〔2022〕3号 七): 断保 — persons enrolled last year and not (yet) this
  * year; 漏保 — persons of the register never enrolled. Each with the reason where the system
- * knows it: on the employee-insurance list (moved to employee insurance), a duplicate
- * enrollment, refused by the notice's rules, not assessed, unpaid, or paid after the date.
- * Deaths and moves out of the county are not recorded in the registers, so they cannot be
- * told apart from the unpaid; the answer says so.
+ * knows it, the first that holds of: died (the register's 死亡日期, on or before the date and
+ * before the coverage year ends: before the year began or within it), on the employee-insurance
+ * list (moved to employee insurance), a duplicate enrollment, not assessed, refused by the
+ * notice's rules (with the refusal's code), paid after the date, unpaid. Moves out of the
+ * county are not recorded in the registers, so they cannot be told apart from the unpaid; the
+ * answer says so.
  */
 import { sql, type Kysely } from 'kysely';
 import { REFUSAL_CODES } from '../policy/vocabulary.js';
@@ -14,7 +16,7 @@ import { auditRead, maskingFor } from './people.js';
 import { checkDate } from './progress.js';
 import { type Actor } from '../access/roles.js';
 
-export type DropOutReason = 'EMPLOYEE_INSURANCE' | 'DUPLICATE_ENROLLMENT' | 'REFUSED' | 'NOT_ASSESSED' | 'UNPAID' | 'PAID_AFTER_DATE';
+export type DropOutReason = 'DIED' | 'EMPLOYEE_INSURANCE' | 'DUPLICATE_ENROLLMENT' | 'REFUSED' | 'NOT_ASSESSED' | 'UNPAID' | 'PAID_AFTER_DATE';
 
 export interface DropOut {
   personId: string;
@@ -24,6 +26,8 @@ export interface DropOut {
   villageName: string;
   houseNo: string | null;
   birthDate: string;
+  /** the register's date of death (死亡日期), if recorded */
+  dateOfDeath: string | null;
   /** the last coverage year the person was enrolled for, if any */
   lastEnrolledYear: number | null;
   enrollmentState: string | null;
@@ -49,6 +53,7 @@ interface Row {
   village_name: string;
   house_no: string | null;
   birth_date: string;
+  date_of_death: string | null;
   last_year: number | null;
   state: string | null;
   enrolled_on: string | null;
@@ -59,7 +64,10 @@ interface Row {
   same_id_twice: boolean;
 }
 
-function reasonOf(r: Row, year: number): DropOut['reason'] {
+function reasonOf(r: Row, year: number, asOf: string): DropOut['reason'] {
+  const died = r.date_of_death;
+  if (died !== null && died <= asOf && died <= `${year}-12-31`)
+    return { code: 'DIED', message: `${died} 死亡（${died < `${year}-01-01` ? `${year}年度开始前` : `${year}年度内`}）` };
   if (r.employee_listed) return { code: 'EMPLOYEE_INSURANCE', message: `在${year}年度职工基本医疗保险参保名单中（转职工医保）` };
   if (r.state === 'blocked' || r.same_id_twice) return { code: 'DUPLICATE_ENROLLMENT', message: r.block_reason ?? '重复参保' };
   if (r.state === null) return { code: 'NOT_ASSESSED', message: `${year}年度尚未核定参保` };
@@ -80,7 +88,7 @@ export async function dropOuts(db: Kysely<DB>, actor: Actor, q: { area?: string;
       ? sql`EXISTS (SELECT 1 FROM enrollment_progress l WHERE l.person_id = p.id AND l.coverage_year = ${year - 1} AND l.state = 'paid') AND NOT ${enrolledThisYear}`
       : sql`p.birth_date <= ${asOf}::date AND NOT ${enrolledThisYear} AND NOT EXISTS (SELECT 1 FROM enrollment_progress l WHERE l.person_id = p.id AND l.coverage_year < ${year} AND l.state = 'paid')`;
   const { rows } = await sql<Row>`
-    SELECT p.id AS person_id, p.id_number, p.name, p.village_code, v.name AS village_name, h.house_no, p.birth_date,
+    SELECT p.id AS person_id, p.id_number, p.name, p.village_code, v.name AS village_name, h.house_no, p.birth_date, p.date_of_death::text AS date_of_death,
       (SELECT max(l.coverage_year) FROM enrollment_progress l WHERE l.person_id = p.id AND l.state = 'paid' AND l.coverage_year < ${year}) AS last_year,
       e.state, f.enrolled_on, e.due_fen, e.refusal_code, e.block_reason,
       EXISTS (SELECT 1 FROM employee_insurance ei WHERE ei.id_number = p.id_number AND ei.coverage_year = ${year} AND ei.ended_on IS NULL) AS employee_listed,
@@ -94,7 +102,7 @@ export async function dropOuts(db: Kysely<DB>, actor: Actor, q: { area?: string;
     ORDER BY p.village_code, h.house_no NULLS LAST, p.id`.execute(db);
   const byReason: Record<string, number> = {};
   const persons = rows.map((r): DropOut => {
-    const reason = reasonOf(r, year);
+    const reason = reasonOf(r, year, asOf);
     byReason[reason.code] = (byReason[reason.code] ?? 0) + 1;
     return {
       personId: String(r.person_id),
@@ -104,6 +112,7 @@ export async function dropOuts(db: Kysely<DB>, actor: Actor, q: { area?: string;
       villageName: r.village_name,
       houseNo: r.house_no,
       birthDate: r.birth_date,
+      dateOfDeath: r.date_of_death,
       lastEnrolledYear: r.last_year,
       enrollmentState: r.state,
       reason,
@@ -118,6 +127,6 @@ export async function dropOuts(db: Kysely<DB>, actor: Actor, q: { area?: string;
     fullIdNumbers: mask.full,
     byReason,
     persons,
-    unknownReasons: 'deaths and moves out of the county are not recorded in the registers: such persons appear here as unpaid until the register removes them',
+    unknownReasons: 'moves out of the county are not recorded in the registers: such persons appear here as unpaid until the register removes them; deaths appear as DIED once the register holds the date of death (死亡日期)',
   };
 }

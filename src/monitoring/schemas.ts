@@ -225,6 +225,7 @@ export const dropOutsSchema = z.object({
       villageName: z.string(),
       houseNo: z.string().nullable(),
       birthDate: z.string(),
+      dateOfDeath: z.string().nullable(),
       lastEnrolledYear: z.number().int().nullable(),
       enrollmentState: z.string().nullable(),
       reason: z.object({ code: z.string(), message: z.string() }),

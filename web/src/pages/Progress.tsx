@@ -1,6 +1,6 @@
 /**
  * 参保进度: an area's progress as of a date against its targets (rate against the target and
- * against last year), the seven groups (兴义府发〔2022〕3号 一, from the pack) and 医保电子凭证
+ * against last year; each village's imported target beside the derived one: ProgressTargets), the seven groups (兴义府发〔2022〕3号 一, from the pack) and 医保电子凭证
  * activation, with charts; county → township → village by clicking a row, and at a village the
  * seven groups' missing persons, paged on the server. Every figure is the monitoring API's (a
  * county's townships are its villages summed as the server sums them). The area, year and date
@@ -30,6 +30,7 @@ import { Chart, type ChartOption } from '../parts/Chart';
 import { useApi } from '../parts/useApi';
 import { useRouter } from '../router';
 import { NotActivated, ProgressMissing } from './ProgressLists';
+import { ProgressTargets } from './ProgressTargets';
 
 const LEVEL_BELOW: Record<string, string> = { county: '乡镇（街道）', township: '村（社区）', village: '' };
 
@@ -220,6 +221,7 @@ export function Progress({ user }: { user: SessionUser }) {
           />
         </Card>
       )}
+      {p.data && area && year !== undefined && <ProgressTargets key={`${area}/${year}`} area={area} year={year} />}
       {g.data && (
         <Row gutter={[16, 16]}>
           <Col xs={24} lg={14}>

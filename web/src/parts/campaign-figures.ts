@@ -56,6 +56,24 @@ export interface ProgressAnswer {
   series: { asOf: string; paid: number; rate: RateFigure | null }[];
 }
 
+/** GET /api/v1/monitoring/targets: each village's imported target beside the one derived from the register. */
+export interface TargetsAnswer {
+  area: AreaRef;
+  coverageYear: number;
+  baseDate: string;
+  basis: { derived: string; cite: string | null; quote: string | null };
+  villages: {
+    villageCode: string;
+    villageName: string;
+    townshipName: string | null;
+    imported: { enrollment: number; evoucher: number | null } | null;
+    derived: { enrollment: number; registered: number; employeeInsurance: number; baseDate: string };
+    /** what the rate is measured against */
+    enrollment: number;
+    source: 'imported' | 'derived';
+  }[];
+}
+
 export interface GroupFigure {
   group: string;
   label: string;
