@@ -135,7 +135,8 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
   // outside the year (a paid whole-year enrollment can miss no other; these are read into
   // screen_settled with the run's other rows). The rule's test then on them.
   FR03: (r, sc) => sql`WITH cand AS (
-      SELECT s.id FROM enrollment e JOIN settlement s ON s.person_id = e.person_id AND s.coverage_year = e.coverage_year AND s.reversed_at IS NULL
+      -- the few such enrollments' settlements by the person index (OFFSET 0: a lookup per enrollment, not a hash join over every settlement)
+      SELECT s.id FROM enrollment e CROSS JOIN LATERAL (SELECT x.id FROM settlement x WHERE x.person_id = e.person_id AND x.coverage_year = e.coverage_year AND x.reversed_at IS NULL OFFSET 0) s
        WHERE e.coverage_year = ${sc.year}::int
          AND (e.state <> 'paid' OR e.benefit_start IS NULL OR e.benefit_end IS NULL OR e.benefit_start > make_date(${sc.year}::int, 1, 1) OR e.benefit_end < make_date(${sc.year}::int, 12, 31))
       UNION
