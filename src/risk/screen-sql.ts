@@ -75,11 +75,15 @@ function prepareFeeLines(rules: Map<ScreenCode, ScreenRule>): RawBuilder<unknown
   const keys: RawBuilder<unknown>[] = [];
   if (fr04) keys.push(sql`SELECT line_key, NULL::bigint AS day_key FROM fsi_fee WHERE cancelled_at IS NULL AND line_key IS NOT NULL GROUP BY line_key HAVING count(*) >= ${num(fr04, 'minRepeats')}::int`);
   if (fr05) keys.push(sql`SELECT NULL::bigint, day_key FROM fsi_fee WHERE cancelled_at IS NULL AND day_key IS NOT NULL GROUP BY day_key HAVING sum(greatest(cnt, 0)) > ${num(fr05, 'maxPerDay')}::numeric`);
+  // The OR is both the bitmap's (one index range each) and the filter each fetched line is tested
+  // with, in the order written: the item prefixes first (one LIKE per prefix, a range of the item
+  // index each; LIKE ANY would use no index), as most fetched lines are items' and pass there; the
+  // key arrays last, as `= ANY` of a subquery's array is a linear search of it (thousands of keys)
+  // for every line that reaches it.
   const wanted: RawBuilder<unknown>[] = [];
+  for (const p of likeAny(itemPrefixes)) wanted.push(sql`f.med_list_codg LIKE ${p}`);
   if (fr04) wanted.push(sql`f.line_key = ANY(ARRAY(SELECT line_key FROM screen_fee_key WHERE line_key IS NOT NULL))`);
   if (fr05) wanted.push(sql`f.day_key = ANY(ARRAY(SELECT day_key FROM screen_fee_key WHERE day_key IS NOT NULL))`);
-  // one LIKE per prefix (a range of the item index each), not LIKE ANY (no index)
-  for (const p of likeAny(itemPrefixes)) wanted.push(sql`f.med_list_codg LIKE ${p}`);
   return [
     // the streaming groups (GroupAggregate over the index in key order) rather than a hash of every line
     sql`SET LOCAL enable_hashagg = off`,
@@ -131,7 +135,8 @@ export const SCREEN_SQL: Record<ScreenCode, Builder> = {
   // outside the year (a paid whole-year enrollment can miss no other; these are read into
   // screen_settled with the run's other rows). The rule's test then on them.
   FR03: (r, sc) => sql`WITH cand AS (
-      SELECT s.id FROM enrollment e JOIN settlement s ON s.person_id = e.person_id AND s.coverage_year = e.coverage_year AND s.reversed_at IS NULL
+      -- the few such enrollments' settlements by the person index (OFFSET 0: a lookup per enrollment, not a hash join over every settlement)
+      SELECT s.id FROM enrollment e CROSS JOIN LATERAL (SELECT x.id FROM settlement x WHERE x.person_id = e.person_id AND x.coverage_year = e.coverage_year AND x.reversed_at IS NULL OFFSET 0) s
        WHERE e.coverage_year = ${sc.year}::int
          AND (e.state <> 'paid' OR e.benefit_start IS NULL OR e.benefit_end IS NULL OR e.benefit_start > make_date(${sc.year}::int, 1, 1) OR e.benefit_end < make_date(${sc.year}::int, 12, 31))
       UNION

@@ -44,6 +44,10 @@ export async function runScreening(db: Kysely<DB>, lib: PolicyLibrary, opts: { y
   await db.transaction().execute(async (tx) => {
     // the rules' hash joins and aggregates kept in memory (example: a setting of this run, not of the server)
     await sql`SET LOCAL work_mem = '256MB'`.execute(tx);
+    // no JIT compilation: the statements are planned afresh in every run, and their estimated
+    // costs (millions of rows read) made the server compile each one (seconds of CPU for FR03 and
+    // the one read, whose work is few rows or plain scans; measured at 10 M, BENCHMARKS.md)
+    await sql`SET LOCAL jit = off`.execute(tx);
     const p0 = performance.now();
     for (const st of prepare) await st.execute(tx);
     out.readMs = Math.round(performance.now() - p0);
