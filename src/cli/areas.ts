@@ -22,7 +22,7 @@ import { natsServerBinary, startNatsNodes, type NatsNodes } from '../areas/nats-
 import { SYSTEM, can, type Actor, type Permission } from '../access/roles.js';
 import type { Kysely } from 'kysely';
 import type { AreasDB } from '../areas/tables.js';
-import { cliActor } from './registers.js';
+import { actorFor } from './actor.js';
 
 const admdvs = (flag: string, v: string | undefined): string => {
   if (!v || !/^\d{6}$/.test(v)) throw new InputError(flag, 'must be a 6-digit admdvs');
@@ -37,7 +37,7 @@ async function withArea<T>(o: { area?: string; nats?: string; as?: string }, per
   const d = await openDatabase();
   let link: AreaLink | null = null;
   try {
-    const actor = await cliActor(d.db, o.as);
+    const actor = await actorFor(d.db, o.as);
     if (!can(actor, permission)) throw new InputError('--as', `role ${actor.role} may not ${permission.replace('.', ' ')}`);
     if (needLink) link = await AreaLink.open({ area, servers: servers!, timeoutMs: 5000 });
     const out = await f({ area, db: withAreas(d.db), link, actor });

@@ -11,25 +11,15 @@
  * input or outside the user's area.
  */
 import { writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import type { Kysely } from 'kysely';
 import { ForbiddenError, InputError } from '../errors.js';
 import { QuoteService } from '../quotes/quote-service.js';
 import { openDatabase, type Database } from '../store/db.js';
-import type { DB } from '../store/schema.js';
-import { type Actor } from '../access/roles.js';
+import { actorFor } from './actor.js';
 import type { ProgressAnswer } from '../monitoring/progress.js';
 import type { TargetsAnswer } from '../monitoring/targets.js';
 import { SUBSIDY_LEVELS } from '../policy/vocabulary.js';
-
-async function actorFor(db: Kysely<DB>, username: string | undefined): Promise<Actor> {
-  if (!username) return { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
-  const u = await db.selectFrom('app_user').select(['id', 'username', 'role', 'villages', 'hospital_code']).where('username', '=', username).where('active', '=', true).executeTakeFirst();
-  if (!u) throw new InputError('--as', `no active user ${username}`);
-  return { userId: u.id, username: u.username, role: u.role, villages: u.villages, hospitalCode: u.hospital_code };
-}
 
 async function withDb<T>(fn: (d: Database) => Promise<T>): Promise<T> {
   const d = await openDatabase();

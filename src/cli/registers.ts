@@ -5,11 +5,10 @@
  * 2: bad input (no such file, missing columns, unknown user).
  */
 import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { InputError } from '../errors.js';
-import type { Actor } from '../access/roles.js';
+import { actorFor } from './actor.js';
 
 interface ImportCliOptions {
   errors?: string;
@@ -17,14 +16,6 @@ interface ImportCliOptions {
   progress: boolean;
   json?: boolean;
   batchSize?: string;
-}
-
-/** The person running the command: an administrator named after the OS user, or --as a registered user (their role and villages apply). */
-export async function cliActor(db: import('kysely').Kysely<import('../store/schema.js').DB>, username: string | undefined): Promise<Actor> {
-  if (!username) return { userId: '0', username: `cli:${userInfo().username}`, role: 'admin', villages: [], hospitalCode: null };
-  const u = await db.selectFrom('app_user').select(['id', 'username', 'role', 'villages', 'hospital_code']).where('username', '=', username).where('active', '=', true).executeTakeFirst();
-  if (!u) throw new InputError('--as', `no active user ${username}`);
-  return { userId: u.id, username: u.username, role: u.role, villages: u.villages, hospitalCode: u.hospital_code };
 }
 
 export function registersCli(program: Command): void {
@@ -54,7 +45,7 @@ export function registersCli(program: Command): void {
           ? new cliProgress.SingleBar({ format: `importing ${kind} |{bar}| {percentage}% · {rows} rows · {eta_formatted} left`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
           : null;
         try {
-          const actor = await cliActor(database.db, o.as);
+          const actor = await actorFor(database.db, o.as);
           bar?.start(1, 0, { rows: 0 });
           const run = kind === 'persons' ? importPersons : importStatuses;
           const s = await run(database.db, actor, {
